@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// zkrunbook: a runbook automation agent for Apache ZooKeeper ensembles.
+///
+/// Only what the toolchain ships is used (Foundation, Dispatch, Glibc, XCTest, Swift Testing):
+/// the agent must install as one static binary on a production node.
+let package = Package(
+    name: "zkrunbook",
+    products: [
+        .executable(name: "zkrunbook", targets: ["zkrunbook"]),
+        .executable(name: "zkrunbook-bench", targets: ["zkrunbook-bench"]),
+    ],
+    targets: [
+        // Process hygiene: spawning, draining, timeouts, process-group teardown, signals.
+        .target(name: "ZKRunbookProcess"),
+        // The step engine: JSON5 runbooks -> validated model -> plan -> execution -> events.
+        .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookProcess"]),
+        // Argument parsing, commands and renderers; the executable only calls into this.
+        .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
+        .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
+        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
+        .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookCLI", "ZKRunbookEngine"]),
+    ]
+)

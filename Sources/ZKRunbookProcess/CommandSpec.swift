@@ -1,0 +1,126 @@
+import Foundation
+
+/// What to run: argv, environment additions, working directory and the limits that bound it.
+///
+/// A value type with explicit limits, so a caller always states how long a command may take and how much
+/// output it may keep; nothing runs unbounded by default.
+public struct CommandSpec: Sendable, Hashable {
+    /// argv[0] is the executable: an absolute path, or a name looked up in PATH.
+    public var argv: [String]
+    /// Variables added to (or overriding) zkrunbook's own environment.
+    public var environment: [String: String]
+    /// Variables removed from the inherited environment.
+    public var unsetEnvironment: [String]
+    public var workingDirectory: String?
+    /// Wall-clock limit; on expiry the process group gets SIGTERM, then SIGKILL after `terminationGrace`.
+    public var timeout: Double
+    public var terminationGrace: Double
+    /// Bytes of stdout (and separately of stderr) kept; the rest is counted and dropped from the middle.
+    public var outputCap: Int
+    /// Bytes written to the child's stdin, then closed. Nil gives the child /dev/null.
+    public var standardInput: Data?
+
+    public init(
+        argv: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [],
+        workingDirectory: String? = nil, timeout: Double = 60, terminationGrace: Double = 2,
+        outputCap: Int = 1 << 20, standardInput: Data? = nil
+    ) {
+        self.argv = argv
+        self.environment = environment
+        self.unsetEnvironment = unsetEnvironment
+        self.workingDirectory = workingDirectory
+        self.timeout = timeout
+        self.terminationGrace = terminationGrace
+        self.outputCap = outputCap
+        self.standardInput = standardInput
+    }
+}
+
+/// How a command ended. A non-zero exit is an ordinary outcome here, not an error.
+public enum Termination: Sendable, Hashable {
+    case exited(Int32)
+    case signaled(Int32)
+    /// The timeout expired and the process group was torn down.
+    case timedOut
+    /// The cancellation token fired (SIGINT to zkrunbook, say) and the process group was torn down.
+    case cancelled(String)
+    /// The process never started: missing executable, not executable, bad working directory.
+    case spawnFailed(String)
+
+    /// A short machine-readable cause, used in events.
+    public var cause: String {
+        switch self {
+        case .exited(0): return "ok"
+        case .exited: return "exit-status"
+        case .signaled: return "signaled"
+        case .timedOut: return "timeout"
+        case .cancelled: return "interrupted"
+        case .spawnFailed: return "spawn-failed"
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .exited(let status): return "exited with status \(status)"
+        case .signaled(let signo): return "killed by signal \(signo)"
+        case .timedOut: return "timed out"
+        case .cancelled(let reason): return "stopped: \(reason)"
+        case .spawnFailed(let why): return "could not start: \(why)"
+        }
+    }
+}
+
+/// Output kept from one stream: the head and the tail, with the count of bytes dropped between them.
+public struct CapturedOutput: Sendable, Hashable {
+    public var head: Data
+    public var tail: Data
+    public var totalBytes: Int
+
+    public init(head: Data = Data(), tail: Data = Data(), totalBytes: Int = 0) {
+        self.head = head
+        self.tail = tail
+        self.totalBytes = totalBytes
+    }
+
+    public var droppedBytes: Int { totalBytes - head.count - tail.count }
+    public var isTruncated: Bool { droppedBytes > 0 }
+
+    /// The kept bytes as text, with a marker where bytes were dropped.
+    public var text: String {
+        let first = String(decoding: head, as: UTF8.self)
+        if droppedBytes == 0 && tail.isEmpty { return first }
+        let marker = droppedBytes > 0 ? "\n[… \(droppedBytes) bytes not kept …]\n" : ""
+        return first + marker + String(decoding: tail, as: UTF8.self)
+    }
+
+    /// The last `limit` characters of the kept text: what an operator reads first after a failure.
+    public func lastLines(_ count: Int) -> [String] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let trimmed = lines.last == "" ? Array(lines.dropLast()) : lines
+        return Array(trimmed.suffix(count))
+    }
+}
+
+public struct CommandResult: Sendable, Hashable {
+    public var termination: Termination
+    public var stdout: CapturedOutput
+    public var stderr: CapturedOutput
+    public var pid: Int32?
+    public var seconds: Double
+
+    public init(
+        termination: Termination, stdout: CapturedOutput = CapturedOutput(),
+        stderr: CapturedOutput = CapturedOutput(), pid: Int32? = nil, seconds: Double = 0
+    ) {
+        self.termination = termination
+        self.stdout = stdout
+        self.stderr = stderr
+        self.pid = pid
+        self.seconds = seconds
+    }
+
+    public var exitStatus: Int32? {
+        if case .exited(let status) = termination { return status }
+        return nil
+    }
+}

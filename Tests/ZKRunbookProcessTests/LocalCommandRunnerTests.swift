@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import ZKRunbookProcess
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// These tests spawn real processes (sh, sleep, head) and assert on what is left of them afterwards.
+@Suite(.serialized)
+struct LocalCommandRunnerTests {
+    let runner = LocalCommandRunner()
+
+    @Test func capturesStdoutStderrAndExitStatus() {
+        let result = runner.run(CommandSpec(argv: ["/bin/sh", "-c", "echo out; echo err >&2; exit 3"]), cancellation: nil)
+        #expect(result.termination == .exited(3))
+        #expect(result.stdout.text == "out\n")
+        #expect(result.stderr.text == "err\n")
+    }
+
+    @Test func tenMegabytesOfOutputDoesNotHangAndIsCapped() {
+        let spec = CommandSpec(
+            argv: ["/bin/sh", "-c", "head -c 10485760 /dev/zero | tr '\\0' x; echo done >&2"], timeout: 30,
+            outputCap: 64 * 1024)
+        let result = runner.run(spec, cancellation: nil)
+        #expect(result.termination == .exited(0))
+        #expect(result.stdout.totalBytes == 10_485_760)
+        #expect(result.stdout.head.count + result.stdout.tail.count == 64 * 1024)
+        #expect(result.stdout.isTruncated)
+        #expect(result.stderr.text == "done\n")
+        #expect(result.seconds < 20)
+    }
+
+    @Test func timeoutKillsTheWholeProcessTree() throws {
+        let marker = "zkr-grandchild-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        // The grandchild ignores SIGTERM, so only the group-wide SIGKILL after the grace can end it.
+        let script = "sh -c 'trap \"\" TERM; exec -a \(marker) sleep 300' & sleep 300; wait"
+        let spec = CommandSpec(argv: ["/bin/bash", "-c", script], timeout: 0.5, terminationGrace: 0.3)
+        let result = runner.run(spec, cancellation: nil)
+        #expect(result.termination == .timedOut)
+        #expect(result.seconds < 5)
+        #expect(processesNamed(marker).isEmpty, "a grandchild outlived the timeout")
+        if let pid = result.pid { #expect(kill(pid, 0) != 0, "the child is still alive or a zombie") }
+    }
+
+    @Test func cancellationStopsTheCommandPromptly() {
+        let token = CancellationToken()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) {
+            token.cancel(reason: "test says stop")
+        }
+        let result = runner.run(CommandSpec(argv: ["sleep", "30"], timeout: 60), cancellation: token)
+        #expect(result.termination == .cancelled("test says stop"))
+        // sleep obeys SIGTERM at once; waiting out the 2 s grace would mean the signal never reached it.
+        #expect(result.seconds < 1.5)
+    }
+
+    @Test func missingExecutableIsASpawnFailureNotACrash() {
+        let byName = runner.run(CommandSpec(argv: ["zkrunbook-no-such-tool"]), cancellation: nil)
+        guard case .spawnFailed(let why) = byName.termination else {
+            Issue.record("expected spawn failure, got \(byName.termination)")
+            return
+        }
+        #expect(why.contains("not found in PATH"))
+        let byPath = runner.run(CommandSpec(argv: ["/nonexistent/tool"]), cancellation: nil)
+        #expect(byPath.termination == .spawnFailed("/nonexistent/tool: no such file"))
+        let badDirectory = runner.run(CommandSpec(argv: ["true"], workingDirectory: "/nonexistent"), cancellation: nil)
+        #expect(badDirectory.termination.cause == "spawn-failed")
+    }
+
+    @Test func environmentAndStdinAndWorkingDirectory() {
+        let spec = CommandSpec(
+            argv: ["/bin/sh", "-c", "printf '%s|' \"$ZKR_TEST\" \"$(pwd)\"; cat"], environment: ["ZKR_TEST": "v a l"],
+            workingDirectory: "/tmp", standardInput: Data("from stdin".utf8))
+        let result = runner.run(spec, cancellation: nil)
+        #expect(result.stdout.text == "v a l|/tmp|from stdin")
+    }
+
+    @Test func aDaemonHoldingThePipeDoesNotBlockTheStep() {
+        let marker = "zkr-daemon-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let spec = CommandSpec(argv: ["/bin/bash", "-c", "(exec -a \(marker) sleep 30) & echo started"], timeout: 10)
+        let result = runner.run(spec, cancellation: nil)
+        #expect(result.termination == .exited(0))
+        #expect(result.stdout.text == "started\n")
+        #expect(result.seconds < 3)
+        for pid in processesNamed(marker) { kill(pid, SIGKILL) }
+    }
+}
+
+/// Pids whose command line starts with `name` (read from /proc, so no pgrep is needed).
+func processesNamed(_ name: String) -> [Int32] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { entry in
+        guard let pid = Int32(entry),
+            let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+            String(decoding: cmdline, as: UTF8.self).hasPrefix(name)
+        else { return nil }
+        // A zombie has an empty cmdline; treat only live processes as leftovers.
+        return pid
+    }
+}
