@@ -1,0 +1,333 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `zkrunbook` command line: parses arguments, calls the library, maps outcomes to exit codes.
+public enum CLI {
+    public static let version = "0.1.0"
+
+    /// Exit codes, the same for every subcommand (documented in --help and the README).
+    public enum ExitCode {
+        public static let success: Int32 = 0
+        public static let stepFailed: Int32 = 1
+        public static let usage: Int32 = 2
+        public static let refused: Int32 = 3
+        public static let locked: Int32 = 4
+        public static let interrupted: Int32 = 130
+    }
+
+    static let exitCodeHelp = """
+        Exit codes:
+          0    done (for validate: every file valid; for plan: nothing would be refused)
+          1    a step failed (completed steps were rolled back)
+          2    usage error or invalid runbook: nothing was run
+          3    a guard refused before anything changed
+          4    another run holds the lock
+          130  interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback
+        """
+
+    static let mainHelp = """
+        zkrunbook \(version): runbook automation for Apache ZooKeeper ensembles
+
+        Usage: zkrunbook <command> [options]
+
+        Commands:
+          list                       list the runbooks found (and --actions: the step actions)
+          validate PATH...           check runbook files or folders offline; nothing runs
+          plan RUNBOOK               show exactly what a run would do (a dry run; probes may run)
+          run RUNBOOK                execute a runbook, journaled, under a lock
+          resume RUN-ID              continue an interrupted run from its journal
+          --version                  print the version
+
+        RUNBOOK is a path, or a name looked up in ./runbooks, /etc/zkrunbook/runbooks and
+        /usr/share/zkrunbook/runbooks (or the folders in ZKRUNBOOK_RUNBOOK_PATH).
+        Run 'zkrunbook <command> --help' for a command's options.
+
+        """ + exitCodeHelp
+
+    /// Runs the command line `arguments` (without the program name) and returns the exit code.
+    public static func main(_ arguments: [String]) -> Int32 {
+        SignalTrap.deflectSIGPIPE()
+        guard let command = arguments.first else {
+            printError(mainHelp)
+            return ExitCode.usage
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "--help", "-h", "help":
+                print(mainHelp)
+                return ExitCode.success
+            case "--version", "version":
+                print("zkrunbook \(version)")
+                return ExitCode.success
+            case "list": return try ListCommand.run(rest)
+            case "validate": return try ValidateCommand.run(rest)
+            case "plan": return try RunCommand.run(rest, mode: .plan)
+            case "run": return try RunCommand.run(rest, mode: .run)
+            case "resume": return try RunCommand.resume(rest)
+            default:
+                let commands: Set<String> = ["list", "validate", "plan", "run", "resume"]
+                let hint = ObjectReader.closest(to: command, among: commands).map { "; did you mean '\($0)'?" } ?? ""
+                printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
+                return ExitCode.usage
+            }
+        } catch let error as UsageError {
+            printError(error.description)
+            return ExitCode.usage
+        } catch {
+            printError("error: \(error)")
+            return ExitCode.usage
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+enum ListCommand {
+    static let usage = "Usage: zkrunbook list [--actions]"
+    static let help = """
+        \(usage)
+
+        Lists the runbooks in the search folders (./runbooks, /etc/zkrunbook/runbooks,
+        /usr/share/zkrunbook/runbooks, or ZKRUNBOOK_RUNBOOK_PATH) with their descriptions.
+
+        Options:
+          --actions   list the actions a step may use instead
+          -h, --help  show this help
+        """
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let parsed = try ParsedArguments(arguments, valueOptions: [], flagOptions: ["--actions"], usage: usage)
+        if parsed.flags.contains("--help") {
+            print(help)
+            return CLI.ExitCode.success
+        }
+        if !parsed.positionals.isEmpty { throw UsageError(message: "list takes no arguments", usage: usage) }
+        if parsed.flags.contains("--actions") {
+            for kind in ActionRegistry.builtIn.all { print("\(kind.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(kind.summary)") }
+            return CLI.ExitCode.success
+        }
+        let locator = RunbookLocator.standard()
+        let loader = RunbookLoader()
+        var status = CLI.ExitCode.success
+        let paths = locator.all()
+        if paths.isEmpty { print("no runbooks in \(locator.searchDirectories.joined(separator: ", "))") }
+        for path in paths {
+            do {
+                let runbook = try loader.load(path: path)
+                print("\(runbook.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(runbook.description)  [\(path)]")
+            } catch {
+                print("\(((path as NSString).lastPathComponent as NSString).deletingPathExtension.padding(toLength: 22, withPad: " ", startingAt: 0)) INVALID (run: zkrunbook validate \(path))")
+                status = CLI.ExitCode.usage
+            }
+        }
+        return status
+    }
+}
+
+enum ValidateCommand {
+    static let usage = "Usage: zkrunbook validate [--quiet] PATH..."
+    static let help = """
+        \(usage)
+
+        Checks runbook files (or every *.json5 in the given folders) offline: JSON5 syntax, unknown keys,
+        types, durations, step ids, rollback references, parameter references, shell steps (warned).
+        Nothing is run. Problems are printed as file:line:column: error: message.
+
+        Options:
+          --quiet     print only problems
+          -h, --help  show this help
+
+        Exit codes: 0 every file valid, 2 a file is invalid or missing.
+        """
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let parsed = try ParsedArguments(arguments, valueOptions: [], flagOptions: ["--quiet"], usage: usage)
+        if parsed.flags.contains("--help") {
+            print(help)
+            return CLI.ExitCode.success
+        }
+        guard !parsed.positionals.isEmpty else { throw UsageError(message: "validate needs at least one PATH", usage: usage) }
+        let quiet = parsed.flags.contains("--quiet")
+        var files: [String] = []
+        var status = CLI.ExitCode.success
+        for path in parsed.positionals {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json5") }.sorted()
+                if names.isEmpty { CLI.printError("warning: \(path) holds no *.json5 runbooks") }
+                files += names.map { (path as NSString).appendingPathComponent($0) }
+            } else if FileManager.default.fileExists(atPath: path) {
+                files.append(path)
+            } else {
+                CLI.printError("\(path): error: no such file or folder")
+                status = CLI.ExitCode.usage
+            }
+        }
+        let loader = RunbookLoader()
+        var valid = 0
+        for file in files {
+            do {
+                let runbook = try loader.load(path: file)
+                for warning in runbook.warnings { CLI.printError(warning.description) }
+                if !quiet { print("ok: \(file): runbook '\(runbook.name)', \(runbook.steps.count) step(s)") }
+                valid += 1
+            } catch {
+                CLI.printError(error.description)
+                status = CLI.ExitCode.usage
+            }
+        }
+        if !quiet { print("\(valid) of \(files.count) runbook(s) valid") }
+        return status
+    }
+}
+
+enum RunCommand {
+    enum Mode { case plan, run }
+
+    static let runUsage = "Usage: zkrunbook run RUNBOOK [--param NAME=VALUE]... [--dry-run] [--json] [--state-dir DIR] [--no-rollback]"
+    static let planUsage = "Usage: zkrunbook plan RUNBOOK [--param NAME=VALUE]... [--offline] [--json]"
+    static let resumeUsage = "Usage: zkrunbook resume RUN-ID [--param NAME=VALUE]... [--json] [--state-dir DIR] [--no-rollback]"
+
+    static let commonOptions = """
+          --param NAME=VALUE  set a runbook parameter (repeatable); values are typed and checked
+          --json              print JSON Lines events (schema \(Event.schemaVersion)) instead of text
+          --state-dir DIR     journals, backups and locks (default: ZKRUNBOOK_STATE_DIR, else
+                              /var/lib/zkrunbook as root, else ~/.local/state/zkrunbook)
+          --no-rollback       on SIGINT/SIGTERM stop without undoing completed steps (resume later)
+          -h, --help          show this help
+        """
+
+    static let runHelp = """
+        \(runUsage)
+
+        Runs a runbook step by step: each step's guards are checked on live facts just before it runs,
+        each attempt has its timeout, failed steps are retried as the runbook says, and when a step fails
+        the completed steps are undone in reverse order. Every event is journaled (fsync) under
+        STATE/runs/RUN-ID, so an interrupted run can be continued with 'zkrunbook resume RUN-ID'.
+        A lock (STATE/locks) stops two runs acting on the same target at once.
+        SIGINT/SIGTERM stop the running step (its process group gets SIGTERM, then SIGKILL), roll back
+        completed steps and exit 130; a second signal stops the rollback too.
+
+        Options:
+          --dry-run           plan instead: run only read-only steps and probes, change nothing
+        \(commonOptions)
+
+        \(CLI.exitCodeHelp)
+        """
+
+    static let planHelp = """
+        \(planUsage)
+
+        Shows what 'run' would do: parameters resolved, every step with the exact command it would run,
+        its guards (evaluated live by read-only probes) and its rollback. Steps that change things are
+        never run. A guard that depends on a step the plan skipped is shown as unknown, not as passed.
+
+        Options:
+          --offline           run nothing at all, not even probes (guards shown as unknown): for
+                              reviewing a plan in CI or committing it as a snapshot
+          --param NAME=VALUE  set a runbook parameter (repeatable)
+          --json              print JSON Lines events instead of text
+          -h, --help          show this help
+
+        Exit codes: 0 nothing would be refused, 2 invalid runbook or parameters, 3 a guard would refuse.
+        """
+
+    static let resumeHelp = """
+        \(resumeUsage)
+
+        Continues an interrupted run (SIGKILL, a crash, a lost ssh session, SIGINT with --no-rollback)
+        from its journal: steps already done are skipped, and the first unfinished step's guards are
+        checked again before it runs. The runbook text and the parameters are those the run started
+        with; secret parameters are never journaled and must be given again with --param.
+
+        Options:
+        \(commonOptions)
+
+        \(CLI.exitCodeHelp)
+        """
+
+    static func run(_ arguments: [String], mode: Mode) throws -> Int32 {
+        let usage = mode == .plan ? planUsage : runUsage
+        let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback"]
+        let values: Set<String> = mode == .plan ? ["--param", "--state-dir"] : ["--param", "--state-dir"]
+        let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
+        if parsed.flags.contains("--help") {
+            print(mode == .plan ? planHelp : runHelp)
+            return CLI.ExitCode.success
+        }
+        guard parsed.positionals.count == 1 else {
+            throw UsageError(message: parsed.positionals.isEmpty ? "name a RUNBOOK" : "give exactly one RUNBOOK", usage: usage)
+        }
+        let given = try parsed.parameters(usage: usage)
+        let runbook: Runbook
+        do {
+            let path = try RunbookLocator.standard().locate(parsed.positionals[0])
+            runbook = try RunbookLoader().load(path: path)
+        } catch {
+            CLI.printError(error.description)
+            return CLI.ExitCode.usage
+        }
+        for warning in runbook.warnings where !parsed.flags.contains("--json") { CLI.printError(warning.description) }
+        let parameters: [String: ParameterValue]
+        switch ParameterBinding.bind(runbook, given: given) {
+        case .success(let values): parameters = values
+        case .failure(let problems):
+            CLI.printError(problems.description)
+            return CLI.ExitCode.usage
+        }
+        let dryRun = mode == .plan || parsed.flags.contains("--dry-run")
+        let options = RunOptions(
+            dryRun: dryRun, offline: parsed.flags.contains("--offline"), rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
+            layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
+        return execute(json: parsed.flags.contains("--json")) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
+            try service.start(runbook, parameters: parameters, options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken)
+        }
+    }
+
+    static func resume(_ arguments: [String]) throws -> Int32 {
+        let parsed = try ParsedArguments(
+            arguments, valueOptions: ["--param", "--state-dir"], flagOptions: ["--json", "--no-rollback"], usage: resumeUsage)
+        if parsed.flags.contains("--help") {
+            print(resumeHelp)
+            return CLI.ExitCode.success
+        }
+        guard parsed.positionals.count == 1 else { throw UsageError(message: "name the RUN-ID to resume", usage: resumeUsage) }
+        let given = try parsed.parameters(usage: resumeUsage)
+        let options = RunOptions(
+            rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"), layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
+        return execute(json: parsed.flags.contains("--json")) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
+            try service.resume(
+                runID: parsed.positionals[0], extraParameters: given, options: options, sink: sink, cancellation: token,
+                rollbackCancellation: rollbackToken)
+        }
+    }
+
+    /// Traps SIGINT/SIGTERM for the duration of the run and maps the outcome to an exit code.
+    private static func execute(
+        json: Bool,
+        _ body: (RunService, any EventSink, CancellationToken, CancellationToken) throws(RunService.StartError) -> RunOutcome
+    ) -> Int32 {
+        let token = CancellationToken()
+        let rollbackToken = CancellationToken()
+        let trap = SignalTrap(token: token) { signo in
+            rollbackToken.cancel(reason: "second signal \(signo): rollback stopped")
+        }
+        _ = trap
+        let sink: any EventSink = json ? JSONLinesSink() : HumanRenderer()
+        do {
+            let outcome = try body(RunService(), sink, token, rollbackToken)
+            return outcome.exitCode
+        } catch {
+            CLI.printError(error.description)
+            return error.exitCode
+        }
+    }
+}

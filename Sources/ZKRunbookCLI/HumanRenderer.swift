@@ -1,0 +1,113 @@
+import Foundation
+import ZKRunbookEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints events for a person: one block per step, guards with their live values, failures with evidence.
+///
+/// On a terminal each step line carries the elapsed time since the run began, so a long wait is visibly
+/// alive; off a terminal (CI logs, `| tee`) the output stays free of timing noise and escape codes.
+final class HumanRenderer: EventSink, @unchecked Sendable {
+    private let output: FileHandle
+    private let isTerminal: Bool
+    private let lock = NSLock()
+    private var runStarted = Date()
+    private var dryRun = false
+
+    init(output: FileHandle = .standardOutput, isTerminal: Bool? = nil) {
+        self.output = output
+        self.isTerminal = isTerminal ?? (isatty(output.fileDescriptor) == 1)
+    }
+
+    func emit(_ event: Event) {
+        lock.lock()
+        defer { lock.unlock() }
+        for line in render(event) { write(line) }
+    }
+
+    private func write(_ line: String) {
+        try? output.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    private var clock: String {
+        guard isTerminal else { return "" }
+        let seconds = Int(Date().timeIntervalSince(runStarted))
+        return String(format: " %02d:%02d", seconds / 60, seconds % 60)
+    }
+
+    private func render(_ event: Event) -> [String] {
+        let indent = event.phase == "rollback" ? "        " : "      "
+        switch event.type {
+        case .runStarted:
+            runStarted = Date()
+            dryRun = event.dryRun ?? false
+            let name = event.runbook ?? "?"
+            let count = event.total ?? 0
+            let parameters = (event.parameters ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            var lines: [String] = []
+            if dryRun {
+                lines.append("plan for runbook '\(name)' (\(count) step\(count == 1 ? "" : "s")); dry run: steps that change things are not run")
+            } else {
+                lines.append("run \(event.runID): runbook '\(name)' (\(count) step\(count == 1 ? "" : "s")), lock '\(event.lock ?? "?")'")
+            }
+            if !parameters.isEmpty { lines.append("parameters: " + parameters.joined(separator: " ")) }
+            return lines
+        case .runResumed:
+            runStarted = Date()
+            return ["resume \(event.runID): \(event.message ?? "")"]
+        case .stepStarted:
+            let position = "\(event.index ?? 0)/\(event.total ?? 0)"
+            let kind = event.readOnly == true ? "read-only" : "changes things"
+            var timing = ""
+            if let timeout = event.timeoutMs { timing = ", timeout \(RunbookDuration(milliseconds: Int64(timeout)))" }
+            if let attempts = event.attempts, attempts > 1 { timing += ", up to \(attempts) attempts" }
+            if event.phase == "rollback" {
+                return ["  [undo \(position)\(clock)] \(event.step ?? "?"): \(event.description ?? "")"]
+                    + (event.plan ?? []).map { indent + $0 }
+            }
+            var lines = ["[\(position)\(clock)] \(event.step ?? "?"): \(event.description ?? "")  (\(event.action ?? "?"), \(kind)\(timing))"]
+            lines += (event.plan ?? []).map { indent + $0 }
+            lines += (event.rollback ?? []).map { indent + "rollback: " + $0 }
+            return lines
+        case .guardEvaluated:
+            var line = indent + "guard: \(event.description ?? event.fact ?? "?") -> \(event.verdict ?? "?")"
+            if let actual = event.actual { line += " (\(event.fact ?? "value") = \(actual.literal))" }
+            if event.verdict != "passed", let message = event.message { line += ": \(message)" }
+            return [line]
+        case .attemptStarted:
+            guard let attempt = event.attempt, attempt > 1 else { return [] }
+            return [indent + "attempt \(attempt)/\(event.attempts ?? attempt)\(clock)"]
+        case .attemptFailed:
+            var lines = [indent + "attempt \(event.attempt ?? 1)/\(event.attempts ?? 1) failed [\(event.cause ?? "?")]: \(event.message ?? "")"]
+            lines += (event.evidence ?? []).suffix(5).map { indent + "  | " + $0 }
+            if let wait = event.timeoutMs { lines.append(indent + "retrying in \(RunbookDuration(milliseconds: Int64(wait)))") }
+            return lines
+        case .stepFinished:
+            let took = event.durationMs.map { " in " + String(format: "%.1fs", Double($0) / 1000) } ?? ""
+            switch event.status {
+            case "succeeded":
+                let detail = (event.message ?? "").isEmpty ? "" : ": \(event.message!)"
+                return [indent + "-> ok\(isTerminal ? took : "")\(detail)"]
+            case "skipped":
+                return [indent + "-> \(event.message ?? "skipped")"]
+            case "unknown":
+                return [indent + "-> unknown: \(event.message ?? "")"]
+            case "continued":
+                return [indent + "-> FAILED, continuing (non-critical step) [\(event.cause ?? "?")]: \(event.message ?? "")"]
+            case "refused":
+                return [indent + "-> REFUSED: \(event.message ?? "")"]
+            default:
+                return [indent + "-> \(event.status?.uppercased() ?? "FAILED") [\(event.cause ?? "?")]: \(event.message ?? "")"]
+            }
+        case .rollbackStarted:
+            let steps = event.steps ?? []
+            return ["rollback: undoing \(steps.count) completed step(s) in reverse order: \(steps.joined(separator: ", "))"]
+        case .rollbackFinished:
+            return [event.status == "succeeded" ? "rollback: done" : "rollback: FAILED; check the target by hand"]
+        case .runFinished:
+            return ["result: \(event.status ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
+        }
+    }
+}

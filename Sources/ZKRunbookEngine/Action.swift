@@ -1,0 +1,123 @@
+import Foundation
+import ZKRunbookProcess
+
+/// An action kind a runbook step can name (`exec`, `backup-file`, later ZooKeeper and ssh actions).
+///
+/// This is the seam through which later modules add actions without touching the engine: they register
+/// an `ActionKind` in an `ActionRegistry`, and the loader, planner and executor treat it like the built-ins.
+public protocol ActionKind: Sendable {
+    var name: String { get }
+    /// One line for `zkrunbook list --actions` and error messages.
+    var summary: String { get }
+    /// Reads and checks the step's `with` object. Problems go to `arguments.diagnostics`; the result is
+    /// used only when there were none.
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)?
+}
+
+/// A step's action with its arguments checked, not yet resolved against parameters and facts.
+public protocol PreparedAction: Sendable {
+    /// Read-only actions change nothing: they may run in a dry run, and serve as guard probes.
+    var isReadOnly: Bool { get }
+    /// Every template in the arguments, so the loader can check each reference.
+    var templates: [Template] { get }
+    /// Lines that say exactly what the step would do (the argv it would run), for plans and events.
+    func describe(_ resolver: TemplateResolver) -> [String]
+    /// The argv this step would run, when it runs a command.
+    func command(_ resolver: TemplateResolver) -> [String]?
+    func execute(_ context: ActionContext) -> ActionOutcome
+}
+
+extension PreparedAction {
+    public func command(_ resolver: TemplateResolver) -> [String]? { nil }
+}
+
+/// What an action gets to read its `with` object: the object, the registry (for nested probes) and where
+/// problems are recorded.
+public struct ActionArguments: Sendable {
+    public var reader: ObjectReader
+    public var registry: ActionRegistry
+    public var stepID: String
+    /// True while preparing a guard's probe: actions whose safety depends on a flag say so here.
+    public var asProbe: Bool
+
+    public var diagnostics: DiagnosticCollector { reader.diagnostics }
+}
+
+/// Everything an action may use while it runs.
+public struct ActionContext: Sendable {
+    public var stepID: String
+    public var resolver: TemplateResolver
+    /// The step's timeout; an action that waits must give up by then.
+    public var deadline: Date
+    public var runner: any CommandRunner
+    public var cancellation: CancellationToken
+    public var isDryRun: Bool
+    public var registry: ActionRegistry
+
+    public var remainingSeconds: Double { max(0, deadline.timeIntervalSinceNow) }
+
+    /// Resolves a template, or gives the failure outcome that names the missing value.
+    public func resolve(_ template: Template) -> Result<String, ActionOutcome> {
+        template.resolve(resolver).mapError { reference in
+            ActionOutcome.failure(
+                cause: "unresolved-reference", message: "\(template.source): ${\(reference)} has no value (did its step run?)")
+        }
+    }
+}
+
+extension ActionOutcome: Error {}
+
+/// The result of one attempt of an action. A failure is data here: the executor decides about retries.
+public struct ActionOutcome: Sendable {
+    public var succeeded: Bool
+    /// Machine-readable: `timeout`, `exit-status`, `spawn-failed`, `guard-failed`, `interrupted`…
+    public var cause: String?
+    public var message: String
+    public var facts: [String: FactValue]
+    /// The last lines of stderr (or other evidence) to show an operator when the step failed.
+    public var evidence: [String]
+    /// The exit status of the command the action ran, if any.
+    public var exitStatus: Int?
+    /// Dry run only: the action could not tell (its input comes from a step the dry run skipped).
+    public var isUnknown = false
+
+    public static func success(_ message: String = "", facts: [String: FactValue] = [:]) -> ActionOutcome {
+        ActionOutcome(succeeded: true, cause: nil, message: message, facts: facts, evidence: [], exitStatus: nil)
+    }
+
+    /// Dry run: not known until the skipped steps before it have run.
+    public static func unknown(_ message: String, facts: [String: FactValue] = [:]) -> ActionOutcome {
+        var outcome = ActionOutcome(succeeded: true, cause: nil, message: message, facts: facts, evidence: [], exitStatus: nil)
+        outcome.isUnknown = true
+        return outcome
+    }
+
+    public static func failure(
+        cause: String, message: String, facts: [String: FactValue] = [:], evidence: [String] = [], exitStatus: Int? = nil
+    ) -> ActionOutcome {
+        ActionOutcome(succeeded: false, cause: cause, message: message, facts: facts, evidence: evidence, exitStatus: exitStatus)
+    }
+}
+
+/// The action kinds a runbook may name, looked up by name.
+public struct ActionRegistry: Sendable {
+    private var kinds: [String: any ActionKind] = [:]
+
+    public init(_ kinds: [any ActionKind] = []) {
+        for kind in kinds { register(kind) }
+    }
+
+    public mutating func register(_ kind: any ActionKind) { kinds[kind.name] = kind }
+
+    public func kind(named name: String) -> (any ActionKind)? { kinds[name] }
+
+    public var names: [String] { kinds.keys.sorted() }
+
+    public var all: [any ActionKind] { names.compactMap { kinds[$0] } }
+
+    /// The engine's own actions: exec, file, assert, wait-until, backup-file, restore-file, sleep, edit-properties.
+    public static let builtIn = ActionRegistry([
+        ExecAction(), FileProbeAction(), AssertAction(), WaitUntilAction(), BackupFileAction(), RestoreFileAction(),
+        SleepAction(), EditPropertiesAction(),
+    ])
+}

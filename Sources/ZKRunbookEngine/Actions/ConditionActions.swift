@@ -1,0 +1,133 @@
+import Foundation
+
+/// `assert`: a guard written as a step; fails the run when the condition does not hold.
+struct AssertAction: ActionKind {
+    let name = "assert"
+    let summary = "check a condition on a probe's fact or an earlier step's fact; fail if it does not hold"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID) else {
+            return nil
+        }
+        return PreparedAssert(condition: condition)
+    }
+}
+
+struct PreparedAssert: PreparedAction {
+    var condition: Condition
+    var isReadOnly: Bool { true }
+    var templates: [Template] { ConditionReader.templates(in: condition) }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        var lines = ["assert: \(condition.summary)"]
+        if let probe = condition.probe { lines += probe.action.describe(resolver).map { "  probe \(probe.actionName): \($0)" } }
+        return lines
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let result = ConditionEvaluator.evaluate(condition, context: context)
+        var facts = result.probeFacts
+        if let actual = result.actual { facts["actual"] = actual }
+        switch result.verdict {
+        case .passed: return .success("\(condition.fact) is \(result.actual?.literal ?? "?")", facts: facts)
+        case .unknown: return .unknown(result.detail, facts: facts)
+        case .failed: return .failure(cause: "assertion-failed", message: result.detail, facts: facts)
+        }
+    }
+}
+
+/// `wait-until`: poll a probe until its fact meets the condition, or the step's timeout passes.
+struct WaitUntilAction: ActionKind {
+    let name = "wait-until"
+    let summary = "poll a read-only probe until a condition holds or the step's timeout passes"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let interval = arguments.reader.duration("interval") ?? .literal(RunbookDuration(milliseconds: 1000))
+        guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID, requireProbe: true)
+        else { return nil }
+        return PreparedWaitUntil(condition: condition, interval: interval)
+    }
+}
+
+struct PreparedWaitUntil: PreparedAction {
+    var condition: Condition
+    var interval: DurationSpec
+    var isReadOnly: Bool { true }
+    var templates: [Template] { ConditionReader.templates(in: condition) }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        let every = interval.resolve(resolver.parameters)?.description ?? interval.description
+        var lines = ["wait until: \(condition.summary) (every \(every), until the step's timeout)"]
+        if let probe = condition.probe { lines += probe.action.describe(resolver).map { "  probe \(probe.actionName): \($0)" } }
+        return lines
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let pause = interval.resolve(context.resolver.parameters)?.seconds ?? 1
+        var polls = 0
+        let started = Date()
+        var last: ConditionResult
+        repeat {
+            polls += 1
+            last = ConditionEvaluator.evaluate(condition, context: context)
+            var facts = last.probeFacts
+            facts["polls"] = .int(Int64(polls))
+            facts["waitedMs"] = .int(Int64(Date().timeIntervalSince(started) * 1000))
+            if last.verdict == .passed {
+                return .success("\(condition.fact) is \(last.actual?.literal ?? "?") after \(polls) poll(s)", facts: facts)
+            }
+            if context.isDryRun {
+                return .unknown("would wait until \(condition.summary); now: \(last.actual?.literal ?? last.detail)", facts: facts)
+            }
+            if context.cancellation.isCancelled {
+                return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted", facts: facts)
+            }
+            if context.remainingSeconds <= 0 { break }
+            context.cancellation.sleep(seconds: min(pause, context.remainingSeconds))
+        } while context.remainingSeconds > 0 || polls == 0
+        if context.cancellation.isCancelled {
+            return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+        }
+        let waited = String(format: "%.1f", Date().timeIntervalSince(started))
+        return .failure(
+            cause: "timeout",
+            message: "gave up after \(waited)s and \(polls) poll(s): \(last.detail.isEmpty ? "condition not met" : last.detail)",
+            facts: last.probeFacts.merging(["polls": .int(Int64(polls))]) { $1 })
+    }
+}
+
+/// `sleep`: wait a fixed time (a soak period); interrupted promptly by SIGINT; skipped in a dry run.
+struct SleepAction: ActionKind {
+    let name = "sleep"
+    let summary = "wait a fixed time (a soak period)"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        guard let duration = arguments.reader.duration("duration", required: true) else { return nil }
+        return PreparedSleep(duration: duration)
+    }
+}
+
+struct PreparedSleep: PreparedAction {
+    var duration: DurationSpec
+    var isReadOnly: Bool { true }
+    var templates: [Template] { [] }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        ["sleep \(duration.resolve(resolver.parameters)?.description ?? duration.description)"]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        guard let seconds = duration.resolve(context.resolver.parameters)?.seconds else {
+            return .failure(cause: "unresolved-reference", message: "duration \(duration) has no value")
+        }
+        if context.isDryRun { return .success("would sleep \(duration)") }
+        if seconds > context.remainingSeconds {
+            context.cancellation.sleep(seconds: context.remainingSeconds)
+            return .failure(cause: "timeout", message: "sleep of \(seconds)s is longer than the step's timeout")
+        }
+        guard context.cancellation.sleep(seconds: seconds) else {
+            return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+        }
+        return .success("slept \(duration)")
+    }
+}

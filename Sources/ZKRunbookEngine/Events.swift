@@ -1,0 +1,169 @@
+import Foundation
+
+/// One thing that happened in a run, as printed with `--json` and written to the journal (JSON Lines).
+///
+/// A flat record with optional fields rather than an enum with payloads: every consumer (a log shipper,
+/// `jq`, the journal reader) sees the same keys, and a new field never breaks an old reader.
+/// `schema` is bumped only when a field changes meaning.
+public struct Event: Codable, Sendable, Equatable {
+    public static let schemaVersion = 1
+
+    public enum Kind: String, Codable, Sendable {
+        case runStarted = "run-started"
+        case runResumed = "run-resumed"
+        case stepStarted = "step-started"
+        case guardEvaluated = "guard-evaluated"
+        case attemptStarted = "attempt-started"
+        case attemptFailed = "attempt-failed"
+        case stepFinished = "step-finished"
+        case rollbackStarted = "rollback-started"
+        case rollbackFinished = "rollback-finished"
+        case runFinished = "run-finished"
+    }
+
+    public var schema: Int = Event.schemaVersion
+    public var type: Kind
+    public var time: String
+    public var runID: String
+    public var runbook: String?
+    public var runbookPath: String?
+    public var runbookSHA256: String?
+    /// `forward` for the runbook's steps, `rollback` while undoing them.
+    public var phase: String?
+    public var step: String?
+    public var index: Int?
+    public var total: Int?
+    public var description: String?
+    public var action: String?
+    public var readOnly: Bool?
+    /// What the step does, in words and argv (secrets shown as ***).
+    public var plan: [String]?
+    public var command: [String]?
+    public var attempt: Int?
+    public var attempts: Int?
+    public var timeoutMs: Int?
+    /// Machine-readable cause of a failure: timeout, exit-status, guard-failed, spawn-failed, interrupted…
+    public var cause: String?
+    public var message: String?
+    public var exitStatus: Int?
+    /// For step-finished: succeeded, failed, continued (failed but non-critical), skipped (dry run).
+    /// For run-finished: succeeded, failed, rolled-back, rollback-failed, refused, interrupted.
+    public var status: String?
+    public var verdict: String?
+    public var fact: String?
+    public var op: String?
+    public var actual: FactValue?
+    public var expected: FactValue?
+    public var facts: [String: FactValue]?
+    public var evidence: [String]?
+    public var durationMs: Int?
+    public var parameters: [String: String]?
+    public var dryRun: Bool?
+    public var exitCode: Int?
+    public var steps: [String]?
+    /// For step-started: how the step would be undone, one line per rollback step.
+    public var rollback: [String]?
+    public var lock: String?
+    public var pid: Int?
+
+    public init(type: Kind, runID: String, time: Date = Date()) {
+        self.type = type
+        self.runID = runID
+        self.time = Event.timestamp(time)
+    }
+
+    public static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    /// One line of JSON, keys sorted so diffs of journals stay readable.
+    public func jsonLine() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Where events go: the terminal, `--json` output, the journal. The seam between engine and presentation.
+public protocol EventSink: Sendable {
+    func emit(_ event: Event)
+}
+
+/// Sends each event to several sinks, in order (journal first, so a crash after printing loses nothing).
+public struct EventFanout: EventSink {
+    public var sinks: [any EventSink]
+    public init(_ sinks: [any EventSink]) { self.sinks = sinks }
+    public func emit(_ event: Event) { for sink in sinks { sink.emit(event) } }
+}
+
+/// Collects events in memory: for tests and for callers that render after the fact.
+public final class EventRecorder: EventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Event] = []
+    public init() {}
+    public func emit(_ event: Event) {
+        lock.lock()
+        stored.append(event)
+        lock.unlock()
+    }
+    public var events: [Event] {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+}
+
+/// Writes JSON Lines to a file handle (stdout for `--json`).
+public final class JSONLinesSink: EventSink, @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+    public init(handle: FileHandle = .standardOutput) { self.handle = handle }
+    public func emit(_ event: Event) {
+        lock.lock()
+        defer { lock.unlock() }
+        try? handle.write(contentsOf: Data((event.jsonLine() + "\n").utf8))
+    }
+}
+
+/// Replaces every secret parameter value with *** in the strings an event carries.
+///
+/// Applied to every event before any sink sees it, so neither the terminal, `--json` nor the journal can
+/// hold a secret, even when a command echoes it back on stderr.
+public struct Redactor: Sendable {
+    public var secrets: [String]
+
+    public init(secrets: [String]) {
+        // Longest first, so a secret that contains another is replaced whole.
+        self.secrets = secrets.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+    }
+
+    public func redact(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
+    }
+
+    public func redact(_ value: FactValue) -> FactValue {
+        switch value {
+        case .string(let text): return .string(redact(text))
+        case .list(let values): return .list(values.map(redact))
+        default: return value
+        }
+    }
+
+    public func redact(_ event: Event) -> Event {
+        guard !secrets.isEmpty else { return event }
+        var out = event
+        out.message = event.message.map(redact)
+        out.plan = event.plan?.map(redact)
+        out.command = event.command?.map(redact)
+        out.evidence = event.evidence?.map(redact)
+        out.description = event.description.map(redact)
+        out.actual = event.actual.map(redact)
+        out.expected = event.expected.map(redact)
+        out.facts = event.facts?.mapValues(redact)
+        out.parameters = event.parameters?.mapValues(redact)
+        return out
+    }
+}

@@ -1,0 +1,485 @@
+import Foundation
+import ZKRunbookProcess
+
+/// How a run ended, and the exit code the CLI returns for it.
+public enum RunStatus: String, Sendable {
+    /// Every step done (a dry run: every guard passed or unknown). Exit 0.
+    case succeeded
+    /// A step failed; completed steps were rolled back. Exit 1.
+    case rolledBack = "rolled-back"
+    /// A step failed and a rollback step failed too: the target needs a person. Exit 1.
+    case rollbackFailed = "rollback-failed"
+    /// A step failed with nothing to roll back. Exit 1.
+    case failed
+    /// A guard refused before anything changed. Exit 3.
+    case refused
+    /// SIGINT/SIGTERM: the running step was stopped (and completed steps rolled back unless told not to). Exit 130.
+    case interrupted
+
+    public var exitCode: Int32 {
+        switch self {
+        case .succeeded: return 0
+        case .rolledBack, .rollbackFailed, .failed: return 1
+        case .refused: return 3
+        case .interrupted: return 130
+        }
+    }
+}
+
+public struct RunOutcome: Sendable {
+    public var runID: String
+    public var status: RunStatus
+    public var message: String
+    public var exitCode: Int32 { status.exitCode }
+}
+
+/// Choices for one execution.
+public struct RunOptions: Sendable {
+    /// Mutating actions are skipped; read-only ones (probes) run and show real facts.
+    public var dryRun: Bool
+    /// With `dryRun`: run nothing at all, not even probes; guards are shown as unknown. For plan snapshots.
+    public var offline: Bool
+    /// On SIGINT/SIGTERM, undo completed steps before exiting (the default); off with --no-rollback.
+    public var rollbackOnInterrupt: Bool
+    public var layout: StateLayout
+
+    public init(dryRun: Bool = false, offline: Bool = false, rollbackOnInterrupt: Bool = true, layout: StateLayout) {
+        self.dryRun = dryRun
+        self.offline = offline
+        self.rollbackOnInterrupt = rollbackOnInterrupt
+        self.layout = layout
+    }
+}
+
+/// Runs a validated runbook: guards, attempts with timeouts and retries, rollback in reverse, events.
+///
+/// One instance drives one run (or one resumption) on the calling thread. Steps run in order; the engine
+/// never runs two steps at once, because a runbook is a procedure an operator reads top to bottom.
+public final class Executor {
+    public let runbook: Runbook
+    public let parameters: [String: ParameterValue]
+    public let options: RunOptions
+    public let runner: any CommandRunner
+    public let registry: ActionRegistry
+    /// Cancelled by SIGINT/SIGTERM: stops the running step.
+    public let cancellation: CancellationToken
+    /// Cancelled by a second signal: stops the rollback too.
+    public let rollbackCancellation: CancellationToken
+    private let sink: any EventSink
+    private let redactor: Redactor
+
+    private var runID = ""
+    private var resolver: TemplateResolver
+    /// Forward steps that completed, in order: what a rollback undoes.
+    private var completed: [Step] = []
+    /// A mutating step has started (in this run or before a resume): a guard failure is no longer a refusal.
+    private var changedSomething = false
+    /// Dry run: mutating steps skipped so far; guards after them are unknown, not passed or failed.
+    private var skippedMutations: [String] = []
+    private var dryRunRefusals: [String] = []
+
+    public init(
+        runbook: Runbook, parameters: [String: ParameterValue], options: RunOptions, sink: any EventSink,
+        runner: any CommandRunner = LocalCommandRunner(), registry: ActionRegistry = .builtIn,
+        cancellation: CancellationToken = CancellationToken(), rollbackCancellation: CancellationToken = CancellationToken()
+    ) {
+        self.runbook = runbook
+        self.parameters = parameters
+        self.options = options
+        self.runner = runner
+        self.registry = registry
+        self.cancellation = cancellation
+        self.rollbackCancellation = rollbackCancellation
+        let secretNames = Set(runbook.parameters.filter(\.secret).map(\.name))
+        self.redactor = Redactor(secrets: secretNames.compactMap { parameters[$0]?.text })
+        let redactor = self.redactor
+        self.sink = RedactingSink(inner: sink, redactor: redactor)
+        self.resolver = TemplateResolver(parameters: parameters, secretParameters: secretNames)
+    }
+
+    /// The parameters as they may be shown and journaled: secrets as ***.
+    public var displayParameters: [String: String] {
+        var out: [String: String] = [:]
+        for (name, value) in parameters { out[name] = resolver.secretParameters.contains(name) ? "***" : value.text }
+        return out
+    }
+
+    /// The lock name with parameters substituted.
+    public var lockName: String { runbook.lock.display(resolver).replacingOccurrences(of: "***", with: "secret") }
+
+    // MARK: - Entry points
+
+    /// Starts a new run (or a dry run) from the first step.
+    public func run(runID: String) -> RunOutcome {
+        self.runID = runID
+        configureResolver()
+        var start = Event(type: .runStarted, runID: runID)
+        start.runbook = runbook.name
+        start.runbookPath = runbook.sourcePath
+        start.runbookSHA256 = SHA256.hex(Data(runbook.sourceText.utf8))
+        start.parameters = displayParameters
+        start.dryRun = options.dryRun
+        start.total = runbook.steps.count
+        start.lock = lockName
+        start.pid = Int(getpid())
+        start.description = runbook.description
+        emit(start)
+        return execute(from: 0)
+    }
+
+    /// Continues an interrupted run after its journal: completed steps are skipped, and the first unfinished
+    /// step's guards are checked again before it runs.
+    public func resume(_ journal: JournalState) -> RunOutcome {
+        runID = journal.runID
+        configureResolver()
+        resolver.stepFacts = journal.facts
+        let finished = Set(journal.finishedSteps)
+        var startIndex = runbook.steps.count
+        for (index, step) in runbook.steps.enumerated() {
+            if finished.contains(step.id) {
+                completed.append(step)
+                if !step.action.isReadOnly { changedSomething = true }
+            } else {
+                startIndex = index
+                break
+            }
+        }
+        if journal.startedSteps.contains(where: { id in runbook.steps.first { $0.id == id }.map { !$0.action.isReadOnly } ?? false }) {
+            changedSomething = true
+        }
+        var event = Event(type: .runResumed, runID: runID)
+        event.runbook = runbook.name
+        event.pid = Int(getpid())
+        event.index = startIndex + 1
+        event.total = runbook.steps.count
+        event.steps = journal.finishedSteps
+        event.step = startIndex < runbook.steps.count ? runbook.steps[startIndex].id : nil
+        event.message =
+            startIndex < runbook.steps.count
+            ? "resuming at step \(startIndex + 1)/\(runbook.steps.count) '\(runbook.steps[startIndex].id)'; \(journal.finishedSteps.count) step(s) already done"
+            : "every step was already done"
+        emit(event)
+        return execute(from: startIndex)
+    }
+
+    private func configureResolver() {
+        resolver.runID = runID
+        resolver.runDirectory = options.layout.runDirectory(runID)
+        resolver.stateDirectory = options.layout.root
+    }
+
+    // MARK: - Forward
+
+    private func execute(from startIndex: Int) -> RunOutcome {
+        let total = runbook.steps.count
+        var index = startIndex
+        while index < total {
+            let step = runbook.steps[index]
+            if cancellation.isCancelled { return interrupted(during: nil) }
+            var started = stepEvent(.stepStarted, step, index: index, phase: "forward")
+            started.plan = step.action.describe(resolver)
+            started.command = step.action.command(resolver)
+            started.timeoutMs = Int(timeout(of: step).milliseconds)
+            started.attempts = step.retry.retries + 1
+            started.rollback = step.rollback.map { undo in
+                "\(undo.id): " + ([display(undo.description)] + undo.action.describe(resolver)).joined(separator: "; ")
+            }
+            emit(started)
+
+            switch checkGuards(step, index: index, phase: "forward") {
+            case .passed:
+                break
+            case .refused(let message):
+                if options.dryRun {
+                    dryRunRefusals.append("step '\(step.id)': \(message)")
+                } else if !changedSomething {
+                    var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
+                    finished.status = "refused"
+                    finished.cause = "guard-failed"
+                    finished.message = message
+                    emit(finished)
+                    return finish(.refused, "refused before any change: step '\(step.id)': \(message)")
+                } else {
+                    var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
+                    finished.status = "failed"
+                    finished.cause = "guard-failed"
+                    finished.message = message
+                    emit(finished)
+                    return failAndRollBack(step, reason: "a guard of step '\(step.id)' failed: \(message)", includeFailed: false)
+                }
+            case .interrupted:
+                return interrupted(during: step)
+            }
+
+            if options.dryRun && (!step.action.isReadOnly || options.offline) {
+                var skipped = stepEvent(.stepFinished, step, index: index, phase: "forward")
+                skipped.status = "skipped"
+                skipped.message = options.offline ? "not run (offline plan)" : "not run (dry run: this step changes things)"
+                emit(skipped)
+                if !step.action.isReadOnly { skippedMutations.append(step.id) }
+                index += 1
+                continue
+            }
+            if !step.action.isReadOnly { changedSomething = true }
+            let outcome = attempt(step, index: index, phase: "forward", token: cancellation)
+            var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
+            finished.durationMs = outcome.durationMs
+            finished.facts = outcome.outcome.facts
+            finished.message = outcome.outcome.message
+            finished.exitStatus = outcome.outcome.exitStatus
+            if outcome.outcome.isUnknown {
+                finished.status = "unknown"
+                emit(finished)
+                index += 1
+                continue
+            }
+            if outcome.outcome.succeeded {
+                resolver.stepFacts[step.id] = outcome.outcome.facts
+                completed.append(step)
+                finished.status = "succeeded"
+                emit(finished)
+                index += 1
+                continue
+            }
+            finished.cause = outcome.outcome.cause
+            finished.evidence = outcome.outcome.evidence
+            if options.dryRun, let skipped = skippedMutations.last, outcome.outcome.cause != "interrupted" {
+                finished.status = "unknown"
+                finished.message = "fails now (\(outcome.outcome.message)); step '\(skipped)' would run first and may change it"
+                emit(finished)
+                index += 1
+                continue
+            }
+            if outcome.outcome.cause == "interrupted" || cancellation.isCancelled {
+                finished.status = "interrupted"
+                emit(finished)
+                return interrupted(during: step)
+            }
+            if step.onFailure == .continue {
+                finished.status = "continued"
+                resolver.stepFacts[step.id] = outcome.outcome.facts
+                emit(finished)
+                index += 1
+                continue
+            }
+            finished.status = "failed"
+            emit(finished)
+            return failAndRollBack(step, reason: "step '\(step.id)' failed: \(outcome.outcome.message)", includeFailed: step.rollbackWhenFailed)
+        }
+        if options.dryRun {
+            if !dryRunRefusals.isEmpty {
+                return finish(.refused, "dry run: would refuse: " + dryRunRefusals.joined(separator: "; "))
+            }
+            let unknownNote = skippedMutations.isEmpty ? "" : " (\(skippedMutations.count) changing step(s) not run)"
+            return finish(.succeeded, "dry run complete\(unknownNote)")
+        }
+        return finish(.succeeded, "all \(total) steps done")
+    }
+
+    private enum GuardResult {
+        case passed
+        case refused(String)
+        case interrupted
+    }
+
+    /// Evaluates a step's guards in order; the first failure stops the step.
+    private func checkGuards(_ step: Step, index: Int, phase: String) -> GuardResult {
+        for (number, condition) in step.guards.enumerated() {
+            if cancellation.isCancelled && phase == "forward" { return .interrupted }
+            var event = stepEvent(.guardEvaluated, step, index: index, phase: phase)
+            event.description = condition.summary
+            event.fact = condition.fact
+            event.op = condition.op.rawValue
+            event.expected = ConditionEvaluator.resolveExpected(condition.expected, resolver)
+            event.attempt = number + 1
+            if options.dryRun && options.offline {
+                event.verdict = ConditionResult.Verdict.unknown.rawValue
+                event.message = "not evaluated (offline plan)"
+                emit(event)
+                continue
+            }
+            let token = phase == "rollback" ? rollbackCancellation : cancellation
+            let context = actionContext(step: step, timeout: min(timeout(of: step).seconds, 60), token: token)
+            var result = ConditionEvaluator.evaluate(condition, context: context)
+            if options.dryRun, let skipped = skippedMutations.last, result.verdict != .unknown {
+                let now = result.verdict == .passed ? "passes now" : "fails now"
+                result.detail = "\(now) (\(result.actual?.literal ?? result.detail)); step '\(skipped)' would run first and may change it"
+                result.verdict = .unknown
+            }
+            event.verdict = result.verdict.rawValue
+            event.actual = result.actual
+            event.message = result.detail.isEmpty ? nil : result.detail
+            emit(event)
+            if result.verdict == .failed {
+                return .refused("guard '\(condition.summary)' failed: \(result.detail)")
+            }
+        }
+        return .passed
+    }
+
+    private struct AttemptResult {
+        var outcome: ActionOutcome
+        var durationMs: Int
+    }
+
+    /// Runs a step's action with its timeout, retrying with backoff as its policy says.
+    private func attempt(_ step: Step, index: Int, phase: String, token: CancellationToken) -> AttemptResult {
+        let attempts = step.retry.retries + 1
+        var wait = step.retry.backoff.resolve(parameters)?.seconds ?? 1
+        let maxWait = step.retry.maxBackoff.resolve(parameters)?.seconds ?? 60
+        let started = Date()
+        var last = ActionOutcome.failure(cause: "not-run", message: "not run")
+        for number in 1...attempts {
+            var startEvent = stepEvent(.attemptStarted, step, index: index, phase: phase)
+            startEvent.attempt = number
+            startEvent.attempts = attempts
+            emit(startEvent)
+            let context = actionContext(step: step, timeout: timeout(of: step).seconds, token: token)
+            last = step.action.execute(context)
+            if last.succeeded { break }
+            var failed = stepEvent(.attemptFailed, step, index: index, phase: phase)
+            failed.attempt = number
+            failed.attempts = attempts
+            failed.cause = last.cause
+            failed.message = last.message
+            failed.exitStatus = last.exitStatus
+            failed.evidence = last.evidence
+            if number < attempts && last.cause != "interrupted" { failed.timeoutMs = Int(wait * 1000) }
+            emit(failed)
+            if last.cause == "interrupted" || token.isCancelled || number == attempts { break }
+            guard token.sleep(seconds: wait) else {
+                last = .failure(cause: "interrupted", message: token.reason ?? "interrupted")
+                break
+            }
+            wait = min(wait * step.retry.factor, maxWait)
+        }
+        return AttemptResult(outcome: last, durationMs: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    private func timeout(of step: Step) -> RunbookDuration {
+        step.timeout?.resolve(parameters) ?? runbook.defaultTimeout
+    }
+
+    private func actionContext(step: Step, timeout seconds: Double, token: CancellationToken) -> ActionContext {
+        ActionContext(
+            stepID: step.id, resolver: resolver, deadline: Date().addingTimeInterval(seconds), runner: runner,
+            cancellation: token, isDryRun: options.dryRun, registry: registry)
+    }
+
+    // MARK: - Rollback and endings
+
+    private func failAndRollBack(_ failed: Step, reason: String, includeFailed: Bool) -> RunOutcome {
+        var toUndo = completed.reversed().filter { !$0.rollback.isEmpty }
+        if includeFailed && !failed.rollback.isEmpty { toUndo.insert(failed, at: 0) }
+        if toUndo.isEmpty {
+            return finish(.failed, reason + "; nothing to roll back")
+        }
+        let rollbackOK = rollBack(toUndo, reason: reason)
+        return finish(
+            rollbackOK ? .rolledBack : .rollbackFailed,
+            reason + (rollbackOK ? "; rolled back \(toUndo.count) step(s)" : "; ROLLBACK FAILED: check the target by hand"))
+    }
+
+    private func interrupted(during step: Step?) -> RunOutcome {
+        let reason = cancellation.reason ?? "interrupted"
+        let toUndo = completed.reversed().filter { !$0.rollback.isEmpty }
+        guard options.rollbackOnInterrupt, !toUndo.isEmpty, !options.dryRun else {
+            let note = toUndo.isEmpty || options.dryRun ? "" : "; not rolled back (resume with: zkrunbook resume \(runID))"
+            return finish(.interrupted, reason + (step.map { " during step '\($0.id)'" } ?? "") + note)
+        }
+        let ok = rollBack(toUndo, reason: reason)
+        return finish(
+            .interrupted,
+            reason + (step.map { " during step '\($0.id)'" } ?? "")
+                + (ok ? "; rolled back \(toUndo.count) step(s)" : "; ROLLBACK FAILED: check the target by hand"))
+    }
+
+    /// Undoes `steps` (already in reverse order), each step's rollback entries in the order written.
+    /// Keeps going after a failed undo, so one broken rollback does not leave the others undone.
+    private func rollBack(_ steps: [Step], reason: String) -> Bool {
+        var started = Event(type: .rollbackStarted, runID: runID)
+        started.phase = "rollback"
+        started.message = reason
+        started.steps = steps.map(\.id)
+        emit(started)
+        var allOK = true
+        let undoSteps = steps.flatMap { $0.rollback }
+        for (number, undo) in undoSteps.enumerated() {
+            var event = stepEvent(.stepStarted, undo, index: number, phase: "rollback")
+            event.total = undoSteps.count
+            event.plan = undo.action.describe(resolver)
+            event.command = undo.action.command(resolver)
+            emit(event)
+            if case .refused(let message) = checkGuards(undo, index: number, phase: "rollback") {
+                var finished = stepEvent(.stepFinished, undo, index: number, phase: "rollback")
+                finished.total = undoSteps.count
+                finished.status = "failed"
+                finished.cause = "guard-failed"
+                finished.message = message
+                emit(finished)
+                allOK = false
+                continue
+            }
+            let result = attempt(undo, index: number, phase: "rollback", token: rollbackCancellation)
+            var finished = stepEvent(.stepFinished, undo, index: number, phase: "rollback")
+            finished.total = undoSteps.count
+            finished.durationMs = result.durationMs
+            finished.message = result.outcome.message
+            finished.status = result.outcome.succeeded ? "succeeded" : "failed"
+            finished.cause = result.outcome.cause
+            finished.evidence = result.outcome.succeeded ? nil : result.outcome.evidence
+            finished.facts = result.outcome.facts
+            emit(finished)
+            if result.outcome.succeeded {
+                resolver.stepFacts[undo.id] = result.outcome.facts
+            } else {
+                allOK = false
+            }
+        }
+        var finishedEvent = Event(type: .rollbackFinished, runID: runID)
+        finishedEvent.phase = "rollback"
+        finishedEvent.status = allOK ? "succeeded" : "failed"
+        emit(finishedEvent)
+        return allOK
+    }
+
+    private func finish(_ status: RunStatus, _ message: String) -> RunOutcome {
+        var event = Event(type: .runFinished, runID: runID)
+        event.runbook = runbook.name
+        event.status = status.rawValue
+        event.message = message
+        event.exitCode = Int(status.exitCode)
+        event.dryRun = options.dryRun
+        emit(event)
+        return RunOutcome(runID: runID, status: status, message: redactor.redact(message))
+    }
+
+    private func stepEvent(_ kind: Event.Kind, _ step: Step, index: Int, phase: String) -> Event {
+        var event = Event(type: kind, runID: runID)
+        event.phase = phase
+        event.step = step.id
+        event.index = index + 1
+        event.total = runbook.steps.count
+        event.description = display(step.description)
+        event.action = step.actionName
+        event.readOnly = step.action.isReadOnly
+        return event
+    }
+
+    private func emit(_ event: Event) { sink.emit(event) }
+
+    /// A description with its `${...}` references filled in where known (secrets as ***).
+    private func display(_ text: String) -> String {
+        guard text.contains("${"), case .success(let template) = Template.parse(text, at: runbook.steps.first?.location ?? SourceLocation(file: "", line: 0, column: 0)) else {
+            return text
+        }
+        return template.display(resolver)
+    }
+}
+
+/// Redacts every event before the real sink sees it.
+struct RedactingSink: EventSink {
+    var inner: any EventSink
+    var redactor: Redactor
+    func emit(_ event: Event) { inner.emit(redactor.redact(event)) }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Problems with the state directory, journals and resume, each saying what to do.
+public enum JournalError: Error, Sendable, CustomStringConvertible {
+    case cannotCreate(path: String, reason: String)
+    case cannotWrite(path: String, reason: String)
+    case noSuchRun(id: String, stateDirectory: String)
+    case unreadable(path: String, line: Int, reason: String)
+    case notResumable(id: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotCreate(let path, let reason):
+            return "error: cannot create \(path): \(reason); choose a writable --state-dir"
+        case .cannotWrite(let path, let reason):
+            return "error: cannot write the journal \(path): \(reason)"
+        case .noSuchRun(let id, let stateDirectory):
+            return "error: no run '\(id)' in \(stateDirectory)/runs (is --state-dir the one the run used?)"
+        case .unreadable(let path, let line, let reason):
+            return "\(path):\(line): error: unreadable journal line: \(reason)"
+        case .notResumable(let id, let reason):
+            return "error: run \(id) cannot be resumed: \(reason)"
+        }
+    }
+}
+
+/// The folders zkrunbook keeps under its state directory.
+public struct StateLayout: Sendable {
+    public var root: String
+
+    public init(root: String) { self.root = root }
+
+    /// `--state-dir`, else ZKRUNBOOK_STATE_DIR, else /var/lib/zkrunbook for root, else ~/.local/state/zkrunbook.
+    public static func standard(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> StateLayout {
+        if let explicit { return StateLayout(root: explicit) }
+        if let fromEnvironment = environment["ZKRUNBOOK_STATE_DIR"], !fromEnvironment.isEmpty {
+            return StateLayout(root: fromEnvironment)
+        }
+        if getuid() == 0 { return StateLayout(root: "/var/lib/zkrunbook") }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return StateLayout(root: home + "/.local/state/zkrunbook")
+    }
+
+    public var runsDirectory: String { root + "/runs" }
+    public var locksDirectory: String { root + "/locks" }
+    public func runDirectory(_ runID: String) -> String { runsDirectory + "/" + runID }
+    public func journalPath(_ runID: String) -> String { runDirectory(runID) + "/journal.jsonl" }
+    /// The runbook text as it was when the run started; `resume` continues from this copy.
+    public func runbookCopyPath(_ runID: String) -> String { runDirectory(runID) + "/runbook.json5" }
+
+    public static func makeRunID(runbook: String, date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(formatter.string(from: date))-\(runbook)-\(String(repeating: "0", count: 8 - suffix.count) + suffix)"
+    }
+
+    func createDirectory(_ path: String) throws(JournalError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .cannotCreate(path: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+}
+
+/// Appends events to a run's journal, one JSON line each, fsynced before the engine moves on.
+///
+/// fsync per event is what makes `resume` after SIGKILL or a power cut trustworthy: a step is recorded as
+/// finished only once that record is on disk.
+public final class JournalWriter: EventSink, @unchecked Sendable {
+    public let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var failure: String?
+
+    public init(path: String) throws(JournalError) {
+        self.path = path
+        let opened = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard opened >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        fd = opened
+    }
+
+    deinit { close(fd) }
+
+    public func emit(_ event: Event) {
+        let line = Array((event.jsonLine() + "\n").utf8)
+        lock.lock()
+        defer { lock.unlock() }
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if written != line.count || fsync(fd) != 0 {
+            failure = String(cString: strerror(errno))
+        }
+    }
+
+    /// The first write error, if any: the run reports it rather than trusting a journal with holes.
+    public var writeFailure: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return failure
+    }
+}
+
+/// What a journal says about a run: enough to resume it.
+public struct JournalState: Sendable {
+    public var runID: String
+    public var runbookName: String
+    public var runbookPath: String
+    public var runbookSHA256: String
+    public var parameters: [String: String]
+    public var lock: String
+    public var dryRun: Bool
+    /// Forward steps that finished (succeeded or failed-and-continued), in order, with their facts.
+    public var finishedSteps: [String]
+    public var facts: [String: [String: FactValue]]
+    public var startedSteps: [String]
+    public var rollbackStarted: Bool
+    public var finalStatus: String?
+    public var events: [Event]
+
+    public static func read(path: String) throws(JournalError) -> JournalState {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, line: 0, reason: "cannot read the file")
+        }
+        let decoder = JSONDecoder()
+        var events: [Event] = []
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (number, line) in lines.enumerated() where !line.isEmpty {
+            do {
+                events.append(try decoder.decode(Event.self, from: Data(line)))
+            } catch {
+                // A torn last line (killed mid-write) is expected after a crash; anything else is not.
+                if number == lines.count - 1 || (number == lines.count - 2 && lines.last?.isEmpty == true) { break }
+                throw .unreadable(path: path, line: number + 1, reason: "\(error)")
+            }
+        }
+        guard let start = events.first, start.type == .runStarted else {
+            throw .unreadable(path: path, line: 1, reason: "the journal does not begin with a run-started record")
+        }
+        var state = JournalState(
+            runID: start.runID, runbookName: start.runbook ?? "", runbookPath: start.runbookPath ?? "",
+            runbookSHA256: start.runbookSHA256 ?? "", parameters: start.parameters ?? [:], lock: start.lock ?? "node",
+            dryRun: start.dryRun ?? false, finishedSteps: [], facts: [:], startedSteps: [], rollbackStarted: false,
+            finalStatus: nil, events: events)
+        for event in events {
+            switch event.type {
+            case .stepStarted where event.phase == "forward":
+                if let step = event.step { state.startedSteps.append(step) }
+            case .stepFinished where event.phase == "forward":
+                if let step = event.step, event.status == "succeeded" || event.status == "continued" {
+                    state.finishedSteps.append(step)
+                    state.facts[step] = event.facts ?? [:]
+                }
+            case .rollbackStarted:
+                state.rollbackStarted = true
+            case .runFinished:
+                state.finalStatus = event.status
+            case .runResumed:
+                state.finalStatus = nil
+                state.rollbackStarted = false
+            default:
+                break
+            }
+        }
+        return state
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+
+/// A validated runbook: what an operator wrote, checked and typed, ready to plan.
+public struct Runbook: Sendable {
+    public var name: String
+    public var description: String
+    public var parameters: [ParameterSpec]
+    public var steps: [Step]
+    /// The lock this runbook takes; two runs with the same lock name cannot act at once.
+    public var lock: Template
+    public var defaultTimeout: RunbookDuration
+    public var sourcePath: String
+    /// The file's exact text: journaled beside each run so `resume` continues the plan it started with.
+    public var sourceText: String
+    public var warnings: [Diagnostic]
+
+    public func parameter(named name: String) -> ParameterSpec? { parameters.first { $0.name == name } }
+
+    /// Every step, forward ones and the rollback steps attached to them, depth first.
+    public var allSteps: [Step] { steps.flatMap { [$0] + $0.rollback } }
+}
+
+public enum ParameterType: String, Sendable, CaseIterable {
+    case string, int, duration, bool, path
+}
+
+public struct ParameterSpec: Sendable {
+    public var name: String
+    public var type: ParameterType
+    public var description: String
+    public var required: Bool
+    /// Secret values are never printed, journaled or put in events; `resume` asks for them again.
+    public var secret: Bool
+    public var defaultValue: ParameterValue?
+    public var location: SourceLocation
+
+    /// Checks and types a value given on the command line or in the file.
+    public func parse(_ text: String) -> Result<ParameterValue, InputProblem> {
+        switch type {
+        case .string:
+            return .success(.string(text))
+        case .path:
+            guard !text.isEmpty, !text.contains("\0") else { return .failure(InputProblem("expected a file path, found '\(text)'")) }
+            return .success(.path(text))
+        case .int:
+            guard let value = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                return .failure(InputProblem("expected an integer, found '\(text)'"))
+            }
+            return .success(.int(value))
+        case .bool:
+            switch text.lowercased() {
+            case "true", "yes", "1", "on": return .success(.bool(true))
+            case "false", "no", "0", "off": return .success(.bool(false))
+            default: return .failure(InputProblem("expected true or false, found '\(text)'"))
+            }
+        case .duration:
+            guard let value = RunbookDuration.parse(text) else {
+                return .failure(InputProblem("expected \(RunbookDuration.expectation), found '\(text)'"))
+            }
+            return .success(.duration(value))
+        }
+    }
+}
+
+/// A parameter's typed value.
+public enum ParameterValue: Sendable, Hashable {
+    case string(String)
+    case path(String)
+    case int(Int64)
+    case bool(Bool)
+    case duration(RunbookDuration)
+
+    /// The text substituted into a template.
+    public var text: String {
+        switch self {
+        case .string(let value), .path(let value): return value
+        case .int(let value): return String(value)
+        case .bool(let value): return String(value)
+        case .duration(let value): return value.description
+        }
+    }
+}
+
+/// A duration written literally, or as `${param}` naming a duration parameter.
+public enum DurationSpec: Sendable, Hashable, CustomStringConvertible {
+    case literal(RunbookDuration)
+    case parameter(String, SourceLocation)
+
+    public var description: String {
+        switch self {
+        case .literal(let duration): return duration.description
+        case .parameter(let name, _): return "${\(name)}"
+        }
+    }
+
+    public func resolve(_ parameters: [String: ParameterValue]) -> RunbookDuration? {
+        switch self {
+        case .literal(let duration): return duration
+        case .parameter(let name, _):
+            if case .duration(let duration)? = parameters[name] { return duration }
+            return nil
+        }
+    }
+
+    static func read(_ node: JSON5Node, what: String, diagnostics: DiagnosticCollector) -> DurationSpec? {
+        guard case .string(let text) = node.value else {
+            diagnostics.error(node.location, "\(what) must be \(RunbookDuration.expectation) in quotes, found \(node.kindName)")
+            return nil
+        }
+        if text.hasPrefix("${"), text.hasSuffix("}") {
+            let name = String(text.dropFirst(2).dropLast())
+            if !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
+                return .parameter(name, node.location)
+            }
+        }
+        guard let duration = RunbookDuration.parse(text) else {
+            diagnostics.error(node.location, "\(what): expected \(RunbookDuration.expectation), found '\(text)'")
+            return nil
+        }
+        return .literal(duration)
+    }
+}
+
+/// How often a failed step is tried again, and how long to wait between tries.
+public struct RetryPolicy: Sendable, Hashable {
+    /// Tries after the first; 0 means the step runs once.
+    public var retries: Int
+    public var backoff: DurationSpec
+    /// Each wait is the previous one times this factor, up to `maxBackoff`.
+    public var factor: Double
+    public var maxBackoff: DurationSpec
+
+    public static let none = RetryPolicy(
+        retries: 0, backoff: .literal(RunbookDuration(milliseconds: 1000)), factor: 2,
+        maxBackoff: .literal(RunbookDuration(milliseconds: 60_000)))
+}
+
+/// What happens when a step fails after its retries.
+public enum FailurePolicy: String, Sendable {
+    /// Stop, roll back completed steps in reverse order, exit 1. The default.
+    case abort
+    /// Record the failure and go on: for steps marked non-critical.
+    case `continue`
+}
+
+/// A fact compared with an expected value: the shape shared by guards, `assert` and `wait-until`.
+public struct Condition: Sendable {
+    public enum Operator: String, Sendable, CaseIterable {
+        case equals, notEquals, `in`, notIn, matches, contains, atLeast, atMost
+    }
+
+    public var description: String?
+    /// The read-only action that produces the fact; nil when the fact names an earlier step's output.
+    public var probe: Probe?
+    /// A key of the probe's facts, or `steps.ID.FACT` / `params.NAME` without a probe.
+    public var fact: String
+    public var op: Operator
+    /// Strings inside may hold `${...}` references, resolved when the condition is evaluated.
+    public var expected: FactValue
+    public var location: SourceLocation
+
+    public struct Probe: Sendable {
+        public var actionName: String
+        public var action: any PreparedAction
+    }
+
+    /// "exitStatus equals 0", for plans and events.
+    public var summary: String {
+        description ?? "\(probe.map { "\($0.actionName)." } ?? "")\(fact) \(op.rawValue) \(expected.literal)"
+    }
+}
+
+public struct Step: Sendable {
+    public var id: String
+    public var description: String
+    public var actionName: String
+    public var action: any PreparedAction
+    public var guards: [Condition]
+    public var timeout: DurationSpec?
+    public var retry: RetryPolicy
+    public var onFailure: FailurePolicy
+    /// Steps that undo this one, run in the order written when a later step fails.
+    public var rollback: [Step]
+    /// Also undo this step when it fails itself (its undo must be safe after a partial change).
+    public var rollbackWhenFailed: Bool
+    public var location: SourceLocation
+}
+
+/// A value that does not fit what was expected, in words.
+public struct InputProblem: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import ZKRunbookProcess
+
+/// Starts and resumes journaled runs: the run folder, the runbook copy, the journal, the lock.
+///
+/// The CLI calls this; the executor itself knows nothing of files. Order matters for safety: the lock is
+/// taken before the journal is created, so a refused second run leaves no trace that `resume` could pick up.
+public struct RunService: Sendable {
+    public var runner: any CommandRunner
+    public var registry: ActionRegistry
+
+    public init(runner: any CommandRunner = LocalCommandRunner(), registry: ActionRegistry = .builtIn) {
+        self.runner = runner
+        self.registry = registry
+    }
+
+    /// Everything that stops a run before its first step, with the exit code the CLI uses.
+    public enum StartError: Error, Sendable, CustomStringConvertible {
+        case lockHeld(LockHeld)
+        case journal(JournalError)
+        case runbook(RunbookError)
+        case parameters(ParameterProblems)
+
+        public var description: String {
+            switch self {
+            case .lockHeld(let error): return error.description
+            case .journal(let error): return error.description
+            case .runbook(let error): return error.description
+            case .parameters(let error): return error.description
+            }
+        }
+
+        public var exitCode: Int32 {
+            if case .lockHeld = self { return 4 }
+            return 2
+        }
+    }
+
+    /// Runs (or dry-runs) `runbook`. A real run is journaled under the state directory and holds its lock
+    /// until it ends; a dry run writes nothing and takes no lock.
+    public func start(
+        _ runbook: Runbook, parameters: [String: ParameterValue], options: RunOptions, sink: any EventSink,
+        cancellation: CancellationToken, rollbackCancellation: CancellationToken = CancellationToken(),
+        runID explicitID: String? = nil
+    ) throws(StartError) -> RunOutcome {
+        let runID = explicitID ?? StateLayout.makeRunID(runbook: options.dryRun ? "dry-run" : runbook.name)
+        let executor = Executor(
+            runbook: runbook, parameters: parameters, options: options, sink: sink, runner: runner, registry: registry,
+            cancellation: cancellation, rollbackCancellation: rollbackCancellation)
+        if options.dryRun { return executor.run(runID: runID) }
+        let layout = options.layout
+        let lock: RunLock
+        do {
+            try layout.createDirectory(layout.root)
+            lock = try RunLock.acquire(name: executor.lockName, layout: layout, runID: runID, runbook: runbook.name)
+        } catch let error as LockHeld {
+            throw .lockHeld(error)
+        } catch let error as JournalError {
+            throw .journal(error)
+        } catch {
+            throw .journal(.cannotCreate(path: layout.root, reason: "\(error)"))
+        }
+        defer { lock.release() }
+        let journal: JournalWriter
+        do {
+            try layout.createDirectory(layout.runDirectory(runID))
+            try Data(runbook.sourceText.utf8).write(to: URL(fileURLWithPath: layout.runbookCopyPath(runID)))
+            journal = try JournalWriter(path: layout.journalPath(runID))
+        } catch let error as JournalError {
+            throw .journal(error)
+        } catch {
+            throw .journal(.cannotCreate(path: layout.runDirectory(runID), reason: (error as NSError).localizedDescription))
+        }
+        let executorWithJournal = Executor(
+            runbook: runbook, parameters: parameters, options: options, sink: EventFanout([journal, sink]), runner: runner,
+            registry: registry, cancellation: cancellation, rollbackCancellation: rollbackCancellation)
+        return executorWithJournal.run(runID: runID)
+    }
+
+    /// Continues run `runID` from its journal: same runbook text, same parameters (secrets given again).
+    public func resume(
+        runID: String, extraParameters: [(name: String, value: String)], options: RunOptions, sink: any EventSink,
+        cancellation: CancellationToken, rollbackCancellation: CancellationToken = CancellationToken()
+    ) throws(StartError) -> RunOutcome {
+        let layout = options.layout
+        let journalPath = layout.journalPath(runID)
+        guard FileManager.default.fileExists(atPath: journalPath) else {
+            throw .journal(.noSuchRun(id: runID, stateDirectory: layout.root))
+        }
+        let state: JournalState
+        do { state = try JournalState.read(path: journalPath) } catch { throw .journal(error) }
+        if let final = state.finalStatus {
+            switch final {
+            case RunStatus.succeeded.rawValue:
+                throw .journal(.notResumable(id: runID, reason: "it finished successfully"))
+            case RunStatus.interrupted.rawValue where !state.rollbackStarted:
+                break
+            default:
+                throw .journal(.notResumable(id: runID, reason: "it ended as '\(final)'; start a new run"))
+            }
+        } else if state.rollbackStarted {
+            throw .journal(
+                .notResumable(
+                    id: runID, reason: "it stopped while rolling back; check the target by hand (journal: \(journalPath))"))
+        }
+        let loader = RunbookLoader(registry: registry)
+        var runbook: Runbook
+        do { runbook = try loader.load(path: layout.runbookCopyPath(runID)) } catch { throw .runbook(error) }
+        runbook.sourcePath = state.runbookPath
+        if SHA256.hex(Data(runbook.sourceText.utf8)) != state.runbookSHA256 {
+            throw .journal(.notResumable(id: runID, reason: "its runbook copy \(layout.runbookCopyPath(runID)) was changed"))
+        }
+        var given: [(name: String, value: String)] = []
+        let extraNames = Set(extraParameters.map(\.name))
+        for (name, value) in state.parameters.sorted(by: { $0.key < $1.key }) where !extraNames.contains(name) {
+            let secret = runbook.parameter(named: name)?.secret ?? false
+            if !secret { given.append((name, value)) }
+        }
+        for spec in runbook.parameters where spec.secret && state.parameters[spec.name] != nil && !extraNames.contains(spec.name) {
+            throw .parameters(
+                ParameterProblems(messages: ["parameter '\(spec.name)' is secret and was not journaled; give it again with --param \(spec.name)=…"]))
+        }
+        given += extraParameters
+        let parameters: [String: ParameterValue]
+        switch ParameterBinding.bind(runbook, given: given) {
+        case .success(let values): parameters = values
+        case .failure(let problems): throw .parameters(problems)
+        }
+        let probe = Executor(runbook: runbook, parameters: parameters, options: options, sink: sink)
+        let lock: RunLock
+        do {
+            lock = try RunLock.acquire(name: probe.lockName, layout: layout, runID: runID, runbook: runbook.name)
+        } catch let error as LockHeld {
+            throw .lockHeld(error)
+        } catch let error as JournalError {
+            throw .journal(error)
+        } catch {
+            throw .journal(.cannotCreate(path: layout.locksDirectory, reason: "\(error)"))
+        }
+        defer { lock.release() }
+        let journal: JournalWriter
+        do { journal = try JournalWriter(path: journalPath) } catch { throw .journal(error) }
+        let executor = Executor(
+            runbook: runbook, parameters: parameters, options: options, sink: EventFanout([journal, sink]), runner: runner,
+            registry: registry, cancellation: cancellation, rollbackCancellation: rollbackCancellation)
+        return executor.resume(state)
+    }
+}

@@ -1,0 +1,440 @@
+import Foundation
+
+/// Everything that can go wrong before a runbook runs: not found, unreadable, or invalid (with every problem).
+public enum RunbookError: Error, Sendable, CustomStringConvertible {
+    case notFound(name: String, searched: [String])
+    case unreadable(path: String, reason: String)
+    case invalid([Diagnostic])
+
+    public var description: String {
+        switch self {
+        case .notFound(let name, let searched):
+            return "error: no runbook '\(name)'; looked for it as a path and in: \(searched.joined(separator: ", "))"
+        case .unreadable(let path, let reason):
+            return "\(path): error: cannot read the runbook: \(reason)"
+        case .invalid(let diagnostics):
+            let errors = diagnostics.filter { $0.severity == .error }.count
+            return (diagnostics.map(\.description) + ["\(errors) error\(errors == 1 ? "" : "s"); nothing was run"]).joined(separator: "\n")
+        }
+    }
+}
+
+/// Finds runbooks by path or by name in the search folders.
+public struct RunbookLocator: Sendable {
+    public var searchDirectories: [String]
+
+    /// `./runbooks`, `/etc/zkrunbook/runbooks`, `/usr/share/zkrunbook/runbooks`, or the colon-separated
+    /// list in ZKRUNBOOK_RUNBOOK_PATH.
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> RunbookLocator {
+        if let custom = environment["ZKRUNBOOK_RUNBOOK_PATH"], !custom.isEmpty {
+            return RunbookLocator(searchDirectories: custom.split(separator: ":").map(String.init))
+        }
+        return RunbookLocator(searchDirectories: ["./runbooks", "/etc/zkrunbook/runbooks", "/usr/share/zkrunbook/runbooks"])
+    }
+
+    public init(searchDirectories: [String]) { self.searchDirectories = searchDirectories }
+
+    public func locate(_ nameOrPath: String) throws(RunbookError) -> String {
+        let fileManager = FileManager.default
+        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".json5") {
+            if fileManager.fileExists(atPath: nameOrPath) { return nameOrPath }
+            if nameOrPath.contains("/") { throw .notFound(name: nameOrPath, searched: []) }
+        }
+        let fileName = nameOrPath.hasSuffix(".json5") ? nameOrPath : nameOrPath + ".json5"
+        for directory in searchDirectories {
+            let candidate = directory + "/" + fileName
+            if fileManager.fileExists(atPath: candidate) { return candidate }
+        }
+        throw .notFound(name: nameOrPath, searched: searchDirectories)
+    }
+
+    /// Every runbook in the search folders; the first folder wins for a name found twice.
+    public func all() -> [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for directory in searchDirectories {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names.sorted() where name.hasSuffix(".json5") && !seen.contains(name) {
+                seen.insert(name)
+                out.append(directory + "/" + name)
+            }
+        }
+        return out
+    }
+}
+
+/// Reads a runbook file into a validated `Runbook`, or reports every problem with file:line:column.
+public struct RunbookLoader: Sendable {
+    public var registry: ActionRegistry
+
+    public init(registry: ActionRegistry = .builtIn) { self.registry = registry }
+
+    public func load(path: String) throws(RunbookError) -> Runbook {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw RunbookError.unreadable(path: path, reason: "not UTF-8 text")
+            }
+            text = decoded
+        } catch let error as RunbookError {
+            throw error
+        } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return try load(text: text, path: path)
+    }
+
+    public func load(text: String, path: String) throws(RunbookError) -> Runbook {
+        let root: JSON5Node
+        do {
+            root = try JSON5Parser.parse(text, file: path)
+        } catch {
+            throw .invalid([Diagnostic(location: error.location, severity: .error, message: error.message)])
+        }
+        let diagnostics = DiagnosticCollector()
+        let runbook = decode(root, text: text, path: path, diagnostics: diagnostics)
+        if diagnostics.hasErrors || runbook == nil {
+            throw .invalid(diagnostics.items.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
+        }
+        var result = runbook!
+        result.warnings = diagnostics.items
+        return result
+    }
+
+    private static let idPattern = #"^[A-Za-z0-9][A-Za-z0-9_-]*$"#
+
+    private func decode(_ root: JSON5Node, text: String, path: String, diagnostics: DiagnosticCollector) -> Runbook? {
+        guard let top = ObjectReader(root, context: "the runbook", diagnostics: diagnostics) else { return nil }
+        let name = top.string("name", required: true)
+        if let name, name.range(of: Self.idPattern, options: .regularExpression) == nil, let node = top.object["name"] {
+            diagnostics.error(node.location, "the runbook name '\(name)' may hold only letters, digits, '-' and '_'")
+        }
+        let description = top.string("description") ?? ""
+        let parameters = readParameters(top.object("parameters", context: "'parameters'"), diagnostics: diagnostics)
+        let lock = top.template("lock") ?? Template.literal("node", at: top.location)
+        let defaultTimeout = top.duration("defaultTimeout") ?? .literal(RunbookDuration(milliseconds: 600_000))
+        if case .parameter(_, let location) = defaultTimeout {
+            diagnostics.error(location, "'defaultTimeout' must be a literal duration")
+        }
+
+        var sharedRollbacks: [String: Step] = [:]
+        var sharedOrder: [String] = []
+        if let node = top.value("rollbacks") {
+            if case .array(let elements) = node.value {
+                for element in elements {
+                    if let step = readStep(element, context: "a rollback step", diagnostics: diagnostics, allowRollback: false) {
+                        if sharedRollbacks[step.id] != nil {
+                            diagnostics.error(element.location, "duplicate rollback step id '\(step.id)'")
+                        }
+                        sharedRollbacks[step.id] = step
+                        sharedOrder.append(step.id)
+                    }
+                }
+            } else {
+                top.typeError("rollbacks", node, "an array of steps")
+            }
+        }
+        var steps: [Step] = []
+        var usedShared = Set<String>()
+        if let node = top.value("steps", required: true, expected: "an array of steps") {
+            if case .array(let elements) = node.value {
+                if elements.isEmpty { diagnostics.error(node.location, "'steps' is empty: a runbook needs at least one step") }
+                for element in elements {
+                    guard var step = readStep(element, context: "a step", diagnostics: diagnostics, allowRollback: true) else { continue }
+                    step.rollback = step.rollback.map { entry in
+                        guard entry.actionName == RollbackReference.marker else { return entry }
+                        usedShared.insert(entry.id)
+                        guard let shared = sharedRollbacks[entry.id] else {
+                            let known = sharedRollbacks.keys.sorted()
+                            diagnostics.error(
+                                entry.location,
+                                "step '\(step.id)' names rollback '\(entry.id)', which is not in 'rollbacks'"
+                                    + (known.isEmpty ? " (there is no 'rollbacks' list)" : " (known: \(known.joined(separator: ", ")))"))
+                            return entry
+                        }
+                        return shared
+                    }
+                    steps.append(step)
+                }
+            } else {
+                top.typeError("steps", node, "an array of steps")
+            }
+        }
+        top.finish()
+        for id in sharedOrder where !usedShared.contains(id) {
+            diagnostics.warning(sharedRollbacks[id]!.location, "rollback step '\(id)' is not named by any step's 'rollback'")
+        }
+        guard let name else { return nil }
+        checkIdentifiers(steps: steps, shared: Array(sharedRollbacks.values), diagnostics: diagnostics)
+        let runbook = Runbook(
+            name: name, description: description, parameters: parameters, steps: steps, lock: lock,
+            defaultTimeout: defaultTimeout.resolve([:]) ?? RunbookDuration(milliseconds: 600_000), sourcePath: path,
+            sourceText: text, warnings: [])
+        checkReferences(runbook, diagnostics: diagnostics)
+        return runbook
+    }
+
+    private func readParameters(_ reader: ObjectReader?, diagnostics: DiagnosticCollector) -> [ParameterSpec] {
+        guard let reader else { return [] }
+        var out: [ParameterSpec] = []
+        for member in reader.object.members {
+            _ = reader.value(member.key)
+            if member.key.range(of: #"^[A-Za-z_][A-Za-z0-9_-]*$"#, options: .regularExpression) == nil {
+                diagnostics.error(member.keyLocation, "parameter name '\(member.key)' may hold only letters, digits, '-' and '_'")
+                continue
+            }
+            if ["steps", "run", "params"].contains(member.key) {
+                diagnostics.error(member.keyLocation, "'\(member.key)' is reserved and cannot name a parameter")
+                continue
+            }
+            guard let spec = ObjectReader(member.value, context: "parameter '\(member.key)'", diagnostics: diagnostics) else { continue }
+            let typeName = spec.string("type", required: true)
+            let type = typeName.flatMap(ParameterType.init(rawValue:))
+            if let typeName, type == nil, let node = spec.object["type"] {
+                diagnostics.error(
+                    node.location,
+                    "unknown type '\(typeName)' for parameter '\(member.key)'; expected one of: \(ParameterType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let description = spec.string("description") ?? ""
+            let required = spec.bool("required") ?? false
+            let secret = spec.bool("secret") ?? false
+            var defaultValue: ParameterValue?
+            if let node = spec.value("default"), let type {
+                let text: String?
+                switch node.value {
+                case .string(let value): text = value
+                case .integer(let value): text = String(value)
+                case .bool(let value): text = String(value)
+                default: text = nil
+                }
+                let probe = ParameterSpec(
+                    name: member.key, type: type, description: "", required: false, secret: false, defaultValue: nil, location: node.location)
+                switch text.map(probe.parse) {
+                case .success(let value)?: defaultValue = value
+                case .failure(let problem)?: diagnostics.error(node.location, "default of parameter '\(member.key)': \(problem.message)")
+                case nil: diagnostics.error(node.location, "default of parameter '\(member.key)' must be a \(type.rawValue), found \(node.kindName)")
+                }
+                if required {
+                    diagnostics.warning(node.location, "parameter '\(member.key)' is required and has a default; the default is never used")
+                }
+            }
+            spec.finish()
+            if let type {
+                out.append(
+                    ParameterSpec(
+                        name: member.key, type: type, description: description, required: required, secret: secret,
+                        defaultValue: defaultValue, location: member.keyLocation))
+            }
+        }
+        return out
+    }
+
+    private func readStep(_ node: JSON5Node, context: String, diagnostics: DiagnosticCollector, allowRollback: Bool) -> Step? {
+        var label = context
+        if case .object(let object) = node.value, let idNode = object["id"], case .string(let id) = idNode.value {
+            label = "step '\(id)'"
+        }
+        guard let reader = ObjectReader(node, context: label, diagnostics: diagnostics) else { return nil }
+        let id = reader.string("id", required: true)
+        if let id, id.range(of: Self.idPattern, options: .regularExpression) == nil, let idNode = reader.object["id"] {
+            diagnostics.error(idNode.location, "step id '\(id)' may hold only letters, digits, '-' and '_', and must start with a letter or digit")
+        }
+        let description = reader.string("description", required: true)
+        let actionName = reader.string("action", required: true)
+        let withNode = reader.value("with")
+        var action: (any PreparedAction)?
+        if let actionName {
+            if let kind = registry.kind(named: actionName) {
+                let argumentsNode = withNode ?? JSON5Node(value: .object(JSON5Object(members: [])), location: reader.location)
+                if let argumentReader = ObjectReader(argumentsNode, context: "the 'with' of \(label)", diagnostics: diagnostics) {
+                    action = kind.prepare(ActionArguments(reader: argumentReader, registry: registry, stepID: id ?? "", asProbe: false))
+                    argumentReader.finish()
+                    if let exec = action as? PreparedExec, case .shell = exec.command {
+                        diagnostics.warning(
+                            reader.location,
+                            "\(label) runs a shell script (shell: true); parameters reach it only as ZKRUNBOOK_PARAM_* environment variables")
+                    }
+                }
+            } else if let node = reader.object["action"] {
+                let hint = ObjectReader.closest(to: actionName, among: Set(registry.names)).map { "did you mean '\($0)'? " } ?? ""
+                diagnostics.error(node.location, "unknown action '\(actionName)' in \(label); \(hint)known actions: \(registry.names.joined(separator: ", "))")
+            }
+        }
+        var guards: [Condition] = []
+        if let node = reader.value("guards") {
+            if case .array(let elements) = node.value {
+                for (index, element) in elements.enumerated() {
+                    guard let guardReader = ObjectReader(element, context: "guard \(index + 1) of \(label)", diagnostics: diagnostics) else { continue }
+                    if let condition = ConditionReader.read(guardReader, registry: registry, stepID: id ?? "") { guards.append(condition) }
+                    guardReader.finish()
+                }
+            } else {
+                reader.typeError("guards", node, "an array of conditions")
+            }
+        }
+        let timeout = reader.duration("timeout")
+        let retry = readRetry(reader, diagnostics: diagnostics)
+        var onFailure = FailurePolicy.abort
+        if let policy = reader.string("onFailure") {
+            if let parsed = FailurePolicy(rawValue: policy) {
+                onFailure = parsed
+            } else if let node = reader.object["onFailure"] {
+                diagnostics.error(node.location, "'onFailure' in \(label) must be \"abort\" or \"continue\", found '\(policy)'")
+            }
+        }
+        let rollbackWhenFailed = reader.bool("rollbackWhenFailed") ?? false
+        var rollback: [Step] = []
+        if let node = reader.value("rollback") {
+            if !allowRollback {
+                diagnostics.error(node.location, "a rollback step cannot have a rollback of its own")
+            } else if case .array(let elements) = node.value {
+                for (index, element) in elements.enumerated() {
+                    switch element.value {
+                    case .string(let reference):
+                        rollback.append(RollbackReference.placeholder(id: reference, at: element.location))
+                    case .object(var object):
+                        if object["id"] == nil, let id {
+                            let generated = JSON5Node(value: .string("\(id)-rollback-\(index + 1)"), location: element.location)
+                            object.members.insert(JSON5Object.Member(key: "id", keyLocation: element.location, value: generated), at: 0)
+                        }
+                        let withID = JSON5Node(value: .object(object), location: element.location)
+                        if let step = readStep(withID, context: "a rollback step of \(label)", diagnostics: diagnostics, allowRollback: false) {
+                            rollback.append(step)
+                        }
+                    default:
+                        diagnostics.error(element.location, "each 'rollback' entry of \(label) must be a step id from 'rollbacks' or a step object")
+                    }
+                }
+            } else {
+                reader.typeError("rollback", node, "an array of step ids or steps")
+            }
+        }
+        if rollbackWhenFailed && rollback.isEmpty {
+            diagnostics.warning(reader.location, "\(label) sets rollbackWhenFailed but has no rollback")
+        }
+        reader.finish()
+        guard let id, let description, let actionName, let action else { return nil }
+        return Step(
+            id: id, description: description, actionName: actionName, action: action, guards: guards, timeout: timeout,
+            retry: retry, onFailure: onFailure, rollback: rollback, rollbackWhenFailed: rollbackWhenFailed, location: reader.location)
+    }
+
+    private func readRetry(_ reader: ObjectReader, diagnostics: DiagnosticCollector) -> RetryPolicy {
+        guard let node = reader.value("retries") else { return .none }
+        var policy = RetryPolicy.none
+        switch node.value {
+        case .integer(let count):
+            guard (0...100).contains(count) else {
+                diagnostics.error(node.location, "'retries' in \(reader.context) must be between 0 and 100, found \(count)")
+                return policy
+            }
+            policy.retries = Int(count)
+        case .object:
+            guard let retry = ObjectReader(node, context: "'retries' of \(reader.context)", diagnostics: diagnostics) else { return policy }
+            policy.retries = Int(retry.integer("count", required: true, range: 0...100) ?? 0)
+            policy.backoff = retry.duration("backoff") ?? policy.backoff
+            policy.maxBackoff = retry.duration("maxBackoff") ?? policy.maxBackoff
+            if let factorNode = retry.value("factor") {
+                switch factorNode.value {
+                case .integer(let value) where value >= 1: policy.factor = Double(value)
+                case .double(let value) where value >= 1 && value <= 10: policy.factor = value
+                default: diagnostics.error(factorNode.location, "'factor' in 'retries' must be a number from 1 to 10")
+                }
+            }
+            retry.finish()
+        default:
+            reader.typeError("retries", node, "a count or an object { count, backoff, factor, maxBackoff }")
+        }
+        return policy
+    }
+
+    private func checkIdentifiers(steps: [Step], shared: [Step], diagnostics: DiagnosticCollector) {
+        var seen: [String: SourceLocation] = [:]
+        let inline = steps.flatMap { step in step.rollback.filter { entry in !shared.contains { $0.id == entry.id && $0.location == entry.location } } }
+        for step in steps + inline + shared {
+            if let first = seen[step.id], first != step.location {
+                diagnostics.error(step.location, "duplicate step id '\(step.id)' (first used at line \(first.line))")
+            } else {
+                seen[step.id] = step.location
+            }
+        }
+    }
+
+    /// Every `${...}` must name a parameter, a run field, or a fact of a step that runs before it.
+    private func checkReferences(_ runbook: Runbook, diagnostics: DiagnosticCollector) {
+        let parameters = Dictionary(runbook.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let forwardIndex = Dictionary(runbook.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        func check(_ template: Template, in label: String, latestStep: Int, allowSame: Bool) {
+            for reference in template.references {
+                switch reference {
+                case .parameter(let name, let accessor):
+                    guard let spec = parameters[name] else {
+                        let hint = ObjectReader.closest(to: name, among: Set(parameters.keys)).map { "; did you mean '\($0)'?" } ?? ""
+                        diagnostics.error(template.location, "\(label) refers to ${\(name)}, which is not a parameter\(hint)")
+                        continue
+                    }
+                    if accessor != nil && spec.type != .duration {
+                        diagnostics.error(template.location, "${\(name).\(accessor!)} needs a duration parameter; '\(name)' is a \(spec.type.rawValue)")
+                    }
+                case .stepFact(let step, _):
+                    guard let index = forwardIndex[step] else {
+                        diagnostics.error(template.location, "\(label) refers to step '\(step)', which does not exist")
+                        continue
+                    }
+                    if index > latestStep || (index == latestStep && !allowSame) {
+                        diagnostics.error(template.location, "\(label) refers to step '\(step)', which has not run yet at that point")
+                    }
+                case .run:
+                    continue
+                }
+            }
+        }
+        func checkDuration(_ spec: DurationSpec?, in label: String) {
+            guard case .parameter(let name, let location)? = spec else { return }
+            guard let parameter = parameters[name] else {
+                diagnostics.error(location, "\(label) refers to ${\(name)}, which is not a parameter")
+                return
+            }
+            if parameter.type != .duration {
+                diagnostics.error(location, "\(label) needs a duration; parameter '\(name)' is a \(parameter.type.rawValue)")
+            }
+        }
+        func checkStep(_ step: Step, index: Int, isRollback: Bool) {
+            let label = "step '\(step.id)'"
+            for template in step.action.templates { check(template, in: label, latestStep: index, allowSame: isRollback) }
+            for condition in step.guards {
+                for template in ConditionReader.templates(in: condition) {
+                    check(template, in: "a guard of \(label)", latestStep: index, allowSame: isRollback)
+                }
+            }
+            checkDuration(step.timeout, in: "the timeout of \(label)")
+            checkDuration(step.retry.backoff, in: "the retry backoff of \(label)")
+            checkDuration(step.retry.maxBackoff, in: "the retry maxBackoff of \(label)")
+        }
+        for (index, step) in runbook.steps.enumerated() {
+            checkStep(step, index: index, isRollback: false)
+            for undo in step.rollback where undo.actionName != RollbackReference.marker {
+                checkStep(undo, index: index, isRollback: true)
+            }
+        }
+        for template in [runbook.lock] {
+            for reference in template.references {
+                if case .parameter = reference { continue }
+                diagnostics.error(template.location, "'lock' may refer only to parameters")
+            }
+            check(template, in: "'lock'", latestStep: -1, allowSame: false)
+        }
+    }
+}
+
+/// A rollback written as a step id, kept as a placeholder step until the 'rollbacks' list is read.
+enum RollbackReference {
+    static let marker = "\u{0}rollback-reference"
+
+    static func placeholder(id: String, at location: SourceLocation) -> Step {
+        Step(
+            id: id, description: "", actionName: marker, action: PreparedSleep(duration: .literal(RunbookDuration(milliseconds: 0))),
+            guards: [], timeout: nil, retry: .none, onFailure: .abort, rollback: [], rollbackWhenFailed: false, location: location)
+    }
+}
