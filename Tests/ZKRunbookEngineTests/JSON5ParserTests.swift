@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import ZKRunbookEngine
+
+struct JSON5ParserTests {
+    func parse(_ text: String) throws -> JSON5Node { try JSON5Parser.parse(text, file: "t.json5") }
+
+    func syntaxError(_ text: String) -> JSON5SyntaxError? {
+        do {
+            _ = try JSON5Parser.parse(text, file: "t.json5")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func acceptsTheJSON5Extensions() throws {
+        let node = try parse(
+            """
+            // comment
+            {
+              unquoted: 'single',   /* block */
+              "quoted": "a\\
+            b",
+              hex: 0x1F, plus: +3, lead: .5, trail: 5., inf: -Infinity,
+              list: [1, 2, 3,],
+              $dollar_ok: null,
+            }
+            """)
+        guard case .object(let object) = node.value else {
+            Issue.record("not an object")
+            return
+        }
+        guard case .string(let single)? = object["unquoted"]?.value else { Issue.record("unquoted"); return }
+        #expect(single == "single")
+        guard case .string(let continued)? = object["quoted"]?.value else { Issue.record("quoted"); return }
+        #expect(continued == "ab")
+        guard case .integer(31)? = object["hex"]?.value else { Issue.record("hex"); return }
+        guard case .integer(3)? = object["plus"]?.value else { Issue.record("plus"); return }
+        guard case .double(0.5)? = object["lead"]?.value else { Issue.record("lead"); return }
+        guard case .double(5)? = object["trail"]?.value else { Issue.record("trail"); return }
+        guard case .double(let inf)? = object["inf"]?.value, inf == -.infinity else { Issue.record("inf"); return }
+        guard case .array(let list)? = object["list"]?.value else { Issue.record("list"); return }
+        #expect(list.count == 3)
+        #expect(object["$dollar_ok"] != nil)
+        #expect(object.members.first?.keyLocation.line == 3)
+        #expect(object.members.first?.keyLocation.column == 3)
+    }
+
+    @Test func escapesAndUnicode() throws {
+        let node = try parse(#"{ a: "tab\there \u00e9 \ud83d\ude00 \x41 \' \"" }"#)
+        guard case .object(let object) = node.value, case .string(let text)? = object["a"]?.value else {
+            Issue.record("bad parse")
+            return
+        }
+        #expect(text == "tab\there é 😀 A ' \"")
+    }
+
+    @Test func columnsCountCharactersNotBytes() {
+        let error = syntaxError("{ é: 1, ü: ? }")
+        #expect(error?.location.line == 1)
+        #expect(error?.location.column == 12)
+    }
+
+    @Test(arguments: [
+        ("{ a: 1 b: 2 }", 1, 8, "expected ',' or '}'"),
+        ("{\n  a: 'open\n}", 2, 11, "unterminated string"),
+        ("{ a: [1, 2 }", 1, 12, "expected ',' or ']'"),
+        ("{ a: yes }", 1, 6, "strings must be quoted"),
+        ("{ a: 1, a: 2 }", 1, 9, "duplicate key 'a'"),
+        ("", 1, 1, "empty file"),
+        ("{ a: 1 } x", 1, 10, "expected end of file"),
+        ("{ a: 012 }", 1, 6, "invalid number"),
+        ("{ /* never closed", 1, 3, "unterminated /* comment"),
+        ("{ a: 1", 1, 7, "unterminated object"),
+    ])
+    func reportsWhereAndWhat(text: String, line: Int, column: Int, message: String) {
+        guard let error = syntaxError(text) else {
+            Issue.record("'\(text)' parsed, but should not")
+            return
+        }
+        #expect(error.location.line == line, "\(error.message)")
+        #expect(error.location.column == column, "\(error.message)")
+        #expect(error.message.contains(message), "\(error.message)")
+    }
+
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let text = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(syntaxError(text)?.message.contains("nesting deeper") == true)
+    }
+}
+
+struct ValuesTests {
+    @Test(arguments: [
+        ("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("1h30m", 5_400_000), ("2d", 172_800_000), ("1.5s", 1500),
+    ])
+    func durationsParse(text: String, milliseconds: Int64) {
+        #expect(RunbookDuration.parse(text)?.milliseconds == milliseconds)
+    }
+
+    @Test(arguments: ["10 parsecs", "", "5", "30m1h", "1s1s", "-3s", "1x", "s"])
+    func badDurationsAreRejected(text: String) {
+        #expect(RunbookDuration.parse(text) == nil)
+    }
+
+    @Test func sha256MatchesKnownVectors() {
+        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let million = Data(repeating: UInt8(ascii: "a"), count: 1_000_000)
+        #expect(SHA256.hex(million) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func templatesResolveAndKeepArgvWhole() throws {
+        let location = SourceLocation(file: "t", line: 1, column: 1)
+        let template = try Template.parse("--x=${name}; cost $${literal} ${run.id} ${wait.seconds}", at: location).get()
+        let resolver = TemplateResolver(
+            parameters: ["name": .string("a b; rm -rf /"), "wait": .duration(RunbookDuration(milliseconds: 1500))], runID: "R1")
+        #expect(try template.resolve(resolver).get() == "--x=a b; rm -rf /; cost ${literal} R1 1.5")
+        #expect(throws: Diagnostic.self) { try Template.parse("${steps.only-two}", at: location).get() }
+        #expect(throws: Diagnostic.self) { try Template.parse("${unterminated", at: location).get() }
+    }
+}
