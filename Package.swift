@@ -19,7 +19,7 @@ let package = Package(
         // Argument parsing, commands and renderers; the executable only calls into this.
         .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
-        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookProcess"]),
+        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookCLI", "ZKRunbookEngine"]),

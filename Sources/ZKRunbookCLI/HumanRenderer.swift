@@ -27,8 +27,10 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
         for line in render(event) { write(line) }
     }
 
+    /// Writes one line; a line break inside a value is shown as \n so one event stays one line.
     private func write(_ line: String) {
-        try? output.write(contentsOf: Data((line + "\n").utf8))
+        let flat = line.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+        try? output.write(contentsOf: Data((flat + "\n").utf8))
     }
 
     private var clock: String {

@@ -118,15 +118,13 @@ public struct RunbookLoader: Sendable {
             diagnostics.error(location, "'defaultTimeout' must be a literal duration")
         }
 
+        let identifiers = StepIdentifiers()
         var sharedRollbacks: [String: Step] = [:]
         var sharedOrder: [String] = []
         if let node = top.value("rollbacks") {
             if case .array(let elements) = node.value {
                 for element in elements {
-                    if let step = readStep(element, context: "a rollback step", diagnostics: diagnostics, allowRollback: false) {
-                        if sharedRollbacks[step.id] != nil {
-                            diagnostics.error(element.location, "duplicate rollback step id '\(step.id)'")
-                        }
+                    if let step = readStep(element, context: "a rollback step", diagnostics: diagnostics, identifiers: identifiers, allowRollback: false) {
                         sharedRollbacks[step.id] = step
                         sharedOrder.append(step.id)
                     }
@@ -141,7 +139,7 @@ public struct RunbookLoader: Sendable {
             if case .array(let elements) = node.value {
                 if elements.isEmpty { diagnostics.error(node.location, "'steps' is empty: a runbook needs at least one step") }
                 for element in elements {
-                    guard var step = readStep(element, context: "a step", diagnostics: diagnostics, allowRollback: true) else { continue }
+                    guard var step = readStep(element, context: "a step", diagnostics: diagnostics, identifiers: identifiers, allowRollback: true) else { continue }
                     step.rollback = step.rollback.map { entry in
                         guard entry.actionName == RollbackReference.marker else { return entry }
                         usedShared.insert(entry.id)
@@ -166,7 +164,6 @@ public struct RunbookLoader: Sendable {
             diagnostics.warning(sharedRollbacks[id]!.location, "rollback step '\(id)' is not named by any step's 'rollback'")
         }
         guard let name else { return nil }
-        checkIdentifiers(steps: steps, shared: Array(sharedRollbacks.values), diagnostics: diagnostics)
         let runbook = Runbook(
             name: name, description: description, parameters: parameters, steps: steps, lock: lock,
             defaultTimeout: defaultTimeout.resolve([:]) ?? RunbookDuration(milliseconds: 600_000), sourcePath: path,
@@ -230,7 +227,9 @@ public struct RunbookLoader: Sendable {
         return out
     }
 
-    private func readStep(_ node: JSON5Node, context: String, diagnostics: DiagnosticCollector, allowRollback: Bool) -> Step? {
+    private func readStep(
+        _ node: JSON5Node, context: String, diagnostics: DiagnosticCollector, identifiers: StepIdentifiers, allowRollback: Bool
+    ) -> Step? {
         var label = context
         if case .object(let object) = node.value, let idNode = object["id"], case .string(let id) = idNode.value {
             label = "step '\(id)'"
@@ -239,6 +238,15 @@ public struct RunbookLoader: Sendable {
         let id = reader.string("id", required: true)
         if let id, id.range(of: Self.idPattern, options: .regularExpression) == nil, let idNode = reader.object["id"] {
             diagnostics.error(idNode.location, "step id '\(id)' may hold only letters, digits, '-' and '_', and must start with a letter or digit")
+        }
+        if let id {
+            // Checked here, before the rest of the step is read, so a duplicate is reported even when the
+            // step has other errors too.
+            if let first = identifiers.seen[id] {
+                diagnostics.error(reader.location, "duplicate step id '\(id)' (first used at line \(first.line))")
+            } else {
+                identifiers.seen[id] = reader.location
+            }
         }
         let description = reader.string("description", required: true)
         let actionName = reader.string("action", required: true)
@@ -299,7 +307,7 @@ public struct RunbookLoader: Sendable {
                             object.members.insert(JSON5Object.Member(key: "id", keyLocation: element.location, value: generated), at: 0)
                         }
                         let withID = JSON5Node(value: .object(object), location: element.location)
-                        if let step = readStep(withID, context: "a rollback step of \(label)", diagnostics: diagnostics, allowRollback: false) {
+                        if let step = readStep(withID, context: "a rollback step of \(label)", diagnostics: diagnostics, identifiers: identifiers, allowRollback: false) {
                             rollback.append(step)
                         }
                     default:
@@ -347,18 +355,6 @@ public struct RunbookLoader: Sendable {
             reader.typeError("retries", node, "a count or an object { count, backoff, factor, maxBackoff }")
         }
         return policy
-    }
-
-    private func checkIdentifiers(steps: [Step], shared: [Step], diagnostics: DiagnosticCollector) {
-        var seen: [String: SourceLocation] = [:]
-        let inline = steps.flatMap { step in step.rollback.filter { entry in !shared.contains { $0.id == entry.id && $0.location == entry.location } } }
-        for step in steps + inline + shared {
-            if let first = seen[step.id], first != step.location {
-                diagnostics.error(step.location, "duplicate step id '\(step.id)' (first used at line \(first.line))")
-            } else {
-                seen[step.id] = step.location
-            }
-        }
     }
 
     /// Every `${...}` must name a parameter, a run field, or a fact of a step that runs before it.
@@ -426,6 +422,11 @@ public struct RunbookLoader: Sendable {
             check(template, in: "'lock'", latestStep: -1, allowSame: false)
         }
     }
+}
+
+/// Step ids seen so far in one file: forward steps, shared rollbacks and inline rollbacks share one namespace.
+final class StepIdentifiers {
+    var seen: [String: SourceLocation] = [:]
 }
 
 /// A rollback written as a step id, kept as a placeholder step until the 'rollbacks' list is read.

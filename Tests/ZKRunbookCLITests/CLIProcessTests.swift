@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The zkrunbook binary end to end: exit codes, signals, resume after SIGKILL, the lock, JSON output.
+@Suite(.serialized)
+struct CLIProcessTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    /// A step appending NAME to the log, undone by appending undo-NAME.
+    static func loggingStep(_ name: String, log: String) -> String {
+        """
+        { id: "\(name)", description: "\(name)", action: "exec", with: { argv: ["/bin/sh", "-c", "echo \(name) >> \(log)"] },
+          rollback: [{ description: "undo \(name)", action: "exec", with: { argv: ["/bin/sh", "-c", "echo undo-\(name) >> \(log)"] } }] },
+        """
+    }
+
+    /// one, two, then a step that logs "wait" and blocks while `gate` exists, then three.
+    static func blockingRunbook(log: String, gate: String, marker: String = "zkr-blocker") -> String {
+        """
+        { name: "blocking", steps: [
+          \(loggingStep("one", log: log))
+          \(loggingStep("two", log: log))
+          { id: "wait", description: "blocks while the gate exists", action: "exec", timeout: "2m",
+            with: { argv: ["/bin/bash", "-c", "echo wait >> \(log); while [ -e \(gate) ]; do sleep 0.05; done", "\(marker)"] } },
+          \(loggingStep("three", log: log))
+        ] }
+        """
+    }
+
+    @Test func versionAndHelpOnEverySubcommand() throws {
+        let version = try zkrunbook.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.hasPrefix("zkrunbook "))
+        for command in ["list", "validate", "plan", "run", "resume"] {
+            let help = try zkrunbook.run([command, "--help"])
+            #expect(help.status == 0, "\(command) --help")
+            #expect(help.stdout.contains("Usage: zkrunbook \(command)"), "\(command) --help")
+        }
+        let runHelp = try zkrunbook.run(["run", "--help"])
+        #expect(runHelp.stdout.contains("130  interrupted"))
+        let bad = try zkrunbook.run(["run", "x", "--dryrun"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("unknown option --dryrun; did you mean --dry-run?"))
+        let unknown = try zkrunbook.run(["rnu"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("did you mean 'run'?"))
+    }
+
+    @Test func validateGivesFileLineColumnAndExit2() throws {
+        let workspace = Workspace("validate")
+        let bad = workspace.write(
+            "bad.json5",
+            """
+            {
+              name: "bad",
+              steps: [
+                { id: "a", description: "d", action: "exec", with: { argv: ["true"] }, tiemout: "5s" },
+                { id: "a", description: "d", action: "sleep", with: { duration: "10 parsecs" } },
+              ],
+            }
+            """)
+        let result = try zkrunbook.run(["validate", bad])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(bad):4:76: error: unknown key 'tiemout' in step 'a'; did you mean 'timeout'?"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(bad):5:5: error: duplicate step id 'a'"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(bad):5:69: error: 'duration' in the 'with' of step 'a': expected a duration"), "\(result.stderr)")
+        let syntax = workspace.write("syntax.json5", "{ name: 'x',\n  steps: [ { id: 'a' } \n")
+        let syntaxResult = try zkrunbook.run(["validate", syntax])
+        #expect(syntaxResult.status == 2)
+        #expect(syntaxResult.stderr.contains("\(syntax):3:1: error: unterminated array"), "\(syntaxResult.stderr)")
+        let shipped = try zkrunbook.run(["validate", repositoryRoot + "/runbooks"])
+        #expect(shipped.status == 0, "\(shipped.stderr)")
+    }
+
+    @Test func badParametersExit2AndRunNothing() throws {
+        let workspace = Workspace("params")
+        let marker = workspace.file("ran")
+        let runbook = workspace.write(
+            "p.json5",
+            """
+            { name: "p", parameters: { wait: { type: "duration", default: "1s" } },
+              steps: [{ id: "a", description: "d", action: "exec", with: { argv: ["touch", "\(marker)"] } }] }
+            """)
+        let unknown = try zkrunbook.run(["run", runbook, "--param", "wiat=5s", "--state-dir", workspace.file("state")])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("unknown parameter 'wiat' for runbook 'p'; did you mean 'wait'?"))
+        let parsecs = try zkrunbook.run(["run", runbook, "--param", "wait=10 parsecs", "--state-dir", workspace.file("state")])
+        #expect(parsecs.status == 2)
+        #expect(parsecs.stderr.contains("parameter 'wait': expected a duration such as 500ms"))
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(workspace.runIDs.isEmpty)
+    }
+
+    @Test func sigintMidStepStopsItRollsBackInReverseAndExits130() throws {
+        let workspace = Workspace("sigint")
+        let log = workspace.file("log")
+        let gate = workspace.write("gate", "")
+        let marker = "zkr-sigint-\(getpid())"
+        let runbook = workspace.write("r.json5", Self.blockingRunbook(log: log, gate: gate, marker: marker))
+        let running = try zkrunbook.start(["run", runbook, "--state-dir", workspace.file("state")])
+        try waitFor("the blocking step to start") { workspace.read("log").contains("wait") }
+        running.signal(SIGINT)
+        let result = try running.wait(timeout: 20)
+        #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
+        #expect(workspace.read("log") == "one\ntwo\nwait\nundo-two\nundo-one\n")
+        #expect(processesNamed("/bin/bash").allSatisfy { pid in
+            !String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self).contains(marker)
+        }, "the interrupted step's process is still running")
+        let journal = workspace.read("state/runs/\(workspace.runIDs[0])/journal.jsonl")
+        #expect(journal.contains(#""status":"interrupted""#))
+        #expect(result.stdout.contains("interrupted by SIGINT"))
+    }
+
+    @Test func sigkillThenResumeFinishesTheRun() throws {
+        let workspace = Workspace("sigkill")
+        let log = workspace.file("log")
+        let gate = workspace.write("gate", "")
+        let runbook = workspace.write("r.json5", Self.blockingRunbook(log: log, gate: gate))
+        let running = try zkrunbook.start(["run", runbook, "--state-dir", workspace.file("state")])
+        try waitFor("the blocking step to start") { workspace.read("log").contains("wait") }
+        running.signal(SIGKILL)
+        _ = try running.wait(timeout: 10)
+        try FileManager.default.removeItem(atPath: gate)
+        let runID = try #require(workspace.runIDs.first)
+        let resumed = try zkrunbook.run(["resume", runID, "--state-dir", workspace.file("state")])
+        #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming at step 3/4 'wait'; 2 step(s) already done"))
+        #expect(workspace.read("log").hasPrefix("one\ntwo\nwait\n"))
+        #expect(workspace.read("log").hasSuffix("wait\nthree\n"))
+        #expect(workspace.read("log").components(separatedBy: "one\n").count == 2, "step one ran twice")
+        let again = try zkrunbook.run(["resume", runID, "--state-dir", workspace.file("state")])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("cannot be resumed: it finished successfully"))
+    }
+
+    @Test func aSecondConcurrentRunIsRefusedWithExit4() throws {
+        let workspace = Workspace("lock")
+        let log = workspace.file("log")
+        let gate = workspace.write("gate", "")
+        let runbook = workspace.write("r.json5", Self.blockingRunbook(log: log, gate: gate))
+        let first = try zkrunbook.start(["run", runbook, "--state-dir", workspace.file("state")])
+        try waitFor("the first run to hold the lock") { workspace.read("log").contains("wait") }
+        let second = try zkrunbook.run(["run", runbook, "--state-dir", workspace.file("state")])
+        #expect(second.status == 4)
+        #expect(second.stderr.contains("another run holds the lock 'node'"))
+        #expect(second.stderr.contains("pid \(first.pid), run \(workspace.runIDs[0])"), "\(second.stderr)")
+        try FileManager.default.removeItem(atPath: gate)
+        #expect(try first.wait(timeout: 20).status == 0)
+        #expect(workspace.runIDs.count == 1, "the refused run left a journal")
+    }
+
+    @Test func tenMegabytesOfOutputAndATimedOutProcessTree() throws {
+        let workspace = Workspace("output")
+        let marker = "zkr-orphan-\(getpid())"
+        let runbook = workspace.write(
+            "r.json5",
+            """
+            { name: "o", steps: [
+              { id: "chatty", description: "10 MB on stdout", action: "exec", timeout: "30s",
+                with: { argv: ["/bin/sh", "-c", "head -c 10485760 /dev/zero | tr '\\\\0' x"], maxOutputBytes: 65536 } },
+              { id: "tree", description: "a grandchild that sleeps forever", action: "exec", timeout: "1s",
+                with: { argv: ["/bin/bash", "-c", "(exec -a \(marker) sleep 300) & sleep 300"] } },
+            ] }
+            """)
+        let started = Date()
+        let result = try zkrunbook.run(["run", runbook, "--json", "--state-dir", workspace.file("state")], timeout: 60)
+        #expect(result.status == 1)
+        #expect(Date().timeIntervalSince(started) < 15)
+        let events = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.count == result.stdout.split(separator: "\n").count, "a line of --json output is not JSON")
+        #expect(events.allSatisfy { $0["schema"] as? Int == 1 })
+        let chatty = events.first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "chatty" }
+        #expect(chatty?["status"] as? String == "succeeded")
+        #expect((chatty?["facts"] as? [String: Any])?["stdoutBytes"] as? Int == 10_485_760)
+        let timeout = events.first { $0["type"] as? String == "attempt-failed" }
+        #expect(timeout?["cause"] as? String == "timeout")
+        #expect(processesNamed(marker).isEmpty, "a grandchild outlived the step's timeout")
+        #expect(events.last?["type"] as? String == "run-finished")
+    }
+
+    @Test func planShowsTheExactCommandsAndChangesNothing() throws {
+        let workspace = Workspace("plan")
+        let config = workspace.write("zoo.cfg", "tickTime=2000\nclientPort=2181\n")
+        let result = try zkrunbook.run(
+            ["plan", "zoo-cfg-set", "--param", "config=\(config)", "--param", "key=4lw.commands.whitelist", "--param", "value=srvr, ruok"],
+            directory: repositoryRoot)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("run: grep -Fxc -- '4lw.commands.whitelist=srvr, ruok' \(config)"))
+        #expect(result.stdout.contains("rollback: restore-config"))
+        #expect(workspace.read("zoo.cfg") == "tickTime=2000\nclientPort=2181\n")
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need, builds, validates every
+# shipped runbook, runs the unit and integration tests, and runs the benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash packaging/install-deps.sh
+
+echo "== build"
+mkdir -p .build
+swift build >.build/build.log 2>&1 || { cat .build/build.log >&2; echo "build failed" >&2; exit 1; }
+tail -1 .build/build.log
+
+echo "== validate shipped runbooks"
+.build/debug/zkrunbook validate runbooks
+
+echo "== tests"
+set +e
+swift test >.build/test-output.txt 2>&1
+status=$?
+set -e
+grep -E '^✔ Suite|^✘' .build/test-output.txt || true
+total=$(grep -oE 'Test run with [0-9]+ tests?' .build/test-output.txt | grep -oE '[0-9]+' | tail -1)
+failed=$(grep -cE '^✘ Test .* failed' .build/test-output.txt || true)
+if [ -z "$total" ]; then
+  echo "no Swift Testing summary found; full output: .build/test-output.txt" >&2
+  tail -40 .build/test-output.txt >&2
+  exit 1
+fi
+grep -E '^✘|error:' .build/test-output.txt | head -60 >&2 || true
+echo "tests: $((total - failed)) passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  echo "tests FAILED (full output: .build/test-output.txt)" >&2
+  exit 1
+fi
+
+echo "== benchmark"
+bash packaging/bench.sh
