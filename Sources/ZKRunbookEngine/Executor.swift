@@ -104,8 +104,14 @@ public final class Executor {
         return out
     }
 
-    /// The lock name with parameters substituted.
-    public var lockName: String { runbook.lock.display(resolver).replacingOccurrences(of: "***", with: "secret") }
+    /// The lock name with parameters substituted (a secret parameter is never written into a file name).
+    public var lockName: String { Self.lockName(of: runbook, parameters: parameters) }
+
+    public static func lockName(of runbook: Runbook, parameters: [String: ParameterValue]) -> String {
+        let secrets = Set(runbook.parameters.filter(\.secret).map(\.name))
+        return runbook.lock.display(TemplateResolver(parameters: parameters, secretParameters: secrets))
+            .replacingOccurrences(of: "***", with: "secret")
+    }
 
     // MARK: - Entry points
 

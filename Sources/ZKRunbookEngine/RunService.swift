@@ -44,22 +44,15 @@ public struct RunService: Sendable {
         runID explicitID: String? = nil
     ) throws(StartError) -> RunOutcome {
         let runID = explicitID ?? StateLayout.makeRunID(runbook: options.dryRun ? "dry-run" : runbook.name)
-        let executor = Executor(
-            runbook: runbook, parameters: parameters, options: options, sink: sink, runner: runner, registry: registry,
-            cancellation: cancellation, rollbackCancellation: rollbackCancellation)
-        if options.dryRun { return executor.run(runID: runID) }
-        let layout = options.layout
-        let lock: RunLock
-        do {
-            try layout.createDirectory(layout.root)
-            lock = try RunLock.acquire(name: executor.lockName, layout: layout, runID: runID, runbook: runbook.name)
-        } catch let error as LockHeld {
-            throw .lockHeld(error)
-        } catch let error as JournalError {
-            throw .journal(error)
-        } catch {
-            throw .journal(.cannotCreate(path: layout.root, reason: "\(error)"))
+        func executor(_ sink: any EventSink) -> Executor {
+            Executor(
+                runbook: runbook, parameters: parameters, options: options, sink: sink, runner: runner, registry: registry,
+                cancellation: cancellation, rollbackCancellation: rollbackCancellation)
         }
+        if options.dryRun { return executor(sink).run(runID: runID) }
+        let layout = options.layout
+        do { try layout.createDirectory(layout.root) } catch { throw .journal(error) }
+        let lock = try acquireLock(Executor.lockName(of: runbook, parameters: parameters), layout: layout, runID: runID, runbook: runbook.name)
         defer { lock.release() }
         let journal: JournalWriter
         do {
@@ -71,10 +64,19 @@ public struct RunService: Sendable {
         } catch {
             throw .journal(.cannotCreate(path: layout.runDirectory(runID), reason: (error as NSError).localizedDescription))
         }
-        let executorWithJournal = Executor(
-            runbook: runbook, parameters: parameters, options: options, sink: EventFanout([journal, sink]), runner: runner,
-            registry: registry, cancellation: cancellation, rollbackCancellation: rollbackCancellation)
-        return executorWithJournal.run(runID: runID)
+        return executor(EventFanout([journal, sink])).run(runID: runID)
+    }
+
+    private func acquireLock(_ name: String, layout: StateLayout, runID: String, runbook: String) throws(StartError) -> RunLock {
+        do {
+            return try RunLock.acquire(name: name, layout: layout, runID: runID, runbook: runbook)
+        } catch let error as LockHeld {
+            throw .lockHeld(error)
+        } catch let error as JournalError {
+            throw .journal(error)
+        } catch {
+            throw .journal(.cannotCreate(path: layout.locksDirectory, reason: "\(error)"))
+        }
     }
 
     /// Continues run `runID` from its journal: same runbook text, same parameters (secrets given again).
@@ -126,17 +128,7 @@ public struct RunService: Sendable {
         case .success(let values): parameters = values
         case .failure(let problems): throw .parameters(problems)
         }
-        let probe = Executor(runbook: runbook, parameters: parameters, options: options, sink: sink)
-        let lock: RunLock
-        do {
-            lock = try RunLock.acquire(name: probe.lockName, layout: layout, runID: runID, runbook: runbook.name)
-        } catch let error as LockHeld {
-            throw .lockHeld(error)
-        } catch let error as JournalError {
-            throw .journal(error)
-        } catch {
-            throw .journal(.cannotCreate(path: layout.locksDirectory, reason: "\(error)"))
-        }
+        let lock = try acquireLock(Executor.lockName(of: runbook, parameters: parameters), layout: layout, runID: runID, runbook: runbook.name)
         defer { lock.release() }
         let journal: JournalWriter
         do { journal = try JournalWriter(path: journalPath) } catch { throw .journal(error) }

@@ -100,6 +100,30 @@ struct ExecutorTests {
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    @Test func waitUntilPollsUntilTheConditionHoldsOrTheTimeout() throws {
+        let scratch = Scratch("wait")
+        let flag = scratch.file("flag")
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) {
+            FileManager.default.createFile(atPath: flag, contents: Data("ready".utf8))
+        }
+        let (outcome, events) = try execute(
+            """
+            { name: "t", steps: [
+              { id: "appears", description: "d", action: "wait-until", timeout: "10s",
+                with: { probe: "file", with: { path: "\(flag)" }, fact: "exists", equals: true, interval: "50ms" } },
+              { id: "never", description: "d", action: "wait-until", timeout: "300ms",
+                with: { probe: "exec", with: { argv: ["cat", "\(flag)"], readOnly: true }, fact: "stdout", equals: "other", interval: "50ms" } },
+            ] }
+            """, scratch: scratch)
+        #expect(outcome.status == .failed)
+        let appeared = events.first { $0.type == .stepFinished && $0.step == "appears" }
+        #expect(appeared?.status == "succeeded")
+        #expect((appeared?.facts?["polls"]?.number ?? 0) >= 2)
+        let gaveUp = events.first { $0.type == .attemptFailed && $0.step == "never" }
+        #expect(gaveUp?.cause == "timeout")
+        #expect(gaveUp?.message?.contains("stdout is \"ready\", expected equals \"other\"") == true)
+    }
+
     @Test func aGuardRefusesBeforeAnyChangeWithExit3() throws {
         let scratch = Scratch("refuse")
         let log = scratch.file("log")
