@@ -16,12 +16,16 @@ let package = Package(
         .target(name: "ZKRunbookProcess"),
         // The step engine: JSON5 runbooks -> validated model -> plan -> execution -> events.
         .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookProcess"]),
+        // ZooKeeper knowledge: four-letter words, AdminServer, typed facts, zoo.cfg, quorum maths,
+        // ensemble view, the sandbox ensemble, and the engine actions that expose them to runbooks.
+        .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
         // Argument parsing, commands and renderers; the executable only calls into this.
-        .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
+        .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper"]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
         .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
+        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookZooKeeper", "ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookCLI", "ZKRunbookEngine"]),
     ]
 )

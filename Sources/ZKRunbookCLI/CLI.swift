@@ -1,6 +1,7 @@
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
+import ZKRunbookZooKeeper
 
 #if canImport(Glibc)
 import Glibc
@@ -9,6 +10,9 @@ import Glibc
 /// The `zkrunbook` command line: parses arguments, calls the library, maps outcomes to exit codes.
 public enum CLI {
     public static let version = "0.1.0"
+
+    /// Every action a runbook may name: the engine's and the ZooKeeper ones.
+    static let registry = ZooKeeperActions.registry
 
     /// Exit codes, the same for every subcommand (documented in --help and the README).
     public enum ExitCode {
@@ -41,6 +45,9 @@ public enum CLI {
           plan RUNBOOK               show exactly what a run would do (a dry run; probes may run)
           run RUNBOOK                execute a runbook, journaled, under a lock
           resume RUN-ID              continue an interrupted run from its journal
+          status                     probe an ensemble: leader, lag, synced followers, verdict
+          sandbox up|down|status|stop|start|restart
+                                     a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)
           --version                  print the version
 
         RUNBOOK is a path, or a name looked up in ./runbooks, /etc/zkrunbook/runbooks and
@@ -70,8 +77,10 @@ public enum CLI {
             case "plan": return try RunCommand.run(rest, mode: .plan)
             case "run": return try RunCommand.run(rest, mode: .run)
             case "resume": return try RunCommand.resume(rest)
+            case "status": return try StatusCommand.run(rest)
+            case "sandbox": return try SandboxCommand.run(rest)
             default:
-                let commands: Set<String> = ["list", "validate", "plan", "run", "resume"]
+                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox"]
                 let hint = ObjectReader.closest(to: command, among: commands).map { "; did you mean '\($0)'?" } ?? ""
                 printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
                 return ExitCode.usage
@@ -79,6 +88,9 @@ public enum CLI {
         } catch let error as UsageError {
             printError(error.description)
             return ExitCode.usage
+        } catch let error as CommandFailure {
+            printError(error.message)
+            return error.exitCode
         } catch {
             printError("error: \(error)")
             return ExitCode.usage
@@ -111,11 +123,11 @@ enum ListCommand {
         }
         if !parsed.positionals.isEmpty { throw UsageError(message: "list takes no arguments", usage: usage) }
         if parsed.flags.contains("--actions") {
-            for kind in ActionRegistry.builtIn.all { print("\(kind.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(kind.summary)") }
+            for kind in CLI.registry.all { print("\(kind.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(kind.summary)") }
             return CLI.ExitCode.success
         }
         let locator = RunbookLocator.standard()
-        let loader = RunbookLoader()
+        let loader = RunbookLoader(registry: CLI.registry)
         var status = CLI.ExitCode.success
         let paths = locator.all()
         if paths.isEmpty { print("no runbooks in \(locator.searchDirectories.joined(separator: ", "))") }
@@ -171,7 +183,7 @@ enum ValidateCommand {
                 status = CLI.ExitCode.usage
             }
         }
-        let loader = RunbookLoader()
+        let loader = RunbookLoader(registry: CLI.registry)
         var valid = 0
         for file in files {
             do {
@@ -270,7 +282,7 @@ enum RunCommand {
         let runbook: Runbook
         do {
             let path = try RunbookLocator.standard().locate(parsed.positionals[0])
-            runbook = try RunbookLoader().load(path: path)
+            runbook = try RunbookLoader(registry: CLI.registry).load(path: path)
         } catch {
             CLI.printError(error.description)
             return CLI.ExitCode.usage
@@ -323,7 +335,7 @@ enum RunCommand {
         _ = trap
         let sink: any EventSink = json ? JSONLinesSink() : HumanRenderer()
         do {
-            let outcome = try body(RunService(), sink, token, rollbackToken)
+            let outcome = try body(RunService(registry: CLI.registry), sink, token, rollbackToken)
             return outcome.exitCode
         } catch {
             CLI.printError(error.description)

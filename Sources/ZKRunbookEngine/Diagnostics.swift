@@ -8,6 +8,12 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var severity: Severity
     public var message: String
 
+    public init(location: SourceLocation, severity: Severity, message: String) {
+        self.location = location
+        self.severity = severity
+        self.message = message
+    }
+
     public var description: String { "\(location): \(severity.rawValue): \(message)" }
 }
 

@@ -1,0 +1,250 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+enum StatusCommand {
+    static let usage = "Usage: zkrunbook status (--ensemble FILE | --zoo-cfg FILE | --server HOST:PORT...) [--json] [--timeout DUR] [--max-lag N]"
+    static let help = """
+        \(usage)
+
+        Probes every member of an ensemble at once and prints who leads, each member's mode and zxid,
+        how many transactions each is behind the leader, the leader's synced followers, the channel
+        each fact came from (4lw srvr/mntr, or the AdminServer where the whitelist refuses), the quorum
+        maths, and a verdict with its reasons.
+
+        Options:
+          --ensemble FILE      an ensemble file (JSON5: nodes with id, host, clientPort, adminPort, role)
+          --zoo-cfg FILE       the server.N lines of a zoo.cfg (and its dynamic config file)
+          --server HOST:PORT   a server to probe (repeatable, or comma-separated)
+          --json               print the whole view as JSON
+          --timeout DUR        per connect and per reply (default 2s)
+          --max-lag N          transactions a member may be behind before the ensemble is degraded (default 1000)
+          -h, --help           show this help
+
+        Exit codes: 0 healthy, 1 degraded-but-quorate, 2 usage error, 3 no quorum or split.
+        """
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let parsed = try ParsedArguments(
+            arguments, valueOptions: ["--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag"], flagOptions: ["--json"], usage: usage)
+        if parsed.flags.contains("--help") {
+            print(help)
+            return CLI.ExitCode.success
+        }
+        if !parsed.positionals.isEmpty { throw UsageError(message: "unexpected argument '\(parsed.positionals[0])'", usage: usage) }
+        let members = try resolveMembers(parsed, usage: usage)
+        var timeout = 2.0
+        if let text = parsed.value("--timeout") {
+            guard let duration = RunbookDuration.parse(text) else {
+                throw UsageError(message: "--timeout: expected \(RunbookDuration.expectation), found '\(text)'", usage: usage)
+            }
+            timeout = duration.seconds
+        }
+        var maxLag: UInt64 = 1000
+        if let text = parsed.value("--max-lag") {
+            guard let value = UInt64(text) else { throw UsageError(message: "--max-lag takes a whole number", usage: usage) }
+            maxLag = value
+        }
+        let inspector = EnsembleInspector(
+            probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout)), maxLag: maxLag)
+        let view = inspector.inspect(members)
+        if parsed.flags.contains("--json") {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(view), as: UTF8.self))
+        } else {
+            print(EnsembleTable.render(view))
+        }
+        switch view.verdict {
+        case .healthy: return CLI.ExitCode.success
+        case .degraded: return 1
+        case .noQuorum, .split: return CLI.ExitCode.refused
+        }
+    }
+
+    /// Members from --ensemble, --zoo-cfg or --server (exactly one kind).
+    static func resolveMembers(_ parsed: ParsedArguments, usage: String) throws -> [EnsembleMember] {
+        let given = ["--ensemble", "--zoo-cfg", "--server"].filter { parsed.values[$0] != nil }
+        guard given.count == 1 else {
+            throw UsageError(message: "give one of --ensemble, --zoo-cfg or --server", usage: usage)
+        }
+        if let path = parsed.value("--ensemble") {
+            do { return try EnsembleFile.load(path: path).members } catch {
+                throw CommandFailure(message: error.description, exitCode: CLI.ExitCode.usage)
+            }
+        }
+        if let path = parsed.value("--zoo-cfg") {
+            do {
+                let members = EnsembleFile.members(from: try ZooConfig.load(path: path))
+                guard !members.isEmpty else {
+                    throw CommandFailure(message: "\(path): error: no server.N lines: a standalone config; use --server", exitCode: CLI.ExitCode.usage)
+                }
+                return members
+            } catch let error as ZooConfigError {
+                throw CommandFailure(message: error.description, exitCode: CLI.ExitCode.usage)
+            }
+        }
+        var members: [EnsembleMember] = []
+        for value in parsed.values["--server"] ?? [] {
+            for part in value.split(separator: ",") {
+                guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
+                    throw UsageError(message: "--server '\(part)' is not HOST:PORT", usage: usage)
+                }
+                members.append(EnsembleMember(id: members.count + 1, host: endpoint.host, clientPort: endpoint.port))
+            }
+        }
+        return members
+    }
+}
+
+/// A failure with its own message and exit code (not a usage error).
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32
+    var description: String { message }
+}
+
+/// The `status` table.
+enum EnsembleTable {
+    static func render(_ view: EnsembleView) -> String {
+        let quorum = view.quorum
+        var lines = [
+            "\(quorum.voters.count) voter(s)\(quorum.observers.isEmpty ? "" : " + \(quorum.observers.count) observer(s)"), majority \(quorum.majority), tolerates \(quorum.tolerated) voter failure(s); probed in \(view.probeMs) ms"
+        ]
+        let header = ["ID", "ENDPOINT", "ROLE", "MODE", "ZXID", "EPOCH", "COUNTER", "LAG", "SYNCED", "CHANNELS"]
+        var rows: [[String]] = []
+        for status in view.members {
+            let facts = status.facts
+            var synced = "-"
+            if facts.mode == .leader, let count = facts.syncedFollowers { synced = "\(count)/\(max(0, quorum.voters.count - 1))" }
+            let channels = Set([facts.channels["mode"], facts.channels["syncedFollowers"]].compactMap { $0 }).sorted().joined(separator: ", ")
+            rows.append([
+                String(status.member.id), status.member.endpoint.description, status.member.role.rawValue, facts.mode.rawValue,
+                facts.zxid?.description ?? "-", facts.zxid.map { String($0.epoch) } ?? "-", facts.zxid.map { String($0.counter) } ?? "-",
+                status.lag.map(String.init) ?? (facts.mode == .leader ? "leader" : "-"), synced, channels.isEmpty ? "-" : channels,
+            ])
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            lines.append(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+        lines.append("verdict: \(view.verdict.rawValue)" + (view.leaderID.map { " (leader: server \($0))" } ?? ""))
+        lines += view.reasons.map { "  - " + $0 }
+        lines.append("quorum: " + quorum.reason)
+        lines += view.notes.map { "note: " + $0 }
+        return lines.joined(separator: "\n")
+    }
+}
+
+enum SandboxCommand {
+    static let usage = "Usage: zkrunbook sandbox (up|down|status|stop|start|restart) [options]"
+    static let help = """
+        \(usage)
+
+        A throwaway ZooKeeper ensemble of real servers on loopback, started from the installed jars
+        (Debian's zookeeper package, or an Apache tarball in ZK_HOME), for tests, CI dry runs and the
+        quick start. Node i listens on BASE+i (clients), BASE+100+i (quorum), BASE+200+i (election)
+        and BASE+300+i (AdminServer); two sandboxes with different --base-port run side by side.
+        'up' writes DIR/ensemble.json5 for 'zkrunbook status --ensemble' and the rolling restart.
+
+          sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000]
+                     [--four-letter-words all|default] [--timeout 90s]
+          sandbox down [--dir DIR]
+          sandbox status [--dir DIR] [--json]
+          sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
+
+        Options:
+          --dir DIR                  the sandbox folder (default ./zk-sandbox)
+          --four-letter-words MODE   all: 4lw.commands.whitelist=*; default: ZooKeeper's default (srvr only)
+          --wait                     start/restart: wait until the node serves again
+          -h, --help                 show this help
+
+        Exit codes: 0 done, 1 a node failed to start or stop (its log tail is printed), 2 usage error.
+        """
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let parsed = try ParsedArguments(
+            arguments, valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node"],
+            flagOptions: ["--json", "--wait"], usage: usage)
+        if parsed.flags.contains("--help") || parsed.positionals.isEmpty {
+            print(help)
+            return parsed.flags.contains("--help") ? CLI.ExitCode.success : CLI.ExitCode.usage
+        }
+        let directory = parsed.value("--dir") ?? "./zk-sandbox"
+        func integer(_ name: String, default value: Int) throws -> Int {
+            guard let text = parsed.value(name) else { return value }
+            guard let number = Int(text) else { throw UsageError(message: "\(name) takes a whole number, found '\(text)'", usage: usage) }
+            return number
+        }
+        func seconds(default value: Double) throws -> Double {
+            guard let text = parsed.value("--timeout") else { return value }
+            guard let duration = RunbookDuration.parse(text) else {
+                throw UsageError(message: "--timeout: expected \(RunbookDuration.expectation), found '\(text)'", usage: usage)
+            }
+            return duration.seconds
+        }
+        do {
+            switch parsed.positionals[0] {
+            case "up":
+                let mode = parsed.value("--four-letter-words") ?? "all"
+                guard mode == "all" || mode == "default" else {
+                    throw UsageError(message: "--four-letter-words is 'all' or 'default', found '\(mode)'", usage: usage)
+                }
+                let spec = SandboxSpec(
+                    nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
+                    basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all")
+                let started = Date()
+                let sandbox = try Sandbox.up(spec, directory: directory, timeout: try seconds(default: 90)) { print($0) }
+                print(String(format: "sandbox up in %.1fs: %@", Date().timeIntervalSince(started), sandbox.directory))
+                print(EnsembleTable.render(EnsembleInspector().inspect(sandbox.members)))
+                print("ensemble file: \(sandbox.directory)/\(Sandbox.ensembleFile)")
+                return CLI.ExitCode.success
+            case "down":
+                let sandbox = try Sandbox.open(directory: directory)
+                let stuck = sandbox.down()
+                if !stuck.isEmpty {
+                    CLI.printError("error: nodes \(stuck.map(String.init).joined(separator: ", ")) would not stop")
+                    return 1
+                }
+                print("sandbox down: \(sandbox.directory) (folder kept; remove it to start afresh)")
+                return CLI.ExitCode.success
+            case "status":
+                let sandbox = try Sandbox.open(directory: directory)
+                let view = EnsembleInspector().inspect(sandbox.members)
+                if parsed.flags.contains("--json") {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(view), as: UTF8.self))
+                } else {
+                    print(EnsembleTable.render(view))
+                }
+                return view.verdict == .healthy ? 0 : 1
+            case "stop", "start", "restart":
+                let sandbox = try Sandbox.open(directory: directory)
+                guard let node = parsed.value("--node").flatMap(Int.init) else {
+                    throw UsageError(message: "\(parsed.positionals[0]) needs --node N", usage: usage)
+                }
+                let action = parsed.positionals[0]
+                if action != "start" {
+                    guard sandbox.stop(node: node) else {
+                        CLI.printError("error: node \(node) would not stop")
+                        return 1
+                    }
+                    print("node \(node) stopped")
+                }
+                if action != "stop" {
+                    try sandbox.start(node: node)
+                    if parsed.flags.contains("--wait") { try sandbox.waitUntilServing(node: node, timeout: try seconds(default: 60)) }
+                    print("node \(node) started" + (parsed.flags.contains("--wait") ? " and serving" : ""))
+                }
+                return CLI.ExitCode.success
+            default:
+                throw UsageError(message: "unknown sandbox command '\(parsed.positionals[0])'", usage: usage)
+            }
+        } catch let error as SandboxError {
+            CLI.printError("error: \(error.description)")
+            return error.description.hasPrefix("--") ? CLI.ExitCode.usage : 1
+        }
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import ZKRunbookEngine
+
+/// One server of an ensemble as zkrunbook addresses it.
+public struct EnsembleMember: Sendable, Codable, Hashable {
+    public var id: Int
+    public var host: String
+    public var clientPort: Int
+    public var adminPort: Int?
+    public var role: ServerEntry.Role
+    public var ssh: SSHSettings?
+
+    public var endpoint: Endpoint { Endpoint(host: host, port: clientPort) }
+
+    public init(id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil) {
+        self.id = id
+        self.host = host
+        self.clientPort = clientPort
+        self.adminPort = adminPort
+        self.role = role
+        self.ssh = ssh
+    }
+}
+
+/// How the conductor reaches a node over ssh (used by the rolling restart).
+public struct SSHSettings: Sendable, Codable, Hashable {
+    public var user: String?
+    public var port: Int?
+    public var identityFile: String?
+    public var options: [String]
+}
+
+/// An ensemble file (JSON5): the nodes, how to reach them, and how to restart ZooKeeper on each.
+///
+/// ```json5
+/// { name: "prod-zk", nodes: [{ id: 1, host: "zk1", clientPort: 2181, adminPort: 8080, role: "participant" }],
+///   restartCommand: ["systemctl", "restart", "zookeeper"], agentPath: "/usr/bin/zkrunbook" }
+/// ```
+public struct EnsembleFile: Sendable {
+    public var name: String
+    public var members: [EnsembleMember]
+    public var restartCommand: [String]
+    public var agentPath: String?
+    public var path: String
+
+    public static func load(path: String) throws(RunbookError) -> EnsembleFile {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .unreadable(path: path, reason: "cannot read the ensemble file")
+        }
+        let root: JSON5Node
+        do { root = try JSON5Parser.parse(text, file: path) } catch {
+            throw .invalid([Diagnostic(location: error.location, severity: .error, message: error.message)])
+        }
+        let diagnostics = DiagnosticCollector()
+        guard let top = ObjectReader(root, context: "the ensemble file", diagnostics: diagnostics) else {
+            throw .invalid(diagnostics.items)
+        }
+        let name = top.string("name") ?? (path as NSString).lastPathComponent
+        let restart = Self.strings(top, "restartCommand")
+        let agentPath = top.string("agentPath")
+        var members: [EnsembleMember] = []
+        if let nodes = top.value("nodes", required: true, expected: "an array of nodes") {
+            if case .array(let elements) = nodes.value {
+                for element in elements {
+                    guard let node = ObjectReader(element, context: "a node", diagnostics: diagnostics) else { continue }
+                    let id = node.integer("id", required: true, range: 0...255)
+                    let host = node.string("host", required: true)
+                    let clientPort = node.integer("clientPort", range: 1...65535) ?? 2181
+                    let adminPort = node.integer("adminPort", range: 1...65535)
+                    var role = ServerEntry.Role.participant
+                    if let text = node.string("role") {
+                        if let parsed = ServerEntry.Role(rawValue: text) { role = parsed } else {
+                            diagnostics.error(node.object["role"]!.location, "role must be \"participant\" or \"observer\", found '\(text)'")
+                        }
+                    }
+                    var ssh: SSHSettings?
+                    if let sshReader = node.object("ssh") {
+                        ssh = SSHSettings(
+                            user: sshReader.string("user"), port: sshReader.integer("port", range: 1...65535).map(Int.init),
+                            identityFile: sshReader.string("identityFile"), options: Self.strings(sshReader, "options"))
+                        sshReader.finish()
+                    }
+                    node.finish()
+                    if let id, let host {
+                        if members.contains(where: { $0.id == Int(id) }) {
+                            diagnostics.error(element.location, "node id \(id) appears twice")
+                        }
+                        members.append(
+                            EnsembleMember(id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh))
+                    }
+                }
+                if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
+            } else {
+                top.typeError("nodes", nodes, "an array of nodes")
+            }
+        }
+        top.finish()
+        if diagnostics.hasErrors { throw .invalid(diagnostics.items) }
+        return EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, path: path)
+    }
+
+    /// An array of plain strings (`${node.id}` in a restart command is the node's, not a runbook reference).
+    static func strings(_ reader: ObjectReader, _ key: String) -> [String] {
+        guard let node = reader.value(key) else { return [] }
+        guard case .array(let elements) = node.value else {
+            reader.typeError(key, node, "an array of strings")
+            return []
+        }
+        return elements.compactMap { element in
+            if case .string(let text) = element.value { return text }
+            reader.diagnostics.error(element.location, "each element of '\(key)' must be a string, found \(element.kindName)")
+            return nil
+        }
+    }
+
+    /// Members from a zoo.cfg's server lines (client port from the line, or the file's clientPort).
+    public static func members(from config: ZooConfig) -> [EnsembleMember] {
+        config.servers.map { entry in
+            EnsembleMember(
+                id: entry.id, host: entry.host, clientPort: entry.clientPort ?? config.clientPort ?? 2181, adminPort: config.adminPort,
+                role: entry.role)
+        }
+    }
+}
+
+/// The ensemble's health in one word.
+public enum EnsembleVerdict: String, Sendable, Codable {
+    case healthy
+    case degraded = "degraded-but-quorate"
+    case noQuorum = "no-quorum"
+    case split
+}
+
+/// What every member said, who leads, how far behind each one is, and the verdict with its reasons.
+public struct EnsembleView: Sendable, Codable {
+    public struct MemberStatus: Sendable, Codable {
+        public var member: EnsembleMember
+        public var facts: ServerFacts
+        /// Transactions behind the leader (nil for the leader itself or when unknown).
+        public var lag: UInt64?
+    }
+
+    public var members: [MemberStatus]
+    public var leaderID: Int?
+    public var leaderZxid: Zxid?
+    public var verdict: EnsembleVerdict
+    public var reasons: [String]
+    /// Facts that could not be learned, which do not change the verdict.
+    public var notes: [String]
+    public var quorum: QuorumAssessment
+    public var probeMs: Int
+
+    /// Facts for runbook guards (`zk-ensemble`).
+    public var factMap: [String: FactValue] {
+        var out: [String: FactValue] = [
+            "verdict": .string(verdict.rawValue), "healthy": .bool(verdict == .healthy),
+            "quorate": .bool(verdict == .healthy || verdict == .degraded), "reasons": .string(reasons.joined(separator: "; ")),
+            "voters": .int(Int64(quorum.voters.count)), "majority": .int(Int64(quorum.majority)),
+            "tolerated": .int(Int64(quorum.tolerated)), "canElect": .bool(quorum.canElect), "quorumReason": .string(quorum.reason),
+            "votersServing": .int(Int64(members.filter { $0.member.role == .participant && $0.facts.mode.isServing }.count)),
+            "serving": .int(Int64(members.filter { $0.facts.mode.isServing }.count)), "members": .int(Int64(members.count)),
+            "maxLag": .int(Int64(members.compactMap(\.lag).max() ?? 0)), "probeMs": .int(Int64(probeMs)),
+        ]
+        if let leaderID, let leader = members.first(where: { $0.member.id == leaderID }) {
+            out["leader"] = .int(Int64(leaderID))
+            out["leaderEndpoint"] = .string(leader.member.endpoint.description)
+            if let synced = leader.facts.syncedFollowers { out["syncedFollowers"] = .int(synced) }
+            if let pending = leader.facts.pendingSyncs { out["pendingSyncs"] = .int(pending) }
+        }
+        if let leaderZxid {
+            out["leaderZxid"] = .string(leaderZxid.description)
+            out["leaderZxidCounter"] = .int(Int64(leaderZxid.counter))
+        }
+        for status in members {
+            out["mode.\(status.member.id)"] = .string(status.facts.mode.rawValue)
+            if let lag = status.lag { out["lag.\(status.member.id)"] = .int(Int64(lag)) }
+        }
+        return out
+    }
+}
+
+/// Probes every member at once and judges the ensemble.
+public struct EnsembleInspector: Sendable {
+    public var probe: ServerProbe
+    /// A follower further behind than this many transactions makes the ensemble degraded.
+    public var maxLag: UInt64
+
+    public init(probe: ServerProbe = ServerProbe(), maxLag: UInt64 = 1000) {
+        self.probe = probe
+        self.maxLag = maxLag
+    }
+
+    public func inspect(_ members: [EnsembleMember]) -> EnsembleView {
+        let started = Date()
+        let facts = probe.probeAll(members.map { ($0.endpoint, $0.adminPort) })
+        return judge(members: members, facts: facts, probeMs: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    /// The verdict from facts already gathered (separate from probing so it can be tested on any facts).
+    public func judge(members: [EnsembleMember], facts: [ServerFacts], probeMs: Int = 0) -> EnsembleView {
+        var statuses = zip(members, facts).map { member, facts -> EnsembleView.MemberStatus in
+            var member = member
+            if facts.mode == .observer { member.role = .observer }
+            return EnsembleView.MemberStatus(member: member, facts: facts, lag: nil)
+        }
+        let voters = statuses.filter { $0.member.role == .participant }.map(\.member.id)
+        let observers = statuses.filter { $0.member.role == .observer }.map(\.member.id)
+        let notServing = Set(statuses.filter { !$0.facts.mode.isServing }.map(\.member.id))
+        let quorum = QuorumMath.assess(voters: voters, observers: observers, unreachable: notServing)
+        var reasons: [String] = []
+        var notes: [String] = []
+        let leaders = statuses.filter { $0.facts.mode == .leader }
+        let standalone = statuses.filter { $0.facts.mode == .standalone }
+
+        func describe(_ status: EnsembleView.MemberStatus) -> String {
+            "server \(status.member.id) (\(status.member.endpoint))"
+        }
+        for status in statuses where !status.facts.mode.isServing {
+            let why = status.facts.error ?? status.facts.notes.first ?? "no usable answer"
+            reasons.append("\(describe(status)) is \(status.facts.mode.rawValue): \(why)")
+        }
+
+        var verdict: EnsembleVerdict
+        var leaderID: Int?
+        var leaderZxid: Zxid?
+        if leaders.count > 1 {
+            verdict = .split
+            let claims = leaders.map { "\($0.member.id) (epoch \($0.facts.zxid.map { String($0.epoch) } ?? "?"))" }
+            reasons.insert("more than one server reports Mode: leader: \(claims.joined(separator: ", "))", at: 0)
+        } else if let leader = leaders.first {
+            leaderID = leader.member.id
+            leaderZxid = leader.facts.zxid
+            let servingVoters = statuses.filter { $0.member.role == .participant && ($0.facts.mode == .leader || $0.facts.mode == .follower) }.count
+            if servingVoters < quorum.majority {
+                verdict = .noQuorum
+                reasons.insert("server \(leader.member.id) says it leads, but only \(servingVoters) of \(voters.count) voters serve (\(quorum.majority) needed)", at: 0)
+            } else {
+                verdict = reasons.isEmpty ? .healthy : .degraded
+            }
+            for index in statuses.indices where statuses[index].member.id != leader.member.id {
+                guard let zxid = statuses[index].facts.zxid, let leaderZxid, statuses[index].facts.mode.isServing else { continue }
+                let lag = zxid.lag(behind: leaderZxid)
+                statuses[index].lag = lag
+                if lag > maxLag {
+                    reasons.append("\(describe(statuses[index])) is \(lag) transactions behind the leader (more than \(maxLag))")
+                }
+            }
+            let expectedFollowers = voters.count - 1
+            if let synced = leader.facts.syncedFollowers {
+                if synced < expectedFollowers {
+                    reasons.append("the leader reports \(synced) of \(expectedFollowers) followers synced")
+                }
+            } else {
+                notes.append("synced followers unknown: \(leader.facts.notes.first { $0.hasPrefix("mntr") } ?? "mntr gave no zk_synced_followers")")
+            }
+            if let pending = leader.facts.pendingSyncs, pending > 0 {
+                reasons.append("the leader has \(pending) pending sync(s)")
+            }
+            if let size = leader.facts.quorumSize, size != Int64(voters.count) {
+                notes.append("the leader counts \(size) voters; \(voters.count) are listed here")
+            }
+            if verdict == .healthy && !reasons.isEmpty { verdict = .degraded }
+        } else if members.count == 1, standalone.count == 1 {
+            verdict = .healthy
+            notes.append("a standalone server: no ensemble, no failover")
+        } else {
+            verdict = .noQuorum
+            reasons.insert("no server is leading", at: 0)
+        }
+        for status in statuses where status.facts.mode == .standalone && members.count > 1 {
+            reasons.append("\(describe(status)) runs standalone: it has not joined the ensemble")
+            if verdict == .healthy { verdict = .degraded }
+        }
+        return EnsembleView(
+            members: statuses, leaderID: leaderID, leaderZxid: leaderZxid, verdict: verdict, reasons: reasons, notes: notes,
+            quorum: quorum, probeMs: probeMs)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Whether a set of servers can elect a leader, with the reason in words.
+public struct QuorumAssessment: Sendable, Codable, Hashable {
+    public var voters: [Int]
+    public var observers: [Int]
+    /// Votes needed: more than half of the voters.
+    public var majority: Int
+    /// Voters that may fail while the rest still form a majority.
+    public var tolerated: Int
+    public var reachableVoters: [Int]
+    public var unreachableVoters: [Int]
+    public var unreachableObservers: [Int]
+    public var canElect: Bool
+    public var reason: String
+}
+
+/// Majority quorum arithmetic, as ZooKeeper does it for participants (observers never vote).
+public enum QuorumMath {
+    /// `unreachable`: servers that are down or not serving (either way they cannot vote now).
+    public static func assess(voters: [Int], observers: [Int], unreachable: Set<Int>) -> QuorumAssessment {
+        let voters = voters.sorted()
+        let observers = observers.sorted()
+        let majority = voters.count / 2 + 1
+        let tolerated = max(0, voters.count - majority)
+        let lost = voters.filter { unreachable.contains($0) }
+        let left = voters.filter { !unreachable.contains($0) }
+        let lostObservers = observers.filter { unreachable.contains($0) }
+        let canElect = !voters.isEmpty && left.count >= majority
+        var reason =
+            "\(count(voters.count, "voter")) (\(list(voters))): a majority is \(majority), so \(tolerated) may fail"
+        if lost.isEmpty {
+            reason += "; all are serving"
+        } else {
+            reason += "; \(lost.count) \(lost.count == 1 ? "is" : "are") down or not serving (\(list(lost))), leaving \(left.count)"
+            reason += left.isEmpty ? "" : " (\(list(left)))"
+        }
+        if voters.isEmpty {
+            reason = "no voters are configured"
+        } else {
+            reason += canElect ? ": they can elect a leader" : ": too few to elect a leader (\(majority) needed)"
+        }
+        if !observers.isEmpty {
+            reason += ". \(observers.count == 1 ? "The observer" : "Observers") (\(list(observers))) \(observers.count == 1 ? "does" : "do") not vote"
+        }
+        return QuorumAssessment(
+            voters: voters, observers: observers, majority: majority, tolerated: tolerated, reachableVoters: left,
+            unreachableVoters: lost, unreachableObservers: lostObservers, canElect: canElect, reason: reason + ".")
+    }
+
+    static func list(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: ", ") }
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+}

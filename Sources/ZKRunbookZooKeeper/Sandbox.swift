@@ -1,0 +1,303 @@
+import Foundation
+import ZKRunbookProcess
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A sandbox problem, with what to do about it.
+public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// How to build a throwaway ensemble on loopback.
+public struct SandboxSpec: Sendable, Codable, Hashable {
+    public var nodes: Int
+    /// The last `observers` nodes are observers; the rest vote.
+    public var observers: Int
+    /// Node i listens on base+i (clients), base+100+i (quorum), base+200+i (election), base+300+i (AdminServer).
+    public var basePort: Int
+    /// `4lw.commands.whitelist=*` when true; ZooKeeper's default (only srvr) when false.
+    public var allFourLetterWords: Bool
+    public var tickMs: Int
+    public var heapMB: Int
+
+    public init(nodes: Int, observers: Int = 0, basePort: Int, allFourLetterWords: Bool = true, tickMs: Int = 200, heapMB: Int = 128) {
+        self.nodes = nodes
+        self.observers = observers
+        self.basePort = basePort
+        self.allFourLetterWords = allFourLetterWords
+        self.tickMs = tickMs
+        self.heapMB = heapMB
+    }
+
+    public func clientPort(_ id: Int) -> Int { basePort + id }
+    public func quorumPort(_ id: Int) -> Int { basePort + 100 + id }
+    public func electionPort(_ id: Int) -> Int { basePort + 200 + id }
+    public func adminPort(_ id: Int) -> Int { basePort + 300 + id }
+    public func isObserver(_ id: Int) -> Bool { id > nodes - observers }
+}
+
+/// Real ZooKeeper servers on loopback, from the installed jars: for tests, the quick start, and users' CI.
+///
+/// Each node has its own folder (zoo.cfg, data/myid, zookeeper.log, pid). Stopping and starting a node
+/// is what a rolling restart's restart command does in the sandbox.
+public struct Sandbox: Sendable {
+    public let directory: String
+    public let spec: SandboxSpec
+
+    public static let specFile = "sandbox.json"
+    public static let ensembleFile = "ensemble.json5"
+
+    // MARK: Locating Java and the jars
+
+    /// The java command: $JAVA, $JAVA_HOME/bin/java, or java on PATH.
+    public static func javaCommand() throws(SandboxError) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let java = environment["JAVA"], !java.isEmpty { return java }
+        if let home = environment["JAVA_HOME"], FileManager.default.isExecutableFile(atPath: home + "/bin/java") { return home + "/bin/java" }
+        if case .success(let path) = ExecutableLocator.locate("java", path: environment["PATH"]) { return path }
+        throw SandboxError("no java found: install a JRE (apt-get install -y default-jre-headless) or set JAVA_HOME")
+    }
+
+    /// The classpath: an Apache tarball under ZK_HOME, or Debian's zookeeper package.
+    public static func classpath() throws(SandboxError) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let home = environment["ZK_HOME"], !home.isEmpty {
+            guard FileManager.default.fileExists(atPath: home + "/lib") else {
+                throw SandboxError("ZK_HOME=\(home) has no lib/ folder: point it at an unpacked Apache ZooKeeper binary tarball")
+            }
+            return "\(home)/lib/*:\(home)/conf"
+        }
+        let debian = "/usr/share/java/zookeeper.jar"
+        guard FileManager.default.fileExists(atPath: debian) else {
+            throw SandboxError("ZooKeeper jars not found: apt-get install -y zookeeper (Debian), or set ZK_HOME to an Apache ZooKeeper tarball")
+        }
+        var parts = [debian]
+        // slf4j-simple sends the server's log to its stderr (the node's zookeeper.log); servlet-api lets
+        // Jetty, and so the AdminServer, start.
+        for jar in ["/usr/share/java/slf4j-simple.jar", "/usr/share/java/servlet-api.jar"] where FileManager.default.fileExists(atPath: jar) {
+            parts.append(jar)
+        }
+        return parts.joined(separator: ":")
+    }
+
+    // MARK: Life cycle
+
+    /// Writes every node's config and starts them all; waits until each serves (one leader) or `timeout`.
+    public static func up(
+        _ spec: SandboxSpec, directory: String, timeout: Double = 90, progress: (String) -> Void = { _ in }
+    ) throws(SandboxError) -> Sandbox {
+        guard (1...9).contains(spec.nodes), spec.observers >= 0, spec.observers < spec.nodes else {
+            throw SandboxError("--nodes must be 1 to 9 and --observers fewer than --nodes")
+        }
+        guard spec.basePort >= 1024, spec.basePort + 300 + spec.nodes <= 65535 else {
+            throw SandboxError("--base-port must leave room for base+300+nodes below 65536")
+        }
+        let root = (directory as NSString).standardizingPath
+        let sandbox = Sandbox(directory: root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root, spec: spec)
+        if let existing = try? Sandbox.open(directory: sandbox.directory), existing.runningNodes().count > 0 {
+            throw SandboxError("a sandbox is already running in \(sandbox.directory) (nodes \(existing.runningNodes().map(String.init).joined(separator: ", "))): run 'zkrunbook sandbox down --dir \(sandbox.directory)' first")
+        }
+        for id in 1...spec.nodes {
+            for (port, what) in [(spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin")] {
+                if !Self.portIsFree(port) {
+                    throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port")
+                }
+            }
+        }
+        _ = try javaCommand()
+        _ = try classpath()
+        do {
+            try FileManager.default.createDirectory(atPath: sandbox.directory, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(spec).write(to: URL(fileURLWithPath: sandbox.directory + "/" + specFile))
+            for id in 1...spec.nodes { try sandbox.writeNodeFiles(id) }
+            try sandbox.ensembleFileText.write(toFile: sandbox.directory + "/" + ensembleFile, atomically: true, encoding: .utf8)
+        } catch let error as SandboxError {
+            throw error
+        } catch {
+            throw SandboxError("cannot write the sandbox in \(sandbox.directory): \(error.localizedDescription)")
+        }
+        for id in 1...spec.nodes {
+            try sandbox.start(node: id)
+            progress("started node \(id) (client port \(spec.clientPort(id)))")
+        }
+        try sandbox.waitUntilServing(timeout: timeout)
+        return sandbox
+    }
+
+    /// Opens an existing sandbox folder.
+    public static func open(directory: String) throws(SandboxError) -> Sandbox {
+        let path = directory + "/" + specFile
+        guard let data = FileManager.default.contents(atPath: path), let spec = try? JSONDecoder().decode(SandboxSpec.self, from: data) else {
+            throw SandboxError("\(directory) is not a sandbox (no readable \(specFile)): create one with 'zkrunbook sandbox up --dir \(directory)'")
+        }
+        return Sandbox(directory: directory, spec: spec)
+    }
+
+    public func nodeDirectory(_ id: Int) -> String { directory + "/node\(id)" }
+    public func configPath(_ id: Int) -> String { nodeDirectory(id) + "/zoo.cfg" }
+    public func logPath(_ id: Int) -> String { nodeDirectory(id) + "/zookeeper.log" }
+    func pidPath(_ id: Int) -> String { nodeDirectory(id) + "/pid" }
+
+    public var members: [EnsembleMember] {
+        (1...spec.nodes).map { id in
+            EnsembleMember(
+                id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
+                role: spec.isObserver(id) ? .observer : .participant)
+        }
+    }
+
+    func writeNodeFiles(_ id: Int) throws {
+        let data = nodeDirectory(id) + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try "\(id)\n".write(toFile: data + "/myid", atomically: true, encoding: .utf8)
+        var lines = [
+            "# zkrunbook sandbox node \(id); ports: client \(spec.clientPort(id)), admin \(spec.adminPort(id))",
+            "tickTime=\(spec.tickMs)", "initLimit=20", "syncLimit=10", "dataDir=\(data)",
+            "clientPort=\(spec.clientPort(id))", "clientPortAddress=127.0.0.1",
+            "admin.enableServer=true", "admin.serverAddress=127.0.0.1", "admin.serverPort=\(spec.adminPort(id))",
+            "maxClientCnxns=100", "autopurge.snapRetainCount=3", "autopurge.purgeInterval=1",
+        ]
+        if spec.allFourLetterWords { lines.append("4lw.commands.whitelist=*") }
+        if spec.isObserver(id) { lines.append("peerType=observer") }
+        if spec.nodes > 1 {
+            for other in 1...spec.nodes {
+                let role = spec.isObserver(other) ? ":observer" : ""
+                lines.append("server.\(other)=127.0.0.1:\(spec.quorumPort(other)):\(spec.electionPort(other))\(role)")
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: configPath(id), atomically: true, encoding: .utf8)
+    }
+
+    /// The ensemble file for `zkrunbook status --ensemble` and the rolling restart.
+    var ensembleFileText: String {
+        let nodes = members.map { member in
+            "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\" },"
+        }
+        return """
+            // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)), written by 'zkrunbook sandbox up'.
+            {
+              name: "sandbox-\(spec.basePort)",
+              nodes: [
+            \(nodes.joined(separator: "\n"))
+              ],
+              // Each node's restart command in the sandbox; production: ["systemctl", "restart", "zookeeper"].
+              restartCommand: ["zkrunbook", "sandbox", "restart", "--dir", "\(directory)", "--node", "${node.id}"],
+            }
+
+            """
+    }
+
+    /// The marker that identifies node `id`'s java process on the command line.
+    func marker(_ id: Int) -> String { configPath(id) }
+
+    public func pid(of id: Int) -> Int32? {
+        guard let text = try? String(contentsOfFile: pidPath(id), encoding: .utf8) else { return nil }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    public func isRunning(_ id: Int) -> Bool {
+        guard let pid = pid(of: id) else { return false }
+        return DetachedProcess.isRunning(pid, commandLineContains: marker(id))
+    }
+
+    public func runningNodes() -> [Int] { (1...spec.nodes).filter(isRunning) }
+
+    /// Starts node `id` (no-op if it runs). Does not wait for it to serve.
+    public func start(node id: Int) throws(SandboxError) {
+        guard (1...spec.nodes).contains(id) else { throw SandboxError("no node \(id): the sandbox has nodes 1 to \(spec.nodes)") }
+        if isRunning(id) { return }
+        let java = try Self.javaCommand()
+        let classpath = try Self.classpath()
+        let argv = [
+            java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+            "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss,SSS",
+            "-Dzookeeper.jmx.log4j.disable=true", "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configPath(id),
+        ]
+        do {
+            let pid = try DetachedProcess.spawn(argv: argv, workingDirectory: nodeDirectory(id), logPath: logPath(id))
+            try "\(pid)\n".write(toFile: pidPath(id), atomically: true, encoding: .utf8)
+        } catch let error as DetachedProcess.SpawnError {
+            throw SandboxError("cannot start node \(id): \(error.description)")
+        } catch {
+            throw SandboxError("cannot write \(pidPath(id)): \(error.localizedDescription)")
+        }
+    }
+
+    /// Stops node `id` (SIGTERM, then SIGKILL after 10 s). True when it is down.
+    @discardableResult
+    public func stop(node id: Int) -> Bool {
+        guard let pid = pid(of: id) else { return true }
+        let stopped = DetachedProcess.stop(pid, commandLineContains: marker(id))
+        if stopped { try? FileManager.default.removeItem(atPath: pidPath(id)) }
+        return stopped
+    }
+
+    /// Stops every node. Returns the nodes that would not stop.
+    @discardableResult
+    public func down() -> [Int] {
+        let nodes = Array(1...spec.nodes)
+        let failed = ResultSlots<Bool>(count: nodes.count)
+        DispatchQueue.concurrentPerform(iterations: nodes.count) { failed.set($0, !stop(node: nodes[$0])) }
+        return zip(nodes, failed.values).filter(\.1).map(\.0)
+    }
+
+    /// Waits until every running node serves and exactly one leads.
+    public func waitUntilServing(timeout: Double) throws(SandboxError) {
+        let deadline = Date().addingTimeInterval(timeout)
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 0.5, readTimeout: 1), wantMonitor: false, wantRuok: false)
+        var last: [ServerFacts] = []
+        while Date() < deadline {
+            last = probe.probeAll(members.map { ($0.endpoint, nil) })
+            let leaders = last.filter { $0.mode == .leader || $0.mode == .standalone }.count
+            if last.allSatisfy(\.mode.isServing) && leaders == 1 { return }
+            for id in 1...spec.nodes where !isRunning(id) {
+                throw SandboxError("node \(id) exited while starting; last lines of \(logPath(id)):\n" + tail(id, lines: 15).joined(separator: "\n"))
+            }
+            usleep(50_000)
+        }
+        let states = zip(members, last).map { "node \($0.id): \($1.mode.rawValue)" }.joined(separator: ", ")
+        throw SandboxError("the sandbox did not form a quorum within \(Int(timeout))s (\(states)); logs: \(directory)/node*/zookeeper.log")
+    }
+
+    /// Waits until node `id` serves as follower, observer or leader.
+    public func waitUntilServing(node id: Int, timeout: Double) throws(SandboxError) {
+        let deadline = Date().addingTimeInterval(timeout)
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 0.5, readTimeout: 1), wantMonitor: false, wantRuok: false)
+        while Date() < deadline {
+            if probe.probe(members[id - 1].endpoint).mode.isServing { return }
+            if !isRunning(id) {
+                throw SandboxError("node \(id) exited; last lines of \(logPath(id)):\n" + tail(id, lines: 15).joined(separator: "\n"))
+            }
+            usleep(50_000)
+        }
+        throw SandboxError("node \(id) did not serve within \(Int(timeout))s; see \(logPath(id))")
+    }
+
+    /// The last lines of node `id`'s log.
+    public func tail(_ id: Int, lines: Int) -> [String] {
+        guard let text = try? String(contentsOfFile: logPath(id), encoding: .utf8) else { return [] }
+        return Array(text.split(separator: "\n").suffix(lines).map(String.init))
+    }
+
+    static func portIsFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        // As ZooKeeper binds: a port still in TIME_WAIT from a stopped sandbox counts as free.
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0
+    }
+}

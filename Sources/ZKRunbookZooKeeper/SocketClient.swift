@@ -1,0 +1,130 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Limits for one exchange over TCP: how long to wait, how much to read.
+public struct SocketLimits: Sendable, Hashable {
+    public var connectTimeout: Double
+    /// From the request sent to the end of the reply.
+    public var readTimeout: Double
+    public var maxReplyBytes: Int
+
+    public init(connectTimeout: Double = 2, readTimeout: Double = 3, maxReplyBytes: Int = 1 << 20) {
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.maxReplyBytes = maxReplyBytes
+    }
+
+    public static let standard = SocketLimits()
+}
+
+/// One request/reply exchange over a TCP socket: connect with a deadline, write, read until the peer closes.
+///
+/// Plain Glibc sockets (no FoundationNetworking, which would link libcurl into the static binary). Every
+/// wait is bounded: a peer that never answers, answers forever or answers 10 MB ends in a named error.
+public enum SocketClient {
+    public static func exchange(
+        _ request: Data, with endpoint: Endpoint, command: String, limits: SocketLimits
+    ) -> Result<Data, ZooKeeperError> {
+        let fd: Int32
+        switch connect(endpoint, timeout: limits.connectTimeout) {
+        case .success(let socket): fd = socket
+        case .failure(let error): return .failure(error)
+        }
+        defer { close(fd) }
+        let deadline = Date().addingTimeInterval(limits.readTimeout)
+        var sent = 0
+        let bytes = [UInt8](request)
+        while sent < bytes.count {
+            let written = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN {
+                    if !waitFor(fd, events: Int16(POLLOUT), until: deadline) {
+                        return .failure(.readTimedOut(endpoint: endpoint.description, command: command, seconds: limits.readTimeout, receivedBytes: 0))
+                    }
+                    continue
+                }
+                return .failure(.io(endpoint: endpoint.description, reason: "send failed: \(String(cString: strerror(errno)))"))
+            }
+            sent += written
+        }
+        var reply = Data()
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65_536, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            guard waitFor(fd, events: Int16(POLLIN), until: deadline) else {
+                return .failure(
+                    .readTimedOut(endpoint: endpoint.description, command: command, seconds: limits.readTimeout, receivedBytes: reply.count))
+            }
+            let count = recv(fd, buffer, 65_536, 0)
+            if count == 0 { return .success(reply) }
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == ECONNRESET && !reply.isEmpty { return .success(reply) }
+                return .failure(.io(endpoint: endpoint.description, reason: "read failed: \(String(cString: strerror(errno)))"))
+            }
+            reply.append(buffer.assumingMemoryBound(to: UInt8.self), count: count)
+            if reply.count > limits.maxReplyBytes {
+                return .failure(.oversized(endpoint: endpoint.description, command: command, limit: limits.maxReplyBytes))
+            }
+        }
+    }
+
+    /// Waits for `events` on `fd` until `deadline`; false on timeout.
+    static func waitFor(_ fd: Int32, events: Int16, until deadline: Date) -> Bool {
+        while true {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return false }
+            var entry = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&entry, 1, Int32(min(remaining * 1000, 1000).rounded(.up)))
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return true }
+        }
+    }
+
+    /// A non-blocking connect, waited for with poll: a filtered port fails after `timeout`, not minutes.
+    static func connect(_ endpoint: Endpoint, timeout: Double) -> Result<Int32, ZooKeeperError> {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
+        guard status == 0, let first = list else {
+            return .failure(.resolveFailed(host: endpoint.host, reason: String(cString: gai_strerror(status))))
+        }
+        defer { freeaddrinfo(list) }
+        let deadline = Date().addingTimeInterval(timeout)
+        var lastError = ZooKeeperError.connectionRefused(endpoint: endpoint.description)
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let info = cursor {
+            cursor = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            if fd < 0 { continue }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            let rc = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
+            if rc == 0 { return .success(fd) }
+            guard errno == EINPROGRESS else {
+                lastError = errno == ECONNREFUSED
+                    ? .connectionRefused(endpoint: endpoint.description)
+                    : .io(endpoint: endpoint.description, reason: "connect failed: \(String(cString: strerror(errno)))")
+                close(fd)
+                continue
+            }
+            guard waitFor(fd, events: Int16(POLLOUT), until: deadline) else {
+                close(fd)
+                return .failure(.connectTimedOut(endpoint: endpoint.description, seconds: timeout))
+            }
+            var soError: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+            if soError == 0 { return .success(fd) }
+            lastError = soError == ECONNREFUSED
+                ? .connectionRefused(endpoint: endpoint.description)
+                : .io(endpoint: endpoint.description, reason: "connect failed: \(String(cString: strerror(soError)))")
+            close(fd)
+        }
+        return .failure(lastError)
+    }
+}

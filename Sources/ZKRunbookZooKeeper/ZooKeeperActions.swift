@@ -1,0 +1,187 @@
+import Foundation
+import ZKRunbookEngine
+
+/// The ZooKeeper actions runbooks may use, registered beside the engine's built-ins.
+public enum ZooKeeperActions {
+    public static let all: [any ActionKind] = [ZKProbeAction(), ZKEnsembleAction()]
+
+    /// The engine's built-in actions plus the ZooKeeper ones.
+    public static var registry: ActionRegistry {
+        var registry = ActionRegistry.builtIn
+        for kind in all { registry.register(kind) }
+        return registry
+    }
+}
+
+/// Probe limits from a step's `timeout` argument (per connect and per reply).
+private func limits(_ spec: DurationSpec?, _ resolver: TemplateResolver) -> SocketLimits {
+    let seconds = spec?.resolve(resolver.parameters)?.seconds ?? 2
+    return SocketLimits(connectTimeout: seconds, readTimeout: seconds, maxReplyBytes: 1 << 20)
+}
+
+/// Resolves templates that each hold one endpoint or a comma-separated list of them.
+private func endpoints(_ templates: [Template], _ context: ActionContext) -> Result<[Endpoint], ActionOutcome> {
+    var out: [Endpoint] = []
+    for template in templates {
+        switch context.resolve(template) {
+        case .failure(let outcome): return .failure(outcome)
+        case .success(let text):
+            for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
+                    return .failure(.failure(cause: "invalid-argument", message: "'\(part)' is not host:port"))
+                }
+                out.append(endpoint)
+            }
+        }
+    }
+    return .success(out)
+}
+
+/// `zk-probe`: what one server is (mode, zxid, sync counts…), through 4lw or the AdminServer.
+struct ZKProbeAction: ActionKind {
+    let name = "zk-probe"
+    let summary = "read-only: one server's mode, zxid (epoch, counter), latency, sync counts; with 'ensemble', its lag behind the leader"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let server = reader.template("server", required: true)
+        let adminPort = reader.template("adminPort")
+        let ensemble = reader.templates("ensemble") ?? []
+        let timeout = reader.duration("timeout")
+        guard let server else { return nil }
+        return PreparedZKProbe(server: server, adminPort: adminPort, ensemble: ensemble, timeout: timeout)
+    }
+}
+
+struct PreparedZKProbe: PreparedAction {
+    var server: Template
+    var adminPort: Template?
+    var ensemble: [Template]
+    var timeout: DurationSpec?
+    var isReadOnly: Bool { true }
+    var templates: [Template] { [server] + [adminPort].compactMap { $0 } + ensemble }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        var line = "probe \(server.display(resolver)) (srvr, ruok, mntr"
+        if let adminPort { line += "; AdminServer on port \(adminPort.display(resolver)) where the whitelist refuses" }
+        line += ")"
+        if !ensemble.isEmpty { line += "; lag measured against the leader among \(ensemble.map { $0.display(resolver) }.joined(separator: ","))" }
+        return [line]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let target: Endpoint
+        switch endpoints([server], context) {
+        case .failure(let outcome): return outcome
+        case .success(let list):
+            guard let first = list.first else { return .failure(cause: "invalid-argument", message: "no server given") }
+            target = first
+        }
+        var admin: Int?
+        if let adminPort {
+            switch context.resolve(adminPort) {
+            case .failure(let outcome): return outcome
+            case .success(let text):
+                guard let port = Int(text), (1...65535).contains(port) else {
+                    return .failure(cause: "invalid-argument", message: "adminPort '\(text)' is not a port")
+                }
+                admin = port
+            }
+        }
+        let probe = ServerProbe(limits: limits(timeout, context.resolver))
+        let facts = probe.probe(target, adminPort: admin)
+        var map = facts.factMap
+        if !ensemble.isEmpty {
+            switch endpoints(ensemble, context) {
+            case .failure(let outcome): return outcome
+            case .success(let others):
+                let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
+                let leader = quick.probeAll(others.filter { $0 != target }.map { ($0, nil) }).first { $0.mode == .leader }
+                    ?? (facts.mode == .leader ? facts : nil)
+                if let leader {
+                    map["leader"] = .string(leader.endpoint.description)
+                    if let leaderZxid = leader.zxid {
+                        map["leaderZxid"] = .string(leaderZxid.description)
+                        if let zxid = facts.zxid { map["lagBehindLeader"] = .int(Int64(zxid.lag(behind: leaderZxid))) }
+                    }
+                } else {
+                    map["leader"] = .string("none")
+                }
+            }
+        }
+        let summary = "\(target) is \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")
+        return .success(summary, facts: map)
+    }
+}
+
+/// `zk-ensemble`: every member probed at once; leader, lag, synced followers, quorum maths, verdict.
+struct ZKEnsembleAction: ActionKind {
+    let name = "zk-ensemble"
+    let summary = "read-only: probe all members at once; verdict (healthy, degraded-but-quorate, no-quorum, split), leader, lag, quorum maths"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let servers = reader.templates("servers")
+        let ensembleFile = reader.template("ensembleFile")
+        let zooCfg = reader.template("zooCfg")
+        let maxLag = reader.integer("maxLag", range: 0...Int64(UInt32.max)) ?? 1000
+        let timeout = reader.duration("timeout")
+        let sources = [servers != nil, ensembleFile != nil, zooCfg != nil].filter { $0 }.count
+        if sources != 1 {
+            reader.diagnostics.error(reader.location, "zk-ensemble needs exactly one of 'servers', 'ensembleFile' or 'zooCfg'")
+            return nil
+        }
+        return PreparedZKEnsemble(servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, maxLag: UInt64(maxLag), timeout: timeout)
+    }
+}
+
+struct PreparedZKEnsemble: PreparedAction {
+    var servers: [Template]
+    var ensembleFile: Template?
+    var zooCfg: Template?
+    var maxLag: UInt64
+    var timeout: DurationSpec?
+    var isReadOnly: Bool { true }
+    var templates: [Template] { servers + [ensembleFile, zooCfg].compactMap { $0 } }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        let source =
+            ensembleFile.map { "the ensemble in \($0.display(resolver))" } ?? zooCfg.map { "the servers in \($0.display(resolver))" }
+            ?? servers.map { $0.display(resolver) }.joined(separator: ",")
+        return ["probe every member of \(source) at once (lag limit \(maxLag) transactions)"]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        var members: [EnsembleMember] = []
+        if let ensembleFile {
+            switch context.resolve(ensembleFile) {
+            case .failure(let outcome): return outcome
+            case .success(let path):
+                do { members = try EnsembleFile.load(path: path).members } catch {
+                    return .failure(cause: "invalid-argument", message: error.description)
+                }
+            }
+        } else if let zooCfg {
+            switch context.resolve(zooCfg) {
+            case .failure(let outcome): return outcome
+            case .success(let path):
+                do { members = EnsembleFile.members(from: try ZooConfig.load(path: path, readMyid: false)) } catch {
+                    return .failure(cause: "invalid-argument", message: error.description)
+                }
+            }
+        } else {
+            switch endpoints(servers, context) {
+            case .failure(let outcome): return outcome
+            case .success(let list):
+                members = list.enumerated().map { EnsembleMember(id: $0.offset + 1, host: $0.element.host, clientPort: $0.element.port) }
+            }
+        }
+        guard !members.isEmpty else { return .failure(cause: "invalid-argument", message: "no servers to probe") }
+        let inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: maxLag)
+        let view = inspector.inspect(members)
+        let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
+        var message = "\(view.verdict.rawValue): \(leader)"
+        if !view.reasons.isEmpty { message += "; " + view.reasons.joined(separator: "; ") }
+        return .success(message, facts: view.factMap)
+    }
+}
