@@ -293,7 +293,7 @@ public final class Executor {
         for (number, condition) in step.guards.enumerated() {
             if cancellation.isCancelled && phase == "forward" { return .interrupted }
             var event = stepEvent(.guardEvaluated, step, index: index, phase: phase)
-            event.description = condition.summary
+            event.description = condition.summary(resolver)
             event.fact = condition.fact
             event.op = condition.op.rawValue
             event.expected = ConditionEvaluator.resolveExpected(condition.expected, resolver)
@@ -317,7 +317,7 @@ public final class Executor {
             event.message = result.detail.isEmpty ? nil : result.detail
             emit(event)
             if result.verdict == .failed {
-                return .refused("guard '\(condition.summary)' failed: \(result.detail)")
+                return .refused("guard '\(condition.summary(resolver))' failed: \(result.detail)")
             }
         }
         return .passed

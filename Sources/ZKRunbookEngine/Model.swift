@@ -164,9 +164,10 @@ public struct Condition: Sendable {
         public var action: any PreparedAction
     }
 
-    /// "exitStatus equals 0", for plans and events.
-    public var summary: String {
-        description ?? "\(probe.map { "\($0.actionName)." } ?? "")\(fact) \(op.rawValue) \(expected.literal)"
+    /// "exitStatus equals 0", for plans and events, with `${...}` in the expected value filled in where known.
+    public func summary(_ resolver: TemplateResolver? = nil) -> String {
+        let shown = resolver.map { ConditionEvaluator.resolveExpected(expected, $0) } ?? expected
+        return description ?? "\(probe.map { "\($0.actionName)." } ?? "")\(fact) \(op.rawValue) \(shown.literal)"
     }
 }
 

@@ -124,14 +124,16 @@ struct ZKEnsembleAction: ActionKind {
         let servers = reader.templates("servers")
         let ensembleFile = reader.template("ensembleFile")
         let zooCfg = reader.template("zooCfg")
-        let maxLag = reader.integer("maxLag", range: 0...Int64(UInt32.max)) ?? 1000
+        let ensemble = reader.template("ensemble")
+        let maxLag = reader.template("maxLag") ?? Template.literal("1000", at: reader.location)
         let timeout = reader.duration("timeout")
-        let sources = [servers != nil, ensembleFile != nil, zooCfg != nil].filter { $0 }.count
+        let sources = [servers != nil, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter { $0 }.count
         if sources != 1 {
-            reader.diagnostics.error(reader.location, "zk-ensemble needs exactly one of 'servers', 'ensembleFile' or 'zooCfg'")
+            reader.diagnostics.error(reader.location, "zk-ensemble needs exactly one of 'ensemble', 'servers', 'ensembleFile' or 'zooCfg'")
             return nil
         }
-        return PreparedZKEnsemble(servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, maxLag: UInt64(maxLag), timeout: timeout)
+        return PreparedZKEnsemble(
+            servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, timeout: timeout)
     }
 }
 
@@ -139,20 +141,48 @@ struct PreparedZKEnsemble: PreparedAction {
     var servers: [Template]
     var ensembleFile: Template?
     var zooCfg: Template?
-    var maxLag: UInt64
+    /// Any of the three, told apart at run time: a .json5 file, another file (zoo.cfg), or host:port,….
+    var ensemble: Template?
+    var maxLag: Template
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { servers + [ensembleFile, zooCfg].compactMap { $0 } }
+    var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let source =
             ensembleFile.map { "the ensemble in \($0.display(resolver))" } ?? zooCfg.map { "the servers in \($0.display(resolver))" }
-            ?? servers.map { $0.display(resolver) }.joined(separator: ",")
-        return ["probe every member of \(source) at once (lag limit \(maxLag) transactions)"]
+            ?? ensemble.map { $0.display(resolver) } ?? servers.map { $0.display(resolver) }.joined(separator: ",")
+        return ["probe every member of \(source) at once (lag limit \(maxLag.display(resolver)) transactions)"]
     }
 
     func execute(_ context: ActionContext) -> ActionOutcome {
         var members: [EnsembleMember] = []
+        var ensembleFile = self.ensembleFile
+        var zooCfg = self.zooCfg
+        var servers = self.servers
+        if let ensemble {
+            switch context.resolve(ensemble) {
+            case .failure(let outcome): return outcome
+            case .success(let text):
+                let literal = Template.literal(text, at: ensemble.location)
+                if text.hasSuffix(".json5") {
+                    ensembleFile = literal
+                } else if FileManager.default.fileExists(atPath: text) {
+                    zooCfg = literal
+                } else if text.contains("/") {
+                    return .failure(cause: "invalid-argument", message: "ensemble '\(text)': no such file")
+                } else {
+                    servers = [literal]
+                }
+            }
+        }
+        let lagLimit: UInt64
+        switch context.resolve(maxLag) {
+        case .failure(let outcome): return outcome
+        case .success(let text):
+            guard let value = UInt64(text) else { return .failure(cause: "invalid-argument", message: "maxLag '\(text)' is not a whole number") }
+            lagLimit = value
+        }
         if let ensembleFile {
             switch context.resolve(ensembleFile) {
             case .failure(let outcome): return outcome
@@ -177,7 +207,7 @@ struct PreparedZKEnsemble: PreparedAction {
             }
         }
         guard !members.isEmpty else { return .failure(cause: "invalid-argument", message: "no servers to probe") }
-        let inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: maxLag)
+        let inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: lagLimit)
         let view = inspector.inspect(members)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
         var message = "\(view.verdict.rawValue): \(leader)"

@@ -19,7 +19,7 @@ struct PreparedAssert: PreparedAction {
     var templates: [Template] { ConditionReader.templates(in: condition) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        var lines = ["assert: \(condition.summary)"]
+        var lines = ["assert: \(condition.summary(resolver))"]
         if let probe = condition.probe { lines += probe.action.describe(resolver).map { "  probe \(probe.actionName): \($0)" } }
         return lines
     }
@@ -57,7 +57,7 @@ struct PreparedWaitUntil: PreparedAction {
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let every = interval.resolve(resolver.parameters)?.description ?? interval.description
-        var lines = ["wait until: \(condition.summary) (every \(every), until the step's timeout)"]
+        var lines = ["wait until: \(condition.summary(resolver)) (every \(every), until the step's timeout)"]
         if let probe = condition.probe { lines += probe.action.describe(resolver).map { "  probe \(probe.actionName): \($0)" } }
         return lines
     }
@@ -77,7 +77,7 @@ struct PreparedWaitUntil: PreparedAction {
                 return .success("\(condition.fact) is \(last.actual?.literal ?? "?") after \(polls) poll(s)", facts: facts)
             }
             if context.isDryRun {
-                return .unknown("would wait until \(condition.summary); now: \(last.actual?.literal ?? last.detail)", facts: facts)
+                return .unknown("would wait until \(condition.summary(context.resolver)); now: \(last.actual?.literal ?? last.detail)", facts: facts)
             }
             if context.cancellation.isCancelled {
                 return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted", facts: facts)
