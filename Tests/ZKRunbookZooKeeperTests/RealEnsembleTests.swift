@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+import ZKRunbookEngine
+
+@testable import ZKRunbookZooKeeper
+
+/// A sandbox on a free base port in its own /tmp folder, torn down by `close()`.
+///
+/// Needs a JRE and ZooKeeper's jars (Debian: apt-get install -y default-jre-headless zookeeper);
+/// without them `Sandbox.up` throws a message saying so, and the test fails with it.
+struct SandboxFixture {
+    let sandbox: Sandbox
+
+    static func start(nodes: Int, observers: Int = 0, allWords: Bool) throws -> SandboxFixture {
+        var lastError: Error?
+        for _ in 0..<10 {
+            let base = 24_000 + Int.random(in: 0..<90) * 400
+            let directory = NSTemporaryDirectory() + "zkr-sandbox-\(getpid())-\(base)"
+            do {
+                let spec = SandboxSpec(nodes: nodes, observers: observers, basePort: base, allFourLetterWords: allWords)
+                return SandboxFixture(sandbox: try Sandbox.up(spec, directory: directory, timeout: 90))
+            } catch {
+                lastError = error
+                if !error.description.contains("is in use") { break }
+            }
+        }
+        throw lastError!
+    }
+
+    func close() {
+        sandbox.down()
+        try? FileManager.default.removeItem(atPath: sandbox.directory)
+    }
+
+    /// Creates a znode through ZooKeeper's own CLI, so zxid counters move the way real writes move them.
+    func write(_ path: String, through node: Int) throws {
+        let endpoint = sandbox.members[node - 1].endpoint.description
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/share/zookeeper/bin/zkCli.sh")
+        process.arguments = ["-server", endpoint, "create", path, "data"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+    }
+}
+
+/// Polls until `condition` holds (a ready marker), at most `timeout` seconds.
+func eventually(_ timeout: Double = 20, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(50_000)
+    }
+    return condition()
+}
+
+@Suite(.serialized)
+struct RealEnsembleTests {
+    @Test func threeNodesHealthyThenDegradedThenNoQuorum() throws {
+        let fixture = try SandboxFixture.start(nodes: 3, allWords: true)
+        defer { fixture.close() }
+        let inspector = EnsembleInspector(maxLag: 10)
+        let members = fixture.sandbox.members
+
+        let healthy = inspector.inspect(members)
+        #expect(healthy.verdict == .healthy, "\(healthy.reasons)")
+        #expect(healthy.members.filter { $0.facts.mode == .leader }.count == 1)
+        let leaderID = try #require(healthy.leaderID)
+        let leader = healthy.members[leaderID - 1].facts
+        #expect(leader.syncedFollowers == 2)
+        #expect(leader.channels["syncedFollowers"] == "4lw mntr")
+        #expect(leader.imok == true)
+
+        try fixture.write("/zkrunbook-lag", through: leaderID)
+        #expect(eventually { inspector.inspect(members).leaderZxid.map { $0.counter >= 1 } ?? false }, "the write did not move the leader's counter")
+        let afterWrite = inspector.inspect(members)
+        #expect(afterWrite.members.filter { $0.member.id != leaderID }.allSatisfy { $0.lag != nil })
+        #expect(eventually { inspector.inspect(members).members.compactMap(\.lag).allSatisfy { $0 == 0 } }, "followers did not catch up")
+
+        let follower = try #require(members.first { $0.id != leaderID })
+        #expect(fixture.sandbox.stop(node: follower.id))
+        let degraded = inspector.inspect(members)
+        #expect(degraded.verdict == .degraded)
+        #expect(degraded.reasons.contains { $0.contains("server \(follower.id) (\(follower.endpoint)) is unreachable") && $0.contains("connection refused") })
+        #expect(degraded.quorum.canElect)
+
+        let secondVoter = try #require(members.first { $0.id != leaderID && $0.id != follower.id })
+        #expect(fixture.sandbox.stop(node: secondVoter.id))
+        var lost = inspector.inspect(members)
+        #expect(eventually { lost = inspector.inspect(members); return lost.members[leaderID - 1].facts.mode == .notServing })
+        #expect(lost.verdict == .noQuorum)
+        #expect(!lost.quorum.canElect)
+        let alone = lost.members[leaderID - 1].facts
+        #expect(alone.imok == true, "ruok says imok even when the server is not serving; that is why it is not enough")
+        #expect(alone.errorKind == "not-serving")
+    }
+
+    /// Two sandboxes side by side: a 5-node ensemble with an observer and a 3-node one, both with
+    /// ZooKeeper's default whitelist (only srvr), classified through srvr and the AdminServer.
+    @Test func fiveNodesWithAnObserverAndADefaultWhitelistBesideAnotherSandbox() throws {
+        let five = try SandboxFixture.start(nodes: 5, observers: 1, allWords: false)
+        defer { five.close() }
+        let three = try SandboxFixture.start(nodes: 3, allWords: false)
+        defer { three.close() }
+        #expect(five.sandbox.spec.basePort != three.sandbox.spec.basePort)
+
+        let view = EnsembleInspector().inspect(five.sandbox.members)
+        #expect(view.verdict == .healthy, "\(view.reasons)")
+        #expect(view.quorum.voters == [1, 2, 3, 4])
+        #expect(view.quorum.observers == [5])
+        #expect(view.quorum.majority == 3)
+        #expect(view.members[4].facts.mode == .observer)
+        for status in view.members {
+            #expect(status.facts.channels["mode"] == "4lw srvr", "server \(status.member.id)")
+            #expect(status.facts.channels["imok"] == "admin ruok", "ruok is not whitelisted, so the AdminServer answered")
+        }
+        let leader = view.members[try #require(view.leaderID) - 1].facts
+        #expect(leader.channels["syncedFollowers"] == "admin mntr")
+        #expect(leader.syncedFollowers == 3)
+        #expect(leader.syncedObservers == 1)
+
+        let threeView = EnsembleInspector().inspect(three.sandbox.members)
+        #expect(threeView.verdict == .healthy)
+
+        let withoutAdmin = EnsembleInspector().inspect(three.sandbox.members.map {
+            EnsembleMember(id: $0.id, host: $0.host, clientPort: $0.clientPort)
+        })
+        #expect(withoutAdmin.verdict == .healthy)
+        #expect(withoutAdmin.notes.contains { $0.contains("synced followers unknown") && $0.contains("not in 4lw.commands.whitelist") })
+    }
+}
