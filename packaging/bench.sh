@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .build
-for product in zkrunbook zkrunbook-bench; do
-  swift build -c release --product "$product" >.build/bench-build.log 2>&1 || { cat .build/bench-build.log >&2; exit 1; }
-done
+# The binary measured is the one that ships: release, Swift runtime linked statically.
+swift build -c release --static-swift-stdlib --product zkrunbook >.build/bench-build.log 2>&1 || { cat .build/bench-build.log >&2; exit 1; }
+swift build -c release --static-swift-stdlib --product zkrunbook-bench >.build/bench-build.log 2>&1 || { cat .build/bench-build.log >&2; exit 1; }
 .build/release/zkrunbook-bench --binary .build/release/zkrunbook --runbooks runbooks

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # Installs what zkrunbook's build, tests and quick start need, from Debian's packages.
 # Idempotent: does nothing when everything is already there (no apt-get update either).
+#   java + zookeeper: the real ZooKeeper servers of the sandbox ensemble (tests, quick start, bench)
 set -euo pipefail
 
-needed=()
 command -v swift >/dev/null 2>&1 || { echo "install-deps: no Swift toolchain on PATH; install Swift 6 first" >&2; exit 1; }
-command -v bash >/dev/null || needed+=(bash)
-command -v grep >/dev/null || needed+=(grep)
-command -v tar >/dev/null || needed+=(tar)
+
+needed=()
+command -v java >/dev/null 2>&1 || needed+=(default-jre-headless)
+[ -f /usr/share/java/zookeeper.jar ] && [ -x /usr/share/zookeeper/bin/zkServer.sh ] || needed+=(zookeeper)
+[ -f /usr/share/java/slf4j-simple.jar ] || needed+=(libslf4j-java)
+command -v tar >/dev/null 2>&1 || needed+=(tar)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${needed[*]}; run as root or: sudo apt-get install -y ${needed[*]}" >&2
+  echo "install-deps: missing packages: ${needed[*]}; run as root, or: sudo apt-get install -y ${needed[*]}" >&2
   exit 1
 fi
 echo "install-deps: installing ${needed[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq "${needed[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null

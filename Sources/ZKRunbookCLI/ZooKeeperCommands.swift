@@ -8,7 +8,7 @@ enum StatusCommand {
     static let help = """
         \(usage)
 
-        Probes every member of an ensemble at once and prints who leads, each member's mode and zxid,
+        Probes every member of an ensemble at once (srvr; then mntr on the leader) and prints who leads, each member's mode and zxid,
         how many transactions each is behind the leader, the leader's synced followers, the channel
         each fact came from (4lw srvr/mntr, or the AdminServer where the whitelist refuses), the quorum
         maths, and a verdict with its reasons.
@@ -46,8 +46,9 @@ enum StatusCommand {
             guard let value = UInt64(text) else { throw UsageError(message: "--max-lag takes a whole number", usage: usage) }
             maxLag = value
         }
+        // ruok is left out: it shows nothing the table or the verdict uses ('imok' even when not serving).
         let inspector = EnsembleInspector(
-            probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout)), maxLag: maxLag)
+            probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false), maxLag: maxLag)
         let view = inspector.inspect(members)
         if parsed.flags.contains("--json") {
             let encoder = JSONEncoder()

@@ -190,9 +190,22 @@ public struct EnsembleInspector: Sendable {
         self.maxLag = maxLag
     }
 
+    /// srvr (and ruok) on every member at once, then mntr on the leader only: followers' mntr changes
+    /// no verdict, and one round trip to one server costs less than a flood of them to all.
     public func inspect(_ members: [EnsembleMember]) -> EnsembleView {
         let started = Date()
-        let facts = probe.probeAll(members.map { ($0.endpoint, $0.adminPort) })
+        let firstPass = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: probe.wantRuok)
+        var facts = firstPass.probeAll(members.map { ($0.endpoint, $0.adminPort) })
+        let leaders = facts.indices.filter { facts[$0].mode == .leader }
+        if probe.wantMonitor {
+            let probe = self.probe
+            let monitored = Parallel.map(leaders.map { (facts[$0], members[$0].adminPort) }) { target -> ServerFacts in
+                var leader = target.0
+                probe.addMonitor(to: &leader, adminPort: target.1)
+                return leader
+            }
+            for (index, leader) in zip(leaders, monitored) { facts[index] = leader }
+        }
         return judge(members: members, facts: facts, probeMs: Int(Date().timeIntervalSince(started) * 1000))
     }
 

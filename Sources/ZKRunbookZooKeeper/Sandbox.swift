@@ -241,9 +241,8 @@ public struct Sandbox: Sendable {
     @discardableResult
     public func down() -> [Int] {
         let nodes = Array(1...spec.nodes)
-        let failed = ResultSlots<Bool>(count: nodes.count)
-        DispatchQueue.concurrentPerform(iterations: nodes.count) { failed.set($0, !stop(node: nodes[$0])) }
-        return zip(nodes, failed.values).filter(\.1).map(\.0)
+        let failed = Parallel.map(nodes) { !stop(node: $0) }
+        return zip(nodes, failed).filter(\.1).map(\.0)
     }
 
     /// Waits until every running node serves and exactly one leads.

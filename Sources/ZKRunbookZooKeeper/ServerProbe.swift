@@ -25,7 +25,15 @@ public struct ServerProbe: Sendable {
         let adminEndpoint = adminPort.map { Endpoint(host: endpoint.host, port: $0) }
         defer { facts.probeMs = Int(Date().timeIntervalSince(started) * 1000) }
 
-        switch words.send(.srvr, to: endpoint) {
+        // The three words go out at once: each costs a connection and about a millisecond of the
+        // server's time, and nothing about asking them depends on the others' answers.
+        let asked: [FourLetterWord] = [.srvr] + (wantRuok ? [.ruok] : []) + (wantMonitor ? [.mntr] : [])
+        let replies = Parallel.map(asked) { words.send($0, to: endpoint) }
+        func reply(_ word: FourLetterWord) -> Result<String, ZooKeeperError>? {
+            asked.firstIndex(of: word).map { replies[$0] }
+        }
+
+        switch reply(.srvr)! {
         case .success(let text):
             if case .failure(let problem) = ReplyParser.applyServerStats(text, to: &facts, channel: "4lw srvr") {
                 facts.mode = .unknown
@@ -63,8 +71,8 @@ public struct ServerProbe: Sendable {
         }
         if facts.mode == .unreachable { return facts }
 
-        if wantRuok {
-            switch words.send(.ruok, to: endpoint) {
+        if let ruok = reply(.ruok) {
+            switch ruok {
             case .success(let text):
                 facts.imok = text.trimmingCharacters(in: .whitespacesAndNewlines) == "imok"
                 facts.channels["imok"] = "4lw ruok"
@@ -80,36 +88,41 @@ public struct ServerProbe: Sendable {
             }
         }
 
-        if wantMonitor && facts.mode.isServing {
-            switch words.send(.mntr, to: endpoint) {
-            case .success(let text):
-                switch ReplyParser.parseMonitor(text) {
-                case .success(let map): ReplyParser.applyMonitor(map, to: &facts, channel: "4lw mntr")
-                case .failure(let problem): facts.notes.append("mntr: malformed reply: \(problem.message)")
-                }
-            case .failure(.notWhitelisted):
-                if let adminEndpoint {
-                    switch admin.command("mntr", at: adminEndpoint) {
-                    case .success(let json): ReplyParser.applyMonitor(Self.monitorMap(fromAdmin: json), to: &facts, channel: "admin mntr")
-                    case .failure(let error): facts.notes.append("mntr: not in 4lw.commands.whitelist; admin mntr: \(error)")
-                    }
-                } else {
-                    facts.notes.append("mntr: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)")
-                }
-            case .failure(let error):
-                facts.notes.append("mntr: \(error)")
-            }
+        if let mntr = reply(.mntr), facts.mode.isServing {
+            applyMonitor(mntr, to: &facts, adminPort: adminPort)
         }
         return facts
     }
 
+    /// Asks `mntr` (or the AdminServer's monitor) and adds what it says: sync counts, learners, quorum size.
+    public func addMonitor(to facts: inout ServerFacts, adminPort: Int?) {
+        applyMonitor(FourLetterWordClient(limits: limits).send(.mntr, to: facts.endpoint), to: &facts, adminPort: adminPort)
+    }
+
+    private func applyMonitor(_ reply: Result<String, ZooKeeperError>, to facts: inout ServerFacts, adminPort: Int?) {
+        switch reply {
+        case .success(let text):
+            switch ReplyParser.parseMonitor(text) {
+            case .success(let map): ReplyParser.applyMonitor(map, to: &facts, channel: "4lw mntr")
+            case .failure(let problem): facts.notes.append("mntr: malformed reply: \(problem.message)")
+            }
+        case .failure(.notWhitelisted):
+            if let adminPort {
+                switch AdminServerClient(limits: limits).command("mntr", at: Endpoint(host: facts.endpoint.host, port: adminPort)) {
+                case .success(let json): ReplyParser.applyMonitor(Self.monitorMap(fromAdmin: json), to: &facts, channel: "admin mntr")
+                case .failure(let error): facts.notes.append("mntr: not in 4lw.commands.whitelist; admin mntr: \(error)")
+                }
+            } else {
+                facts.notes.append("mntr: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)")
+            }
+        case .failure(let error):
+            facts.notes.append("mntr: \(error)")
+        }
+    }
+
     /// Probes every endpoint at once; the answer keeps the order given.
     public func probeAll(_ targets: [(Endpoint, Int?)]) -> [ServerFacts] {
-        let results = ResultSlots<ServerFacts>(count: targets.count)
-        DispatchQueue.concurrentPerform(iterations: targets.count) { index in
-            results.set(index, probe(targets[index].0, adminPort: targets[index].1))
-        }
-        return results.values
+        Parallel.map(targets) { probe($0.0, adminPort: $0.1) }
     }
 
     private func record(_ error: ZooKeeperError, in facts: inout ServerFacts) {
@@ -129,6 +142,34 @@ public struct ServerProbe: Sendable {
         }
         return map
     }
+}
+
+/// Runs blocking work (network waits) on one thread per element.
+///
+/// Not `concurrentPerform`: it runs at most one iteration per core, so on a 2-core node the third server
+/// of an ensemble would wait for the first two; these waits use no CPU and should all overlap.
+enum Parallel {
+    static func map<Element, Value>(_ elements: [Element], _ transform: @escaping @Sendable (Element) -> Value) -> [Value] {
+        if elements.count == 1 { return [transform(elements[0])] }
+        let slots = ResultSlots<Value>(count: elements.count)
+        let group = DispatchGroup()
+        for (index, element) in elements.enumerated() {
+            group.enter()
+            let box = UncheckedBox(element)
+            Thread.detachNewThread {
+                slots.set(index, transform(box.value))
+                group.leave()
+            }
+        }
+        group.wait()
+        return slots.values
+    }
+}
+
+/// Carries a value into a thread closure; the value is only read there.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// Fixed slots written from concurrent iterations.
