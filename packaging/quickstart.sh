@@ -1,42 +1,58 @@
 #!/usr/bin/env bash
-# Quick start on a throwaway copy: builds zkrunbook, validates the shipped runbooks, then plans and runs
-# the zoo-cfg-set runbook against a scratch zoo.cfg, and shows a failing change being rolled back.
-# Nothing outside a temporary folder is touched.
+# Quick start on a throwaway local ensemble: builds zkrunbook, starts three real ZooKeeper servers on
+# loopback (the sandbox), checks their health, shows what zkrunbook reports when a server goes down,
+# and changes a setting in a scratch zoo.cfg with a backup and rollback. Everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash packaging/install-deps.sh
-echo "== building zkrunbook (release)"
+echo "== building zkrunbook (release, Swift runtime linked statically)"
 mkdir -p .build
-swift build -c release --product zkrunbook >.build/quickstart-build.log 2>&1 || { cat .build/quickstart-build.log >&2; exit 1; }
+swift build -c release --static-swift-stdlib --product zkrunbook >.build/quickstart-build.log 2>&1 \
+  || { cat .build/quickstart-build.log >&2; exit 1; }
 zkrunbook=$PWD/.build/release/zkrunbook
+export PATH="$PWD/.build/release:$PATH"   # the sandbox's restart command calls zkrunbook by name
 
 work=$(mktemp -d /tmp/zkrunbook-quickstart.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-state=$work/state
-cat >"$work/zoo.cfg" <<'CFG'
-tickTime=2000
-dataDir=/var/lib/zookeeper
-clientPort=2181
-# 4lw.commands.whitelist is not set: ZooKeeper >= 3.5 then answers only srvr
-CFG
+sandbox=$work/sandbox
+cleanup() { "$zkrunbook" sandbox down --dir "$sandbox" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
 
 echo; echo "== zkrunbook validate runbooks"
 "$zkrunbook" validate runbooks
 
-echo; echo "== zkrunbook plan zoo-cfg-set (a dry run: what would happen, nothing changes)"
-"$zkrunbook" plan zoo-cfg-set --param config="$work/zoo.cfg" --param key=4lw.commands.whitelist --param 'value=srvr, ruok, mntr'
+echo; echo "== zkrunbook sandbox up: three ZooKeeper servers on loopback"
+base=""
+for try in 0 1 2 3 4 5 6 7 8 9; do
+  candidate=$((27000 + (RANDOM % 80) * 400))
+  if out=$("$zkrunbook" sandbox up --nodes 3 --dir "$sandbox" --base-port "$candidate" 2>&1); then
+    echo "$out"; base=$candidate; break
+  fi
+  echo "$out" | grep -q "is in use" || { echo "$out" >&2; exit 1; }
+done
+[ -n "$base" ] || { echo "no free base port for the sandbox" >&2; exit 1; }
+ensemble=$sandbox/ensemble.json5
 
-echo; echo "== zkrunbook run zoo-cfg-set"
-"$zkrunbook" run zoo-cfg-set --state-dir "$state" --param config="$work/zoo.cfg" --param key=4lw.commands.whitelist --param 'value=srvr, ruok, mntr'
-echo "-- zoo.cfg now:"; cat "$work/zoo.cfg"
+echo; echo "== zkrunbook run health-check (node 1 and its ensemble)"
+"$zkrunbook" run health-check --state-dir "$work/state" \
+  --param server=127.0.0.1:$((base + 1)) --param adminPort=$((base + 301)) --param ensemble="$ensemble"
 
-echo; echo "== a change that fails its check is rolled back (a value with a line break is refused)"
+echo; echo "== one server goes down: zkrunbook sandbox stop --node 3"
+"$zkrunbook" sandbox stop --dir "$sandbox" --node 3
 set +e
-"$zkrunbook" run zoo-cfg-set --state-dir "$state" --param config="$work/zoo.cfg" --param key=clientPort --param "value=2182
-server.9=evil:1:2"
-status=$?
+"$zkrunbook" status --ensemble "$ensemble"
+echo "-- status exit code $? (1: degraded but quorate)"
 set -e
-echo "-- exit status $status (1: a step failed and completed steps were rolled back); zoo.cfg unchanged:"
-cat "$work/zoo.cfg"
-echo; echo "quick start done: journals were in $state/runs (removed with the scratch folder)"
+
+echo; echo "== and comes back: zkrunbook sandbox start --node 3 --wait"
+"$zkrunbook" sandbox start --dir "$sandbox" --node 3 --wait
+"$zkrunbook" status --ensemble "$ensemble"
+
+echo; echo "== a config change with backup and rollback, on a scratch copy of node 1's zoo.cfg"
+cp "$sandbox/node1/zoo.cfg" "$work/zoo.cfg"
+"$zkrunbook" plan zoo-cfg-set --param config="$work/zoo.cfg" --param key=maxClientCnxns --param value=200
+"$zkrunbook" run zoo-cfg-set --state-dir "$work/state" --param config="$work/zoo.cfg" --param key=maxClientCnxns --param value=200
+grep -n maxClientCnxns "$work/zoo.cfg"
+
+echo; echo "quick start done; the sandbox is stopped and $work removed."
+echo "Next: 'zkrunbook --help', the runbooks in runbooks/, and README.md."

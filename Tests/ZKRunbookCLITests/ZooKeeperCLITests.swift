@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sandbox`, `status` and the health-check runbook through the binary, against real ZooKeeper servers.
+@Suite(.serialized)
+struct ZooKeeperCLITests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    /// `sandbox up` on a free base port; the caller tears it down.
+    func sandboxUp(_ workspace: Workspace, nodes: Int = 3, extra: [String] = []) throws -> (directory: String, base: Int) {
+        for attempt in 0..<10 {
+            let base = 25_000 + (Int(getpid()) % 50 + attempt * 7) % 90 * 400
+            let directory = workspace.file("sandbox-\(base)")
+            let up = try zkrunbook.run(
+                ["sandbox", "up", "--nodes", String(nodes), "--dir", directory, "--base-port", String(base)] + extra, timeout: 120)
+            if up.status == 0 { return (directory, base) }
+            if !up.stderr.contains("is in use") { throw HarnessError(message: "sandbox up failed (exit \(up.status)):\n\(up.stdout)\n\(up.stderr)") }
+        }
+        throw HarnessError(message: "no free base port for a sandbox")
+    }
+
+    @Test func statusAndHealthCheckFollowTheEnsembleDown() throws {
+        let workspace = Workspace("zk")
+        let (directory, base) = try sandboxUp(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
+        let ensemble = directory + "/ensemble.json5"
+
+        let healthy = try zkrunbook.run(["status", "--ensemble", ensemble])
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        #expect(healthy.stdout.contains("verdict: healthy (leader: server "))
+        let json = try zkrunbook.run(["status", "--ensemble", ensemble, "--json"])
+        let view = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(view?["verdict"] as? String == "healthy")
+        let leader = try #require(view?["leaderID"] as? Int)
+        let follower = leader == 1 ? 2 : 1
+
+        let parameters = [
+            "--param", "server=127.0.0.1:\(base + follower)", "--param", "adminPort=\(base + 300 + follower)", "--param", "ensemble=\(ensemble)",
+        ]
+        let plan = try zkrunbook.run(["plan", "health-check"] + parameters, directory: repositoryRoot)
+        #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
+        #expect(plan.stdout.contains("-> ok: 127.0.0.1:\(base + follower) is follower"), "a dry run shows live facts from read-only probes")
+        let run = try zkrunbook.run(["run", "health-check", "--state-dir", workspace.file("state")] + parameters, directory: repositoryRoot)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+
+        let other = (1...3).first { $0 != leader && $0 != follower }!
+        #expect(try zkrunbook.run(["sandbox", "stop", "--dir", directory, "--node", String(other)]).status == 0)
+        let degraded = try zkrunbook.run(["status", "--ensemble", ensemble])
+        #expect(degraded.status == 1, "\(degraded.stdout)")
+        #expect(degraded.stdout.contains("verdict: degraded-but-quorate"))
+        let failing = try zkrunbook.run(["run", "health-check", "--state-dir", workspace.file("state")] + parameters, directory: repositoryRoot)
+        #expect(failing.status == 1)
+        #expect(failing.stdout.contains("[6/6] ensemble-healthy"))
+        #expect(failing.stdout.contains(#"steps.ensemble.verdict is "degraded-but-quorate", expected equals "healthy""#))
+
+        #expect(try zkrunbook.run(["sandbox", "stop", "--dir", directory, "--node", String(leader)]).status == 0)
+        var lost = try zkrunbook.run(["status", "--ensemble", ensemble])
+        for _ in 0..<100 where lost.status != 3 {
+            usleep(50_000)
+            lost = try zkrunbook.run(["status", "--ensemble", ensemble])
+        }
+        #expect(lost.status == 3, "\(lost.stdout)")
+        #expect(lost.stdout.contains("verdict: no-quorum"))
+        #expect(lost.stdout.contains("too few to elect a leader (2 needed)"))
+
+        #expect(try zkrunbook.run(["sandbox", "start", "--dir", directory, "--node", String(leader), "--wait"]).status == 0)
+        #expect(try zkrunbook.run(["sandbox", "restart", "--dir", directory, "--node", String(other), "--wait"]).status == 0)
+        var back = try zkrunbook.run(["status", "--ensemble", ensemble])
+        for _ in 0..<100 where back.status != 0 {
+            usleep(50_000)
+            back = try zkrunbook.run(["status", "--ensemble", ensemble])
+        }
+        #expect(back.status == 0, "\(back.stdout)")
+        let down = try zkrunbook.run(["sandbox", "down", "--dir", directory])
+        #expect(down.status == 0)
+        #expect(processesNamed("java").allSatisfy { pid in
+            !String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self).contains(directory)
+        }, "a sandbox server outlived 'sandbox down'")
+    }
+
+    @Test func statusInputErrors() throws {
+        let workspace = Workspace("status-usage")
+        let none = try zkrunbook.run(["status"])
+        #expect(none.status == 2)
+        #expect(none.stderr.contains("give one of --ensemble, --zoo-cfg or --server"))
+        let config = workspace.write("zoo.cfg", "tickTime=2000\nserver.1=zk1:2888\n")
+        let bad = try zkrunbook.run(["status", "--zoo-cfg", config])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("\(config):2: error: server.1=zk1:2888: expected server.N=host:quorumPort:electionPort"))
+        let badServer = try zkrunbook.run(["status", "--server", "zk1:notaport"])
+        #expect(badServer.status == 2)
+        let refused = try zkrunbook.run(["status", "--server", "127.0.0.1:1"])
+        #expect(refused.status == 3)
+        #expect(refused.stdout.contains("connection refused"))
+    }
+}
