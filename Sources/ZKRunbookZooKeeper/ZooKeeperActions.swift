@@ -47,9 +47,13 @@ struct ZKProbeAction: ActionKind {
         let server = reader.template("server", required: true)
         let adminPort = reader.template("adminPort")
         let ensemble = reader.templates("ensemble") ?? []
+        let maxLag = reader.template("maxLag")
         let timeout = reader.duration("timeout")
+        if maxLag != nil && ensemble.isEmpty {
+            reader.diagnostics.error(reader.location, "'maxLag' in zk-probe needs 'ensemble' (the servers among which to find the leader)")
+        }
         guard let server else { return nil }
-        return PreparedZKProbe(server: server, adminPort: adminPort, ensemble: ensemble, timeout: timeout)
+        return PreparedZKProbe(server: server, adminPort: adminPort, ensemble: ensemble, maxLag: maxLag, timeout: timeout)
     }
 }
 
@@ -57,15 +61,18 @@ struct PreparedZKProbe: PreparedAction {
     var server: Template
     var adminPort: Template?
     var ensemble: [Template]
+    /// With `ensemble`: the lag (transactions) within which the server counts as caught up.
+    var maxLag: Template?
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { [server] + [adminPort].compactMap { $0 } + ensemble }
+    var templates: [Template] { [server] + [adminPort, maxLag].compactMap { $0 } + ensemble }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         var line = "probe \(server.display(resolver)) (srvr, ruok, mntr"
         if let adminPort { line += "; AdminServer on port \(adminPort.display(resolver)) where the whitelist refuses" }
         line += ")"
         if !ensemble.isEmpty { line += "; lag measured against the leader among \(ensemble.map { $0.display(resolver) }.joined(separator: ","))" }
+        if let maxLag { line += "; caught up within \(maxLag.display(resolver)) transactions" }
         return [line]
     }
 
@@ -98,14 +105,28 @@ struct PreparedZKProbe: PreparedAction {
                 let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
                 let leader = quick.probeAll(others.filter { $0 != target }.map { ($0, nil) }).first { $0.mode == .leader }
                     ?? (facts.mode == .leader ? facts : nil)
+                var lag: UInt64?
                 if let leader {
                     map["leader"] = .string(leader.endpoint.description)
                     if let leaderZxid = leader.zxid {
                         map["leaderZxid"] = .string(leaderZxid.description)
-                        if let zxid = facts.zxid { map["lagBehindLeader"] = .int(Int64(zxid.lag(behind: leaderZxid))) }
+                        lag = facts.zxid.map { $0.lag(behind: leaderZxid) }
+                        if let lag { map["lagBehindLeader"] = .int(Int64(lag)) }
                     }
                 } else {
                     map["leader"] = .string("none")
+                }
+                if let maxLag {
+                    switch context.resolve(maxLag) {
+                    case .failure(let outcome): return outcome
+                    case .success(let text):
+                        guard let limit = UInt64(text) else {
+                            return .failure(cause: "invalid-argument", message: "maxLag '\(text)' is not a whole number")
+                        }
+                        // Caught up: serving in a quorum (never standalone), a leader exists, and within the lag.
+                        let joined = [.leader, .follower, .observer].contains(facts.mode)
+                        map["caughtUp"] = .bool(joined && leader != nil && (facts.mode == .leader || (lag.map { $0 <= limit } ?? false)))
+                    }
                 }
             }
         }

@@ -61,7 +61,7 @@ func measure(rounds: Int, _ commands: [[String]], expectExit: Int32 = 0) -> [Dou
 }
 
 func row(_ cells: [String]) -> String {
-    cells[0].padding(toLength: 50, withPad: " ", startingAt: 0)
+    cells[0].padding(toLength: 56, withPad: " ", startingAt: 0)
         + cells.dropFirst().map { String(repeating: " ", count: max(0, 11 - $0.count)) + $0 }.joined()
 }
 

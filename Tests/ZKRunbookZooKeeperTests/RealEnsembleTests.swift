@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZKRunbookEngine
+import ZKRunbookProcess
 
 @testable import ZKRunbookZooKeeper
 
@@ -128,5 +129,39 @@ struct RealEnsembleTests {
         })
         #expect(withoutAdmin.verdict == .healthy)
         #expect(withoutAdmin.notes.contains { $0.contains("synced followers unknown") && $0.contains("not in 4lw.commands.whitelist") })
+    }
+}
+
+/// The engine's wait-until over zk-probe: the gate a rolling restart uses after restarting a node.
+@Suite(.serialized)
+struct ZooKeeperActionTests {
+    @Test func waitUntilARestartedFollowerHasCaughtUp() throws {
+        let fixture = try SandboxFixture.start(nodes: 3, allWords: true)
+        defer { fixture.close() }
+        let view = EnsembleInspector().inspect(fixture.sandbox.members)
+        let leader = try #require(view.leaderID)
+        let follower = try #require(fixture.sandbox.members.first { $0.id != leader })
+        #expect(fixture.sandbox.stop(node: follower.id))
+        try fixture.write("/while-it-was-down", through: leader)
+        try fixture.sandbox.start(node: follower.id)
+        let servers = fixture.sandbox.members.map(\.endpoint.description).joined(separator: ",")
+        let runbook = try RunbookLoader(registry: ZooKeeperActions.registry).load(
+            text: """
+                { name: "gate", parameters: { server: { type: "string", required: true }, servers: { type: "string", required: true } },
+                  steps: [{ id: "caught-up", description: "back as follower, within 0 transactions of the leader", action: "wait-until",
+                    timeout: "60s",
+                    with: { probe: "zk-probe", with: { server: "${server}", ensemble: ["${servers}"], maxLag: "0" },
+                            fact: "caughtUp", equals: true, interval: "100ms" } }] }
+                """, path: "gate.json5")
+        let recorder = EventRecorder()
+        let outcome = try RunService(registry: ZooKeeperActions.registry).start(
+            runbook, parameters: ["server": .string(follower.endpoint.description), "servers": .string(servers)],
+            options: RunOptions(layout: StateLayout(root: fixture.sandbox.directory + "/state")), sink: recorder,
+            cancellation: CancellationToken())
+        #expect(outcome.status == .succeeded, "\(outcome.message)")
+        let finished = recorder.events.first { $0.type == .stepFinished }
+        #expect(finished?.facts?["mode"] == .string("follower"))
+        #expect(finished?.facts?["lagBehindLeader"] == .int(0))
+        #expect(finished?.facts?["zxidCounter"].flatMap(\.number).map { $0 >= 1 } == true, "the write made while it was down reached it")
     }
 }
