@@ -24,11 +24,14 @@ public protocol PreparedAction: Sendable {
     func describe(_ resolver: TemplateResolver) -> [String]
     /// The argv this step would run, when it runs a command.
     func command(_ resolver: TemplateResolver) -> [String]?
+    /// Steps this action runs itself (a per-node procedure): checked by the loader like any other.
+    var nestedSteps: [Step] { get }
     func execute(_ context: ActionContext) -> ActionOutcome
 }
 
 extension PreparedAction {
     public func command(_ resolver: TemplateResolver) -> [String]? { nil }
+    public var nestedSteps: [Step] { [] }
 }
 
 /// What an action gets to read its `with` object: the object, the registry (for nested probes) and where
@@ -39,6 +42,9 @@ public struct ActionArguments: Sendable {
     public var stepID: String
     /// True while preparing a guard's probe: actions whose safety depends on a flag say so here.
     public var asProbe: Bool
+    /// Reads an array of steps nested in the arguments (a per-node procedure), with the same checks
+    /// and positions as top-level steps. Nil (with errors recorded) when it is not an array of steps.
+    public var readSteps: @Sendable (_ node: JSON5Node, _ context: String) -> [Step]? = { node, context in nil }
 
     public var diagnostics: DiagnosticCollector { reader.diagnostics }
 }
@@ -53,6 +59,13 @@ public struct ActionContext: Sendable {
     public var cancellation: CancellationToken
     public var isDryRun: Bool
     public var registry: ActionRegistry
+    /// The run's own options, for actions that run nested steps with the engine.
+    public var options: RunOptions
+    /// Cancelled by a second signal: what nested rollbacks listen to.
+    public var rollbackCancellation: CancellationToken
+    /// Where an action reports what happens inside it (per-node steps, a remote agent's events): the run's
+    /// sinks, journal included.
+    public var report: @Sendable (Event) -> Void
 
     public var remainingSeconds: Double { max(0, deadline.timeIntervalSinceNow) }
 
@@ -80,6 +93,8 @@ public struct ActionOutcome: Sendable {
     public var exitStatus: Int?
     /// Dry run only: the action could not tell (its input comes from a step the dry run skipped).
     public var isUnknown = false
+    /// With cause "refused": false means the action stopped before changing anything.
+    public var changedSomething = false
 
     public static func success(_ message: String = "", facts: [String: FactValue] = [:]) -> ActionOutcome {
         ActionOutcome(succeeded: true, cause: nil, message: message, facts: facts, evidence: [], exitStatus: nil)

@@ -65,6 +65,11 @@ public struct Event: Codable, Sendable, Equatable {
     public var rollback: [String]?
     public var lock: String?
     public var pid: Int?
+    /// For events from inside a per-node procedure or a remote agent: the node's id and host.
+    public var node: Int?
+    public var nodeHost: String?
+    /// For a nested step's events: the step of the outer runbook that runs it.
+    public var parentStep: String?
 
     public init(type: Kind, runID: String, time: Date = Date()) {
         self.type = type

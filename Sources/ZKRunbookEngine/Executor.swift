@@ -81,7 +81,8 @@ public final class Executor {
     public init(
         runbook: Runbook, parameters: [String: ParameterValue], options: RunOptions, sink: any EventSink,
         runner: any CommandRunner = LocalCommandRunner(), registry: ActionRegistry = .builtIn,
-        cancellation: CancellationToken = CancellationToken(), rollbackCancellation: CancellationToken = CancellationToken()
+        cancellation: CancellationToken = CancellationToken(), rollbackCancellation: CancellationToken = CancellationToken(),
+        node: [String: String] = [:], outerFacts: [String: [String: FactValue]] = [:]
     ) {
         self.runbook = runbook
         self.parameters = parameters
@@ -94,7 +95,8 @@ public final class Executor {
         self.redactor = Redactor(secrets: secretNames.compactMap { parameters[$0]?.text })
         let redactor = self.redactor
         self.sink = RedactingSink(inner: sink, redactor: redactor)
-        self.resolver = TemplateResolver(parameters: parameters, secretParameters: secretNames)
+        self.resolver = TemplateResolver(parameters: parameters, stepFacts: outerFacts, secretParameters: secretNames)
+        self.resolver.node = node
     }
 
     /// The parameters as they may be shown and journaled: secrets as ***.
@@ -226,6 +228,7 @@ public final class Executor {
                 index += 1
                 continue
             }
+            let changedBefore = changedSomething
             if !step.action.isReadOnly { changedSomething = true }
             let outcome = attempt(step, index: index, phase: "forward", token: cancellation)
             var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
@@ -267,6 +270,12 @@ public final class Executor {
                 emit(finished)
                 index += 1
                 continue
+            }
+            if outcome.outcome.cause == "refused" && !changedBefore && !outcome.outcome.changedSomething {
+                // A nested procedure refused before it changed anything: the run as a whole changed nothing.
+                finished.status = "refused"
+                emit(finished)
+                return finish(.refused, "refused before any change: step '\(step.id)': \(outcome.outcome.message)")
             }
             finished.status = "failed"
             emit(finished)
@@ -367,9 +376,11 @@ public final class Executor {
     }
 
     private func actionContext(step: Step, timeout seconds: Double, token: CancellationToken) -> ActionContext {
-        ActionContext(
+        let sink = self.sink
+        return ActionContext(
             stepID: step.id, resolver: resolver, deadline: Date().addingTimeInterval(seconds), runner: runner,
-            cancellation: token, isDryRun: options.dryRun, registry: registry)
+            cancellation: token, isDryRun: options.dryRun, registry: registry, options: options,
+            rollbackCancellation: rollbackCancellation, report: { sink.emit($0) })
     }
 
     // MARK: - Rollback and endings

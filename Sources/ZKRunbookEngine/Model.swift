@@ -21,7 +21,8 @@ public struct Runbook: Sendable {
 }
 
 public enum ParameterType: String, Sendable, CaseIterable {
-    case string, int, duration, bool, path
+    /// `argv`: a command as a JSON array of strings; `"${p}"` as a whole argv element stands for all of them.
+    case string, int, duration, bool, path, argv
 }
 
 public struct ParameterSpec: Sendable {
@@ -58,6 +59,12 @@ public struct ParameterSpec: Sendable {
                 return .failure(InputProblem("expected \(RunbookDuration.expectation), found '\(text)'"))
             }
             return .success(.duration(value))
+        case .argv:
+            guard let data = text.data(using: .utf8), let words = try? JSONSerialization.jsonObject(with: data) as? [String], !words.isEmpty
+            else {
+                return .failure(InputProblem("expected a command as a JSON array of strings, such as [\"systemctl\", \"restart\", \"zookeeper\"], found '\(text)'"))
+            }
+            return .success(.argv(words))
         }
     }
 }
@@ -69,14 +76,19 @@ public enum ParameterValue: Sendable, Hashable {
     case int(Int64)
     case bool(Bool)
     case duration(RunbookDuration)
+    case argv([String])
 
-    /// The text substituted into a template.
+    /// The text substituted into a template (an argv as its JSON array, which `parse` reads back).
+    /// As a whole argv element of `exec`, an argv parameter splats into its words instead.
     public var text: String {
         switch self {
         case .string(let value), .path(let value): return value
         case .int(let value): return String(value)
         case .bool(let value): return String(value)
         case .duration(let value): return value.description
+        case .argv(let words):
+            let data = (try? JSONSerialization.data(withJSONObject: words, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)
+            return String(decoding: data, as: UTF8.self)
         }
     }
 }

@@ -119,7 +119,9 @@ public struct RunbookLoader: Sendable {
         }
 
         let identifiers = StepIdentifiers()
-        var sharedRollbacks: [String: Step] = [:]
+        var sharedRollbacks: [String: Step] = [:] {
+            didSet { identifiers.sharedRollbacks = sharedRollbacks }
+        }
         var sharedOrder: [String] = []
         if let node = top.value("rollbacks") {
             if case .array(let elements) = node.value {
@@ -134,25 +136,12 @@ public struct RunbookLoader: Sendable {
             }
         }
         var steps: [Step] = []
-        var usedShared = Set<String>()
         if let node = top.value("steps", required: true, expected: "an array of steps") {
             if case .array(let elements) = node.value {
                 if elements.isEmpty { diagnostics.error(node.location, "'steps' is empty: a runbook needs at least one step") }
                 for element in elements {
                     guard var step = readStep(element, context: "a step", diagnostics: diagnostics, identifiers: identifiers, allowRollback: true) else { continue }
-                    step.rollback = step.rollback.map { entry in
-                        guard entry.actionName == RollbackReference.marker else { return entry }
-                        usedShared.insert(entry.id)
-                        guard let shared = sharedRollbacks[entry.id] else {
-                            let known = sharedRollbacks.keys.sorted()
-                            diagnostics.error(
-                                entry.location,
-                                "step '\(step.id)' names rollback '\(entry.id)', which is not in 'rollbacks'"
-                                    + (known.isEmpty ? " (there is no 'rollbacks' list)" : " (known: \(known.joined(separator: ", ")))"))
-                            return entry
-                        }
-                        return shared
-                    }
+                    step.rollback = resolveRollbacks(step, identifiers: identifiers, diagnostics: diagnostics)
                     steps.append(step)
                 }
             } else {
@@ -160,7 +149,7 @@ public struct RunbookLoader: Sendable {
             }
         }
         top.finish()
-        for id in sharedOrder where !usedShared.contains(id) {
+        for id in sharedOrder where !identifiers.usedShared.contains(id) {
             diagnostics.warning(sharedRollbacks[id]!.location, "rollback step '\(id)' is not named by any step's 'rollback'")
         }
         guard let name else { return nil }
@@ -170,6 +159,40 @@ public struct RunbookLoader: Sendable {
             sourceText: text, warnings: [])
         checkReferences(runbook, diagnostics: diagnostics)
         return runbook
+    }
+
+    /// Replaces rollback entries written as ids with the shared rollback steps they name.
+    private func resolveRollbacks(_ step: Step, identifiers: StepIdentifiers, diagnostics: DiagnosticCollector) -> [Step] {
+        step.rollback.map { entry in
+            guard entry.actionName == RollbackReference.marker else { return entry }
+            identifiers.usedShared.insert(entry.id)
+            guard let shared = identifiers.sharedRollbacks[entry.id] else {
+                let known = identifiers.sharedRollbacks.keys.sorted()
+                diagnostics.error(
+                    entry.location,
+                    "step '\(step.id)' names rollback '\(entry.id)', which is not in 'rollbacks'"
+                        + (known.isEmpty ? " (there is no 'rollbacks' list)" : " (known: \(known.joined(separator: ", ")))"))
+                return entry
+            }
+            return shared
+        }
+    }
+
+    /// Reads an array of steps nested in an action's arguments.
+    private func readStepList(_ node: JSON5Node, context: String, diagnostics: DiagnosticCollector, identifiers: StepIdentifiers) -> [Step]? {
+        guard case .array(let elements) = node.value else {
+            diagnostics.error(node.location, "\(context) must be an array of steps, found \(node.kindName)")
+            return nil
+        }
+        if elements.isEmpty { diagnostics.error(node.location, "\(context) is empty") }
+        var steps: [Step] = []
+        for element in elements {
+            guard var step = readStep(element, context: "a step of \(context)", diagnostics: diagnostics, identifiers: identifiers, allowRollback: true)
+            else { continue }
+            step.rollback = resolveRollbacks(step, identifiers: identifiers, diagnostics: diagnostics)
+            steps.append(step)
+        }
+        return steps
     }
 
     private func readParameters(_ reader: ObjectReader?, diagnostics: DiagnosticCollector) -> [ParameterSpec] {
@@ -256,7 +279,11 @@ public struct RunbookLoader: Sendable {
             if let kind = registry.kind(named: actionName) {
                 let argumentsNode = withNode ?? JSON5Node(value: .object(JSON5Object(members: [])), location: reader.location)
                 if let argumentReader = ObjectReader(argumentsNode, context: "the 'with' of \(label)", diagnostics: diagnostics) {
-                    action = kind.prepare(ActionArguments(reader: argumentReader, registry: registry, stepID: id ?? "", asProbe: false))
+                    var arguments = ActionArguments(reader: argumentReader, registry: registry, stepID: id ?? "", asProbe: false)
+                    arguments.readSteps = { [self] node, context in
+                        self.readStepList(node, context: context, diagnostics: diagnostics, identifiers: identifiers)
+                    }
+                    action = kind.prepare(arguments)
                     argumentReader.finish()
                     if let exec = action as? PreparedExec, case .shell = exec.command {
                         diagnostics.warning(
@@ -357,11 +384,19 @@ public struct RunbookLoader: Sendable {
         return policy
     }
 
-    /// Every `${...}` must name a parameter, a run field, or a fact of a step that runs before it.
+    /// Where a step stands, for reference checks: the steps of its own list by position, the steps of the
+    /// outer runbook already done when a nested list runs, and whether `${node.*}` has a value there.
+    private struct Scope {
+        var index: [String: Int]
+        var outer: Set<String>
+        var allowsNode: Bool
+    }
+
+    /// Every `${...}` must name a parameter, a run field, a fact of a step that runs before it, or (in a
+    /// per-node list) a field of the node.
     private func checkReferences(_ runbook: Runbook, diagnostics: DiagnosticCollector) {
         let parameters = Dictionary(runbook.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let forwardIndex = Dictionary(runbook.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        func check(_ template: Template, in label: String, latestStep: Int, allowSame: Bool) {
+        func check(_ template: Template, in label: String, scope: Scope, latestStep: Int, allowSame: Bool) {
             for reference in template.references {
                 switch reference {
                 case .parameter(let name, let accessor):
@@ -374,12 +409,17 @@ public struct RunbookLoader: Sendable {
                         diagnostics.error(template.location, "${\(name).\(accessor!)} needs a duration parameter; '\(name)' is a \(spec.type.rawValue)")
                     }
                 case .stepFact(let step, _):
-                    guard let index = forwardIndex[step] else {
+                    if scope.outer.contains(step) { continue }
+                    guard let index = scope.index[step] else {
                         diagnostics.error(template.location, "\(label) refers to step '\(step)', which does not exist")
                         continue
                     }
                     if index > latestStep || (index == latestStep && !allowSame) {
                         diagnostics.error(template.location, "\(label) refers to step '\(step)', which has not run yet at that point")
+                    }
+                case .node(let field):
+                    if !scope.allowsNode {
+                        diagnostics.error(template.location, "\(label) refers to ${node.\(field)}, which has a value only in a per-node step list")
                     }
                 case .run:
                     continue
@@ -396,37 +436,49 @@ public struct RunbookLoader: Sendable {
                 diagnostics.error(location, "\(label) needs a duration; parameter '\(name)' is a \(parameter.type.rawValue)")
             }
         }
-        func checkStep(_ step: Step, index: Int, isRollback: Bool) {
+        func checkStep(_ step: Step, index: Int, isRollback: Bool, scope: Scope) {
             let label = "step '\(step.id)'"
-            for template in step.action.templates { check(template, in: label, latestStep: index, allowSame: isRollback) }
+            for template in step.action.templates { check(template, in: label, scope: scope, latestStep: index, allowSame: isRollback) }
             for condition in step.guards {
                 for template in ConditionReader.templates(in: condition) {
-                    check(template, in: "a guard of \(label)", latestStep: index, allowSame: isRollback)
+                    check(template, in: "a guard of \(label)", scope: scope, latestStep: index, allowSame: isRollback)
                 }
             }
             checkDuration(step.timeout, in: "the timeout of \(label)")
             checkDuration(step.retry.backoff, in: "the retry backoff of \(label)")
             checkDuration(step.retry.maxBackoff, in: "the retry maxBackoff of \(label)")
         }
-        for (index, step) in runbook.steps.enumerated() {
-            checkStep(step, index: index, isRollback: false)
-            for undo in step.rollback where undo.actionName != RollbackReference.marker {
-                checkStep(undo, index: index, isRollback: true)
+        func checkList(_ steps: [Step], scope: Scope) {
+            for (index, step) in steps.enumerated() {
+                checkStep(step, index: index, isRollback: false, scope: scope)
+                for undo in step.rollback where undo.actionName != RollbackReference.marker {
+                    checkStep(undo, index: index, isRollback: true, scope: scope)
+                }
+                let nested = step.action.nestedSteps
+                if !nested.isEmpty {
+                    let outer = scope.outer.union(steps.prefix(index).map(\.id))
+                    let positions = Dictionary(nested.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+                    checkList(nested, scope: Scope(index: positions, outer: outer, allowsNode: true))
+                }
             }
         }
-        for template in [runbook.lock] {
-            for reference in template.references {
-                if case .parameter = reference { continue }
-                diagnostics.error(template.location, "'lock' may refer only to parameters")
-            }
-            check(template, in: "'lock'", latestStep: -1, allowSame: false)
+        let positions = Dictionary(runbook.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let top = Scope(index: positions, outer: [], allowsNode: false)
+        checkList(runbook.steps, scope: top)
+        for reference in runbook.lock.references {
+            if case .parameter = reference { continue }
+            diagnostics.error(runbook.lock.location, "'lock' may refer only to parameters")
         }
+        check(runbook.lock, in: "'lock'", scope: top, latestStep: -1, allowSame: false)
     }
 }
 
-/// Step ids seen so far in one file: forward steps, shared rollbacks and inline rollbacks share one namespace.
-final class StepIdentifiers {
+/// What loading one file accumulates: step ids seen (forward, rollback and nested steps share one
+/// namespace) and the shared 'rollbacks', which nested step lists may name too.
+final class StepIdentifiers: @unchecked Sendable {
     var seen: [String: SourceLocation] = [:]
+    var sharedRollbacks: [String: Step] = [:]
+    var usedShared: Set<String> = []
 }
 
 /// A rollback written as a step id, kept as a placeholder step until the 'rollbacks' list is read.

@@ -11,12 +11,15 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         case parameter(String, accessor: String?)
         case stepFact(step: String, fact: String)
         case run(String)
+        /// `${node.host}` and the like: the node a per-node step is working on.
+        case node(String)
 
         public var description: String {
             switch self {
             case .parameter(let name, let accessor): return accessor.map { "\(name).\($0)" } ?? name
             case .stepFact(let step, let fact): return "steps.\(step).\(fact)"
             case .run(let field): return "run.\(field)"
+            case .node(let field): return "node.\(field)"
             }
         }
     }
@@ -32,6 +35,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     public var source: String
 
     public static let runFields: Set<String> = ["id", "dir", "stateDir"]
+    public static let nodeFields: Set<String> = ["id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile"]
     public static let durationAccessors: Set<String> = ["seconds", "ms"]
 
     public var description: String { source }
@@ -88,12 +92,13 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
             !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
         }
         let expected =
-            "expected ${parameter}, ${parameter.seconds}, ${steps.STEP-ID.FACT} or ${run.id|dir|stateDir}, found '${\(body)}'"
+            "expected ${parameter}, ${parameter.seconds}, ${steps.STEP-ID.FACT}, ${run.id|dir|stateDir} or ${node.id|host|clientPort|adminPort|endpoint|role|logFile}, found '${\(body)}'"
         guard parts.allSatisfy(validName) else { return .failure(InputProblem(expected)) }
         switch (parts.first, parts.count) {
         case ("steps", 3): return .success(.stepFact(step: parts[1], fact: parts[2]))
         case ("run", 2) where runFields.contains(parts[1]): return .success(.run(parts[1]))
-        case ("steps", _), ("run", _): return .failure(InputProblem(expected))
+        case ("node", 2) where nodeFields.contains(parts[1]): return .success(.node(parts[1]))
+        case ("steps", _), ("run", _), ("node", _): return .failure(InputProblem(expected))
         case (_, 1): return .success(.parameter(parts[0], accessor: nil))
         case (_, 2) where durationAccessors.contains(parts[1]): return .success(.parameter(parts[0], accessor: parts[1]))
         default: return .failure(InputProblem(expected))
@@ -132,6 +137,14 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         return .success(out)
     }
 
+    /// The words an argv parameter stands for, when this template is exactly `${param}` of type argv.
+    public func argvWords(_ resolver: TemplateResolver) -> [String]? {
+        guard segments.count == 1, case .reference(.parameter(let name, nil)) = segments[0],
+            case .argv(let words)? = resolver.parameters[name]
+        else { return nil }
+        return words
+    }
+
     /// The string for display: references without a value yet stay as `${...}`; secrets show as `***`.
     public func display(_ resolver: TemplateResolver) -> String {
         var out = ""
@@ -158,6 +171,8 @@ public struct TemplateResolver: Sendable {
     public var runDirectory: String
     public var stateDirectory: String
     public var secretParameters: Set<String>
+    /// The node a per-node step works on (empty outside one).
+    public var node: [String: String] = [:]
 
     public init(
         parameters: [String: ParameterValue], stepFacts: [String: [String: FactValue]] = [:], runID: String = "",
@@ -181,6 +196,8 @@ public struct TemplateResolver: Sendable {
             case ("ms", .duration(let duration)): return String(duration.milliseconds)
             default: return nil
             }
+        case .node(let field):
+            return node[field]
         case .stepFact(let step, let fact):
             return stepFacts[step]?[fact]?.description
         case .run(let field):

@@ -77,6 +77,7 @@ func exampleParameters(_ runbook: Runbook) -> [String] {
         case .duration: value = "1s"
         case .bool: value = "true"
         case .path: value = "/nonexistent/example"
+        case .argv: value = "[\"true\"]"
         }
         return ["--param", "\(spec.name)=\(value)"]
     }

@@ -93,7 +93,7 @@ struct PreparedExec: PreparedAction {
 
     func command(_ resolver: TemplateResolver) -> [String]? {
         switch command {
-        case .argv(let argv): return argv.map { $0.display(resolver) }
+        case .argv(let argv): return argv.flatMap { $0.argvWords(resolver) ?? [$0.display(resolver)] }
         case .shell(let script): return ["/bin/sh", "-c", script]
         }
     }
@@ -101,7 +101,7 @@ struct PreparedExec: PreparedAction {
     func describe(_ resolver: TemplateResolver) -> [String] {
         var lines: [String] = []
         switch command {
-        case .argv(let argv): lines.append("run: " + ShellQuoting.join(argv.map { $0.display(resolver) }))
+        case .argv(let argv): lines.append("run: " + ShellQuoting.join(argv.flatMap { $0.argvWords(resolver) ?? [$0.display(resolver)] }))
         case .shell(let script): lines.append("run shell script (parameters as ZKRUNBOOK_PARAM_* variables): " + script)
         }
         for (name, value) in environment { lines.append("env: \(name)=\(value.display(resolver))") }
@@ -117,6 +117,10 @@ struct PreparedExec: PreparedAction {
         case .argv(let templates):
             argv = []
             for template in templates {
+                if let words = template.argvWords(context.resolver) {
+                    argv += words
+                    continue
+                }
                 switch context.resolve(template) {
                 case .success(let value): argv.append(value)
                 case .failure(let outcome): return outcome
