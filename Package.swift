@@ -16,16 +16,21 @@ let package = Package(
         .target(name: "ZKRunbookProcess"),
         // The step engine: JSON5 runbooks -> validated model -> plan -> execution -> events.
         .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookProcess"]),
+        // Reaching nodes: the ssh transport (OpenSSH client through Process).
+        .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
         // ZooKeeper knowledge: four-letter words, AdminServer, typed facts, zoo.cfg, quorum maths,
         // ensemble view, the sandbox ensemble, and the engine actions that expose them to runbooks.
-        .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
+        .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport"]),
+        // Driving many nodes: the node-side agent over a transport, and the rolling restart.
+        .target(name: "ZKRunbookRolling", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
         // Argument parsing, commands and renderers; the executable only calls into this.
-        .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper"]),
+        .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookRolling"]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
         .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookCLI", "ZKRunbookEngine"]),
     ]
 )

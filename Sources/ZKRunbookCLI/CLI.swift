@@ -1,6 +1,7 @@
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
+import ZKRunbookRolling
 import ZKRunbookZooKeeper
 
 #if canImport(Glibc)
@@ -11,8 +12,8 @@ import Glibc
 public enum CLI {
     public static let version = "0.1.0"
 
-    /// Every action a runbook may name: the engine's and the ZooKeeper ones.
-    static let registry = ZooKeeperActions.registry
+    /// Every action a runbook may name: the engine's, the ZooKeeper ones and the rolling ones.
+    static let registry = RollingActions.registry
 
     /// Exit codes, the same for every subcommand (documented in --help and the README).
     public enum ExitCode {
@@ -204,12 +205,13 @@ enum ValidateCommand {
 enum RunCommand {
     enum Mode { case plan, run }
 
-    static let runUsage = "Usage: zkrunbook run RUNBOOK [--param NAME=VALUE]... [--dry-run] [--json] [--state-dir DIR] [--no-rollback]"
-    static let planUsage = "Usage: zkrunbook plan RUNBOOK [--param NAME=VALUE]... [--offline] [--json]"
+    static let runUsage = "Usage: zkrunbook run RUNBOOK [--param NAME=VALUE]... [--ensemble FILE] [--dry-run] [--json] [--state-dir DIR] [--no-rollback]"
+    static let planUsage = "Usage: zkrunbook plan RUNBOOK [--param NAME=VALUE]... [--ensemble FILE] [--offline] [--json]"
     static let resumeUsage = "Usage: zkrunbook resume RUN-ID [--param NAME=VALUE]... [--json] [--state-dir DIR] [--no-rollback]"
 
     static let commonOptions = """
           --param NAME=VALUE  set a runbook parameter (repeatable); values are typed and checked
+          --ensemble FILE     the same as --param ensemble=FILE (rolling-restart, health-check)
           --json              print JSON Lines events (schema \(Event.schemaVersion)) instead of text
           --state-dir DIR     journals, backups and locks (default: ZKRUNBOOK_STATE_DIR, else
                               /var/lib/zkrunbook as root, else ~/.local/state/zkrunbook)
@@ -246,6 +248,7 @@ enum RunCommand {
           --offline           run nothing at all, not even probes (guards shown as unknown): for
                               reviewing a plan in CI or committing it as a snapshot
           --param NAME=VALUE  set a runbook parameter (repeatable)
+          --ensemble FILE     the same as --param ensemble=FILE
           --json              print JSON Lines events instead of text
           -h, --help          show this help
 
@@ -269,7 +272,7 @@ enum RunCommand {
     static func run(_ arguments: [String], mode: Mode) throws -> Int32 {
         let usage = mode == .plan ? planUsage : runUsage
         let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback"]
-        let values: Set<String> = mode == .plan ? ["--param", "--state-dir"] : ["--param", "--state-dir"]
+        let values: Set<String> = ["--param", "--state-dir", "--ensemble"]
         let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
         if parsed.flags.contains("--help") {
             print(mode == .plan ? planHelp : runHelp)
@@ -278,7 +281,8 @@ enum RunCommand {
         guard parsed.positionals.count == 1 else {
             throw UsageError(message: parsed.positionals.isEmpty ? "name a RUNBOOK" : "give exactly one RUNBOOK", usage: usage)
         }
-        let given = try parsed.parameters(usage: usage)
+        var given = try parsed.parameters(usage: usage)
+        if let ensemble = parsed.value("--ensemble") { given.append((name: "ensemble", value: ensemble)) }
         let runbook: Runbook
         do {
             let path = try RunbookLocator.standard().locate(parsed.positionals[0])

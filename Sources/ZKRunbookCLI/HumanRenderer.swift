@@ -24,7 +24,9 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
     func emit(_ event: Event) {
         lock.lock()
         defer { lock.unlock() }
-        for line in render(event) { write(line) }
+        // Events from inside a per-node procedure are indented under their node.
+        let prefix = event.node.map { event.type == .nodeStarted || event.type == .nodeFinished ? "" : "    node \($0) | " } ?? ""
+        for line in render(event) { write(prefix + line) }
     }
 
     /// Writes one line; a line break inside a value is shown as \n so one event stays one line.
@@ -110,6 +112,13 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
             return [event.status == "succeeded" ? "rollback: done" : "rollback: FAILED; check the target by hand"]
         case .runFinished:
             return ["result: \(event.status ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
+        case .nodeStarted:
+            return ["  == node \(event.node ?? 0) (\(event.nodeHost ?? "?")) \(event.index ?? 0)/\(event.total ?? 0)\(clock): \(event.message ?? "")"]
+        case .nodeFinished:
+            let took = event.durationMs.map { String(format: " in %.1fs", Double($0) / 1000) } ?? ""
+            let verdict = event.status == "succeeded" ? "done" : (event.status?.uppercased() ?? "FAILED")
+            return ["  == node \(event.node ?? 0) \(verdict)\(isTerminal ? took : ""): \(event.message ?? "")"]
+                + (event.evidence ?? []).map { "     | " + $0 }
         }
     }
 }

@@ -26,12 +26,16 @@ public protocol PreparedAction: Sendable {
     func command(_ resolver: TemplateResolver) -> [String]?
     /// Steps this action runs itself (a per-node procedure): checked by the loader like any other.
     var nestedSteps: [Step] { get }
+    /// True for an action that changes things but does its own dry run (a composite that dry-runs its
+    /// nested steps): it is called in dry runs, with `isDryRun` set, instead of being skipped.
+    var handlesDryRun: Bool { get }
     func execute(_ context: ActionContext) -> ActionOutcome
 }
 
 extension PreparedAction {
     public func command(_ resolver: TemplateResolver) -> [String]? { nil }
     public var nestedSteps: [Step] { [] }
+    public var handlesDryRun: Bool { false }
 }
 
 /// What an action gets to read its `with` object: the object, the registry (for nested probes) and where

@@ -150,12 +150,14 @@ public enum ConditionEvaluator {
     public static func evaluate(_ condition: Condition, context: ActionContext) -> ConditionResult {
         let expected = resolveExpected(condition.expected, context.resolver)
         var probeFacts: [String: FactValue] = [:]
+        var probeMessage = ""
         let actual: FactValue?
         if let probe = condition.probe {
             var probeContext = context
             probeContext.isDryRun = false
             let outcome = probe.action.execute(probeContext)
             probeFacts = outcome.facts
+            probeMessage = outcome.message
             guard let value = outcome.facts[condition.fact] else {
                 let why = outcome.succeeded ? "probe '\(probe.actionName)' reported no fact '\(condition.fact)'" : outcome.message
                 if outcome.cause == "unresolved-reference" && context.isDryRun {
@@ -183,10 +185,9 @@ public enum ConditionEvaluator {
                 detail: "the expected value \(text) refers to a value not known yet", probeFacts: probeFacts)
         }
         let passed = compare(actual!, condition.op, expected)
-        return ConditionResult(
-            verdict: passed ? .passed : .failed, actual: actual, expected: expected,
-            detail: passed ? "" : "\(condition.fact) is \(actual!.literal), expected \(condition.op.rawValue) \(expected.literal)",
-            probeFacts: probeFacts)
+        var detail = passed ? "" : "\(condition.fact) is \(actual!.literal), expected \(condition.op.rawValue) \(expected.literal)"
+        if !passed, !probeMessage.isEmpty { detail += " (\(probeMessage))" }
+        return ConditionResult(verdict: passed ? .passed : .failed, actual: actual, expected: expected, detail: detail, probeFacts: probeFacts)
     }
 
     static func resolveExpected(_ value: FactValue, _ resolver: TemplateResolver) -> FactValue {

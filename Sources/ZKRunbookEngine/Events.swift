@@ -19,6 +19,9 @@ public struct Event: Codable, Sendable, Equatable {
         case rollbackStarted = "rollback-started"
         case rollbackFinished = "rollback-finished"
         case runFinished = "run-finished"
+        /// A per-node procedure begins or ends on one node (rolling restart).
+        case nodeStarted = "node-started"
+        case nodeFinished = "node-finished"
     }
 
     public var schema: Int = Event.schemaVersion

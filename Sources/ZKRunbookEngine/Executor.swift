@@ -82,7 +82,7 @@ public final class Executor {
         runbook: Runbook, parameters: [String: ParameterValue], options: RunOptions, sink: any EventSink,
         runner: any CommandRunner = LocalCommandRunner(), registry: ActionRegistry = .builtIn,
         cancellation: CancellationToken = CancellationToken(), rollbackCancellation: CancellationToken = CancellationToken(),
-        node: [String: String] = [:], outerFacts: [String: [String: FactValue]] = [:]
+        node: [String: String] = [:], outerFacts: [String: [String: FactValue]] = [:], priorSkippedChanges: [String] = []
     ) {
         self.runbook = runbook
         self.parameters = parameters
@@ -97,6 +97,7 @@ public final class Executor {
         self.sink = RedactingSink(inner: sink, redactor: redactor)
         self.resolver = TemplateResolver(parameters: parameters, stepFacts: outerFacts, secretParameters: secretNames)
         self.resolver.node = node
+        self.skippedMutations = priorSkippedChanges
     }
 
     /// The parameters as they may be shown and journaled: secrets as ***.
@@ -219,7 +220,7 @@ public final class Executor {
                 return interrupted(during: step)
             }
 
-            if options.dryRun && (!step.action.isReadOnly || options.offline) {
+            if options.dryRun && !step.action.handlesDryRun && (!step.action.isReadOnly || options.offline) {
                 var skipped = stepEvent(.stepFinished, step, index: index, phase: "forward")
                 skipped.status = "skipped"
                 skipped.message = options.offline ? "not run (offline plan)" : "not run (dry run: this step changes things)"
@@ -229,8 +230,10 @@ public final class Executor {
                 continue
             }
             let changedBefore = changedSomething
-            if !step.action.isReadOnly { changedSomething = true }
+            if !step.action.isReadOnly && !options.dryRun { changedSomething = true }
             let outcome = attempt(step, index: index, phase: "forward", token: cancellation)
+            // A composite that dry-ran itself: what comes after it would meet the changes it skipped.
+            let dryRunComposite = options.dryRun && !step.action.isReadOnly
             var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
             finished.durationMs = outcome.durationMs
             finished.facts = outcome.outcome.facts
@@ -242,11 +245,20 @@ public final class Executor {
                 index += 1
                 continue
             }
+            if options.dryRun, outcome.outcome.succeeded, let skipped = skippedMutations.last {
+                // Read-only, and it passes today; but a change the dry run skipped comes first.
+                finished.status = "unknown"
+                finished.message = "passes now (\(outcome.outcome.message)); step '\(skipped)' would run first and may change it"
+                emit(finished)
+                index += 1
+                continue
+            }
             if outcome.outcome.succeeded {
                 resolver.stepFacts[step.id] = outcome.outcome.facts
                 completed.append(step)
                 finished.status = "succeeded"
                 emit(finished)
+                if dryRunComposite { skippedMutations.append(step.id) }
                 index += 1
                 continue
             }

@@ -148,7 +148,7 @@ public struct JournalState: Sendable {
             runbookSHA256: start.runbookSHA256 ?? "", parameters: start.parameters ?? [:], lock: start.lock ?? "node",
             dryRun: start.dryRun ?? false, finishedSteps: [], facts: [:], startedSteps: [], rollbackStarted: false,
             finalStatus: nil, events: events)
-        for event in events {
+        for event in events where event.parentStep == nil {
             switch event.type {
             case .stepStarted where event.phase == "forward":
                 if let step = event.step { state.startedSteps.append(step) }

@@ -14,6 +14,21 @@ public struct Runbook: Sendable {
     public var sourceText: String
     public var warnings: [Diagnostic]
 
+    public init(
+        name: String, description: String, parameters: [ParameterSpec], steps: [Step], lock: Template, defaultTimeout: RunbookDuration,
+        sourcePath: String, sourceText: String, warnings: [Diagnostic] = []
+    ) {
+        self.name = name
+        self.description = description
+        self.parameters = parameters
+        self.steps = steps
+        self.lock = lock
+        self.defaultTimeout = defaultTimeout
+        self.sourcePath = sourcePath
+        self.sourceText = sourceText
+        self.warnings = warnings
+    }
+
     public func parameter(named name: String) -> ParameterSpec? { parameters.first { $0.name == name } }
 
     /// Every step, forward ones and the rollback steps attached to them, depth first.
@@ -34,6 +49,19 @@ public struct ParameterSpec: Sendable {
     public var secret: Bool
     public var defaultValue: ParameterValue?
     public var location: SourceLocation
+
+    public init(
+        name: String, type: ParameterType, description: String = "", required: Bool = false, secret: Bool = false,
+        defaultValue: ParameterValue? = nil, location: SourceLocation
+    ) {
+        self.name = name
+        self.type = type
+        self.description = description
+        self.required = required
+        self.secret = secret
+        self.defaultValue = defaultValue
+        self.location = location
+    }
 
     /// Checks and types a value given on the command line or in the file.
     public func parse(_ text: String) -> Result<ParameterValue, InputProblem> {
@@ -179,6 +207,9 @@ public struct Condition: Sendable {
     /// "exitStatus equals 0", for plans and events, with `${...}` in the expected value filled in where known.
     public func summary(_ resolver: TemplateResolver? = nil) -> String {
         let shown = resolver.map { ConditionEvaluator.resolveExpected(expected, $0) } ?? expected
+        if let description, let resolver, case .success(let template) = Template.parse(description, at: location) {
+            return template.display(resolver)
+        }
         return description ?? "\(probe.map { "\($0.actionName)." } ?? "")\(fact) \(op.rawValue) \(shown.literal)"
     }
 }

@@ -35,7 +35,9 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     public var source: String
 
     public static let runFields: Set<String> = ["id", "dir", "stateDir"]
-    public static let nodeFields: Set<String> = ["id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile"]
+    public static let nodeFields: Set<String> = [
+        "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath",
+    ]
     public static let durationAccessors: Set<String> = ["seconds", "ms"]
 
     public var description: String { source }
@@ -92,7 +94,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
             !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
         }
         let expected =
-            "expected ${parameter}, ${parameter.seconds}, ${steps.STEP-ID.FACT}, ${run.id|dir|stateDir} or ${node.id|host|clientPort|adminPort|endpoint|role|logFile}, found '${\(body)}'"
+            "expected ${parameter}, ${parameter.seconds}, ${steps.STEP-ID.FACT}, ${run.id|dir|stateDir} or ${node.FIELD} (\(nodeFields.sorted().joined(separator: ", "))), found '${\(body)}'"
         guard parts.allSatisfy(validName) else { return .failure(InputProblem(expected)) }
         switch (parts.first, parts.count) {
         case ("steps", 3): return .success(.stepFact(step: parts[1], fact: parts[2]))

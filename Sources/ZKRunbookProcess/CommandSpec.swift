@@ -46,6 +46,8 @@ public enum Termination: Sendable, Hashable {
     case cancelled(String)
     /// The process never started: missing executable, not executable, bad working directory.
     case spawnFailed(String)
+    /// The transport to a remote node failed (kind: ssh-unreachable, ssh-auth, ssh-host-key, ssh-dropped).
+    case transportFailed(kind: String, message: String)
 
     /// A short machine-readable cause, used in events.
     public var cause: String {
@@ -56,6 +58,7 @@ public enum Termination: Sendable, Hashable {
         case .timedOut: return "timeout"
         case .cancelled: return "interrupted"
         case .spawnFailed: return "spawn-failed"
+        case .transportFailed(let kind, _): return kind
         }
     }
 
@@ -66,6 +69,7 @@ public enum Termination: Sendable, Hashable {
         case .timedOut: return "timed out"
         case .cancelled(let reason): return "stopped: \(reason)"
         case .spawnFailed(let why): return "could not start: \(why)"
+        case .transportFailed(_, let message): return message
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookEngine
+import ZKRunbookTransport
 
 /// One server of an ensemble as zkrunbook addresses it.
 public struct EnsembleMember: Sendable, Codable, Hashable {
@@ -8,26 +9,31 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
     public var clientPort: Int
     public var adminPort: Int?
     public var role: ServerEntry.Role
+    /// How to reach the node; nil: it is this machine (the local transport).
     public var ssh: SSHSettings?
+    /// The node's ZooKeeper log, for evidence when it does not come back.
+    public var logFile: String?
+    /// `--state-dir` for the agent on the node (default: the agent's own default).
+    public var stateDir: String?
+    /// The zkrunbook binary on the node (default: the ensemble's agentPath, else "zkrunbook").
+    public var agentPath: String?
 
     public var endpoint: Endpoint { Endpoint(host: host, port: clientPort) }
 
-    public init(id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil) {
+    public init(
+        id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil,
+        logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil
+    ) {
         self.id = id
         self.host = host
         self.clientPort = clientPort
         self.adminPort = adminPort
         self.role = role
         self.ssh = ssh
+        self.logFile = logFile
+        self.stateDir = stateDir
+        self.agentPath = agentPath
     }
-}
-
-/// How the conductor reaches a node over ssh (used by the rolling restart).
-public struct SSHSettings: Sendable, Codable, Hashable {
-    public var user: String?
-    public var port: Int?
-    public var identityFile: String?
-    public var options: [String]
 }
 
 /// An ensemble file (JSON5): the nodes, how to reach them, and how to restart ZooKeeper on each.
@@ -41,6 +47,8 @@ public struct EnsembleFile: Sendable {
     public var members: [EnsembleMember]
     public var restartCommand: [String]
     public var agentPath: String?
+    /// Where the agent on each node finds runbooks (ZKRUNBOOK_RUNBOOK_PATH there); default: its own search path.
+    public var runbookPath: String?
     public var path: String
 
     public static func load(path: String) throws(RunbookError) -> EnsembleFile {
@@ -58,6 +66,7 @@ public struct EnsembleFile: Sendable {
         let name = top.string("name") ?? (path as NSString).lastPathComponent
         let restart = Self.strings(top, "restartCommand")
         let agentPath = top.string("agentPath")
+        let runbookPath = top.string("runbookPath")
         var members: [EnsembleMember] = []
         if let nodes = top.value("nodes", required: true, expected: "an array of nodes") {
             if case .array(let elements) = nodes.value {
@@ -73,6 +82,9 @@ public struct EnsembleFile: Sendable {
                             diagnostics.error(node.object["role"]!.location, "role must be \"participant\" or \"observer\", found '\(text)'")
                         }
                     }
+                    let logFile = node.string("logFile")
+                    let stateDir = node.string("stateDir")
+                    let nodeAgent = node.string("agentPath")
                     var ssh: SSHSettings?
                     if let sshReader = node.object("ssh") {
                         ssh = SSHSettings(
@@ -86,7 +98,9 @@ public struct EnsembleFile: Sendable {
                             diagnostics.error(element.location, "node id \(id) appears twice")
                         }
                         members.append(
-                            EnsembleMember(id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh))
+                            EnsembleMember(
+                                id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh,
+                                logFile: logFile, stateDir: stateDir, agentPath: nodeAgent))
                     }
                 }
                 if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
@@ -96,7 +110,28 @@ public struct EnsembleFile: Sendable {
         }
         top.finish()
         if diagnostics.hasErrors { throw .invalid(diagnostics.items) }
-        return EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, path: path)
+        return EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
+    }
+
+    /// The `${node.*}` values for a per-node procedure on `member`; `restartCommand` is a JSON array with
+    /// the node's own placeholders filled in.
+    public func nodeFields(_ member: EnsembleMember) -> [String: String] {
+        var fields: [String: String] = [
+            "id": String(member.id), "host": member.host, "clientPort": String(member.clientPort), "endpoint": member.endpoint.description,
+            "role": member.role.rawValue, "agentPath": member.agentPath ?? agentPath ?? "zkrunbook",
+        ]
+        // Empty when unknown: a probe then asks no AdminServer instead of failing on a missing value.
+        fields["adminPort"] = member.adminPort.map(String.init) ?? ""
+        if let runbookPath { fields["runbookPath"] = runbookPath }
+        if let logFile = member.logFile { fields["logFile"] = logFile }
+        if let stateDir = member.stateDir { fields["stateDir"] = stateDir }
+        let command = restartCommand.map { word in
+            fields.reduce(word) { text, field in text.replacingOccurrences(of: "${node.\(field.key)}", with: field.value) }
+        }
+        if let data = try? JSONSerialization.data(withJSONObject: command, options: [.withoutEscapingSlashes]) {
+            fields["restartCommand"] = String(decoding: data, as: UTF8.self)
+        }
+        return fields
     }
 
     /// An array of plain strings (`${node.id}` in a restart command is the node's, not a runbook reference).
@@ -164,7 +199,10 @@ public struct EnsembleView: Sendable, Codable {
         if let leaderID, let leader = members.first(where: { $0.member.id == leaderID }) {
             out["leader"] = .int(Int64(leaderID))
             out["leaderEndpoint"] = .string(leader.member.endpoint.description)
-            if let synced = leader.facts.syncedFollowers { out["syncedFollowers"] = .int(synced) }
+            if let synced = leader.facts.syncedFollowers {
+                out["syncedFollowers"] = .int(synced)
+                out["allFollowersSynced"] = .bool(synced >= Int64(quorum.voters.count - 1) && (leader.facts.pendingSyncs ?? 0) == 0)
+            }
             if let pending = leader.facts.pendingSyncs { out["pendingSyncs"] = .int(pending) }
         }
         if let leaderZxid {

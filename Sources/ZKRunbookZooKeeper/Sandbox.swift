@@ -147,7 +147,7 @@ public struct Sandbox: Sendable {
         (1...spec.nodes).map { id in
             EnsembleMember(
                 id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
-                role: spec.isObserver(id) ? .observer : .participant)
+                role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), stateDir: nodeDirectory(id) + "/state")
         }
     }
 
@@ -173,11 +173,18 @@ public struct Sandbox: Sendable {
         try (lines.joined(separator: "\n") + "\n").write(toFile: configPath(id), atomically: true, encoding: .utf8)
     }
 
+    /// The zkrunbook binary that wrote the sandbox: the restart command and the agent of every node.
+    static var agentBinary: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "zkrunbook"
+    }
+
     /// The ensemble file for `zkrunbook status --ensemble` and the rolling restart.
     var ensembleFileText: String {
         let nodes = members.map { member in
-            "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\" },"
+            "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\",\n"
+                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\" },"
         }
+        let agent = Self.agentBinary.hasSuffix("/zkrunbook") ? Self.agentBinary : "zkrunbook"
         return """
             // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)), written by 'zkrunbook sandbox up'.
             {
@@ -186,7 +193,8 @@ public struct Sandbox: Sendable {
             \(nodes.joined(separator: "\n"))
               ],
               // Each node's restart command in the sandbox; production: ["systemctl", "restart", "zookeeper"].
-              restartCommand: ["zkrunbook", "sandbox", "restart", "--dir", "\(directory)", "--node", "${node.id}"],
+              restartCommand: ["\(agent)", "sandbox", "restart", "--dir", "\(directory)", "--node", "${node.id}"],
+              agentPath: "\(agent)",
             }
 
             """

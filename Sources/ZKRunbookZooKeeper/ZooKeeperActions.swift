@@ -37,6 +37,29 @@ private func endpoints(_ templates: [Template], _ context: ActionContext) -> Res
     return .success(out)
 }
 
+/// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
+func ensembleMembers(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> {
+    if text.hasSuffix(".json5") {
+        do { return .success(try EnsembleFile.load(path: text).members) } catch {
+            return .failure(.failure(cause: "invalid-argument", message: error.description))
+        }
+    }
+    if FileManager.default.fileExists(atPath: text) {
+        do { return .success(EnsembleFile.members(from: try ZooConfig.load(path: text, readMyid: false))) } catch {
+            return .failure(.failure(cause: "invalid-argument", message: error.description))
+        }
+    }
+    if text.contains("/") { return .failure(.failure(cause: "invalid-argument", message: "'\(text)': no such file")) }
+    var out: [EnsembleMember] = []
+    for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+        guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
+            return .failure(.failure(cause: "invalid-argument", message: "'\(part)' is not host:port"))
+        }
+        out.append(EnsembleMember(id: out.count + 1, host: endpoint.host, clientPort: endpoint.port))
+    }
+    return .success(out)
+}
+
 /// `zk-probe`: what one server is (mode, zxid, sync counts…), through 4lw or the AdminServer.
 struct ZKProbeAction: ActionKind {
     let name = "zk-probe"
@@ -88,6 +111,8 @@ struct PreparedZKProbe: PreparedAction {
         if let adminPort {
             switch context.resolve(adminPort) {
             case .failure(let outcome): return outcome
+            case .success(let text) where text.isEmpty:
+                admin = nil
             case .success(let text):
                 guard let port = Int(text), (1...65535).contains(port) else {
                     return .failure(cause: "invalid-argument", message: "adminPort '\(text)' is not a port")
@@ -99,9 +124,14 @@ struct PreparedZKProbe: PreparedAction {
         let facts = probe.probe(target, adminPort: admin)
         var map = facts.factMap
         if !ensemble.isEmpty {
-            switch endpoints(ensemble, context) {
-            case .failure(let outcome): return outcome
-            case .success(let others):
+            var others: [Endpoint] = []
+            for template in ensemble {
+                switch context.resolve(template).flatMap({ ensembleMembers(fromSource: $0) }) {
+                case .failure(let outcome): return outcome
+                case .success(let found): others += found.map(\.endpoint)
+                }
+            }
+            if !others.isEmpty {
                 let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
                 let leader = quick.probeAll(others.filter { $0 != target }.map { ($0, nil) }).first { $0.mode == .leader }
                     ?? (facts.mode == .leader ? facts : nil)
@@ -147,6 +177,7 @@ struct ZKEnsembleAction: ActionKind {
         let zooCfg = reader.template("zooCfg")
         let ensemble = reader.template("ensemble")
         let maxLag = reader.template("maxLag") ?? Template.literal("1000", at: reader.location)
+        let without = reader.template("without")
         let timeout = reader.duration("timeout")
         let sources = [servers != nil, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter { $0 }.count
         if sources != 1 {
@@ -154,7 +185,8 @@ struct ZKEnsembleAction: ActionKind {
             return nil
         }
         return PreparedZKEnsemble(
-            servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, timeout: timeout)
+            servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, without: without,
+            timeout: timeout)
     }
 }
 
@@ -165,9 +197,11 @@ struct PreparedZKEnsemble: PreparedAction {
     /// Any of the three, told apart at run time: a .json5 file, another file (zoo.cfg), or host:port,….
     var ensemble: Template?
     var maxLag: Template
+    /// A node id: also judge whether the ensemble keeps a quorum without it (before stopping it).
+    var without: Template?
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag].compactMap { $0 } }
+    var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag, without].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let source =
@@ -178,23 +212,10 @@ struct PreparedZKEnsemble: PreparedAction {
 
     func execute(_ context: ActionContext) -> ActionOutcome {
         var members: [EnsembleMember] = []
-        var ensembleFile = self.ensembleFile
-        var zooCfg = self.zooCfg
-        var servers = self.servers
         if let ensemble {
-            switch context.resolve(ensemble) {
+            switch context.resolve(ensemble).flatMap({ ensembleMembers(fromSource: $0) }) {
             case .failure(let outcome): return outcome
-            case .success(let text):
-                let literal = Template.literal(text, at: ensemble.location)
-                if text.hasSuffix(".json5") {
-                    ensembleFile = literal
-                } else if FileManager.default.fileExists(atPath: text) {
-                    zooCfg = literal
-                } else if text.contains("/") {
-                    return .failure(cause: "invalid-argument", message: "ensemble '\(text)': no such file")
-                } else {
-                    servers = [literal]
-                }
+            case .success(let found): members = found
             }
         }
         let lagLimit: UInt64
@@ -204,7 +225,7 @@ struct PreparedZKEnsemble: PreparedAction {
             guard let value = UInt64(text) else { return .failure(cause: "invalid-argument", message: "maxLag '\(text)' is not a whole number") }
             lagLimit = value
         }
-        if let ensembleFile {
+        if members.isEmpty, let ensembleFile {
             switch context.resolve(ensembleFile) {
             case .failure(let outcome): return outcome
             case .success(let path):
@@ -212,7 +233,7 @@ struct PreparedZKEnsemble: PreparedAction {
                     return .failure(cause: "invalid-argument", message: error.description)
                 }
             }
-        } else if let zooCfg {
+        } else if members.isEmpty, let zooCfg {
             switch context.resolve(zooCfg) {
             case .failure(let outcome): return outcome
             case .success(let path):
@@ -220,7 +241,7 @@ struct PreparedZKEnsemble: PreparedAction {
                     return .failure(cause: "invalid-argument", message: error.description)
                 }
             }
-        } else {
+        } else if members.isEmpty {
             switch endpoints(servers, context) {
             case .failure(let outcome): return outcome
             case .success(let list):
@@ -233,6 +254,19 @@ struct PreparedZKEnsemble: PreparedAction {
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
         var message = "\(view.verdict.rawValue): \(leader)"
         if !view.reasons.isEmpty { message += "; " + view.reasons.joined(separator: "; ") }
-        return .success(message, facts: view.factMap)
+        var facts = view.factMap
+        if let without {
+            switch context.resolve(without) {
+            case .failure(let outcome): return outcome
+            case .success(let text):
+                guard let id = Int(text) else { return .failure(cause: "invalid-argument", message: "without '\(text)' is not a node id") }
+                let down = Set(view.members.filter { !$0.facts.mode.isServing }.map(\.member.id)).union([id])
+                let after = QuorumMath.assess(voters: view.quorum.voters, observers: view.quorum.observers, unreachable: down)
+                facts["canElectWithout"] = .bool(after.canElect)
+                facts["quorumWithoutReason"] = .string("without server \(id): " + after.reason)
+                message += "; without server \(id): \(after.reachableVoters.count) of \(after.voters.count) voters left, \(after.majority) needed"
+            }
+        }
+        return .success(message, facts: facts)
     }
 }

@@ -120,7 +120,7 @@ struct PreparedSleep: PreparedAction {
         guard let seconds = duration.resolve(context.resolver.parameters)?.seconds else {
             return .failure(cause: "unresolved-reference", message: "duration \(duration) has no value")
         }
-        if context.isDryRun { return .success("would sleep \(duration)") }
+        if context.isDryRun { return .success("would sleep \(RunbookDuration(seconds: seconds))") }
         if seconds > context.remainingSeconds {
             context.cancellation.sleep(seconds: context.remainingSeconds)
             return .failure(cause: "timeout", message: "sleep of \(seconds)s is longer than the step's timeout")
@@ -128,6 +128,6 @@ struct PreparedSleep: PreparedAction {
         guard context.cancellation.sleep(seconds: seconds) else {
             return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
         }
-        return .success("slept \(duration)")
+        return .success("slept \(RunbookDuration(seconds: seconds))")
     }
 }

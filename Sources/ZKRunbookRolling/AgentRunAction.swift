@@ -1,0 +1,135 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookTransport
+import ZKRunbookZooKeeper
+
+/// The transport to a node: ssh when the ensemble file says how, this machine otherwise.
+public enum NodeTransport {
+    public static func runner(for member: EnsembleMember) -> any CommandRunner {
+        if let ssh = member.ssh { return SSHCommandRunner(host: member.host, settings: ssh) }
+        return LocalCommandRunner()
+    }
+
+    public static func describe(_ member: EnsembleMember) -> String {
+        guard let ssh = member.ssh else { return "locally" }
+        return "over ssh to " + (ssh.user.map { "\($0)@" } ?? "") + member.host + (ssh.port.map { ":\($0)" } ?? "")
+    }
+}
+
+/// `agent-run`: runs a runbook with the zkrunbook agent on the node the step works on (over its
+/// transport), and brings the agent's JSON Lines events back into this run's journal.
+///
+/// The node's agent takes its own lock and keeps its own journal; the conductor records what it reported,
+/// tagged with the node, so one journal tells the whole story.
+struct AgentRunAction: ActionKind {
+    let name = "agent-run"
+    let summary = "run a runbook with the zkrunbook agent on the step's node (ssh or local); its events are journaled here"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let runbook = reader.template("runbook", required: true)
+        let agentPath = reader.template("agentPath")
+        let stateDir = reader.template("stateDir")
+        var parameters: [(String, Template)] = []
+        if let params = reader.object("params") {
+            for member in params.object.members {
+                if let value = params.template(member.key) { parameters.append((member.key, value)) }
+            }
+            params.finish()
+        }
+        guard let runbook else { return nil }
+        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir)
+    }
+}
+
+struct PreparedAgentRun: PreparedAction {
+    var runbook: Template
+    var parameters: [(String, Template)]
+    var agentPath: Template?
+    var stateDir: Template?
+    var isReadOnly: Bool { false }
+    var templates: [Template] { [runbook] + parameters.map(\.1) + [agentPath, stateDir].compactMap { $0 } }
+
+    /// The agent's argv, with whatever values are known.
+    func argv(_ resolve: (Template) -> String?, node: [String: String]) -> [String]? {
+        guard let runbookName = resolve(runbook) else { return nil }
+        let agent = agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook"
+        var argv = [agent, "run", runbookName, "--json"]
+        if let state = stateDir.flatMap(resolve) ?? node["stateDir"] { argv += ["--state-dir", state] }
+        for (name, template) in parameters {
+            guard let value = resolve(template) else { return nil }
+            argv += ["--param", "\(name)=\(value)"]
+        }
+        return argv
+    }
+
+    func command(_ resolver: TemplateResolver) -> [String]? {
+        argv({ $0.display(resolver) }, node: resolver.node)
+    }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        let target = resolver.node["host"].map { "on node \(resolver.node["id"] ?? "?") (\($0))" } ?? "on this machine"
+        return ["agent \(target): " + ShellQuoting.join(command(resolver) ?? [])]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        var missing: ActionOutcome?
+        let resolved = argv({ template in
+            switch context.resolve(template) {
+            case .success(let value): return value
+            case .failure(let outcome):
+                missing = outcome
+                return nil
+            }
+        }, node: context.resolver.node)
+        guard let argv = resolved else { return missing ?? .failure(cause: "unresolved-reference", message: "agent command incomplete") }
+        var environment: [String: String] = [:]
+        if let path = context.resolver.node["runbookPath"] { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
+        let spec = CommandSpec(argv: argv, environment: environment, timeout: context.remainingSeconds, outputCap: 16 << 20)
+        let result = context.runner.run(spec, cancellation: context.cancellation)
+        let node = context.resolver.node["id"].flatMap(Int.init)
+        let host = context.resolver.node["host"]
+        var finished: Event?
+        var failures: [String] = []
+        let decoder = JSONDecoder()
+        for line in result.stdout.text.split(separator: "\n") {
+            guard var event = try? decoder.decode(Event.self, from: Data(line.utf8)) else { continue }
+            if event.type == .runFinished { finished = event }
+            if event.type == .attemptFailed || (event.type == .stepFinished && event.status == "failed") {
+                failures.append("\(event.step ?? "?"): \(event.message ?? "")")
+                failures += (event.evidence ?? []).suffix(5).map { "  | " + $0 }
+            }
+            event.node = event.node ?? node
+            event.nodeHost = event.nodeHost ?? host
+            event.parentStep = context.stepID
+            context.report(event)
+        }
+        var facts: [String: FactValue] = [:]
+        if let finished {
+            facts["remoteRunID"] = .string(finished.runID)
+            facts["remoteStatus"] = .string(finished.status ?? "?")
+            facts["remoteExitCode"] = .int(Int64(finished.exitCode ?? -1))
+        }
+        if case .transportFailed(let kind, let message) = result.termination {
+            return .failure(cause: kind, message: message, facts: facts, evidence: failures + result.stderr.lastLines(5))
+        }
+        guard let finished, let code = finished.exitCode else {
+            let why = result.termination == .exited(127) ? "the agent \(argv[0]) is not installed on the node" : result.termination.summary
+            return .failure(
+                cause: result.termination.cause == "ok" ? "agent-failed" : result.termination.cause,
+                message: "the agent gave no result: \(why)", facts: facts, evidence: result.stderr.lastLines(10))
+        }
+        let summary = "agent run \(finished.runID) on node \(host ?? "?"): \(finished.status ?? "?") (exit \(code)): \(finished.message ?? "")"
+        switch code {
+        case 0: return .success(summary, facts: facts)
+        case 3:
+            var outcome = ActionOutcome.failure(cause: "refused", message: summary, facts: facts, evidence: failures)
+            outcome.changedSomething = false
+            return outcome
+        case 4: return .failure(cause: "locked", message: summary + "; another run holds the node's lock", facts: facts, evidence: result.stderr.lastLines(3))
+        case 130: return .failure(cause: "interrupted", message: summary, facts: facts, evidence: failures)
+        default: return .failure(cause: "remote-failed", message: summary, facts: facts, evidence: failures)
+        }
+    }
+}

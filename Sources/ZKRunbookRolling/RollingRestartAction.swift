@@ -1,0 +1,238 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookTransport
+import ZKRunbookZooKeeper
+
+/// The actions for driving a whole ensemble, registered beside the engine's and the ZooKeeper ones.
+public enum RollingActions {
+    public static let all: [any ActionKind] = [AgentRunAction(), RollingRestartAction()]
+
+    /// Engine + ZooKeeper + rolling actions: everything a shipped runbook may name.
+    public static var registry: ActionRegistry {
+        var registry = ZooKeeperActions.registry
+        for kind in all { registry.register(kind) }
+        return registry
+    }
+}
+
+/// `zk-rolling-restart`: runs the per-node procedure on every node of an ensemble, one node at a time —
+/// observers first, then followers, the leader last — finding the leader again before every node.
+///
+/// The procedure itself (`perNode`) is ordinary runbook steps, so an operator reads guards, the restart
+/// and the gates in the runbook file. A node whose procedure fails halts the whole restart: no further
+/// node is touched. Nodes done are recorded beside the journal, so `resume` continues with the next one.
+struct RollingRestartAction: ActionKind {
+    let name = "zk-rolling-restart"
+    let summary = "restart every node one at a time (observers, followers, the leader last) with the per-node steps in 'perNode'"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        var steps: [Step]?
+        if let node = reader.value("perNode", required: true, expected: "an array of steps") {
+            steps = arguments.readSteps(node, "'perNode'")
+        }
+        guard let ensemble, let steps, !steps.isEmpty else { return nil }
+        return PreparedRollingRestart(ensemble: ensemble, perNode: steps)
+    }
+}
+
+struct PreparedRollingRestart: PreparedAction {
+    var ensemble: Template
+    var perNode: [Step]
+    var isReadOnly: Bool { false }
+    var handlesDryRun: Bool { true }
+    var nestedSteps: [Step] { perNode }
+    var templates: [Template] { [ensemble] }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        [
+            "for every node of \(ensemble.display(resolver)), one at a time: observers, then followers, the leader last (found again before each node):"
+        ] + perNode.map { "  \($0.id): \($0.description)" }
+    }
+
+    /// Observers first, then followers, the leader last; by id within each group.
+    static func order(_ members: [EnsembleMember], leader: Int?) -> [EnsembleMember] {
+        members.sorted { a, b in
+            func rank(_ member: EnsembleMember) -> Int {
+                if member.id == leader { return 2 }
+                return member.role == .observer ? 0 : 1
+            }
+            return (rank(a), a.id) < (rank(b), b.id)
+        }
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let path: String
+        switch context.resolve(ensemble) {
+        case .success(let value): path = value
+        case .failure(let outcome): return outcome
+        }
+        let file: EnsembleFile
+        do { file = try EnsembleFile.load(path: path) } catch {
+            return .failure(cause: "invalid-argument", message: error.description)
+        }
+        let progress = RollingProgress(path: context.resolver.runDirectory + "/rolling-\(context.stepID).json")
+        var done = context.isDryRun ? [] : progress.load()
+        let offline = context.options.offline
+        let inspector = EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3)))
+        var order: [Int] = []
+        var previous: EnsembleMember?
+        if !done.isEmpty {
+            var event = Event(type: .nodeStarted, runID: context.resolver.runID)
+            event.parentStep = context.stepID
+            event.message = "resuming: nodes \(done.map(String.init).joined(separator: ", ")) already restarted"
+            context.report(event)
+        }
+        while true {
+            let remaining = file.members.filter { !done.contains($0.id) }
+            guard !remaining.isEmpty else { break }
+            if context.cancellation.isCancelled {
+                return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+            }
+            if context.remainingSeconds <= 0 {
+                return .failure(cause: "timeout", message: "the step's timeout passed with nodes \(remaining.map { String($0.id) }.joined(separator: ", ")) still to restart")
+            }
+            var leader: Int?
+            if !offline { leader = inspector.inspect(file.members).leaderID }
+            let next = Self.order(remaining, leader: leader)[0]
+            order.append(next.id)
+            let position = done.count + 1
+            var started = Event(type: .nodeStarted, runID: context.resolver.runID)
+            started.node = next.id
+            started.nodeHost = next.host
+            started.parentStep = context.stepID
+            started.index = position
+            started.total = file.members.count
+            let role = next.id == leader ? "the leader" : next.role == .observer ? "an observer" : "a follower"
+            started.message =
+                offline
+                ? "node \(next.id) (order by id: offline, the leader is not known)"
+                : "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(NodeTransport.describe(next))"
+            context.report(started)
+
+            let began = Date()
+            // The outer run's secret parameters stay secret in the node's events.
+            let secrets = context.resolver.secretParameters.sorted().map {
+                ParameterSpec(name: $0, type: .string, secret: true, location: ensemble.location)
+            }
+            let nodeRunbook = Runbook(
+                name: "\(context.stepID)-node-\(next.id)", description: "", parameters: secrets, steps: perNode,
+                lock: Template.literal("none", at: ensemble.location), defaultTimeout: RunbookDuration(milliseconds: 600_000),
+                sourcePath: "", sourceText: "", warnings: [])
+            let forward = NodeEventForwarder(report: context.report, node: next, parentStep: context.stepID)
+            let executor = Executor(
+                runbook: nodeRunbook, parameters: context.resolver.parameters, options: context.options, sink: forward,
+                runner: NodeTransport.runner(for: next), registry: context.registry, cancellation: context.cancellation,
+                rollbackCancellation: context.rollbackCancellation, node: file.nodeFields(next), outerFacts: context.resolver.stepFacts,
+                priorSkippedChanges: context.isDryRun ? previous.map { ["restart of node \($0.id)"] } ?? [] : [])
+            let outcome = executor.run(runID: context.resolver.runID)
+            var finished = Event(type: .nodeFinished, runID: context.resolver.runID)
+            finished.node = next.id
+            finished.nodeHost = next.host
+            finished.parentStep = context.stepID
+            finished.durationMs = Int(Date().timeIntervalSince(began) * 1000)
+            finished.status = outcome.status.rawValue
+            finished.message = outcome.message
+            switch outcome.status {
+            case .succeeded:
+                done.append(next.id)
+                previous = next
+                if !context.isDryRun {
+                    if let error = progress.save(done) {
+                        context.report(finished)
+                        return .failure(cause: "io-error", message: "cannot record progress in \(progress.path): \(error)")
+                    }
+                }
+                context.report(finished)
+            case .refused:
+                finished.evidence = evidence(for: next)
+                context.report(finished)
+                var failure = ActionOutcome.failure(
+                    cause: "refused", message: "node \(next.id): \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
+                    facts: ["order": .string(order.map(String.init).joined(separator: ","))], evidence: finished.evidence ?? [])
+                failure.changedSomething = !done.isEmpty
+                return failure
+            case .interrupted:
+                context.report(finished)
+                return .failure(cause: "interrupted", message: "node \(next.id): \(outcome.message)")
+            case .failed, .rolledBack, .rollbackFailed:
+                finished.evidence = evidence(for: next)
+                context.report(finished)
+                return .failure(
+                    cause: "node-failed",
+                    message: "node \(next.id) did not come back: \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
+                    facts: ["order": .string(order.map(String.init).joined(separator: ",")), "failedNode": .int(Int64(next.id))],
+                    evidence: finished.evidence ?? [])
+            }
+        }
+        let summary = context.isDryRun ? "would restart, in this order: " : "restarted, in this order: "
+        return .success(
+            summary + order.map { "node \($0)" }.joined(separator: ", "),
+            facts: ["order": .string((done.isEmpty ? order : done).map(String.init).joined(separator: ",")), "restarted": .int(Int64(done.count))])
+    }
+
+    private func haltNote(done: [Int], remaining: [EnsembleMember], current: EnsembleMember) -> String {
+        let untouched = remaining.filter { $0.id != current.id }.map { String($0.id) }
+        return "; HALTED: " + (untouched.isEmpty ? "it was the last node" : "nodes \(untouched.joined(separator: ", ")) were not touched")
+            + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before")
+    }
+
+    /// What an operator needs when a node does not come back: what it answers now, and its log's tail.
+    private func evidence(for member: EnsembleMember) -> [String] {
+        let facts = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2)).probe(member.endpoint, adminPort: member.adminPort)
+        var lines = ["srvr on \(member.endpoint): mode \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")]
+        lines += facts.notes.map { "  " + $0 }
+        if let logFile = member.logFile {
+            let result = NodeTransport.runner(for: member).run(CommandSpec(argv: ["tail", "-n", "15", logFile], timeout: 15, outputCap: 64 << 10), cancellation: nil)
+            if result.exitStatus == 0 {
+                lines.append("last lines of \(logFile):")
+                lines += result.stdout.lastLines(15).map { "  " + $0 }
+            } else {
+                lines.append("cannot read \(logFile) on the node: \(result.termination.summary) \(result.stderr.lastLines(1).joined())")
+            }
+        }
+        return lines
+    }
+}
+
+/// Forwards a node's nested events into the run, tagged with the node; the nested run's own start and
+/// finish are replaced by node-started and node-finished.
+struct NodeEventForwarder: EventSink {
+    var report: @Sendable (Event) -> Void
+    var node: EnsembleMember
+    var parentStep: String
+
+    func emit(_ event: Event) {
+        if event.type == .runStarted || event.type == .runFinished { return }
+        var tagged = event
+        tagged.node = node.id
+        tagged.nodeHost = node.host
+        tagged.parentStep = parentStep
+        report(tagged)
+    }
+}
+
+/// The nodes a rolling restart has finished, kept beside the journal for `resume`.
+struct RollingProgress {
+    var path: String
+
+    func load() -> [Int] {
+        guard let data = FileManager.default.contents(atPath: path),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let done = object["done"] as? [Int]
+        else { return [] }
+        return done
+    }
+
+    /// Writes atomically and fsyncs; returns an error message on failure.
+    func save(_ done: [Int]) -> String? {
+        do {
+            let data = try JSONSerialization.data(withJSONObject: ["done": done])
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            return nil
+        } catch {
+            return error.localizedDescription
+        }
+    }
+}

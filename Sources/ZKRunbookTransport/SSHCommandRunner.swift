@@ -1,0 +1,113 @@
+import Foundation
+import ZKRunbookProcess
+
+/// How the conductor reaches a node over ssh.
+public struct SSHSettings: Sendable, Codable, Hashable {
+    public var user: String?
+    public var port: Int?
+    public var identityFile: String?
+    /// Extra `-o` options, e.g. "UserKnownHostsFile=/etc/zkrunbook/known_hosts". Host-key checking stays on
+    /// unless an option here turns it off.
+    public var options: [String]
+
+    public init(user: String? = nil, port: Int? = nil, identityFile: String? = nil, options: [String] = []) {
+        self.user = user
+        self.port = port
+        self.identityFile = identityFile
+        self.options = options
+    }
+}
+
+/// Runs commands on a remote node through the OpenSSH client (`ssh -o BatchMode=yes …`).
+///
+/// The command travels as one string the remote shell splits again, so every argv element is quoted
+/// here: a parameter value stays one argument on the node too. An ssh failure is named — unreachable,
+/// authentication, host key, dropped mid-command — never a bare exit status 255.
+public struct SSHCommandRunner: CommandRunner {
+    public var host: String
+    public var settings: SSHSettings
+    public var connectTimeout: Int
+    public var ssh: String
+    var local = LocalCommandRunner()
+
+    public init(host: String, settings: SSHSettings, connectTimeout: Int = 10, ssh: String = "ssh") {
+        self.host = host
+        self.settings = settings
+        self.connectTimeout = connectTimeout
+        self.ssh = ssh
+    }
+
+    /// The ssh argv that runs `spec` on the node.
+    public func sshArgv(for spec: CommandSpec) -> [String] {
+        var argv = [
+            ssh, "-o", "BatchMode=yes", "-o", "ConnectTimeout=\(connectTimeout)", "-o", "ServerAliveInterval=5",
+            "-o", "ServerAliveCountMax=3", "-o", "LogLevel=ERROR",
+        ]
+        if let port = settings.port { argv += ["-p", String(port)] }
+        if let identity = settings.identityFile { argv += ["-i", identity, "-o", "IdentitiesOnly=yes"] }
+        for option in settings.options { argv += ["-o", option] }
+        if let user = settings.user { argv += ["-l", user] }
+        argv += [host, "--", Self.remoteCommand(for: spec)]
+        return argv
+    }
+
+    /// `cd DIR && env K=V argv…`, every word quoted for the remote shell.
+    static func remoteCommand(for spec: CommandSpec) -> String {
+        var words: [String] = []
+        if !spec.environment.isEmpty || !spec.unsetEnvironment.isEmpty {
+            words.append("env")
+            for name in spec.unsetEnvironment { words += ["-u", name] }
+            for (name, value) in spec.environment.sorted(by: { $0.key < $1.key }) { words.append("\(name)=\(value)") }
+        }
+        words += spec.argv
+        let command = words.map(quote).joined(separator: " ")
+        if let directory = spec.workingDirectory { return "cd \(quote(directory)) && \(command)" }
+        return command
+    }
+
+    static func quote(_ word: String) -> String {
+        if !word.isEmpty, word.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    public func run(_ spec: CommandSpec, cancellation: CancellationToken?) -> CommandResult {
+        var wrapped = CommandSpec(
+            argv: sshArgv(for: spec), timeout: spec.timeout, terminationGrace: spec.terminationGrace, outputCap: spec.outputCap,
+            standardInput: spec.standardInput)
+        wrapped.unsetEnvironment = ["SSH_AUTH_SOCK"].filter { _ in settings.identityFile != nil }
+        var result = local.run(wrapped, cancellation: cancellation)
+        if case .exited(255) = result.termination, let failure = Self.classify(stderr: result.stderr.text, host: host) {
+            result.termination = .transportFailed(kind: failure.kind, message: failure.message)
+        }
+        if case .spawnFailed(let why) = result.termination {
+            result.termination = .spawnFailed("ssh client: \(why) (install openssh-client)")
+        }
+        return result
+    }
+
+    /// Names an ssh failure from what the client printed; nil when exit 255 came from the remote command.
+    public static func classify(stderr: String, host: String) -> (kind: String, message: String)? {
+        let text = stderr.lowercased()
+        let firstLine = stderr.split(separator: "\n").first.map(String.init) ?? ""
+        if text.contains("host key verification failed") || text.contains("remote host identification has changed")
+            || text.contains("host key is known for") || text.contains("no matching host key")
+        {
+            return ("ssh-host-key", "ssh to \(host): the host key is unknown or changed (\(firstLine)); add it to known_hosts after checking it")
+        }
+        if text.contains("permission denied") || text.contains("too many authentication failures") {
+            return ("ssh-auth", "ssh to \(host): authentication failed (\(firstLine)); check the user and identityFile")
+        }
+        if text.contains("could not resolve hostname") || text.contains("connection refused") || text.contains("no route to host")
+            || text.contains("connection timed out") || text.contains("operation timed out") || text.contains("network is unreachable")
+            || text.contains("kex_exchange_identification")
+        {
+            return ("ssh-unreachable", "ssh to \(host): unreachable (\(firstLine))")
+        }
+        if text.contains("closed by remote host") || text.contains("broken pipe") || text.contains("connection reset")
+            || text.contains("not responding") || text.contains("connection closed")
+        {
+            return ("ssh-dropped", "ssh to \(host): the connection dropped during the command (\(firstLine)); the command may or may not have finished on the node")
+        }
+        return nil
+    }
+}
