@@ -83,7 +83,9 @@ struct RealEnsembleTests {
         #expect(fixture.sandbox.stop(node: follower.id))
         let degraded = inspector.inspect(members)
         #expect(degraded.verdict == .degraded)
-        #expect(degraded.reasons.contains { $0.contains("server \(follower.id) (\(follower.endpoint)) is unreachable") && $0.contains("connection refused") })
+        #expect(
+            degraded.reasons.contains { $0.contains("server \(follower.id) (\(follower.endpoint)) is unreachable") && $0.contains("connection refused") },
+            "\(degraded.reasons)")
         #expect(degraded.quorum.canElect)
 
         let secondVoter = try #require(members.first { $0.id != leaderID && $0.id != follower.id })
