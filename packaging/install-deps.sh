@@ -2,6 +2,7 @@
 # Installs what zkrunbook's build, tests and quick start need, from Debian's packages.
 # Idempotent: does nothing when everything is already there (no apt-get update either).
 #   java + zookeeper: the real ZooKeeper servers of the sandbox ensemble (tests, quick start, bench)
+#   openssh-client + openssh-server: the ssh transport and its tests
 set -euo pipefail
 
 command -v swift >/dev/null 2>&1 || { echo "install-deps: no Swift toolchain on PATH; install Swift 6 first" >&2; exit 1; }
@@ -11,6 +12,9 @@ command -v java >/dev/null 2>&1 || needed+=(default-jre-headless)
 [ -f /usr/share/java/zookeeper.jar ] && [ -x /usr/share/zookeeper/bin/zkServer.sh ] || needed+=(zookeeper)
 [ -f /usr/share/java/slf4j-simple.jar ] || needed+=(libslf4j-java)
 command -v tar >/dev/null 2>&1 || needed+=(tar)
+#   openssh: the rolling restart's ssh transport, tested against a real sshd on loopback
+command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
+[ -x /usr/sbin/sshd ] || needed+=(openssh-server)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0

@@ -283,6 +283,12 @@ public final class Executor {
                 index += 1
                 continue
             }
+            if outcome.outcome.cause == "assertion-failed" && !changedBefore {
+                // An assert is a guard written as a step: failing before any change, it refuses.
+                finished.status = "refused"
+                emit(finished)
+                return finish(.refused, "refused before any change: step '\(step.id)': \(outcome.outcome.message)")
+            }
             if outcome.outcome.cause == "refused" && !changedBefore && !outcome.outcome.changedSomething {
                 // A nested procedure refused before it changed anything: the run as a whole changed nothing.
                 finished.status = "refused"

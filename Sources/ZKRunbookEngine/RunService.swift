@@ -95,7 +95,11 @@ public struct RunService: Sendable {
             switch final {
             case RunStatus.succeeded.rawValue:
                 throw .journal(.notResumable(id: runID, reason: "it finished successfully"))
-            case RunStatus.interrupted.rawValue where !state.rollbackStarted:
+            case RunStatus.interrupted.rawValue where !state.rollbackStarted,
+                RunStatus.failed.rawValue where !state.rollbackStarted,
+                RunStatus.refused.rawValue:
+                // Stopped with nothing undone (interrupted, or halted where no step had a rollback):
+                // resume re-checks the failed step's guards and goes on from there.
                 break
             default:
                 throw .journal(.notResumable(id: runID, reason: "it ended as '\(final)'; start a new run"))

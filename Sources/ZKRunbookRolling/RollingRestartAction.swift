@@ -205,11 +205,12 @@ struct NodeEventForwarder: EventSink {
     var parentStep: String
 
     func emit(_ event: Event) {
-        if event.type == .runStarted || event.type == .runFinished { return }
+        // The node procedure's own start and end (no parent yet); a remote agent's are kept.
+        if (event.type == .runStarted || event.type == .runFinished) && event.parentStep == nil { return }
         var tagged = event
         tagged.node = node.id
         tagged.nodeHost = node.host
-        tagged.parentStep = parentStep
+        tagged.parentStep = event.parentStep ?? parentStep
         report(tagged)
     }
 }

@@ -88,7 +88,7 @@ public struct SSHCommandRunner: CommandRunner {
     /// Names an ssh failure from what the client printed; nil when exit 255 came from the remote command.
     public static func classify(stderr: String, host: String) -> (kind: String, message: String)? {
         let text = stderr.lowercased()
-        let firstLine = stderr.split(separator: "\n").first.map(String.init) ?? ""
+        let firstLine = stderr.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         if text.contains("host key verification failed") || text.contains("remote host identification has changed")
             || text.contains("host key is known for") || text.contains("no matching host key")
         {

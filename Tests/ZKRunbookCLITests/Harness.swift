@@ -63,18 +63,35 @@ struct ZKRunbookBinary {
 
         func signal(_ signo: Int32) { kill(process.processIdentifier, signo) }
 
+        /// The exit status, read with waitid(WNOWAIT) rather than Foundation's isRunning, which stays true
+        /// while any descendant (a ZooKeeper server the command started) still holds what it watches.
+        private func exitStatus() -> Int32? {
+            var info = siginfo_t()
+            let pid = process.processIdentifier
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 {
+                guard info._sifields._kill.si_pid == pid else { return nil }
+                let status = info._sifields._sigchld.si_status
+                return info.si_code == Int32(CLD_EXITED) ? status : 128 + status
+            }
+            return process.isRunning ? nil : process.terminationStatus
+        }
+
         func wait(timeout: Double) throws -> Result {
             let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            if process.isRunning {
+            var status = exitStatus()
+            while status == nil && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+                status = exitStatus()
+            }
+            guard let status else {
                 process.terminate()
-                throw HarnessError(message: "zkrunbook did not finish within \(timeout)s")
+                throw HarnessError(message: "zkrunbook \(process.arguments?.joined(separator: " ") ?? "") did not finish within \(timeout)s")
             }
             let out = (try? String(contentsOfFile: outputBase + ".out", encoding: .utf8)) ?? ""
             let err = (try? String(contentsOfFile: outputBase + ".err", encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(atPath: outputBase + ".out")
             try? FileManager.default.removeItem(atPath: outputBase + ".err")
-            return Result(status: process.terminationStatus, stdout: out, stderr: err)
+            return Result(status: status, stdout: out, stderr: err)
         }
     }
 }

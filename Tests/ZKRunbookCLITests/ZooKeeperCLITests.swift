@@ -55,7 +55,7 @@ struct ZooKeeperCLITests {
         #expect(degraded.status == 1, "\(degraded.stdout)")
         #expect(degraded.stdout.contains("verdict: degraded-but-quorate"))
         let failing = try zkrunbook.run(["run", "health-check", "--state-dir", workspace.file("state")] + parameters, directory: repositoryRoot)
-        #expect(failing.status == 1)
+        #expect(failing.status == 3, "a failed health check changed nothing: the assert refuses")
         #expect(failing.stdout.contains("[6/6] ensemble-healthy"))
         #expect(failing.stdout.contains(#"steps.ensemble.verdict is "degraded-but-quorate", expected equals "healthy""#))
 

@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rolling restarts against real ZooKeeper sandboxes, over a real sshd and locally.
+@Suite(.serialized)
+struct RollingRestartTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    struct Ensemble {
+        var directory: String
+        var base: Int
+        var nodes: Int
+        var file: String { directory + "/ensemble.json5" }
+        func pid(_ node: Int) -> String { (try? String(contentsOfFile: "\(directory)/node\(node)/pid", encoding: .utf8)) ?? "" }
+        var pids: [String] { (1...nodes).map(pid) }
+        func log(_ node: Int) -> String { (try? String(contentsOfFile: "\(directory)/node\(node)/zookeeper.log", encoding: .utf8)) ?? "" }
+        /// New leaders elected so far: the "LEADING - LEADER ELECTION TOOK" lines of every node.
+        var leaderElections: Int { (1...nodes).map { log($0).components(separatedBy: "LEADING - LEADER ELECTION TOOK").count - 1 }.reduce(0, +) }
+    }
+
+    func sandbox(_ workspace: Workspace, nodes: Int = 3, observers: Int = 0) throws -> Ensemble {
+        for attempt in 0..<10 {
+            let base = 26_000 + ((Int(getpid()) + attempt * 13 + nodes) % 85) * 400
+            let directory = workspace.file("sandbox-\(base)")
+            let up = try zkrunbook.run(
+                ["sandbox", "up", "--nodes", String(nodes), "--observers", String(observers), "--dir", directory, "--base-port", String(base)],
+                timeout: 120)
+            if up.status == 0 { return Ensemble(directory: directory, base: base, nodes: nodes) }
+            if !up.stderr.contains("is in use") { throw HarnessError(message: "sandbox up failed:\n\(up.stdout)\n\(up.stderr)") }
+        }
+        throw HarnessError(message: "no free base port")
+    }
+
+    /// The sandbox's ensemble file again, with every node reached over `ssh` (and runbooks from the repo).
+    func sshEnsemble(_ ensemble: Ensemble, _ ssh: SSHServer, agent: String? = nil) throws -> String {
+        var text = try String(contentsOfFile: ensemble.file, encoding: .utf8)
+        text = text.replacingOccurrences(of: "/state\" },", with: "/state\", \(ssh.sshBlock) },")
+        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
+        if let agent { text = text.replacingOccurrences(of: "agentPath: \"\(zkrunbook.path)\"", with: "agentPath: \"\(agent)\"") }
+        let path = ensemble.directory + "/ensemble-ssh.json5"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func leader(_ ensemble: Ensemble) throws -> Int {
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
+        let view = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        return try #require(view?["leaderID"] as? Int, "no leader: \(status.stdout)")
+    }
+
+    func events(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    func nodeOrder(_ events: [[String: Any]]) -> [Int] {
+        events.filter { $0["type"] as? String == "node-started" }.compactMap { $0["node"] as? Int }
+    }
+
+    @Test func threeNodesOverSSHFollowersFirstLeaderLastOneElection() throws {
+        let workspace = Workspace("rr-ssh")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let ssh = try SSHServer.start(in: workspace.file("sshd"))
+        defer { ssh.stop() }
+        let file = try sshEnsemble(ensemble, ssh)
+        let leaderBefore = try leader(ensemble)
+        let electionsBefore = ensemble.leaderElections
+        let pidsBefore = ensemble.pids
+
+        let run = try zkrunbook.run(["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
+        let stream = events(run.stdout)
+        let order = nodeOrder(stream)
+        #expect(order.count == 3)
+        #expect(order.last == leaderBefore, "the leader must be restarted last")
+        #expect(Set(order) == [1, 2, 3])
+        #expect(ensemble.leaderElections == electionsBefore + 1, "exactly one new leader is elected: when the old leader restarts")
+        #expect(zip(pidsBefore, ensemble.pids).allSatisfy { $0 != $1 }, "every server was restarted")
+        let remote = stream.filter { $0["type"] as? String == "run-finished" && $0["parentStep"] != nil }
+        #expect(remote.count == 3, "each node's agent reported its run back over ssh")
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(status.status == 0, "\(status.stdout)")
+    }
+
+    @Test func fiveNodesWithAnObserverLocally() throws {
+        let workspace = Workspace("rr-five")
+        let ensemble = try sandbox(workspace, nodes: 5, observers: 1)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let leaderBefore = try leader(ensemble)
+        let electionsBefore = ensemble.leaderElections
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot,
+            timeout: 300)
+        #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
+        let order = nodeOrder(events(run.stdout))
+        #expect(order.first == 5, "the observer goes first")
+        #expect(order.last == leaderBefore)
+        #expect(order.count == 5)
+        #expect(ensemble.leaderElections == electionsBefore + 1)
+        #expect(try zkrunbook.run(["status", "--ensemble", ensemble.file]).status == 0)
+    }
+
+    @Test func aNodeThatDoesNotComeBackHaltsTheRestart() throws {
+        let workspace = Workspace("rr-bad")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let leaderBefore = try leader(ensemble)
+        let first = (1...3).first { $0 != leaderBefore }!
+        let config = "\(ensemble.directory)/node\(first)/zoo.cfg"
+        try (try String(contentsOfFile: config, encoding: .utf8) + "server.9=this-is-not-a-server-line\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let pidsBefore = ensemble.pids
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--param", "gateTimeout=8s", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 300)
+        #expect(run.status == 1, "\(run.stdout.suffix(3000))")
+        #expect(run.stdout.contains("node \(first) did not come back"))
+        #expect(run.stdout.contains("HALTED: nodes"), "\(run.stdout.suffix(2000))")
+        #expect(run.stdout.contains("last lines of \(ensemble.directory)/node\(first)/zookeeper.log"), "the evidence shows the node's log")
+        for node in 1...3 where node != first {
+            #expect(ensemble.pid(node) == pidsBefore[node - 1], "node \(node) was touched after the halt")
+        }
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(status.status == 1, "quorum is kept: degraded, not lost\n\(status.stdout)")
+    }
+
+    @Test func anEnsembleMissingAVoterIsRefusedBeforeAnyStop() throws {
+        let workspace = Workspace("rr-refuse")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let leaderBefore = try leader(ensemble)
+        let down = (1...3).first { $0 != leaderBefore }!
+        #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(down)]).status == 0)
+        let pidsBefore = ensemble.pids
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+        #expect(run.status == 3, "\(run.stdout.suffix(2000))")
+        #expect(run.stdout.contains("degraded-but-quorate"))
+        #expect(run.stdout.contains("server \(down)"), "the refusal names the missing voter")
+        #expect(ensemble.pids == pidsBefore, "nothing was stopped")
+    }
+
+    @Test func sshDroppedMidRunHaltsAndResumeFinishes() throws {
+        let workspace = Workspace("rr-drop")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let ssh = try SSHServer.start(in: workspace.file("sshd"))
+        defer { ssh.stop() }
+        // An agent that, while the hold file exists, says where it is and waits: the moment to cut ssh.
+        let hold = workspace.write("hold", "")
+        let reached = workspace.file("reached")
+        let agent = workspace.write(
+            "agent.sh", "#!/bin/sh\nif [ -e \(hold) ]; then echo $$ > \(reached); while [ -e \(hold) ]; do sleep 0.05; done; fi\nexec \(zkrunbook.path) \"$@\"\n")
+        chmod(agent, 0o755)
+        let file = try sshEnsemble(ensemble, ssh, agent: agent)
+        let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        try waitFor("the agent to start over ssh", timeout: 60) { FileManager.default.fileExists(atPath: reached) }
+        let agentPID = Int32(workspace.read("reached").trimmingCharacters(in: .whitespacesAndNewlines))!
+        // Cut the connection: kill the sshd processes serving this session (the agent's ancestors).
+        var pid = agentPID
+        var killed = 0
+        while pid > 1, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) {
+            let parent = Int32(stat.split(separator: ")").last!.split(separator: " ")[1])!
+            let command = String(decoding: FileManager.default.contents(atPath: "/proc/\(parent)/cmdline") ?? Data(), as: UTF8.self)
+            if command.hasPrefix("sshd:") && !command.contains("listener") {
+                kill(parent, SIGKILL)
+                killed += 1
+            }
+            pid = parent
+        }
+        kill(agentPID, SIGKILL)
+        #expect(killed > 0, "no sshd session process found above the agent")
+        let halted = try running.wait(timeout: 60)
+        #expect(halted.status == 1, "\(halted.stdout.suffix(2000))")
+        #expect(halted.stdout.contains("[ssh-dropped]") || halted.stdout.contains("connection dropped"), "\(halted.stdout.suffix(2000))")
+        try FileManager.default.removeItem(atPath: hold)
+        let runID = try #require(workspace.runIDs.first)
+        let resumed = try zkrunbook.run(["resume", runID, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.stdout.suffix(3000))\n\(resumed.stderr)")
+        #expect(try zkrunbook.run(["status", "--ensemble", ensemble.file]).status == 0)
+    }
+
+    @Test func sigkillThenResumeFinishesAndSigintStopsCleanly() throws {
+        let workspace = Workspace("rr-kill")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let leaderBefore = try leader(ensemble)
+        let state = workspace.file("state")
+        // SIGKILL while the second node passes its gates; resume finishes from there.
+        let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", state], directory: repositoryRoot)
+        try waitFor("the second node's gates", timeout: 120) {
+            let stream = events((try? String(contentsOfFile: running.outputBase + ".out", encoding: .utf8)) ?? "")
+            let order = nodeOrder(stream)
+            return order.count == 2
+                && stream.contains { $0["type"] as? String == "step-started" && $0["step"] as? String == "imok" && $0["node"] as? Int == order[1] }
+        }
+        running.signal(SIGKILL)
+        _ = try running.wait(timeout: 20)
+        let runID = try #require(workspace.runIDs.first)
+        let resumed = try zkrunbook.run(["resume", runID, "--state-dir", state, "--json"], directory: repositoryRoot, timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.stdout.suffix(3000))\n\(resumed.stderr)")
+        let resumedOrder = nodeOrder(events(resumed.stdout))
+        #expect(resumedOrder.count == 2, "the first node is not restarted again: \(resumedOrder)")
+        #expect(resumedOrder.last == leaderBefore)
+        #expect(try zkrunbook.run(["status", "--ensemble", ensemble.file]).status == 0)
+
+        // SIGINT during the first node: a clean stop, exit 130, no further node touched.
+        let pidsBefore = ensemble.pids
+        let second = try zkrunbook.start(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--param", "soak=30s", "--state-dir", state], directory: repositoryRoot)
+        try waitFor("the soak of the first node", timeout: 120) {
+            let out = (try? String(contentsOfFile: second.outputBase + ".out", encoding: .utf8)) ?? ""
+            return events(out).contains { $0["type"] as? String == "step-started" && $0["step"] as? String == "soak" }
+        }
+        let third = try zkrunbook.run(["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot)
+        #expect(third.status == 4, "a second concurrent run is refused: \(third.stderr)")
+        #expect(third.stderr.contains("another run holds the lock 'rolling-restart-"))
+        second.signal(SIGINT)
+        let stopped = try second.wait(timeout: 60)
+        #expect(stopped.status == 130)
+        #expect(ensemble.pids.filter { !pidsBefore.contains($0) }.count == 1, "exactly one server was restarted before the stop")
+        #expect(try zkrunbook.run(["status", "--ensemble", ensemble.file]).status == 0)
+    }
+}
