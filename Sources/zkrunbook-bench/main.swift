@@ -5,7 +5,7 @@ import ZKRunbookProcess
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
 ///
-/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status]...
+/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling]...
 
 struct Options {
     var binary = ".build/release/zkrunbook"
@@ -32,12 +32,12 @@ func parseOptions() -> Options {
         default: usage()
         }
     }
-    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status"] }
+    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "rolling"] }
     return options
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status]...\n".utf8))
+    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling]...\n".utf8))
     exit(2)
 }
 
@@ -157,6 +157,85 @@ func statusBenchmark(_ options: Options) -> Bool {
     return pass
 }
 
+/// The floor for a rolling restart: the tightest shell loop — restart, poll srvr every 20 ms until the node
+/// serves, leader last (found once), no guards and no gates.
+let shellLoop = #"""
+    set -u
+    zkrunbook=$1; dir=$2; base=$3; nodes=$4
+    srvr() { exec 3<>/dev/tcp/127.0.0.1/$1 2>/dev/null || return 1; printf srvr >&3; cat <&3; exec 3<&-; }
+    leader=0
+    for n in $(seq 1 "$nodes"); do srvr $((base + n)) | grep -q "Mode: leader" && leader=$n; done
+    order=""
+    for n in $(seq 1 "$nodes"); do [ "$n" != "$leader" ] && order="$order $n"; done
+    order="$order $leader"
+    for n in $order; do
+      "$zkrunbook" sandbox restart --dir "$dir" --node "$n" >/dev/null || exit 1
+      until srvr $((base + n)) | grep -qE "Mode: (leader|follower|observer)"; do sleep 0.02; done
+    done
+    """#
+
+/// Issue 4: a rolling restart with every guard and gate, within 1.15x the shell-loop floor, in one run.
+func rollingBenchmark(_ options: Options) -> Bool {
+    let directory = NSTemporaryDirectory() + "zkrunbook-bench-rolling-\(getpid())"
+    var base = 0
+    var started = false
+    for attempt in 0..<10 {
+        base = 31_000 + (Int(getpid()) % 40 + attempt) * 400
+        let up = runner.run(
+            CommandSpec(argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)], timeout: 120),
+            cancellation: nil)
+        if up.termination == .exited(0) {
+            started = true
+            break
+        }
+        if !up.stderr.text.contains("is in use") {
+            print("rolling: the sandbox did not start: \(up.stderr.text)")
+            return false
+        }
+    }
+    guard started else { return false }
+    defer {
+        _ = runner.run(CommandSpec(argv: [options.binary, "sandbox", "down", "--dir", directory], timeout: 60), cancellation: nil)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+    let floor = [["/bin/bash", "-c", shellLoop, "floor", options.binary, directory, String(base), "3"]]
+    let ours = [[
+        options.binary, "run", "rolling-restart", "--ensemble", directory + "/ensemble.json5", "--state-dir", directory + "/state",
+        "--param", "soak=0s",
+    ]]
+    /// Until every member serves again (the floor's loop ends before followers re-sync with a new leader).
+    func settle() {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let status = runner.run(CommandSpec(argv: [options.binary, "sandbox", "status", "--dir", directory], timeout: 30), cancellation: nil)
+            if status.termination == .exited(0) { return }
+            usleep(50_000)
+        }
+    }
+    var floorSamples: [Double] = []
+    var ourSamples: [Double] = []
+    let rounds = max(3, options.rounds / 5)
+    for _ in 0..<rounds {
+        // Each measured restart begins from a settled, healthy ensemble.
+        settle()
+        floorSamples += measure(rounds: 1, floor)
+        settle()
+        ourSamples += measure(rounds: 1, ours)
+    }
+    floorSamples.sort()
+    ourSamples.sort()
+    let floorMedian = floorSamples[floorSamples.count / 2]
+    let ourMedian = ourSamples[ourSamples.count / 2]
+    let ratio = ourMedian / floorMedian
+    print("rolling: a 3-node sandbox ensemble (base port \(base)), \(rounds) rounds each, alternating, whole processes")
+    print(row(["measure", "median", "min", "vs floor"]))
+    print(row(["zkrunbook rolling-restart (every guard and gate)", seconds(ourMedian), seconds(ourSamples[0]), String(format: "%.2fx", ratio)]))
+    print(row(["shell loop: restart, poll srvr 20 ms (floor)", seconds(floorMedian), seconds(floorSamples[0]), "1.00x"]))
+    let pass = ratio <= 1.15
+    print("verdict: \(pass ? "PASS" : "FAIL") (within 1.15x of the floor required)\n")
+    return pass
+}
+
 let options = parseOptions()
 guard FileManager.default.isExecutableFile(atPath: options.binary) else {
     print("no zkrunbook binary at \(options.binary): build it first (swift build -c release)")
@@ -167,6 +246,7 @@ for name in options.benchmarks {
     switch name {
     case "engine": allPassed = engineBenchmark(options) && allPassed
     case "status": allPassed = statusBenchmark(options) && allPassed
+    case "rolling": allPassed = rollingBenchmark(options) && allPassed
     default: usage()
     }
 }

@@ -129,6 +129,27 @@ struct RollingRestartTests {
         #expect(status.status == 1, "quorum is kept: degraded, not lost\n\(status.stdout)")
     }
 
+    /// A node that comes back, but not into the ensemble (here: standalone, its server lines gone): the
+    /// gate waits for a quorum Mode until its deadline, then says what it saw.
+    @Test func aNodeThatComesBackWrongWaitsThenTimesOutClearly() throws {
+        let workspace = Workspace("rr-gate")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let leaderBefore = try leader(ensemble)
+        let first = (1...3).first { $0 != leaderBefore }!
+        let config = "\(ensemble.directory)/node\(first)/zoo.cfg"
+        let standalone = try String(contentsOfFile: config, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("server.") }
+        try (standalone.joined(separator: "\n") + "\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let started = Date()
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--param", "gateTimeout=4s", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 120)
+        #expect(run.status == 1)
+        #expect(run.stdout.contains(#"mode is "standalone", expected in ["leader", "follower", "observer"]"#), "\(run.stdout.suffix(2000))")
+        #expect(run.stdout.contains("gave up after 4."), "the gate says how long it waited")
+        #expect(Date().timeIntervalSince(started) < 60)
+    }
+
     @Test func anEnsembleMissingAVoterIsRefusedBeforeAnyStop() throws {
         let workspace = Workspace("rr-refuse")
         let ensemble = try sandbox(workspace)
