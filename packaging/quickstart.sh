@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start on a throwaway local ensemble: builds zkrunbook, starts three real ZooKeeper servers on
 # loopback (the sandbox), checks their health, shows what zkrunbook reports when a server goes down,
-# and changes a setting in a scratch zoo.cfg with a backup and rollback. Everything is removed at the end.
+# plans and runs a rolling restart, and changes a setting in a scratch zoo.cfg with a backup and
+# rollback. Everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +47,13 @@ set -e
 
 echo; echo "== and comes back: zkrunbook sandbox start --node 3 --wait"
 "$zkrunbook" sandbox start --dir "$sandbox" --node 3 --wait
+"$zkrunbook" status --ensemble "$ensemble"
+
+echo; echo "== zkrunbook plan rolling-restart: the order (with today's leader), each guard's live value, each command"
+"$zkrunbook" plan rolling-restart --ensemble "$ensemble" | grep -E "^\[|== node|guard:|agent on|result:"
+
+echo; echo "== zkrunbook run rolling-restart: followers first, the leader last, every gate on"
+"$zkrunbook" run rolling-restart --ensemble "$ensemble" --state-dir "$work/state" | grep -E "^\[|== node|result:"
 "$zkrunbook" status --ensemble "$ensemble"
 
 echo; echo "== a config change with backup and rollback, on a scratch copy of node 1's zoo.cfg"

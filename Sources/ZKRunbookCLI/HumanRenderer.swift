@@ -44,6 +44,10 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
     private func render(_ event: Event) -> [String] {
         let indent = event.phase == "rollback" ? "        " : "      "
         switch event.type {
+        case .runStarted where event.parentStep != nil:
+            return ["agent run \(event.runID): runbook '\(event.runbook ?? "?")' on the node"]
+        case .runFinished where event.parentStep != nil:
+            return ["agent result: \(event.status ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
         case .runStarted:
             runStarted = Date()
             dryRun = event.dryRun ?? false
