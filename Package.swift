@@ -26,7 +26,7 @@ let package = Package(
         // Argument parsing, commands and renderers; the executable only calls into this.
         .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookRolling"]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
-        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess"]),
+        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookRolling"]),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
