@@ -214,7 +214,7 @@ func rollingBenchmark(_ options: Options) -> Bool {
     }
     var floorSamples: [Double] = []
     var ourSamples: [Double] = []
-    let rounds = max(3, options.rounds / 5)
+    let rounds = max(5, options.rounds / 3)
     for _ in 0..<rounds {
         // Each measured restart begins from a settled, healthy ensemble.
         settle()
