@@ -50,13 +50,7 @@ enum StatusCommand {
         let inspector = EnsembleInspector(
             probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false), maxLag: maxLag)
         let view = inspector.inspect(members)
-        if parsed.flags.contains("--json") {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(view), as: UTF8.self))
-        } else {
-            print(EnsembleTable.render(view))
-        }
+        try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         switch view.verdict {
         case .healthy: return CLI.ExitCode.success
         case .degraded: return 1
@@ -108,6 +102,17 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// The `status` table.
 enum EnsembleTable {
+    /// The view as the table, or with --json as the whole view.
+    static func print(_ view: EnsembleView, json: Bool) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Swift.print(String(decoding: try encoder.encode(view), as: UTF8.self))
+        } else {
+            Swift.print(render(view))
+        }
+    }
+
     static func render(_ view: EnsembleView) -> String {
         let quorum = view.quorum
         var lines = [
@@ -213,13 +218,7 @@ enum SandboxCommand {
             case "status":
                 let sandbox = try Sandbox.open(directory: directory)
                 let view = EnsembleInspector().inspect(sandbox.members)
-                if parsed.flags.contains("--json") {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try encoder.encode(view), as: UTF8.self))
-                } else {
-                    print(EnsembleTable.render(view))
-                }
+                try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
                 return view.verdict == .healthy ? 0 : 1
             case "stop", "start", "restart":
                 let sandbox = try Sandbox.open(directory: directory)

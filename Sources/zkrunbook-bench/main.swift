@@ -106,6 +106,23 @@ func engineBenchmark(_ options: Options) -> Bool {
     return pass
 }
 
+/// A 3-node sandbox on the first free base port from `firstBase`; nil (with the reason printed) when none starts.
+func startSandbox(_ options: Options, directory: String, firstBase: Int, label: String) -> Int? {
+    for attempt in 0..<10 {
+        let base = firstBase + (Int(getpid()) % 40 + attempt) * 400
+        let up = runner.run(
+            CommandSpec(argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)], timeout: 120),
+            cancellation: nil)
+        if up.termination == .exited(0) { return base }
+        if !up.stderr.text.contains("is in use") {
+            print("\(label): the sandbox did not start: \(up.stderr.text)")
+            return nil
+        }
+    }
+    print("\(label): no free base port for the sandbox")
+    return nil
+}
+
 /// Issue 3: `zkrunbook status` of a 3-node ensemble beside `zkServer.sh status` run on each node: 15x.
 func statusBenchmark(_ options: Options) -> Bool {
     let zkServer = "/usr/share/zookeeper/bin/zkServer.sh"
@@ -114,26 +131,7 @@ func statusBenchmark(_ options: Options) -> Bool {
         return false
     }
     let directory = NSTemporaryDirectory() + "zkrunbook-bench-\(getpid())"
-    var base = 0
-    var started = false
-    for attempt in 0..<10 {
-        base = 30_000 + (Int(getpid()) % 40 + attempt) * 400
-        let up = runner.run(
-            CommandSpec(argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)], timeout: 120),
-            cancellation: nil)
-        if up.termination == .exited(0) {
-            started = true
-            break
-        }
-        if !up.stderr.text.contains("is in use") {
-            print("status: the sandbox did not start: \(up.stderr.text)")
-            return false
-        }
-    }
-    guard started else {
-        print("status: no free base port for the sandbox")
-        return false
-    }
+    guard let base = startSandbox(options, directory: directory, firstBase: 30_000, label: "status") else { return false }
     defer {
         _ = runner.run(CommandSpec(argv: [options.binary, "sandbox", "down", "--dir", directory], timeout: 60), cancellation: nil)
         try? FileManager.default.removeItem(atPath: directory)
@@ -177,23 +175,7 @@ let shellLoop = #"""
 /// Issue 4: a rolling restart with every guard and gate, within 1.15x the shell-loop floor, in one run.
 func rollingBenchmark(_ options: Options) -> Bool {
     let directory = NSTemporaryDirectory() + "zkrunbook-bench-rolling-\(getpid())"
-    var base = 0
-    var started = false
-    for attempt in 0..<10 {
-        base = 31_000 + (Int(getpid()) % 40 + attempt) * 400
-        let up = runner.run(
-            CommandSpec(argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)], timeout: 120),
-            cancellation: nil)
-        if up.termination == .exited(0) {
-            started = true
-            break
-        }
-        if !up.stderr.text.contains("is in use") {
-            print("rolling: the sandbox did not start: \(up.stderr.text)")
-            return false
-        }
-    }
-    guard started else { return false }
+    guard let base = startSandbox(options, directory: directory, firstBase: 31_000, label: "rolling") else { return false }
     defer {
         _ = runner.run(CommandSpec(argv: [options.binary, "sandbox", "down", "--dir", directory], timeout: 60), cancellation: nil)
         try? FileManager.default.removeItem(atPath: directory)
