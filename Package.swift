@@ -23,10 +23,14 @@ let package = Package(
         .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport"]),
         // Driving many nodes: the node-side agent over a transport, and the rolling restart.
         .target(name: "ZKRunbookRolling", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
+        // Diagnostics: the support bundle (redaction, manifest, streaming .tar.gz).
+        .target(name: "ZKRunbookDiagnostics", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper"]),
         // Argument parsing, commands and renderers; the executable only calls into this.
-        .target(name: "ZKRunbookCLI", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookRolling"]),
+        .target(
+            name: "ZKRunbookCLI",
+            dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookRolling", "ZKRunbookDiagnostics"]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
-        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookRolling"]),
+        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI"]),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),

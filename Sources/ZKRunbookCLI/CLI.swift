@@ -1,6 +1,7 @@
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
+import ZKRunbookDiagnostics
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
 
@@ -13,7 +14,11 @@ public enum CLI {
     public static let version = "0.1.0"
 
     /// Every action a runbook may name: the engine's, the ZooKeeper ones and the rolling ones.
-    static let registry = RollingActions.registry
+    public static let registry: ActionRegistry = {
+        var registry = RollingActions.registry
+        for kind in DiagnosticsActions.all { registry.register(kind) }
+        return registry
+    }()
 
     /// Exit codes, the same for every subcommand (documented in --help and the README).
     public enum ExitCode {
@@ -47,6 +52,7 @@ public enum CLI {
           run RUNBOOK                execute a runbook, journaled, under a lock
           resume RUN-ID              continue an interrupted run from its journal
           status                     probe an ensemble: leader, lag, synced followers, verdict
+          collect                    a diagnostics bundle (.tar.gz) for support, secrets redacted
           sandbox up|down|status|stop|start|restart
                                      a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)
           --version                  print the version
@@ -79,9 +85,10 @@ public enum CLI {
             case "run": return try RunCommand.run(rest, mode: .run)
             case "resume": return try RunCommand.resume(rest)
             case "status": return try StatusCommand.run(rest)
+            case "collect": return try CollectCommand.run(rest)
             case "sandbox": return try SandboxCommand.run(rest)
             default:
-                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox"]
+                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect"]
                 let hint = ObjectReader.closest(to: command, among: commands).map { "; did you mean '\($0)'?" } ?? ""
                 printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
                 return ExitCode.usage

@@ -1,7 +1,7 @@
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
-import ZKRunbookRolling
+import ZKRunbookCLI
 
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
@@ -89,7 +89,7 @@ func engineBenchmark(_ options: Options) -> Bool {
     let paths = RunbookLocator(searchDirectories: [options.runbooks]).all()
     var commands: [[String]] = [[options.binary, "validate", "--quiet", options.runbooks]]
     for path in paths {
-        guard let runbook = try? RunbookLoader(registry: RollingActions.registry).load(path: path) else {
+        guard let runbook = try? RunbookLoader(registry: CLI.registry).load(path: path) else {
             print("engine: \(path) does not load: run zkrunbook validate \(path)")
             return false
         }

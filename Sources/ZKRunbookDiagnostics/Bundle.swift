@@ -1,0 +1,473 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What to collect, and the limits that keep collecting safe on a struggling node.
+public struct BundleOptions: Sendable {
+    public var zooCfg: String
+    public var server: Endpoint?
+    public var adminPort: Int?
+    public var logDirectories: [String]
+    /// Logs last modified longer ago than this are left out.
+    public var since: RunbookDuration
+    public var outputDirectory: String
+    /// Bytes of logs kept in all; the newest logs first, a log larger than what is left keeps its tail.
+    public var maxLogBytes: Int64
+    /// Every command and every network exchange gives up after this.
+    public var commandTimeout: Double
+
+    public init(
+        zooCfg: String, server: Endpoint? = nil, adminPort: Int? = nil, logDirectories: [String], since: RunbookDuration,
+        outputDirectory: String, maxLogBytes: Int64 = 256 << 20, commandTimeout: Double = 10
+    ) {
+        self.zooCfg = zooCfg
+        self.server = server
+        self.adminPort = adminPort
+        self.logDirectories = logDirectories
+        self.since = since
+        self.outputDirectory = outputDirectory
+        self.maxLogBytes = maxLogBytes
+        self.commandTimeout = commandTimeout
+    }
+}
+
+/// One line of manifest.json.
+public struct ManifestItem: Codable, Sendable {
+    public var path: String
+    public var source: String
+    public var size: Int64
+    public var sha256: String?
+    /// ok, refused, timed-out, failed, unreadable, cut, excluded, unavailable.
+    public var status: String
+    public var exitStatus: Int?
+    public var note: String?
+}
+
+public struct BundleResult: Sendable {
+    public var archivePath: String
+    public var checksumPath: String
+    public var items: [ManifestItem]
+    public var seconds: Double
+}
+
+/// Collects a diagnostics bundle for one ZooKeeper node into a single .tar.gz.
+///
+/// Every item has its own limit and its own manifest line: a command that hangs is `timed-out`, a file
+/// that cannot be read is `unreadable`, and the bundle still completes. Secrets are masked before any
+/// byte is written (see `ConfigRedactor`), and the archive is created 0600.
+public struct BundleCollector: Sendable {
+    public var options: BundleOptions
+    public var runner: any CommandRunner
+
+    public init(options: BundleOptions, runner: any CommandRunner = LocalCommandRunner()) {
+        self.options = options
+        self.runner = runner
+    }
+
+    /// A planned item: what it is, and how to add it.
+    struct Plan {
+        var name: String
+        var work: (inout Context) -> Void
+    }
+
+    /// State shared by the items while the archive is written.
+    struct Context {
+        var writer: TarGzWriter
+        var report: RedactionReport
+        var items: [ManifestItem] = []
+        var scrubber: SecretScrubber
+        var root: String
+
+        /// Adds text that has been redacted by its own rules, then masked for every known secret.
+        mutating func addText(_ name: String, _ text: String, source: String, status: String = "ok", exitStatus: Int? = nil, note: String? = nil) {
+            var bytes = Array(text.utf8)
+            scrubber.scrub(&bytes)
+            let data = Data(bytes)
+            writer.add(name: root + "/" + name, data: data)
+            items.append(
+                ManifestItem(
+                    path: name, source: source, size: Int64(data.count), sha256: SHA256.hex(data), status: status, exitStatus: exitStatus,
+                    note: note))
+        }
+
+        mutating func record(_ name: String, source: String, status: String, note: String) {
+            items.append(ManifestItem(path: name, source: source, size: 0, sha256: nil, status: status, exitStatus: nil, note: note))
+        }
+    }
+
+    public func collect(progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> BundleResult {
+        let started = Date()
+        let stamp = StateLayout.makeRunID(runbook: "zk-diagnostics")
+        let root = stamp
+        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        let archive = options.outputDirectory + "/" + stamp + ".tar.gz"
+        let report = RedactionReport()
+        let config = try? ZooConfig.load(path: options.zooCfg)
+        let configDirectory = (options.zooCfg as NSString).deletingLastPathComponent
+
+        // Redact the configuration first: the secrets it holds are then masked in everything else.
+        var configTexts: [(String, String, String, String)] = []  // name, text, source, status
+        var configRecords: [(String, String, String, String)] = []
+        for path in configFiles(configDirectory: configDirectory, config: config) {
+            let name = "config/" + (path as NSString).lastPathComponent
+            if ConfigRedactor.isKeyMaterial(path) {
+                configRecords.append((name, path, "excluded", "key material: left out"))
+                report.record(path, "the whole file (key material)", value: nil)
+                continue
+            }
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                configRecords.append((name, path, "unreadable", "cannot read \(path)"))
+                continue
+            }
+            let lower = path.lowercased()
+            let redacted: String
+            if lower.contains("jaas") {
+                redacted = ConfigRedactor.redactJAAS(text, source: path, report: report)
+            } else if lower.hasSuffix(".sh") || lower.hasSuffix("java.env") || lower.hasSuffix("environment") {
+                redacted = ConfigRedactor.redactEnvironment(text, source: path, report: report)
+            } else if lower.hasSuffix(".xml") {
+                redacted = ConfigRedactor.redactJAAS(text, source: path, report: report)
+            } else {
+                redacted = ConfigRedactor.redactProperties(text, source: path, report: report)
+            }
+            configTexts.append((name, redacted, path, "ok"))
+        }
+        let process = ZooKeeperProcess.find(config: options.zooCfg)
+        var processText: String?
+        if let process {
+            processText = ConfigRedactor.redactCommandLine(process.commandLine, source: "/proc/\(process.pid)/cmdline", report: report)
+            _ = ConfigRedactor.redactEnvironment(process.environment, source: "/proc/\(process.pid)/environ", report: report)
+        }
+
+        let writer = try TarGzWriter(path: archive)
+        var context = Context(writer: writer, report: report, scrubber: SecretScrubber(secrets: report.secrets), root: root)
+        var plans: [Plan] = []
+        for (name, text, source, _) in configTexts {
+            plans.append(Plan(name: name) { $0.addText(name, text, source: source) })
+        }
+        for (name, source, status, note) in configRecords {
+            plans.append(Plan(name: name) { $0.record(name, source: source, status: status, note: note) })
+        }
+        if let myid = config?.dataDir.map({ $0 + "/myid" }), let text = try? String(contentsOfFile: myid, encoding: .utf8) {
+            plans.append(Plan(name: "config/myid") { $0.addText("config/myid", text, source: myid) })
+        }
+        plans += fourLetterWordPlans(config: config)
+        plans += adminPlans(config: config)
+        plans += dataPlans(config: config)
+        plans += systemPlans(process: process, processText: processText, report: report)
+        plans += logPlans(config: config)
+        for (index, plan) in plans.enumerated() {
+            progress(index + 1, plans.count, plan.name)
+            plan.work(&context)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        context.addText("REDACTION.md", report.markdown, source: "zkrunbook")
+        let manifest = [
+            "bundle": root, "createdAt": Event.timestamp(started), "zooCfg": options.zooCfg,
+            "since": options.since.description, "maxLogBytes": String(options.maxLogBytes),
+        ]
+        struct Manifest: Codable {
+            var about: [String: String]
+            var items: [ManifestItem]
+        }
+        let manifestData = (try? encoder.encode(Manifest(about: manifest, items: context.items))) ?? Data()
+        var manifestBytes = Array(manifestData)
+        context.scrubber.scrub(&manifestBytes)
+        writer.add(name: root + "/manifest.json", data: Data(manifestBytes))
+        try writer.finish()
+        let digest = try SHA256.hex(fileAt: archive)
+        let checksumPath = archive + ".sha256"
+        try "\(digest)  \((archive as NSString).lastPathComponent)\n".write(toFile: checksumPath, atomically: true, encoding: .utf8)
+        return BundleResult(archivePath: archive, checksumPath: checksumPath, items: context.items, seconds: Date().timeIntervalSince(started))
+    }
+
+    // MARK: Items
+
+    func configFiles(configDirectory: String, config: ZooConfig?) -> [String] {
+        var paths = [options.zooCfg]
+        if let dynamic = config?.dynamicConfigFile {
+            paths.append(dynamic.hasPrefix("/") ? dynamic : configDirectory + "/" + dynamic)
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: configDirectory)) ?? []
+        for name in names.sorted() {
+            let lower = name.lowercased()
+            let wanted = lower == "java.env" || lower == "zookeeper-env.sh" || lower == "environment" || lower.hasPrefix("log4j")
+                || lower.hasPrefix("logback") || lower.contains("jaas") || ConfigRedactor.isKeyMaterial(name)
+            if wanted { paths.append(configDirectory + "/" + name) }
+        }
+        if let config {
+            for (key, value) in config.properties where key.lowercased().hasSuffix("passwordpath") || key.lowercased().hasSuffix(".location") {
+                // Files named by *.passwordPath and keystore locations: recorded as excluded, never read.
+                paths.append(value)
+            }
+        }
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
+    }
+
+    var endpoint: Endpoint? {
+        if let server = options.server { return server }
+        guard let config = try? ZooConfig.load(path: options.zooCfg, readMyid: false), let port = config.clientPort else { return nil }
+        return Endpoint(host: config.clientPortAddress.flatMap { $0 == "0.0.0.0" ? nil : $0 } ?? "127.0.0.1", port: port)
+    }
+
+    func fourLetterWordPlans(config: ZooConfig?) -> [Plan] {
+        guard let endpoint else { return [] }
+        let client = FourLetterWordClient(limits: SocketLimits(connectTimeout: options.commandTimeout, readTimeout: options.commandTimeout))
+        return FourLetterWord.allCases.map { word in
+            Plan(name: "4lw/\(word.rawValue).txt") { context in
+                let name = "4lw/\(word.rawValue).txt"
+                switch client.send(word, to: endpoint) {
+                case .success(let text): context.addText(name, text, source: "\(endpoint) \(word.rawValue)")
+                case .failure(let error):
+                    let status: String
+                    switch error {
+                    case .notWhitelisted: status = "refused"
+                    case .readTimedOut, .connectTimedOut: status = "timed-out"
+                    default: status = "failed"
+                    }
+                    context.record(name, source: "\(endpoint) \(word.rawValue)", status: status, note: error.description)
+                }
+            }
+        }
+    }
+
+    func adminPlans(config: ZooConfig?) -> [Plan] {
+        guard let endpoint, let port = options.adminPort ?? config?.adminPort else { return [] }
+        let admin = AdminServerClient(limits: SocketLimits(connectTimeout: options.commandTimeout, readTimeout: options.commandTimeout))
+        let target = Endpoint(host: endpoint.host, port: port)
+        return ["srvr", "mntr", "conf", "envi", "cons", "wchs", "dirs", "isro"].map { command in
+            Plan(name: "admin/\(command).json") { context in
+                let name = "admin/\(command).json"
+                switch admin.command(command, at: target) {
+                case .success(let json):
+                    let data = (try? JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+                    context.addText(name, String(decoding: data, as: UTF8.self), source: "http://\(target)/commands/\(command)")
+                case .failure(let error):
+                    context.record(name, source: "http://\(target)/commands/\(command)", status: error.isUnreachable ? "unavailable" : "failed", note: error.description)
+                }
+            }
+        }
+    }
+
+    func dataPlans(config: ZooConfig?) -> [Plan] {
+        guard let config, let dataDir = config.dataDir else { return [] }
+        var directories = [dataDir, dataDir + "/version-2"]
+        if let logDir = config.dataLogDir, logDir != dataDir { directories += [logDir, logDir + "/version-2"] }
+        var plans = [
+            Plan(name: "data/listing.txt") { context in
+                var lines = ["# name, bytes, modified (UTC): snapshots (snapshot.<zxid>) and transaction logs (log.<zxid>)"]
+                for directory in directories {
+                    lines.append("\n\(directory):")
+                    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+                        lines.append("  (cannot list)")
+                        continue
+                    }
+                    for name in names.sorted() {
+                        let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)
+                        let size = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+                        let modified = (attributes?[.modificationDate] as? Date).map(Event.timestamp) ?? "?"
+                        lines.append("  \(name)  \(size)  \(modified)")
+                    }
+                }
+                context.addText("data/listing.txt", lines.joined(separator: "\n") + "\n", source: directories.joined(separator: ", "))
+            }
+        ]
+        for file in ["currentEpoch", "acceptedEpoch"] {
+            let path = dataDir + "/version-2/" + file
+            plans.append(Plan(name: "data/\(file)") { context in
+                if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                    context.addText("data/\(file)", text, source: path)
+                } else {
+                    context.record("data/\(file)", source: path, status: "unavailable", note: "no \(path)")
+                }
+            })
+        }
+        return plans
+    }
+
+    func systemPlans(process: ZooKeeperProcess?, processText: String?, report: RedactionReport) -> [Plan] {
+        var commands: [(String, [String])] = [
+            ("system/df.txt", ["df", "-h"]), ("system/free.txt", ["free", "-m"]), ("system/ulimit-n.txt", ["/bin/sh", "-c", "ulimit -n"]),
+            ("system/uptime.txt", ["uptime"]), ("system/java-version.txt", ["java", "-version"]),
+        ]
+        if FileManager.default.fileExists(atPath: "/run/systemd/system") {
+            commands.append(("system/journal.txt", ["journalctl", "--no-pager", "-u", "zookeeper", "--since", "-\(Int(options.since.seconds))s"]))
+        }
+        var plans = commands.map { name, argv in
+            Plan(name: name) { context in
+                let result = runner.run(CommandSpec(argv: argv, timeout: options.commandTimeout, outputCap: 4 << 20), cancellation: nil)
+                let text = result.stdout.text + (result.stderr.text.isEmpty ? "" : "\n[stderr]\n" + result.stderr.text)
+                let status: String
+                switch result.termination {
+                case .exited(0): status = "ok"
+                case .timedOut: status = "timed-out"
+                case .spawnFailed: status = "unavailable"
+                default: status = "failed"
+                }
+                context.addText(name, text, source: ShellQuoting.join(argv), status: status, exitStatus: result.exitStatus.map(Int.init), note: status == "ok" ? nil : result.termination.summary)
+            }
+        }
+        if !FileManager.default.fileExists(atPath: "/run/systemd/system") {
+            plans.append(Plan(name: "system/journal.txt") { $0.record("system/journal.txt", source: "journalctl", status: "unavailable", note: "no systemd journal on this machine") })
+        }
+        plans.append(Plan(name: "system/process.txt") { context in
+            guard let process, let processText else {
+                context.record("system/process.txt", source: "/proc", status: "unavailable", note: "no running ZooKeeper server found for \(options.zooCfg)")
+                return
+            }
+            let environment = ConfigRedactor.redactEnvironment(process.environment, source: "/proc/\(process.pid)/environ", report: RedactionReport())
+            let text = "pid: \(process.pid)\nopen file descriptors: \(process.openFiles)\ncommand line: \(processText)\n\nenvironment:\n\(environment)\n"
+            context.addText("system/process.txt", text, source: "/proc/\(process.pid)")
+        })
+        return plans
+    }
+
+    func logPlans(config: ZooConfig?) -> [Plan] {
+        let cutoff = Date().addingTimeInterval(-options.since.seconds)
+        var candidates: [(path: String, size: Int64, modified: Date)] = []
+        for directory in options.logDirectories {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+            for name in names where name.contains(".log") || name.hasSuffix(".out") || name.contains("zookeeper") {
+                let path = directory + "/" + name
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                    (attributes[.type] as? FileAttributeType) == .typeRegular,
+                    let modified = attributes[.modificationDate] as? Date, modified >= cutoff
+                else { continue }
+                candidates.append((path, (attributes[.size] as? NSNumber)?.int64Value ?? 0, modified))
+            }
+        }
+        candidates.sort { $0.modified > $1.modified }
+        var budget = options.maxLogBytes
+        var usedNames = Set<String>()
+        return candidates.map { candidate in
+            var name = "logs/" + (candidate.path as NSString).lastPathComponent
+            if candidate.path.hasSuffix(".gz") { name = String(name.dropLast(3)) }
+            while usedNames.contains(name) { name += "_" }
+            usedNames.insert(name)
+            let path = candidate.path
+            return Plan(name: name) { context in
+                guard budget > 0 else {
+                    context.record(name, source: path, status: "cut", note: "left out: the log budget of \(options.maxLogBytes) bytes was spent on newer logs")
+                    return
+                }
+                let added = LogCopier.add(path: path, name: name, budget: budget, context: &context)
+                budget -= added
+            }
+        }
+    }
+}
+
+/// Streams one log into the archive: the tail when it is larger than the budget, masked chunk by chunk.
+enum LogCopier {
+    static func add(path: String, name: String, budget: Int64, context: inout BundleCollector.Context) -> Int64 {
+        var source = path
+        var temporary: String?
+        if path.hasSuffix(".gz") {
+            // Compressed rotated logs are decompressed (to a private temporary file) so they are masked too.
+            let scratch = NSTemporaryDirectory() + "zkrunbook-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+            let fd = open(scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                context.record(name, source: path, status: "unreadable", note: "cannot create a temporary file to decompress into")
+                return 0
+            }
+            let gunzip = Process()
+            gunzip.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/bin/gzip") ? "/bin/gzip" : "/usr/bin/gzip")
+            gunzip.arguments = ["-dc", path]
+            gunzip.standardOutput = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            gunzip.standardError = FileHandle.nullDevice
+            do {
+                try gunzip.run()
+                gunzip.waitUntilExit()
+            } catch {}
+            guard gunzip.terminationStatus == 0 else {
+                unlink(scratch)
+                context.record(name, source: path, status: "unreadable", note: "gzip -dc failed")
+                return 0
+            }
+            source = scratch
+            temporary = scratch
+        }
+        defer { if let temporary { unlink(temporary) } }
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            context.record(name, source: path, status: "unreadable", note: String(cString: strerror(errno)))
+            return 0
+        }
+        defer { close(fd) }
+        var info = stat()
+        fstat(fd, &info)
+        let size = Int64(info.st_size)
+        let kept = min(size, budget)
+        let skip = size - kept
+        if skip > 0 { lseek(fd, off_t(skip), SEEK_SET) }
+        var hasher = SHA256()
+        let scrubber = context.scrubber
+        context.writer.add(name: context.root + "/" + name, size: kept, mtime: Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec))) { emit in
+            var produced: Int64 = 0
+            var carry: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            while produced + Int64(carry.count) < kept {
+                let want = Int(min(Int64(chunk.count), kept - produced - Int64(carry.count)))
+                let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
+                if count <= 0 { break }
+                var window = carry + chunk[0..<count]
+                scrubber.scrub(&window)
+                // Hold back the last few bytes: a secret may straddle this chunk and the next.
+                let hold = (produced + Int64(window.count) >= kept) ? 0 : min(scrubber.overlap, window.count)
+                let ready = window.count - hold
+                window.withUnsafeBytes { raw in
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[0..<ready])
+                    hasher.update(bytes: slice)
+                    emit(slice)
+                }
+                produced += Int64(ready)
+                carry = Array(window[ready...])
+            }
+            if !carry.isEmpty {
+                carry.withUnsafeBytes { raw in
+                    hasher.update(bytes: raw)
+                    emit(raw)
+                }
+                produced += Int64(carry.count)
+            }
+            return produced
+        }
+        context.items.append(
+            ManifestItem(
+                path: name, source: path, size: kept, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+                status: skip > 0 ? "cut" : "ok", exitStatus: nil, note: skip > 0 ? "kept the last \(kept) of \(size) bytes" : nil))
+        return kept
+    }
+}
+
+/// The running ZooKeeper server for a config: pid, command line, environment, open files.
+struct ZooKeeperProcess {
+    var pid: Int32
+    var commandLine: String
+    var environment: String
+    var openFiles: Int
+
+    static func find(config: String) -> ZooKeeperProcess? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = Int32(entry), let raw = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let words = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard words.contains(where: { $0.hasSuffix("QuorumPeerMain") || $0.hasSuffix("ZooKeeperServerMain") }),
+                words.last == config || words.contains(config)
+            else { continue }
+            let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ").map {
+                $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+            } ?? ""
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd").count) ?? -1
+            return ZooKeeperProcess(pid: pid, commandLine: words.map { ShellQuoting.quote($0) }.joined(separator: " "), environment: environ, openFiles: files)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookZooKeeper
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The diagnostics actions runbooks may use.
+public enum DiagnosticsActions {
+    public static let all: [any ActionKind] = [BundleAction()]
+}
+
+/// `diagnostics-bundle`: collects this node's diagnostics into one .tar.gz (see `BundleCollector`).
+struct BundleAction: ActionKind {
+    let name = "diagnostics-bundle"
+    let summary = "collect 4lw replies, AdminServer JSON, redacted configs, logs in a window, data-dir listing and system facts into a .tar.gz"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let zooCfg = reader.template("zooCfg", required: true)
+        let server = reader.template("server")
+        let adminPort = reader.template("adminPort")
+        let logDirs = reader.template("logDirs")
+        let since = reader.duration("since") ?? .literal(RunbookDuration(milliseconds: 86_400_000))
+        let output = reader.template("output", required: true)
+        let maxLogBytes = reader.template("maxLogBytes")
+        let commandTimeout = reader.duration("commandTimeout") ?? .literal(RunbookDuration(milliseconds: 10_000))
+        guard let zooCfg, let output else { return nil }
+        return PreparedBundle(
+            zooCfg: zooCfg, server: server, adminPort: adminPort, logDirs: logDirs, since: since, output: output, maxLogBytes: maxLogBytes,
+            commandTimeout: commandTimeout)
+    }
+}
+
+struct PreparedBundle: PreparedAction {
+    var zooCfg: Template
+    var server: Template?
+    var adminPort: Template?
+    var logDirs: Template?
+    var since: DurationSpec
+    var output: Template
+    var maxLogBytes: Template?
+    var commandTimeout: DurationSpec
+    var isReadOnly: Bool { false }
+    var templates: [Template] { [zooCfg, output] + [server, adminPort, logDirs, maxLogBytes].compactMap { $0 } }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        [
+            "bundle for \(zooCfg.display(resolver)) into \(output.display(resolver))/ (logs from \(logDirs?.display(resolver) ?? "-") "
+                + "in the last \(since.resolve(resolver.parameters)?.description ?? since.description), at most \(maxLogBytes?.display(resolver) ?? "256 MiB") bytes)"
+        ]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        func value(_ template: Template?) -> Result<String?, ActionOutcome> {
+            guard let template else { return .success(nil) }
+            return context.resolve(template).map { $0.isEmpty ? nil : $0 }
+        }
+        let resolved: (String, String, String?, String?, String?, String?)
+        switch (context.resolve(zooCfg), context.resolve(output), value(server), value(adminPort), value(logDirs), value(maxLogBytes)) {
+        case (.success(let a), .success(let b), .success(let c), .success(let d), .success(let e), .success(let f)): resolved = (a, b, c, d, e, f)
+        case (.failure(let o), _, _, _, _, _), (_, .failure(let o), _, _, _, _), (_, _, .failure(let o), _, _, _), (_, _, _, .failure(let o), _, _),
+            (_, _, _, _, .failure(let o), _), (_, _, _, _, _, .failure(let o)):
+            return o
+        }
+        var endpoint: Endpoint?
+        if let text = resolved.2 {
+            guard let parsed = Endpoint(parsing: text, defaultPort: 2181) else { return .failure(cause: "invalid-argument", message: "server '\(text)' is not host:port") }
+            endpoint = parsed
+        }
+        let options = BundleOptions(
+            zooCfg: resolved.0, server: endpoint, adminPort: resolved.3.flatMap(Int.init),
+            logDirectories: (resolved.4 ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+            since: since.resolve(context.resolver.parameters) ?? RunbookDuration(milliseconds: 86_400_000), outputDirectory: resolved.1,
+            maxLogBytes: resolved.5.flatMap(Int64.init) ?? (256 << 20),
+            commandTimeout: commandTimeout.resolve(context.resolver.parameters)?.seconds ?? 10)
+        let showProgress = isatty(2) == 1
+        do {
+            let result = try BundleCollector(options: options, runner: context.runner).collect { index, total, name in
+                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K  item \(index)/\(total): \(name)".utf8)) }
+            }
+            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            var counts: [String: Int] = [:]
+            for item in result.items { counts[item.status, default: 0] += 1 }
+            let summary = counts.sorted { $0.key < $1.key }.map { "\($1) \($0)" }.joined(separator: ", ")
+            var facts: [String: FactValue] = [
+                "archive": .string(result.archivePath), "checksumFile": .string(result.checksumPath), "items": .int(Int64(result.items.count)),
+                "seconds": .double(result.seconds),
+            ]
+            for (status, count) in counts { facts["items." + status] = .int(Int64(count)) }
+            return .success("wrote \(result.archivePath) (\(summary))", facts: facts)
+        } catch {
+            return .failure(cause: "io-error", message: "\(error)")
+        }
+    }
+}
