@@ -35,6 +35,8 @@ let package = Package(
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(
+            name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookCLI", "ZKRunbookEngine"]),
     ]
 )
