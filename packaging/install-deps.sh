@@ -12,6 +12,8 @@ command -v java >/dev/null 2>&1 || needed+=(default-jre-headless)
 [ -f /usr/share/java/zookeeper.jar ] && [ -x /usr/share/zookeeper/bin/zkServer.sh ] || needed+=(zookeeper)
 [ -f /usr/share/java/slf4j-simple.jar ] || needed+=(libslf4j-java)
 command -v tar >/dev/null 2>&1 || needed+=(tar)
+[ -x /usr/bin/time ] || needed+=(time)   # the bundle benchmark reads peak RSS from it
+command -v gzip >/dev/null 2>&1 || needed+=(gzip)
 #   openssh: the rolling restart's ssh transport, tested against a real sshd on loopback
 command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
 [ -x /usr/sbin/sshd ] || needed+=(openssh-server)

@@ -300,18 +300,11 @@ public struct BundleCollector: Sendable {
         if FileManager.default.fileExists(atPath: "/run/systemd/system") {
             commands.append(("system/journal.txt", ["journalctl", "--no-pager", "-u", "zookeeper", "--since", "-\(Int(options.since.seconds))s"]))
         }
+        let runner = self.runner
+        let timeout = options.commandTimeout
         var plans = commands.map { name, argv in
             Plan(name: name) { context in
-                let result = runner.run(CommandSpec(argv: argv, timeout: options.commandTimeout, outputCap: 4 << 20), cancellation: nil)
-                let text = result.stdout.text + (result.stderr.text.isEmpty ? "" : "\n[stderr]\n" + result.stderr.text)
-                let status: String
-                switch result.termination {
-                case .exited(0): status = "ok"
-                case .timedOut: status = "timed-out"
-                case .spawnFailed: status = "unavailable"
-                default: status = "failed"
-                }
-                context.addText(name, text, source: ShellQuoting.join(argv), status: status, exitStatus: result.exitStatus.map(Int.init), note: status == "ok" ? nil : result.termination.summary)
+                CommandItem.add(name: name, argv: argv, runner: runner, timeout: timeout, context: &context)
             }
         }
         if !FileManager.default.fileExists(atPath: "/run/systemd/system") {
@@ -360,6 +353,35 @@ public struct BundleCollector: Sendable {
                 let added = LogCopier.add(path: path, name: name, budget: budget, context: &context)
                 budget -= added
             }
+        }
+    }
+}
+
+/// A command's output as an item, with its own timeout and its ending as the item's status.
+enum CommandItem {
+    static func add(name: String, argv: [String], runner: any CommandRunner, timeout: Double, context: inout BundleCollector.Context) {
+        let outcome = describe(runner.run(CommandSpec(argv: argv, timeout: timeout, outputCap: 4 << 20), cancellation: nil))
+        context.addText(name, outcome.text, source: ShellQuoting.join(argv), status: outcome.status, exitStatus: outcome.exit, note: outcome.note)
+    }
+
+    /// The item's text, status, exit status and note for a finished command.
+    static func describe(_ result: CommandResult) -> (text: String, status: String, exit: Int?, note: String?) {
+        let out = result.stdout.text
+        let err = result.stderr.text
+        let termination = result.termination
+        let text = err.isEmpty ? out : out + "\n[stderr]\n" + err
+        let status = Self.status(termination)
+        var exit: Int?
+        if case .exited(let code) = termination { exit = Int(code) }
+        return (text, status, exit, status == "ok" ? nil : termination.summary)
+    }
+
+    static func status(_ termination: Termination) -> String {
+        switch termination {
+        case .exited(0): return "ok"
+        case .timedOut: return "timed-out"
+        case .spawnFailed: return "unavailable"
+        default: return "failed"
         }
     }
 }

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What was redacted, by name only: the bundle's REDACTION.md. Values are never recorded here.
 public final class RedactionReport: @unchecked Sendable {
     private let lock = NSLock()
@@ -138,18 +142,26 @@ struct SecretScrubber {
     var isEmpty: Bool { secrets.isEmpty }
 
     /// Masks every secret in `bytes` (which may end mid-secret; the caller keeps `overlap` bytes for the next call).
+    /// memchr finds each candidate first byte, so a chunk without secrets costs about one fast scan per secret.
     func scrub(_ bytes: inout [UInt8]) {
         guard !secrets.isEmpty else { return }
-        for secret in secrets where bytes.count >= secret.count {
-            let first = secret[0]
-            var index = 0
-            let last = bytes.count - secret.count
-            while index <= last {
-                if bytes[index] == first && bytes[index..<(index + secret.count)].elementsEqual(secret) {
-                    for offset in 0..<secret.count { bytes[index + offset] = UInt8(ascii: "*") }
-                    index += secret.count
-                } else {
-                    index += 1
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let count = buffer.count
+            for secret in secrets where count >= secret.count {
+                secret.withUnsafeBufferPointer { needle in
+                    let length = needle.count
+                    var index = 0
+                    while index <= count - length {
+                        guard let hit = memchr(base + index, Int32(needle[0]), count - length + 1 - index) else { break }
+                        let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                        if memcmp(base + position, needle.baseAddress!, length) == 0 {
+                            (base + position).update(repeating: UInt8(ascii: "*"), count: length)
+                            index = position + length
+                        } else {
+                            index = position + 1
+                        }
+                    }
                 }
             }
         }

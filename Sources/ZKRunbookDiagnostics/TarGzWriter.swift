@@ -9,12 +9,19 @@ import Glibc
 ///
 /// Nothing is held in memory beyond one chunk, whatever the size of the logs; gzip runs as its own
 /// process, so compression uses the second core while this one reads, masks and hashes.
-final class TarGzWriter {
+final class TarGzWriter: @unchecked Sendable {
     let path: String
     private let gzip = Process()
     private let input = Pipe()
     private let output: FileHandle
+    private let lock = NSLock()
     private var failed: String?
+    /// Chunks on their way to gzip: written by a thread of their own, so reading, masking and hashing
+    /// the next chunk overlaps with gzip compressing this one. At most `slots` chunks wait (memory stays flat).
+    private var queue: [Data] = []
+    private let slots = DispatchSemaphore(value: 16)
+    private let available = DispatchSemaphore(value: 0)
+    private let drained = DispatchSemaphore(value: 0)
 
     init(path: String) throws {
         self.path = path
@@ -28,22 +35,54 @@ final class TarGzWriter {
         gzip.standardOutput = output
         gzip.standardError = FileHandle.nullDevice
         do { try gzip.run() } catch { throw BundleError("cannot start gzip: \(error.localizedDescription) (apt-get install -y gzip)") }
+        // A 1 MiB pipe (Linux F_SETPIPE_SZ) lets gzip read ahead while the next chunk is prepared.
+        _ = fcntl(input.fileHandleForWriting.fileDescriptor, 1031, 1 << 20)
+        let thread = Thread { [self] in self.drain() }
+        thread.name = "zkrunbook.bundle-writer"
+        thread.start()
+    }
+
+    /// The writer thread: takes chunks in order and writes them to gzip; an empty chunk ends it.
+    private func drain() {
+        let fd = input.fileHandleForWriting.fileDescriptor
+        while true {
+            available.wait()
+            lock.lock()
+            let chunk = queue.removeFirst()
+            lock.unlock()
+            slots.signal()
+            if chunk.isEmpty { break }
+            chunk.withUnsafeBytes { raw in
+                guard var pointer = raw.baseAddress else { return }
+                var remaining = raw.count
+                while remaining > 0 {
+                    let written = Glibc.write(fd, pointer, remaining)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        lock.lock()
+                        if failed == nil { failed = "writing to gzip failed: \(String(cString: strerror(errno)))" }
+                        lock.unlock()
+                        return
+                    }
+                    remaining -= written
+                    pointer += written
+                }
+            }
+        }
+        drained.signal()
+    }
+
+    private func enqueue(_ chunk: Data) {
+        slots.wait()
+        lock.lock()
+        queue.append(chunk)
+        lock.unlock()
+        available.signal()
     }
 
     private func write(_ bytes: UnsafeRawBufferPointer) {
-        guard failed == nil, var pointer = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        let fd = input.fileHandleForWriting.fileDescriptor
-        while remaining > 0 {
-            let written = Glibc.write(fd, pointer, remaining)
-            if written < 0 {
-                if errno == EINTR { continue }
-                failed = "writing to gzip failed: \(String(cString: strerror(errno)))"
-                return
-            }
-            remaining -= written
-            pointer += written
-        }
+        guard bytes.count > 0 else { return }
+        enqueue(Data(bytes))
     }
 
     private func write(_ bytes: [UInt8]) { bytes.withUnsafeBytes { write($0) } }
@@ -114,10 +153,15 @@ final class TarGzWriter {
     /// Ends the archive and waits for gzip; throws if anything failed on the way.
     func finish() throws {
         write([UInt8](repeating: 0, count: 1024))
+        enqueue(Data())
+        drained.wait()
         try? input.fileHandleForWriting.close()
         gzip.waitUntilExit()
         try? output.synchronize()
-        if let failed { throw BundleError(failed) }
+        lock.lock()
+        let failure = failed
+        lock.unlock()
+        if let failure { throw BundleError(failure) }
         guard gzip.terminationStatus == 0 else { throw BundleError("gzip exited with status \(gzip.terminationStatus)") }
     }
 }

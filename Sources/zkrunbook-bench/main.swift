@@ -6,7 +6,7 @@ import ZKRunbookCLI
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
 ///
-/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling]...
+/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling|bundle]...
 
 struct Options {
     var binary = ".build/release/zkrunbook"
@@ -33,12 +33,12 @@ func parseOptions() -> Options {
         default: usage()
         }
     }
-    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "rolling"] }
+    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "rolling", "bundle"] }
     return options
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling]...\n".utf8))
+    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling|bundle]...\n".utf8))
     exit(2)
 }
 
@@ -218,6 +218,98 @@ func rollingBenchmark(_ options: Options) -> Bool {
     return pass
 }
 
+/// Writes `bytes` of ZooKeeper-like log lines into `count` files under `directory` (newest last rotated).
+func generateLogs(in directory: String, bytes: Int64, count: Int) throws {
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let templates = [
+        "INFO  [NIOWorkerThread-%d:NIOServerCnxn@%d] - Closed socket connection for client /10.1.%d.%d:%d which had sessionid 0x%x",
+        "INFO  [QuorumPeer[myid=%d](plain=0.0.0.0:2181):Learner@%d] - Revalidating client: 0x%x timeout %d",
+        "WARN  [SyncThread:%d:FileTxnLog@%d] - fsync-ing the write ahead log in SyncThread:%d took %dms which will adversely effect operation latency.",
+        "INFO  [SessionTracker:ZooKeeperServer@%d] - Expiring session 0x%x, timeout of %dms exceeded (client %d)",
+        "DEBUG [ProcessThread(sid:%d cport:2181)::PrepRequestProcessor@%d] - Processing request:: sessionid:0x%x type:create cxid:0x%x zxid:0x%x",
+    ]
+    let perFile = bytes / Int64(count)
+    for index in 0..<count {
+        let name = index == 0 ? "zookeeper.log" : "zookeeper.log.\(index)"
+        let path = directory + "/" + name
+        FileManager.default.createFile(atPath: path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
+        var written: Int64 = 0
+        var line = 0
+        var chunk = Data()
+        while written < perFile {
+            line += 1
+            let template = templates[line % templates.count]
+            let text = "2026-11-24 \(String(format: "%02d:%02d:%02d,%03d", (line / 3_600_000) % 24, (line / 60_000) % 60, (line / 1000) % 60, line % 1000)) "
+                + String(format: template, line % 97, line % 1013, line % 251, line * 7 % 4096, line * 13, line * 31) + "\n"
+            chunk.append(contentsOf: text.utf8)
+            if chunk.count >= 1 << 20 {
+                handle.write(chunk)
+                written += Int64(chunk.count)
+                chunk.removeAll(keepingCapacity: true)
+            }
+        }
+        try handle.close()
+        let age = Double(index) * 600
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
+    }
+}
+
+/// Issue 5: a bundle over 1 GiB of logs beside `tar czf` of the same files: within 1.1x, peak RSS <= 64 MiB.
+func bundleBenchmark(_ options: Options) -> Bool {
+    let time = "/usr/bin/time"
+    guard FileManager.default.isExecutableFile(atPath: time) else {
+        print("bundle: \(time) is missing (apt-get install -y time): it measures peak RSS")
+        return false
+    }
+    let root = NSTemporaryDirectory() + "zkrunbook-bench-bundle-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let logs = root + "/logs"
+    let size: Int64 = 1 << 30
+    do { try generateLogs(in: logs, bytes: size, count: 4) } catch {
+        print("bundle: cannot write the test logs: \(error)")
+        return false
+    }
+    // A config with one secret, so the bundle masks as it streams (as it would on a real node).
+    let config = root + "/conf/zoo.cfg"
+    try? FileManager.default.createDirectory(atPath: root + "/conf", withIntermediateDirectories: true)
+    try? "tickTime=2000\ndataDir=\(root)/data\nclientPort=1\nadmin.enableServer=false\nssl.keyStore.password=BenchSecret123\n"
+        .write(toFile: config, atomically: true, encoding: .utf8)
+    let ours = [
+        time, "-f", "%M", options.binary, "collect", "--zoo-cfg", config, "--log-dir", logs, "--output", root + "/out", "--max-log-bytes",
+        String(2 * size), "--state-dir", root + "/state",
+    ]
+    let theirs = ["tar", "czf", root + "/reference.tar.gz", "-C", root, "logs"]
+    var ourSamples: [Double] = []
+    var theirSamples: [Double] = []
+    var peakKB = 0
+    for _ in 0..<2 {
+        var started = Date()
+        let reference = runner.run(CommandSpec(argv: theirs, timeout: 900), cancellation: nil)
+        theirSamples.append(Date().timeIntervalSince(started))
+        started = Date()
+        let result = runner.run(CommandSpec(argv: ours, timeout: 900), cancellation: nil)
+        ourSamples.append(Date().timeIntervalSince(started))
+        guard reference.termination == .exited(0), result.termination == .exited(0) else {
+            print("bundle: failed: tar \(reference.termination.summary), zkrunbook \(result.termination.summary)\n\(result.stderr.text)")
+            return false
+        }
+        peakKB = max(peakKB, Int(result.stderr.lastLines(1).first?.trimmingCharacters(in: .whitespaces) ?? "") ?? Int.max)
+        try? FileManager.default.removeItem(atPath: root + "/out")
+    }
+    let ourBest = ourSamples.min()!
+    let theirBest = theirSamples.min()!
+    let ratio = ourBest / theirBest
+    let peakMiB = Double(peakKB) / 1024
+    print("bundle: 1 GiB of generated logs in 4 files, best of 2 runs each, whole processes")
+    print(row(["measure", "best", "peak RSS", "vs tar czf"]))
+    print(row(["zkrunbook collect (logs masked, hashed, manifest)", seconds(ourBest), String(format: "%.1f MiB", peakMiB), String(format: "%.2fx", ratio)]))
+    print(row(["tar czf of the same logs (reference)", seconds(theirBest), "-", "1.00x"]))
+    let pass = ratio <= 1.1 && peakMiB <= 64
+    print("verdict: \(pass ? "PASS" : "FAIL") (within 1.1x of tar czf and peak RSS <= 64 MiB required)\n")
+    return pass
+}
+
 let options = parseOptions()
 guard FileManager.default.isExecutableFile(atPath: options.binary) else {
     print("no zkrunbook binary at \(options.binary): build it first (swift build -c release)")
@@ -229,6 +321,7 @@ for name in options.benchmarks {
     case "engine": allPassed = engineBenchmark(options) && allPassed
     case "status": allPassed = statusBenchmark(options) && allPassed
     case "rolling": allPassed = rollingBenchmark(options) && allPassed
+    case "bundle": allPassed = bundleBenchmark(options) && allPassed
     default: usage()
     }
 }
