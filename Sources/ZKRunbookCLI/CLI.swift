@@ -53,6 +53,7 @@ public enum CLI {
           resume RUN-ID              continue an interrupted run from its journal
           status                     probe an ensemble: leader, lag, synced followers, verdict
           collect                    a diagnostics bundle (.tar.gz) for support, secrets redacted
+          doctor                     name the incident from logs and live facts, with evidence
           sandbox up|down|status|stop|start|restart
                                      a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)
           --version                  print the version
@@ -86,9 +87,10 @@ public enum CLI {
             case "resume": return try RunCommand.resume(rest)
             case "status": return try StatusCommand.run(rest)
             case "collect": return try CollectCommand.run(rest)
+            case "doctor": return try DoctorCommand.run(rest)
             case "sandbox": return try SandboxCommand.run(rest)
             default:
-                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect"]
+                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect", "doctor"]
                 let hint = ObjectReader.closest(to: command, among: commands).map { "; did you mean '\($0)'?" } ?? ""
                 printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
                 return ExitCode.usage

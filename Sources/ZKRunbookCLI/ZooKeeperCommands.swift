@@ -1,7 +1,12 @@
 import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
+import ZKRunbookDiagnostics
 
 enum StatusCommand {
     static let usage = "Usage: zkrunbook status (--ensemble FILE | --zoo-cfg FILE | --server HOST:PORT...) [--json] [--timeout DUR] [--max-lag N]"
@@ -20,6 +25,9 @@ enum StatusCommand {
           --json               print the whole view as JSON
           --timeout DUR        per connect and per reply (default 2s)
           --max-lag N          transactions a member may be behind before the ensemble is degraded (default 1000)
+          --prometheus FILE    also write the metrics for node_exporter's textfile collector (atomically):
+                               zxid epoch and counter, rollover ETA, mode, serving, synced followers
+          --state-dir DIR      where zxid samples are kept for the rollover ETA (as for run)
           -h, --help           show this help
 
         Exit codes: 0 healthy, 1 degraded-but-quorate, 2 usage error, 3 no quorum or split.
@@ -27,7 +35,8 @@ enum StatusCommand {
 
     static func run(_ arguments: [String]) throws -> Int32 {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag"], flagOptions: ["--json"], usage: usage)
+            arguments, valueOptions: ["--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag", "--prometheus", "--state-dir"],
+            flagOptions: ["--json"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return CLI.ExitCode.success
@@ -51,6 +60,12 @@ enum StatusCommand {
             probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false), maxLag: maxLag)
         let view = inspector.inspect(members)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
+        if let path = parsed.value("--prometheus") {
+            let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
+            do { try PrometheusTextfile.write(view, history: history, to: path) } catch {
+                throw CommandFailure(message: "error: cannot write \(path): \(error.localizedDescription)", exitCode: 1)
+            }
+        }
         switch view.verdict {
         case .healthy: return CLI.ExitCode.success
         case .degraded: return 1
@@ -90,6 +105,37 @@ enum StatusCommand {
             }
         }
         return members
+    }
+}
+
+/// Metrics for node_exporter's textfile collector: the graphs the rollover team lacked.
+enum PrometheusTextfile {
+    static func write(_ view: EnsembleView, history: ZxidHistory, to path: String) throws {
+        var lines: [String] = []
+        func metric(_ name: String, _ help: String, _ samples: [(String, Double)]) {
+            guard !samples.isEmpty else { return }
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) gauge")
+            for (labels, value) in samples { lines.append("\(name){\(labels)} \(value == value.rounded() ? String(Int64(value)) : String(value))") }
+        }
+        func labels(_ status: EnsembleView.MemberStatus) -> String { "server=\"\(status.member.endpoint)\",id=\"\(status.member.id)\"" }
+        metric("zookeeper_serving", "1 when the server serves (leader, follower, observer or standalone)", view.members.map { (labels($0), $0.facts.mode.isServing ? 1 : 0) })
+        metric("zookeeper_mode", "the server's mode, as a label", view.members.map { (labels($0) + ",mode=\"\($0.facts.mode.rawValue)\"", 1) })
+        metric("zookeeper_zxid_epoch", "high 32 bits of the last zxid: the leader epoch", view.members.compactMap { s in s.facts.zxid.map { (labels(s), Double($0.epoch)) } })
+        metric("zookeeper_zxid_counter", "low 32 bits of the last zxid: rolls over (forcing an election) at 4294967295", view.members.compactMap { s in s.facts.zxid.map { (labels(s), Double($0.counter)) } })
+        metric("zookeeper_lag_transactions", "transactions behind the leader", view.members.compactMap { s in s.lag.map { (labels(s), Double($0)) } })
+        metric("zookeeper_synced_followers", "followers the leader reports in sync", view.members.compactMap { s in s.facts.syncedFollowers.map { (labels(s), Double($0)) } })
+        if let leaderID = view.leaderID, let leader = view.members.first(where: { $0.member.id == leaderID }), let zxid = leader.facts.zxid {
+            let now = RolloverEstimate.Sample(time: Date(), zxid: zxid)
+            if let eta = history.eta(server: leader.member.endpoint.description, now: now) {
+                metric("zookeeper_zxid_rollover_eta_seconds", "seconds until the counter rolls over at the rate since the oldest sample of this epoch", [(labels(leader), eta.rounded())])
+            }
+            history.append(server: leader.member.endpoint.description, sample: now)
+        }
+        metric("zookeeper_ensemble_healthy", "1 when the ensemble's verdict is healthy", [("verdict=\"\(view.verdict.rawValue)\"", view.verdict == .healthy ? 1 : 0)])
+        let temporary = path + ".tmp-\(getpid())"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 }
 

@@ -72,6 +72,8 @@ public struct BundleCollector: Sendable {
     /// A planned item: what it is, and how to add it.
     struct Plan {
         var name: String
+        /// For a log item: the file it reads (doctor scans the same ones).
+        var logSource: String? = nil
         var work: (inout Context) -> Void
     }
 
@@ -161,6 +163,15 @@ public struct BundleCollector: Sendable {
         plans += dataPlans(config: config)
         plans += systemPlans(process: process, processText: processText, report: report)
         plans += logPlans(config: config)
+        let logPaths = plans.compactMap { $0.logSource }
+        let endpointForDoctor = endpoint
+        plans.append(Plan(name: "report.md") { context in
+            // doctor over the same logs and the live server, inside the bundle.
+            let view = endpointForDoctor.map { EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2))).inspect([EnsembleMember(id: 1, host: $0.host, clientPort: $0.port)]) }
+            let report = DoctorReport.build(logs: logPaths, view: view, history: nil)
+            context.addText("report.md", report.markdown, source: "zkrunbook doctor")
+            context.addText("report.json", report.json, source: "zkrunbook doctor")
+        })
         for (index, plan) in plans.enumerated() {
             progress(index + 1, plans.count, plan.name)
             plan.work(&context)
@@ -345,7 +356,7 @@ public struct BundleCollector: Sendable {
             while usedNames.contains(name) { name += "_" }
             usedNames.insert(name)
             let path = candidate.path
-            return Plan(name: name) { context in
+            return Plan(name: name, logSource: path) { context in
                 guard budget > 0 else {
                     context.record(name, source: path, status: "cut", note: "left out: the log budget of \(options.maxLogBytes) bytes was spent on newer logs")
                     return

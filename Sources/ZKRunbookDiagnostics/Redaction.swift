@@ -149,21 +149,31 @@ struct SecretScrubber {
             guard let base = buffer.baseAddress else { return }
             let count = buffer.count
             for secret in secrets where count >= secret.count {
-                secret.withUnsafeBufferPointer { needle in
-                    let length = needle.count
+                secret.withUnsafeBytes { needle in
                     var index = 0
-                    while index <= count - length {
-                        guard let hit = memchr(base + index, Int32(needle[0]), count - length + 1 - index) else { break }
-                        let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                        if memcmp(base + position, needle.baseAddress!, length) == 0 {
-                            (base + position).update(repeating: UInt8(ascii: "*"), count: length)
-                            index = position + length
-                        } else {
-                            index = position + 1
-                        }
+                    while let position = ByteSearch.first(needle, in: UnsafeRawBufferPointer(buffer), from: index) {
+                        (base + position).update(repeating: UInt8(ascii: "*"), count: needle.count)
+                        index = position + needle.count
                     }
                 }
             }
         }
+    }
+}
+
+/// Finds bytes in bytes: memchr for the first byte, memcmp for the rest (Glibc's memmem is not exposed).
+enum ByteSearch {
+    static func first(_ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = haystack.baseAddress, let pattern = needle.baseAddress, needle.count > 0 else { return nil }
+        let length = needle.count
+        let first = Int32(pattern.load(as: UInt8.self))
+        var index = start
+        while index <= haystack.count - length {
+            guard let hit = memchr(base + index, first, haystack.count - length + 1 - index) else { return nil }
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + position, pattern, length) == 0 { return position }
+            index = position + 1
+        }
+        return nil
     }
 }

@@ -1,0 +1,337 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookZooKeeper
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One incident doctor recognises, with the lines that prove it and the runbook to run next.
+public struct Finding: Codable, Sendable {
+    public enum Severity: String, Codable, Sendable { case info, warning, critical }
+
+    public var id: String
+    public var severity: Severity
+    public var title: String
+    public var detail: String
+    public var count: Int
+    /// Up to five lines, each `file:line: text`.
+    public var evidence: [String]
+    public var nextRunbook: String?
+}
+
+/// A log signature: a fixed token found fast (memmem), then the line it is on.
+struct Signature: Sendable {
+    var id: String
+    var token: String
+    var severity: Finding.Severity
+    var title: String
+    var nextRunbook: String?
+}
+
+/// Reads ZooKeeper logs (3.5 to 3.9 wording) for the signatures of known incidents.
+///
+/// Streaming and token-first: each 4 MiB chunk is searched for every signature's fixed text with
+/// memmem, and only matching lines become Swift strings, so scanning keeps pace with the disk.
+public struct LogScanner: Sendable {
+    static let signatures: [Signature] = [
+        Signature(id: "leader-election", token: "LEADER ELECTION TOOK", severity: .info, title: "Leader elections", nextRunbook: "health-check"),
+        Signature(
+            id: "zxid-rollover", token: "zxid lower 32 bits have rolled over", severity: .critical,
+            title: "The zxid counter rolled over and forced a leader election", nextRunbook: "zxid-rollover-watch"),
+        Signature(
+            id: "not-serving", token: "not currently serving requests", severity: .critical, title: "The server was not serving requests",
+            nextRunbook: "health-check"),
+        Signature(
+            id: "not-ready", token: "because the server is not ready", severity: .warning,
+            title: "Client connections closed because the server was not ready", nextRunbook: "health-check"),
+        Signature(id: "connection-loss", token: "ConnectionLoss", severity: .warning, title: "Clients lost their connections", nextRunbook: "health-check"),
+        Signature(
+            id: "slow-fsync", token: "fsync-ing the write ahead log", severity: .warning, title: "Slow fsync of the transaction log",
+            nextRunbook: "collect-diagnostics"),
+        Signature(id: "too-many-connections", token: "Too many connections from", severity: .warning, title: "A client hit maxClientCnxns", nextRunbook: nil),
+        Signature(id: "session-expiry", token: "Expiring session", severity: .info, title: "Sessions expired", nextRunbook: nil),
+        Signature(
+            id: "quorum-channel", token: "Cannot open channel to", severity: .warning, title: "Servers could not reach each other (quorum/election ports)",
+            nextRunbook: "health-check"),
+        Signature(
+            id: "followers-not-synced", token: "Not sufficient followers synced", severity: .critical,
+            title: "The leader lost its quorum of synced followers", nextRunbook: "health-check"),
+    ]
+
+    struct Tally {
+        var count = 0
+        var evidence: [String] = []
+        var values: [Int] = []
+    }
+
+    public var bytesScanned: Int64 = 0
+    var tallies: [String: Tally] = [:]
+
+    public init() {}
+
+    /// Scans one file (plain or .gz through gzip -dc).
+    public mutating func scan(path: String) {
+        if path.hasSuffix(".gz") {
+            let pipe = Pipe()
+            let gunzip = Process()
+            gunzip.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/bin/gzip") ? "/bin/gzip" : "/usr/bin/gzip")
+            gunzip.arguments = ["-dc", path]
+            gunzip.standardOutput = pipe
+            gunzip.standardError = FileHandle.nullDevice
+            guard (try? gunzip.run()) != nil else { return }
+            scan(fd: pipe.fileHandleForReading.fileDescriptor, name: path)
+            gunzip.waitUntilExit()
+            return
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        scan(fd: fd, name: path)
+    }
+
+    mutating func scan(fd: Int32, name: String) {
+        let size = 4 << 20
+        var buffer = [UInt8](repeating: 0, count: size)
+        var carry: [UInt8] = []
+        var lineBase = 1
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
+            if count <= 0 { break }
+            bytesScanned += Int64(count)
+            var chunk = carry + buffer[0..<count]
+            // Keep the unfinished last line for the next chunk.
+            let lastNewline = chunk.lastIndex(of: 0x0A)
+            let complete = lastNewline.map { $0 + 1 } ?? 0
+            carry = Array(chunk[complete...])
+            chunk.removeLast(chunk.count - complete)
+            lineBase = scanComplete(chunk, name: name, firstLine: lineBase)
+        }
+        if !carry.isEmpty { _ = scanComplete(carry + [0x0A], name: name, firstLine: lineBase) }
+    }
+
+    /// Scans whole lines; returns the number of the line after them.
+    mutating func scanComplete(_ chunk: [UInt8], name: String, firstLine: Int) -> Int {
+        var hits: [(offset: Int, signature: Int)] = []
+        chunk.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            for (index, signature) in Self.signatures.enumerated() {
+                let token = Array(signature.token.utf8)
+                var offset = 0
+                while offset < raw.count {
+                    guard let position = token.withUnsafeBytes({ ByteSearch.first($0, in: raw, from: offset) }) else { break }
+                    hits.append((position, index))
+                    // Next line: one hit per line per signature.
+                    let rest = raw.count - position
+                    guard let newline = memchr(base + position, 0x0A, rest) else { break }
+                    offset = base.distance(to: UnsafeRawPointer(newline)) + 1
+                }
+            }
+        }
+        guard !hits.isEmpty else { return firstLine + chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        hits.sort { $0.offset < $1.offset }
+        var line = firstLine
+        var cursor = 0
+        for hit in hits {
+            // Count newlines up to the hit to know its line number.
+            while cursor < hit.offset {
+                if chunk[cursor] == 0x0A { line += 1 }
+                cursor += 1
+            }
+            var start = hit.offset
+            while start > 0 && chunk[start - 1] != 0x0A { start -= 1 }
+            var end = hit.offset
+            while end < chunk.count && chunk[end] != 0x0A { end += 1 }
+            let text = String(decoding: chunk[start..<end], as: UTF8.self)
+            record(Self.signatures[hit.signature], text: text, location: "\(name):\(line)")
+        }
+        while cursor < chunk.count {
+            if chunk[cursor] == 0x0A { line += 1 }
+            cursor += 1
+        }
+        return line
+    }
+
+    mutating func record(_ signature: Signature, text: String, location: String) {
+        var tally = tallies[signature.id] ?? Tally()
+        tally.count += 1
+        if tally.evidence.count < 5 { tally.evidence.append("\(location): \(text.prefix(300))") }
+        if signature.id == "leader-election", let value = Self.number(after: "TOOK - ", in: text) { tally.values.append(value) }
+        if signature.id == "slow-fsync", let value = Self.number(after: " took ", in: text) { tally.values.append(value) }
+        tallies[signature.id] = tally
+    }
+
+    static func number(after marker: String, in text: String) -> Int? {
+        guard let range = text.range(of: marker) else { return nil }
+        return Int(text[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// Findings from everything scanned so far.
+    public var findings: [Finding] {
+        Self.signatures.compactMap { signature in
+            guard let tally = tallies[signature.id] else { return nil }
+            var detail = "\(tally.count) line(s)"
+            var severity = signature.severity
+            if signature.id == "leader-election", let longest = tally.values.max() {
+                detail = "\(tally.count) election(s); the longest took \(longest) ms"
+                if longest > 10_000 { severity = .critical } else if longest > 2_000 { severity = .warning }
+            }
+            if signature.id == "slow-fsync", let longest = tally.values.max() { detail = "\(tally.count) slow fsync(s); the slowest took \(longest) ms" }
+            if signature.id == "session-expiry" && tally.count >= 100 {
+                severity = .warning
+                detail = "\(tally.count) sessions expired: a burst (clients cut off, or a long pause)"
+            }
+            return Finding(
+                id: signature.id, severity: severity, title: signature.title, detail: detail, count: tally.count, evidence: tally.evidence,
+                nextRunbook: signature.nextRunbook)
+        }
+    }
+}
+
+/// The zxid counter's growth and when its low 32 bits roll over (forcing an election).
+public enum RolloverEstimate {
+    public struct Sample: Codable, Sendable, Hashable {
+        public var time: Date
+        public var zxid: Zxid
+        public init(time: Date, zxid: Zxid) {
+            self.time = time
+            self.zxid = zxid
+        }
+    }
+
+    /// Seconds until the counter reaches 0xffffffff at the rate between two samples of the same epoch;
+    /// nil when they are of different epochs or the counter did not grow.
+    public static func secondsToRollover(_ first: Sample, _ second: Sample) -> Double? {
+        guard first.zxid.epoch == second.zxid.epoch, second.time > first.time, second.zxid.counter > first.zxid.counter else { return nil }
+        let rate = Double(second.zxid.counter - first.zxid.counter) / second.time.timeIntervalSince(first.time)
+        return Double(UInt32.max - second.zxid.counter) / rate
+    }
+
+    public static func describe(_ seconds: Double) -> String {
+        let days = seconds / 86_400
+        return days >= 1 ? String(format: "%.1f days", days) : String(format: "%.1f hours", seconds / 3600)
+    }
+}
+
+/// zxid samples kept between runs (STATE/zxid-samples.jsonl), so two runs a day apart give a rate.
+public struct ZxidHistory: Sendable {
+    public var path: String
+
+    public init(stateDirectory: String) { path = stateDirectory + "/zxid-samples.jsonl" }
+
+    public func load(server: String) -> [RolloverEstimate.Sample] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        let decoder = JSONDecoder()
+        return text.split(separator: "\n").compactMap { line in
+            guard let entry = try? decoder.decode(Entry.self, from: Data(line.utf8)), entry.server == server else { return nil }
+            return RolloverEstimate.Sample(time: Date(timeIntervalSince1970: entry.time), zxid: Zxid(raw: entry.zxid))
+        }
+    }
+
+    public func append(server: String, sample: RolloverEstimate.Sample) {
+        let entry = Entry(server: server, time: sample.time.timeIntervalSince1970, zxid: sample.zxid.raw)
+        guard let data = try? JSONEncoder().encode(entry) else { return }
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        handle.write(data + Data("\n".utf8))
+    }
+
+    /// Seconds to rollover from the oldest kept sample of the current epoch and `now`.
+    public func eta(server: String, now: RolloverEstimate.Sample) -> Double? {
+        guard let oldest = load(server: server).filter({ $0.zxid.epoch == now.zxid.epoch }).min(by: { $0.time < $1.time }) else { return nil }
+        return RolloverEstimate.secondsToRollover(oldest, now)
+    }
+
+    struct Entry: Codable {
+        var server: String
+        var time: Double
+        var zxid: UInt64
+    }
+}
+
+/// doctor: findings from logs and from the live ensemble, as report.md and report.json.
+public struct DoctorReport: Codable, Sendable {
+    public var findings: [Finding]
+    public var scannedBytes: Int64
+    public var scanSeconds: Double
+    public var createdAt: String
+
+    public static func build(logs: [String], view: EnsembleView?, history: ZxidHistory?) -> DoctorReport {
+        var scanner = LogScanner()
+        let started = Date()
+        for path in expand(logs) { scanner.scan(path: path) }
+        let seconds = Date().timeIntervalSince(started)
+        var findings = scanner.findings
+        if let view { findings += liveFindings(view, history: history) }
+        let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
+        findings.sort { (order[$0.severity]!, $0.id) < (order[$1.severity]!, $1.id) }
+        return DoctorReport(findings: findings, scannedBytes: scanner.bytesScanned, scanSeconds: seconds, createdAt: Event.timestamp(Date()))
+    }
+
+    /// Files given, and the ZooKeeper logs inside folders given.
+    static func expand(_ paths: [String]) -> [String] {
+        paths.flatMap { path -> [String] in
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
+            guard isDirectory.boolValue else { return [path] }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            return names.filter { $0.contains(".log") || $0.hasSuffix(".out") }.sorted().map { path + "/" + $0 }
+        }
+    }
+
+    static func liveFindings(_ view: EnsembleView, history: ZxidHistory?) -> [Finding] {
+        var out: [Finding] = []
+        if view.verdict == .noQuorum || view.verdict == .split {
+            let unreachable = view.members.filter { !$0.facts.mode.isServing }.map { "server \($0.member.id) (\($0.member.endpoint)): \($0.facts.error ?? $0.facts.mode.rawValue)" }
+            out.append(
+                Finding(
+                    id: view.verdict == .split ? "split-brain" : "no-quorum", severity: .critical,
+                    title: view.verdict == .split ? "More than one server claims to lead" : "The ensemble cannot elect a leader",
+                    detail: view.quorum.reason, count: unreachable.count, evidence: Array((view.reasons + unreachable).prefix(8)),
+                    nextRunbook: view.quorum.canElect ? "health-check" : "dc-failover"))
+        } else if view.verdict == .degraded {
+            out.append(
+                Finding(
+                    id: "degraded", severity: .warning, title: "The ensemble is degraded but keeps its quorum", detail: view.quorum.reason,
+                    count: view.reasons.count, evidence: view.reasons, nextRunbook: "health-check"))
+        }
+        if let leaderZxid = view.leaderZxid, let history, let leader = view.leaderID {
+            let server = view.members.first { $0.member.id == leader }!.member.endpoint.description
+            let now = RolloverEstimate.Sample(time: Date(), zxid: leaderZxid)
+            if let eta = history.eta(server: server, now: now) {
+                let severity: Finding.Severity = eta < 7 * 86_400 ? .critical : eta < 30 * 86_400 ? .warning : .info
+                out.append(
+                    Finding(
+                        id: "rollover-eta", severity: severity, title: "zxid counter rollover ahead",
+                        detail: "counter \(leaderZxid.counter) of \(UInt32.max) in epoch \(leaderZxid.epoch); at the current rate it rolls over in \(RolloverEstimate.describe(eta)), forcing a leader election",
+                        count: 1, evidence: ["leader \(server) zxid \(leaderZxid)"], nextRunbook: "zxid-rollover-watch"))
+            }
+            history.append(server: server, sample: now)
+        }
+        return out
+    }
+
+    public var markdown: String {
+        var lines = ["# zkrunbook doctor", "", "Scanned \(scannedBytes) bytes of logs at \(String(format: "%.0f", Double(scannedBytes) / 1_048_576 / max(scanSeconds, 0.000_001))) MB/s.", ""]
+        if findings.isEmpty { lines.append("No known incident signature found.") }
+        for finding in findings {
+            lines.append("## \(finding.severity.rawValue.uppercased()): \(finding.title)")
+            lines.append("")
+            lines.append(finding.detail)
+            if let next = finding.nextRunbook { lines.append("") ; lines.append("Next: `zkrunbook run \(next)`") }
+            lines.append("")
+            lines += finding.evidence.map { "    " + $0 }
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}
