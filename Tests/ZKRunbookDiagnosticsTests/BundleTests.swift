@@ -140,6 +140,7 @@ struct BundleTests {
         #expect(files.keys.contains { $0.hasSuffix("/REDACTION.md") })
         #expect(files.keys.contains { $0.hasSuffix("/config/zoo.cfg") })
         #expect(files.keys.contains { $0.hasSuffix("/logs/zookeeper.log") })
+        #expect(files.keys.contains { $0.hasSuffix("/report.md") } && files.keys.contains { $0.hasSuffix("/report.json") })
         for secret in Self.secrets {
             for (name, data) in files {
                 #expect(data.range(of: Data(secret.utf8)) == nil, "\(secret) appears in \(name)")

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import ZKRunbookEngine
+import ZKRunbookZooKeeper
+
+@testable import ZKRunbookDiagnostics
+
+/// Log lines as ZooKeeper writes them: log4j 1 (3.5, 3.6, 3.7) and logback (3.8, 3.9) default patterns,
+/// and slf4j-simple (the sandbox).
+enum LogFixtures {
+    static let zk35 = """
+        2026-11-20 10:00:00,001 [myid:1] - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:Leader@464] - LEADING - LEADER ELECTION TOOK - 342465
+        2026-11-20 10:00:01,002 [myid:1] - INFO  [main:QuorumPeerMain@132] - Starting quorum peer
+        2026-11-20 10:00:02,003 [myid:1] - WARN  [SyncThread:1:FileTxnLog@338] - fsync-ing the write ahead log in SyncThread:1 took 4321ms which will adversely effect operation latency. See the ZooKeeper troubleshooting guide
+        2026-11-20 10:00:03,004 [myid:1] - WARN  [NIOServerCxn.Factory:0.0.0.0/0.0.0.0:2181:NIOServerCnxnFactory@188] - Too many connections from /10.0.0.7 - max is 60
+
+        """
+    static let zk36 = """
+        2026-11-21 11:00:00,000 [myid:2] - INFO  [QuorumPeer[myid=2](plain=0.0.0.0:2181)(secure=disabled):Learner@150] - FOLLOWING - LEADER ELECTION TOOK - 812 MS
+        2026-11-21 11:00:05,000 [myid:2] - WARN  [QuorumConnectionThread-[myid=2]-3:QuorumCnxManager@401] - Cannot open channel to 3 at election address /10.0.0.3:3888
+        2026-11-21 11:00:06,000 [myid:2] - INFO  [NIOWorkerThread-1:NIOServerCnxn@518] - Closing connection to /10.0.0.9:50002 because the server is not ready
+
+        """
+    static let zk38 = """
+        2026-11-22 12:00:00,000 [myid:3] - INFO  [QuorumPeer[myid=3](plain=[0:0:0:0:0:0:0:0]:2181)(secure=disabled):o.a.z.s.q.Leader@1554] - zxid lower 32 bits have rolled over, forcing re-election, and therefore new epoch start
+        2026-11-22 12:00:00,500 [myid:3] - WARN  [QuorumPeer[myid=3](plain=[0:0:0:0:0:0:0:0]:2181)(secure=disabled):o.a.z.s.q.Leader@1140] - Not sufficient followers synced, only synced with sids: [ 3 ]
+        2026-11-22 12:00:01,000 [myid:3] - INFO  [SessionTracker:o.a.z.s.ZooKeeperServer@632] - Expiring session 0x100001f2a3b0000, timeout of 40000ms exceeded
+
+        """
+    static let zk39 = """
+        2026-11-23 13:00:00,000 [myid:1] - WARN  [main-SendThread(zk1:2181):o.a.z.ClientCnxn@1285] - Session 0x0 for server zk1/10.0.0.1:2181, Closing socket connection. Attempting reconnect except it is a SessionExpiredException. org.apache.zookeeper.KeeperException$ConnectionLossException: KeeperErrorCode = ConnectionLoss
+        2026-11-23 13:00:01,000 [myid:1] - INFO  [NIOWorkerThread-2:o.a.z.s.NIOServerCnxn@512] - This ZooKeeper instance is not currently serving requests
+
+        """
+    static let sandbox = """
+        2026-11-24 17:47:13,831 [QuorumPeer[myid=1](plain=127.0.0.1:52001)(secure=disabled)] INFO org.apache.zookeeper.server.quorum.Learner - FOLLOWING - LEADER ELECTION TOOK - 214 MS
+
+        """
+}
+
+struct DoctorTests {
+    func report(_ logs: [String: String]) -> DoctorReport {
+        let folder = Folder("doctor")
+        let paths = logs.map { folder.write($0.key, $0.value) }
+        return DoctorReport.build(logs: paths, view: nil, history: nil)
+    }
+
+    @Test func everySignatureIsFoundInEveryFormat() {
+        let result = report([
+            "zookeeper-3.5.log": LogFixtures.zk35, "zookeeper-3.6.log": LogFixtures.zk36, "zookeeper-3.8.log": LogFixtures.zk38,
+            "zookeeper-3.9.log": LogFixtures.zk39, "sandbox.log": LogFixtures.sandbox,
+        ])
+        let ids = Set(result.findings.map(\.id))
+        for expected in [
+            "leader-election", "zxid-rollover", "not-serving", "not-ready", "connection-loss", "slow-fsync", "too-many-connections",
+            "session-expiry", "quorum-channel", "followers-not-synced",
+        ] {
+            #expect(ids.contains(expected), "\(expected) not found")
+        }
+        let elections = result.findings.first { $0.id == "leader-election" }!
+        #expect(elections.count == 3)
+        #expect(elections.detail == "3 election(s); the longest took 342465 ms")
+        #expect(elections.severity == .critical, "a 342 s election is an incident")
+        #expect(elections.evidence.contains { $0.contains("zookeeper-3.5.log:1: ") && $0.contains("342465") })
+        let fsync = result.findings.first { $0.id == "slow-fsync" }!
+        #expect(fsync.evidence.first?.contains("zookeeper-3.5.log:3: ") == true)
+        #expect(fsync.detail.contains("4321 ms"))
+        #expect(result.findings.first?.severity == .critical, "the worst comes first")
+        #expect(result.markdown.contains("Next: `zkrunbook run zxid-rollover-watch`"))
+    }
+
+    @Test func aLineSplitAcrossReadChunksIsStillFound() {
+        // 4 MiB of filler puts the signature across the scanner's read boundary.
+        let filler = String(repeating: "2026-11-24 00:00:00,000 [myid:1] - INFO  [main:Filler@1] - nothing to see\n", count: 4 * 1_048_576 / 75)
+        let result = report(["big.log": filler + "…LEADING - LEADER ELECTION TOOK - 9999 MS\n"])
+        let elections = result.findings.first { $0.id == "leader-election" }
+        #expect(elections?.count == 1)
+        #expect(elections?.evidence.first?.contains("big.log:\(filler.split(separator: "\n").count + 1): ") == true)
+    }
+
+    @Test func rolloverETAOnSyntheticSamples() throws {
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let first = RolloverEstimate.Sample(time: start, zxid: Zxid(epoch: 7, counter: 1_000_000_000))
+        let second = RolloverEstimate.Sample(time: start.addingTimeInterval(1_000_000), zxid: Zxid(epoch: 7, counter: 2_000_000_000))
+        let eta = try #require(RolloverEstimate.secondsToRollover(first, second))
+        let known = Double(UInt32.max - 2_000_000_000) / 1000
+        #expect(abs(eta - known) / known < 0.01)
+        #expect(RolloverEstimate.secondsToRollover(first, RolloverEstimate.Sample(time: second.time, zxid: Zxid(epoch: 8, counter: 5))) == nil)
+        // The seed: 280 105 949 -> 692 368 820 in a week.
+        let seedStart = RolloverEstimate.Sample(time: start, zxid: Zxid(epoch: 1, counter: 280_105_949))
+        let seedEnd = RolloverEstimate.Sample(time: start.addingTimeInterval(7 * 86_400), zxid: Zxid(epoch: 1, counter: 692_368_820))
+        let seedDays = try #require(RolloverEstimate.secondsToRollover(seedStart, seedEnd)) / 86_400
+        let expected = Double(UInt32.max - 692_368_820) / (Double(692_368_820 - 280_105_949) / 7)
+        #expect(abs(seedDays - expected) / expected < 0.01)
+        #expect(RolloverEstimate.describe(seedDays * 86_400).hasSuffix("days"))
+    }
+
+    @Test func historyKeepsSamplesBetweenRuns() throws {
+        let folder = Folder("history")
+        let history = ZxidHistory(stateDirectory: folder.path)
+        let now = Date()
+        history.append(server: "zk1:2181", sample: .init(time: now.addingTimeInterval(-86_400), zxid: Zxid(epoch: 3, counter: 100_000_000)))
+        history.append(server: "zk2:2181", sample: .init(time: now.addingTimeInterval(-86_400), zxid: Zxid(epoch: 3, counter: 1)))
+        let eta = try #require(history.eta(server: "zk1:2181", now: .init(time: now, zxid: Zxid(epoch: 3, counter: 200_000_000))))
+        #expect(abs(eta / 86_400 - Double(UInt32.max - 200_000_000) / 100_000_000) < 0.01)
+    }
+
+    @Test func theTwoDataCentrePartitionIsNamed() {
+        let members = (1...6).map { EnsembleMember(id: $0, host: "zk\($0)", clientPort: 2181, role: $0 == 6 ? .observer : .participant) }
+        let facts = members.map { member -> ServerFacts in
+            var facts = ServerFacts(endpoint: member.endpoint)
+            facts.mode = member.id <= 3 ? .unreachable : .notServing
+            facts.error = member.id <= 3 ? "connect timeout (DC-1 cut off)" : "not currently serving requests"
+            return facts
+        }
+        let view = EnsembleInspector().judge(members: members, facts: facts)
+        let report = DoctorReport(findings: DoctorReport.liveFindings(view, history: nil), scannedBytes: 0, scanSeconds: 0, createdAt: "")
+        let finding = report.findings.first { $0.id == "no-quorum" }
+        #expect(finding?.severity == .critical)
+        #expect(finding?.detail.contains("a majority is 3") == true)
+        #expect(finding?.detail.contains("too few to elect a leader") == true)
+        #expect(finding?.nextRunbook == "dc-failover")
+    }
+}
