@@ -72,8 +72,6 @@ public struct BundleCollector: Sendable {
     /// A planned item: what it is, and how to add it.
     struct Plan {
         var name: String
-        /// For a log item: the file it reads (doctor scans the same ones).
-        var logSource: String? = nil
         var work: (inout Context) -> Void
     }
 
@@ -84,6 +82,9 @@ public struct BundleCollector: Sendable {
         var items: [ManifestItem] = []
         var scrubber: SecretScrubber
         var root: String
+        /// doctor's scanner, fed the (masked) logs as they are copied: one read serves both.
+        var scanner = LogScanner()
+        var scanSeconds = 0.0
 
         /// Adds text that has been redacted by its own rules, then masked for every known secret.
         mutating func addText(_ name: String, _ text: String, source: String, status: String = "ok", exitStatus: Int? = nil, note: String? = nil) {
@@ -163,12 +164,11 @@ public struct BundleCollector: Sendable {
         plans += dataPlans(config: config)
         plans += systemPlans(process: process, processText: processText, report: report)
         plans += logPlans(config: config)
-        let logPaths = plans.compactMap { $0.logSource }
         let endpointForDoctor = endpoint
         plans.append(Plan(name: "report.md") { context in
-            // doctor over the same logs and the live server, inside the bundle.
+            // doctor over the logs just copied and the live server, inside the bundle.
             let view = endpointForDoctor.map { EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2))).inspect([EnsembleMember(id: 1, host: $0.host, clientPort: $0.port)]) }
-            let report = DoctorReport.build(logs: logPaths, view: view, history: nil)
+            let report = DoctorReport.build(scanner: context.scanner, seconds: context.scanSeconds, view: view, history: nil)
             context.addText("report.md", report.markdown, source: "zkrunbook doctor")
             context.addText("report.json", report.json, source: "zkrunbook doctor")
         })
@@ -191,8 +191,7 @@ public struct BundleCollector: Sendable {
         var manifestBytes = Array(manifestData)
         context.scrubber.scrub(&manifestBytes)
         writer.add(name: root + "/manifest.json", data: Data(manifestBytes))
-        try writer.finish()
-        let digest = try SHA256.hex(fileAt: archive)
+        let digest = try writer.finish()
         let checksumPath = archive + ".sha256"
         try "\(digest)  \((archive as NSString).lastPathComponent)\n".write(toFile: checksumPath, atomically: true, encoding: .utf8)
         return BundleResult(archivePath: archive, checksumPath: checksumPath, items: context.items, seconds: Date().timeIntervalSince(started))
@@ -356,7 +355,7 @@ public struct BundleCollector: Sendable {
             while usedNames.contains(name) { name += "_" }
             usedNames.insert(name)
             let path = candidate.path
-            return Plan(name: name, logSource: path) { context in
+            return Plan(name: name) { context in
                 guard budget > 0 else {
                     context.record(name, source: path, status: "cut", note: "left out: the log budget of \(options.maxLogBytes) bytes was spent on newer logs")
                     return
@@ -440,8 +439,9 @@ enum LogCopier {
         let kept = min(size, budget)
         let skip = size - kept
         if skip > 0 { lseek(fd, off_t(skip), SEEK_SET) }
-        var hasher = SHA256()
         let scrubber = context.scrubber
+        // The item's sha256 and doctor's scan run on a thread of its own, beside this one and gzip.
+        let scanWorker = ScanWorker(scanner: context.scanner, name: path)
         context.writer.add(name: context.root + "/" + name, size: kept, mtime: Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec))) { emit in
             var produced: Int64 = 0
             var carry: [UInt8] = []
@@ -455,28 +455,80 @@ enum LogCopier {
                 // Hold back the last few bytes: a secret may straddle this chunk and the next.
                 let hold = (produced + Int64(window.count) >= kept) ? 0 : min(scrubber.overlap, window.count)
                 let ready = window.count - hold
-                window.withUnsafeBytes { raw in
-                    let slice = UnsafeRawBufferPointer(rebasing: raw[0..<ready])
-                    hasher.update(bytes: slice)
-                    emit(slice)
-                }
+                window.withUnsafeBytes { raw in emit(UnsafeRawBufferPointer(rebasing: raw[0..<ready])) }
+                scanWorker.feed(Array(window[0..<ready]))
                 produced += Int64(ready)
                 carry = Array(window[ready...])
             }
             if !carry.isEmpty {
-                carry.withUnsafeBytes { raw in
-                    hasher.update(bytes: raw)
-                    emit(raw)
-                }
+                carry.withUnsafeBytes { raw in emit(raw) }
+                scanWorker.feed(carry)
                 produced += Int64(carry.count)
             }
             return produced
         }
+        let (scanner, scanTime, digest) = scanWorker.finish()
+        context.scanner = scanner
+        context.scanSeconds += scanTime
         context.items.append(
             ManifestItem(
-                path: name, source: path, size: kept, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+                path: name, source: path, size: kept, sha256: digest,
                 status: skip > 0 ? "cut" : "ok", exitStatus: nil, note: skip > 0 ? "kept the last \(kept) of \(size) bytes" : nil))
         return kept
+    }
+}
+
+/// Hashes a log item and feeds doctor's `LogScanner` on a thread of its own, through a bounded queue
+/// (at most 4 chunks wait): the copying thread only reads, masks and hands on.
+final class ScanWorker: @unchecked Sendable {
+    private var scanner: LogScanner
+    private var hasher = SHA256()
+    private var queue: [[UInt8]] = []
+    private let lock = NSLock()
+    private let slots = DispatchSemaphore(value: 4)
+    private let available = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private var seconds = 0.0
+
+    init(scanner: LogScanner, name: String) {
+        self.scanner = scanner
+        self.scanner.begin(name)
+        Thread.detachNewThread { [self] in
+            while true {
+                available.wait()
+                lock.lock()
+                let chunk = queue.removeFirst()
+                lock.unlock()
+                slots.signal()
+                if chunk.isEmpty { break }
+                chunk.withUnsafeBytes { self.hasher.update(bytes: $0) }
+                let start = Date()
+                self.scanner.feed(chunk[...])
+                seconds += Date().timeIntervalSince(start)
+            }
+            self.scanner.end()
+            done.signal()
+        }
+    }
+
+    func feed(_ chunk: [UInt8]) {
+        guard !chunk.isEmpty else { return }
+        slots.wait()
+        lock.lock()
+        queue.append(chunk)
+        lock.unlock()
+        available.signal()
+    }
+
+    /// Waits for the scan to catch up; returns the scanner, the time it spent scanning, and the sha256.
+    func finish() -> (LogScanner, Double, String) {
+        slots.wait()
+        lock.lock()
+        queue.append([])
+        lock.unlock()
+        available.signal()
+        done.wait()
+        return (scanner, seconds, hasher.finalize().map { String(format: "%02x", $0) }.joined())
     }
 }
 

@@ -59,10 +59,11 @@ public struct LogScanner: Sendable {
             title: "The leader lost its quorum of synced followers", nextRunbook: "health-check"),
     ]
 
+    /// What one signature found: a count, the first lines as evidence, the largest number (ms) seen.
     struct Tally {
         var count = 0
         var evidence: [String] = []
-        var values: [Int] = []
+        var largest: Int?
     }
 
     public var bytesScanned: Int64 = 0
@@ -93,21 +94,43 @@ public struct LogScanner: Sendable {
     mutating func scan(fd: Int32, name: String) {
         let size = 4 << 20
         var buffer = [UInt8](repeating: 0, count: size)
-        var carry: [UInt8] = []
-        var lineBase = 1
+        begin(name)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
             if count <= 0 { break }
-            bytesScanned += Int64(count)
-            var chunk = carry + buffer[0..<count]
-            // Keep the unfinished last line for the next chunk.
-            let lastNewline = chunk.lastIndex(of: 0x0A)
-            let complete = lastNewline.map { $0 + 1 } ?? 0
-            carry = Array(chunk[complete...])
-            chunk.removeLast(chunk.count - complete)
-            lineBase = scanComplete(chunk, name: name, firstLine: lineBase)
+            feed(buffer[0..<count])
         }
-        if !carry.isEmpty { _ = scanComplete(carry + [0x0A], name: name, firstLine: lineBase) }
+        end()
+    }
+
+    private var currentName = ""
+    private var carry: [UInt8] = []
+    private var lineBase = 1
+
+    /// Starts a file; `feed` its bytes in order (any chunking), then `end`.
+    public mutating func begin(_ name: String) {
+        currentName = name
+        carry = []
+        lineBase = 1
+    }
+
+    public mutating func feed(_ bytes: ArraySlice<UInt8>) {
+        bytesScanned += Int64(bytes.count)
+        var chunk = carry
+        chunk.append(contentsOf: bytes)
+        // Keep the unfinished last line for the next chunk.
+        guard let lastNewline = chunk.lastIndex(of: 0x0A) else {
+            carry = chunk
+            return
+        }
+        carry = Array(chunk[(lastNewline + 1)...])
+        chunk.removeLast(chunk.count - lastNewline - 1)
+        lineBase = scanComplete(chunk, name: currentName, firstLine: lineBase)
+    }
+
+    public mutating func end() {
+        if !carry.isEmpty { lineBase = scanComplete(carry + [0x0A], name: currentName, firstLine: lineBase) }
+        carry = []
     }
 
     /// Scans whole lines; returns the number of the line after them.
@@ -128,42 +151,64 @@ public struct LogScanner: Sendable {
                 }
             }
         }
-        guard !hits.isEmpty else { return firstLine + chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        guard !hits.isEmpty else { return firstLine + Self.newlines(in: chunk, from: 0, to: chunk.count) }
         hits.sort { $0.offset < $1.offset }
         var line = firstLine
         var cursor = 0
         for hit in hits {
             // Count newlines up to the hit to know its line number.
-            while cursor < hit.offset {
-                if chunk[cursor] == 0x0A { line += 1 }
-                cursor += 1
-            }
+            line += Self.newlines(in: chunk, from: cursor, to: hit.offset)
+            cursor = max(cursor, hit.offset)
             var start = hit.offset
             while start > 0 && chunk[start - 1] != 0x0A { start -= 1 }
             var end = hit.offset
             while end < chunk.count && chunk[end] != 0x0A { end += 1 }
-            let text = String(decoding: chunk[start..<end], as: UTF8.self)
-            record(Self.signatures[hit.signature], text: text, location: "\(name):\(line)")
+            record(Self.signatures[hit.signature], line: chunk[start..<end], location: { "\(name):\(line)" })
         }
-        while cursor < chunk.count {
-            if chunk[cursor] == 0x0A { line += 1 }
-            cursor += 1
-        }
-        return line
+        return line + Self.newlines(in: chunk, from: cursor, to: chunk.count)
     }
 
-    mutating func record(_ signature: Signature, text: String, location: String) {
-        var tally = tallies[signature.id] ?? Tally()
-        tally.count += 1
-        if tally.evidence.count < 5 { tally.evidence.append("\(location): \(text.prefix(300))") }
-        if signature.id == "leader-election", let value = Self.number(after: "TOOK - ", in: text) { tally.values.append(value) }
-        if signature.id == "slow-fsync", let value = Self.number(after: " took ", in: text) { tally.values.append(value) }
-        tallies[signature.id] = tally
+    /// Newlines in chunk[from..<to], found with memchr.
+    static func newlines(in chunk: [UInt8], from: Int, to: Int) -> Int {
+        guard from < to else { return 0 }
+        return chunk.withUnsafeBytes { raw in
+            var count = 0
+            var index = from
+            while index < to, let hit = memchr(raw.baseAddress! + index, 0x0A, to - index) {
+                count += 1
+                index = raw.baseAddress!.distance(to: UnsafeRawPointer(hit)) + 1
+            }
+            return count
+        }
     }
 
-    static func number(after marker: String, in text: String) -> Int? {
-        guard let range = text.range(of: marker) else { return nil }
-        return Int(text[range.upperBound...].prefix { $0.isNumber })
+    /// Updates the tally in place (copying it out and back would copy its arrays on every hit); a line
+    /// becomes a String only for the first five, the evidence.
+    mutating func record(_ signature: Signature, line: ArraySlice<UInt8>, location: () -> String) {
+        tallies[signature.id, default: Tally()].count += 1
+        if tallies[signature.id]!.evidence.count < 5 {
+            tallies[signature.id]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
+        }
+        let marker = signature.id == "leader-election" ? "TOOK - " : signature.id == "slow-fsync" ? " took " : nil
+        if let marker, let value = Self.number(after: marker, in: line) {
+            tallies[signature.id]!.largest = max(tallies[signature.id]!.largest ?? value, value)
+        }
+    }
+
+    /// The whole number right after `marker` in `line`, read from the bytes.
+    static func number(after marker: String, in line: ArraySlice<UInt8>) -> Int? {
+        let pattern = Array(marker.utf8)
+        let found: Int? = line.withUnsafeBytes { raw in pattern.withUnsafeBytes { ByteSearch.first($0, in: raw, from: 0) } }
+        guard let found else { return nil }
+        var value = 0
+        var digits = 0
+        var index = line.startIndex + found + pattern.count
+        while index < line.endIndex, (48...57).contains(line[index]), digits < 18 {
+            value = value * 10 + Int(line[index] - 48)
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? value : nil
     }
 
     /// Findings from everything scanned so far.
@@ -172,11 +217,11 @@ public struct LogScanner: Sendable {
             guard let tally = tallies[signature.id] else { return nil }
             var detail = "\(tally.count) line(s)"
             var severity = signature.severity
-            if signature.id == "leader-election", let longest = tally.values.max() {
+            if signature.id == "leader-election", let longest = tally.largest {
                 detail = "\(tally.count) election(s); the longest took \(longest) ms"
                 if longest > 10_000 { severity = .critical } else if longest > 2_000 { severity = .warning }
             }
-            if signature.id == "slow-fsync", let longest = tally.values.max() { detail = "\(tally.count) slow fsync(s); the slowest took \(longest) ms" }
+            if signature.id == "slow-fsync", let longest = tally.largest { detail = "\(tally.count) slow fsync(s); the slowest took \(longest) ms" }
             if signature.id == "session-expiry" && tally.count >= 100 {
                 severity = .warning
                 detail = "\(tally.count) sessions expired: a burst (clients cut off, or a long pause)"
@@ -263,7 +308,11 @@ public struct DoctorReport: Codable, Sendable {
         var scanner = LogScanner()
         let started = Date()
         for path in expand(logs) { scanner.scan(path: path) }
-        let seconds = Date().timeIntervalSince(started)
+        return build(scanner: scanner, seconds: Date().timeIntervalSince(started), view: view, history: history)
+    }
+
+    /// The report from a scanner already fed (the bundle scans logs as it copies them).
+    public static func build(scanner: LogScanner, seconds: Double, view: EnsembleView?, history: ZxidHistory?) -> DoctorReport {
         var findings = scanner.findings
         if let view { findings += liveFindings(view, history: history) }
         let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]

@@ -295,8 +295,12 @@ func bundleBenchmark(_ options: Options) -> Bool {
             return false
         }
         peakKB = max(peakKB, Int(result.stderr.lastLines(1).first?.trimmingCharacters(in: .whitespaces) ?? "") ?? Int.max)
-        try? FileManager.default.removeItem(atPath: root + "/out")
+        try? FileManager.default.removeItem(atPath: root + "/out-last")
+        try? FileManager.default.moveItem(atPath: root + "/out", toPath: root + "/out-last")
     }
+    let doctorStart = Date()
+    let doctor = runner.run(CommandSpec(argv: [options.binary, "doctor", "--logs", logs, "--json"], timeout: 900, outputCap: 1 << 20), cancellation: nil)
+    let doctorSeconds = Date().timeIntervalSince(doctorStart)
     let ourBest = ourSamples.min()!
     let theirBest = theirSamples.min()!
     let ratio = ourBest / theirBest
@@ -305,6 +309,13 @@ func bundleBenchmark(_ options: Options) -> Bool {
     print(row(["measure", "best", "peak RSS", "vs tar czf"]))
     print(row(["zkrunbook collect (logs masked, hashed, manifest)", seconds(ourBest), String(format: "%.1f MiB", peakMiB), String(format: "%.2fx", ratio)]))
     print(row(["tar czf of the same logs (reference)", seconds(theirBest), "-", "1.00x"]))
+    let scanned = doctor.termination.cause == "timeout" || doctor.termination.cause == "spawn-failed" ? "failed" : String(format: "%.0f MB/s", Double(size) / 1_048_576 / doctorSeconds)
+    print(row(["zkrunbook doctor over the same 1 GiB (whole process)", seconds(doctorSeconds), "-", scanned]))
+    let ourSize = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/out-last")) ?? []).first(where: { $0.hasSuffix(".tar.gz") }).flatMap {
+        (try? FileManager.default.attributesOfItem(atPath: root + "/out-last/" + $0)[.size]) as? NSNumber
+    }?.int64Value ?? 0
+    let theirSize = ((try? FileManager.default.attributesOfItem(atPath: root + "/reference.tar.gz")[.size]) as? NSNumber)?.int64Value ?? 0
+    print(String(format: "archive sizes: zkrunbook %.1f MiB (gzip -1: light on a busy node), tar czf %.1f MiB (gzip -6)", Double(ourSize) / 1_048_576, Double(theirSize) / 1_048_576))
     let pass = ratio <= 1.1 && peakMiB <= 64
     print("verdict: \(pass ? "PASS" : "FAIL") (within 1.1x of tar czf and peak RSS <= 64 MiB required)\n")
     return pass
