@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start on a throwaway local ensemble: builds zkrunbook, starts three real ZooKeeper servers on
 # loopback (the sandbox), checks their health, shows what zkrunbook reports when a server goes down,
-# plans and runs a rolling restart, and changes a setting in a scratch zoo.cfg with a backup and
+# plans and runs a rolling restart, collects a diagnostics bundle, runs doctor, and changes a setting in a scratch zoo.cfg with a backup and
 # rollback. Everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +55,16 @@ echo; echo "== zkrunbook plan rolling-restart: the order (with today's leader), 
 echo; echo "== zkrunbook run rolling-restart: followers first, the leader last, every gate on"
 "$zkrunbook" run rolling-restart --ensemble "$ensemble" --state-dir "$work/state" | grep -E "^\[|== node|result:"
 "$zkrunbook" status --ensemble "$ensemble"
+
+echo; echo "== zkrunbook collect: a diagnostics bundle of node 1, for support (secrets redacted)"
+"$zkrunbook" collect --zoo-cfg "$sandbox/node1/zoo.cfg" --log-dir "$sandbox/node1" --output "$work/bundle" --state-dir "$work/state" \
+  | grep -E "^\[|-> ok: wrote|result:"
+tar tzf "$work"/bundle/*.tar.gz | sed -n '1,6p'; echo "  …"
+
+echo; echo "== zkrunbook doctor: what the logs and the live ensemble say"
+set +e
+"$zkrunbook" doctor --logs "$sandbox/node1" --logs "$sandbox/node2" --logs "$sandbox/node3" --ensemble "$ensemble" --state-dir "$work/state" | head -30
+set -e
 
 echo; echo "== a config change with backup and rollback, on a scratch copy of node 1's zoo.cfg"
 cp "$sandbox/node1/zoo.cfg" "$work/zoo.cfg"

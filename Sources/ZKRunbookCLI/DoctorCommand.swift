@@ -38,7 +38,13 @@ enum DoctorCommand {
         let logs = parsed.values["--logs"] ?? []
         var view: EnsembleView?
         if ["--ensemble", "--zoo-cfg", "--server"].contains(where: { parsed.values[$0] != nil }) {
-            view = EnsembleInspector().inspect(try StatusCommand.resolveMembers(parsed, usage: usage))
+            var inspected = EnsembleInspector().inspect(try StatusCommand.resolveMembers(parsed, usage: usage))
+            // Every member's uptime (mntr), not only the leader's: it tells a restart from a counter reset.
+            let probe = ServerProbe()
+            for index in inspected.members.indices where inspected.members[index].facts.mode.isServing && inspected.members[index].facts.uptimeMs == nil {
+                probe.addMonitor(to: &inspected.members[index].facts, adminPort: inspected.members[index].member.adminPort)
+            }
+            view = inspected
         }
         if logs.isEmpty && view == nil { throw UsageError(message: "give --logs, or servers to judge", usage: usage) }
         let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)

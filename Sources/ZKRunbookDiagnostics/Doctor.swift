@@ -36,6 +36,8 @@ struct Signature: Sendable {
 public struct LogScanner: Sendable {
     static let signatures: [Signature] = [
         Signature(id: "leader-election", token: "LEADER ELECTION TOOK", severity: .info, title: "Leader elections", nextRunbook: "health-check"),
+        // A snapshot at zxid 0x<epoch>00000000 is taken when a new epoch begins.
+        Signature(id: "epoch-change", token: "Snapshotting: 0x", severity: .info, title: "Epoch changes (a new leader's epoch began)", nextRunbook: nil),
         Signature(
             id: "zxid-rollover", token: "zxid lower 32 bits have rolled over", severity: .critical,
             title: "The zxid counter rolled over and forced a leader election", nextRunbook: "zxid-rollover-watch"),
@@ -64,6 +66,8 @@ public struct LogScanner: Sendable {
         var count = 0
         var evidence: [String] = []
         var largest: Int?
+        /// Epochs seen in order (epoch-change), at most 50.
+        var epochs: [UInt64] = []
     }
 
     public var bytesScanned: Int64 = 0
@@ -189,10 +193,30 @@ public struct LogScanner: Sendable {
         if tallies[signature.id]!.evidence.count < 5 {
             tallies[signature.id]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
         }
+        if signature.id == "epoch-change", let zxid = Self.hex(after: "Snapshotting: 0x", in: line) {
+            let epoch = zxid >> 32
+            if zxid & 0xFFFF_FFFF == 0, tallies[signature.id]!.epochs.last != epoch, tallies[signature.id]!.epochs.count < 50 {
+                tallies[signature.id]!.epochs.append(epoch)
+            }
+        }
         let marker = signature.id == "leader-election" ? "TOOK - " : signature.id == "slow-fsync" ? " took " : nil
         if let marker, let value = Self.number(after: marker, in: line) {
             tallies[signature.id]!.largest = max(tallies[signature.id]!.largest ?? value, value)
         }
+    }
+
+    /// The hexadecimal number right after `marker` in `line`.
+    static func hex(after marker: String, in line: ArraySlice<UInt8>) -> UInt64? {
+        let pattern = Array(marker.utf8)
+        let found: Int? = line.withUnsafeBytes { raw in pattern.withUnsafeBytes { ByteSearch.first($0, in: raw, from: 0) } }
+        guard let found else { return nil }
+        var index = line.startIndex + found + pattern.count
+        var text = ""
+        while index < line.endIndex, text.count < 16, let scalar = Unicode.Scalar(UInt32(line[index])) as Unicode.Scalar?, scalar.properties.isASCIIHexDigit {
+            text.append(Character(scalar))
+            index += 1
+        }
+        return UInt64(text, radix: 16)
     }
 
     /// The whole number right after `marker` in `line`, read from the bytes.
@@ -221,6 +245,10 @@ public struct LogScanner: Sendable {
                 detail = "\(tally.count) election(s); the longest took \(longest) ms"
                 if longest > 10_000 { severity = .critical } else if longest > 2_000 { severity = .warning }
             }
+            if signature.id == "epoch-change" {
+                guard tally.epochs.count > 1 else { return nil }
+                detail = "\(tally.epochs.count - 1) epoch change(s): " + tally.epochs.map { String($0) }.joined(separator: " → ")
+            }
             if signature.id == "slow-fsync", let longest = tally.largest { detail = "\(tally.count) slow fsync(s); the slowest took \(longest) ms" }
             if signature.id == "session-expiry" && tally.count >= 100 {
                 severity = .warning
@@ -238,9 +266,14 @@ public enum RolloverEstimate {
     public struct Sample: Codable, Sendable, Hashable {
         public var time: Date
         public var zxid: Zxid
-        public init(time: Date, zxid: Zxid) {
+        /// The server's packets-received counter and uptime, to tell a restart from a counter reset.
+        public var received: Int64?
+        public var uptimeMs: Int64?
+        public init(time: Date, zxid: Zxid, received: Int64? = nil, uptimeMs: Int64? = nil) {
             self.time = time
             self.zxid = zxid
+            self.received = received
+            self.uptimeMs = uptimeMs
         }
     }
 
@@ -269,12 +302,13 @@ public struct ZxidHistory: Sendable {
         let decoder = JSONDecoder()
         return text.split(separator: "\n").compactMap { line in
             guard let entry = try? decoder.decode(Entry.self, from: Data(line.utf8)), entry.server == server else { return nil }
-            return RolloverEstimate.Sample(time: Date(timeIntervalSince1970: entry.time), zxid: Zxid(raw: entry.zxid))
+            return RolloverEstimate.Sample(
+                time: Date(timeIntervalSince1970: entry.time), zxid: Zxid(raw: entry.zxid), received: entry.received, uptimeMs: entry.uptimeMs)
         }
     }
 
     public func append(server: String, sample: RolloverEstimate.Sample) {
-        let entry = Entry(server: server, time: sample.time.timeIntervalSince1970, zxid: sample.zxid.raw)
+        let entry = Entry(server: server, time: sample.time.timeIntervalSince1970, zxid: sample.zxid.raw, received: sample.received, uptimeMs: sample.uptimeMs)
         guard let data = try? JSONEncoder().encode(entry) else { return }
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
@@ -294,6 +328,8 @@ public struct ZxidHistory: Sendable {
         var server: String
         var time: Double
         var zxid: UInt64
+        var received: Int64?
+        var uptimeMs: Int64?
     }
 }
 
@@ -347,10 +383,11 @@ public struct DoctorReport: Codable, Sendable {
                     id: "degraded", severity: .warning, title: "The ensemble is degraded but keeps its quorum", detail: view.quorum.reason,
                     count: view.reasons.count, evidence: view.reasons, nextRunbook: "health-check"))
         }
-        if let leaderZxid = view.leaderZxid, let history, let leader = view.leaderID {
+        guard let history else { return out }
+        let now = Date()
+        if let leaderZxid = view.leaderZxid, let leader = view.leaderID {
             let server = view.members.first { $0.member.id == leader }!.member.endpoint.description
-            let now = RolloverEstimate.Sample(time: Date(), zxid: leaderZxid)
-            if let eta = history.eta(server: server, now: now) {
+            if let eta = history.eta(server: server, now: .init(time: now, zxid: leaderZxid)) {
                 let severity: Finding.Severity = eta < 7 * 86_400 ? .critical : eta < 30 * 86_400 ? .warning : .info
                 out.append(
                     Finding(
@@ -358,9 +395,43 @@ public struct DoctorReport: Codable, Sendable {
                         detail: "counter \(leaderZxid.counter) of \(UInt32.max) in epoch \(leaderZxid.epoch); at the current rate it rolls over in \(RolloverEstimate.describe(eta)), forcing a leader election",
                         count: 1, evidence: ["leader \(server) zxid \(leaderZxid)"], nextRunbook: "zxid-rollover-watch"))
             }
-            history.append(server: server, sample: now)
+        }
+        for status in view.members {
+            guard let zxid = status.facts.zxid else { continue }
+            let server = status.member.endpoint.description
+            let sample = RolloverEstimate.Sample(time: now, zxid: zxid, received: status.facts.received, uptimeMs: status.facts.uptimeMs)
+            if let previous = history.load(server: server).last, let before = previous.received, let after = sample.received, after < before {
+                out.append(counterDrop(server: server, previous: previous, now: sample))
+            }
+            history.append(server: server, sample: sample)
         }
         return out
+    }
+
+    /// The packets-received counter went down since the last sample: the uptime tells a restart from a
+    /// counter reset inside a running process (`srst`, or a server object re-created after a forced election).
+    static func counterDrop(server: String, previous: RolloverEstimate.Sample, now: RolloverEstimate.Sample) -> Finding {
+        let elapsed = now.time.timeIntervalSince(previous.time)
+        let evidence = [
+            "\(server) received \(previous.received ?? 0) at \(Event.timestamp(previous.time)), \(now.received ?? 0) at \(Event.timestamp(now.time))",
+            "uptime now \(now.uptimeMs.map { "\($0 / 1000) s" } ?? "unknown (mntr/AdminServer not readable)")",
+        ]
+        guard let uptimeMs = now.uptimeMs else {
+            return Finding(
+                id: "counters-reset", severity: .warning, title: "A server's counters went down",
+                detail: "\(server)'s packets-received counter dropped; without its uptime (mntr or the AdminServer) a restart cannot be told from `srst` or an in-process re-creation",
+                count: 1, evidence: evidence, nextRunbook: "health-check")
+        }
+        if Double(uptimeMs) / 1000 < elapsed {
+            let uptime = uptimeMs
+            return Finding(
+                id: "counters-reset-restart", severity: .warning, title: "A server restarted", detail: "\(server)'s counters dropped and its uptime (\(uptime / 1000) s) is shorter than the \(Int(elapsed)) s since the last sample: the process restarted",
+                count: 1, evidence: evidence, nextRunbook: "health-check")
+        }
+        return Finding(
+            id: "counters-reset-in-process", severity: .warning, title: "Counters reset without a restart",
+            detail: "\(server)'s packets-received counter dropped while the process kept running: someone ran `srst`, or the server object was re-created inside the JVM (as after a forced election on zxid rollover; look for 'zxid lower 32 bits have rolled over' in the log)",
+            count: 1, evidence: evidence, nextRunbook: "zxid-rollover-watch")
     }
 
     public var markdown: String {

@@ -70,10 +70,13 @@ public struct StateLayout: Sendable {
     }
 }
 
-/// Appends events to a run's journal, one JSON line each, fsynced before the engine moves on.
+/// Appends events to a run's journal, one JSON line each; the ones `resume` relies on are fsynced before
+/// the engine moves on.
 ///
-/// fsync per event is what makes `resume` after SIGKILL or a power cut trustworthy: a step is recorded as
-/// finished only once that record is on disk.
+/// fsync is what makes `resume` after SIGKILL or a power cut trustworthy: a step is recorded as started or
+/// finished only once that record is on disk. Detail events (guard values, attempts, the events a node's
+/// agent reports) are written too but not waited for: losing the last few in a power cut costs no
+/// correctness, and waiting for each would slow a rolling restart by tens of milliseconds a node.
 public final class JournalWriter: EventSink, @unchecked Sendable {
     public let path: String
     private let fd: Int32
@@ -94,8 +97,17 @@ public final class JournalWriter: EventSink, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written != line.count || fsync(fd) != 0 {
+        if written != line.count || (Self.mustReachDisk(event) && fsync(fd) != 0) {
             failure = String(cString: strerror(errno))
+        }
+    }
+
+    /// The records `resume` reads: run and step boundaries, rollbacks, nodes done.
+    static func mustReachDisk(_ event: Event) -> Bool {
+        switch event.type {
+        case .runStarted, .runResumed, .runFinished, .rollbackStarted, .rollbackFinished, .nodeFinished: return true
+        case .stepStarted, .stepFinished: return event.parentStep == nil
+        case .guardEvaluated, .attemptStarted, .attemptFailed, .nodeStarted: return false
         }
     }
 

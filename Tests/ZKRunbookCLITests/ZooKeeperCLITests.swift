@@ -84,6 +84,33 @@ struct ZooKeeperCLITests {
         }, "a sandbox server outlived 'sandbox down'")
     }
 
+    /// `srst` resets a live server's counters: doctor, run before and after, tells it from a restart by uptime.
+    @Test func doctorTellsACounterResetFromARestart() throws {
+        let workspace = Workspace("zk-doctor")
+        let (directory, base) = try sandboxUp(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
+        let ensemble = directory + "/ensemble.json5"
+        let state = workspace.file("state")
+        // Some traffic first, so there is a counter to reset.
+        for _ in 0..<5 { _ = try zkrunbook.run(["status", "--ensemble", ensemble]) }
+        let first = try zkrunbook.run(["doctor", "--ensemble", ensemble, "--state-dir", state])
+        #expect(!first.stdout.contains("Counters reset"), "\(first.stdout)")
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(base + 1).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = "srst".withCString { send(fd, $0, 4, 0) }
+        var reply = [UInt8](repeating: 0, count: 256)
+        _ = recv(fd, &reply, 256, 0)
+        close(fd)
+        let second = try zkrunbook.run(["doctor", "--ensemble", ensemble, "--state-dir", state])
+        #expect(second.status == 1)
+        #expect(second.stdout.contains("Counters reset without a restart"), "\(second.stdout)")
+        #expect(second.stdout.contains("127.0.0.1:\(base + 1)'s packets-received counter dropped"))
+    }
+
     @Test func statusInputErrors() throws {
         let workspace = Workspace("status-usage")
         let none = try zkrunbook.run(["status"])

@@ -34,6 +34,10 @@ enum LogFixtures {
         """
     static let sandbox = """
         2026-11-24 17:47:13,831 [QuorumPeer[myid=1](plain=127.0.0.1:52001)(secure=disabled)] INFO org.apache.zookeeper.server.quorum.Learner - FOLLOWING - LEADER ELECTION TOOK - 214 MS
+        2026-11-24 18:45:27,057 [main] INFO org.apache.zookeeper.server.persistence.FileTxnSnapLog - Snapshotting: 0x0 to /tmp/sbq/node1/data/version-2/snapshot.0
+        2026-11-24 18:45:28,184 [QuorumPeer[myid=1](plain=127.0.0.1:28001)(secure=disabled)] INFO org.apache.zookeeper.server.persistence.FileTxnSnapLog - Snapshotting: 0x100000000 to /tmp/sbq/node1/data/version-2/snapshot.100000000
+        2026-11-24 18:45:28,900 [SyncThread:1] INFO org.apache.zookeeper.server.persistence.FileTxnSnapLog - Snapshotting: 0x100000fa0 to /tmp/sbq/node1/data/version-2/snapshot.100000fa0
+        2026-11-24 18:45:29,184 [QuorumPeer[myid=1](plain=127.0.0.1:28001)(secure=disabled)] INFO org.apache.zookeeper.server.persistence.FileTxnSnapLog - Snapshotting: 0x200000000 to /tmp/sbq/node1/data/version-2/snapshot.200000000
 
         """
 }
@@ -53,7 +57,7 @@ struct DoctorTests {
         let ids = Set(result.findings.map(\.id))
         for expected in [
             "leader-election", "zxid-rollover", "not-serving", "not-ready", "connection-loss", "slow-fsync", "too-many-connections",
-            "session-expiry", "quorum-channel", "followers-not-synced",
+            "session-expiry", "quorum-channel", "followers-not-synced", "epoch-change",
         ] {
             #expect(ids.contains(expected), "\(expected) not found")
         }
@@ -67,6 +71,7 @@ struct DoctorTests {
         #expect(fsync.detail.contains("4321 ms"))
         #expect(result.findings.first?.severity == .critical, "the worst comes first")
         #expect(result.markdown.contains("Next: `zkrunbook run zxid-rollover-watch`"))
+        #expect(result.findings.first { $0.id == "epoch-change" }?.detail == "2 epoch change(s): 0 → 1 → 2")
     }
 
     @Test func aLineSplitAcrossReadChunksIsStillFound() {
@@ -103,6 +108,17 @@ struct DoctorTests {
         history.append(server: "zk2:2181", sample: .init(time: now.addingTimeInterval(-86_400), zxid: Zxid(epoch: 3, counter: 1)))
         let eta = try #require(history.eta(server: "zk1:2181", now: .init(time: now, zxid: Zxid(epoch: 3, counter: 200_000_000))))
         #expect(abs(eta / 86_400 - Double(UInt32.max - 200_000_000) / 100_000_000) < 0.01)
+    }
+
+    @Test func aCounterDropIsARestartOrAResetByUptime() {
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let before = RolloverEstimate.Sample(time: t0, zxid: Zxid(epoch: 1, counter: 5), received: 90_000, uptimeMs: 86_400_000)
+        let restarted = RolloverEstimate.Sample(time: t0.addingTimeInterval(3600), zxid: Zxid(epoch: 2, counter: 1), received: 12, uptimeMs: 60_000)
+        #expect(DoctorReport.counterDrop(server: "zk1:2181", previous: before, now: restarted).id == "counters-reset-restart")
+        let reset = RolloverEstimate.Sample(time: t0.addingTimeInterval(3600), zxid: Zxid(epoch: 1, counter: 9), received: 3, uptimeMs: 90_000_000)
+        let finding = DoctorReport.counterDrop(server: "zk1:2181", previous: before, now: reset)
+        #expect(finding.id == "counters-reset-in-process")
+        #expect(finding.detail.contains("srst"))
     }
 
     @Test func theTwoDataCentrePartitionIsNamed() {
