@@ -483,10 +483,8 @@ enum LogCopier {
 final class ScanWorker: @unchecked Sendable {
     private var scanner: LogScanner
     private var hasher = SHA256()
-    private var queue: [[UInt8]] = []
-    private let lock = NSLock()
-    private let slots = DispatchSemaphore(value: 4)
-    private let available = DispatchSemaphore(value: 0)
+    /// An empty chunk ends the stream.
+    private let queue = BoundedQueue<[UInt8]>(capacity: 4)
     private let done = DispatchSemaphore(value: 0)
     private var seconds = 0.0
 
@@ -495,11 +493,7 @@ final class ScanWorker: @unchecked Sendable {
         self.scanner.begin(name)
         Thread.detachNewThread { [self] in
             while true {
-                available.wait()
-                lock.lock()
-                let chunk = queue.removeFirst()
-                lock.unlock()
-                slots.signal()
+                let chunk = queue.take()
                 if chunk.isEmpty { break }
                 chunk.withUnsafeBytes { self.hasher.update(bytes: $0) }
                 let start = Date()
@@ -512,21 +506,12 @@ final class ScanWorker: @unchecked Sendable {
     }
 
     func feed(_ chunk: [UInt8]) {
-        guard !chunk.isEmpty else { return }
-        slots.wait()
-        lock.lock()
-        queue.append(chunk)
-        lock.unlock()
-        available.signal()
+        if !chunk.isEmpty { queue.put(chunk) }
     }
 
     /// Waits for the scan to catch up; returns the scanner, the time it spent scanning, and the sha256.
     func finish() -> (LogScanner, Double, String) {
-        slots.wait()
-        lock.lock()
-        queue.append([])
-        lock.unlock()
-        available.signal()
+        queue.put([])
         done.wait()
         return (scanner, seconds, hasher.finalize().map { String(format: "%02x", $0) }.joined())
     }

@@ -23,9 +23,7 @@ final class TarGzWriter: @unchecked Sendable {
     private var failed: String?
     /// Chunks on their way to gzip: written by a thread of their own, so reading, masking and hashing
     /// the next chunk overlaps with gzip compressing this one. At most 8 chunks wait (memory stays flat).
-    private var queue: [Data] = []
-    private let slots = DispatchSemaphore(value: 8)
-    private let available = DispatchSemaphore(value: 0)
+    private let queue = BoundedQueue<Data>(capacity: 8)
     private let drained = DispatchSemaphore(value: 0)
 
     init(path: String) throws {
@@ -83,11 +81,7 @@ final class TarGzWriter: @unchecked Sendable {
     private func drain() {
         let fd = input.fileHandleForWriting.fileDescriptor
         while true {
-            available.wait()
-            lock.lock()
-            let chunk = queue.removeFirst()
-            lock.unlock()
-            slots.signal()
+            let chunk = queue.take()
             if chunk.isEmpty { break }
             chunk.withUnsafeBytes { raw in
                 guard var pointer = raw.baseAddress else { return }
@@ -109,13 +103,7 @@ final class TarGzWriter: @unchecked Sendable {
         drained.signal()
     }
 
-    private func enqueue(_ chunk: Data) {
-        slots.wait()
-        lock.lock()
-        queue.append(chunk)
-        lock.unlock()
-        available.signal()
-    }
+    private func enqueue(_ chunk: Data) { queue.put(chunk) }
 
     private func write(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
