@@ -34,5 +34,8 @@ if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
   exit 1
 fi
 
+echo "== release binary (static Swift runtime)"
+bash packaging/build-release.sh
+
 echo "== benchmark"
 bash packaging/bench.sh
