@@ -37,5 +37,8 @@ fi
 echo "== release binary (static Swift runtime)"
 bash packaging/build-release.sh
 
+echo "== .deb: build, install, use, remove"
+bash Tests/deb-install-test.sh
+
 echo "== benchmark"
 bash packaging/bench.sh

@@ -14,6 +14,8 @@ command -v java >/dev/null 2>&1 || needed+=(default-jre-headless)
 command -v tar >/dev/null 2>&1 || needed+=(tar)
 [ -x /usr/bin/time ] || needed+=(time)   # the bundle benchmark reads peak RSS from it
 command -v gzip >/dev/null 2>&1 || needed+=(gzip)
+command -v dpkg-deb >/dev/null 2>&1 || needed+=(dpkg)     # the .deb package and its install test
+command -v strip >/dev/null 2>&1 || needed+=(binutils)    # the stripped release binary
 #   openssh: the rolling restart's ssh transport, tested against a real sshd on loopback
 command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
 [ -x /usr/sbin/sshd ] || needed+=(openssh-server)

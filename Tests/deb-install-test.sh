@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the .deb on this machine, uses it the way an operator would, and removes it cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "deb test: FAILED: dpkg -i needs root (run as root, or in CI)" >&2; exit 1; }
+if dpkg -s zkrunbook >/dev/null 2>&1; then echo "deb test: FAILED: a zkrunbook package is already installed; remove it first" >&2; exit 1; fi
+deb=$(bash packaging/build-deb.sh | tail -1 | awk '{print $1}')
+fail() { echo "deb test: FAILED: $*" >&2; dpkg -P zkrunbook >/dev/null 2>&1 || true; exit 1; }
+dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb"
+[ "$(/usr/bin/zkrunbook --version)" = "zkrunbook $(.build/dist/zkrunbook --version | awk '{print $2}')" ] || fail "--version"
+scratch=$(mktemp -d)
+# From a folder without ./runbooks: the runbooks come from /usr/share/zkrunbook/runbooks.
+( cd "$scratch" && /usr/bin/zkrunbook validate --quiet /usr/share/zkrunbook/runbooks ) || fail "validate /usr/share/zkrunbook/runbooks"
+( cd "$scratch" && /usr/bin/zkrunbook list | grep -q "/usr/share/zkrunbook/runbooks/health-check.json5" ) || fail "list does not find the installed runbooks"
+printf 'tickTime=2000\nclientPort=2181\n' > "$scratch/zoo.cfg"
+( cd "$scratch" && /usr/bin/zkrunbook run zoo-cfg-set --state-dir "$scratch/state" --param config="$scratch/zoo.cfg" \
+    --param key=maxClientCnxns --param value=200 >/dev/null ) || fail "run zoo-cfg-set from /usr/share"
+grep -qx 'maxClientCnxns=200' "$scratch/zoo.cfg" || fail "the runbook did not change the file"
+[ -f /usr/share/man/man1/zkrunbook.1.gz ] || fail "no man page"
+zcat /usr/share/man/man1/zkrunbook.1.gz | grep -q "rolling" || fail "the man page is empty"
+dpkg -r zkrunbook >/dev/null || fail "dpkg -r"
+[ ! -e /usr/bin/zkrunbook ] || fail "/usr/bin/zkrunbook is still there after dpkg -r"
+dpkg -P zkrunbook >/dev/null || fail "dpkg -P"
+[ ! -e /usr/share/zkrunbook ] || fail "/usr/share/zkrunbook is still there after purge"
+rm -rf "$scratch"
+echo "deb test: ok ($(basename "$deb"): installed, --version, validate/list/run from /usr/share, man page, removed and purged)"

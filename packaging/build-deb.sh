@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds zkrunbook_<version>_<arch>.deb with dpkg-deb: the static binary, the runbooks, a man page, bash
+# completion, and a systemd service + timer that writes the Prometheus textfile every minute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v dpkg-deb >/dev/null || { echo "build-deb: dpkg-deb is missing (apt-get install -y dpkg-dev)" >&2; exit 1; }
+[ -x .build/dist/zkrunbook ] || bash packaging/build-release.sh >/dev/null
+version=$(.build/dist/zkrunbook --version | awk '{print $2}')
+arch=$(dpkg --print-architecture)
+root=.build/deb/zkrunbook_${version}_${arch}
+rm -rf "$root"
+install -D -m 0755 .build/dist/zkrunbook "$root/usr/bin/zkrunbook"
+install -d -m 0755 "$root/usr/share/zkrunbook/runbooks" "$root/usr/share/zkrunbook/examples" "$root/etc/zkrunbook/runbooks"
+install -m 0644 runbooks/*.json5 "$root/usr/share/zkrunbook/runbooks/"
+install -m 0644 packaging/examples/ensemble.json5 "$root/usr/share/zkrunbook/examples/"
+install -D -m 0644 packaging/deb/zkrunbook.bash-completion "$root/usr/share/bash-completion/completions/zkrunbook"
+install -D -m 0644 packaging/deb/zkrunbook-health.service "$root/lib/systemd/system/zkrunbook-health.service"
+install -D -m 0644 packaging/deb/zkrunbook-health.timer "$root/lib/systemd/system/zkrunbook-health.timer"
+install -D -m 0644 README.md "$root/usr/share/doc/zkrunbook/README.md"
+# The man page: --help of every command, as roff.
+man="$root/usr/share/man/man1/zkrunbook.1"
+install -d "$(dirname "$man")"
+{
+  echo ".TH ZKRUNBOOK 1 \"$(date -u +%Y-%m-%d)\" \"zkrunbook $version\" \"User Commands\""
+  echo ".SH NAME"; echo "zkrunbook \\- runbook automation for Apache ZooKeeper ensembles"
+  echo ".SH SYNOPSIS"; echo ".B zkrunbook"; echo "\\fIcommand\\fR [\\fIoptions\\fR]"
+  echo ".SH DESCRIPTION"; echo ".nf"
+  .build/dist/zkrunbook --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
+  for command in list validate plan run resume status sandbox collect doctor; do
+    echo; echo ".SH \"$(echo "$command" | tr a-z A-Z)\""
+    .build/dist/zkrunbook "$command" --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
+  done
+  echo ".fi"
+  echo ".SH FILES"
+  echo "/usr/share/zkrunbook/runbooks, /etc/zkrunbook/runbooks (local runbooks, looked up first), /var/lib/zkrunbook (journals, locks)"
+} >"$man"
+gzip -9n "$man"
+size=$(du -sk "$root" | cut -f1)
+install -d "$root/DEBIAN"
+cat >"$root/DEBIAN/control" <<CONTROL
+Package: zkrunbook
+Version: $version
+Architecture: $arch
+Maintainer: zkrunbook developers <zkrunbook@localhost>
+Installed-Size: $size
+Depends: libc6, libstdc++6, libgcc-s1, gzip
+Recommends: openssh-client
+Section: admin
+Priority: optional
+Homepage: https://localhost/zkrunbook
+Description: runbook automation for Apache ZooKeeper ensembles
+ Declarative runbooks (JSON5) executed with guards, timeouts, retries,
+ rollback, an honest dry run, a journal and locks: health checks, rolling
+ restarts over ssh (followers first, leader last, quorum kept), diagnostics
+ bundles for support, and doctor, which names the incident from the logs.
+CONTROL
+mkdir -p .build/dist
+dpkg-deb --build --root-owner-group "$root" ".build/dist/zkrunbook_${version}_${arch}.deb" >/dev/null
+echo ".build/dist/zkrunbook_${version}_${arch}.deb ($(stat -c %s ".build/dist/zkrunbook_${version}_${arch}.deb") bytes)"
