@@ -29,7 +29,7 @@ enum DoctorCommand {
 
     static func run(_ arguments: [String]) throws -> Int32 {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir", "--timeout", "--max-lag"],
+            arguments, valueOptions: ["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir"],
             flagOptions: ["--json"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
