@@ -54,6 +54,7 @@ public enum CLI {
           status                     probe an ensemble: leader, lag, synced followers, verdict
           collect                    a diagnostics bundle (.tar.gz) for support, secrets redacted
           doctor                     name the incident from logs and live facts, with evidence
+          install                    put the agent and runbooks on every node (ssh), sha256-verified
           sandbox up|down|status|stop|start|restart
                                      a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)
           --version                  print the version
@@ -89,8 +90,9 @@ public enum CLI {
             case "collect": return try CollectCommand.run(rest)
             case "doctor": return try DoctorCommand.run(rest)
             case "sandbox": return try SandboxCommand.run(rest)
+            case "install": return try InstallCommand.run(rest)
             default:
-                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect", "doctor"]
+                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect", "doctor", "install"]
                 let hint = ObjectReader.closest(to: command, among: commands).map { "; did you mean '\($0)'?" } ?? ""
                 printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
                 return ExitCode.usage

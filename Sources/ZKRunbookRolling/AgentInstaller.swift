@@ -1,0 +1,347 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+/// What `zkrunbook install` puts on every node: one binary and, optionally, the runbooks beside it.
+public struct InstallPayload: Sendable {
+    public struct File: Sendable {
+        public var name: String
+        public var path: String
+        public var sha256: String
+        public var size: Int
+    }
+
+    public var binary: File
+    public var runbooks: [File]
+    /// The folder the runbooks came from (for the report).
+    public var runbooksSource: String?
+
+    /// Hashes `binary` and every `*.json5` in `runbooksDirectory` (nil: the binary alone).
+    public static func load(binary: String, runbooksDirectory: String?) throws(InstallError) -> InstallPayload {
+        let binaryFile = try file(at: binary, name: (binary as NSString).lastPathComponent)
+        var runbooks: [File] = []
+        if let runbooksDirectory {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: runbooksDirectory) else {
+                throw .input("cannot read the runbooks folder \(runbooksDirectory)")
+            }
+            for name in names.sorted() where name.hasSuffix(".json5") {
+                runbooks.append(try file(at: runbooksDirectory + "/" + name, name: name))
+            }
+            if runbooks.isEmpty { throw .input("no *.json5 runbooks in \(runbooksDirectory)") }
+        }
+        return InstallPayload(binary: binaryFile, runbooks: runbooks, runbooksSource: runbooksDirectory)
+    }
+
+    private static func file(at path: String, name: String) throws(InstallError) -> File {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? Int else {
+            throw .input("cannot read \(path)")
+        }
+        guard let digest = try? SHA256.hex(fileAt: path) else { throw .input("cannot read \(path)") }
+        return File(name: name, path: path, sha256: digest, size: size)
+    }
+}
+
+/// Why an install could not start (bad input) — per-node trouble is reported in `NodeInstall`.
+public enum InstallError: Error, Sendable, CustomStringConvertible {
+    case input(String)
+
+    public var description: String {
+        switch self {
+        case .input(let message): return "error: \(message)"
+        }
+    }
+}
+
+/// What the preflight found on one node before anything was copied.
+public struct NodePreflight: Sendable {
+    public var member: EnsembleMember
+    public var agentPath: String
+    public var stateDir: String?
+    /// sha256 of the binary now at agentPath; nil when there is none.
+    public var currentBinary: String?
+    /// sha256 of each shipped runbook name already in runbookPath.
+    public var currentRunbooks: [String: String] = [:]
+    /// Journaled runs using the agent right now (pid and command line, or a held lock).
+    public var busy: [String] = []
+    /// Why the node cannot take an install (unreachable, no sha256sum…); nil when it can.
+    public var problem: String?
+}
+
+/// What happened on one node.
+public struct NodeInstall: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case installed
+        case alreadyCurrent
+        case wouldInstall
+        case refused
+        case failed
+        /// Ready, but not copied because another node was refused or failed its check.
+        case heldBack
+    }
+
+    public var member: EnsembleMember
+    public var outcome: Outcome
+    public var lines: [String]
+}
+
+/// `zkrunbook install`: puts the agent (and runbooks) on each node's `agentPath` over its transport.
+///
+/// Every node is checked first — reachable, `sha256sum` there, no journaled run using the agent — so a
+/// refusal changes nothing anywhere. Each file then travels over ssh's stdin into a temporary file beside
+/// its target, is hashed on the node, and only a matching file is renamed into place: a node holds the old
+/// binary or the new one, never part of one. The running-run check is repeated just before the rename.
+public struct AgentInstaller: Sendable {
+    public var ensemble: EnsembleFile
+    public var payload: InstallPayload
+    /// Nodes to install on (all when empty).
+    public var nodeIDs: Set<Int>
+    public var timeoutPerFile: Double
+    public var runner: @Sendable (EnsembleMember) -> any CommandRunner
+
+    public init(
+        ensemble: EnsembleFile, payload: InstallPayload, nodeIDs: Set<Int> = [], timeoutPerFile: Double = 300,
+        runner: @escaping @Sendable (EnsembleMember) -> any CommandRunner = NodeTransport.runner(for:)
+    ) {
+        self.ensemble = ensemble
+        self.payload = payload
+        self.nodeIDs = nodeIDs
+        self.timeoutPerFile = timeoutPerFile
+        self.runner = runner
+    }
+
+    /// The members selected, each with an absolute agentPath, or an input error naming what is missing.
+    public func targets() throws(InstallError) -> [(EnsembleMember, String)] {
+        try Self.targets(ensemble, nodeIDs: nodeIDs, copiesRunbooks: !payload.runbooks.isEmpty)
+    }
+
+    /// Checked before any file is hashed, so a mistake in the ensemble file is reported at once.
+    public static func targets(_ ensemble: EnsembleFile, nodeIDs: Set<Int>, copiesRunbooks: Bool) throws(InstallError) -> [(EnsembleMember, String)] {
+        let unknown = nodeIDs.subtracting(ensemble.members.map(\.id))
+        if !unknown.isEmpty {
+            throw .input("no node \(unknown.sorted().map(String.init).joined(separator: ", ")) in \(ensemble.path)")
+        }
+        var out: [(EnsembleMember, String)] = []
+        for member in ensemble.members where nodeIDs.isEmpty || nodeIDs.contains(member.id) {
+            guard let path = member.agentPath ?? ensemble.agentPath, path.hasPrefix("/") else {
+                throw .input(
+                    "node \(member.id) has no absolute agentPath in \(ensemble.path): set agentPath (e.g. \"/usr/bin/zkrunbook\") for the ensemble or the node")
+            }
+            out.append((member, path))
+        }
+        if copiesRunbooks && ensemble.runbookPath == nil {
+            throw .input("\(ensemble.path) names no runbookPath to copy runbooks to: set runbookPath, or install with --no-runbooks")
+        }
+        return out
+    }
+
+    /// Checks every selected node; nothing is written anywhere.
+    public func preflight(progress: (String) -> Void = { _ in }) throws(InstallError) -> [NodePreflight] {
+        try targets().map { member, agentPath in
+            let found = preflight(member, agentPath: agentPath)
+            progress(Self.describe(found, payload: payload))
+            return found
+        }
+    }
+
+    func preflight(_ member: EnsembleMember, agentPath: String) -> NodePreflight {
+        var found = NodePreflight(member: member, agentPath: agentPath, stateDir: member.stateDir)
+        var argv = ["sh", "-c", RemoteScript.busyFunction + RemoteScript.preflight, "zkrunbook-install", agentPath, member.stateDir ?? ""]
+        argv.append(ensemble.runbookPath ?? "")
+        argv += payload.runbooks.map(\.name)
+        let result = runner(member).run(CommandSpec(argv: argv, timeout: 60, outputCap: 1 << 20), cancellation: nil)
+        guard result.termination == .exited(0) else {
+            found.problem = "preflight failed: \(result.termination.summary)" + Self.tail(result.stderr.text)
+            return found
+        }
+        for line in result.stdout.text.split(separator: "\n") {
+            let words = line.split(separator: " ", maxSplits: 2).map(String.init)
+            switch (words.first, words.count) {
+            case ("missing", 2): found.problem = "\(words[1]) is not installed on the node (it verifies each copy): install coreutils"
+            case ("current", 2): found.currentBinary = words[1] == "none" ? nil : words[1]
+            case ("runbook", 3): found.currentRunbooks[words[1]] = words[2]
+            case ("busy", _): found.busy.append(String(line.dropFirst(5)))
+            default: continue
+            }
+        }
+        return found
+    }
+
+    /// Copies what differs to every node whose preflight passed; nothing when any node is busy or failed it.
+    public func install(_ checks: [NodePreflight], dryRun: Bool, progress: (String) -> Void = { _ in }) -> [NodeInstall] {
+        let blocked = checks.contains { !$0.busy.isEmpty || $0.problem != nil }
+        return checks.map { check in
+            if !check.busy.isEmpty {
+                return NodeInstall(
+                    member: check.member, outcome: .refused,
+                    lines: ["node \(check.member.id): a journaled run is using \(check.agentPath); not replaced"] + check.busy.map { "  " + $0 })
+            }
+            if let problem = check.problem {
+                return NodeInstall(member: check.member, outcome: .failed, lines: ["node \(check.member.id): \(problem)"])
+            }
+            let pending = changes(check)
+            if pending.isEmpty {
+                return NodeInstall(member: check.member, outcome: .alreadyCurrent, lines: ["node \(check.member.id): already current"])
+            }
+            if blocked || dryRun {
+                let verb = blocked ? "not copied (another node stopped the install)" : "would copy"
+                return NodeInstall(
+                    member: check.member, outcome: blocked ? .heldBack : .wouldInstall,
+                    lines: ["node \(check.member.id): \(verb): " + pending.map(\.file.name).joined(separator: ", ")])
+            }
+            let done = copy(pending, to: check, progress: progress)
+            return done
+        }
+    }
+
+    struct PendingFile {
+        var file: InstallPayload.File
+        var target: String
+        var isBinary: Bool
+    }
+
+    func changes(_ check: NodePreflight) -> [PendingFile] {
+        var pending: [PendingFile] = []
+        if check.currentBinary != payload.binary.sha256 {
+            pending.append(PendingFile(file: payload.binary, target: check.agentPath, isBinary: true))
+        }
+        if let directory = ensemble.runbookPath {
+            for runbook in payload.runbooks where check.currentRunbooks[runbook.name] != runbook.sha256 {
+                pending.append(PendingFile(file: runbook, target: directory + "/" + runbook.name, isBinary: false))
+            }
+        }
+        return pending
+    }
+
+    func copy(_ pending: [PendingFile], to check: NodePreflight, progress: (String) -> Void) -> NodeInstall {
+        let runner = runner(check.member)
+        var lines: [String] = []
+        for item in pending {
+            let started = Date()
+            guard let contents = try? Data(contentsOf: URL(fileURLWithPath: item.file.path), options: .alwaysMapped) else {
+                return NodeInstall(member: check.member, outcome: .failed, lines: lines + ["node \(check.member.id): cannot read \(item.file.path)"])
+            }
+            let argv = [
+                "sh", "-c", RemoteScript.busyFunction + RemoteScript.upload, "zkrunbook-install", item.target, item.file.sha256,
+                item.isBinary ? "0755" : "0644", item.isBinary ? "check-busy" : "", check.stateDir ?? "",
+            ]
+            let spec = CommandSpec(argv: argv, timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: contents)
+            let result = runner.run(spec, cancellation: nil)
+            let seconds = Date().timeIntervalSince(started)
+            guard result.termination == .exited(0) else {
+                let why = result.termination == .exited(24) ? "a journaled run started using the agent; not replaced" : "copy failed: \(result.termination.summary)"
+                let outcome: NodeInstall.Outcome = result.termination == .exited(24) ? .refused : .failed
+                let line = "node \(check.member.id): \(item.target): \(why)" + Self.tail(result.stderr.text)
+                progress(line)
+                return NodeInstall(member: check.member, outcome: outcome, lines: lines + [line])
+            }
+            let line =
+                "node \(check.member.id): \(item.target): \(Self.size(item.file.size)) in \(String(format: "%.2f", seconds)) s, sha256 \(item.file.sha256.prefix(12))… verified on the node"
+            progress(line)
+            lines.append(line)
+        }
+        return NodeInstall(member: check.member, outcome: .installed, lines: lines)
+    }
+
+    static func describe(_ check: NodePreflight, payload: InstallPayload) -> String {
+        var text = "preflight node \(check.member.id) (\(NodeTransport.describe(check.member))): "
+        if let problem = check.problem { return text + problem }
+        switch check.currentBinary {
+        case nil: text += "no agent at \(check.agentPath)"
+        case payload.binary.sha256: text += "\(check.agentPath) is current"
+        case let other?: text += "\(check.agentPath) differs (sha256 \(other.prefix(12))…)"
+        }
+        if !payload.runbooks.isEmpty {
+            let current = payload.runbooks.filter { check.currentRunbooks[$0.name] == $0.sha256 }.count
+            text += "; runbooks \(current) of \(payload.runbooks.count) current"
+        }
+        if !check.busy.isEmpty { text += "; BUSY: \(check.busy.count) journaled run(s)" }
+        return text
+    }
+
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? String(format: "%.1f MiB", Double(bytes) / 1_048_576) : String(format: "%.1f KiB", Double(bytes) / 1024)
+    }
+
+    static func tail(_ stderr: String) -> String {
+        let lines = stderr.split(whereSeparator: \.isNewline).suffix(3)
+        return lines.isEmpty ? "" : ": " + lines.joined(separator: " | ")
+    }
+}
+
+/// The POSIX sh the installer runs on a node (no zkrunbook is assumed there yet).
+enum RemoteScript {
+    /// `zk_busy TARGET STATE`: prints one line per journaled run using TARGET — a process whose executable
+    /// is TARGET with `run` or `resume` in its arguments, or a run lock in STATE whose recorded pid is alive
+    /// (the lock check also works where /proc/PID/exe of another user is unreadable).
+    static let busyFunction = #"""
+        zk_busy() {
+          zk_target=$1
+          zk_state=$2
+          if [ -z "$zk_state" ]; then
+            if [ "$(id -u)" = 0 ]; then zk_state=/var/lib/zkrunbook; else zk_state="$HOME/.local/state/zkrunbook"; fi
+          fi
+          ls -l /proc/[0-9]*/exe 2>/dev/null | awk -v t="$zk_target" '{
+            i = index($0, " -> "); if (!i) next
+            l = substr($0, i + 4); if (l != t && l != t " (deleted)") next
+            p = substr($0, 1, i - 1); sub(/.*\/proc\//, "", p); sub(/\/exe$/, "", p); print p
+          }' | while read -r zk_pid; do
+            zk_args=$(tr '\0' ' ' < "/proc/$zk_pid/cmdline" 2>/dev/null) || continue
+            case " $zk_args " in *" run "*|*" resume "*) echo "busy pid $zk_pid: $zk_args" ;; esac
+          done
+          for zk_lock in "$zk_state"/locks/*.lock; do
+            [ -s "$zk_lock" ] || continue
+            zk_line=$(head -n 1 "$zk_lock" 2>/dev/null) || continue
+            zk_pid=${zk_line#pid }
+            zk_pid=${zk_pid%%,*}
+            case "$zk_pid" in '' | *[!0-9]*) continue ;; esac
+            # A zombie (killed, not yet reaped) holds no lock any more.
+            if [ -d "/proc/$zk_pid" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$zk_pid/status" 2>/dev/null; then
+              echo "busy lock $zk_lock: $zk_line"
+            fi
+          done
+        }
+
+        """#
+
+    /// Args: TARGET STATE RUNBOOK-DIR NAME…; prints `current SHA|none`, `runbook NAME SHA`, `busy …`.
+    static let preflight = #"""
+        target=$1
+        state=$2
+        books=$3
+        shift 3
+        if ! command -v sha256sum >/dev/null 2>&1; then echo "missing sha256sum"; exit 0; fi
+        if [ -f "$target" ]; then echo "current $(sha256sum < "$target" | cut -d ' ' -f 1)"; else echo "current none"; fi
+        for name in "$@"; do
+          if [ -f "$books/$name" ]; then echo "runbook $name $(sha256sum < "$books/$name" | cut -d ' ' -f 1)"; fi
+        done
+        zk_busy "$target" "$state"
+        exit 0
+
+        """#
+
+    /// Args: TARGET SHA MODE CHECK-BUSY STATE; stdin is the file. Writes a temporary file beside TARGET,
+    /// checks its sha256, and renames it over TARGET only if it matches (exit 22 otherwise, 24 when busy).
+    static let upload = #"""
+        target=$1
+        expected=$2
+        mode=$3
+        dir=$(dirname -- "$target")
+        mkdir -p -- "$dir" || exit 20
+        tmp="$dir/.$(basename -- "$target").zkrunbook-new.$$"
+        trap 'rm -f -- "$tmp"' EXIT
+        umask 077
+        cat > "$tmp" || { echo "cannot write $tmp" >&2; exit 21; }
+        got=$(sha256sum < "$tmp" | cut -d ' ' -f 1)
+        if [ "$got" != "$expected" ]; then echo "sha256 on the node is $got, expected $expected: not installed" >&2; exit 22; fi
+        chmod "$mode" "$tmp" || exit 23
+        if [ "$4" = check-busy ]; then
+          busy=$(zk_busy "$target" "$5")
+          if [ -n "$busy" ]; then echo "$busy" >&2; exit 24; fi
+        fi
+        mv -f -- "$tmp" "$target" || exit 25
+        trap - EXIT
+        echo "installed $target"
+
+        """#
+}
