@@ -11,6 +11,7 @@ dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb"
 scratch=$(mktemp -d)
 # From a folder without ./runbooks: the runbooks come from /usr/share/zkrunbook/runbooks.
 ( cd "$scratch" && /usr/bin/zkrunbook validate --quiet /usr/share/zkrunbook/runbooks ) || fail "validate /usr/share/zkrunbook/runbooks"
+[ -x /usr/share/zkrunbook/ci/check-runbooks.sh ] || fail "the CI check script is not installed"
 ( cd "$scratch" && /usr/bin/zkrunbook list | grep -q "/usr/share/zkrunbook/runbooks/health-check.json5" ) || fail "list does not find the installed runbooks"
 printf 'tickTime=2000\nclientPort=2181\n' > "$scratch/zoo.cfg"
 ( cd "$scratch" && /usr/bin/zkrunbook run zoo-cfg-set --state-dir "$scratch/state" --param config="$scratch/zoo.cfg" \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: installs what the tests need, builds, validates every
-# shipped runbook, runs the unit and integration tests, and runs the benchmark.
+# The whole test suite, from a fresh clone: installs what the tests need, builds, checks every
+# shipped runbook (validate, plan snapshots, plans against a sandbox), runs the unit and integration
+# tests, and runs the benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,8 +12,12 @@ mkdir -p .build
 swift build >.build/build.log 2>&1 || { cat .build/build.log >&2; echo "build failed" >&2; exit 1; }
 tail -1 .build/build.log
 
-echo "== validate shipped runbooks"
-.build/debug/zkrunbook validate runbooks
+echo "== runbook checks: validate, plan snapshots, plans against a sandbox ensemble"
+bash packaging/ci-example/check-runbooks.sh --zkrunbook .build/debug/zkrunbook \
+  --runbooks runbooks --plans Tests/plans --sandbox-params Tests/plans/sandbox
+echo "-- the CI example (a user's own runbooks)"
+bash packaging/ci-example/check-runbooks.sh --zkrunbook .build/debug/zkrunbook \
+  --runbooks packaging/ci-example/runbooks --plans packaging/ci-example/ci/plans --sandbox-params packaging/ci-example/ci/sandbox
 
 echo "== tests"
 set +e

@@ -157,7 +157,7 @@ public struct AgentInstaller: Sendable {
         for line in result.stdout.text.split(separator: "\n") {
             let words = line.split(separator: " ", maxSplits: 2).map(String.init)
             switch (words.first, words.count) {
-            case ("missing", 2): found.problem = "\(words[1]) is not installed on the node (it verifies each copy): install coreutils"
+            case ("missing", 2): found.problem = "\(words[1]) is not installed on the node (the install uses it to move and verify files): install coreutils"
             case ("current", 2): found.currentBinary = words[1] == "none" ? nil : words[1]
             case ("runbook", 3): found.currentRunbooks[words[1]] = words[2]
             case ("busy", _): found.busy.append(String(line.dropFirst(5)))
@@ -213,35 +213,61 @@ public struct AgentInstaller: Sendable {
         return pending
     }
 
+    /// The binary over its own connection (stdin), then every runbook that differs in one more: all are
+    /// verified on the node before the first is renamed into place.
     func copy(_ pending: [PendingFile], to check: NodePreflight, progress: (String) -> Void) -> NodeInstall {
         let runner = runner(check.member)
         var lines: [String] = []
-        for item in pending {
+        func fail(_ line: String, _ outcome: NodeInstall.Outcome) -> NodeInstall {
+            progress(line)
+            return NodeInstall(member: check.member, outcome: outcome, lines: lines + [line])
+        }
+        if let binary = pending.first(where: \.isBinary) {
             let started = Date()
-            guard let contents = try? Data(contentsOf: URL(fileURLWithPath: item.file.path), options: .alwaysMapped) else {
-                return NodeInstall(member: check.member, outcome: .failed, lines: lines + ["node \(check.member.id): cannot read \(item.file.path)"])
+            guard let contents = try? Data(contentsOf: URL(fileURLWithPath: binary.file.path), options: .alwaysMapped) else {
+                return fail("node \(check.member.id): cannot read \(binary.file.path)", .failed)
             }
             let argv = [
-                "sh", "-c", RemoteScript.busyFunction + RemoteScript.upload, "zkrunbook-install", item.target, item.file.sha256,
-                item.isBinary ? "0755" : "0644", item.isBinary ? "check-busy" : "", check.stateDir ?? "",
+                "sh", "-c", RemoteScript.busyFunction + RemoteScript.upload, "zkrunbook-install", binary.target, binary.file.sha256,
+                "0755", "check-busy", check.stateDir ?? "",
             ]
-            let spec = CommandSpec(argv: argv, timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: contents)
-            let result = runner.run(spec, cancellation: nil)
-            let seconds = Date().timeIntervalSince(started)
+            let result = runner.run(CommandSpec(argv: argv, timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: contents), cancellation: nil)
+            if result.termination == .exited(24) {
+                return fail("node \(check.member.id): a journaled run started using \(binary.target); not replaced" + Self.tail(result.stderr.text), .refused)
+            }
             guard result.termination == .exited(0) else {
-                let why = result.termination == .exited(24) ? "a journaled run started using the agent; not replaced" : "copy failed: \(result.termination.summary)"
-                let outcome: NodeInstall.Outcome = result.termination == .exited(24) ? .refused : .failed
-                let line = "node \(check.member.id): \(item.target): \(why)" + Self.tail(result.stderr.text)
-                progress(line)
-                return NodeInstall(member: check.member, outcome: outcome, lines: lines + [line])
+                return fail("node \(check.member.id): \(binary.target): copy failed: \(result.termination.summary)" + Self.tail(result.stderr.text), .failed)
             }
             let line =
-                "node \(check.member.id): \(item.target): \(Self.size(item.file.size)) in \(String(format: "%.2f", seconds)) s, sha256 \(item.file.sha256.prefix(12))… verified on the node"
+                "node \(check.member.id): \(binary.target): \(Self.size(binary.file.size)) in \(Self.seconds(since: started)), sha256 \(binary.file.sha256.prefix(12))… verified on the node"
+            progress(line)
+            lines.append(line)
+        }
+        let runbooks = pending.filter { !$0.isBinary }
+        if let directory = ensemble.runbookPath, !runbooks.isEmpty {
+            let started = Date()
+            var script = RemoteScript.uploadTextHeader(directory: directory)
+            for item in runbooks {
+                guard let contents = FileManager.default.contents(atPath: item.file.path) else {
+                    return fail("node \(check.member.id): cannot read \(item.file.path)", .failed)
+                }
+                script += RemoteScript.uploadText(name: item.file.name, sha256: item.file.sha256, contents: contents)
+            }
+            script += RemoteScript.commitTexts(names: runbooks.map(\.file.name))
+            let result = runner.run(CommandSpec(argv: ["sh", "-s"], timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: Data(script.utf8)), cancellation: nil)
+            guard result.termination == .exited(0) else {
+                return fail("node \(check.member.id): runbooks to \(directory): copy failed: \(result.termination.summary)" + Self.tail(result.stderr.text), .failed)
+            }
+            let bytes = runbooks.map(\.file.size).reduce(0, +)
+            let line =
+                "node \(check.member.id): \(runbooks.count) runbook(s) to \(directory): \(Self.size(bytes)) in \(Self.seconds(since: started)), each sha256 verified on the node"
             progress(line)
             lines.append(line)
         }
         return NodeInstall(member: check.member, outcome: .installed, lines: lines)
     }
+
+    static func seconds(since start: Date) -> String { String(format: "%.2f s", Date().timeIntervalSince(start)) }
 
     static func describe(_ check: NodePreflight, payload: InstallPayload) -> String {
         var text = "preflight node \(check.member.id) (\(NodeTransport.describe(check.member))): "
@@ -310,7 +336,9 @@ enum RemoteScript {
         state=$2
         books=$3
         shift 3
-        if ! command -v sha256sum >/dev/null 2>&1; then echo "missing sha256sum"; exit 0; fi
+        for tool in sha256sum base64; do
+          if ! command -v "$tool" >/dev/null 2>&1; then echo "missing $tool"; exit 0; fi
+        done
         if [ -f "$target" ]; then echo "current $(sha256sum < "$target" | cut -d ' ' -f 1)"; else echo "current none"; fi
         for name in "$@"; do
           if [ -f "$books/$name" ]; then echo "runbook $name $(sha256sum < "$books/$name" | cut -d ' ' -f 1)"; fi
@@ -319,6 +347,37 @@ enum RemoteScript {
         exit 0
 
         """#
+
+    /// A word for the node's shell, always single-quoted (no globbing, whatever the name holds).
+    static func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// The start of a script fed to `sh -s`: small text files arrive inside it, base64 in here-documents,
+    /// so all of them travel over one connection.
+    static func uploadTextHeader(directory: String) -> String {
+        """
+        dir=\(quoted(directory))
+        mkdir -p -- "$dir" || exit 20
+        trap 'rm -f -- "$dir"/.*.zkrunbook-new."$$"' EXIT
+        zk_write() {
+          tmp="$dir/.$1.zkrunbook-new.$$"
+          base64 -d > "$tmp" || { echo "cannot write $tmp" >&2; exit 21; }
+          got=$(sha256sum < "$tmp" | cut -d ' ' -f 1)
+          if [ "$got" != "$2" ]; then echo "$1: sha256 on the node is $got, expected $2: nothing installed" >&2; exit 22; fi
+          chmod 0644 "$tmp" || exit 23
+        }
+
+        """
+    }
+
+    static func uploadText(name: String, sha256: String, contents: Data) -> String {
+        "zk_write \(quoted(name)) \(sha256) <<'ZKRUNBOOK_EOF'\n" + contents.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+            + "\nZKRUNBOOK_EOF\n"
+    }
+
+    /// Renames every verified file into place, only after all of them were written and checked.
+    static func commitTexts(names: [String]) -> String {
+        names.map { "mv -f -- \"$dir/.\"\(quoted($0))\".zkrunbook-new.$$\" \"$dir/\"\(quoted($0)) || exit 25\n" }.joined() + "trap - EXIT\n"
+    }
 
     /// Args: TARGET SHA MODE CHECK-BUSY STATE; stdin is the file. Writes a temporary file beside TARGET,
     /// checks its sha256, and renames it over TARGET only if it matches (exit 22 otherwise, 24 when busy).

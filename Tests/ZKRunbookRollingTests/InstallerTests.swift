@@ -58,4 +58,32 @@ struct InstallerTests {
         let again = installer.install([installer.preflight(check.member, agentPath: target)], dryRun: false)
         #expect(again.first?.outcome == .alreadyCurrent)
     }
+
+    @Test func runbooksArriveByteIdenticalWhateverTheirNamesAndLastLines() throws {
+        let directory = scratch("texts")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files: [(String, Data)] = [("it's a \"runbook\" $(id).json5", Data("{ no trailing newline }".utf8)), ("b.json5", Data("x\n\n".utf8))]
+        var script = RemoteScript.uploadTextHeader(directory: directory + "/books")
+        for (name, contents) in files {
+            var hasher = SHA256()
+            hasher.update(contents)
+            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            script += RemoteScript.uploadText(name: name, sha256: digest, contents: contents)
+        }
+        script += RemoteScript.commitTexts(names: files.map(\.0))
+        let result = LocalCommandRunner().run(CommandSpec(argv: ["sh", "-s"], standardInput: Data(script.utf8)), cancellation: nil)
+        #expect(result.termination == .exited(0), "\(result.stderr.text)")
+        for (name, contents) in files {
+            #expect(FileManager.default.contents(atPath: directory + "/books/" + name) == contents, "\(name)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/books").count == 2, "no temporary file is left")
+
+        // One wrong hash: nothing is renamed into place, and nothing is left behind.
+        var bad = RemoteScript.uploadTextHeader(directory: directory + "/other")
+        bad += RemoteScript.uploadText(name: "a.json5", sha256: String(repeating: "a", count: 64), contents: Data("a".utf8))
+        bad += RemoteScript.commitTexts(names: ["a.json5"])
+        let refused = LocalCommandRunner().run(CommandSpec(argv: ["sh", "-s"], standardInput: Data(bad.utf8)), cancellation: nil)
+        #expect(refused.termination == .exited(22))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/other").isEmpty)
+    }
 }
