@@ -28,7 +28,7 @@ install -d "$(dirname "$man")"
   echo ".SH SYNOPSIS"; echo ".B zkrunbook"; echo "\\fIcommand\\fR [\\fIoptions\\fR]"
   echo ".SH DESCRIPTION"; echo ".nf"
   .build/dist/zkrunbook --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
-  for command in list validate plan run resume status sandbox collect doctor; do
+  for command in list validate plan run resume status sandbox collect doctor install; do
     echo; echo ".SH \"$(echo "$command" | tr a-z A-Z)\""
     .build/dist/zkrunbook "$command" --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
   done
