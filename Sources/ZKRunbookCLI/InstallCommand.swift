@@ -36,6 +36,9 @@ enum InstallCommand {
         2 usage error; 3 refused: a journaled run is using the agent on a node.
         """
 
+    /// Progress goes out a line at a time, unbuffered: a CI log or `| tee` sees each node as it finishes.
+    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
     static func run(_ arguments: [String]) throws -> Int32 {
         let parsed = try ParsedArguments(
             arguments, valueOptions: ["--ensemble", "--binary", "--runbooks", "--node"], flagOptions: ["--no-runbooks", "--dry-run"], usage: usage)
@@ -75,20 +78,20 @@ enum InstallCommand {
             let targets = try installer.targets()
             var header = "install \(binary) (sha256 \(payload.binary.sha256.prefix(12))…, \(payload.binary.size) bytes)"
             if let source = payload.runbooksSource { header += " and \(payload.runbooks.count) runbooks from \(source) to \(ensemble.runbookPath ?? "?")" }
-            print(header + " on \(targets.count) node(s) of \(ensemble.name)" + (dryRun ? " (dry run)" : ""))
+            say(header + " on \(targets.count) node(s) of \(ensemble.name)" + (dryRun ? " (dry run)" : ""))
             if payload.runbooksSource == nil && !parsed.flags.contains("--no-runbooks") {
-                print(
+                say(
                     ensemble.runbookPath == nil
                         ? "note: the ensemble file names no runbookPath: runbooks are not copied"
                         : "note: no runbooks folder found (\(RunbookLocator.standard().searchDirectories.joined(separator: ", "))): give --runbooks DIR")
             }
-            let checks = try installer.preflight { print($0) }
-            let results = installer.install(checks, dryRun: dryRun) { print($0) }
+            let checks = try installer.preflight { say($0) }
+            let results = installer.install(checks, dryRun: dryRun) { say($0) }
             for result in results where result.outcome != .installed {
-                for line in result.lines { print(line) }
+                for line in result.lines { say(line) }
             }
             let count = { (outcome: NodeInstall.Outcome) in results.filter { $0.outcome == outcome }.count }
-            print(
+            say(
                 "\(dryRun ? "dry run" : "done"): \(count(.installed)) installed, \(count(.alreadyCurrent)) already current, "
                     + (dryRun ? "\(count(.wouldInstall)) would be installed, " : "") + "\(count(.refused)) refused, \(count(.failed)) failed, \(count(.heldBack)) held back")
             if count(.failed) > 0 { return CLI.ExitCode.stepFailed }
