@@ -8,7 +8,7 @@ import Glibc
 
 /// The diagnostics actions runbooks may use.
 public enum DiagnosticsActions {
-    public static let all: [any ActionKind] = [BundleAction()]
+    public static let all: [any ActionKind] = [BundleAction(), ZxidWatchAction()]
 }
 
 /// `diagnostics-bundle`: collects this node's diagnostics into one .tar.gz (see `BundleCollector`).

@@ -5,6 +5,9 @@ import ZKRunbookEngine
 public enum ZooKeeperActions {
     public static let all: [any ActionKind] = [ZKProbeAction(), ZKEnsembleAction()]
 
+    /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
+    public static func members(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> { ensembleMembers(fromSource: text) }
+
     /// The engine's built-in actions plus the ZooKeeper ones.
     public static var registry: ActionRegistry {
         var registry = ActionRegistry.builtIn

@@ -111,6 +111,55 @@ struct ZooKeeperCLITests {
         #expect(second.stdout.contains("127.0.0.1:\(base + 1)'s packets-received counter dropped"))
     }
 
+    /// The zxid watch on a real ensemble while zkCli.sh writes: a measured rate, an ETA, and exit 3 when
+    /// the threshold is beyond that ETA (with the options said), exit 0 when it is not.
+    @Test func zxidRolloverWatchMeasuresRealWrites() throws {
+        let zkCli = "/usr/share/zookeeper/bin/zkCli.sh"
+        guard FileManager.default.isExecutableFile(atPath: zkCli) else {
+            throw HarnessError(message: "no \(zkCli): apt-get install -y zookeeper (the watch is tested with real writes)")
+        }
+        let workspace = Workspace("zk-zxid")
+        let (directory, base) = try sandboxUp(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
+        let ensemble = directory + "/ensemble.json5"
+        let commands = workspace.write("writes.txt", (1...4000).map { "create /w\($0) x\n" }.joined() + "quit\n")
+        let writer = try ZKRunbookBinary(path: "/bin/sh").start(["-c", "exec \(zkCli) -server 127.0.0.1:\(base + 1) < \(commands)"])
+        defer { _ = try? writer.wait(timeout: 120) }
+        func counter() -> Int {
+            let status = try? zkrunbook.run(["status", "--ensemble", ensemble, "--json"])
+            let view = status.flatMap { try? JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) as? [String: Any] }
+            let zxid = ((view?["leaderZxid"] as? [String: Any])?["raw"] as? Int) ?? 0
+            return zxid & 0xffff_ffff
+        }
+        try waitFor("zkCli.sh to start writing", timeout: 60) { counter() > 50 }
+
+        let far = try zkrunbook.run(
+            ["run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=2s", "--param", "warnBelow=365d", "--state-dir", workspace.file("state"), "--json"],
+            directory: repositoryRoot, timeout: 60)
+        let sample = far.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "sample" }
+        let facts = sample?["facts"] as? [String: Any]
+        let rate = facts?["ratePerSecond"] as? Double ?? 0
+        let eta = facts?["etaSeconds"] as? Int ?? -1
+        #expect(rate > 1, "the writes show as a rate: \(facts ?? [:])")
+        let remaining = facts?["remaining"] as? Int ?? 0
+        #expect(eta > 0 && abs(Double(eta) - Double(remaining) / rate) < Double(eta) * 0.01 + 1, "ETA = remaining / rate: \(facts ?? [:])")
+        // 365d (the longest duration a runbook takes) is beyond the ETA when zkCli.sh manages more than
+        // 136 writes a second; either way the exit status must follow the ETA.
+        if eta > 0 && eta < 365 * 86_400 {
+            #expect(far.status == 3, "a threshold beyond the ETA fails the guard: \(far.stdout.suffix(2000))")
+            #expect(far.stdout.contains("restart the leader in a planned quiet window"), "the failure says what to do")
+        } else {
+            #expect(far.status == 0, "an ETA beyond the threshold passes: \(far.stdout.suffix(2000))")
+        }
+
+        let near = try zkrunbook.run(
+            ["run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=1s", "--param", "warnBelow=1m", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 60)
+        #expect(near.status == 0, "years away is fine: \(near.stdout)")
+        #expect(near.stdout.contains("the counter rolls over in") || near.stdout.contains("did not grow"), "\(near.stdout)")
+    }
+
     @Test func statusInputErrors() throws {
         let workspace = Workspace("status-usage")
         let none = try zkrunbook.run(["status"])

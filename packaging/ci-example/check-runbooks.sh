@@ -73,7 +73,7 @@ done
 if [ -n "$sandbox_params" ]; then
   echo "== live plans against a sandbox ensemble"
   dir=$(mktemp -d /tmp/zkrunbook-ci-sandbox.XXXXXX)
-  trap '"$zkrunbook" sandbox down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+  trap '"$zkrunbook" sandbox down --dir "$dir/zk" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
   started=0
   for attempt in 0 1 2 3 4; do
     base=${base_port:-$((23000 + ($$ % 40) * 400 + attempt * 17))}
