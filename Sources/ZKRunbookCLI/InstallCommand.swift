@@ -72,10 +72,9 @@ enum InstallCommand {
         }
         let dryRun = parsed.flags.contains("--dry-run")
         do {
-            _ = try AgentInstaller.targets(ensemble, nodeIDs: nodeIDs, copiesRunbooks: runbooks != nil)
+            let targets = try AgentInstaller.targets(ensemble, nodeIDs: nodeIDs, copiesRunbooks: runbooks != nil)
             let payload = try InstallPayload.load(binary: binary, runbooksDirectory: runbooks)
-            let installer = AgentInstaller(ensemble: ensemble, payload: payload, nodeIDs: nodeIDs)
-            let targets = try installer.targets()
+            let installer = AgentInstaller(ensemble: ensemble, payload: payload)
             var header = "install \(binary) (sha256 \(payload.binary.sha256.prefix(12))…, \(payload.binary.size) bytes)"
             if let source = payload.runbooksSource { header += " and \(payload.runbooks.count) runbooks from \(source) to \(ensemble.runbookPath ?? "?")" }
             say(header + " on \(targets.count) node(s) of \(ensemble.name)" + (dryRun ? " (dry run)" : ""))
@@ -85,7 +84,7 @@ enum InstallCommand {
                         ? "note: the ensemble file names no runbookPath: runbooks are not copied"
                         : "note: no runbooks folder found (\(RunbookLocator.standard().searchDirectories.joined(separator: ", "))): give --runbooks DIR")
             }
-            let checks = try installer.preflight { say($0) }
+            let checks = installer.preflight(targets) { say($0) }
             let results = installer.install(checks, dryRun: dryRun) { say($0) }
             for result in results where result.outcome != .installed {
                 for line in result.lines { say(line) }

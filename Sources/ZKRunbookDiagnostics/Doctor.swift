@@ -280,9 +280,7 @@ public enum RolloverEstimate {
     /// Seconds until the counter reaches 0xffffffff at the rate between two samples of the same epoch;
     /// nil when they are of different epochs or the counter did not grow.
     public static func secondsToRollover(_ first: Sample, _ second: Sample) -> Double? {
-        guard first.zxid.epoch == second.zxid.epoch, second.time > first.time, second.zxid.counter > first.zxid.counter else { return nil }
-        let rate = Double(second.zxid.counter - first.zxid.counter) / second.time.timeIntervalSince(first.time)
-        return Double(UInt32.max - second.zxid.counter) / rate
+        ZxidWatchAssessment.assess(first: first.zxid, second: second.zxid, seconds: second.time.timeIntervalSince(first.time), warnBelow: 0).etaSeconds
     }
 
     public static func describe(_ seconds: Double) -> String {

@@ -45,10 +45,9 @@ public struct ZxidWatchAssessment: Sendable, Equatable {
         ]
     }
 
-    /// "3.4 days", "5.2 hours", "12 minutes".
+    /// "3.4 days", "5.2 hours" (as doctor says them), and under an hour "12 minutes".
     public static func describe(_ seconds: Double) -> String {
-        if seconds >= 86_400 { return String(format: "%.1f days", seconds / 86_400) }
-        if seconds >= 3600 { return String(format: "%.1f hours", seconds / 3600) }
+        if seconds >= 3600 { return RolloverEstimate.describe(seconds) }
         let minutes = Int((seconds / 60).rounded(.up))
         return minutes == 1 ? "1 minute" : "\(minutes) minutes"
     }

@@ -94,27 +94,20 @@ public struct NodeInstall: Sendable {
 public struct AgentInstaller: Sendable {
     public var ensemble: EnsembleFile
     public var payload: InstallPayload
-    /// Nodes to install on (all when empty).
-    public var nodeIDs: Set<Int>
     public var timeoutPerFile: Double
     public var runner: @Sendable (EnsembleMember) -> any CommandRunner
 
     public init(
-        ensemble: EnsembleFile, payload: InstallPayload, nodeIDs: Set<Int> = [], timeoutPerFile: Double = 300,
+        ensemble: EnsembleFile, payload: InstallPayload, timeoutPerFile: Double = 300,
         runner: @escaping @Sendable (EnsembleMember) -> any CommandRunner = NodeTransport.runner(for:)
     ) {
         self.ensemble = ensemble
         self.payload = payload
-        self.nodeIDs = nodeIDs
         self.timeoutPerFile = timeoutPerFile
         self.runner = runner
     }
 
     /// The members selected, each with an absolute agentPath, or an input error naming what is missing.
-    public func targets() throws(InstallError) -> [(EnsembleMember, String)] {
-        try Self.targets(ensemble, nodeIDs: nodeIDs, copiesRunbooks: !payload.runbooks.isEmpty)
-    }
-
     /// Checked before any file is hashed, so a mistake in the ensemble file is reported at once.
     public static func targets(_ ensemble: EnsembleFile, nodeIDs: Set<Int>, copiesRunbooks: Bool) throws(InstallError) -> [(EnsembleMember, String)] {
         let unknown = nodeIDs.subtracting(ensemble.members.map(\.id))
@@ -135,9 +128,9 @@ public struct AgentInstaller: Sendable {
         return out
     }
 
-    /// Checks every selected node; nothing is written anywhere.
-    public func preflight(progress: (String) -> Void = { _ in }) throws(InstallError) -> [NodePreflight] {
-        try targets().map { member, agentPath in
+    /// Checks every target (from `targets`); nothing is written anywhere.
+    public func preflight(_ targets: [(EnsembleMember, String)], progress: (String) -> Void = { _ in }) -> [NodePreflight] {
+        targets.map { member, agentPath in
             let found = preflight(member, agentPath: agentPath)
             progress(Self.describe(found, payload: payload))
             return found
@@ -151,7 +144,7 @@ public struct AgentInstaller: Sendable {
         argv += payload.runbooks.map(\.name)
         let result = runner(member).run(CommandSpec(argv: argv, timeout: 60, outputCap: 1 << 20), cancellation: nil)
         guard result.termination == .exited(0) else {
-            found.problem = "preflight failed: \(result.termination.summary)" + Self.tail(result.stderr.text)
+            found.problem = "preflight failed: \(result.termination.summary)" + Self.tail(result.stderr)
             return found
         }
         for line in result.stdout.text.split(separator: "\n") {
@@ -180,85 +173,77 @@ public struct AgentInstaller: Sendable {
                 return NodeInstall(member: check.member, outcome: .failed, lines: ["node \(check.member.id): \(problem)"])
             }
             let pending = changes(check)
-            if pending.isEmpty {
+            if pending.binary == nil && pending.runbooks.isEmpty {
                 return NodeInstall(member: check.member, outcome: .alreadyCurrent, lines: ["node \(check.member.id): already current"])
             }
             if blocked || dryRun {
                 let verb = blocked ? "not copied (another node stopped the install)" : "would copy"
                 return NodeInstall(
                     member: check.member, outcome: blocked ? .heldBack : .wouldInstall,
-                    lines: ["node \(check.member.id): \(verb): " + pending.map(\.file.name).joined(separator: ", ")])
+                    lines: ["node \(check.member.id): \(verb): " + ([pending.binary].compactMap { $0 } + pending.runbooks).map(\.name).joined(separator: ", ")])
             }
-            let done = copy(pending, to: check, progress: progress)
-            return done
+            return copy(pending, to: check, progress: progress)
         }
     }
 
-    struct PendingFile {
-        var file: InstallPayload.File
-        var target: String
-        var isBinary: Bool
+    /// What differs on a node: the binary (nil when current) and the runbooks not yet identical there.
+    struct Pending {
+        var binary: InstallPayload.File?
+        var runbooks: [InstallPayload.File]
     }
 
-    func changes(_ check: NodePreflight) -> [PendingFile] {
-        var pending: [PendingFile] = []
-        if check.currentBinary != payload.binary.sha256 {
-            pending.append(PendingFile(file: payload.binary, target: check.agentPath, isBinary: true))
-        }
-        if let directory = ensemble.runbookPath {
-            for runbook in payload.runbooks where check.currentRunbooks[runbook.name] != runbook.sha256 {
-                pending.append(PendingFile(file: runbook, target: directory + "/" + runbook.name, isBinary: false))
-            }
-        }
-        return pending
+    func changes(_ check: NodePreflight) -> Pending {
+        Pending(
+            binary: check.currentBinary == payload.binary.sha256 ? nil : payload.binary,
+            runbooks: ensemble.runbookPath == nil ? [] : payload.runbooks.filter { check.currentRunbooks[$0.name] != $0.sha256 })
     }
 
     /// The binary over its own connection (stdin), then every runbook that differs in one more: all are
     /// verified on the node before the first is renamed into place.
-    func copy(_ pending: [PendingFile], to check: NodePreflight, progress: (String) -> Void) -> NodeInstall {
+    func copy(_ pending: Pending, to check: NodePreflight, progress: (String) -> Void) -> NodeInstall {
         let runner = runner(check.member)
         var lines: [String] = []
         func fail(_ line: String, _ outcome: NodeInstall.Outcome) -> NodeInstall {
             progress(line)
             return NodeInstall(member: check.member, outcome: outcome, lines: lines + [line])
         }
-        if let binary = pending.first(where: \.isBinary) {
+        if let binary = pending.binary {
             let started = Date()
-            guard let contents = try? Data(contentsOf: URL(fileURLWithPath: binary.file.path), options: .alwaysMapped) else {
-                return fail("node \(check.member.id): cannot read \(binary.file.path)", .failed)
+            guard let contents = try? Data(contentsOf: URL(fileURLWithPath: binary.path), options: .alwaysMapped) else {
+                return fail("node \(check.member.id): cannot read \(binary.path)", .failed)
             }
             let argv = [
-                "sh", "-c", RemoteScript.busyFunction + RemoteScript.upload, "zkrunbook-install", binary.target, binary.file.sha256,
+                "sh", "-c", RemoteScript.busyFunction + RemoteScript.upload, "zkrunbook-install", check.agentPath, binary.sha256,
                 "0755", "check-busy", check.stateDir ?? "",
             ]
             let result = runner.run(CommandSpec(argv: argv, timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: contents), cancellation: nil)
             if result.termination == .exited(24) {
-                return fail("node \(check.member.id): a journaled run started using \(binary.target); not replaced" + Self.tail(result.stderr.text), .refused)
+                return fail("node \(check.member.id): a journaled run started using \(check.agentPath); not replaced" + Self.tail(result.stderr), .refused)
             }
             guard result.termination == .exited(0) else {
-                return fail("node \(check.member.id): \(binary.target): copy failed: \(result.termination.summary)" + Self.tail(result.stderr.text), .failed)
+                return fail("node \(check.member.id): \(check.agentPath): copy failed: \(result.termination.summary)" + Self.tail(result.stderr), .failed)
             }
             let line =
-                "node \(check.member.id): \(binary.target): \(Self.size(binary.file.size)) in \(Self.seconds(since: started)), sha256 \(binary.file.sha256.prefix(12))… verified on the node"
+                "node \(check.member.id): \(check.agentPath): \(Self.size(binary.size)) in \(Self.seconds(since: started)), sha256 \(binary.sha256.prefix(12))… verified on the node"
             progress(line)
             lines.append(line)
         }
-        let runbooks = pending.filter { !$0.isBinary }
+        let runbooks = pending.runbooks
         if let directory = ensemble.runbookPath, !runbooks.isEmpty {
             let started = Date()
             var script = RemoteScript.uploadTextHeader(directory: directory)
-            for item in runbooks {
-                guard let contents = FileManager.default.contents(atPath: item.file.path) else {
-                    return fail("node \(check.member.id): cannot read \(item.file.path)", .failed)
+            for runbook in runbooks {
+                guard let contents = FileManager.default.contents(atPath: runbook.path) else {
+                    return fail("node \(check.member.id): cannot read \(runbook.path)", .failed)
                 }
-                script += RemoteScript.uploadText(name: item.file.name, sha256: item.file.sha256, contents: contents)
+                script += RemoteScript.uploadText(name: runbook.name, sha256: runbook.sha256, contents: contents)
             }
-            script += RemoteScript.commitTexts(names: runbooks.map(\.file.name))
+            script += RemoteScript.commitTexts(names: runbooks.map(\.name))
             let result = runner.run(CommandSpec(argv: ["sh", "-s"], timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: Data(script.utf8)), cancellation: nil)
             guard result.termination == .exited(0) else {
-                return fail("node \(check.member.id): runbooks to \(directory): copy failed: \(result.termination.summary)" + Self.tail(result.stderr.text), .failed)
+                return fail("node \(check.member.id): runbooks to \(directory): copy failed: \(result.termination.summary)" + Self.tail(result.stderr), .failed)
             }
-            let bytes = runbooks.map(\.file.size).reduce(0, +)
+            let bytes = runbooks.map(\.size).reduce(0, +)
             let line =
                 "node \(check.member.id): \(runbooks.count) runbook(s) to \(directory): \(Self.size(bytes)) in \(Self.seconds(since: started)), each sha256 verified on the node"
             progress(line)
@@ -289,8 +274,9 @@ public struct AgentInstaller: Sendable {
         bytes >= 1 << 20 ? String(format: "%.1f MiB", Double(bytes) / 1_048_576) : String(format: "%.1f KiB", Double(bytes) / 1024)
     }
 
-    static func tail(_ stderr: String) -> String {
-        let lines = stderr.split(whereSeparator: \.isNewline).suffix(3)
+    /// The node's last words on stderr, on the report's line.
+    static func tail(_ stderr: CapturedOutput) -> String {
+        let lines = stderr.lastLines(3)
         return lines.isEmpty ? "" : ": " + lines.joined(separator: " | ")
     }
 }

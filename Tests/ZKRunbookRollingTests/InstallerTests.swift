@@ -65,10 +65,7 @@ struct InstallerTests {
         let files: [(String, Data)] = [("it's a \"runbook\" $(id).json5", Data("{ no trailing newline }".utf8)), ("b.json5", Data("x\n\n".utf8))]
         var script = RemoteScript.uploadTextHeader(directory: directory + "/books")
         for (name, contents) in files {
-            var hasher = SHA256()
-            hasher.update(contents)
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            script += RemoteScript.uploadText(name: name, sha256: digest, contents: contents)
+            script += RemoteScript.uploadText(name: name, sha256: SHA256.hex(contents), contents: contents)
         }
         script += RemoteScript.commitTexts(names: files.map(\.0))
         let result = LocalCommandRunner().run(CommandSpec(argv: ["sh", "-s"], standardInput: Data(script.utf8)), cancellation: nil)
