@@ -75,11 +75,12 @@ struct ZKProbeAction: ActionKind {
         let ensemble = reader.templates("ensemble") ?? []
         let maxLag = reader.template("maxLag")
         let timeout = reader.duration("timeout")
+        let srvrOnly = reader.bool("srvrOnly") ?? false
         if maxLag != nil && ensemble.isEmpty {
             reader.diagnostics.error(reader.location, "'maxLag' in zk-probe needs 'ensemble' (the servers among which to find the leader)")
         }
         guard let server else { return nil }
-        return PreparedZKProbe(server: server, adminPort: adminPort, ensemble: ensemble, maxLag: maxLag, timeout: timeout)
+        return PreparedZKProbe(server: server, adminPort: adminPort, ensemble: ensemble, maxLag: maxLag, timeout: timeout, srvrOnly: srvrOnly)
     }
 }
 
@@ -90,11 +91,14 @@ struct PreparedZKProbe: PreparedAction {
     /// With `ensemble`: the lag (transactions) within which the server counts as caught up.
     var maxLag: Template?
     var timeout: DurationSpec?
+    /// srvr alone (mode, zxid): for a tight poll while a server starts, where every extra word is a
+    /// connection the starting JVM must serve, and measurably delays it.
+    var srvrOnly = false
     var isReadOnly: Bool { true }
     var templates: [Template] { [server] + [adminPort, maxLag].compactMap { $0 } + ensemble }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        var line = "probe \(server.display(resolver)) (srvr, ruok, mntr"
+        var line = "probe \(server.display(resolver)) (srvr" + (srvrOnly ? " only" : ", ruok, mntr")
         if let adminPort { line += "; AdminServer on port \(adminPort.display(resolver)) where the whitelist refuses" }
         line += ")"
         if !ensemble.isEmpty { line += "; lag measured against the leader among \(ensemble.map { $0.display(resolver) }.joined(separator: ","))" }
@@ -123,7 +127,7 @@ struct PreparedZKProbe: PreparedAction {
                 admin = port
             }
         }
-        let probe = ServerProbe(limits: limits(timeout, context.resolver))
+        let probe = ServerProbe(limits: limits(timeout, context.resolver), wantMonitor: !srvrOnly, wantRuok: !srvrOnly)
         let facts = probe.probe(target, adminPort: admin)
         var map = facts.factMap
         if !ensemble.isEmpty {
