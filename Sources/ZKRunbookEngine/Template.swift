@@ -36,7 +36,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
     public static let runFields: Set<String> = ["id", "dir", "stateDir"]
     public static let nodeFields: Set<String> = [
-        "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath",
+        "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
     ]
     public static let durationAccessors: Set<String> = ["seconds", "ms"]
 
@@ -141,10 +141,20 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
     /// The words an argv parameter stands for, when this template is exactly `${param}` of type argv.
     public func argvWords(_ resolver: TemplateResolver) -> [String]? {
-        guard segments.count == 1, case .reference(.parameter(let name, nil)) = segments[0],
-            case .argv(let words)? = resolver.parameters[name]
-        else { return nil }
-        return words
+        guard segments.count == 1, case .reference(let reference) = segments[0] else { return nil }
+        switch reference {
+        case .parameter(let name, nil):
+            guard case .argv(let words)? = resolver.parameters[name] else { return nil }
+            return words
+        case .node("restartCommand"):
+            // The ensemble's restart command, a JSON array with the node's placeholders filled in.
+            guard let text = resolver.node["restartCommand"], let data = text.data(using: .utf8),
+                let words = try? JSONSerialization.jsonObject(with: data) as? [String], !words.isEmpty
+            else { return nil }
+            return words
+        default:
+            return nil
+        }
     }
 
     /// The string for display: references without a value yet stay as `${...}`; secrets show as `***`.

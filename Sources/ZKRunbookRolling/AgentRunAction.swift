@@ -31,6 +31,7 @@ struct AgentRunAction: ActionKind {
         let runbook = reader.template("runbook", required: true)
         let agentPath = reader.template("agentPath")
         let stateDir = reader.template("stateDir")
+        let readOnly = reader.bool("readOnly") ?? false
         var parameters: [(String, Template)] = []
         if let params = reader.object("params") {
             for member in params.object.members {
@@ -39,7 +40,7 @@ struct AgentRunAction: ActionKind {
             params.finish()
         }
         guard let runbook else { return nil }
-        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir)
+        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly)
     }
 }
 
@@ -48,7 +49,9 @@ struct PreparedAgentRun: PreparedAction {
     var parameters: [(String, Template)]
     var agentPath: Template?
     var stateDir: Template?
-    var isReadOnly: Bool { false }
+    /// The author says the remote runbook changes nothing (as exec's readOnly): it then runs in dry runs too.
+    var readOnly = false
+    var isReadOnly: Bool { readOnly }
     var templates: [Template] { [runbook] + parameters.map(\.1) + [agentPath, stateDir].compactMap { $0 } }
 
     /// The agent's argv, with whatever values are known.

@@ -6,7 +6,7 @@ import ZKRunbookZooKeeper
 
 /// The actions for driving a whole ensemble, registered beside the engine's and the ZooKeeper ones.
 public enum RollingActions {
-    public static let all: [any ActionKind] = [AgentRunAction(), RollingRestartAction()]
+    public static let all: [any ActionKind] = [AgentRunAction(), RollingRestartAction(), ForEachNodeAction()]
 
     /// Engine + ZooKeeper + rolling actions: everything a shipped runbook may name.
     public static var registry: ActionRegistry {
@@ -79,6 +79,7 @@ struct PreparedRollingRestart: PreparedAction {
         let inspector = EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3)))
         var order: [Int] = []
         var previous: EnsembleMember?
+        let procedure = NodeProcedure(steps: perNode, file: file, location: ensemble.location)
         if !done.isEmpty {
             var event = Event(type: .nodeStarted, runID: context.resolver.runID)
             event.parentStep = context.stepID
@@ -98,43 +99,16 @@ struct PreparedRollingRestart: PreparedAction {
             if !offline { leader = inspector.inspect(file.members).leaderID }
             let next = Self.order(remaining, leader: leader)[0]
             order.append(next.id)
-            let position = done.count + 1
-            var started = Event(type: .nodeStarted, runID: context.resolver.runID)
-            started.node = next.id
-            started.nodeHost = next.host
-            started.parentStep = context.stepID
-            started.index = position
-            started.total = file.members.count
             let role = next.id == leader ? "the leader" : next.role == .observer ? "an observer" : "a follower"
-            started.message =
+            let headline =
                 offline
                 ? "node \(next.id) (order by id: offline, the leader is not known)"
                 : "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(NodeTransport.describe(next))"
-            context.report(started)
-
-            let began = Date()
-            // The outer run's secret parameters stay secret in the node's events.
-            let secrets = context.resolver.secretParameters.sorted().map {
-                ParameterSpec(name: $0, type: .string, secret: true, location: ensemble.location)
-            }
-            let nodeRunbook = Runbook(
-                name: "\(context.stepID)-node-\(next.id)", description: "", parameters: secrets, steps: perNode,
-                lock: Template.literal("none", at: ensemble.location), defaultTimeout: RunbookDuration(milliseconds: 600_000),
-                sourcePath: "", sourceText: "", warnings: [])
-            let forward = NodeEventForwarder(report: context.report, node: next, parentStep: context.stepID)
-            let executor = Executor(
-                runbook: nodeRunbook, parameters: context.resolver.parameters, options: context.options, sink: forward,
-                runner: NodeTransport.runner(for: next), registry: context.registry, cancellation: context.cancellation,
-                rollbackCancellation: context.rollbackCancellation, node: file.nodeFields(next), outerFacts: context.resolver.stepFacts,
+            let run = procedure.run(
+                next, index: done.count + 1, total: file.members.count, headline: headline, context: context,
                 priorSkippedChanges: context.isDryRun ? previous.map { ["restart of node \($0.id)"] } ?? [] : [])
-            let outcome = executor.run(runID: context.resolver.runID)
-            var finished = Event(type: .nodeFinished, runID: context.resolver.runID)
-            finished.node = next.id
-            finished.nodeHost = next.host
-            finished.parentStep = context.stepID
-            finished.durationMs = Int(Date().timeIntervalSince(began) * 1000)
-            finished.status = outcome.status.rawValue
-            finished.message = outcome.message
+            let outcome = run.outcome
+            var finished = run.finished
             switch outcome.status {
             case .succeeded:
                 done.append(next.id)

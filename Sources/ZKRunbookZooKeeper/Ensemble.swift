@@ -17,12 +17,14 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
     public var stateDir: String?
     /// The zkrunbook binary on the node (default: the ensemble's agentPath, else "zkrunbook").
     public var agentPath: String?
+    /// The node's zoo.cfg, for runbooks that edit it (default: Debian's /etc/zookeeper/conf/zoo.cfg).
+    public var zooCfg: String?
 
     public var endpoint: Endpoint { Endpoint(host: host, port: clientPort) }
 
     public init(
         id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil,
-        logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil
+        logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil
     ) {
         self.id = id
         self.host = host
@@ -33,6 +35,7 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
         self.logFile = logFile
         self.stateDir = stateDir
         self.agentPath = agentPath
+        self.zooCfg = zooCfg
     }
 }
 
@@ -85,6 +88,7 @@ public struct EnsembleFile: Sendable {
                     let logFile = node.string("logFile")
                     let stateDir = node.string("stateDir")
                     let nodeAgent = node.string("agentPath")
+                    let zooCfg = node.string("zooCfg")
                     var ssh: SSHSettings?
                     if let sshReader = node.object("ssh") {
                         ssh = SSHSettings(
@@ -100,7 +104,7 @@ public struct EnsembleFile: Sendable {
                         members.append(
                             EnsembleMember(
                                 id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh,
-                                logFile: logFile, stateDir: stateDir, agentPath: nodeAgent))
+                                logFile: logFile, stateDir: stateDir, agentPath: nodeAgent, zooCfg: zooCfg))
                     }
                 }
                 if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
@@ -125,6 +129,7 @@ public struct EnsembleFile: Sendable {
         if let runbookPath { fields["runbookPath"] = runbookPath }
         if let logFile = member.logFile { fields["logFile"] = logFile }
         if let stateDir = member.stateDir { fields["stateDir"] = stateDir }
+        fields["zooCfg"] = member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg"
         let command = restartCommand.map { word in
             fields.reduce(word) { text, field in text.replacingOccurrences(of: "${node.\(field.key)}", with: field.value) }
         }

@@ -147,7 +147,8 @@ public struct Sandbox: Sendable {
         (1...spec.nodes).map { id in
             EnsembleMember(
                 id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
-                role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), stateDir: nodeDirectory(id) + "/state")
+                role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), stateDir: nodeDirectory(id) + "/state",
+                zooCfg: configPath(id))
         }
     }
 
@@ -182,7 +183,7 @@ public struct Sandbox: Sendable {
     var ensembleFileText: String {
         let nodes = members.map { member in
             "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\",\n"
-                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\" },"
+                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\" },"
         }
         let agent = Self.agentBinary.hasSuffix("/zkrunbook") ? Self.agentBinary : "zkrunbook"
         return """

@@ -3,7 +3,9 @@ import ZKRunbookEngine
 
 /// The ZooKeeper actions runbooks may use, registered beside the engine's built-ins.
 public enum ZooKeeperActions {
-    public static let all: [any ActionKind] = [ZKProbeAction(), ZKEnsembleAction()]
+    public static let all: [any ActionKind] = [
+        ZKProbeAction(), ZKEnsembleAction(), ZKConfigBackupAction(), ZKConfigRenumberAction(), ZKConfigRestoreAction(), ZKPeerReachAction(),
+    ]
 
     /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
     public static func members(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> { ensembleMembers(fromSource: text) }
@@ -185,6 +187,7 @@ struct ZKEnsembleAction: ActionKind {
         let ensemble = reader.template("ensemble")
         let maxLag = reader.template("maxLag") ?? Template.literal("1000", at: reader.location)
         let without = reader.template("without")
+        let survivors = reader.template("survivors")
         let timeout = reader.duration("timeout")
         let sources = [servers != nil, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter { $0 }.count
         if sources != 1 {
@@ -193,7 +196,7 @@ struct ZKEnsembleAction: ActionKind {
         }
         return PreparedZKEnsemble(
             servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, without: without,
-            timeout: timeout)
+            survivors: survivors, timeout: timeout)
     }
 }
 
@@ -206,9 +209,11 @@ struct PreparedZKEnsemble: PreparedAction {
     var maxLag: Template
     /// A node id: also judge whether the ensemble keeps a quorum without it (before stopping it).
     var without: Template?
+    /// Node ids ("4,5,6"): judge whether these servers alone could elect a leader (a data-centre failover's guard).
+    var survivors: Template?
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag, without].compactMap { $0 } }
+    var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag, without, survivors].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let source =
@@ -272,6 +277,35 @@ struct PreparedZKEnsemble: PreparedAction {
                 facts["canElectWithout"] = .bool(after.canElect)
                 facts["quorumWithoutReason"] = .string("without server \(id): " + after.reason)
                 message += "; without server \(id): \(after.reachableVoters.count) of \(after.voters.count) voters left, \(after.majority) needed"
+            }
+        }
+        if let survivors {
+            switch context.resolve(survivors) {
+            case .failure(let outcome): return outcome
+            case .success(let text):
+                let layout: SurvivorLayout
+                switch SurvivorLayout.parse(text) {
+                case .success(let parsed): layout = parsed
+                case .failure(let problem): return .failure(cause: "invalid-argument", message: problem.message)
+                }
+                if let unknown = layout.survivors.first(where: { id in !members.contains { $0.id == id } }) {
+                    return .failure(cause: "invalid-argument", message: "survivor \(unknown) is not a member (members \(members.map { String($0.id) }.joined(separator: ", ")))")
+                }
+                let lost = Set(members.map(\.id)).subtracting(layout.survivors)
+                let alone = QuorumMath.assess(voters: view.quorum.voters, observers: view.quorum.observers, unreachable: lost)
+                let kept = layout.survivors.compactMap { id in view.members.first { $0.member.id == id } }
+                let serving = kept.filter { $0.facts.mode.isServing }.map(\.member.id)
+                let leaders = kept.filter { $0.facts.mode == .leader }.count
+                facts["survivorsCanElect"] = .bool(alone.canElect)
+                facts["survivorsServing"] = .int(Int64(serving.count))
+                // The failover's result: exactly one survivor leads and every other follows.
+                facts["survivorsLed"] = .bool(leaders == 1 && kept.allSatisfy { $0.facts.mode == .leader || $0.facts.mode == .follower })
+                facts["survivorModes"] = .string(kept.map { "\($0.member.id):\($0.facts.mode.rawValue)" }.joined(separator: ","))
+                facts["lostVoters"] = .string(view.quorum.voters.filter(lost.contains).map(String.init).joined(separator: ","))
+                facts["lostNodes"] = .string(members.map(\.id).filter(lost.contains).map(String.init).joined(separator: ","))
+                facts["lostServing"] = .int(Int64(view.members.filter { lost.contains($0.member.id) && $0.facts.mode.isServing }.count))
+                facts["survivorsReason"] = .string("servers \(text) alone: " + alone.reason)
+                message += "; servers \(text) alone: \(alone.reachableVoters.count) of \(alone.voters.count) voters, \(alone.majority) needed; \(serving.count) of them serving"
             }
         }
         return .success(message, facts: facts)

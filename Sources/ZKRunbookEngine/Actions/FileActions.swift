@@ -72,8 +72,9 @@ private func lstatFollowing(_ path: String, _ buffer: inout Glibc.stat) -> Int32
 }
 
 /// Errors from file copies, as a message an operator can act on.
-struct FileCopyError: Error {
-    var message: String
+public struct FileCopyError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
     static func errno(_ what: String, _ path: String) -> FileCopyError {
         FileCopyError(message: "\(what) \(path): \(String(cString: strerror(Glibc.errno)))")
     }
@@ -81,55 +82,77 @@ struct FileCopyError: Error {
 
 /// Copies a file to a temporary name beside `destination`, sets mode and owner, fsyncs, then renames it into
 /// place: a reader never sees a half-written file, and a crash leaves either the old or the new one.
-func copyFileAtomically(from source: String, to destination: String, mode: mode_t, uid: uid_t, gid: gid_t) throws -> String {
+/// Returns the sha256 of what was copied.
+@discardableResult
+public func copyFileAtomically(from source: String, to destination: String, mode: mode_t, uid: uid_t, gid: gid_t) throws(FileCopyError) -> String {
     let input = open(source, O_RDONLY | O_CLOEXEC)
     guard input >= 0 else { throw FileCopyError.errno("cannot open", source) }
     defer { close(input) }
+    return try replaceAtomically(destination, mode: mode, uid: uid, gid: gid) { output, temporary, hasher throws(FileCopyError) in
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(input, buffer, 1 << 16)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileCopyError.errno("cannot read", source)
+            }
+            if count == 0 { return }
+            hasher.update(Data(bytes: buffer, count: count))
+            try writeAll(output, buffer, count, temporary)
+        }
+    }
+}
+
+/// Writes `data` as `destination` the same way: temporary file, mode and owner, fsync, rename.
+@discardableResult
+public func writeFileAtomically(_ data: Data, to destination: String, mode: mode_t, uid: uid_t, gid: gid_t) throws(FileCopyError) -> String {
+    try replaceAtomically(destination, mode: mode, uid: uid, gid: gid) { output, temporary, hasher throws(FileCopyError) in
+        hasher.update(data)
+        var failure: FileCopyError?
+        data.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            do throws(FileCopyError) { try writeAll(output, UnsafeMutableRawPointer(mutating: base), bytes.count, temporary) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+}
+
+private func writeAll(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ path: String) throws(FileCopyError) {
+    var written = 0
+    while written < count {
+        let step = write(fd, buffer + written, count - written)
+        if step < 0 {
+            if errno == EINTR { continue }
+            throw FileCopyError.errno("cannot write", path)
+        }
+        written += step
+    }
+}
+
+/// The shared part of an atomic replace: `fill` writes the temporary file; nothing is left behind on failure.
+private func replaceAtomically(
+    _ destination: String, mode: mode_t, uid: uid_t, gid: gid_t,
+    fill: (Int32, String, inout SHA256) throws(FileCopyError) -> Void
+) throws(FileCopyError) -> String {
     let directory = (destination as NSString).deletingLastPathComponent
     let temporary = (directory.isEmpty ? "." : directory) + "/.\((destination as NSString).lastPathComponent).zkrunbook-\(getpid())"
     let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     guard output >= 0 else { throw FileCopyError.errno("cannot create", temporary) }
     var hasher = SHA256()
     var ok = false
+    var closed = false
     defer {
+        if !closed { close(output) }
         if !ok { unlink(temporary) }
     }
-    let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 8)
-    defer { buffer.deallocate() }
-    while true {
-        let count = read(input, buffer, 1 << 16)
-        if count < 0 {
-            if errno == EINTR { continue }
-            close(output)
-            throw FileCopyError.errno("cannot read", source)
-        }
-        if count == 0 { break }
-        hasher.update(Data(bytes: buffer, count: count))
-        var written = 0
-        while written < count {
-            let step = write(output, buffer + written, count - written)
-            if step < 0 {
-                if errno == EINTR { continue }
-                close(output)
-                throw FileCopyError.errno("cannot write", temporary)
-            }
-            written += step
-        }
-    }
+    try fill(output, temporary, &hasher)
     // chown may fail for an unprivileged user when the owner differs; the mode is still kept.
-    if fchown(output, uid, gid) != 0 && getuid() == 0 {
-        close(output)
-        throw FileCopyError.errno("cannot set owner of", temporary)
-    }
-    guard fchmod(output, mode) == 0 else {
-        close(output)
-        throw FileCopyError.errno("cannot set mode of", temporary)
-    }
-    guard fsync(output) == 0 else {
-        close(output)
-        throw FileCopyError.errno("cannot fsync", temporary)
-    }
+    if fchown(output, uid, gid) != 0 && getuid() == 0 { throw FileCopyError.errno("cannot set owner of", temporary) }
+    guard fchmod(output, mode) == 0 else { throw FileCopyError.errno("cannot set mode of", temporary) }
+    guard fsync(output) == 0 else { throw FileCopyError.errno("cannot fsync", temporary) }
     close(output)
+    closed = true
     guard rename(temporary, destination) == 0 else { throw FileCopyError.errno("cannot rename into", destination) }
     ok = true
     let directoryFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -198,10 +221,8 @@ struct PreparedBackup: PreparedAction {
             facts["backupPath"] = .string(target)
             facts["sha256"] = .string(digest)
             return .success("backed up \(source) to \(target)", facts: facts)
-        } catch let error as FileCopyError {
-            return .failure(cause: "io-error", message: error.message)
         } catch {
-            return .failure(cause: "io-error", message: "\(error)")
+            return .failure(cause: "io-error", message: error.message)
         }
     }
 }
@@ -267,10 +288,8 @@ struct PreparedRestore: PreparedAction {
         do {
             let digest = try copyFileAtomically(from: source, to: target, mode: info.mode, uid: info.uid, gid: info.gid)
             return .success("restored \(target)", facts: ["path": .string(target), "sha256": .string(digest)])
-        } catch let error as FileCopyError {
-            return .failure(cause: "io-error", message: error.message)
         } catch {
-            return .failure(cause: "io-error", message: "\(error)")
+            return .failure(cause: "io-error", message: error.message)
         }
     }
 }

@@ -1,0 +1,172 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookTransport
+import ZKRunbookZooKeeper
+
+/// Runs a per-node procedure (ordinary runbook steps) against one member of an ensemble, over the node's
+/// transport, and reports node-started / node-finished around the node's own events.
+///
+/// Shared by `zk-rolling-restart` (which picks the order from the live ensemble) and `for-each-node`
+/// (which follows the order the runbook names).
+struct NodeProcedure {
+    var steps: [Step]
+    var file: EnsembleFile
+    var location: SourceLocation
+
+    /// Runs the steps on `member`; `headline` is the node-started message.
+    func run(
+        _ member: EnsembleMember, index: Int, total: Int, headline: String, context: ActionContext, priorSkippedChanges: [String]
+    ) -> (outcome: RunOutcome, finished: Event) {
+        var started = Event(type: .nodeStarted, runID: context.resolver.runID)
+        started.node = member.id
+        started.nodeHost = member.host
+        started.parentStep = context.stepID
+        started.index = index
+        started.total = total
+        started.message = headline
+        context.report(started)
+        let began = Date()
+        // The outer run's secret parameters stay secret in the node's events.
+        let secrets = context.resolver.secretParameters.sorted().map { ParameterSpec(name: $0, type: .string, secret: true, location: location) }
+        let nodeRunbook = Runbook(
+            name: "\(context.stepID)-node-\(member.id)", description: "", parameters: secrets, steps: steps,
+            lock: Template.literal("none", at: location), defaultTimeout: RunbookDuration(milliseconds: 600_000),
+            sourcePath: "", sourceText: "", warnings: [])
+        let forward = NodeEventForwarder(report: context.report, node: member, parentStep: context.stepID)
+        let executor = Executor(
+            runbook: nodeRunbook, parameters: context.resolver.parameters, options: context.options, sink: forward,
+            runner: NodeTransport.runner(for: member), registry: context.registry, cancellation: context.cancellation,
+            rollbackCancellation: context.rollbackCancellation, node: file.nodeFields(member), outerFacts: context.resolver.stepFacts,
+            priorSkippedChanges: priorSkippedChanges)
+        let outcome = executor.run(runID: context.resolver.runID)
+        var finished = Event(type: .nodeFinished, runID: context.resolver.runID)
+        finished.node = member.id
+        finished.nodeHost = member.host
+        finished.parentStep = context.stepID
+        finished.durationMs = Int(Date().timeIntervalSince(began) * 1000)
+        finished.status = outcome.status.rawValue
+        finished.message = outcome.message
+        return (outcome, finished)
+    }
+}
+
+/// `for-each-node`: runs the steps in `steps` on the nodes named in `nodes`, one at a time, in the order
+/// written; the first node that fails halts the rest, unless `continueOnFailure` (for a rollback, where
+/// one node that cannot be undone must not leave the others undone). Nodes done are recorded beside the
+/// journal, so `resume` continues with the next one.
+struct ForEachNodeAction: ActionKind {
+    let name = "for-each-node"
+    let summary = "run the steps in 'steps' on each node named in 'nodes' (ids, in that order) of an ensemble, one at a time"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        let nodes = reader.template("nodes", required: true)
+        let readOnly = reader.bool("readOnly") ?? false
+        let continueOnFailure = reader.bool("continueOnFailure") ?? false
+        var steps: [Step]?
+        if let node = reader.value("steps", required: true, expected: "an array of steps") {
+            steps = arguments.readSteps(node, "'steps'")
+        }
+        guard let ensemble, let nodes, let steps, !steps.isEmpty else { return nil }
+        if readOnly, let changing = steps.first(where: { !$0.action.isReadOnly }) {
+            reader.diagnostics.error(
+                changing.location, "for-each-node is marked readOnly, but its step '\(changing.id)' (\(changing.actionName)) may change things: mark it readOnly too, or drop readOnly")
+        }
+        return PreparedForEachNode(ensemble: ensemble, nodes: nodes, steps: steps, readOnly: readOnly, continueOnFailure: continueOnFailure)
+    }
+}
+
+struct PreparedForEachNode: PreparedAction {
+    var ensemble: Template
+    var nodes: Template
+    var steps: [Step]
+    /// Every nested step is read-only (checked when the runbook loads): a check run on each node.
+    var readOnly = false
+    var continueOnFailure = false
+    var isReadOnly: Bool { readOnly }
+    var handlesDryRun: Bool { true }
+    var nestedSteps: [Step] { steps }
+    var templates: [Template] { [ensemble, nodes] }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        ["for nodes \(nodes.display(resolver)) of \(ensemble.display(resolver)), one at a time, in that order" + (continueOnFailure ? ", every node even after one fails:" : ":")]
+            + steps.map { "  \($0.id): \($0.description)" }
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let path: String
+        let named: String
+        switch (context.resolve(ensemble), context.resolve(nodes)) {
+        case (.success(let a), .success(let b)):
+            path = a
+            named = b
+        case (.failure(let outcome), _), (_, .failure(let outcome)):
+            return outcome
+        }
+        let file: EnsembleFile
+        do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: "invalid-argument", message: error.description) }
+        var members: [EnsembleMember] = []
+        for word in named.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let id = Int(word), let member = file.members.first(where: { $0.id == id }) else {
+                return .failure(
+                    cause: "invalid-argument",
+                    message: "nodes '\(named)': '\(word)' is not a node of \(path) (nodes \(file.members.map { String($0.id) }.joined(separator: ", ")))")
+            }
+            members.append(member)
+        }
+        guard !members.isEmpty else { return .failure(cause: "invalid-argument", message: "nodes is empty: name node ids such as 4,5,6") }
+        let progress = RollingProgress(path: context.resolver.runDirectory + "/nodes-\(context.stepID).json")
+        var done = context.isDryRun ? [] : progress.load()
+        if !done.isEmpty {
+            var event = Event(type: .nodeStarted, runID: context.resolver.runID)
+            event.parentStep = context.stepID
+            event.message = "resuming: nodes \(done.map(String.init).joined(separator: ", ")) already done"
+            context.report(event)
+        }
+        let procedure = NodeProcedure(steps: steps, file: file, location: ensemble.location)
+        var previous: EnsembleMember?
+        var failures: [String] = []
+        for (index, member) in members.enumerated() where !done.contains(member.id) {
+            if context.cancellation.isCancelled { return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted") }
+            let (outcome, finished) = procedure.run(
+                member, index: index + 1, total: members.count, headline: "node \(member.id), \(NodeTransport.describe(member))", context: context,
+                priorSkippedChanges: context.isDryRun && !readOnly ? previous.map { ["the steps on node \($0.id)"] } ?? [] : [])
+            context.report(finished)
+            let untouched = members[(index + 1)...].map { String($0.id) }
+            let halt =
+                "; HALTED: " + (untouched.isEmpty ? "it was the last node" : "nodes \(untouched.joined(separator: ", ")) were not touched")
+                + (done.isEmpty ? "" : "; done before: nodes \(done.map(String.init).joined(separator: ", "))")
+            switch outcome.status {
+            case .succeeded:
+                done.append(member.id)
+                previous = member
+                if !context.isDryRun, let error = progress.save(done) {
+                    return .failure(cause: "io-error", message: "cannot record progress in \(progress.path): \(error)")
+                }
+            case .refused:
+                var failure = ActionOutcome.failure(cause: "refused", message: "node \(member.id): \(outcome.message)" + halt)
+                failure.changedSomething = !done.isEmpty
+                return failure
+            case .interrupted:
+                return .failure(cause: "interrupted", message: "node \(member.id): \(outcome.message)")
+            case .failed, .rolledBack, .rollbackFailed:
+                if continueOnFailure {
+                    failures.append("node \(member.id): \(outcome.message)")
+                    continue
+                }
+                return .failure(
+                    cause: "node-failed", message: "node \(member.id): \(outcome.message)" + halt, facts: ["failedNode": .int(Int64(member.id))])
+            }
+        }
+        if !failures.isEmpty {
+            return .failure(
+                cause: "node-failed", message: "\(failures.count) of \(members.count) node(s) failed, the others were done: " + failures.joined(separator: "; "),
+                evidence: failures)
+        }
+        return .success(
+            (context.isDryRun ? "would run on nodes " : "done on nodes ") + members.map { String($0.id) }.joined(separator: ", "),
+            facts: ["nodes": .string(members.map { String($0.id) }.joined(separator: ","))])
+    }
+}
