@@ -103,6 +103,8 @@ struct PreparedForEachNode: PreparedAction {
             path = a
             named = b
         case (.failure(let outcome), _), (_, .failure(let outcome)):
+            // A dry run that skipped (or could not run) the step the node list comes from cannot know it yet.
+            if context.isDryRun { return .unknown("nodes \(nodes.source): known when the run gets here") }
             return outcome
         }
         let file: EnsembleFile

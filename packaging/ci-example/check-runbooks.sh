@@ -11,7 +11,9 @@
 #
 # PLANS/NAME.params and SANDBOX/NAME.params hold extra `plan` arguments (e.g. --param key=value). In the
 # sandbox ones these words are replaced: @ENSEMBLE@ (the sandbox's ensemble file), @SERVER@ (node 1's
-# host:port), @CLIENTPORT@, @ADMINPORT@, @ZOOCFG@ (node 1's zoo.cfg), @DIR@ (the sandbox folder).
+# host:port), @CLIENTPORT@, @ADMINPORT@, @ZOOCFG@ (node 1's zoo.cfg), @DIR@ (the sandbox folder). A sandbox
+# params file whose first line is "# expect: refused" must be refused (exit 3): for a runbook whose guards
+# exist to refuse a healthy ensemble (dc-failover), proving the guards live.
 # Needs: zkrunbook, and for the sandbox Java and ZooKeeper's jars (Debian: apt-get install zookeeper).
 set -euo pipefail
 
@@ -98,8 +100,20 @@ if [ -n "$sandbox_params" ]; then
     text=$(sed -e "s#@ENSEMBLE@#$dir/zk/ensemble.json5#g" -e "s#@SERVER@#127.0.0.1:$((base + 1))#g" \
       -e "s#@CLIENTPORT@#$((base + 1))#g" -e "s#@ADMINPORT@#$((base + 301))#g" -e "s#@ZOOCFG@#$dir/zk/node1/zoo.cfg#g" \
       -e "s#@DIR@#$dir#g" "$sandbox_params/$name.params")
-    read -r -a args <<<"$text"
-    if "$zkrunbook" plan "$runbook" "${args[@]}" >"$dir/$name.plan" 2>&1; then
+    expect_refusal=0
+    if head -1 "$sandbox_params/$name.params" | grep -q '^# expect: refused'; then
+      expect_refusal=1
+      text=$(printf '%s\n' "$text" | grep -v '^#')
+    fi
+    read -r -a args <<<"$(printf '%s' "$text" | tr '\n' ' ')"
+    status=0
+    "$zkrunbook" plan "$runbook" "${args[@]}" >"$dir/$name.plan" 2>&1 || status=$?
+    if [ "$expect_refusal" = 1 ] && [ "$status" = 3 ]; then
+      echo "ok   $name: refused against the healthy sandbox, as its params file expects: $(grep -m1 'would be refused\|refused' "$dir/$name.plan" | cut -c1-140)"
+    elif [ "$expect_refusal" = 1 ]; then
+      fail "$name: expected a refusal (exit 3) against the healthy sandbox, got exit $status:"
+      tail -25 "$dir/$name.plan" | sed 's/^/    /' >&2
+    elif [ "$status" = 0 ]; then
       echo "ok   $name: planned against the sandbox, nothing would be refused"
     else
       fail "$name: plan against the sandbox refused or failed:"
