@@ -369,11 +369,19 @@ public struct DoctorReport: Codable, Sendable {
         var out: [Finding] = []
         if view.verdict == .noQuorum || view.verdict == .split {
             let unreachable = view.members.filter { !$0.facts.mode.isServing }.map { "server \($0.member.id) (\($0.member.endpoint)): \($0.facts.error ?? $0.facts.mode.rawValue)" }
+            var evidence = view.reasons + unreachable
+            let answering = view.members.filter { $0.facts.mode != .unreachable && $0.facts.mode != .unknown }.map { String($0.member.id) }
+            if !view.quorum.canElect && !answering.isEmpty && answering.count < view.members.count {
+                // Said first: the one line an operator needs when the others are a lost data centre.
+                evidence.insert(
+                    "servers \(answering.joined(separator: ",")) still answer; if the others are a lost data centre (down or fenced): "
+                        + "zkrunbook run dc-failover --ensemble FILE --param survivors=\(answering.joined(separator: ","))", at: 0)
+            }
             out.append(
                 Finding(
                     id: view.verdict == .split ? "split-brain" : "no-quorum", severity: .critical,
                     title: view.verdict == .split ? "More than one server claims to lead" : "The ensemble cannot elect a leader",
-                    detail: view.quorum.reason, count: unreachable.count, evidence: Array((view.reasons + unreachable).prefix(8)),
+                    detail: view.quorum.reason, count: unreachable.count, evidence: Array(evidence.prefix(8)),
                     nextRunbook: view.quorum.canElect ? "health-check" : "dc-failover"))
         } else if view.verdict == .degraded {
             out.append(

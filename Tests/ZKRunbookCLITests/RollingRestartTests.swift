@@ -12,43 +12,11 @@ struct RollingRestartTests {
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-    struct Ensemble {
-        var directory: String
-        var base: Int
-        var nodes: Int
-        var file: String { directory + "/ensemble.json5" }
-        func pid(_ node: Int) -> String { (try? String(contentsOfFile: "\(directory)/node\(node)/pid", encoding: .utf8)) ?? "" }
-        var pids: [String] { (1...nodes).map(pid) }
-        func log(_ node: Int) -> String { (try? String(contentsOfFile: "\(directory)/node\(node)/zookeeper.log", encoding: .utf8)) ?? "" }
-        /// New leaders elected so far: the "LEADING - LEADER ELECTION TOOK" lines of every node.
-        var leaderElections: Int { (1...nodes).map { log($0).components(separatedBy: "LEADING - LEADER ELECTION TOOK").count - 1 }.reduce(0, +) }
+    func sandbox(_ workspace: Workspace, nodes: Int = 3, observers: Int = 0) throws -> SandboxEnsemble {
+        try zkrunbook.sandbox(workspace, nodes: nodes, observers: observers, firstPort: 26_000)
     }
 
-    func sandbox(_ workspace: Workspace, nodes: Int = 3, observers: Int = 0) throws -> Ensemble {
-        for attempt in 0..<10 {
-            let base = 26_000 + ((Int(getpid()) + attempt * 13 + nodes) % 85) * 400
-            let directory = workspace.file("sandbox-\(base)")
-            let up = try zkrunbook.run(
-                ["sandbox", "up", "--nodes", String(nodes), "--observers", String(observers), "--dir", directory, "--base-port", String(base)],
-                timeout: 120)
-            if up.status == 0 { return Ensemble(directory: directory, base: base, nodes: nodes) }
-            if !up.stderr.contains("is in use") { throw HarnessError(message: "sandbox up failed:\n\(up.stdout)\n\(up.stderr)") }
-        }
-        throw HarnessError(message: "no free base port")
-    }
-
-    /// The sandbox's ensemble file again, with every node reached over `ssh` (and runbooks from the repo).
-    func sshEnsemble(_ ensemble: Ensemble, _ ssh: SSHServer, agent: String? = nil) throws -> String {
-        var text = try String(contentsOfFile: ensemble.file, encoding: .utf8)
-        text = text.replacingOccurrences(of: "/state\" },", with: "/state\", \(ssh.sshBlock) },")
-        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
-        if let agent { text = text.replacingOccurrences(of: "agentPath: \"\(zkrunbook.path)\"", with: "agentPath: \"\(agent)\"") }
-        let path = ensemble.directory + "/ensemble-ssh.json5"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    func leader(_ ensemble: Ensemble) throws -> Int {
+    func leader(_ ensemble: SandboxEnsemble) throws -> Int {
         let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
         let view = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         return try #require(view?["leaderID"] as? Int, "no leader: \(status.stdout)")
@@ -68,7 +36,7 @@ struct RollingRestartTests {
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
         defer { ssh.stop() }
-        let file = try sshEnsemble(ensemble, ssh)
+        let file = try ensemble.overSSH(ssh, zkrunbook: zkrunbook)
         let leaderBefore = try leader(ensemble)
         let electionsBefore = ensemble.leaderElections
         let pidsBefore = ensemble.pids
@@ -178,7 +146,7 @@ struct RollingRestartTests {
         let agent = workspace.write(
             "agent.sh", "#!/bin/sh\nif [ -e \(hold) ]; then echo $$ > \(reached); while [ -e \(hold) ]; do sleep 0.05; done; fi\nexec \(zkrunbook.path) \"$@\"\n")
         chmod(agent, 0o755)
-        let file = try sshEnsemble(ensemble, ssh, agent: agent)
+        let file = try ensemble.overSSH(ssh, zkrunbook: zkrunbook, agent: agent)
         let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
         try waitFor("the agent to start over ssh", timeout: 60) { FileManager.default.fileExists(atPath: reached) }
         let agentPID = Int32(workspace.read("reached").trimmingCharacters(in: .whitespacesAndNewlines))!

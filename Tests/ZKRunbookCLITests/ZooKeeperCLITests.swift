@@ -14,15 +14,8 @@ struct ZooKeeperCLITests {
 
     /// `sandbox up` on a free base port; the caller tears it down.
     func sandboxUp(_ workspace: Workspace, nodes: Int = 3, extra: [String] = []) throws -> (directory: String, base: Int) {
-        for attempt in 0..<10 {
-            let base = 25_000 + (Int(getpid()) % 50 + attempt * 7) % 90 * 400
-            let directory = workspace.file("sandbox-\(base)")
-            let up = try zkrunbook.run(
-                ["sandbox", "up", "--nodes", String(nodes), "--dir", directory, "--base-port", String(base)] + extra, timeout: 120)
-            if up.status == 0 { return (directory, base) }
-            if !up.stderr.contains("is in use") { throw HarnessError(message: "sandbox up failed (exit \(up.status)):\n\(up.stdout)\n\(up.stderr)") }
-        }
-        throw HarnessError(message: "no free base port for a sandbox")
+        let ensemble = try zkrunbook.sandbox(workspace, nodes: nodes, extra: extra, firstPort: 25_000)
+        return (ensemble.directory, ensemble.base)
     }
 
     @Test func statusAndHealthCheckFollowTheEnsembleDown() throws {
