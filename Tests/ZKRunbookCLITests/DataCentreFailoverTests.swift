@@ -75,6 +75,13 @@ struct DataCentreFailoverTests {
         #expect(doctor.stdout.contains("CRITICAL: The ensemble cannot elect a leader"), "\(doctor.stdout)")
         #expect(doctor.stdout.contains("zkrunbook run dc-failover --ensemble FILE --param survivors=4,5,6"), "\(doctor.stdout)")
 
+        // The dry run asks every survivor for real (read-only) and changes nothing.
+        let plan = try zkrunbook.run(
+            ["plan", "dc-failover", "--ensemble", file, "--param", "survivors=4,5,6", "--param", "backupDir=\(backupDir)"], directory: repositoryRoot, timeout: 120)
+        #expect(plan.status == 0, "\(plan.stdout.suffix(2000))")
+        #expect(plan.stdout.components(separatedBy: "0 of 6 ports of servers 1,2,3 answer from this node").count == 4, "\(plan.stdout.prefix(4000))")
+        #expect(configFiles(ensemble) == original && !FileManager.default.fileExists(atPath: backupDir))
+
         let started = Date()
         let failover = try zkrunbook.run(failoverArguments + ["--json"], directory: repositoryRoot, timeout: 300)
         let failoverSeconds = Date().timeIntervalSince(started)
