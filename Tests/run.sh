@@ -26,7 +26,7 @@ status=$?
 set -e
 grep -E '^✔ Suite|^✘' .build/test-output.txt || true
 total=$(grep -oE 'Test run with [0-9]+ tests?' .build/test-output.txt | grep -oE '[0-9]+' | tail -1)
-failed=$( { grep -E '^✘ Test .* failed after' .build/test-output.txt || true; } | grep -v '^✘ Test run with' | sort -u | wc -l)
+failed=$( { grep -E '^✘ Test .* failed after' .build/test-output.txt | grep -v '^✘ Test run with' || true; } | sort -u | wc -l)
 if [ -z "$total" ]; then
   echo "no Swift Testing summary found; full output: .build/test-output.txt" >&2
   tail -40 .build/test-output.txt >&2

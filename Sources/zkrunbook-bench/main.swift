@@ -232,7 +232,7 @@ func generateLogs(in directory: String, bytes: Int64, count: Int) throws {
     for index in 0..<count {
         let name = index == 0 ? "zookeeper.log" : "zookeeper.log.\(index)"
         let path = directory + "/" + name
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
         var written: Int64 = 0
         var line = 0

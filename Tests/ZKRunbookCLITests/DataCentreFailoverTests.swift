@@ -156,7 +156,7 @@ struct DataCentreFailoverTests {
         let original = configFiles(ensemble)
         for node in 1...3 { _ = try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)]) }
         try waitFor("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
-        FileManager.default.createFile(atPath: ensemble.directory + "/inject-5.fail", contents: nil)
+        _ = FileManager.default.createFile(atPath: ensemble.directory + "/inject-5.fail", contents: nil)
         let pidsBefore = ensemble.pids
 
         let run = try zkrunbook.run(
@@ -179,7 +179,7 @@ struct DataCentreFailoverTests {
         for node in 1...3 { _ = try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)]) }
         try waitFor("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
         // The restart of node 5 kills the conductor (SIGKILL: no rollback, no cleanup), as a crash would.
-        FileManager.default.createFile(atPath: ensemble.directory + "/inject-5.crash", contents: nil)
+        _ = FileManager.default.createFile(atPath: ensemble.directory + "/inject-5.crash", contents: nil)
         let state = workspace.file("state")
 
         let crashed = try zkrunbook.run(

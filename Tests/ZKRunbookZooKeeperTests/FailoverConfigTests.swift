@@ -21,7 +21,7 @@ struct FailoverConfigTests {
 
     func write(_ name: String, _ text: String, mode: mode_t = 0o644) -> String {
         let path = folder + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         chmod(path, mode)
         return path
     }
@@ -104,7 +104,7 @@ struct FailoverConfigTests {
         #expect(renumbered?.facts?["oldId"] == .int(6) && renumbered?.facts?["newId"] == .int(3))
 
         // A conductor that crashed between two writes: myid still old, the rest rewritten. A second run finishes it.
-        FileManager.default.createFile(atPath: myid, contents: Data("6\n".utf8))
+        _ = FileManager.default.createFile(atPath: myid, contents: Data("6\n".utf8))
         let (second, secondEvents) = try run(Self.failover, parameters)
         #expect(second.status == .succeeded, "\(second.message)")
         #expect(secondEvents.first { $0.step == "backup" && $0.type == .stepFinished }?.message?.contains("is kept (a resumed run)") == true)
