@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One thing that happened in a run, as printed with `--json` and written to the journal (JSON Lines).
 ///
 /// A flat record with optional fields rather than an enum with payloads: every consumer (a log shipper,
@@ -80,10 +84,20 @@ public struct Event: Codable, Sendable, Equatable {
         self.time = Event.timestamp(time)
     }
 
+    /// UTC with milliseconds, `2026-11-27T18:54:02.726Z` (ISO 8601, as ISO8601DateFormatter writes it).
+    /// By hand: a new ISO8601DateFormatter opens an ICU formatter, half of a whole offline `plan`.
     public static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let interval = date.timeIntervalSince1970
+        var seconds = time_t(interval.rounded(.down))
+        let milliseconds = min(999, Int(((interval - interval.rounded(.down)) * 1000).rounded(.down)))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
     }
 
     /// One line of JSON, keys sorted so diffs of journals stay readable.

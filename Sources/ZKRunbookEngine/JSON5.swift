@@ -378,6 +378,31 @@ public struct JSON5Parser {
         return value
     }
 
+    /// `([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?`, by hand (a Foundation regex compiles on every call).
+    static func isDecimalLiteral(_ word: String) -> Bool {
+        let bytes = Array(word.utf8)
+        var index = 0
+        func digits() -> Int {
+            let start = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return index - start
+        }
+        let whole = digits()
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let fraction = digits()
+            if whole == 0 && fraction == 0 { return false }
+        } else if whole == 0 {
+            return false
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if digits() == 0 { return false }
+        }
+        return index == bytes.count
+    }
+
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
@@ -409,7 +434,7 @@ public struct JSON5Parser {
         if isInteger, let magnitude = Int64(word), word.first != "0" || word == "0" {
             return JSON5Node(value: .integer(negative ? -magnitude : magnitude), location: start)
         }
-        let valid = word.range(of: #"^([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"#, options: .regularExpression) != nil
+        let valid = Self.isDecimalLiteral(word)
         guard valid, !(word.count > 1 && word.first == "0" && word.dropFirst().first != "."),
             let magnitude = Double(word.first == "." ? "0" + word : word)
         else {

@@ -84,6 +84,15 @@ func exampleParameters(_ runbook: Runbook) -> [String] {
     }
 }
 
+/// The arguments the committed plan snapshot uses (Tests/plans/NAME.params beside the runbooks folder),
+/// so the plan timed is the one CI checks; nil when there is none.
+func committedParameters(_ path: String, _ options: Options) -> [String]? {
+    let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    let plans = URL(fileURLWithPath: options.runbooks).standardizedFileURL.deletingLastPathComponent().appendingPathComponent("Tests/plans")
+    guard let text = try? String(contentsOf: plans.appendingPathComponent(name + ".params"), encoding: .utf8) else { return nil }
+    return text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+}
+
 /// Issue 2: validate + plan of every shipped runbook, whole process, well under 0.3 s.
 func engineBenchmark(_ options: Options) -> Bool {
     let paths = RunbookLocator(searchDirectories: [options.runbooks]).all()
@@ -93,7 +102,7 @@ func engineBenchmark(_ options: Options) -> Bool {
             print("engine: \(path) does not load: run zkrunbook validate \(path)")
             return false
         }
-        commands.append([options.binary, "plan", path, "--offline"] + exampleParameters(runbook))
+        commands.append([options.binary, "plan", path, "--offline"] + (committedParameters(path, options) ?? exampleParameters(runbook)))
     }
     let samples = measure(rounds: options.rounds, commands)
     let median = samples[samples.count / 2]

@@ -121,3 +121,26 @@ struct ValuesTests {
         #expect(throws: Diagnostic.self) { try Template.parse("${unterminated", at: location).get() }
     }
 }
+
+struct HandWrittenFormatsTests {
+    /// The hand-written timestamp writes what ISO8601DateFormatter writes, milliseconds and leap days included.
+    @Test func timestampsMatchISO8601DateFormatter() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let dates = [0, 951_782_400.5, 1_795_805_642.726, 1_795_805_642.9999, 4_102_444_799.001].map(Date.init(timeIntervalSince1970:))
+            + (0..<200).map { _ in Date(timeIntervalSince1970: Double.random(in: 0...4_000_000_000)) }
+        for date in dates {
+            // Both cut to whole milliseconds; compare at that precision.
+            let cut = Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000 + 0.0001)
+            #expect(Event.timestamp(cut) == formatter.string(from: cut), "\(cut.timeIntervalSince1970)")
+        }
+    }
+
+    @Test func decimalLiteralsAndIdentifiers() {
+        for valid in ["1", "1.5", ".5", "1.", "1e5", "1.5E-3", "0.0e+0"] { #expect(JSON5Parser.isDecimalLiteral(valid), "\(valid)") }
+        for invalid in ["", ".", "e5", "1e", "1.2.3", "5x", "+1", "1e+"] { #expect(!JSON5Parser.isDecimalLiteral(invalid), "\(invalid)") }
+        #expect(RunbookLoader.isIdentifier("dc-failover") && RunbookLoader.isIdentifier("4lw_check"))
+        #expect(!RunbookLoader.isIdentifier("-x") && !RunbookLoader.isIdentifier("a b") && !RunbookLoader.isIdentifier("é") && !RunbookLoader.isIdentifier(""))
+        #expect(RunbookLoader.isIdentifier("_p", letterFirst: true) && !RunbookLoader.isIdentifier("4p", letterFirst: true))
+    }
+}
