@@ -135,7 +135,8 @@ enum ListCommand {
         }
         if !parsed.positionals.isEmpty { throw UsageError(message: "list takes no arguments", usage: usage) }
         if parsed.flags.contains("--actions") {
-            for kind in CLI.registry.all { print("\(kind.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(kind.summary)") }
+            let width = CLI.registry.all.map(\.name.count).max() ?? 0
+            for kind in CLI.registry.all { print("\(kind.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(kind.summary)") }
             return CLI.ExitCode.success
         }
         let locator = RunbookLocator.standard()

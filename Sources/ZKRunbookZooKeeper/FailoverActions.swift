@@ -128,6 +128,11 @@ struct PreparedConfigRenumber: PreparedAction {
         let old: ZooConfig
         do { old = try ZooConfig.parse(configText, path: configPath) } catch { return .failure(cause: "invalid-argument", message: error.description) }
         guard let dataDir = old.dataDir else { return .failure(cause: "invalid-argument", message: "\(configPath) sets no dataDir") }
+        if old.usesHierarchicalQuorum {
+            return .failure(
+                cause: "invalid-argument",
+                message: "\(configPath) uses hierarchical quorums (group.N / weight.N name server ids): renumbering would leave them wrong; rewrite it by hand")
+        }
         let myidPath = dataDir + "/myid"
         let serversPath = manifest.entries.map(\.path).first { $0 != configPath && $0 != myidPath } ?? configPath
         var servers = old.servers

@@ -131,6 +131,11 @@ struct FailoverConfigTests {
         #expect(notSurvivor.0.message.contains("this node is server 2"), "\(notSurvivor.0.message)")
         #expect(read("zoo.cfg").contains("server.2=b:1:2") && read("data/myid") == "2\n")
 
+        let grouped = write("grouped.cfg", "dataDir=\(folder)/data\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\ngroup.1=1:2:3\n")
+        let hierarchical = try run(Self.failover, ["config": .path(grouped), "survivors": .string("2,3"), "backupDir": .path(folder + "/b0")])
+        #expect(hierarchical.0.status == .rolledBack && hierarchical.0.message.contains("hierarchical quorums"), "\(hierarchical.0.message)")
+        #expect(read("grouped.cfg").contains("group.1=1:2:3") && read("data/myid") == "2\n")
+
         let parameters: [String: ParameterValue] = ["config": .path(zooCfg), "survivors": .string("2,3"), "backupDir": .path(folder + "/b2")]
         #expect(try run(Self.failover, parameters).0.status == .succeeded)
         _ = write("zoo.cfg", read("zoo.cfg") + "maxClientCnxns=10\n")
