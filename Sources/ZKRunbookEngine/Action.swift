@@ -80,6 +80,18 @@ public struct ActionContext: Sendable {
                 cause: "unresolved-reference", message: "\(template.source): ${\(reference)} has no value (did its step run?)")
         }
     }
+
+    /// Resolves every template in order, or gives the failure outcome of the first that has no value.
+    public func resolveAll(_ templates: [Template]) -> Result<[String], ActionOutcome> {
+        var values: [String] = []
+        for template in templates {
+            switch resolve(template) {
+            case .success(let value): values.append(value)
+            case .failure(let outcome): return .failure(outcome)
+            }
+        }
+        return .success(values)
+    }
 }
 
 extension ActionOutcome: Error {}

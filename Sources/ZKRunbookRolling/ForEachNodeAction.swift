@@ -96,17 +96,15 @@ struct PreparedForEachNode: PreparedAction {
     }
 
     func execute(_ context: ActionContext) -> ActionOutcome {
-        let path: String
-        let named: String
-        switch (context.resolve(ensemble), context.resolve(nodes)) {
-        case (.success(let a), .success(let b)):
-            path = a
-            named = b
-        case (.failure(let outcome), _), (_, .failure(let outcome)):
+        let values: [String]
+        switch context.resolveAll([ensemble, nodes]) {
+        case .success(let resolved): values = resolved
+        case .failure(let outcome):
             // A dry run that skipped (or could not run) the step the node list comes from cannot know it yet.
             if context.isDryRun { return .unknown("nodes \(nodes.source): known when the run gets here") }
             return outcome
         }
+        let (path, named) = (values[0], values[1])
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: "invalid-argument", message: error.description) }
         var members: [EnsembleMember] = []

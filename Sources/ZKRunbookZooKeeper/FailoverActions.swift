@@ -5,18 +5,6 @@ import ZKRunbookEngine
 import Glibc
 #endif
 
-/// Resolves every template in order, or gives the failure outcome of the first that has no value.
-private func resolveAll(_ templates: [Template], _ context: ActionContext) -> Result<[String], ActionOutcome> {
-    var values: [String] = []
-    for template in templates {
-        switch context.resolve(template) {
-        case .success(let value): values.append(value)
-        case .failure(let outcome): return .failure(outcome)
-        }
-    }
-    return .success(values)
-}
-
 /// `zk-config-backup`: copies zoo.cfg, its dynamic config file and myid into a named folder on this node,
 /// with a manifest, for `zk-config-renumber` and the way back (`zk-config-restore`).
 struct ZKConfigBackupAction: ActionKind {
@@ -42,7 +30,7 @@ struct PreparedConfigBackup: PreparedAction {
 
     func execute(_ context: ActionContext) -> ActionOutcome {
         let values: [String]
-        switch resolveAll([config, backupDir], context) {
+        switch context.resolveAll([config, backupDir]) {
         case .success(let resolved): values = resolved
         case .failure(let outcome): return outcome
         }
@@ -91,7 +79,7 @@ struct PreparedConfigRenumber: PreparedAction {
 
     func execute(_ context: ActionContext) -> ActionOutcome {
         let values: [String]
-        switch resolveAll([config, survivors, backupDir], context) {
+        switch context.resolveAll([config, survivors, backupDir]) {
         case .success(let resolved): values = resolved
         case .failure(let outcome): return outcome
         }
@@ -259,7 +247,7 @@ struct PreparedPeerReach: PreparedAction {
 
     func execute(_ context: ActionContext) -> ActionOutcome {
         let values: [String]
-        switch resolveAll([config, peers, expect], context) {
+        switch context.resolveAll([config, peers, expect]) {
         case .success(let resolved): values = resolved
         case .failure(let outcome): return outcome
         }

@@ -273,15 +273,12 @@ struct PreparedRestore: PreparedAction {
     }
 
     func execute(_ context: ActionContext) -> ActionOutcome {
-        let target: String
-        let source: String
-        switch (context.resolve(path), context.resolve(from)) {
-        case (.success(let a), .success(let b)):
-            target = a
-            source = b
-        case (.failure(let outcome), _), (_, .failure(let outcome)):
-            return outcome
+        let values: [String]
+        switch context.resolveAll([path, from]) {
+        case .success(let resolved): values = resolved
+        case .failure(let outcome): return outcome
         }
+        let (target, source) = (values[0], values[1])
         guard let info = FileInfo.stat(source), info.isRegular else {
             return .failure(cause: "file-missing", message: "backup \(source) is missing; cannot restore \(target)")
         }
