@@ -513,7 +513,7 @@ final class ScanWorker: @unchecked Sendable {
     func finish() -> (LogScanner, Double, String) {
         queue.put([])
         done.wait()
-        return (scanner, seconds, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (scanner, seconds, hasher.finalizeHex())
     }
 }
 

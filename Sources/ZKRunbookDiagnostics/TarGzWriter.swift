@@ -189,7 +189,7 @@ final class TarGzWriter: @unchecked Sendable {
         lock.unlock()
         if let failure { throw BundleError(failure) }
         guard gzip.terminationStatus == 0 else { throw BundleError("gzip exited with status \(gzip.terminationStatus)") }
-        return archiveHasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return archiveHasher.finalizeHex()
     }
 }
 

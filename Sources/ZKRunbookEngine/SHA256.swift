@@ -63,10 +63,15 @@ public struct SHA256: Sendable {
         return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
     }
 
+    /// The digest as 64 lowercase hex digits, the form every manifest, checksum file and fact uses.
+    public mutating func finalizeHex() -> String {
+        finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
     public static func hex(_ data: Data) -> String {
         var hasher = SHA256()
         hasher.update(data)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalizeHex()
     }
 
     /// The digest of a file, read in 1 MiB chunks so memory stays flat whatever its size.
@@ -77,7 +82,7 @@ public struct SHA256: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalizeHex()
     }
 
     private mutating func compress(_ block: UnsafeRawPointer) {

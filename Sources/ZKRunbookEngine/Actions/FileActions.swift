@@ -160,7 +160,7 @@ private func replaceAtomically(
         fsync(directoryFD)
         close(directoryFD)
     }
-    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    return hasher.finalizeHex()
 }
 
 /// `backup-file`: copy a file into the run's directory, keeping mode and owner, for a later `restore-file`.
