@@ -150,7 +150,7 @@ struct PreparedConfigRenumber: PreparedAction {
             contents[serversPath] = Data(SurvivorLayout.rewrite(text, entries: entries).utf8)
         }
         let written: Int
-        switch backup.rewrite(manifest, contents: contents, survivors: layout.survivors) {
+        switch backup.rewrite(manifest, states: states, contents: contents, survivors: layout.survivors) {
         case .success(let count): written = count
         case .failure(let problem): return .failure(cause: "io-error", message: problem.message)
         }
@@ -255,9 +255,9 @@ struct PreparedPeerReach: PreparedAction {
             return .failure(cause: "invalid-argument", message: "expect must be \"reachable\" or \"unreachable\", found '\(values[2])'")
         }
         let ids: [Int]
-        switch SurvivorLayout.parse(values[1]) {
+        switch SurvivorLayout.parse(values[1], name: "peers") {
         case .success(let parsed): ids = parsed.survivors
-        case .failure(let problem): return .failure(cause: "invalid-argument", message: problem.message.replacingOccurrences(of: "survivors", with: "peers"))
+        case .failure(let problem): return .failure(cause: "invalid-argument", message: problem.message)
         }
         let loaded: ZooConfig
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false) } catch {

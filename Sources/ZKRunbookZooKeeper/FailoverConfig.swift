@@ -16,18 +16,18 @@ public struct SurvivorLayout: Sendable, Hashable {
 
     public init(survivors: [Int]) { self.survivors = survivors }
 
-    /// "4,5,6" → [4, 5, 6]; nil with a reason for anything else.
-    public static func parse(_ text: String) -> Result<SurvivorLayout, InputProblem> {
+    /// "4,5,6" → [4, 5, 6]; a reason for anything else, naming the argument as `name`.
+    public static func parse(_ text: String, name: String = "survivors") -> Result<SurvivorLayout, InputProblem> {
         var ids: [Int] = []
         for part in text.split(separator: ",") {
             let word = part.trimmingCharacters(in: .whitespaces)
             guard let id = Int(word), (0...255).contains(id) else {
-                return .failure(InputProblem("survivors must be server ids separated by commas, such as 4,5,6; found '\(text)'"))
+                return .failure(InputProblem("\(name) must be server ids separated by commas, such as 4,5,6; found '\(text)'"))
             }
-            guard !ids.contains(id) else { return .failure(InputProblem("server \(id) is named twice in survivors '\(text)'")) }
+            guard !ids.contains(id) else { return .failure(InputProblem("server \(id) is named twice in \(name) '\(text)'")) }
             ids.append(id)
         }
-        guard !ids.isEmpty else { return .failure(InputProblem("survivors is empty: name the servers that are left, such as 4,5,6")) }
+        guard !ids.isEmpty else { return .failure(InputProblem("\(name) is empty: name server ids, such as 4,5,6")) }
         return .success(SurvivorLayout(survivors: ids))
     }
 
@@ -164,14 +164,13 @@ public struct ConfigBackup: Sendable {
         }
         var entries: [Entry] = []
         for (index, path) in paths.enumerated() {
-            var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            guard let info = FileInfo.stat(path), info.isRegular else {
                 return .failure(InputProblem("\(path) is not a regular file; nothing half-done: no backup written"))
             }
             let file = "\(index + 1)-" + (path as NSString).lastPathComponent
             do {
                 let digest = try copyFileAtomically(from: path, to: directory + "/" + file, mode: 0o600, uid: getuid(), gid: getgid())
-                entries.append(Entry(path: path, file: file, sha256: digest, mode: UInt32(info.st_mode & 0o7777), uid: info.st_uid, gid: info.st_gid))
+                entries.append(Entry(path: path, file: file, sha256: digest, mode: UInt32(info.mode), uid: info.uid, gid: info.gid))
             } catch {
                 return .failure(InputProblem("cannot back up \(path): \(error.message)"))
             }
@@ -194,8 +193,9 @@ public struct ConfigBackup: Sendable {
         }
     }
 
-    /// Records the rewrite about to happen (hash after), then writes each new content.
-    func rewrite(_ manifest: Manifest, contents: [String: Data], survivors: [Int]) -> Result<Int, InputProblem> {
+    /// Records the rewrite about to happen (hash after), then writes each new content; `states` (from
+    /// `classify`, for the same survivors) says which files an earlier run already rewrote.
+    func rewrite(_ manifest: Manifest, states: [FileState], contents: [String: Data], survivors: [Int]) -> Result<Int, InputProblem> {
         var planned = manifest
         planned.survivors = survivors
         for index in planned.entries.indices {
@@ -203,7 +203,7 @@ public struct ConfigBackup: Sendable {
         }
         do { try save(planned) } catch { return .failure(InputProblem("cannot record the rewrite in \(manifestPath): \(error.message)")) }
         var written = 0
-        for (entry, state) in zip(planned.entries, classify(planned)) {
+        for (entry, state) in zip(planned.entries, states) {
             guard let data = contents[entry.path], state != .rewritten else { continue }
             do {
                 try writeFileAtomically(data, to: entry.path, mode: mode_t(entry.mode), uid: entry.uid, gid: entry.gid)
@@ -231,7 +231,9 @@ public struct ConfigBackup: Sendable {
             guard (try? SHA256.hex(fileAt: source)) == entry.sha256 else {
                 return .failure(InputProblem("the backup copy \(source) of \(entry.path) is missing or damaged; nothing more restored"))
             }
-            if (try? SHA256.hex(fileAt: entry.path)) == entry.sha256, let now = Self.owner(of: entry.path), now == (entry.mode, entry.uid, entry.gid) {
+            if (try? SHA256.hex(fileAt: entry.path)) == entry.sha256, let now = FileInfo.stat(entry.path),
+                (UInt32(now.mode), now.uid, now.gid) == (entry.mode, entry.uid, entry.gid)
+            {
                 unchanged.append(entry.path)
                 continue
             }
@@ -248,12 +250,6 @@ public struct ConfigBackup: Sendable {
             return .failure(InputProblem("restored, but cannot rename \(directory) to \(keptAs): \(String(cString: strerror(errno)))"))
         }
         return .success((restored, unchanged, keptAs))
-    }
-
-    static func owner(of path: String) -> (UInt32, UInt32, UInt32)? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return (UInt32(info.st_mode & 0o7777), info.st_uid, info.st_gid)
     }
 
     static func stamp() -> String {

@@ -41,15 +41,15 @@ struct PreparedFileProbe: PreparedAction {
 }
 
 /// What stat(2) says of a path, in the shape guards and backups use.
-struct FileInfo {
-    var mode: mode_t
-    var uid: uid_t
-    var gid: gid_t
-    var size: Int64
-    var isRegular: Bool
-    var isDirectory: Bool
+public struct FileInfo: Sendable {
+    public var mode: mode_t
+    public var uid: uid_t
+    public var gid: gid_t
+    public var size: Int64
+    public var isRegular: Bool
+    public var isDirectory: Bool
 
-    static func stat(_ path: String) -> FileInfo? {
+    public static func stat(_ path: String) -> FileInfo? {
         var buffer = Glibc.stat()
         guard lstatFollowing(path, &buffer) == 0 else { return nil }
         let type = buffer.st_mode & S_IFMT
