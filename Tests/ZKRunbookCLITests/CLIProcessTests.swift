@@ -172,7 +172,7 @@ struct CLIProcessTests {
         let result = try zkrunbook.run(["run", runbook, "--json", "--state-dir", workspace.file("state")], timeout: 60)
         #expect(result.status == 1)
         #expect(Date().timeIntervalSince(started) < 60, "the 300 s sleepers were not torn down")
-        let events = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let events = jsonLines(result.stdout)
         #expect(events.count == result.stdout.split(separator: "\n").count, "a line of --json output is not JSON")
         #expect(events.allSatisfy { $0["schema"] as? Int == 1 })
         let chatty = events.first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "chatty" }

@@ -86,7 +86,7 @@ struct DataCentreFailoverTests {
         let failover = try zkrunbook.run(failoverArguments + ["--json"], directory: repositoryRoot, timeout: 300)
         let failoverSeconds = Date().timeIntervalSince(started)
         #expect(failover.status == 0, "\(failover.stdout.suffix(4000))\n\(failover.stderr)")
-        let events = failover.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let events = jsonLines(failover.stdout)
         let checks = events.filter { $0["type"] as? String == "step-finished" && $0["step"] as? String == "reach" }
         #expect(checks.count == 3, "each survivor checked the lost servers itself")
         #expect(checks.allSatisfy { ($0["message"] as? String ?? "").hasPrefix("0 of 6 ports") }, "\(checks.map { $0["message"] ?? "" })")
@@ -133,19 +133,16 @@ struct DataCentreFailoverTests {
 
     /// The restart command of every node, wrapped: a marker file makes it fail once, or kill the conductor.
     func injectable(_ ensemble: SandboxEnsemble) throws -> String {
-        var text = try String(contentsOfFile: ensemble.file, encoding: .utf8)
         let marker = ensemble.directory + "/inject-${node.id}"
         let script =
             "if [ -e \(marker).fail ]; then rm -f \(marker).fail; echo injected restart failure >&2; exit 1; fi; "
             + "if [ -e \(marker).crash ]; then rm -f \(marker).crash; kill -9 $PPID; exit 1; fi; "
             + "exec \(zkrunbook.path) sandbox restart --dir \(ensemble.directory) --node ${node.id}"
-        let start = try #require(text.range(of: "  restartCommand: ["))
-        let end = try #require(text.range(of: "],\n", range: start.upperBound..<text.endIndex))
-        text.replaceSubrange(start.lowerBound..<end.upperBound, with: "  restartCommand: [\"/bin/sh\", \"-c\", \"\(script)\"],\n")
-        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
-        let path = ensemble.directory + "/ensemble-injectable.json5"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        return try ensemble.variant("ensemble-injectable.json5") { text in
+            let start = try #require(text.range(of: "  restartCommand: ["))
+            let end = try #require(text.range(of: "],\n", range: start.upperBound..<text.endIndex))
+            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "  restartCommand: [\"/bin/sh\", \"-c\", \"\(script)\"],\n")
+        }
     }
 
     @Test func aSurvivorWhoseRestartFailsRollsEverySurvivorBack() throws {

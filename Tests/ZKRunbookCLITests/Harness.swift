@@ -152,3 +152,8 @@ let repositoryRoot: String = {
     for _ in 0..<3 { path = (path as NSString).deletingLastPathComponent }
     return path
 }()
+
+/// The JSON objects of `--json` output (JSON Lines); a line that is not a JSON object is skipped.
+func jsonLines(_ text: String) -> [[String: Any]] {
+    text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+}

@@ -22,10 +22,6 @@ struct RollingRestartTests {
         return try #require(view?["leaderID"] as? Int, "no leader: \(status.stdout)")
     }
 
-    func events(_ text: String) -> [[String: Any]] {
-        text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-    }
-
     func nodeOrder(_ events: [[String: Any]]) -> [Int] {
         events.filter { $0["type"] as? String == "node-started" }.compactMap { $0["node"] as? Int }
     }
@@ -43,7 +39,7 @@ struct RollingRestartTests {
 
         let run = try zkrunbook.run(["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
         #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
-        let stream = events(run.stdout)
+        let stream = jsonLines(run.stdout)
         let order = nodeOrder(stream)
         #expect(order.count == 3)
         #expect(order.last == leaderBefore, "the leader must be restarted last")
@@ -66,7 +62,7 @@ struct RollingRestartTests {
             ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot,
             timeout: 300)
         #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
-        let order = nodeOrder(events(run.stdout))
+        let order = nodeOrder(jsonLines(run.stdout))
         #expect(order.first == 5, "the observer goes first")
         #expect(order.last == leaderBefore)
         #expect(order.count == 5)
@@ -183,7 +179,7 @@ struct RollingRestartTests {
         // SIGKILL while the second node passes its gates; resume finishes from there.
         let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", state], directory: repositoryRoot)
         try waitFor("the second node's gates", timeout: 120) {
-            let stream = events((try? String(contentsOfFile: running.outputBase + ".out", encoding: .utf8)) ?? "")
+            let stream = jsonLines((try? String(contentsOfFile: running.outputBase + ".out", encoding: .utf8)) ?? "")
             let order = nodeOrder(stream)
             return order.count == 2
                 && stream.contains { $0["type"] as? String == "step-started" && $0["step"] as? String == "imok" && $0["node"] as? Int == order[1] }
@@ -193,7 +189,7 @@ struct RollingRestartTests {
         let runID = try #require(workspace.runIDs.first)
         let resumed = try zkrunbook.run(["resume", runID, "--state-dir", state, "--json"], directory: repositoryRoot, timeout: 300)
         #expect(resumed.status == 0, "\(resumed.stdout.suffix(3000))\n\(resumed.stderr)")
-        let resumedOrder = nodeOrder(events(resumed.stdout))
+        let resumedOrder = nodeOrder(jsonLines(resumed.stdout))
         #expect(resumedOrder.count == 2, "the first node is not restarted again: \(resumedOrder)")
         #expect(resumedOrder.last == leaderBefore)
         #expect(try zkrunbook.run(["status", "--ensemble", ensemble.file]).status == 0)
@@ -204,7 +200,7 @@ struct RollingRestartTests {
             ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--param", "soak=30s", "--state-dir", state], directory: repositoryRoot)
         try waitFor("the soak of the first node", timeout: 120) {
             let out = (try? String(contentsOfFile: second.outputBase + ".out", encoding: .utf8)) ?? ""
-            return events(out).contains { $0["type"] as? String == "step-started" && $0["step"] as? String == "soak" }
+            return jsonLines(out).contains { $0["type"] as? String == "step-started" && $0["step"] as? String == "soak" }
         }
         let third = try zkrunbook.run(["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot)
         #expect(third.status == 4, "a second concurrent run is refused: \(third.stderr)")

@@ -21,11 +21,18 @@ struct SandboxEnsemble {
 
     /// The ensemble file again, with every node reached over `ssh` (and runbooks from the repo).
     func overSSH(_ ssh: SSHServer, zkrunbook: ZKRunbookBinary, agent: String? = nil) throws -> String {
+        try variant("ensemble-ssh.json5") { text in
+            text = text.replacingOccurrences(of: "/zoo.cfg\" },", with: "/zoo.cfg\", \(ssh.sshBlock) },")
+            if let agent { text = text.replacingOccurrences(of: "agentPath: \"\(zkrunbook.path)\"", with: "agentPath: \"\(agent)\"") }
+        }
+    }
+
+    /// A copy of the ensemble file named `name`, changed by `edit`, whose agents find runbooks in the repo.
+    func variant(_ name: String, _ edit: (inout String) throws -> Void) throws -> String {
         var text = try String(contentsOfFile: file, encoding: .utf8)
-        text = text.replacingOccurrences(of: "/zoo.cfg\" },", with: "/zoo.cfg\", \(ssh.sshBlock) },")
+        try edit(&text)
         text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
-        if let agent { text = text.replacingOccurrences(of: "agentPath: \"\(zkrunbook.path)\"", with: "agentPath: \"\(agent)\"") }
-        let path = directory + "/ensemble-ssh.json5"
+        let path = directory + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -129,8 +129,7 @@ struct ZooKeeperCLITests {
         let far = try zkrunbook.run(
             ["run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=2s", "--param", "warnBelow=365d", "--state-dir", workspace.file("state"), "--json"],
             directory: repositoryRoot, timeout: 60)
-        let sample = far.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            .first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "sample" }
+        let sample = jsonLines(far.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "sample" }
         let facts = sample?["facts"] as? [String: Any]
         let rate = facts?["ratePerSecond"] as? Double ?? 0
         let eta = facts?["etaSeconds"] as? Int ?? -1
