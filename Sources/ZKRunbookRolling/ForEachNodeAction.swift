@@ -147,7 +147,8 @@ struct PreparedForEachNode: PreparedAction {
                 }
             case .refused:
                 var failure = ActionOutcome.failure(cause: "refused", message: "node \(member.id): \(outcome.message)" + halt)
-                failure.changedSomething = !done.isEmpty
+                // Nodes done before changed something, unless the steps are read-only checks.
+                failure.changedSomething = !done.isEmpty && !readOnly
                 return failure
             case .interrupted:
                 return .failure(cause: "interrupted", message: "node \(member.id): \(outcome.message)")

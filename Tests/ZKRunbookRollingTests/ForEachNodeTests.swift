@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import ZKRunbookEngine
+import ZKRunbookProcess
+
+@testable import ZKRunbookRolling
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `for-each-node` over local nodes (no ssh): the order given, halting, and what a refusal means.
+struct ForEachNodeTests {
+    func run(_ steps: String, nodes: String, bad: String) throws -> (RunOutcome, [Event]) {
+        let folder = NSTemporaryDirectory() + "zkr-foreach-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let ensemble = folder + "/ensemble.json5"
+        try """
+            { name: "t", nodes: [{ id: 1, host: "127.0.0.1" }, { id: 2, host: "127.0.0.1" }, { id: 3, host: "127.0.0.1" }], restartCommand: ["true"] }
+            """.write(toFile: ensemble, atomically: true, encoding: .utf8)
+        let runbook = try RunbookLoader(registry: RollingActions.registry).load(
+            text: """
+                { name: "each", parameters: { ensemble: { type: "path", required: true }, bad: { type: "string", required: true } },
+                  steps: [{ id: "each", description: "on each node", action: "for-each-node",
+                            with: { ensemble: "${ensemble}", nodes: "\(nodes)", \(steps) } }] }
+                """, path: "each.json5")
+        let recorder = EventRecorder()
+        let outcome = try RunService(registry: RollingActions.registry).start(
+            runbook, parameters: ["ensemble": .path(ensemble), "bad": .string(bad)],
+            options: RunOptions(layout: StateLayout(root: folder + "/state")), sink: recorder, cancellation: CancellationToken())
+        return (outcome, recorder.events)
+    }
+
+    /// A read-only check refused on the second node is a refusal of the whole run (exit 3): the nodes
+    /// checked before it changed nothing.
+    @Test func aReadOnlyCheckRefusedOnALaterNodeRefusesTheRun() throws {
+        let check = """
+            readOnly: true, steps: [{ id: "check", description: "not the bad node", action: "assert", with: { fact: "params.bad", notEquals: "${node.id}" } }]
+            """
+        let (outcome, events) = try run(check, nodes: "3,1,2", bad: "1")
+        #expect(outcome.status == .refused, "\(outcome.message)")
+        #expect(outcome.exitCode == 3)
+        #expect(events.filter { $0.type == .nodeStarted }.compactMap(\.node) == [3, 1], "in the order given, halted at node 1")
+        #expect(outcome.message.contains("nodes 2 were not touched"), "\(outcome.message)")
+        let (passed, _) = try run(check, nodes: "3,1,2", bad: "9")
+        #expect(passed.status == .succeeded, "\(passed.message)")
+    }
+}
