@@ -270,7 +270,7 @@ struct PreparedPeerReach: PreparedAction {
             }
             entries.append(entry)
         }
-        let seconds = timeout?.resolve(context.resolver.parameters)?.seconds ?? 2
+        let seconds = limits(timeout, context.resolver).connectTimeout
         // Every server listens on its election port; only a leader listens on its quorum port, so that one
         // counts when proving a server is cut off, never when proving it is back.
         let wantReachable = values[2] == "reachable"

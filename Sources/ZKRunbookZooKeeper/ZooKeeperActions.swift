@@ -19,7 +19,7 @@ public enum ZooKeeperActions {
 }
 
 /// Probe limits from a step's `timeout` argument (per connect and per reply).
-private func limits(_ spec: DurationSpec?, _ resolver: TemplateResolver) -> SocketLimits {
+func limits(_ spec: DurationSpec?, _ resolver: TemplateResolver) -> SocketLimits {
     let seconds = spec?.resolve(resolver.parameters)?.seconds ?? 2
     return SocketLimits(connectTimeout: seconds, readTimeout: seconds, maxReplyBytes: 1 << 20)
 }
