@@ -36,7 +36,7 @@ public enum CLI {
           1    a step failed (completed steps were rolled back)
           2    usage error or invalid runbook: nothing was run
           3    a guard refused before anything changed
-          4    another run holds the lock
+          4    another run holds the lock, or a node's lease (the holder is named)
           130  interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback
         """
 
@@ -55,6 +55,7 @@ public enum CLI {
           collect                    a diagnostics bundle (.tar.gz) for support, secrets redacted
           doctor                     name the incident from logs and live facts, with evidence
           install                    put the agent and runbooks on every node (ssh), sha256-verified
+          lease                      the per-node leases that keep one run per ensemble (show, break)
           sandbox up|down|status|stop|start|restart
                                      a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)
           --version                  print the version
@@ -91,8 +92,9 @@ public enum CLI {
             case "doctor": return try DoctorCommand.run(rest)
             case "sandbox": return try SandboxCommand.run(rest)
             case "install": return try InstallCommand.run(rest)
+            case "lease": return try LeaseCommand.run(rest)
             default:
-                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect", "doctor", "install"]
+                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect", "doctor", "install", "lease"]
                 let hint = ObjectReader.closest(to: command, among: commands).map { "; did you mean '\($0)'?" } ?? ""
                 printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
                 return ExitCode.usage
@@ -244,6 +246,11 @@ enum RunCommand {
 
         Options:
           --dry-run           plan instead: run only read-only steps and probes, change nothing
+          --once KEY          a conductor's request: if a run started with this KEY already succeeded here,
+                              report that run's result again and do nothing (so 'resume' never repeats it)
+          --stop-when-stdin-closes
+                              stop the run (as SIGTERM would) when standard input closes: the agent of a
+                              conductor that died or gave up stops with it, over ssh as locally
         \(commonOptions)
 
         \(CLI.exitCodeHelp)
@@ -283,8 +290,8 @@ enum RunCommand {
 
     static func run(_ arguments: [String], mode: Mode) throws -> Int32 {
         let usage = mode == .plan ? planUsage : runUsage
-        let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback"]
-        let values: Set<String> = ["--param", "--state-dir", "--ensemble"]
+        let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback", "--stop-when-stdin-closes"]
+        let values: Set<String> = mode == .plan ? ["--param", "--state-dir", "--ensemble"] : ["--param", "--state-dir", "--ensemble", "--once"]
         let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
         if parsed.flags.contains("--help") {
             print(mode == .plan ? planHelp : runHelp)
@@ -315,8 +322,23 @@ enum RunCommand {
         let options = RunOptions(
             dryRun: dryRun, offline: parsed.flags.contains("--offline"), rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
             layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
-        return execute(json: parsed.flags.contains("--json")) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
-            try service.start(runbook, parameters: parameters, options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken)
+        let once = parsed.value("--once").map { OnceRecord(layout: options.layout, key: $0) }
+        if let once, !dryRun, let done = once.succeededRun() {
+            let json = parsed.flags.contains("--json")
+            var replay = done
+            replay.message = "already done by run \(done.runID) (--once \(once.key)): nothing run again; " + (done.message ?? "")
+            if json { JSONLinesSink().emit(replay) } else { print(replay.message ?? "") }
+            return CLI.ExitCode.success
+        }
+        let watchStdin = parsed.flags.contains("--stop-when-stdin-closes")
+        let runID = StateLayout.makeRunID(runbook: dryRun ? "dry-run" : runbook.name)
+        if let once, !dryRun, let error = once.record(runID: runID) {
+            CLI.printError(error)
+            return 1
+        }
+        return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
+            try service.start(
+                runbook, parameters: parameters, options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken, runID: runID)
         }
     }
 
@@ -340,7 +362,7 @@ enum RunCommand {
 
     /// Traps SIGINT/SIGTERM for the duration of the run and maps the outcome to an exit code.
     private static func execute(
-        json: Bool,
+        json: Bool, watchStdin: Bool = false,
         _ body: (RunService, any EventSink, CancellationToken, CancellationToken) throws(RunService.StartError) -> RunOutcome
     ) -> Int32 {
         let token = CancellationToken()
@@ -349,6 +371,14 @@ enum RunCommand {
             rollbackToken.cancel(reason: "second signal \(signo): rollback stopped")
         }
         _ = trap
+        if watchStdin {
+            // Nothing is ever sent on stdin: EOF (or an error) means the conductor's end is gone.
+            Thread.detachNewThread {
+                var byte: UInt8 = 0
+                while read(STDIN_FILENO, &byte, 1) > 0 {}
+                token.cancel(reason: "the conductor went away (standard input closed)")
+            }
+        }
         let sink: any EventSink = json ? JSONLinesSink() : HumanRenderer()
         do {
             let outcome = try body(RunService(registry: CLI.registry), sink, token, rollbackToken)

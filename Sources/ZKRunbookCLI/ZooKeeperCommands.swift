@@ -30,7 +30,14 @@ enum StatusCommand {
           --state-dir DIR      where zxid samples are kept for the rollover ETA (as for run)
           -h, --help           show this help
 
-        Exit codes: 0 healthy, 1 degraded-but-quorate, 2 usage error, 3 no quorum or split.
+        The servers' own member lists (conf, or the AdminServer's voting_view) are compared with the list
+        given: a member missing from it, an extra one, a role or id that differs, two ids on one endpoint
+        are each named. A list that covers part of the ensemble is judged as such ("scope: partial"): a
+        serving follower proves a leader with a quorum; a partial view where nothing serves is "unknown",
+        never "no-quorum".
+
+        Exit codes: 0 healthy, 1 degraded-but-quorate or unknown (a partial view that proves nothing),
+        2 usage error, 3 no quorum or split (judged on the whole ensemble only).
         """
 
     static func run(_ arguments: [String]) throws -> Int32 {
@@ -57,7 +64,7 @@ enum StatusCommand {
         }
         // ruok is left out: it shows nothing the table or the verdict uses ('imok' even when not serving).
         let inspector = EnsembleInspector(
-            probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false), maxLag: maxLag)
+            probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false, wantConfig: true), maxLag: maxLag)
         let view = inspector.inspect(members)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         if let path = parsed.value("--prometheus") {
@@ -68,7 +75,7 @@ enum StatusCommand {
         }
         switch view.verdict {
         case .healthy: return CLI.ExitCode.success
-        case .degraded: return 1
+        case .degraded, .unknown: return 1
         case .noQuorum, .split: return CLI.ExitCode.refused
         }
     }
@@ -181,7 +188,7 @@ enum EnsembleTable {
         for row in [header] + rows {
             lines.append(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
-        lines.append("verdict: \(view.verdict.rawValue)" + (view.leaderID.map { " (leader: server \($0))" } ?? ""))
+        lines.append("verdict: \(view.verdict.rawValue)" + (view.leaderID.map { " (leader: server \($0))" } ?? "") + ", scope: \(view.scope.rawValue)")
         lines += view.reasons.map { "  - " + $0 }
         lines.append("quorum: " + quorum.reason)
         lines += view.notes.map { "note: " + $0 }

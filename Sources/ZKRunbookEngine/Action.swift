@@ -149,6 +149,6 @@ public struct ActionRegistry: Sendable {
     /// The engine's own actions: exec, file, assert, wait-until, backup-file, restore-file, sleep, edit-properties.
     public static let builtIn = ActionRegistry([
         ExecAction(), FileProbeAction(), AssertAction(), WaitUntilAction(), BackupFileAction(), RestoreFileAction(),
-        SleepAction(), EditPropertiesAction(),
+        SleepAction(), EditPropertiesAction(), LeaseCheckAction(),
     ])
 }

@@ -131,6 +131,17 @@ public final class ObjectReader: @unchecked Sendable {
         return DurationSpec.read(node, what: "'\(key)' in \(context)", diagnostics: diagnostics)
     }
 
+    /// An array of durations (literals or `${parameter}`), e.g. limits to add up.
+    public func durations(_ key: String) -> [DurationSpec]? {
+        guard let node = value(key, expected: "an array of durations") else { return nil }
+        guard case .array(let elements) = node.value else {
+            typeError(key, node, "an array of durations")
+            return nil
+        }
+        let parsed = elements.compactMap { DurationSpec.read($0, what: "an element of '\(key)'", diagnostics: diagnostics) }
+        return parsed.count == elements.count ? parsed : nil
+    }
+
     public func object(_ key: String, required: Bool = false, context inner: String? = nil) -> ObjectReader? {
         guard let node = value(key, required: required, expected: "an object") else { return nil }
         return ObjectReader(node, context: inner ?? "'\(key)' in \(context)", diagnostics: diagnostics)

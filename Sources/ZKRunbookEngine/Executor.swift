@@ -15,12 +15,15 @@ public enum RunStatus: String, Sendable {
     case refused
     /// SIGINT/SIGTERM: the running step was stopped (and completed steps rolled back unless told not to). Exit 130.
     case interrupted
+    /// Another run holds what this one needs (a node's lease), found before anything changed. Exit 4.
+    case locked
 
     public var exitCode: Int32 {
         switch self {
         case .succeeded: return 0
         case .rolledBack, .rollbackFailed, .failed: return 1
         case .refused: return 3
+        case .locked: return 4
         case .interrupted: return 130
         }
     }
@@ -288,6 +291,11 @@ public final class Executor {
                 finished.status = "refused"
                 emit(finished)
                 return finish(.refused, "refused before any change: step '\(step.id)': \(outcome.outcome.message)")
+            }
+            if outcome.outcome.cause == "locked" && !changedBefore && !outcome.outcome.changedSomething {
+                finished.status = "locked"
+                emit(finished)
+                return finish(.locked, "locked before any change: step '\(step.id)': \(outcome.outcome.message)")
             }
             if outcome.outcome.cause == "refused" && !changedBefore && !outcome.outcome.changedSomething {
                 // A nested procedure refused before it changed anything: the run as a whole changed nothing.

@@ -53,7 +53,7 @@ public struct LocalCommandRunner: CommandRunner {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         let stdinPipe: Pipe?
-        if spec.standardInput != nil {
+        if spec.standardInput != nil || spec.holdStandardInputOpen {
             let pipe = Pipe()
             process.standardInput = pipe
             stdinPipe = pipe
@@ -104,11 +104,19 @@ public struct LocalCommandRunner: CommandRunner {
                 termination = .timedOut
             }
             if termination != nil {
+                if spec.holdStandardInputOpen, let stdinPipe {
+                    try? stdinPipe.fileHandleForWriting.close()
+                    let graceEnd = Date().addingTimeInterval(max(0, spec.terminationGrace))
+                    while Date() < graceEnd && ExitProbe.peek(pid) == .running {
+                        if exited.wait(timeout: .now() + .milliseconds(10)) == .success { break }
+                    }
+                }
                 Self.tearDown(group: pid, grace: spec.terminationGrace, exited: exited)
                 finished = true
             }
         }
         drain.finish(grace: 0.25)
+        if spec.holdStandardInputOpen { try? stdinPipe?.fileHandleForWriting.close() }
         try? stdoutPipe.fileHandleForReading.close()
         try? stderrPipe.fileHandleForReading.close()
         if termination == nil, let observedExit {

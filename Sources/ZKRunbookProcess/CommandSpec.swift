@@ -19,6 +19,11 @@ public struct CommandSpec: Sendable, Hashable {
     public var outputCap: Int
     /// Bytes written to the child's stdin, then closed. Nil gives the child /dev/null.
     public var standardInput: Data?
+    /// Keep the child's stdin open (writing nothing) until it exits, instead of /dev/null. The child
+    /// learns that zkrunbook is gone — killed, or giving up — when it reads EOF: over ssh the remote
+    /// command's stdin closes too. On timeout or cancellation stdin is closed first and the child gets
+    /// `terminationGrace` to finish on its own (and report why) before SIGTERM.
+    public var holdStandardInputOpen = false
 
     public init(
         argv: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [],

@@ -32,6 +32,7 @@ struct AgentRunAction: ActionKind {
         let agentPath = reader.template("agentPath")
         let stateDir = reader.template("stateDir")
         let readOnly = reader.bool("readOnly") ?? false
+        let budget = reader.durations("budget")
         var parameters: [(String, Template)] = []
         if let params = reader.object("params") {
             for member in params.object.members {
@@ -40,7 +41,7 @@ struct AgentRunAction: ActionKind {
             params.finish()
         }
         guard let runbook else { return nil }
-        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly)
+        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [])
     }
 }
 
@@ -51,14 +52,20 @@ struct PreparedAgentRun: PreparedAction {
     var stateDir: Template?
     /// The author says the remote runbook changes nothing (as exec's readOnly): it then runs in dry runs too.
     var readOnly = false
+    /// The agent's own limits (its restart and serve timeouts, a margin): the conductor waits their sum,
+    /// so a slow restart inside the node's own limits is never cut off by a shorter conductor limit.
+    var budget: [DurationSpec] = []
     var isReadOnly: Bool { readOnly }
     var templates: [Template] { [runbook] + parameters.map(\.1) + [agentPath, stateDir].compactMap { $0 } }
 
     /// The agent's argv, with whatever values are known.
-    func argv(_ resolve: (Template) -> String?, node: [String: String]) -> [String]? {
+    func argv(_ resolve: (Template) -> String?, node: [String: String], once: String? = nil) -> [String]? {
         guard let runbookName = resolve(runbook) else { return nil }
         let agent = agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook"
         var argv = [agent, "run", runbookName, "--json"]
+        // The agent stops when its conductor does (the connection's stdin closes), and a resumed conductor
+        // asking again for a run that already succeeded gets its result instead of a second restart.
+        if !readOnly { argv += ["--stop-when-stdin-closes"] + (once.map { ["--once", $0] } ?? []) }
         if let state = stateDir.flatMap(resolve) ?? node["stateDir"] { argv += ["--state-dir", state] }
         for (name, template) in parameters {
             guard let value = resolve(template) else { return nil }
@@ -73,7 +80,15 @@ struct PreparedAgentRun: PreparedAction {
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let target = resolver.node["host"].map { "on node \(resolver.node["id"] ?? "?") (\($0))" } ?? "on this machine"
-        return ["agent \(target): " + ShellQuoting.join(command(resolver) ?? [])]
+        var lines = ["agent \(target): " + ShellQuoting.join(command(resolver) ?? [])]
+        if let seconds = budgetSeconds(resolver) { lines.append("  waits at most \(RunbookDuration(seconds: seconds)) for it (the agent's own limits added up)") }
+        return lines
+    }
+
+    func budgetSeconds(_ resolver: TemplateResolver) -> Double? {
+        guard !budget.isEmpty else { return nil }
+        let parts = budget.compactMap { $0.resolve(resolver.parameters)?.seconds }
+        return parts.count == budget.count ? parts.reduce(0, +) : nil
     }
 
     func execute(_ context: ActionContext) -> ActionOutcome {
@@ -85,11 +100,13 @@ struct PreparedAgentRun: PreparedAction {
                 missing = outcome
                 return nil
             }
-        }, node: context.resolver.node)
+        }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")")
         guard let argv = resolved else { return missing ?? .failure(cause: "unresolved-reference", message: "agent command incomplete") }
         var environment: [String: String] = [:]
         if let path = context.resolver.node["runbookPath"] { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
-        let spec = CommandSpec(argv: argv, environment: environment, timeout: context.remainingSeconds, outputCap: 16 << 20)
+        let limit = budgetSeconds(context.resolver) ?? context.remainingSeconds
+        var spec = CommandSpec(argv: argv, environment: environment, timeout: limit, terminationGrace: 15, outputCap: 16 << 20)
+        spec.holdStandardInputOpen = !readOnly
         let result = context.runner.run(spec, cancellation: context.cancellation)
         let node = context.resolver.node["id"].flatMap(Int.init)
         let host = context.resolver.node["host"]
@@ -116,6 +133,14 @@ struct PreparedAgentRun: PreparedAction {
         }
         if case .transportFailed(let kind, let message) = result.termination {
             return .failure(cause: kind, message: message, facts: facts, evidence: failures + result.stderr.lastLines(5))
+        }
+        if result.termination == .timedOut || result.termination.cause == "interrupted" {
+            let why = result.termination == .timedOut ? "the conductor's limit of \(RunbookDuration(seconds: limit)) for the agent passed" : "the conductor was interrupted"
+            let agentSaid = finished.map { "the agent stopped: \($0.status ?? "?"): \($0.message ?? "")" } ?? "the agent gave no result before it was stopped"
+            return .failure(
+                cause: result.termination == .timedOut ? "timeout" : "interrupted",
+                message: "\(why); its stdin was closed so the agent on node \(host ?? "?") stops too; \(agentSaid)", facts: facts,
+                evidence: failures + result.stderr.lastLines(5))
         }
         guard let finished, let code = finished.exitCode else {
             let why = result.termination == .exited(127) ? "the agent \(argv[0]) is not installed on the node" : result.termination.summary

@@ -145,8 +145,8 @@ struct PreparedForEachNode: PreparedAction {
                 if !context.isDryRun, let error = progress.save(done) {
                     return .failure(cause: "io-error", message: "cannot record progress in \(progress.path): \(error)")
                 }
-            case .refused:
-                var failure = ActionOutcome.failure(cause: "refused", message: "node \(member.id): \(outcome.message)" + halt)
+            case .refused, .locked:
+                var failure = ActionOutcome.failure(cause: outcome.status == .locked ? "locked" : "refused", message: "node \(member.id): \(outcome.message)" + halt)
                 // Nodes done before changed something, unless the steps are read-only checks.
                 failure.changedSomething = !done.isEmpty && !readOnly
                 return failure

@@ -33,14 +33,17 @@ struct RollingRestartAction: ActionKind {
         if let node = reader.value("perNode", required: true, expected: "an array of steps") {
             steps = arguments.readSteps(node, "'perNode'")
         }
+        let leaseTTL = reader.duration("leaseTTL")
         guard let ensemble, let steps, !steps.isEmpty else { return nil }
-        return PreparedRollingRestart(ensemble: ensemble, perNode: steps)
+        return PreparedRollingRestart(ensemble: ensemble, perNode: steps, leaseTTL: leaseTTL)
     }
 }
 
 struct PreparedRollingRestart: PreparedAction {
     var ensemble: Template
     var perNode: [Step]
+    /// The nodes' lease lasts this long unrenewed (default 60 s): how soon a dead conductor's nodes are free.
+    var leaseTTL: DurationSpec?
     var isReadOnly: Bool { false }
     var handlesDryRun: Bool { true }
     var nestedSteps: [Step] { perNode }
@@ -48,7 +51,8 @@ struct PreparedRollingRestart: PreparedAction {
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
-            "for every node of \(ensemble.display(resolver)), one at a time: observers, then followers, the leader last (found again before each node):"
+            "take the lease on every node of \(ensemble.display(resolver)) through its agent (all or nothing; refused while another run holds one)",
+            "for every node of \(ensemble.display(resolver)), one at a time: observers, then followers, the leader last (found again before each node):",
         ] + perNode.map { "  \($0.id): \($0.description)" }
     }
 
@@ -80,6 +84,31 @@ struct PreparedRollingRestart: PreparedAction {
         var order: [Int] = []
         var previous: EnsembleMember?
         let procedure = NodeProcedure(steps: perNode, file: file, location: ensemble.location)
+        var lease: EnsembleLease?
+        if !context.isDryRun && !offline {
+            let needs = perNode.compactMap { ($0.action as? PreparedAgentRun)?.runbook.display(context.resolver) }
+            let ttl = leaseTTL?.resolve(context.resolver.parameters)?.seconds ?? 60
+            switch EnsembleLease.acquire(
+                file: file, runID: context.resolver.runID, runbook: "zk-rolling-restart, step \(context.stepID)", options: .init(ttl: ttl, needs: needs),
+                cancellation: context.cancellation)
+            {
+            case .failure(let failure):
+                var refusal = ActionOutcome.failure(
+                    cause: failure.cause, message: "lease: " + failure.message + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before"),
+                    evidence: failure.evidence)
+                refusal.changedSomething = false
+                return refusal
+            case .success(let taken):
+                lease = taken
+                var event = Event(type: .nodeStarted, runID: context.resolver.runID)
+                event.parentStep = context.stepID
+                event.message = "leased every node (\(file.members.count)) for this run: ensemble \(file.name) [\(EnsembleLease.identity(of: file))]"
+                    + (taken.replaced.isEmpty ? "" : "; " + taken.replaced.joined(separator: "; "))
+                context.report(event)
+                taken.startRenewing()
+            }
+        }
+        defer { lease?.release() }
         if !done.isEmpty {
             var event = Event(type: .nodeStarted, runID: context.resolver.runID)
             event.parentStep = context.stepID
@@ -91,6 +120,12 @@ struct PreparedRollingRestart: PreparedAction {
             guard !remaining.isEmpty else { break }
             if context.cancellation.isCancelled {
                 return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+            }
+            if let lost = lease?.lost {
+                var failure = ActionOutcome.failure(
+                    cause: "locked", message: "the run lost its lease: \(lost)" + haltNote(done: done, remaining: remaining, current: remaining[0]))
+                failure.changedSomething = !done.isEmpty
+                return failure
             }
             if context.remainingSeconds <= 0 {
                 return .failure(cause: "timeout", message: "the step's timeout passed with nodes \(remaining.map { String($0.id) }.joined(separator: ", ")) still to restart")
@@ -120,11 +155,11 @@ struct PreparedRollingRestart: PreparedAction {
                     }
                 }
                 context.report(finished)
-            case .refused:
+            case .refused, .locked:
                 finished.evidence = evidence(for: next)
                 context.report(finished)
                 var failure = ActionOutcome.failure(
-                    cause: "refused", message: "node \(next.id): \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
+                    cause: outcome.status == .locked ? "locked" : "refused", message: "node \(next.id): \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
                     facts: ["order": .string(order.map(String.init).joined(separator: ","))], evidence: finished.evidence ?? [])
                 failure.changedSomething = !done.isEmpty
                 return failure

@@ -169,6 +169,8 @@ public enum EnsembleVerdict: String, Sendable, Codable {
     case degraded = "degraded-but-quorate"
     case noQuorum = "no-quorum"
     case split
+    /// A partial view in which nothing serves: what it saw cannot tell whether the ensemble has a quorum.
+    case unknown
 }
 
 /// What every member said, who leads, how far behind each one is, and the verdict with its reasons.
@@ -189,6 +191,13 @@ public struct EnsembleView: Sendable, Codable {
     public var notes: [String]
     public var quorum: QuorumAssessment
     public var probeMs: Int
+    /// Who the members are as the servers report them, what differs from the list given, and so how
+    /// much of the ensemble this view covers.
+    public var membership: MembershipReport
+    public var scope: ViewScope { membership.scope }
+    /// Why the rolling gates could not be judged on some member (ruok, mntr or conf refused with no
+    /// AdminServer to ask); empty when every gate can be evaluated. Filled by a thorough inspection only.
+    public var gateProblems: [String] = []
 
     /// Facts for runbook guards (`zk-ensemble`).
     public var factMap: [String: FactValue] {
@@ -200,6 +209,9 @@ public struct EnsembleView: Sendable, Codable {
             "votersServing": .int(Int64(members.filter { $0.member.role == .participant && $0.facts.mode.isServing }.count)),
             "serving": .int(Int64(members.filter { $0.facts.mode.isServing }.count)), "members": .int(Int64(members.count)),
             "maxLag": .int(Int64(members.compactMap(\.lag).max() ?? 0)), "probeMs": .int(Int64(probeMs)),
+            "scope": .string(scope.rawValue), "membershipMatches": .bool(membership.matches),
+            "membershipFindings": .string(membership.findings.map(\.message).joined(separator: "; ")),
+            "gatesEvaluable": .bool(gateProblems.isEmpty), "gateProblems": .string(gateProblems.joined(separator: "; ")),
         ]
         if let leaderID, let leader = members.first(where: { $0.member.id == leaderID }) {
             out["leader"] = .int(Int64(leaderID))
@@ -235,12 +247,18 @@ public struct EnsembleInspector: Sendable {
 
     /// srvr (and ruok) on every member at once, then mntr on the leader only: followers' mntr changes
     /// no verdict, and one round trip to one server costs less than a flood of them to all.
-    public func inspect(_ members: [EnsembleMember]) -> EnsembleView {
+    ///
+    /// `thorough` (a preflight): ruok, mntr and conf on every member too, so the view also says whether
+    /// every gate a rolling change will poll can be evaluated on whichever member leads next.
+    public func inspect(_ members: [EnsembleMember], thorough: Bool = false) -> EnsembleView {
         let started = Date()
-        let firstPass = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: probe.wantRuok)
+        let firstPass =
+            thorough
+            ? ServerProbe(limits: probe.limits, wantMonitor: true, wantRuok: true, wantConfig: true)
+            : ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: probe.wantRuok, wantConfig: probe.wantConfig)
         var facts = firstPass.probeAll(members.map { ($0.endpoint, $0.adminPort) })
         let leaders = facts.indices.filter { facts[$0].mode == .leader }
-        if probe.wantMonitor {
+        if probe.wantMonitor && !thorough {
             let probe = self.probe
             let monitored = Parallel.map(leaders.map { (facts[$0], members[$0].adminPort) }) { target -> ServerFacts in
                 var leader = target.0
@@ -249,24 +267,59 @@ public struct EnsembleInspector: Sendable {
             }
             for (index, leader) in zip(leaders, monitored) { facts[index] = leader }
         }
-        return judge(members: members, facts: facts, probeMs: Int(Date().timeIntervalSince(started) * 1000))
+        var view = judge(members: members, facts: facts, probeMs: Int(Date().timeIntervalSince(started) * 1000))
+        if thorough { view.gateProblems = Self.gateProblems(members: members, facts: facts) }
+        return view
+    }
+
+    /// Members on which a gate cannot be evaluated, with the fix. A member that does not answer at all is
+    /// the verdict's business, not a gate problem.
+    public static func gateProblems(members: [EnsembleMember], facts: [ServerFacts]) -> [String] {
+        var problems: [String] = []
+        for (member, fact) in zip(members, facts) where fact.mode.isServing {
+            var missing: [String] = []
+            if fact.imok == nil { missing.append("ruok") }
+            if fact.monitor.isEmpty { missing.append("mntr") }
+            if fact.membership == nil && fact.serverID == nil { missing.append("conf") }
+            guard !missing.isEmpty else { continue }
+            let admin = member.adminPort.map { "the AdminServer on port \($0) did not answer either" } ?? "no adminPort is given to ask instead"
+            problems.append("server \(member.id) (\(member.endpoint)) refuses \(missing.joined(separator: ", ")) (\(admin))")
+        }
+        if !problems.isEmpty {
+            problems.append("fix: add 4lw.commands.whitelist=srvr,ruok,mntr,conf to zoo.cfg (a restart applies it), or give each node's adminPort with the AdminServer enabled")
+        }
+        return problems
     }
 
     /// The verdict from facts already gathered (separate from probing so it can be tested on any facts).
+    ///
+    /// Judged only on what was seen: when the servers report members that were not probed (or a probed
+    /// follower's leader is not in the list), the view is partial. A serving follower or observer then
+    /// proves that a leader with a quorum exists; a partial view in which nothing serves is `unknown`,
+    /// never `no-quorum`.
     public func judge(members: [EnsembleMember], facts: [ServerFacts], probeMs: Int = 0) -> EnsembleView {
         var statuses = zip(members, facts).map { member, facts -> EnsembleView.MemberStatus in
             var member = member
             if facts.mode == .observer { member.role = .observer }
             return EnsembleView.MemberStatus(member: member, facts: facts, lag: nil)
         }
-        let voters = statuses.filter { $0.member.role == .participant }.map(\.member.id)
-        let observers = statuses.filter { $0.member.role == .observer }.map(\.member.id)
+        var membership = MembershipCheck.compare(written: members, facts: facts)
+        if membership.scope == .unconfirmed && members.count == 1 && facts.first?.mode != .standalone {
+            // One server of an ensemble whose members nobody reported: it cannot stand for the whole.
+            membership.scope = .partial
+        }
+        let partial = membership.scope == .partial
+        let roles = membership.roles(written: statuses.map(\.member))
+        let probedIDs = Set(members.map(\.id))
         let notServing = Set(statuses.filter { !$0.facts.mode.isServing }.map(\.member.id))
-        let quorum = QuorumMath.assess(voters: voters, observers: observers, unreachable: notServing)
+        let unseen = Set(roles.voters + roles.observers).subtracting(probedIDs)
+        var quorum = QuorumMath.assess(voters: roles.voters, observers: roles.observers, unreachable: notServing, unseen: unseen)
+        let voters = roles.voters
         var reasons: [String] = []
         var notes: [String] = []
         let leaders = statuses.filter { $0.facts.mode == .leader }
         let standalone = statuses.filter { $0.facts.mode == .standalone }
+        let inQuorum = statuses.filter { [.follower, .observer].contains($0.facts.mode) }
 
         func describe(_ status: EnsembleView.MemberStatus) -> String {
             "server \(status.member.id) (\(status.member.endpoint))"
@@ -274,6 +327,18 @@ public struct EnsembleInspector: Sendable {
         for status in statuses where !status.facts.mode.isServing {
             let why = status.facts.error ?? status.facts.notes.first ?? "no usable answer"
             reasons.append("\(describe(status)) is \(status.facts.mode.rawValue): \(why)")
+        }
+        for finding in membership.findings {
+            switch finding.kind {
+            case .unknown, .missingMember, .missingLeader: notes.append("membership: " + finding.message)
+            default: reasons.append("membership: " + finding.message)
+            }
+        }
+        if partial {
+            let others = unseen.sorted().map(String.init).joined(separator: ", ")
+            notes.insert(
+                "partial view: \(members.count) server(s) probed" + (others.isEmpty ? "" : "; members \(others) were not") + "; the verdict covers only what was seen",
+                at: 0)
         }
 
         var verdict: EnsembleVerdict
@@ -287,7 +352,11 @@ public struct EnsembleInspector: Sendable {
             leaderID = leader.member.id
             leaderZxid = leader.facts.zxid
             let servingVoters = statuses.filter { $0.member.role == .participant && ($0.facts.mode == .leader || $0.facts.mode == .follower) }.count
-            if servingVoters < quorum.majority {
+            if partial && servingVoters < quorum.majority {
+                quorum.canElect = true
+                quorum.reason += " Server \(leader.member.id) serves as leader: it holds a quorum."
+            }
+            if servingVoters < quorum.majority && !partial {
                 verdict = .noQuorum
                 reasons.insert("server \(leader.member.id) says it leads, but only \(servingVoters) of \(voters.count) voters serve (\(quorum.majority) needed)", at: 0)
             } else {
@@ -319,6 +388,17 @@ public struct EnsembleInspector: Sendable {
         } else if members.count == 1, standalone.count == 1 {
             verdict = .healthy
             notes.append("a standalone server: no ensemble, no failover")
+        } else if partial, let witness = inQuorum.first {
+            // A follower serves only while it is synced with a leader that holds a quorum.
+            verdict = reasons.isEmpty ? .healthy : .degraded
+            notes.insert("the leader was not probed; \(describe(witness)) serves as \(witness.facts.mode.rawValue), which proves a leader with a quorum", at: 1)
+            quorum.canElect = true
+            quorum.reason += " Server \(witness.member.id) serves as \(witness.facts.mode.rawValue): a leader with a quorum exists."
+        } else if partial {
+            verdict = .unknown
+            reasons.insert(
+                "none of the \(members.count) server(s) probed serves, and the others were not probed: a partial view cannot tell whether the ensemble has a quorum",
+                at: 0)
         } else {
             verdict = .noQuorum
             reasons.insert("no server is leading", at: 0)
@@ -329,6 +409,6 @@ public struct EnsembleInspector: Sendable {
         }
         return EnsembleView(
             members: statuses, leaderID: leaderID, leaderZxid: leaderZxid, verdict: verdict, reasons: reasons, notes: notes,
-            quorum: quorum, probeMs: probeMs)
+            quorum: quorum, probeMs: probeMs, membership: membership)
     }
 }

@@ -11,6 +11,8 @@ public struct QuorumAssessment: Sendable, Codable, Hashable {
     public var reachableVoters: [Int]
     public var unreachableVoters: [Int]
     public var unreachableObservers: [Int]
+    /// Members the servers report that were not probed: neither counted up nor down.
+    public var unseen: [Int] = []
     public var canElect: Bool
     public var reason: String
 }
@@ -18,19 +20,26 @@ public struct QuorumAssessment: Sendable, Codable, Hashable {
 /// Majority quorum arithmetic, as ZooKeeper does it for participants (observers never vote).
 public enum QuorumMath {
     /// `unreachable`: servers that are down or not serving (either way they cannot vote now).
-    public static func assess(voters: [Int], observers: [Int], unreachable: Set<Int>) -> QuorumAssessment {
+    ///
+    /// `unseen`: members not probed. They are not assumed up: `canElect` counts only voters seen serving,
+    /// and the reason says how many were not seen.
+    public static func assess(voters: [Int], observers: [Int], unreachable: Set<Int>, unseen: Set<Int> = []) -> QuorumAssessment {
         let voters = voters.sorted()
         let observers = observers.sorted()
         let majority = voters.count / 2 + 1
         let tolerated = max(0, voters.count - majority)
         let lost = voters.filter { unreachable.contains($0) }
-        let left = voters.filter { !unreachable.contains($0) }
+        let left = voters.filter { !unreachable.contains($0) && !unseen.contains($0) }
+        let notSeen = voters.filter { unseen.contains($0) }
         let lostObservers = observers.filter { unreachable.contains($0) }
         let canElect = !voters.isEmpty && left.count >= majority
         var reason =
             "\(count(voters.count, "voter")) (\(list(voters))): a majority is \(majority), so \(tolerated) may fail"
+        if !notSeen.isEmpty {
+            reason += "; \(notSeen.count) not probed (\(list(notSeen)))"
+        }
         if lost.isEmpty {
-            reason += "; all are serving"
+            reason += notSeen.isEmpty ? "; all are serving" : "; the \(left.count) probed serve"
         } else {
             reason += "; \(lost.count) \(lost.count == 1 ? "is" : "are") down or not serving (\(list(lost))), leaving \(left.count)"
             reason += left.isEmpty ? "" : " (\(list(left)))"
@@ -38,14 +47,14 @@ public enum QuorumMath {
         if voters.isEmpty {
             reason = "no voters are configured"
         } else {
-            reason += canElect ? ": they can elect a leader" : ": too few to elect a leader (\(majority) needed)"
+            reason += canElect ? ": they can elect a leader" : notSeen.isEmpty ? ": too few to elect a leader (\(majority) needed)" : ": too few seen to prove a majority (\(majority) needed)"
         }
         if !observers.isEmpty {
             reason += ". \(observers.count == 1 ? "The observer" : "Observers") (\(list(observers))) \(observers.count == 1 ? "does" : "do") not vote"
         }
         return QuorumAssessment(
             voters: voters, observers: observers, majority: majority, tolerated: tolerated, reachableVoters: left,
-            unreachableVoters: lost, unreachableObservers: lostObservers, canElect: canElect, reason: reason + ".")
+            unreachableVoters: lost, unreachableObservers: lostObservers, unseen: notSeen, canElect: canElect, reason: reason + ".")
     }
 
     static func list(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: ", ") }

@@ -74,6 +74,10 @@ public struct ServerFacts: Sendable, Codable {
     /// Voters in the ensemble as the server counts them (`zk_quorum_size`, 3.6+).
     public var quorumSize: Int64?
     public var uptimeMs: Int64?
+    /// What `conf` says: this server's own id (its myid) and the members it is configured with.
+    public var serverID: Int?
+    public var membership: [ServerEntry]?
+    public var configVersion: String?
     /// The whole `mntr` map, when it could be read.
     public var monitor: [String: String] = [:]
     /// fact name -> channel ("4lw srvr", "4lw mntr", "admin mntr", …).
@@ -108,6 +112,7 @@ public struct ServerFacts: Sendable, Codable {
         if let latencyMax { out["latencyMax"] = .double(latencyMax) }
         if let latencyMin { out["latencyMin"] = .double(latencyMin) }
         if let version { out["version"] = .string(version) }
+        if let serverID { out["serverID"] = .int(Int64(serverID)) }
         if let imok { out["imok"] = .bool(imok) }
         if let readOnly { out["readOnly"] = .bool(readOnly) }
         if let error { out["error"] = .string(error) }
@@ -200,6 +205,59 @@ public enum ReplyParser {
         if facts.nodeCount == nil { facts.nodeCount = int("zk_znode_count") }
         if facts.connections == nil { facts.connections = int("zk_num_alive_connections") }
         if facts.latencyAvg == nil { facts.latencyAvg = map["zk_avg_latency"].flatMap(Double.init) }
+    }
+
+    /// `conf`: `key=value` lines; 3.5+ ends with `membership:` and the `server.N=` lines, then `version=`.
+    public static func applyConfig(_ text: String, to facts: inout ServerFacts, channel: String) -> Result<Void, InputProblem> {
+        var servers: [ServerEntry] = []
+        var sawServerID = false
+        for (index, rawLine) in text.split(separator: "\n").enumerated() {
+            guard let equals = rawLine.firstIndex(of: "=") else { continue }
+            let key = rawLine[..<equals].trimmingCharacters(in: .whitespaces)
+            let value = rawLine[rawLine.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if key == "serverId" {
+                guard let id = Int(value) else { return .failure(InputProblem("serverId '\(value)' is not a number")) }
+                facts.serverID = id
+                sawServerID = true
+            } else if key == "version" {
+                facts.configVersion = value
+            } else if key.hasPrefix("server.") {
+                do { servers.append(try ZooConfig.parseServer(key: key, value: value, path: "conf", line: index + 1)) } catch {
+                    return .failure(InputProblem(error.message))
+                }
+            }
+        }
+        guard sawServerID || !servers.isEmpty else { return .failure(InputProblem("no serverId or server.N lines")) }
+        // 3.4 lists no members in conf: the list stays unknown rather than empty.
+        if !servers.isEmpty {
+            facts.membership = servers
+            facts.channels["membership"] = channel
+        }
+        return .success(())
+    }
+
+    /// AdminServer `voting_view` (the members, keyed by id) and `configuration` (`server_id`).
+    public static func applyAdminMembership(votingView: [String: Any]?, configuration: [String: Any]?, to facts: inout ServerFacts) {
+        if let id = (configuration?["server_id"] as? NSNumber)?.intValue { facts.serverID = id }
+        guard let current = votingView?["current_config"] as? [String: Any] else { return }
+        var servers: [ServerEntry] = []
+        for (key, value) in current {
+            guard let id = Int(key), let entry = value as? [String: Any] else { continue }
+            func address(_ field: String) -> Endpoint? {
+                ((entry[field] as? [Any])?.first as? String).flatMap { Endpoint(parsing: $0, defaultPort: 0) }
+            }
+            guard let quorum = address("server_addresses"), let election = address("election_addresses") else { continue }
+            let role: ServerEntry.Role = (entry["learner_type"] as? String) == "observer" ? .observer : .participant
+            let client = (entry["client_address"] as? String).flatMap { Endpoint(parsing: $0, defaultPort: 0) }
+            servers.append(
+                ServerEntry(
+                    id: id, host: quorum.host, quorumPort: quorum.port, electionPort: election.port, role: role, clientAddress: client?.host,
+                    clientPort: client?.port, line: 0))
+        }
+        if !servers.isEmpty {
+            facts.membership = servers.sorted { $0.id < $1.id }
+            facts.channels["membership"] = "admin voting_view"
+        }
     }
 
     /// AdminServer `srvr` (server_stats) JSON.

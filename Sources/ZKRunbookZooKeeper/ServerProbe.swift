@@ -10,11 +10,14 @@ public struct ServerProbe: Sendable {
     public var limits: SocketLimits
     public var wantMonitor: Bool
     public var wantRuok: Bool
+    /// `conf` too: the server's own id and the members it is configured with (the membership check).
+    public var wantConfig: Bool
 
-    public init(limits: SocketLimits = .standard, wantMonitor: Bool = true, wantRuok: Bool = true) {
+    public init(limits: SocketLimits = .standard, wantMonitor: Bool = true, wantRuok: Bool = true, wantConfig: Bool = false) {
         self.limits = limits
         self.wantMonitor = wantMonitor
         self.wantRuok = wantRuok
+        self.wantConfig = wantConfig
     }
 
     public func probe(_ endpoint: Endpoint, adminPort: Int? = nil) -> ServerFacts {
@@ -27,7 +30,7 @@ public struct ServerProbe: Sendable {
 
         // The three words go out at once: each costs a connection and about a millisecond of the
         // server's time, and nothing about asking them depends on the others' answers.
-        let asked: [FourLetterWord] = [.srvr] + (wantRuok ? [.ruok] : []) + (wantMonitor ? [.mntr] : [])
+        let asked: [FourLetterWord] = [.srvr] + (wantRuok ? [.ruok] : []) + (wantMonitor ? [.mntr] : []) + (wantConfig ? [.conf] : [])
         let replies = Parallel.map(asked) { words.send($0, to: endpoint) }
         func reply(_ word: FourLetterWord) -> Result<String, ZooKeeperError>? {
             asked.firstIndex(of: word).map { replies[$0] }
@@ -91,7 +94,34 @@ public struct ServerProbe: Sendable {
         if let mntr = reply(.mntr), facts.mode.isServing {
             applyMonitor(mntr, to: &facts, adminPort: adminPort)
         }
+        if let conf = reply(.conf) {
+            applyConfig(conf, to: &facts, adminEndpoint: adminEndpoint)
+        }
         return facts
+    }
+
+    /// `conf`, or where the whitelist refuses it, the AdminServer's `voting_view` and `configuration`.
+    private func applyConfig(_ reply: Result<String, ZooKeeperError>, to facts: inout ServerFacts, adminEndpoint: Endpoint?) {
+        switch reply {
+        case .success(let text):
+            if case .failure(let problem) = ReplyParser.applyConfig(text, to: &facts, channel: "4lw conf") {
+                facts.notes.append("conf: malformed reply: \(problem.message)")
+            }
+        case .failure(.notWhitelisted):
+            guard let adminEndpoint else {
+                facts.notes.append("conf: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)")
+                return
+            }
+            let admin = AdminServerClient(limits: limits)
+            let answers = Parallel.map(["voting_view", "configuration"]) { admin.command($0, at: adminEndpoint) }
+            ReplyParser.applyAdminMembership(
+                votingView: try? answers[0].get(), configuration: try? answers[1].get(), to: &facts)
+            if facts.membership == nil, case .failure(let error) = answers[0] {
+                facts.notes.append("conf: not in 4lw.commands.whitelist; admin voting_view: \(error)")
+            }
+        case .failure(let error):
+            facts.notes.append("conf: \(error)")
+        }
     }
 
     /// Asks `mntr` (or the AdminServer's monitor) and adds what it says: sync counts, learners, quorum size.
@@ -148,8 +178,8 @@ public struct ServerProbe: Sendable {
 ///
 /// Not `concurrentPerform`: it runs at most one iteration per core, so on a 2-core node the third server
 /// of an ensemble would wait for the first two; these waits use no CPU and should all overlap.
-enum Parallel {
-    static func map<Element, Value>(_ elements: [Element], _ transform: @escaping @Sendable (Element) -> Value) -> [Value] {
+public enum Parallel {
+    public static func map<Element, Value>(_ elements: [Element], _ transform: @escaping @Sendable (Element) -> Value) -> [Value] {
         if elements.count == 1 { return [transform(elements[0])] }
         let slots = ResultSlots<Value>(count: elements.count)
         let group = DispatchGroup()

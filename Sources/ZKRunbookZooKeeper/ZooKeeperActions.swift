@@ -189,6 +189,7 @@ struct ZKEnsembleAction: ActionKind {
         let without = reader.template("without")
         let survivors = reader.template("survivors")
         let timeout = reader.duration("timeout")
+        let preflight = reader.bool("preflight") ?? false
         let sources = [servers != nil, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter { $0 }.count
         if sources != 1 {
             reader.diagnostics.error(reader.location, "zk-ensemble needs exactly one of 'ensemble', 'servers', 'ensembleFile' or 'zooCfg'")
@@ -196,7 +197,7 @@ struct ZKEnsembleAction: ActionKind {
         }
         return PreparedZKEnsemble(
             servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, without: without,
-            survivors: survivors, timeout: timeout)
+            survivors: survivors, timeout: timeout, preflight: preflight)
     }
 }
 
@@ -212,6 +213,9 @@ struct PreparedZKEnsemble: PreparedAction {
     /// Node ids ("4,5,6"): judge whether these servers alone could elect a leader (a data-centre failover's guard).
     var survivors: Template?
     var timeout: DurationSpec?
+    /// Before a change: every member asked every word the gates will use, and the step refuses unless the
+    /// ensemble is healthy, seen whole, its membership exactly as written, and every gate evaluable.
+    var preflight = false
     var isReadOnly: Bool { true }
     var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag, without, survivors].compactMap { $0 } }
 
@@ -219,6 +223,11 @@ struct PreparedZKEnsemble: PreparedAction {
         let source =
             ensembleFile.map { "the ensemble in \($0.display(resolver))" } ?? zooCfg.map { "the servers in \($0.display(resolver))" }
             ?? ensemble.map { $0.display(resolver) } ?? servers.map { $0.display(resolver) }.joined(separator: ",")
+        if preflight {
+            return [
+                "preflight of \(source): every member asked srvr, ruok, mntr and conf at once; refuse unless healthy, seen whole, the membership as written, every gate evaluable"
+            ]
+        }
         return ["probe every member of \(source) at once (lag limit \(maxLag.display(resolver)) transactions)"]
     }
 
@@ -262,7 +271,7 @@ struct PreparedZKEnsemble: PreparedAction {
         }
         guard !members.isEmpty else { return .failure(cause: "invalid-argument", message: "no servers to probe") }
         let inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: lagLimit)
-        let view = inspector.inspect(members)
+        let view = inspector.inspect(members, thorough: preflight)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
         var message = "\(view.verdict.rawValue): \(leader)"
         if !view.reasons.isEmpty { message += "; " + view.reasons.joined(separator: "; ") }
@@ -308,6 +317,37 @@ struct PreparedZKEnsemble: PreparedAction {
                 message += "; servers \(text) alone: \(alone.reachableVoters.count) of \(alone.voters.count) voters, \(alone.majority) needed; \(serving.count) of them serving"
             }
         }
+        if preflight {
+            let problems = Self.preflightProblems(view)
+            facts["ready"] = .bool(problems.isEmpty)
+            if !problems.isEmpty {
+                var refusal = ActionOutcome.failure(
+                    cause: "refused", message: "preflight: the run is not proven possible: " + problems.joined(separator: "; "), facts: facts,
+                    evidence: problems)
+                refusal.changedSomething = false
+                return refusal
+            }
+            message = "preflight passed: healthy, seen whole, membership as written, every gate evaluable; " + message
+        }
         return .success(message, facts: facts)
+    }
+
+    /// Everything that makes a change unsafe or its gates unjudgeable, each with what to do.
+    static func preflightProblems(_ view: EnsembleView) -> [String] {
+        var problems: [String] = []
+        if view.verdict != .healthy {
+            problems.append("the ensemble is \(view.verdict.rawValue)" + (view.reasons.isEmpty ? "" : ": " + view.reasons.joined(separator: "; ")))
+        }
+        let findings = view.membership.findings.filter { finding in
+            // Unhealthy members already explain themselves above.
+            !(view.verdict != .healthy && view.reasons.contains("membership: " + finding.message))
+        }
+        if !findings.isEmpty {
+            problems.append(
+                "the membership is not as written (\(view.scope.rawValue) view): " + findings.map(\.message).joined(separator: "; ")
+                    + "; fix the ensemble file (or the servers) so that both list the same members")
+        }
+        problems += view.gateProblems
+        return problems
     }
 }

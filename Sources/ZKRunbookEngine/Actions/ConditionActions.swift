@@ -43,27 +43,33 @@ struct WaitUntilAction: ActionKind {
 
     func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
         let interval = arguments.reader.duration("interval") ?? .literal(RunbookDuration(milliseconds: 1000))
+        let maxInterval = arguments.reader.duration("maxInterval")
         guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID, requireProbe: true)
         else { return nil }
-        return PreparedWaitUntil(condition: condition, interval: interval)
+        return PreparedWaitUntil(condition: condition, interval: interval, maxInterval: maxInterval)
     }
 }
 
 struct PreparedWaitUntil: PreparedAction {
     var condition: Condition
     var interval: DurationSpec
+    /// With it, the pause grows by half after every poll up to this: the first polls catch a fast
+    /// change, and a slow one does not fill the server's log with our own probes.
+    var maxInterval: DurationSpec?
     var isReadOnly: Bool { true }
     var templates: [Template] { ConditionReader.templates(in: condition) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        let every = interval.resolve(resolver.parameters)?.description ?? interval.description
-        var lines = ["wait until: \(condition.summary(resolver)) (every \(every), until the step's timeout)"]
+        var every = interval.resolve(resolver.parameters)?.description ?? interval.description
+        if let maxInterval { every = "from every \(every), backing off to every " + (maxInterval.resolve(resolver.parameters)?.description ?? maxInterval.description) }
+        var lines = ["wait until: \(condition.summary(resolver)) (\(every.hasPrefix("from") ? every : "every " + every), until the step's timeout)"]
         if let probe = condition.probe { lines += probe.action.describe(resolver).map { "  probe \(probe.actionName): \($0)" } }
         return lines
     }
 
     func execute(_ context: ActionContext) -> ActionOutcome {
-        let pause = interval.resolve(context.resolver.parameters)?.seconds ?? 1
+        var pause = interval.resolve(context.resolver.parameters)?.seconds ?? 1
+        let ceiling = maxInterval?.resolve(context.resolver.parameters)?.seconds ?? pause
         var polls = 0
         let started = Date()
         var last: ConditionResult
@@ -84,6 +90,7 @@ struct PreparedWaitUntil: PreparedAction {
             }
             if context.remainingSeconds <= 0 { break }
             context.cancellation.sleep(seconds: min(pause, context.remainingSeconds))
+            pause = min(max(pause, ceiling), pause * 1.5)
         } while context.remainingSeconds > 0 || polls == 0
         if context.cancellation.isCancelled {
             return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")

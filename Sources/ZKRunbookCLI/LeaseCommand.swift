@@ -1,0 +1,132 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookRolling
+import ZKRunbookZooKeeper
+
+/// `zkrunbook lease`: the node-side lease files a conductor takes through each node's agent, and the
+/// operator's view of them across an ensemble (show, break).
+enum LeaseCommand {
+    static let usage = "Usage: zkrunbook lease (show|break) --ensemble FILE | lease (acquire|release|show|break) --key KEY [options]"
+    static let help = """
+        \(usage)
+
+        A run that changes an ensemble (rolling-restart) first takes a lease on every node, through the
+        node's own agent, in node-id order, all or nothing: a file in the agent's state directory
+        (STATE/leases/zookeeper-CLIENTPORT.json) naming the run, its host and pid, and an expiry. It is
+        renewed every third of its TTL while the run lives; each node's restart-node checks it before it
+        changes anything. A second conductor — another machine, state directory or spelling of the
+        ensemble file — meets the lease on the first node and is refused (exit 4, naming the holder). A
+        conductor that died stops renewing: its lease expires (default 60 s) and is then taken over and
+        reported; one whose holder is known gone can be broken at once.
+
+          lease show --ensemble FILE     every node's lease, through its agent
+          lease break --ensemble FILE    remove every node's lease (after making sure its run is dead)
+
+        Node side (what the conductor runs through the agent; --state-dir as for run):
+          lease acquire --key KEY --run RUN-ID --ttl DUR [--runbook NAME] [--ensemble NAME]
+                        [--ensemble-id ID] [--holder-host HOST] [--holder-pid PID] [--needs RUNBOOK]...
+          lease release --key KEY --run RUN-ID
+          lease show [--key KEY]
+          lease break --key KEY
+
+        Options:
+          --json         one JSON object per answer
+          -h, --help     show this help
+
+        Exit codes: 0 done, 2 usage error (or a runbook in --needs is missing), 4 another run holds the lease.
+        """
+
+    static func run(_ arguments: [String]) throws -> Int32 {
+        let parsed = try ParsedArguments(
+            arguments,
+            valueOptions: [
+                "--ensemble", "--key", "--run", "--ttl", "--runbook", "--ensemble-id", "--holder-host", "--holder-pid", "--needs", "--state-dir",
+            ], flagOptions: ["--json"], usage: usage)
+        if parsed.flags.contains("--help") {
+            print(help)
+            return CLI.ExitCode.success
+        }
+        guard parsed.positionals.count == 1, let verb = parsed.positionals.first, ["acquire", "release", "show", "break"].contains(verb) else {
+            throw UsageError(message: "lease takes one of acquire, release, show, break", usage: usage)
+        }
+        if let path = parsed.value("--ensemble"), parsed.value("--key") == nil {
+            guard verb == "show" || verb == "break" else { throw UsageError(message: "with --ensemble, lease takes show or break", usage: usage) }
+            return try fanOut(verb, ensemblePath: path, json: parsed.flags.contains("--json"))
+        }
+        guard let key = parsed.value("--key") else { throw UsageError(message: "give --ensemble FILE, or --key KEY on a node", usage: usage) }
+        let store = NodeLeaseStore(layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
+        let json = parsed.flags.contains("--json")
+        func emit(_ object: [String: Any], _ text: String) {
+            if json, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(text)
+            }
+        }
+        func object(_ record: LeaseRecord) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(record)) as? [String: Any]) ?? [:]
+        }
+        do {
+            switch verb {
+            case "acquire":
+                guard let runID = parsed.value("--run") else { throw UsageError(message: "acquire needs --run RUN-ID", usage: usage) }
+                guard let ttlText = parsed.value("--ttl"), let ttl = RunbookDuration.parse(ttlText), ttl.seconds >= 1 else {
+                    throw UsageError(message: "acquire needs --ttl DUR (\(RunbookDuration.expectation), at least 1s)", usage: usage)
+                }
+                for name in parsed.values["--needs"] ?? [] {
+                    do { _ = try RunbookLoader(registry: CLI.registry).load(path: try RunbookLocator.standard().locate(name)) } catch {
+                        emit(["result": "missing-runbook", "message": "runbook \(name) is not usable on this node: \(error.description)"], "error: runbook \(name): \(error.description)")
+                        return CLI.ExitCode.usage
+                    }
+                }
+                let now = Date().timeIntervalSince1970
+                let record = LeaseRecord(
+                    runID: runID, runbook: parsed.value("--runbook") ?? "?", ensemble: parsed.value("--ensemble") ?? "?",
+                    ensembleID: parsed.value("--ensemble-id") ?? "?", holderHost: parsed.value("--holder-host") ?? EnsembleLease.hostName,
+                    holderPID: parsed.value("--holder-pid").flatMap { Int32($0) } ?? getppid(), since: now, expires: now + ttl.seconds)
+                switch try store.request(key, record, now: now) {
+                case .acquired(let replaced):
+                    var answer: [String: Any] = ["result": "acquired", "lease": object(record)]
+                    if let replaced { answer["replaced"] = object(replaced) }
+                    emit(answer, "acquired \(key) for run \(runID)" + (replaced.map { "; took over the expired lease of \($0.holderDescription)" } ?? ""))
+                case .renewed:
+                    emit(["result": "renewed", "lease": object(record)], "renewed \(key) for run \(runID)")
+                case .held(let holder):
+                    emit(["result": "held", "lease": object(holder), "message": "leased to \(holder.holderDescription)"], "error: \(key) is leased to \(holder.holderDescription)")
+                    return CLI.ExitCode.locked
+                }
+            case "release":
+                guard let runID = parsed.value("--run") else { throw UsageError(message: "release needs --run RUN-ID", usage: usage) }
+                let removed = try store.release(key, runID: runID)
+                emit(["result": removed == nil ? "not-held" : "released"], removed == nil ? "\(key): not held by run \(runID)" : "released \(key)")
+            case "show":
+                if let record = store.read(key) {
+                    let expired = record.isExpired(at: Date().timeIntervalSince1970)
+                    emit(["result": expired ? "expired" : "held", "lease": object(record)], "\(key): \(expired ? "EXPIRED" : "held"): \(record.holderDescription)")
+                } else {
+                    emit(["result": "free"], "\(key): free")
+                }
+            default:
+                let removed = try store.release(key, runID: nil)
+                emit(["result": removed == nil ? "free" : "broken"] .merging(removed.map { ["lease": object($0)] } ?? [:]) { $1 },
+                    removed.map { "broke \(key): it was held by \($0.holderDescription)" } ?? "\(key): free")
+            }
+        } catch let error as JournalError {
+            throw CommandFailure(message: error.description, exitCode: 1)
+        }
+        return CLI.ExitCode.success
+    }
+
+    /// show/break on every node of an ensemble through its agent.
+    static func fanOut(_ verb: String, ensemblePath: String, json: Bool) throws -> Int32 {
+        let file: EnsembleFile
+        do { file = try EnsembleFile.load(path: ensemblePath) } catch { throw CommandFailure(message: error.description, exitCode: CLI.ExitCode.usage) }
+        let answers = EnsembleLeaseInspector.run(verb, file: file)
+        var status = CLI.ExitCode.success
+        for answer in answers {
+            print(json ? answer.json : "node \(answer.member.id) (\(answer.member.host)): \(answer.text)")
+            if !answer.reached { status = 1 }
+        }
+        return status
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// `lease-check`: refuses unless this node may be changed by the run named in `lease` — its conductor's
+/// lease on the node is held and has not expired. With `lease` empty (an operator's own run), refuses
+/// while any conductor's unexpired lease holds the node.
+///
+/// The agent checks this on the node itself, right before it changes anything: an agent whose conductor
+/// died (and so stopped renewing) stops here instead of restarting a server nobody watches.
+struct LeaseCheckAction: ActionKind {
+    let name = "lease-check"
+    let summary = "read-only: refuse unless the node's lease (state dir, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let key = reader.template("key", required: true)
+        let lease = reader.template("lease")
+        guard let key else { return nil }
+        return PreparedLeaseCheck(key: key, lease: lease)
+    }
+}
+
+struct PreparedLeaseCheck: PreparedAction {
+    var key: Template
+    var lease: Template?
+    var isReadOnly: Bool { true }
+    var templates: [Template] { [key] + [lease].compactMap { $0 } }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        let holder = lease.map { $0.display(resolver) }.flatMap { $0.isEmpty ? nil : $0 }
+        return ["check the node's lease '\(key.display(resolver))': " + (holder.map { "held by run \($0)" } ?? "held by no other run")]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let values: [String]
+        switch context.resolveAll([key] + [lease].compactMap { $0 }) {
+        case .success(let resolved): values = resolved
+        case .failure(let outcome): return outcome
+        }
+        let runID = values.count > 1 && !values[1].isEmpty ? values[1] : nil
+        let store = NodeLeaseStore(layout: context.options.layout)
+        let existing = store.read(values[0])
+        if let problem = LeasePolicy.check(existing: existing, runID: runID, now: Date().timeIntervalSince1970) {
+            // Held by another run: "locked" (exit 4). Our own lease gone: refused before any change (exit 3).
+            if existing != nil && existing?.runID != runID {
+                return .failure(cause: "locked", message: problem)
+            }
+            var refusal = ActionOutcome.failure(cause: "refused", message: problem)
+            refusal.changedSomething = false
+            return refusal
+        }
+        return .success(runID.map { "the node's lease is held by run \($0)" } ?? "no other run holds the node")
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who holds a node for a run that changes its ensemble: written on the node itself, in its agent's
+/// state directory, so every conductor that would touch the node meets it, whatever machine, state
+/// directory or spelling of the ensemble file it started from.
+public struct LeaseRecord: Sendable, Codable, Hashable {
+    /// The conductor's run id: the one identity a lease is checked against.
+    public var runID: String
+    public var runbook: String
+    public var ensemble: String
+    /// The ensemble's identity: its members' sorted endpoints, hashed (the name is shown, not compared).
+    public var ensembleID: String
+    public var holderHost: String
+    public var holderPID: Int32
+    /// Seconds since 1970, UTC.
+    public var since: Double
+    public var expires: Double
+
+    public init(
+        runID: String, runbook: String, ensemble: String, ensembleID: String, holderHost: String, holderPID: Int32, since: Double,
+        expires: Double
+    ) {
+        self.runID = runID
+        self.runbook = runbook
+        self.ensemble = ensemble
+        self.ensembleID = ensembleID
+        self.holderHost = holderHost
+        self.holderPID = holderPID
+        self.since = since
+        self.expires = expires
+    }
+
+    public func isExpired(at now: Double) -> Bool { now >= expires }
+
+    public var holderDescription: String {
+        "run \(runID) (\(runbook) of ensemble \(ensemble)) by pid \(holderPID) on \(holderHost), since \(Event.timestamp(Date(timeIntervalSince1970: since)))"
+    }
+}
+
+/// What a lease request on one node came to.
+public enum LeaseDecision: Sendable, Equatable {
+    /// Taken (none was held, or the one held had expired and is named as `replaced`).
+    case acquired(replaced: LeaseRecord?)
+    /// Already ours: the expiry moved on.
+    case renewed
+    /// Another run holds it and it has not expired.
+    case held(by: LeaseRecord)
+}
+
+/// The lease decision, apart from the file it is read from and written to (tested in memory).
+public enum LeasePolicy {
+    public static func decide(existing: LeaseRecord?, request: LeaseRecord, now: Double) -> LeaseDecision {
+        guard let existing else { return .acquired(replaced: nil) }
+        if existing.runID == request.runID { return .renewed }
+        if existing.isExpired(at: now) { return .acquired(replaced: existing) }
+        return .held(by: existing)
+    }
+
+    /// Whether run `runID` may change the node now: nil when it may, else why not.
+    public static func check(existing: LeaseRecord?, runID: String?, now: Double) -> String? {
+        switch (existing, runID) {
+        case (nil, nil): return nil
+        case (nil, let runID?):
+            return "this node holds no lease for run \(runID): it was released or broken; its conductor is gone or another took over"
+        case (let lease?, nil):
+            return lease.isExpired(at: now) ? nil : "the node is leased to \(lease.holderDescription)"
+        case (let lease?, let runID?):
+            if lease.runID != runID { return "the node is leased to \(lease.holderDescription), not to run \(runID)" }
+            if lease.isExpired(at: now) {
+                return "run \(runID)'s lease on this node expired at \(Event.timestamp(Date(timeIntervalSince1970: lease.expires))): its conductor stopped renewing it"
+            }
+            return nil
+        }
+    }
+}
+
+/// The lease files of one state directory: `STATE/leases/KEY.json`, changed only under `KEY.lock`.
+public struct NodeLeaseStore: Sendable {
+    public var layout: StateLayout
+
+    public init(layout: StateLayout) { self.layout = layout }
+
+    public var directory: String { layout.root + "/leases" }
+
+    func path(_ key: String) -> String { directory + "/" + Self.safe(key) + ".json" }
+
+    static func safe(_ key: String) -> String {
+        String(key.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+    }
+
+    public func read(_ key: String) -> LeaseRecord? {
+        guard let data = FileManager.default.contents(atPath: path(key)) else { return nil }
+        return try? JSONDecoder().decode(LeaseRecord.self, from: data)
+    }
+
+    /// Takes, renews or refuses under the key's lock; the record is written atomically and fsynced.
+    public func request(_ key: String, _ record: LeaseRecord, now: Double = Date().timeIntervalSince1970) throws(JournalError) -> LeaseDecision {
+        try withLock(key) { () throws(JournalError) -> LeaseDecision in
+            let decision = LeasePolicy.decide(existing: read(key), request: record, now: now)
+            switch decision {
+            case .held: return decision
+            case .acquired, .renewed:
+                var kept = record
+                if case .renewed = decision, let existing = read(key) { kept.since = existing.since }
+                try write(key, kept)
+                return decision
+            }
+        }
+    }
+
+    /// Removes the lease if `runID` holds it (nil: whoever holds it, for an explicit break). Returns what was removed.
+    @discardableResult
+    public func release(_ key: String, runID: String?) throws(JournalError) -> LeaseRecord? {
+        try withLock(key) { () throws(JournalError) -> LeaseRecord? in
+            guard let existing = read(key), runID == nil || existing.runID == runID else { return nil }
+            if unlink(path(key)) != 0 && errno != ENOENT {
+                throw .cannotCreate(path: path(key), reason: String(cString: strerror(errno)))
+            }
+            return existing
+        }
+    }
+
+    private func write(_ key: String, _ record: LeaseRecord) throws(JournalError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let target = path(key)
+        let temporary = target + ".tmp-\(getpid())"
+        do {
+            let data = try encoder.encode(record)
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw JournalError.cannotCreate(path: temporary, reason: String(cString: strerror(errno))) }
+            defer { close(fd) }
+            let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            guard written == data.count, fsync(fd) == 0 else { throw JournalError.cannotCreate(path: temporary, reason: String(cString: strerror(errno))) }
+            guard rename(temporary, target) == 0 else { throw JournalError.cannotCreate(path: target, reason: String(cString: strerror(errno))) }
+        } catch let error as JournalError {
+            unlink(temporary)
+            throw error
+        } catch {
+            unlink(temporary)
+            throw .cannotCreate(path: target, reason: "\(error)")
+        }
+    }
+
+    private func withLock<T>(_ key: String, _ body: () throws(JournalError) -> T) throws(JournalError) -> T {
+        try layout.createDirectory(directory)
+        let lockPath = directory + "/" + Self.safe(key) + ".lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        // Held for a few milliseconds by whoever reads or writes the lease: a blocking wait is right.
+        guard flock(fd, LOCK_EX) == 0 else { throw .cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The conductor's hold on every node of an ensemble for one run: a lease file on each node, taken
+/// through the node's own agent before the first change, all or nothing, renewed while the run lives.
+///
+/// Why on the nodes and not in the conductor's state directory: the nodes are the one thing two
+/// conductors on two machines, with two state directories or two spellings of the ensemble file, share.
+/// Why a lease (an expiry) and not a lock: a conductor that dies cannot release anything; its lease
+/// runs out, and each node's agent refuses to change the node for a run whose lease it no longer holds.
+public final class EnsembleLease: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// How long a lease lasts without renewal; renewed every third of it.
+        public var ttl: Double
+        /// Runbooks the run will ask each node's agent to run: their absence is found now, not mid-run.
+        public var needs: [String]
+
+        public init(ttl: Double = 60, needs: [String] = []) {
+            self.ttl = min(max(ttl, 5), 3600)
+            self.needs = needs
+        }
+    }
+
+    /// Why the lease could not be taken; `cause` is "locked" (exit 4) or "refused" (exit 3).
+    public struct Failure: Error, Sendable {
+        public var cause: String
+        public var message: String
+        public var evidence: [String]
+    }
+
+    public let file: EnsembleFile
+    public let runID: String
+    public let runbook: String
+    let options: Options
+    private let state = NSLock()
+    private var held: [EnsembleMember] = []
+    private var lostReason: String?
+    private var stopped = false
+    private let wake = DispatchSemaphore(value: 0)
+    private let renewerDone = DispatchSemaphore(value: 0)
+    private var renewing = false
+    /// Leases of dead conductors that this run took over, said in the run's events.
+    public private(set) var replaced: [String] = []
+
+    init(file: EnsembleFile, runID: String, runbook: String, options: Options) {
+        self.file = file
+        self.runID = runID
+        self.runbook = runbook
+        self.options = options
+    }
+
+    /// The lease key on a node: the same for every conductor, and the same as restart-node's lock.
+    public static func key(for member: EnsembleMember) -> String { "zookeeper-\(member.clientPort)" }
+
+    /// The ensemble's identity: its members' endpoints, sorted and hashed (the name is only shown).
+    public static func identity(of file: EnsembleFile) -> String {
+        let endpoints = file.members.map { "\($0.host.lowercased()):\($0.clientPort)" }.sorted().joined(separator: ",")
+        return String(SHA256.hex(Data(endpoints.utf8)).prefix(16))
+    }
+
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown-host" }
+        return String(cString: buffer)
+    }
+
+    /// Takes the lease on every member in id order (so two conductors meet on the same first node), and
+    /// gives back what it took if any node refuses.
+    public static func acquire(
+        file: EnsembleFile, runID: String, runbook: String, options: Options, cancellation: CancellationToken?
+    ) -> Result<EnsembleLease, Failure> {
+        let lease = EnsembleLease(file: file, runID: runID, runbook: runbook, options: options)
+        for member in file.members.sorted(by: { $0.id < $1.id }) {
+            switch lease.request(member, verb: "acquire", cancellation: cancellation) {
+            case .success(let note):
+                lease.state.withLock { lease.held.append(member) }
+                if let note { lease.replaced.append(note) }
+            case .failure(let failure):
+                lease.release()
+                return .failure(failure)
+            }
+        }
+        return .success(lease)
+    }
+
+    /// Renews every third of the TTL until `release`. A node that another run now holds is recorded as
+    /// lost; the run checks `lost` before each node.
+    public func startRenewing() {
+        state.withLock { renewing = true }
+        Thread.detachNewThread { [self] in
+            defer { renewerDone.signal() }
+            while true {
+                _ = wake.wait(timeout: .now() + options.ttl / 3)
+                if state.withLock({ stopped }) { return }
+                let members = state.withLock { held }
+                let results = Parallel.map(members) { self.request($0, verb: "acquire", cancellation: nil) }
+                for (member, result) in zip(members, results) {
+                    if case .failure(let failure) = result, failure.cause == "locked" {
+                        state.withLock { if lostReason == nil { lostReason = "node \(member.id): \(failure.message)" } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Why the run no longer holds every node (another run took a node over after our lease expired).
+    public var lost: String? { state.withLock { lostReason } }
+
+    /// Stops renewing and removes the lease from every node that has it (best effort: a node that cannot
+    /// be reached now keeps it until it expires).
+    public func release() {
+        let wasRenewing = state.withLock { () -> Bool in
+            stopped = true
+            return renewing
+        }
+        if wasRenewing {
+            wake.signal()
+            renewerDone.wait()
+        }
+        let members = state.withLock { () -> [EnsembleMember] in
+            defer { held = [] }
+            return held
+        }
+        _ = Parallel.map(members) { self.request($0, verb: "release", cancellation: nil) }
+    }
+
+    /// `zkrunbook lease VERB` on the node through its agent; success carries a note of a replaced lease.
+    func request(_ member: EnsembleMember, verb: String, cancellation: CancellationToken?) -> Result<String?, Failure> {
+        let agent = member.agentPath ?? file.agentPath ?? "zkrunbook"
+        var argv = [agent, "lease", verb, "--key", Self.key(for: member), "--run", runID, "--json"]
+        if verb == "acquire" {
+            argv += [
+                "--ttl", "\(Int(options.ttl))s", "--runbook", runbook, "--ensemble", file.name, "--ensemble-id", Self.identity(of: file),
+                "--holder-host", Self.hostName, "--holder-pid", String(getpid()),
+            ]
+            for name in options.needs { argv += ["--needs", name] }
+        }
+        if let stateDir = member.stateDir { argv += ["--state-dir", stateDir] }
+        var environment: [String: String] = [:]
+        if let path = file.runbookPath { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
+        let result = NodeTransport.runner(for: member).run(
+            CommandSpec(argv: argv, environment: environment, timeout: 30, outputCap: 1 << 16), cancellation: cancellation)
+        let where_ = "node \(member.id) (\(member.host), \(NodeTransport.describe(member)))"
+        let reply = result.stdout.text.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        switch result.termination {
+        case .exited(0):
+            if let previous = reply?["replaced"] as? [String: Any] {
+                return .success(
+                    "\(where_): took over the expired lease of run \(previous["runID"] as? String ?? "?") (pid \(previous["holderPID"] ?? "?") on \(previous["holderHost"] as? String ?? "?"))")
+            }
+            return .success(nil)
+        case .exited(4):
+            let holder = (reply?["message"] as? String) ?? result.stdout.lastLines(1).joined()
+            return .failure(Failure(cause: "locked", message: "\(where_): \(holder)\(Self.staleHint(reply?["lease"] as? [String: Any], file: file))", evidence: []))
+        case .exited(127):
+            return .failure(
+                Failure(cause: "refused", message: "\(where_): the agent \(agent) is not installed there (install it: zkrunbook install --ensemble FILE)", evidence: result.stderr.lastLines(3)))
+        case .transportFailed(_, let message):
+            return .failure(Failure(cause: "refused", message: "\(where_) cannot be reached: \(message)", evidence: result.stderr.lastLines(3)))
+        default:
+            let why = (reply?["message"] as? String) ?? result.stderr.lastLines(2).joined(separator: " ")
+            return .failure(Failure(cause: "refused", message: "\(where_): lease \(verb) \(result.termination.summary): \(why)", evidence: result.stderr.lastLines(5)))
+        }
+    }
+
+    /// A holder on this machine whose process is gone left a stale lease: say so, and how to break it.
+    static func staleHint(_ lease: [String: Any]?, file: EnsembleFile) -> String {
+        guard let lease, let host = lease["holderHost"] as? String, let pid = (lease["holderPID"] as? NSNumber)?.int32Value else { return "" }
+        let expires = (lease["expires"] as? NSNumber).map { Event.timestamp(Date(timeIntervalSince1970: $0.doubleValue)) } ?? "?"
+        if host == hostName && kill(pid, 0) != 0 && errno == ESRCH {
+            return "; STALE: pid \(pid) no longer runs on this host; the lease expires at \(expires), or break it now: zkrunbook lease break --ensemble \(file.path)"
+        }
+        return "; it expires at \(expires) unless its conductor renews it"
+    }
+}
+
+/// `lease show|break` on every node of an ensemble, through each node's agent, for the operator.
+public enum EnsembleLeaseInspector {
+    public struct Answer: Sendable {
+        public var member: EnsembleMember
+        public var reached: Bool
+        public var text: String
+        public var json: String
+    }
+
+    public static func run(_ verb: String, file: EnsembleFile) -> [Answer] {
+        Parallel.map(file.members) { member in
+            let agent = member.agentPath ?? file.agentPath ?? "zkrunbook"
+            var argv = [agent, "lease", verb, "--key", EnsembleLease.key(for: member)]
+            if let stateDir = member.stateDir { argv += ["--state-dir", stateDir] }
+            let human = NodeTransport.runner(for: member).run(CommandSpec(argv: argv, timeout: 30, outputCap: 1 << 16), cancellation: nil)
+            let reached = human.exitStatus == 0
+            let text = reached ? human.stdout.lastLines(1).joined() : "cannot ask the agent: \(human.termination.summary) \(human.stderr.lastLines(1).joined())"
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return Answer(member: member, reached: reached, text: text, json: "{\"node\":\(member.id),\"reached\":\(reached),\"answer\":\"\(escaped)\"}")
+        }
+    }
+}
