@@ -3,6 +3,7 @@
 # Idempotent: does nothing when everything is already there (no apt-get update either).
 #   java + zookeeper: the real ZooKeeper servers of the sandbox ensemble (tests, quick start, bench)
 #   openssh-client + openssh-server: the ssh transport and its tests
+#   python3-kazoo: an independent ZooKeeper client that writes throughout the rolling-restart tests
 set -euo pipefail
 
 command -v swift >/dev/null 2>&1 || { echo "install-deps: no Swift toolchain on PATH; install Swift 6 first" >&2; exit 1; }
@@ -19,6 +20,8 @@ command -v strip >/dev/null 2>&1 || needed+=(binutils)    # the stripped release
 #   openssh: the rolling restart's ssh transport, tested against a real sshd on loopback
 command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
 [ -x /usr/sbin/sshd ] || needed+=(openssh-server)
+#   a real client as witness: writes during rolling restarts, every acknowledged write read back
+/usr/bin/python3 -c 'import kazoo' >/dev/null 2>&1 || needed+=(python3-kazoo)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0

@@ -39,10 +39,12 @@ struct ParsedArguments {
             }
             if name == "-h" { name = "--help" }
             if valueOptions.contains(name) {
+                let isPath = Self.pathOptions.contains(name)
+                func resolve(_ value: String) -> String { isPath ? Self.absolute(value) : value }
                 if let inlineValue {
-                    values[name, default: []].append(inlineValue)
+                    values[name, default: []].append(resolve(inlineValue))
                 } else if index < arguments.count {
-                    values[name, default: []].append(arguments[index])
+                    values[name, default: []].append(resolve(arguments[index]))
                     index += 1
                 } else {
                     throw UsageError(message: "\(name) needs a value", usage: usage)
@@ -59,6 +61,18 @@ struct ParsedArguments {
     }
 
     func value(_ name: String) -> String? { values[name]?.last }
+
+    /// Options whose value is a file or folder: made absolute once, here, against the working directory,
+    /// so a relative path means the same to a child process (a ZooKeeper JVM, an agent) started elsewhere.
+    static let pathOptions: Set<String> = [
+        "--dir", "--zoo-cfg", "--logs", "--log-dir", "--output", "--state-dir", "--binary", "--runbooks", "--prometheus",
+    ]
+
+    static func absolute(_ path: String) -> String {
+        guard !path.isEmpty, !path.hasPrefix("/"), path != "-" else { return path }
+        let joined = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        return (joined as NSString).standardizingPath
+    }
 
     /// `--param k=v` pairs, split at the first '='.
     func parameters(usage: String) throws(UsageError) -> [(name: String, value: String)] {

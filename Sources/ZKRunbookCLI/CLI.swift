@@ -112,7 +112,7 @@ public enum CLI {
     }
 
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        StandardStream.error(text + "\n")
     }
 }
 
@@ -317,6 +317,13 @@ enum RunCommand {
         case .failure(let problems):
             CLI.printError(problems.description)
             return CLI.ExitCode.usage
+        }
+        // A missing or invalid ensemble file is a usage error, said with file:line:column before anything runs.
+        if let ensemble = parameters["ensemble"]?.text, ensemble.hasSuffix(".json5") {
+            do { _ = try EnsembleFile.load(path: ensemble) } catch {
+                CLI.printError(error.description)
+                return CLI.ExitCode.usage
+            }
         }
         let dryRun = mode == .plan || parsed.flags.contains("--dry-run")
         let options = RunOptions(

@@ -1,6 +1,8 @@
 import Foundation
 import ZKRunbookDiagnostics
 import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookRolling
 import ZKRunbookZooKeeper
 
 /// `zkrunbook doctor`: names the incident from logs and live facts, with the evidence lines.
@@ -18,8 +20,10 @@ enum DoctorCommand {
         to run next.
 
         Options:
-          --logs PATH          a log file or folder (repeatable)
-          --ensemble FILE      the live ensemble to judge (or --zoo-cfg FILE, or --server HOST:PORT...)
+          --logs PATH          a log file or folder (repeatable); one that holds no log is an error
+          --ensemble FILE      the live ensemble to judge (or --zoo-cfg FILE, or --server HOST:PORT...);
+                               with --ensemble, each node's logFile is read too (through ssh for a
+                               remote node: its last 64 MiB) and scanned apart, its findings named by server
           --json               report.json instead of report.md
           --state-dir DIR      where zxid samples are kept between runs (as for run)
           -h, --help           show this help
@@ -36,6 +40,12 @@ enum DoctorCommand {
             return CLI.ExitCode.success
         }
         let logs = parsed.values["--logs"] ?? []
+        for path in logs where DoctorReport.expand([path]).isEmpty {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw CommandFailure(
+                message: "error: --logs \(path): " + (exists ? "the folder holds no ZooKeeper log (*.log*, *.out)" : "no such file or folder"),
+                exitCode: CLI.ExitCode.usage)
+        }
         var view: EnsembleView?
         if ["--ensemble", "--zoo-cfg", "--server"].contains(where: { parsed.values[$0] != nil }) {
             var inspected = EnsembleInspector().inspect(try StatusCommand.resolveMembers(parsed, usage: usage))
@@ -47,9 +57,72 @@ enum DoctorCommand {
             view = inspected
         }
         if logs.isEmpty && view == nil { throw UsageError(message: "give --logs, or servers to judge", usage: usage) }
+        if logs.isEmpty && parsed.value("--ensemble") == nil {
+            CLI.printError("note: no logs scanned (give --logs PATH, or --ensemble with each node's logFile)")
+        }
         let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
-        let report = DoctorReport.build(logs: logs, view: view, history: history)
+        var fetched = Workspace()
+        defer { fetched.remove() }
+        var nodeLogs: [(node: String, path: String)] = []
+        var unread: [String] = []
+        if let path = parsed.value("--ensemble"), let file = try? EnsembleFile.load(path: path) {
+            for member in file.members {
+                guard let logFile = member.logFile else { continue }
+                let label = "server \(member.id) (\(member.host))"
+                switch NodeLogFetcher.fetch(member, logFile: logFile, into: &fetched) {
+                case .success(let local): nodeLogs.append((label, local))
+                case .failure(let why): unread.append("\(label): cannot read \(logFile): \(why.message)")
+                }
+            }
+        }
+        var report = DoctorReport.build(logs: logs, nodeLogs: nodeLogs, view: view, history: history)
+        if !unread.isEmpty {
+            report.findings.append(
+                Finding(
+                    id: "logs-unread", severity: .warning, title: "Some servers' logs could not be read", detail: "their findings are missing from this report",
+                    count: unread.count, evidence: unread, nextRunbook: nil))
+        }
         print(parsed.flags.contains("--json") ? report.json : report.markdown)
         return report.findings.contains { $0.severity != .info } ? 1 : 0
+    }
+}
+
+/// A node's log as a local path: the file itself on this machine, else its last 64 MiB over the node's
+/// transport, into a scratch folder removed when doctor ends.
+enum NodeLogFetcher {
+    static let remoteBytes = 64 << 20
+
+    static func fetch(_ member: EnsembleMember, logFile: String, into scratch: inout Workspace) -> Result<String, InputProblem> {
+        if member.ssh == nil {
+            return FileManager.default.isReadableFile(atPath: logFile) ? .success(logFile) : .failure(InputProblem("no such readable file"))
+        }
+        let result = NodeTransport.runner(for: member).run(
+            CommandSpec(argv: ["tail", "-c", String(remoteBytes), logFile], timeout: 60, outputCap: remoteBytes + 1), cancellation: nil)
+        guard result.exitStatus == 0 else {
+            return .failure(InputProblem("\(result.termination.summary) \(result.stderr.lastLines(1).joined())"))
+        }
+        let path = scratch.path(for: "server-\(member.id).log")
+        guard FileManager.default.createFile(atPath: path, contents: result.stdout.head + result.stdout.tail, attributes: [.posixPermissions: 0o600]) else {
+            return .failure(InputProblem("cannot write \(path)"))
+        }
+        return .success(path)
+    }
+}
+
+/// A scratch folder under the temporary directory, made on first use.
+struct Workspace {
+    private var folder: String?
+
+    mutating func path(for name: String) -> String {
+        if folder == nil {
+            let made = NSTemporaryDirectory() + "zkrunbook-doctor-\(getpid())"
+            try? FileManager.default.createDirectory(atPath: made, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            folder = made
+        }
+        return folder! + "/" + name
+    }
+
+    func remove() {
+        if let folder { try? FileManager.default.removeItem(atPath: folder) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookEngine
+import ZKRunbookProcess
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
 
@@ -37,7 +38,7 @@ enum InstallCommand {
         """
 
     /// Progress goes out a line at a time, unbuffered: a CI log or `| tee` sees each node as it finishes.
-    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    static func say(_ line: String) { StandardStream.output(line + "\n") }
 
     static func run(_ arguments: [String]) throws -> Int32 {
         let parsed = try ParsedArguments(

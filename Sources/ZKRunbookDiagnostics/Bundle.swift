@@ -51,6 +51,8 @@ public struct ManifestItem: Codable, Sendable {
 public struct BundleResult: Sendable {
     public var archivePath: String
     public var checksumPath: String
+    /// The archive's own sha256 (what the .sha256 file beside it says).
+    public var sha256: String = ""
     public var items: [ManifestItem]
     public var seconds: Double
 }
@@ -103,12 +105,37 @@ public struct BundleCollector: Sendable {
         }
     }
 
+    /// Writes the archive under a temporary name and renames it into place only when it is whole: a
+    /// failure (a full disk, say) leaves no truncated archive under the final name.
     public func collect(progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> BundleResult {
-        let started = Date()
         let stamp = StateLayout.makeRunID(runbook: "zk-diagnostics")
-        let root = stamp
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         let archive = options.outputDirectory + "/" + stamp + ".tar.gz"
+        let partial = options.outputDirectory + "/." + stamp + ".tar.gz.partial"
+        let checksumPath = archive + ".sha256"
+        do {
+            var result = try collect(stamp: stamp, into: partial, progress: progress)
+            try "\(result.sha256)  \((archive as NSString).lastPathComponent)\n".write(toFile: checksumPath, atomically: true, encoding: .utf8)
+            guard rename(partial, archive) == 0 else { throw BundleError("cannot rename \(partial) to \(archive): \(String(cString: strerror(errno)))") }
+            result.archivePath = archive
+            result.checksumPath = checksumPath
+            return result
+        } catch {
+            unlink(partial)
+            unlink(checksumPath)
+            let text = "\(error)"
+            if text.contains("No space left") || (error as NSError).code == NSFileWriteOutOfSpaceError {
+                throw BundleError(
+                    "\(options.outputDirectory) is full (No space left on device): the bundle was not written (its partial archive was removed); free space there or give --output another folder")
+            }
+            throw error
+        }
+    }
+
+    /// The archive at `archive` (the temporary name); the caller writes its checksum and names it.
+    private func collect(stamp: String, into archive: String, progress: (Int, Int, String) -> Void) throws -> BundleResult {
+        let started = Date()
+        let root = stamp
         let report = RedactionReport()
         let config = try? ZooConfig.load(path: options.zooCfg)
         let configDirectory = (options.zooCfg as NSString).deletingLastPathComponent
@@ -192,9 +219,7 @@ public struct BundleCollector: Sendable {
         context.scrubber.scrub(&manifestBytes)
         writer.add(name: root + "/manifest.json", data: Data(manifestBytes))
         let digest = try writer.finish()
-        let checksumPath = archive + ".sha256"
-        try "\(digest)  \((archive as NSString).lastPathComponent)\n".write(toFile: checksumPath, atomically: true, encoding: .utf8)
-        return BundleResult(archivePath: archive, checksumPath: checksumPath, items: context.items, seconds: Date().timeIntervalSince(started))
+        return BundleResult(archivePath: archive, checksumPath: "", sha256: digest, items: context.items, seconds: Date().timeIntervalSince(started))
     }
 
     // MARK: Items

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookEngine
+import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
 #if canImport(Glibc)
@@ -78,9 +79,9 @@ struct PreparedBundle: PreparedAction {
         let showProgress = isatty(2) == 1
         do {
             let result = try BundleCollector(options: options, runner: context.runner).collect { index, total, name in
-                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K  item \(index)/\(total): \(name)".utf8)) }
+                if showProgress { StandardStream.error("\r\u{1B}[K  item \(index)/\(total): \(name)") }
             }
-            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if showProgress { StandardStream.error("\r\u{1B}[K") }
             var counts: [String: Int] = [:]
             for item in result.items { counts[item.status, default: 0] += 1 }
             let summary = counts.sorted { $0.key < $1.key }.map { "\($1) \($0)" }.joined(separator: ", ")

@@ -18,6 +18,21 @@ public struct Finding: Codable, Sendable {
     /// Up to five lines, each `file:line: text`.
     public var evidence: [String]
     public var nextRunbook: String?
+    /// The server whose log this came from, when logs of several servers were scanned apart.
+    public var node: String?
+
+    public init(
+        id: String, severity: Severity, title: String, detail: String, count: Int, evidence: [String], nextRunbook: String?, node: String? = nil
+    ) {
+        self.id = id
+        self.severity = severity
+        self.title = title
+        self.detail = detail
+        self.count = count
+        self.evidence = evidence
+        self.nextRunbook = nextRunbook
+        self.node = node
+    }
 }
 
 /// A log signature: a fixed token found fast (memmem), then the line it is on.
@@ -338,11 +353,27 @@ public struct DoctorReport: Codable, Sendable {
     public var scanSeconds: Double
     public var createdAt: String
 
-    public static func build(logs: [String], view: EnsembleView?, history: ZxidHistory?) -> DoctorReport {
+    /// `nodeLogs`: each server's own log, scanned apart so that one server's epochs and elections are
+    /// never merged with another's; their findings name the server.
+    public static func build(logs: [String], nodeLogs: [(node: String, path: String)] = [], view: EnsembleView?, history: ZxidHistory?) -> DoctorReport {
         var scanner = LogScanner()
         let started = Date()
         for path in expand(logs) { scanner.scan(path: path) }
-        return build(scanner: scanner, seconds: Date().timeIntervalSince(started), view: view, history: history)
+        var report = build(scanner: scanner, seconds: 0, view: view, history: history)
+        for (node, path) in nodeLogs {
+            var own = LogScanner()
+            own.scan(path: path)
+            report.scannedBytes += own.bytesScanned
+            report.findings += own.findings.map { finding in
+                var finding = finding
+                finding.node = node
+                return finding
+            }
+        }
+        report.scanSeconds = Date().timeIntervalSince(started)
+        let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
+        report.findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
+        return report
     }
 
     /// The report from a scanner already fed (the bundle scans logs as it copies them).
@@ -355,7 +386,7 @@ public struct DoctorReport: Codable, Sendable {
     }
 
     /// Files given, and the ZooKeeper logs inside folders given.
-    static func expand(_ paths: [String]) -> [String] {
+    public static func expand(_ paths: [String]) -> [String] {
         paths.flatMap { path -> [String] in
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
@@ -368,21 +399,23 @@ public struct DoctorReport: Codable, Sendable {
     static func liveFindings(_ view: EnsembleView, history: ZxidHistory?) -> [Finding] {
         var out: [Finding] = []
         if view.verdict == .noQuorum || view.verdict == .split {
-            let unreachable = view.members.filter { !$0.facts.mode.isServing }.map { "server \($0.member.id) (\($0.member.endpoint)): \($0.facts.error ?? $0.facts.mode.rawValue)" }
+            let down = view.members.filter { !$0.facts.mode.isServing }
+            let unreachable = down.map { "server \($0.member.id) (\($0.member.endpoint)): \($0.facts.error ?? $0.facts.mode.rawValue)" }
             var evidence = view.reasons + unreachable
-            let answering = view.members.filter { $0.facts.mode != .unreachable && $0.facts.mode != .unknown }.map { String($0.member.id) }
-            if !view.quorum.canElect && !answering.isEmpty && answering.count < view.members.count {
-                // Said first: the one line an operator needs when the others are a lost data centre.
-                evidence.insert(
-                    "servers \(answering.joined(separator: ",")) still answer; if the others are a lost data centre (down or fenced): "
-                        + "zkrunbook run dc-failover --ensemble FILE --param survivors=\(answering.joined(separator: ","))", at: 0)
-            }
+            let advice = FailoverAdvice.decide(view)
+            evidence.insert(advice.line, at: 0)
             out.append(
                 Finding(
                     id: view.verdict == .split ? "split-brain" : "no-quorum", severity: .critical,
                     title: view.verdict == .split ? "More than one server claims to lead" : "The ensemble cannot elect a leader",
                     detail: view.quorum.reason, count: unreachable.count, evidence: Array(evidence.prefix(8)),
-                    nextRunbook: view.quorum.canElect ? "health-check" : "dc-failover"))
+                    nextRunbook: advice.runbook))
+        } else if view.verdict == .unknown {
+            out.append(
+                Finding(
+                    id: "partial-view", severity: .warning, title: "Too little of the ensemble was seen to judge it",
+                    detail: view.reasons.first ?? "a partial view", count: view.members.count, evidence: view.reasons + view.notes,
+                    nextRunbook: "health-check"))
         } else if view.verdict == .degraded {
             out.append(
                 Finding(
@@ -444,7 +477,7 @@ public struct DoctorReport: Codable, Sendable {
         var lines = ["# zkrunbook doctor", "", "Scanned \(scannedBytes) bytes of logs at \(String(format: "%.0f", Double(scannedBytes) / 1_048_576 / max(scanSeconds, 0.000_001))) MB/s.", ""]
         if findings.isEmpty { lines.append("No known incident signature found.") }
         for finding in findings {
-            lines.append("## \(finding.severity.rawValue.uppercased()): \(finding.title)")
+            lines.append("## \(finding.severity.rawValue.uppercased()): \(finding.title)" + (finding.node.map { " — \($0)" } ?? ""))
             lines.append("")
             lines.append(finding.detail)
             if let next = finding.nextRunbook { lines.append("") ; lines.append("Next: `zkrunbook run \(next)`") }

@@ -29,10 +29,35 @@ public protocol PreparedAction: Sendable {
     /// True for an action that changes things but does its own dry run (a composite that dry-runs its
     /// nested steps): it is called in dry runs, with `isDryRun` set, instead of being skipped.
     var handlesDryRun: Bool { get }
+    /// The facts this action may report, so that `validate` rejects a misspelt fact name before a run
+    /// (nil: not declared, any name is accepted).
+    var yieldedFacts: FactNames? { get }
     func execute(_ context: ActionContext) -> ActionOutcome
 }
 
+/// The fact names an action reports: fixed names, and families such as `mode.3` (prefix `mode.`).
+public struct FactNames: Sendable {
+    public var names: Set<String>
+    public var prefixes: [String]
+
+    public init(_ names: Set<String>, prefixes: [String] = []) {
+        self.names = names
+        self.prefixes = prefixes
+    }
+
+    public func contains(_ fact: String) -> Bool { names.contains(fact) || prefixes.contains { fact.hasPrefix($0) } }
+
+    public func union(_ other: FactNames) -> FactNames { FactNames(names.union(other.names), prefixes: prefixes + other.prefixes) }
+
+    /// "did you mean" and the list, for the error message.
+    public func hint(for fact: String) -> String {
+        let suggestion = ObjectReader.closest(to: fact, among: names).map { "did you mean '\($0)'? " } ?? ""
+        return suggestion + "(facts: " + (names.sorted() + prefixes.map { $0 + "N" }).joined(separator: ", ") + ")"
+    }
+}
+
 extension PreparedAction {
+    public var yieldedFacts: FactNames? { nil }
     public func command(_ resolver: TemplateResolver) -> [String]? { nil }
     public var nestedSteps: [Step] { [] }
     public var handlesDryRun: Bool { false }

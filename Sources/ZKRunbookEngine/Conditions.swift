@@ -27,6 +27,11 @@ enum ConditionReader {
                                 "probe '\(probeName)' in \(reader.context) changes things; a guard's probe must be read-only")
                         }
                         probe = Condition.Probe(actionName: probeName, action: prepared)
+                        if let fact, let names = prepared.yieldedFacts, !names.contains(fact) {
+                            diagnostics.error(
+                                reader.object["fact"]?.location ?? reader.location,
+                                "probe '\(probeName)' yields no fact '\(fact)' in \(reader.context); \(names.hint(for: fact))")
+                        }
                     }
                 }
             } else {

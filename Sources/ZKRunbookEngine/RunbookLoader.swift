@@ -11,11 +11,17 @@ public enum RunbookError: Error, Sendable, CustomStringConvertible {
         case .notFound(let name, let searched):
             return "error: no runbook '\(name)'; looked for it as a path and in: \(searched.joined(separator: ", "))"
         case .unreadable(let path, let reason):
-            return "\(path): error: cannot read the runbook: \(reason)"
+            return "\(path): error: \(reason)"
         case .invalid(let diagnostics):
             let errors = diagnostics.filter { $0.severity == .error }.count
             return (diagnostics.map(\.description) + ["\(errors) error\(errors == 1 ? "" : "s"); nothing was run"]).joined(separator: "\n")
         }
+    }
+
+    /// The same on one line, for a step's failure message and an event.
+    public var singleLine: String {
+        if case .invalid(let diagnostics) = self { return diagnostics.map(\.description).joined(separator: "; ") }
+        return description
     }
 }
 
@@ -74,13 +80,13 @@ public struct RunbookLoader: Sendable {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let decoded = String(data: data, encoding: .utf8) else {
-                throw RunbookError.unreadable(path: path, reason: "not UTF-8 text")
+                throw RunbookError.unreadable(path: path, reason: "cannot read the runbook: not UTF-8 text")
             }
             text = decoded
         } catch let error as RunbookError {
             throw error
         } catch {
-            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+            throw .unreadable(path: path, reason: "cannot read the runbook: " + (error as NSError).localizedDescription)
         }
         return try load(text: text, path: path)
     }
@@ -403,6 +409,14 @@ public struct RunbookLoader: Sendable {
     /// per-node list) a field of the node.
     private func checkReferences(_ runbook: Runbook, diagnostics: DiagnosticCollector) {
         let parameters = Dictionary(runbook.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var declaredFacts: [String: FactNames] = [:]
+        func collect(_ steps: [Step]) {
+            for step in steps {
+                if let names = step.action.yieldedFacts { declaredFacts[step.id] = names }
+                collect(step.action.nestedSteps)
+            }
+        }
+        collect(runbook.steps)
         func check(_ template: Template, in label: String, scope: Scope, latestStep: Int, allowSame: Bool) {
             for reference in template.references {
                 switch reference {
@@ -415,7 +429,10 @@ public struct RunbookLoader: Sendable {
                     if accessor != nil && spec.type != .duration {
                         diagnostics.error(template.location, "${\(name).\(accessor!)} needs a duration parameter; '\(name)' is a \(spec.type.rawValue)")
                     }
-                case .stepFact(let step, _):
+                case .stepFact(let step, let fact):
+                    if let names = declaredFacts[step], !names.contains(fact) {
+                        diagnostics.error(template.location, "\(label) refers to fact '\(fact)' of step '\(step)', which it does not yield; \(names.hint(for: fact))")
+                    }
                     if scope.outer.contains(step) { continue }
                     guard let index = scope.index[step] else {
                         diagnostics.error(template.location, "\(label) refers to step '\(step)', which does not exist")

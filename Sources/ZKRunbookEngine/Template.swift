@@ -37,6 +37,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     public static let runFields: Set<String> = ["id", "dir", "stateDir"]
     public static let nodeFields: Set<String> = [
         "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
+        "dataCentre",
     ]
     public static let durationAccessors: Set<String> = ["seconds", "ms"]
 

@@ -33,6 +33,7 @@ struct AgentRunAction: ActionKind {
         let stateDir = reader.template("stateDir")
         let readOnly = reader.bool("readOnly") ?? false
         let budget = reader.durations("budget")
+        let passLease = reader.bool("passLease") ?? false
         var parameters: [(String, Template)] = []
         if let params = reader.object("params") {
             for member in params.object.members {
@@ -41,7 +42,7 @@ struct AgentRunAction: ActionKind {
             params.finish()
         }
         guard let runbook else { return nil }
-        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [])
+        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [], passLease: passLease)
     }
 }
 
@@ -55,11 +56,13 @@ struct PreparedAgentRun: PreparedAction {
     /// The agent's own limits (its restart and serve timeouts, a margin): the conductor waits their sum,
     /// so a slow restart inside the node's own limits is never cut off by a shorter conductor limit.
     var budget: [DurationSpec] = []
+    /// Adds `--param lease=RUN-ID` (this run's id): the remote runbook checks the node's lease against it.
+    var passLease = false
     var isReadOnly: Bool { readOnly }
     var templates: [Template] { [runbook] + parameters.map(\.1) + [agentPath, stateDir].compactMap { $0 } }
 
     /// The agent's argv, with whatever values are known.
-    func argv(_ resolve: (Template) -> String?, node: [String: String], once: String? = nil) -> [String]? {
+    func argv(_ resolve: (Template) -> String?, node: [String: String], once: String? = nil, runID: String = "${run.id}") -> [String]? {
         guard let runbookName = resolve(runbook) else { return nil }
         let agent = agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook"
         var argv = [agent, "run", runbookName, "--json"]
@@ -71,6 +74,7 @@ struct PreparedAgentRun: PreparedAction {
             guard let value = resolve(template) else { return nil }
             argv += ["--param", "\(name)=\(value)"]
         }
+        if passLease { argv += ["--param", "lease=\(runID)"] }
         return argv
     }
 
@@ -100,7 +104,8 @@ struct PreparedAgentRun: PreparedAction {
                 missing = outcome
                 return nil
             }
-        }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")")
+        }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")",
+            runID: context.resolver.runID)
         guard let argv = resolved else { return missing ?? .failure(cause: "unresolved-reference", message: "agent command incomplete") }
         var environment: [String: String] = [:]
         if let path = context.resolver.node["runbookPath"] { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }

@@ -106,7 +106,7 @@ struct PreparedForEachNode: PreparedAction {
         }
         let (path, named) = (values[0], values[1])
         let file: EnsembleFile
-        do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: "invalid-argument", message: error.description) }
+        do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: "invalid-argument", message: error.singleLine) }
         var members: [EnsembleMember] = []
         for word in named.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             guard let id = Int(word), let member = file.members.first(where: { $0.id == id }) else {

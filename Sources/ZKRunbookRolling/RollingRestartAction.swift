@@ -75,7 +75,7 @@ struct PreparedRollingRestart: PreparedAction {
         }
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch {
-            return .failure(cause: "invalid-argument", message: error.description)
+            return .failure(cause: "invalid-argument", message: error.singleLine)
         }
         let progress = RollingProgress(path: context.resolver.runDirectory + "/rolling-\(context.stepID).json")
         var done = context.isDryRun ? [] : progress.load()
@@ -139,6 +139,7 @@ struct PreparedRollingRestart: PreparedAction {
                 offline
                 ? "node \(next.id) (order by id: offline, the leader is not known)"
                 : "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(NodeTransport.describe(next))"
+            let nodeStarted = Date()
             let run = procedure.run(
                 next, index: done.count + 1, total: file.members.count, headline: headline, context: context,
                 priorSkippedChanges: context.isDryRun ? previous.map { ["restart of node \($0.id)"] } ?? [] : [])
@@ -156,7 +157,7 @@ struct PreparedRollingRestart: PreparedAction {
                 }
                 context.report(finished)
             case .refused, .locked:
-                finished.evidence = evidence(for: next)
+                finished.evidence = evidence(for: next).lines
                 context.report(finished)
                 var failure = ActionOutcome.failure(
                     cause: outcome.status == .locked ? "locked" : "refused", message: "node \(next.id): \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
@@ -167,11 +168,13 @@ struct PreparedRollingRestart: PreparedAction {
                 context.report(finished)
                 return .failure(cause: "interrupted", message: "node \(next.id): \(outcome.message)")
             case .failed, .rolledBack, .rollbackFailed:
-                finished.evidence = evidence(for: next)
+                let (lines, now) = evidence(for: next)
+                finished.evidence = lines
                 context.report(finished)
                 return .failure(
                     cause: "node-failed",
-                    message: "node \(next.id) did not come back: \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
+                    message: Self.headline(node: next.id, now: now, since: nodeStarted) + ": \(outcome.message)"
+                        + haltNote(done: done, remaining: remaining, current: next),
                     facts: ["order": .string(order.map(String.init).joined(separator: ",")), "failedNode": .int(Int64(next.id))],
                     evidence: finished.evidence ?? [])
             }
@@ -188,21 +191,35 @@ struct PreparedRollingRestart: PreparedAction {
             + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before")
     }
 
+    /// What happened to a node whose procedure failed, in words that match what it answers now: a node
+    /// that still serves with an uptime older than the attempt was never stopped.
+    static func headline(node: Int, now: ServerFacts, since started: Date) -> String {
+        guard now.mode.isServing else { return "node \(node) did not come back (it is \(now.mode.rawValue) now)" }
+        if let uptime = now.uptimeMs, Double(uptime) / 1000 > Date().timeIntervalSince(started) {
+            return "node \(node) failed, and was not stopped: it still serves as \(now.mode.rawValue), up for \(uptime / 1000) s"
+        }
+        return "node \(node) failed, but serves again as \(now.mode.rawValue)"
+    }
+
     /// What an operator needs when a node does not come back: what it answers now, and its log's tail.
-    private func evidence(for member: EnsembleMember) -> [String] {
+    private func evidence(for member: EnsembleMember) -> (lines: [String], facts: ServerFacts) {
         let facts = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2)).probe(member.endpoint, adminPort: member.adminPort)
         var lines = ["srvr on \(member.endpoint): mode \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")]
         lines += facts.notes.map { "  " + $0 }
         if let logFile = member.logFile {
-            let result = NodeTransport.runner(for: member).run(CommandSpec(argv: ["tail", "-n", "15", logFile], timeout: 15, outputCap: 64 << 10), cancellation: nil)
+            // Our own probes' "Processing srvr command from …" lines are left out: they are most of a
+            // log during a gate, and say nothing about why the server did not come back.
+            let script = "tail -n 2000 \"$1\" | grep -v -E 'Processing (srvr|ruok|mntr|conf|stat|cons|envi|isro|wchs|dirs) command' | tail -n 15"
+            let result = NodeTransport.runner(for: member).run(
+                CommandSpec(argv: ["sh", "-c", script, "sh", logFile], timeout: 15, outputCap: 64 << 10), cancellation: nil)
             if result.exitStatus == 0 {
-                lines.append("last lines of \(logFile):")
+                lines.append("last lines of \(logFile) (zkrunbook's own four-letter-word probes left out):")
                 lines += result.stdout.lastLines(15).map { "  " + $0 }
             } else {
                 lines.append("cannot read \(logFile) on the node: \(result.termination.summary) \(result.stderr.lastLines(1).joined())")
             }
         }
-        return lines
+        return (lines, facts)
     }
 }
 

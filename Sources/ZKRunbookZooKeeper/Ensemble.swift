@@ -19,12 +19,14 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
     public var agentPath: String?
     /// The node's zoo.cfg, for runbooks that edit it (default: Debian's /etc/zookeeper/conf/zoo.cfg).
     public var zooCfg: String?
+    /// The data centre (or zone) the node is in: only with it does doctor ever advise a data-centre failover.
+    public var dataCentre: String?
 
     public var endpoint: Endpoint { Endpoint(host: host, port: clientPort) }
 
     public init(
         id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil,
-        logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil
+        logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil, dataCentre: String? = nil
     ) {
         self.id = id
         self.host = host
@@ -36,6 +38,7 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
         self.stateDir = stateDir
         self.agentPath = agentPath
         self.zooCfg = zooCfg
+        self.dataCentre = dataCentre
     }
 }
 
@@ -56,7 +59,8 @@ public struct EnsembleFile: Sendable {
 
     public static func load(path: String) throws(RunbookError) -> EnsembleFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw .unreadable(path: path, reason: "cannot read the ensemble file")
+            let why = FileManager.default.fileExists(atPath: path) ? "not readable UTF-8 text" : "no such file"
+            throw .unreadable(path: path, reason: "cannot read the ensemble file: \(why)")
         }
         let root: JSON5Node
         do { root = try JSON5Parser.parse(text, file: path) } catch {
@@ -89,6 +93,7 @@ public struct EnsembleFile: Sendable {
                     let stateDir = node.string("stateDir")
                     let nodeAgent = node.string("agentPath")
                     let zooCfg = node.string("zooCfg")
+                    let dataCentre = node.string("dataCentre")
                     var ssh: SSHSettings?
                     if let sshReader = node.object("ssh") {
                         ssh = SSHSettings(
@@ -104,7 +109,7 @@ public struct EnsembleFile: Sendable {
                         members.append(
                             EnsembleMember(
                                 id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh,
-                                logFile: logFile, stateDir: stateDir, agentPath: nodeAgent, zooCfg: zooCfg))
+                                logFile: logFile, stateDir: stateDir, agentPath: nodeAgent, zooCfg: zooCfg, dataCentre: dataCentre))
                     }
                 }
                 if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
@@ -129,6 +134,7 @@ public struct EnsembleFile: Sendable {
         if let runbookPath { fields["runbookPath"] = runbookPath }
         if let logFile = member.logFile { fields["logFile"] = logFile }
         if let stateDir = member.stateDir { fields["stateDir"] = stateDir }
+        if let dataCentre = member.dataCentre { fields["dataCentre"] = dataCentre }
         fields["zooCfg"] = member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg"
         let command = restartCommand.map { word in
             fields.reduce(word) { text, field in text.replacingOccurrences(of: "${node.\(field.key)}", with: field.value) }
@@ -198,6 +204,14 @@ public struct EnsembleView: Sendable, Codable {
     /// Why the rolling gates could not be judged on some member (ruok, mntr or conf refused with no
     /// AdminServer to ask); empty when every gate can be evaluated. Filled by a thorough inspection only.
     public var gateProblems: [String] = []
+
+    /// Every name `factMap` may hold (a test checks the two agree), for `validate`.
+    public static let factNames = FactNames(
+        [
+            "verdict", "healthy", "quorate", "reasons", "voters", "majority", "tolerated", "canElect", "quorumReason", "votersServing", "serving",
+            "members", "maxLag", "probeMs", "scope", "membershipMatches", "membershipFindings", "gatesEvaluable", "gateProblems", "leader",
+            "leaderEndpoint", "syncedFollowers", "allFollowersSynced", "pendingSyncs", "leaderZxid", "leaderZxidCounter",
+        ], prefixes: ["mode.", "lag."])
 
     /// Facts for runbook guards (`zk-ensemble`).
     public var factMap: [String: FactValue] {

@@ -125,7 +125,20 @@ public struct Sandbox: Sendable {
             try sandbox.start(node: id)
             progress("started node \(id) (client port \(spec.clientPort(id)))")
         }
-        try sandbox.waitUntilServing(timeout: timeout)
+        do {
+            try sandbox.waitUntilServing(timeout: timeout)
+        } catch {
+            // Free when checked, bound by someone else a moment later (two sandboxes starting side by side):
+            // said as "in use", so a caller that picks base ports can try another.
+            let bindFailure = (1...spec.nodes).first { id in
+                sandbox.tail(id, lines: 40).contains { $0.contains("Address already in use") || $0.contains("electionPortBindRetry") }
+            }
+            if let id = bindFailure {
+                _ = sandbox.down()
+                throw SandboxError("a port of node \(id) is in use (taken by another process while the sandbox started): choose another --base-port")
+            }
+            throw error
+        }
         return sandbox
     }
 

@@ -91,6 +91,14 @@ public struct ServerFacts: Sendable, Codable {
 
     public init(endpoint: Endpoint) { self.endpoint = endpoint }
 
+    /// Every name `factMap` may hold (a test checks the two agree), for `validate`.
+    public static let factNames = FactNames(
+        [
+            "endpoint", "mode", "serving", "reachable", "probeMs", "zxid", "zxidEpoch", "zxidCounter", "received", "sent", "connections",
+            "outstanding", "nodeCount", "learners", "syncedFollowers", "syncedObservers", "pendingSyncs", "quorumSize", "uptimeMs",
+            "latencyAvg", "latencyMax", "latencyMin", "version", "serverID", "imok", "readOnly", "error", "errorKind", "notes",
+        ], prefixes: ["channel."])
+
     /// The facts as a runbook guard sees them.
     public var factMap: [String: FactValue] {
         var out: [String: FactValue] = [

@@ -46,7 +46,7 @@ private func endpoints(_ templates: [Template], _ context: ActionContext) -> Res
 func ensembleMembers(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> {
     if text.hasSuffix(".json5") {
         do { return .success(try EnsembleFile.load(path: text).members) } catch {
-            return .failure(.failure(cause: "invalid-argument", message: error.description))
+            return .failure(.failure(cause: "invalid-argument", message: error.singleLine))
         }
     }
     if FileManager.default.fileExists(atPath: text) {
@@ -97,6 +97,7 @@ struct PreparedZKProbe: PreparedAction {
     /// connection the starting JVM must serve, and measurably delays it.
     var srvrOnly = false
     var isReadOnly: Bool { true }
+    var yieldedFacts: FactNames? { ServerFacts.factNames.union(FactNames(["leader", "leaderZxid", "lagBehindLeader", "caughtUp"])) }
     var templates: [Template] { [server] + [adminPort, maxLag].compactMap { $0 } + ensemble }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
@@ -217,6 +218,13 @@ struct PreparedZKEnsemble: PreparedAction {
     /// ensemble is healthy, seen whole, its membership exactly as written, and every gate evaluable.
     var preflight = false
     var isReadOnly: Bool { true }
+    var yieldedFacts: FactNames? {
+        EnsembleView.factNames.union(
+            FactNames([
+                "canElectWithout", "quorumWithoutReason", "survivorsCanElect", "survivorsServing", "survivorsLed", "survivorModes", "lostVoters",
+                "lostNodes", "lostServing", "survivorsReason", "ready",
+            ]))
+    }
     var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag, without, survivors].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
@@ -251,7 +259,7 @@ struct PreparedZKEnsemble: PreparedAction {
             case .failure(let outcome): return outcome
             case .success(let path):
                 do { members = try EnsembleFile.load(path: path).members } catch {
-                    return .failure(cause: "invalid-argument", message: error.description)
+                    return .failure(cause: "invalid-argument", message: error.singleLine)
                 }
             }
         } else if members.isEmpty, let zooCfg {

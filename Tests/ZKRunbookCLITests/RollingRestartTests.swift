@@ -136,11 +136,12 @@ struct RollingRestartTests {
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
         defer { ssh.stop() }
-        // An agent that, while the hold file exists, says where it is and waits: the moment to cut ssh.
+        // An agent that, while the hold file exists, says where it is and waits before a run (its lease
+        // is taken by then): the moment to cut ssh.
         let hold = workspace.write("hold", "")
         let reached = workspace.file("reached")
         let agent = workspace.write(
-            "agent.sh", "#!/bin/sh\nif [ -e \(hold) ]; then echo $$ > \(reached); while [ -e \(hold) ]; do sleep 0.05; done; fi\nexec \(zkrunbook.path) \"$@\"\n")
+            "agent.sh", "#!/bin/sh\nif [ -e \(hold) ] && [ \"$1\" = run ]; then echo $$ > \(reached); while [ -e \(hold) ]; do sleep 0.05; done; fi\nexec \(zkrunbook.path) \"$@\"\n")
         chmod(agent, 0o755)
         let file = try ensemble.overSSH(ssh, zkrunbook: zkrunbook, agent: agent)
         let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
