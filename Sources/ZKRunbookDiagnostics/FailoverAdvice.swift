@@ -12,16 +12,21 @@ public struct FailoverAdvice: Sendable, Equatable {
     public var line: String
 
     public static func decide(_ view: EnsembleView) -> FailoverAdvice {
-        let down = view.members.filter { !$0.facts.mode.isServing }
+        // Stopped: no answer at all. Up but not serving (LOOKING) is what the others wait for, not a loss.
+        let stopped = view.members.filter { $0.facts.mode == .unreachable || $0.facts.mode == .unknown }
         let answering = view.members.filter { $0.facts.mode != .unreachable && $0.facts.mode != .unknown }
+        let waiting = answering.filter { !$0.facts.mode.isServing }
         let startFirst = FailoverAdvice(
             runbook: "restart-node",
-            line: "start the stopped servers first (" + down.map { "server \($0.member.id) on \($0.member.host)" }.joined(separator: ", ")
-                + "): on each, zkrunbook run restart-node --param clientPort=PORT (or its service manager); the ensemble elects again once a majority is up")
-        guard !down.isEmpty, !view.quorum.canElect, view.scope != .partial else { return startFirst }
+            line: stopped.isEmpty
+                ? "every server answers but " + waiting.map { "server \($0.member.id)" }.joined(separator: ", ")
+                    + " do(es) not serve: read their logs (zkrunbook doctor --ensemble FILE) before any change"
+                : "start the stopped servers first (" + stopped.map { "server \($0.member.id) on \($0.member.host)" }.joined(separator: ", ")
+                    + "): on each, zkrunbook run restart-node --param clientPort=PORT (or its service manager); the ensemble elects again once a majority is up")
+        guard !stopped.isEmpty, !view.quorum.canElect, view.scope != .partial else { return startFirst }
         let centres = view.members.map(\.member.dataCentre)
         guard centres.allSatisfy({ $0 != nil }) else { return startFirst }
-        let lostCentres = Set(down.compactMap(\.member.dataCentre))
+        let lostCentres = Set(stopped.compactMap(\.member.dataCentre))
         guard lostCentres.count == 1, let lost = lostCentres.first else { return startFirst }
         let inLost = view.members.filter { $0.member.dataCentre == lost }
         // The whole data centre is gone, and every server that answers is elsewhere.

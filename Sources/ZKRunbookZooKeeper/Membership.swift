@@ -93,15 +93,18 @@ public enum MembershipCheck {
         let reporting = zip(written, facts).compactMap { member, fact in fact.membership.map { (member: member, fact: fact, list: $0) } }
         guard !reporting.isEmpty else {
             let serving = facts.contains { $0.mode.isServing }
+            let asked = facts.contains { $0.serverID != nil || $0.notes.contains { $0.hasPrefix("conf:") } }
             if facts.contains(where: { $0.mode == .follower || $0.mode == .observer }) && !facts.contains(where: { $0.mode == .leader }) {
                 findings.append(missingLeader)
             }
             findings.append(
                 MembershipFinding(
                     .unknown, ids: [],
-                    serving
-                        ? "no server reported its members (conf is not whitelisted and no AdminServer answered): \(fix)"
-                        : "no server answered with its members"))
+                    !asked
+                        ? "not checked: the servers were not asked who their members are"
+                        : serving
+                            ? "no server reported its members (conf is not whitelisted and no AdminServer answered): \(fix)"
+                            : "no server answered with its members"))
             let partial = findings.contains { $0.kind == .missingLeader }
             return MembershipReport(reported: nil, source: nil, findings: findings, scope: partial ? .partial : .unconfirmed)
         }

@@ -70,7 +70,14 @@ struct DataCentreFailoverTests {
         for node in 1...3 { #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)]).status == 0) }
         try waitFor("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
 
-        let doctor = try zkrunbook.run(["doctor", "--ensemble", ensemble.file])
+        // doctor advises the failover only from a file that says which data centre each node is in.
+        let placed = try ensemble.variant("ensemble-placed.json5") { text in
+            for node in 1...6 { text = text.replacingOccurrences(of: "{ id: \(node), ", with: "{ id: \(node), dataCentre: \"DC-\(node <= 3 ? 1 : 2)\", ") }
+        }
+        let unplaced = try zkrunbook.run(["doctor", "--ensemble", ensemble.file])
+        #expect(unplaced.stdout.contains("start the stopped servers first"), "\(unplaced.stdout)")
+        #expect(!unplaced.stdout.contains("dc-failover"))
+        let doctor = try zkrunbook.run(["doctor", "--ensemble", placed])
         #expect(doctor.status == 1)
         #expect(doctor.stdout.contains("CRITICAL: The ensemble cannot elect a leader"), "\(doctor.stdout)")
         #expect(doctor.stdout.contains("zkrunbook run dc-failover --ensemble FILE --param survivors=4,5,6"), "\(doctor.stdout)")

@@ -61,6 +61,9 @@ struct ZKRunbookBinary {
 
         var pid: Int32 { process.processIdentifier }
 
+        /// What it has printed so far (to watch for a marker while it runs).
+        var outputSoFar: String { (try? String(contentsOfFile: outputBase + ".out", encoding: .utf8)) ?? "" }
+
         func signal(_ signo: Int32) { kill(process.processIdentifier, signo) }
 
         /// The exit status, read with waitid(WNOWAIT) rather than Foundation's isRunning, which stays true

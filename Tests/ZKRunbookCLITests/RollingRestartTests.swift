@@ -36,8 +36,12 @@ struct RollingRestartTests {
         let leaderBefore = try leader(ensemble)
         let electionsBefore = ensemble.leaderElections
         let pidsBefore = ensemble.pids
+        let witness = try KazooWitness.start(ensemble, in: workspace)
 
         let run = try zkrunbook.run(["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let verdict = try witness.finish()
+        print("rolling restart over ssh: kazoo wrote throughout: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
         #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
         let stream = jsonLines(run.stdout)
         let order = nodeOrder(stream)

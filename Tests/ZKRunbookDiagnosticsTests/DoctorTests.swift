@@ -122,7 +122,9 @@ struct DoctorTests {
     }
 
     @Test func theTwoDataCentrePartitionIsNamed() {
-        let members = (1...6).map { EnsembleMember(id: $0, host: "zk\($0)", clientPort: 2181, role: $0 == 6 ? .observer : .participant) }
+        let members = (1...6).map {
+            EnsembleMember(id: $0, host: "zk\($0)", clientPort: 2181, role: $0 == 6 ? .observer : .participant, dataCentre: $0 <= 3 ? "DC-1" : "DC-2")
+        }
         let facts = members.map { member -> ServerFacts in
             var facts = ServerFacts(endpoint: member.endpoint)
             facts.mode = member.id <= 3 ? .unreachable : .notServing
@@ -136,5 +138,15 @@ struct DoctorTests {
         #expect(finding?.detail.contains("a majority is 3") == true)
         #expect(finding?.detail.contains("too few to elect a leader") == true)
         #expect(finding?.nextRunbook == "dc-failover")
+        #expect(finding?.evidence.first?.contains("zkrunbook run dc-failover --ensemble FILE --param survivors=4,5,6") == true)
+        // The same outage in a file that does not say where the nodes are: start them, no failover.
+        let unplaced = members.map { member -> EnsembleMember in
+            var member = member
+            member.dataCentre = nil
+            return member
+        }
+        let blind = DoctorReport.liveFindings(EnsembleInspector().judge(members: unplaced, facts: facts), history: nil).first { $0.id == "no-quorum" }
+        #expect(blind?.nextRunbook == "restart-node")
+        #expect(blind?.evidence.first?.contains("start the stopped servers first (server 1 on zk1, server 2 on zk2, server 3 on zk3)") == true)
     }
 }

@@ -4,7 +4,8 @@
     kazoo-witness.py HOSTS STOPFILE READYFILE
 
 Creates /zkr-witness/w-NNNNNNNNNN (sequential) every 20 ms until STOPFILE exists, touching READYFILE
-after the first acknowledged write. Then reads every acknowledged znode back and prints one JSON line:
+after the first acknowledged write. Then lists /zkr-witness once (every acknowledged znode must be in
+it) and prints one JSON line:
 {"acked": N, "lost": [...], "longestGapMs": G, "failedAttempts": F}. A write counts as acknowledged only
 when create() returned; the gap is the longest time between two acknowledged writes. Bounded: at most
 30 minutes, then it stops by itself.
@@ -41,17 +42,27 @@ while not os.path.exists(stop_file) and time.monotonic() < deadline:
         acked.append(path)
         if len(acked) == 1:
             open(ready_file, "w").close()
+        if len(acked) % 250 == 0:
+            sys.stderr.write("kazoo-witness: %d writes acknowledged\n" % len(acked))
+            sys.stderr.flush()
     except (KazooException, KazooTimeoutError):
         failed += 1
     time.sleep(0.02)
-lost = []
-for path in acked:
-    for _ in range(100):
-        try:
-            if client.exists(path) is None:
-                lost.append(path)
-            break
-        except (KazooException, KazooTimeoutError):
-            time.sleep(0.1)
+sys.stderr.write("kazoo-witness: %d writes acknowledged, reading them back\n" % len(acked))
+sys.stderr.flush()
+# One listing of the parent reads every child back: no acknowledged write may be missing from it.
+present = None
+read_deadline = time.monotonic() + 60
+while present is None and time.monotonic() < read_deadline:
+    try:
+        client.sync("/zkr-witness")
+        present = set("/zkr-witness/" + name for name in client.get_children("/zkr-witness"))
+    except (KazooException, KazooTimeoutError) as error:
+        sys.stderr.write("kazoo-witness: read-back failed (%s), retrying\n" % error)
+        time.sleep(0.2)
+if present is None:
+    print(json.dumps({"acked": len(acked), "lost": ["(the read-back never succeeded)"], "longestGapMs": int(longest_gap * 1000), "failedAttempts": failed}))
+    sys.exit(1)
+lost = [path for path in acked if path not in present]
 client.stop()
 print(json.dumps({"acked": len(acked), "lost": lost, "longestGapMs": int(longest_gap * 1000), "failedAttempts": failed}))
