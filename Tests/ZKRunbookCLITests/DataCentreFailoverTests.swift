@@ -76,7 +76,7 @@ struct DataCentreFailoverTests {
         }
         let unplaced = try zkrunbook.run(["doctor", "--ensemble", ensemble.file])
         #expect(unplaced.stdout.contains("start the stopped servers first"), "\(unplaced.stdout)")
-        #expect(!unplaced.stdout.contains("dc-failover"))
+        #expect(!unplaced.stdout.contains("zkrunbook run dc-failover"))
         let doctor = try zkrunbook.run(["doctor", "--ensemble", placed])
         #expect(doctor.status == 1)
         #expect(doctor.stdout.contains("CRITICAL: The ensemble cannot elect a leader"), "\(doctor.stdout)")

@@ -113,9 +113,14 @@ final class DownCounter: @unchecked Sendable {
         self.ports = ports
         Thread.detachNewThread { [self] in
             defer { done.signal() }
+            // The kernel's table is read in pages while it changes (busy machines open and close many
+            // connections), so one read can miss a listener: a port is down only when it is missing
+            // from several reads in a row, which any real stop (hundreds of milliseconds) is.
+            var misses = [Int](repeating: 0, count: self.ports.count)
             while lock.withLock({ running }) {
                 let listening = Self.listeningPorts()
-                let down = self.ports.filter { !listening.contains($0) }.count
+                for (index, port) in self.ports.enumerated() { misses[index] = listening.contains(port) ? 0 : misses[index] + 1 }
+                let down = misses.filter { $0 >= Self.missesForDown }.count
                 lock.withLock {
                     maximum = max(maximum, down)
                     samples += 1
@@ -132,6 +137,8 @@ final class DownCounter: @unchecked Sendable {
         done.wait()
         return lock.withLock { (maximum, samples, sawDown) }
     }
+
+    static let missesForDown = 5
 
     static func listeningPorts() -> Set<Int> {
         let text = ["/proc/net/tcp", "/proc/net/tcp6"].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
