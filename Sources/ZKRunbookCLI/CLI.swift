@@ -319,7 +319,12 @@ enum RunCommand {
             return CLI.ExitCode.usage
         }
         // A missing or invalid ensemble file is a usage error, said with file:line:column before anything runs.
-        if let ensemble = parameters["ensemble"]?.text, ensemble.hasSuffix(".json5") {
+        // An offline plan touches nothing, so it may name a production path that does not exist where it runs
+        // (a CI job planning against /etc/zkrunbook/ensemble.json5); a file that is there must still be valid.
+        let offline = parsed.flags.contains("--offline")
+        if let ensemble = parameters["ensemble"]?.text, ensemble.hasSuffix(".json5"),
+            !offline || FileManager.default.fileExists(atPath: ensemble)
+        {
             do { _ = try EnsembleFile.load(path: ensemble) } catch {
                 CLI.printError(error.description)
                 return CLI.ExitCode.usage
@@ -327,7 +332,7 @@ enum RunCommand {
         }
         let dryRun = mode == .plan || parsed.flags.contains("--dry-run")
         let options = RunOptions(
-            dryRun: dryRun, offline: parsed.flags.contains("--offline"), rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
+            dryRun: dryRun, offline: offline, rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
             layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
         let once = parsed.value("--once").map { OnceRecord(layout: options.layout, key: $0) }
         if let once, !dryRun, let done = once.succeededRun() {

@@ -105,6 +105,9 @@ struct PreparedForEachNode: PreparedAction {
             return outcome
         }
         let (path, named) = (values[0], values[1])
+        if context.options.offline && !FileManager.default.fileExists(atPath: path) {
+            return .unknown("the ensemble file \(path) is not on this machine: the nodes are not listed (offline plan)")
+        }
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: "invalid-argument", message: error.singleLine) }
         var members: [EnsembleMember] = []

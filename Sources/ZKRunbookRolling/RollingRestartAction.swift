@@ -73,6 +73,9 @@ struct PreparedRollingRestart: PreparedAction {
         case .success(let value): path = value
         case .failure(let outcome): return outcome
         }
+        if context.options.offline && !FileManager.default.fileExists(atPath: path) {
+            return .unknown("the ensemble file \(path) is not on this machine: the nodes are not listed (offline plan)")
+        }
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch {
             return .failure(cause: "invalid-argument", message: error.singleLine)
@@ -166,7 +169,14 @@ struct PreparedRollingRestart: PreparedAction {
                 return failure
             case .interrupted:
                 context.report(finished)
-                return .failure(cause: "interrupted", message: "node \(next.id): \(outcome.message)")
+                // Say what the interrupted node was left as: the operator's next step depends on it.
+                let now = ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false)
+                    .probe(next.endpoint, adminPort: next.adminPort)
+                return .failure(
+                    cause: "interrupted",
+                    message: "node \(next.id): \(outcome.message); node \(next.id) is \(now.mode.rawValue) now"
+                        + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before")
+                        + "; 'zkrunbook resume' continues (it asks the node whether its restart already ran)")
             case .failed, .rolledBack, .rollbackFailed:
                 let (lines, now) = evidence(for: next)
                 finished.evidence = lines

@@ -289,6 +289,12 @@ struct SmallFaultTests {
         let missing = try zkrunbook.run(["run", "rolling-restart", "--ensemble", workspace.file("none.json5")], directory: repositoryRoot)
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("cannot read the ensemble file: no such file"), "\(missing.stderr)")
+        // An offline plan touches nothing: a CI job may plan against a production path that is not on its machine.
+        let offline = try zkrunbook.run(["plan", "rolling-restart", "--offline", "--ensemble", "/etc/zkrunbook/none.json5"], directory: repositoryRoot)
+        #expect(offline.status == 0, "\(offline.stdout)\(offline.stderr)")
+        #expect(offline.stdout.contains("ensemble=/etc/zkrunbook/none.json5"), "\(offline.stdout)")
+        let offlineBad = try zkrunbook.run(["plan", "rolling-restart", "--offline", "--ensemble", duplicate], directory: repositoryRoot)
+        #expect(offlineBad.status == 2, "a file that is there must still be valid")
     }
 
     /// A bundle written to a full disk leaves nothing under its final name, and says so plainly.

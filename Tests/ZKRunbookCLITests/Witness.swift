@@ -140,8 +140,25 @@ final class DownCounter: @unchecked Sendable {
 
     static let missesForDown = 5
 
+    /// A /proc file read to its end: it reports size 0, and Foundation's contentsOfFile stops after the
+    /// first page (4 KiB), which holds only the first ~25 sockets of a busy machine.
+    static func readWhole(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func listeningPorts() -> Set<Int> {
-        let text = ["/proc/net/tcp", "/proc/net/tcp6"].compactMap { try? String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n")
+        let text = ["/proc/net/tcp", "/proc/net/tcp6"].map(readWhole).joined(separator: "\n")
         var ports = Set<Int>()
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
