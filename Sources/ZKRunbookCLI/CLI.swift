@@ -332,7 +332,7 @@ enum RunCommand {
         }
         let dryRun = mode == .plan || parsed.flags.contains("--dry-run")
         let options = RunOptions(
-            dryRun: dryRun, offline: offline, rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
+            mode: offline ? .offlinePlan : dryRun ? .dryRun : .live, rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
             layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
         let once = parsed.value("--once").map { OnceRecord(layout: options.layout, key: $0) }
         if let once, !dryRun, let done = once.succeededRun() {

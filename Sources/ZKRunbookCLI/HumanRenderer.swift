@@ -42,12 +42,12 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
     }
 
     private func render(_ event: Event) -> [String] {
-        let indent = event.phase == "rollback" ? "        " : "      "
+        let indent = event.phase == .rollback ? "        " : "      "
         switch event.type {
         case .runStarted where event.parentStep != nil:
             return ["agent run \(event.runID): runbook '\(event.runbook ?? "?")' on the node"]
         case .runFinished where event.parentStep != nil:
-            return ["agent result: \(event.status ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
+            return ["agent result: \(event.status?.rawValue ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
         case .runStarted:
             runStarted = Date()
             dryRun = event.dryRun ?? false
@@ -71,7 +71,7 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
             var timing = ""
             if let timeout = event.timeoutMs { timing = ", timeout \(RunbookDuration(milliseconds: Int64(timeout)))" }
             if let attempts = event.attempts, attempts > 1 { timing += ", up to \(attempts) attempts" }
-            if event.phase == "rollback" {
+            if event.phase == .rollback {
                 return ["  [undo \(position)\(clock)] \(event.step ?? "?"): \(event.description ?? "")"]
                     + (event.plan ?? []).map { indent + $0 }
             }
@@ -88,39 +88,39 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
             guard let attempt = event.attempt, attempt > 1 else { return [] }
             return [indent + "attempt \(attempt)/\(event.attempts ?? attempt)\(clock)"]
         case .attemptFailed:
-            var lines = [indent + "attempt \(event.attempt ?? 1)/\(event.attempts ?? 1) failed [\(event.cause ?? "?")]: \(event.message ?? "")"]
+            var lines = [indent + "attempt \(event.attempt ?? 1)/\(event.attempts ?? 1) failed [\(event.cause?.rawValue ?? "?")]: \(event.message ?? "")"]
             lines += (event.evidence ?? []).suffix(5).map { indent + "  | " + $0 }
             if let wait = event.timeoutMs { lines.append(indent + "retrying in \(RunbookDuration(milliseconds: Int64(wait)))") }
             return lines
         case .stepFinished:
             let took = event.durationMs.map { " in " + String(format: "%.1fs", Double($0) / 1000) } ?? ""
             switch event.status {
-            case "succeeded":
+            case .succeeded:
                 let detail = (event.message ?? "").isEmpty ? "" : ": \(event.message!)"
                 return [indent + "-> ok\(isTerminal ? took : "")\(detail)"]
-            case "skipped":
+            case .skipped:
                 return [indent + "-> \(event.message ?? "skipped")"]
-            case "unknown":
+            case .unknown:
                 return [indent + "-> unknown: \(event.message ?? "")"]
-            case "continued":
-                return [indent + "-> FAILED, continuing (non-critical step) [\(event.cause ?? "?")]: \(event.message ?? "")"]
-            case "refused":
+            case .continued:
+                return [indent + "-> FAILED, continuing (non-critical step) [\(event.cause?.rawValue ?? "?")]: \(event.message ?? "")"]
+            case .refused:
                 return [indent + "-> REFUSED: \(event.message ?? "")"]
             default:
-                return [indent + "-> \(event.status?.uppercased() ?? "FAILED") [\(event.cause ?? "?")]: \(event.message ?? "")"]
+                return [indent + "-> \(event.status?.rawValue.uppercased() ?? "FAILED") [\(event.cause?.rawValue ?? "?")]: \(event.message ?? "")"]
             }
         case .rollbackStarted:
             let steps = event.steps ?? []
             return ["rollback: undoing \(steps.count) completed step(s) in reverse order: \(steps.joined(separator: ", "))"]
         case .rollbackFinished:
-            return [event.status == "succeeded" ? "rollback: done" : "rollback: FAILED; check the target by hand"]
+            return [event.status == .succeeded ? "rollback: done" : "rollback: FAILED; check the target by hand"]
         case .runFinished:
-            return ["result: \(event.status ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
+            return ["result: \(event.status?.rawValue ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
         case .nodeStarted:
             return ["  == node \(event.node ?? 0) (\(event.nodeHost ?? "?")) \(event.index ?? 0)/\(event.total ?? 0)\(clock): \(event.message ?? "")"]
         case .nodeFinished:
             let took = event.durationMs.map { String(format: " in %.1fs", Double($0) / 1000) } ?? ""
-            let verdict = event.status == "succeeded" ? "done" : (event.status?.uppercased() ?? "FAILED")
+            let verdict = event.status == .succeeded ? "done" : (event.status?.rawValue.uppercased() ?? "FAILED")
             return ["  == node \(event.node ?? 0) \(verdict)\(isTerminal ? took : ""): \(event.message ?? "")"]
                 + (event.evidence ?? []).map { "     | " + $0 }
         }

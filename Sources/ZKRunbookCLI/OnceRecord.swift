@@ -14,7 +14,7 @@ struct OnceRecord {
     /// The run-finished event of the run this key started, when that run succeeded.
     func succeededRun() -> Event? {
         guard let runID = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), !runID.isEmpty,
-            let state = try? JournalState.read(path: layout.journalPath(runID)), state.finalStatus == RunStatus.succeeded.rawValue
+            let state = try? JournalState.read(path: layout.journalPath(runID)), state.finalStatus == .succeeded
         else { return nil }
         return state.events.last { $0.type == .runFinished }
     }

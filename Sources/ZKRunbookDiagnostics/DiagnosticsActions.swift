@@ -67,7 +67,7 @@ struct PreparedBundle: PreparedAction {
         }
         var endpoint: Endpoint?
         if let text = resolved.2 {
-            guard let parsed = Endpoint(parsing: text, defaultPort: 2181) else { return .failure(cause: "invalid-argument", message: "server '\(text)' is not host:port") }
+            guard let parsed = Endpoint(parsing: text, defaultPort: 2181) else { return .failure(cause: .invalidArgument, message: "server '\(text)' is not host:port") }
             endpoint = parsed
         }
         let options = BundleOptions(
@@ -92,7 +92,7 @@ struct PreparedBundle: PreparedAction {
             for (status, count) in counts { facts["items." + status] = .int(Int64(count)) }
             return .success("wrote \(result.archivePath) (\(summary))", facts: facts)
         } catch {
-            return .failure(cause: "io-error", message: "\(error)")
+            return .failure(cause: .ioError, message: "\(error)")
         }
     }
 }

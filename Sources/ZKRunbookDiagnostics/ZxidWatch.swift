@@ -93,7 +93,7 @@ struct PreparedZxidWatch: PreparedAction {
     func execute(_ context: ActionContext) -> ActionOutcome {
         let parameters = context.resolver.parameters
         guard let every = interval.resolve(parameters)?.seconds, let threshold = warnBelow.resolve(parameters)?.seconds else {
-            return .failure(cause: "unresolved-reference", message: "interval or warnBelow has no value")
+            return .failure(cause: .unresolvedReference, message: "interval or warnBelow has no value")
         }
         let members: [EnsembleMember]
         switch context.resolve(ensemble).flatMap({ ZooKeeperActions.members(fromSource: $0) }) {
@@ -104,19 +104,19 @@ struct PreparedZxidWatch: PreparedAction {
         let probe = ServerProbe(limits: SocketLimits(connectTimeout: seconds, readTimeout: seconds), wantMonitor: false, wantRuok: false)
         let view = EnsembleInspector(probe: probe).inspect(members)
         guard let leaderID = view.leaderID, let leader = view.members.first(where: { $0.member.id == leaderID }), let first = leader.facts.zxid else {
-            return .failure(cause: "no-leader", message: "no leader to sample: \(view.verdict.rawValue); \(view.reasons.joined(separator: "; "))")
+            return .failure(cause: .noLeader, message: "no leader to sample: \(view.verdict.rawValue); \(view.reasons.joined(separator: "; "))")
         }
         let wait = context.isDryRun ? min(every, Self.dryRunInterval) : every
         if wait > context.remainingSeconds {
-            return .failure(cause: "timeout", message: "the interval \(RunbookDuration(seconds: wait)) is longer than the step's timeout")
+            return .failure(cause: .timeout, message: "the interval \(RunbookDuration(seconds: wait)) is longer than the step's timeout")
         }
         let started = Date()
         guard context.cancellation.sleep(seconds: wait) else {
-            return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+            return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
         }
         let again = probe.probe(leader.member.endpoint, adminPort: leader.member.adminPort)
         guard let second = again.zxid else {
-            return .failure(cause: "unreachable", message: "the leader \(leader.member.endpoint) did not answer the second sample: \(again.error ?? again.mode.rawValue)")
+            return .failure(cause: .unreachable, message: "the leader \(leader.member.endpoint) did not answer the second sample: \(again.error ?? again.mode.rawValue)")
         }
         let elapsed = Date().timeIntervalSince(started)
         let assessment = ZxidWatchAssessment.assess(first: first, second: second, seconds: elapsed, warnBelow: threshold)

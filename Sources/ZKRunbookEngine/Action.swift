@@ -102,7 +102,7 @@ public struct ActionContext: Sendable {
     public func resolve(_ template: Template) -> Result<String, ActionOutcome> {
         template.resolve(resolver).mapError { reference in
             ActionOutcome.failure(
-                cause: "unresolved-reference", message: "\(template.source): ${\(reference)} has no value (did its step run?)")
+                cause: .unresolvedReference, message: "\(template.source): ${\(reference)} has no value (did its step run?)")
         }
     }
 
@@ -125,7 +125,7 @@ extension ActionOutcome: Error {}
 public struct ActionOutcome: Sendable {
     public var succeeded: Bool
     /// Machine-readable: `timeout`, `exit-status`, `spawn-failed`, `guard-failed`, `interrupted`…
-    public var cause: String?
+    public var cause: FailureCause?
     public var message: String
     public var facts: [String: FactValue]
     /// The last lines of stderr (or other evidence) to show an operator when the step failed.
@@ -149,7 +149,7 @@ public struct ActionOutcome: Sendable {
     }
 
     public static func failure(
-        cause: String, message: String, facts: [String: FactValue] = [:], evidence: [String] = [], exitStatus: Int? = nil
+        cause: FailureCause, message: String, facts: [String: FactValue] = [:], evidence: [String] = [], exitStatus: Int? = nil
     ) -> ActionOutcome {
         ActionOutcome(succeeded: false, cause: cause, message: message, facts: facts, evidence: evidence, exitStatus: exitStatus)
     }

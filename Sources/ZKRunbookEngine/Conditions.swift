@@ -165,7 +165,7 @@ public enum ConditionEvaluator {
             probeMessage = outcome.message
             guard let value = outcome.facts[condition.fact] else {
                 let why = outcome.succeeded ? "probe '\(probe.actionName)' reported no fact '\(condition.fact)'" : outcome.message
-                if outcome.cause == "unresolved-reference" && context.isDryRun {
+                if outcome.cause == .unresolvedReference && context.isDryRun {
                     return ConditionResult(verdict: .unknown, actual: nil, expected: expected, detail: why, probeFacts: probeFacts)
                 }
                 return ConditionResult(verdict: .failed, actual: nil, expected: expected, detail: why, probeFacts: probeFacts)

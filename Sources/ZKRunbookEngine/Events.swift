@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookProcess
 
 #if canImport(Glibc)
 import Glibc
@@ -36,7 +37,7 @@ public struct Event: Codable, Sendable, Equatable {
     public var runbookPath: String?
     public var runbookSHA256: String?
     /// `forward` for the runbook's steps, `rollback` while undoing them.
-    public var phase: String?
+    public var phase: Phase?
     public var step: String?
     public var index: Int?
     public var total: Int?
@@ -50,12 +51,12 @@ public struct Event: Codable, Sendable, Equatable {
     public var attempts: Int?
     public var timeoutMs: Int?
     /// Machine-readable cause of a failure: timeout, exit-status, guard-failed, spawn-failed, interrupted…
-    public var cause: String?
+    public var cause: FailureCause?
     public var message: String?
     public var exitStatus: Int?
     /// For step-finished: succeeded, failed, continued (failed but non-critical), skipped (dry run).
     /// For run-finished: succeeded, failed, rolled-back, rollback-failed, refused, interrupted.
-    public var status: String?
+    public var status: EventStatus?
     public var verdict: String?
     public var fact: String?
     public var op: String?

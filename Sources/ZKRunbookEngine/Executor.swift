@@ -18,6 +18,9 @@ public enum RunStatus: String, Sendable {
     /// Another run holds what this one needs (a node's lease), found before anything changed. Exit 4.
     case locked
 
+    /// The same word in an event's `status`.
+    public var eventStatus: EventStatus { EventStatus(rawValue: rawValue) }
+
     public var exitCode: Int32 {
         switch self {
         case .succeeded: return 0
@@ -38,17 +41,19 @@ public struct RunOutcome: Sendable {
 
 /// Choices for one execution.
 public struct RunOptions: Sendable {
-    /// Mutating actions are skipped; read-only ones (probes) run and show real facts.
-    public var dryRun: Bool
-    /// With `dryRun`: run nothing at all, not even probes; guards are shown as unknown. For plan snapshots.
-    public var offline: Bool
+    /// Live, a dry run (probes run, changes skipped) or an offline plan (nothing runs).
+    public var mode: RunMode
     /// On SIGINT/SIGTERM, undo completed steps before exiting (the default); off with --no-rollback.
     public var rollbackOnInterrupt: Bool
     public var layout: StateLayout
 
-    public init(dryRun: Bool = false, offline: Bool = false, rollbackOnInterrupt: Bool = true, layout: StateLayout) {
-        self.dryRun = dryRun
-        self.offline = offline
+    /// Nothing is changed: a dry run or an offline plan.
+    public var dryRun: Bool { mode.isDryRun }
+    /// Nothing runs at all, not even a probe.
+    public var offline: Bool { mode.isOffline }
+
+    public init(mode: RunMode = .live, rollbackOnInterrupt: Bool = true, layout: StateLayout) {
+        self.mode = mode
         self.rollbackOnInterrupt = rollbackOnInterrupt
         self.layout = layout
     }
@@ -188,7 +193,7 @@ public final class Executor {
         while index < total {
             let step = runbook.steps[index]
             if cancellation.isCancelled { return interrupted(during: nil) }
-            var started = stepEvent(.stepStarted, step, index: index, phase: "forward")
+            var started = stepEvent(.stepStarted, step, index: index, phase: .forward)
             started.plan = step.action.describe(resolver)
             started.command = step.action.command(resolver)
             started.timeoutMs = Int(timeout(of: step).milliseconds)
@@ -198,114 +203,69 @@ public final class Executor {
             }
             emit(started)
 
-            switch checkGuards(step, index: index, phase: "forward") {
+            switch checkGuards(step, index: index, phase: .forward) {
             case .passed:
                 break
             case .refused(let message):
-                if options.dryRun {
+                switch StepRules.guardFailed(mode: options.mode, changedSomething: changedSomething) {
+                case .noteRefusal:
                     dryRunRefusals.append("step '\(step.id)': \(message)")
-                } else if !changedSomething {
-                    var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
-                    finished.status = "refused"
-                    finished.cause = "guard-failed"
-                    finished.message = message
-                    emit(finished)
+                case .refuse:
+                    emit(finishedEvent(step, index: index, status: .refused, cause: .guardFailed, message: message))
                     return finish(.refused, "refused before any change: step '\(step.id)': \(message)")
-                } else {
-                    var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
-                    finished.status = "failed"
-                    finished.cause = "guard-failed"
-                    finished.message = message
-                    emit(finished)
+                case .failAndRollBack:
+                    emit(finishedEvent(step, index: index, status: .failed, cause: .guardFailed, message: message))
                     return failAndRollBack(step, reason: "a guard of step '\(step.id)' failed: \(message)", includeFailed: false)
                 }
             case .interrupted:
                 return interrupted(during: step)
             }
 
-            if options.dryRun && !step.action.handlesDryRun && (!step.action.isReadOnly || options.offline) {
-                var skipped = stepEvent(.stepFinished, step, index: index, phase: "forward")
-                skipped.status = "skipped"
-                skipped.message = options.offline ? "not run (offline plan)" : "not run (dry run: this step changes things)"
-                emit(skipped)
+            if StepRules.skips(readOnly: step.action.isReadOnly, handlesDryRun: step.action.handlesDryRun, mode: options.mode) {
+                let message = options.offline ? "not run (offline plan)" : "not run (dry run: this step changes things)"
+                emit(finishedEvent(step, index: index, status: .skipped, message: message))
                 if !step.action.isReadOnly { skippedMutations.append(step.id) }
                 index += 1
                 continue
             }
             let changedBefore = changedSomething
             if !step.action.isReadOnly && !options.dryRun { changedSomething = true }
-            let outcome = attempt(step, index: index, phase: "forward", token: cancellation)
-            // A composite that dry-ran itself: what comes after it would meet the changes it skipped.
-            let dryRunComposite = options.dryRun && !step.action.isReadOnly
-            var finished = stepEvent(.stepFinished, step, index: index, phase: "forward")
-            finished.durationMs = outcome.durationMs
-            finished.facts = outcome.outcome.facts
-            finished.message = outcome.outcome.message
-            finished.exitStatus = outcome.outcome.exitStatus
-            if outcome.outcome.isUnknown {
-                finished.status = "unknown"
-                emit(finished)
-                index += 1
-                continue
+            let result = attempt(step, index: index, phase: .forward, token: cancellation)
+            let outcome = result.outcome
+            let ending = StepRules.ending(
+                of: outcome, mode: options.mode, continueOnFailure: step.onFailure == .continue, changedBefore: changedBefore,
+                skippedChange: skippedMutations.last, cancelled: cancellation.isCancelled)
+            var finished = finishedEvent(step, index: index, status: ending.status, message: outcome.message)
+            finished.durationMs = result.durationMs
+            finished.facts = outcome.facts
+            finished.exitStatus = outcome.exitStatus
+            if !outcome.succeeded {
+                finished.cause = outcome.cause
+                finished.evidence = outcome.evidence
             }
-            if options.dryRun, outcome.outcome.succeeded, let skipped = skippedMutations.last {
-                // Read-only, and it passes today; but a change the dry run skipped comes first.
-                finished.status = "unknown"
-                finished.message = "passes now (\(outcome.outcome.message)); step '\(skipped)' would run first and may change it"
-                emit(finished)
-                index += 1
-                continue
-            }
-            if outcome.outcome.succeeded {
-                resolver.stepFacts[step.id] = outcome.outcome.facts
-                completed.append(step)
-                finished.status = "succeeded"
-                emit(finished)
-                if dryRunComposite { skippedMutations.append(step.id) }
-                index += 1
-                continue
-            }
-            finished.cause = outcome.outcome.cause
-            finished.evidence = outcome.outcome.evidence
-            if options.dryRun, let skipped = skippedMutations.last, outcome.outcome.cause != "interrupted" {
-                finished.status = "unknown"
-                finished.message = "fails now (\(outcome.outcome.message)); step '\(skipped)' would run first and may change it"
-                emit(finished)
-                index += 1
-                continue
-            }
-            if outcome.outcome.cause == "interrupted" || cancellation.isCancelled {
-                finished.status = "interrupted"
-                emit(finished)
-                return interrupted(during: step)
-            }
-            if step.onFailure == .continue {
-                finished.status = "continued"
-                resolver.stepFacts[step.id] = outcome.outcome.facts
-                emit(finished)
-                index += 1
-                continue
-            }
-            if outcome.outcome.cause == "assertion-failed" && !changedBefore {
-                // An assert is a guard written as a step: failing before any change, it refuses.
-                finished.status = "refused"
-                emit(finished)
-                return finish(.refused, "refused before any change: step '\(step.id)': \(outcome.outcome.message)")
-            }
-            if outcome.outcome.cause == "locked" && !changedBefore && !outcome.outcome.changedSomething {
-                finished.status = "locked"
-                emit(finished)
-                return finish(.locked, "locked before any change: step '\(step.id)': \(outcome.outcome.message)")
-            }
-            if outcome.outcome.cause == "refused" && !changedBefore && !outcome.outcome.changedSomething {
-                // A nested procedure refused before it changed anything: the run as a whole changed nothing.
-                finished.status = "refused"
-                emit(finished)
-                return finish(.refused, "refused before any change: step '\(step.id)': \(outcome.outcome.message)")
-            }
-            finished.status = "failed"
+            if case .unknown(let message?) = ending { finished.message = message }
             emit(finished)
-            return failAndRollBack(step, reason: "step '\(step.id)' failed: \(outcome.outcome.message)", includeFailed: step.rollbackWhenFailed)
+            switch ending {
+            case .unknown:
+                index += 1
+            case .succeeded:
+                resolver.stepFacts[step.id] = outcome.facts
+                completed.append(step)
+                // A composite that dry-ran itself: what comes after it would meet the changes it skipped.
+                if options.dryRun && !step.action.isReadOnly { skippedMutations.append(step.id) }
+                index += 1
+            case .continued:
+                resolver.stepFacts[step.id] = outcome.facts
+                index += 1
+            case .interrupted:
+                return interrupted(during: step)
+            case .refused:
+                return finish(.refused, "refused before any change: step '\(step.id)': \(outcome.message)")
+            case .locked:
+                return finish(.locked, "locked before any change: step '\(step.id)': \(outcome.message)")
+            case .failed:
+                return failAndRollBack(step, reason: "step '\(step.id)' failed: \(outcome.message)", includeFailed: step.rollbackWhenFailed)
+            }
         }
         if options.dryRun {
             if !dryRunRefusals.isEmpty {
@@ -324,9 +284,9 @@ public final class Executor {
     }
 
     /// Evaluates a step's guards in order; the first failure stops the step.
-    private func checkGuards(_ step: Step, index: Int, phase: String) -> GuardResult {
+    private func checkGuards(_ step: Step, index: Int, phase: Phase) -> GuardResult {
         for (number, condition) in step.guards.enumerated() {
-            if cancellation.isCancelled && phase == "forward" { return .interrupted }
+            if cancellation.isCancelled && phase == .forward { return .interrupted }
             var event = stepEvent(.guardEvaluated, step, index: index, phase: phase)
             event.description = condition.summary(resolver)
             event.fact = condition.fact
@@ -339,7 +299,7 @@ public final class Executor {
                 emit(event)
                 continue
             }
-            let token = phase == "rollback" ? rollbackCancellation : cancellation
+            let token = phase == .rollback ? rollbackCancellation : cancellation
             let context = actionContext(step: step, timeout: min(timeout(of: step).seconds, 60), token: token)
             var result = ConditionEvaluator.evaluate(condition, context: context)
             if options.dryRun, let skipped = skippedMutations.last, result.verdict != .unknown {
@@ -364,12 +324,12 @@ public final class Executor {
     }
 
     /// Runs a step's action with its timeout, retrying with backoff as its policy says.
-    private func attempt(_ step: Step, index: Int, phase: String, token: CancellationToken) -> AttemptResult {
+    private func attempt(_ step: Step, index: Int, phase: Phase, token: CancellationToken) -> AttemptResult {
         let attempts = step.retry.retries + 1
         var wait = step.retry.backoff.resolve(parameters)?.seconds ?? 1
         let maxWait = step.retry.maxBackoff.resolve(parameters)?.seconds ?? 60
         let started = Date()
-        var last = ActionOutcome.failure(cause: "not-run", message: "not run")
+        var last = ActionOutcome.failure(cause: .notRun, message: "not run")
         for number in 1...attempts {
             var startEvent = stepEvent(.attemptStarted, step, index: index, phase: phase)
             startEvent.attempt = number
@@ -385,11 +345,11 @@ public final class Executor {
             failed.message = last.message
             failed.exitStatus = last.exitStatus
             failed.evidence = last.evidence
-            if number < attempts && last.cause != "interrupted" { failed.timeoutMs = Int(wait * 1000) }
+            if number < attempts && last.cause != .interrupted { failed.timeoutMs = Int(wait * 1000) }
             emit(failed)
-            if last.cause == "interrupted" || token.isCancelled || number == attempts { break }
+            if last.cause == .interrupted || token.isCancelled || number == attempts { break }
             guard token.sleep(seconds: wait) else {
-                last = .failure(cause: "interrupted", message: token.reason ?? "interrupted")
+                last = .failure(cause: .interrupted, message: token.reason ?? "interrupted")
                 break
             }
             wait = min(wait * step.retry.factor, maxWait)
@@ -441,34 +401,34 @@ public final class Executor {
     /// Keeps going after a failed undo, so one broken rollback does not leave the others undone.
     private func rollBack(_ steps: [Step], reason: String) -> Bool {
         var started = Event(type: .rollbackStarted, runID: runID)
-        started.phase = "rollback"
+        started.phase = .rollback
         started.message = reason
         started.steps = steps.map(\.id)
         emit(started)
         var allOK = true
         let undoSteps = steps.flatMap { $0.rollback }
         for (number, undo) in undoSteps.enumerated() {
-            var event = stepEvent(.stepStarted, undo, index: number, phase: "rollback")
+            var event = stepEvent(.stepStarted, undo, index: number, phase: .rollback)
             event.total = undoSteps.count
             event.plan = undo.action.describe(resolver)
             event.command = undo.action.command(resolver)
             emit(event)
-            if case .refused(let message) = checkGuards(undo, index: number, phase: "rollback") {
-                var finished = stepEvent(.stepFinished, undo, index: number, phase: "rollback")
+            if case .refused(let message) = checkGuards(undo, index: number, phase: .rollback) {
+                var finished = stepEvent(.stepFinished, undo, index: number, phase: .rollback)
                 finished.total = undoSteps.count
-                finished.status = "failed"
-                finished.cause = "guard-failed"
+                finished.status = .failed
+                finished.cause = .guardFailed
                 finished.message = message
                 emit(finished)
                 allOK = false
                 continue
             }
-            let result = attempt(undo, index: number, phase: "rollback", token: rollbackCancellation)
-            var finished = stepEvent(.stepFinished, undo, index: number, phase: "rollback")
+            let result = attempt(undo, index: number, phase: .rollback, token: rollbackCancellation)
+            var finished = stepEvent(.stepFinished, undo, index: number, phase: .rollback)
             finished.total = undoSteps.count
             finished.durationMs = result.durationMs
             finished.message = result.outcome.message
-            finished.status = result.outcome.succeeded ? "succeeded" : "failed"
+            finished.status = result.outcome.succeeded ? .succeeded : .failed
             finished.cause = result.outcome.cause
             finished.evidence = result.outcome.succeeded ? nil : result.outcome.evidence
             finished.facts = result.outcome.facts
@@ -480,8 +440,8 @@ public final class Executor {
             }
         }
         var finishedEvent = Event(type: .rollbackFinished, runID: runID)
-        finishedEvent.phase = "rollback"
-        finishedEvent.status = allOK ? "succeeded" : "failed"
+        finishedEvent.phase = .rollback
+        finishedEvent.status = allOK ? .succeeded : .failed
         emit(finishedEvent)
         return allOK
     }
@@ -489,7 +449,7 @@ public final class Executor {
     private func finish(_ status: RunStatus, _ message: String) -> RunOutcome {
         var event = Event(type: .runFinished, runID: runID)
         event.runbook = runbook.name
-        event.status = status.rawValue
+        event.status = status.eventStatus
         event.message = message
         event.exitCode = Int(status.exitCode)
         event.dryRun = options.dryRun
@@ -497,7 +457,17 @@ public final class Executor {
         return RunOutcome(runID: runID, status: status, message: redactor.redact(message))
     }
 
-    private func stepEvent(_ kind: Event.Kind, _ step: Step, index: Int, phase: String) -> Event {
+    private func finishedEvent(
+        _ step: Step, index: Int, status: EventStatus, cause: FailureCause? = nil, message: String? = nil, phase: Phase = .forward
+    ) -> Event {
+        var event = stepEvent(.stepFinished, step, index: index, phase: phase)
+        event.status = status
+        event.cause = cause
+        event.message = message
+        return event
+    }
+
+    private func stepEvent(_ kind: Event.Kind, _ step: Step, index: Int, phase: Phase) -> Event {
         var event = Event(type: kind, runID: runID)
         event.phase = phase
         event.step = step.id

@@ -133,7 +133,7 @@ public struct JournalState: Sendable {
     public var facts: [String: [String: FactValue]]
     public var startedSteps: [String]
     public var rollbackStarted: Bool
-    public var finalStatus: String?
+    public var finalStatus: EventStatus?
     public var events: [Event]
 
     public static func read(path: String) throws(JournalError) -> JournalState {
@@ -162,10 +162,10 @@ public struct JournalState: Sendable {
             finalStatus: nil, events: events)
         for event in events where event.parentStep == nil {
             switch event.type {
-            case .stepStarted where event.phase == "forward":
+            case .stepStarted where event.phase == .forward:
                 if let step = event.step { state.startedSteps.append(step) }
-            case .stepFinished where event.phase == "forward":
-                if let step = event.step, event.status == "succeeded" || event.status == "continued" {
+            case .stepFinished where event.phase == .forward:
+                if let step = event.step, event.status?.isDone == true {
                     state.finishedSteps.append(step)
                     state.facts[step] = event.facts ?? [:]
                 }

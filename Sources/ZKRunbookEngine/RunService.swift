@@ -93,11 +93,11 @@ public struct RunService: Sendable {
         do { state = try JournalState.read(path: journalPath) } catch { throw .journal(error) }
         if let final = state.finalStatus {
             switch final {
-            case RunStatus.succeeded.rawValue:
+            case .succeeded:
                 throw .journal(.notResumable(id: runID, reason: "it finished successfully"))
-            case RunStatus.interrupted.rawValue where !state.rollbackStarted,
-                RunStatus.failed.rawValue where !state.rollbackStarted,
-                RunStatus.refused.rawValue:
+            case .interrupted where !state.rollbackStarted,
+                .failed where !state.rollbackStarted,
+                .refused:
                 // Stopped with nothing undone (interrupted, or halted where no step had a rollback):
                 // resume re-checks the failed step's guards and goes on from there.
                 break

@@ -52,17 +52,17 @@ public enum Termination: Sendable, Hashable {
     /// The process never started: missing executable, not executable, bad working directory.
     case spawnFailed(String)
     /// The transport to a remote node failed (kind: ssh-unreachable, ssh-auth, ssh-host-key, ssh-dropped).
-    case transportFailed(kind: String, message: String)
+    case transportFailed(kind: FailureCause, message: String)
 
-    /// A short machine-readable cause, used in events.
-    public var cause: String {
+    /// Why the command failed, for events; nil when it exited 0.
+    public var cause: FailureCause? {
         switch self {
-        case .exited(0): return "ok"
-        case .exited: return "exit-status"
-        case .signaled: return "signaled"
-        case .timedOut: return "timeout"
-        case .cancelled: return "interrupted"
-        case .spawnFailed: return "spawn-failed"
+        case .exited(0): return nil
+        case .exited: return .exitStatus
+        case .signaled: return .signaled
+        case .timedOut: return .timeout
+        case .cancelled: return .interrupted
+        case .spawnFailed: return .spawnFailed
         case .transportFailed(let kind, _): return kind
         }
     }

@@ -106,7 +106,7 @@ struct PreparedAgentRun: PreparedAction {
             }
         }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")",
             runID: context.resolver.runID)
-        guard let argv = resolved else { return missing ?? .failure(cause: "unresolved-reference", message: "agent command incomplete") }
+        guard let argv = resolved else { return missing ?? .failure(cause: .unresolvedReference, message: "agent command incomplete") }
         var environment: [String: String] = [:]
         if let path = context.resolver.node["runbookPath"] { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
         let limit = budgetSeconds(context.resolver) ?? context.remainingSeconds
@@ -121,7 +121,7 @@ struct PreparedAgentRun: PreparedAction {
         for line in result.stdout.text.split(separator: "\n") {
             guard var event = try? decoder.decode(Event.self, from: Data(line.utf8)) else { continue }
             if event.type == .runFinished { finished = event }
-            if event.type == .attemptFailed || (event.type == .stepFinished && event.status == "failed") {
+            if event.type == .attemptFailed || (event.type == .stepFinished && event.status == .failed) {
                 failures.append("\(event.step ?? "?"): \(event.message ?? "")")
                 failures += (event.evidence ?? []).suffix(5).map { "  | " + $0 }
             }
@@ -133,36 +133,36 @@ struct PreparedAgentRun: PreparedAction {
         var facts: [String: FactValue] = [:]
         if let finished {
             facts["remoteRunID"] = .string(finished.runID)
-            facts["remoteStatus"] = .string(finished.status ?? "?")
+            facts["remoteStatus"] = .string(finished.status?.rawValue ?? "?")
             facts["remoteExitCode"] = .int(Int64(finished.exitCode ?? -1))
         }
         if case .transportFailed(let kind, let message) = result.termination {
             return .failure(cause: kind, message: message, facts: facts, evidence: failures + result.stderr.lastLines(5))
         }
-        if result.termination == .timedOut || result.termination.cause == "interrupted" {
+        if result.termination == .timedOut || result.termination.cause == .interrupted {
             let why = result.termination == .timedOut ? "the conductor's limit of \(RunbookDuration(seconds: limit)) for the agent passed" : "the conductor was interrupted"
-            let agentSaid = finished.map { "the agent stopped: \($0.status ?? "?"): \($0.message ?? "")" } ?? "the agent gave no result before it was stopped"
+            let agentSaid = finished.map { "the agent stopped: \($0.status?.rawValue ?? "?"): \($0.message ?? "")" } ?? "the agent gave no result before it was stopped"
             return .failure(
-                cause: result.termination == .timedOut ? "timeout" : "interrupted",
+                cause: result.termination == .timedOut ? .timeout : .interrupted,
                 message: "\(why); its stdin was closed so the agent on node \(host ?? "?") stops too; \(agentSaid)", facts: facts,
                 evidence: failures + result.stderr.lastLines(5))
         }
         guard let finished, let code = finished.exitCode else {
             let why = result.termination == .exited(127) ? "the agent \(argv[0]) is not installed on the node" : result.termination.summary
             return .failure(
-                cause: result.termination.cause == "ok" ? "agent-failed" : result.termination.cause,
+                cause: result.termination.cause ?? .agentFailed,
                 message: "the agent gave no result: \(why)", facts: facts, evidence: result.stderr.lastLines(10))
         }
-        let summary = "agent run \(finished.runID) on node \(host ?? "?"): \(finished.status ?? "?") (exit \(code)): \(finished.message ?? "")"
+        let summary = "agent run \(finished.runID) on node \(host ?? "?"): \(finished.status?.rawValue ?? "?") (exit \(code)): \(finished.message ?? "")"
         switch code {
         case 0: return .success(summary, facts: facts)
         case 3:
-            var outcome = ActionOutcome.failure(cause: "refused", message: summary, facts: facts, evidence: failures)
+            var outcome = ActionOutcome.failure(cause: .refused, message: summary, facts: facts, evidence: failures)
             outcome.changedSomething = false
             return outcome
-        case 4: return .failure(cause: "locked", message: summary + "; another run holds the node's lock", facts: facts, evidence: result.stderr.lastLines(3))
-        case 130: return .failure(cause: "interrupted", message: summary, facts: facts, evidence: failures)
-        default: return .failure(cause: "remote-failed", message: summary, facts: facts, evidence: failures)
+        case 4: return .failure(cause: .locked, message: summary + "; another run holds the node's lock", facts: facts, evidence: result.stderr.lastLines(3))
+        case 130: return .failure(cause: .interrupted, message: summary, facts: facts, evidence: failures)
+        default: return .failure(cause: .remoteFailed, message: summary, facts: facts, evidence: failures)
         }
     }
 }

@@ -27,9 +27,9 @@ public final class EnsembleLease: @unchecked Sendable {
         }
     }
 
-    /// Why the lease could not be taken; `cause` is "locked" (exit 4) or "refused" (exit 3).
+    /// Why the lease could not be taken; `cause` is `.locked` (exit 4) or `.refused` (exit 3).
     public struct Failure: Error, Sendable {
-        public var cause: String
+        public var cause: FailureCause
         public var message: String
         public var evidence: [String]
     }
@@ -101,7 +101,7 @@ public final class EnsembleLease: @unchecked Sendable {
                 let members = state.withLock { held }
                 let results = Parallel.map(members) { self.request($0, verb: "acquire", cancellation: nil) }
                 for (member, result) in zip(members, results) {
-                    if case .failure(let failure) = result, failure.cause == "locked" {
+                    if case .failure(let failure) = result, failure.cause == .locked {
                         state.withLock { if lostReason == nil { lostReason = "node \(member.id): \(failure.message)" } }
                     }
                 }
@@ -157,15 +157,15 @@ public final class EnsembleLease: @unchecked Sendable {
             return .success(nil)
         case .exited(4):
             let holder = (reply?["message"] as? String) ?? result.stdout.lastLines(1).joined()
-            return .failure(Failure(cause: "locked", message: "\(where_): \(holder)\(Self.staleHint(reply?["lease"] as? [String: Any], file: file))", evidence: []))
+            return .failure(Failure(cause: .locked, message: "\(where_): \(holder)\(Self.staleHint(reply?["lease"] as? [String: Any], file: file))", evidence: []))
         case .exited(127):
             return .failure(
-                Failure(cause: "refused", message: "\(where_): the agent \(agent) is not installed there (install it: zkrunbook install --ensemble FILE)", evidence: result.stderr.lastLines(3)))
+                Failure(cause: .refused, message: "\(where_): the agent \(agent) is not installed there (install it: zkrunbook install --ensemble FILE)", evidence: result.stderr.lastLines(3)))
         case .transportFailed(_, let message):
-            return .failure(Failure(cause: "refused", message: "\(where_) cannot be reached: \(message)", evidence: result.stderr.lastLines(3)))
+            return .failure(Failure(cause: .refused, message: "\(where_) cannot be reached: \(message)", evidence: result.stderr.lastLines(3)))
         default:
             let why = (reply?["message"] as? String) ?? result.stderr.lastLines(2).joined(separator: " ")
-            return .failure(Failure(cause: "refused", message: "\(where_): lease \(verb) \(result.termination.summary): \(why)", evidence: result.stderr.lastLines(5)))
+            return .failure(Failure(cause: .refused, message: "\(where_): lease \(verb) \(result.termination.summary): \(why)", evidence: result.stderr.lastLines(5)))
         }
     }
 

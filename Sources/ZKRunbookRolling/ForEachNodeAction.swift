@@ -45,7 +45,7 @@ struct NodeProcedure {
         finished.nodeHost = member.host
         finished.parentStep = context.stepID
         finished.durationMs = Int(Date().timeIntervalSince(began) * 1000)
-        finished.status = outcome.status.rawValue
+        finished.status = outcome.status.eventStatus
         finished.message = outcome.message
         return (outcome, finished)
     }
@@ -109,17 +109,17 @@ struct PreparedForEachNode: PreparedAction {
             return .unknown("the ensemble file \(path) is not on this machine: the nodes are not listed (offline plan)")
         }
         let file: EnsembleFile
-        do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: "invalid-argument", message: error.singleLine) }
+        do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: .invalidArgument, message: error.singleLine) }
         var members: [EnsembleMember] = []
         for word in named.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             guard let id = Int(word), let member = file.members.first(where: { $0.id == id }) else {
                 return .failure(
-                    cause: "invalid-argument",
+                    cause: .invalidArgument,
                     message: "nodes '\(named)': '\(word)' is not a node of \(path) (nodes \(file.members.map { String($0.id) }.joined(separator: ", ")))")
             }
             members.append(member)
         }
-        guard !members.isEmpty else { return .failure(cause: "invalid-argument", message: "nodes is empty: name node ids such as 4,5,6") }
+        guard !members.isEmpty else { return .failure(cause: .invalidArgument, message: "nodes is empty: name node ids such as 4,5,6") }
         let progress = RollingProgress(path: context.resolver.runDirectory + "/nodes-\(context.stepID).json")
         var done = context.isDryRun ? [] : progress.load()
         if !done.isEmpty {
@@ -132,7 +132,7 @@ struct PreparedForEachNode: PreparedAction {
         var previous: EnsembleMember?
         var failures: [String] = []
         for (index, member) in members.enumerated() where !done.contains(member.id) {
-            if context.cancellation.isCancelled { return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted") }
+            if context.cancellation.isCancelled { return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted") }
             let (outcome, finished) = procedure.run(
                 member, index: index + 1, total: members.count, headline: "node \(member.id), \(NodeTransport.describe(member))", context: context,
                 priorSkippedChanges: context.isDryRun && !readOnly ? previous.map { ["the steps on node \($0.id)"] } ?? [] : [])
@@ -146,27 +146,27 @@ struct PreparedForEachNode: PreparedAction {
                 done.append(member.id)
                 previous = member
                 if !context.isDryRun, let error = progress.save(done) {
-                    return .failure(cause: "io-error", message: "cannot record progress in \(progress.path): \(error)")
+                    return .failure(cause: .ioError, message: "cannot record progress in \(progress.path): \(error)")
                 }
             case .refused, .locked:
-                var failure = ActionOutcome.failure(cause: outcome.status == .locked ? "locked" : "refused", message: "node \(member.id): \(outcome.message)" + halt)
+                var failure = ActionOutcome.failure(cause: outcome.status == .locked ? .locked : .refused, message: "node \(member.id): \(outcome.message)" + halt)
                 // Nodes done before changed something, unless the steps are read-only checks.
                 failure.changedSomething = !done.isEmpty && !readOnly
                 return failure
             case .interrupted:
-                return .failure(cause: "interrupted", message: "node \(member.id): \(outcome.message)")
+                return .failure(cause: .interrupted, message: "node \(member.id): \(outcome.message)")
             case .failed, .rolledBack, .rollbackFailed:
                 if continueOnFailure {
                     failures.append("node \(member.id): \(outcome.message)")
                     continue
                 }
                 return .failure(
-                    cause: "node-failed", message: "node \(member.id): \(outcome.message)" + halt, facts: ["failedNode": .int(Int64(member.id))])
+                    cause: .nodeFailed, message: "node \(member.id): \(outcome.message)" + halt, facts: ["failedNode": .int(Int64(member.id))])
             }
         }
         if !failures.isEmpty {
             return .failure(
-                cause: "node-failed", message: "\(failures.count) of \(members.count) node(s) failed, the others were done: " + failures.joined(separator: "; "),
+                cause: .nodeFailed, message: "\(failures.count) of \(members.count) node(s) failed, the others were done: " + failures.joined(separator: "; "),
                 evidence: failures)
         }
         return .success(

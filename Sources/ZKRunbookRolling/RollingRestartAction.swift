@@ -78,7 +78,7 @@ struct PreparedRollingRestart: PreparedAction {
         }
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch {
-            return .failure(cause: "invalid-argument", message: error.singleLine)
+            return .failure(cause: .invalidArgument, message: error.singleLine)
         }
         let progress = RollingProgress(path: context.resolver.runDirectory + "/rolling-\(context.stepID).json")
         var done = context.isDryRun ? [] : progress.load()
@@ -122,16 +122,16 @@ struct PreparedRollingRestart: PreparedAction {
             let remaining = file.members.filter { !done.contains($0.id) }
             guard !remaining.isEmpty else { break }
             if context.cancellation.isCancelled {
-                return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+                return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
             }
             if let lost = lease?.lost {
                 var failure = ActionOutcome.failure(
-                    cause: "locked", message: "the run lost its lease: \(lost)" + haltNote(done: done, remaining: remaining, current: remaining[0]))
+                    cause: .locked, message: "the run lost its lease: \(lost)" + haltNote(done: done, remaining: remaining, current: remaining[0]))
                 failure.changedSomething = !done.isEmpty
                 return failure
             }
             if context.remainingSeconds <= 0 {
-                return .failure(cause: "timeout", message: "the step's timeout passed with nodes \(remaining.map { String($0.id) }.joined(separator: ", ")) still to restart")
+                return .failure(cause: .timeout, message: "the step's timeout passed with nodes \(remaining.map { String($0.id) }.joined(separator: ", ")) still to restart")
             }
             var leader: Int?
             if !offline { leader = inspector.inspect(file.members).leaderID }
@@ -155,7 +155,7 @@ struct PreparedRollingRestart: PreparedAction {
                 if !context.isDryRun {
                     if let error = progress.save(done) {
                         context.report(finished)
-                        return .failure(cause: "io-error", message: "cannot record progress in \(progress.path): \(error)")
+                        return .failure(cause: .ioError, message: "cannot record progress in \(progress.path): \(error)")
                     }
                 }
                 context.report(finished)
@@ -163,7 +163,7 @@ struct PreparedRollingRestart: PreparedAction {
                 finished.evidence = evidence(for: next).lines
                 context.report(finished)
                 var failure = ActionOutcome.failure(
-                    cause: outcome.status == .locked ? "locked" : "refused", message: "node \(next.id): \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
+                    cause: outcome.status == .locked ? .locked : .refused, message: "node \(next.id): \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
                     facts: ["order": .string(order.map(String.init).joined(separator: ","))], evidence: finished.evidence ?? [])
                 failure.changedSomething = !done.isEmpty
                 return failure
@@ -173,7 +173,7 @@ struct PreparedRollingRestart: PreparedAction {
                 let now = ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false)
                     .probe(next.endpoint, adminPort: next.adminPort)
                 return .failure(
-                    cause: "interrupted",
+                    cause: .interrupted,
                     message: "node \(next.id): \(outcome.message); node \(next.id) is \(now.mode.rawValue) now"
                         + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before")
                         + "; 'zkrunbook resume' continues (it asks the node whether its restart already ran)")
@@ -182,7 +182,7 @@ struct PreparedRollingRestart: PreparedAction {
                 finished.evidence = lines
                 context.report(finished)
                 return .failure(
-                    cause: "node-failed",
+                    cause: .nodeFailed,
                     message: Self.headline(node: next.id, now: now, since: nodeStarted) + ": \(outcome.message)"
                         + haltNote(done: done, remaining: remaining, current: next),
                     facts: ["order": .string(order.map(String.init).joined(separator: ",")), "failedNode": .int(Int64(next.id))],

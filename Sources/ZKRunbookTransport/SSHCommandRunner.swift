@@ -87,28 +87,39 @@ public struct SSHCommandRunner: CommandRunner {
     }
 
     /// Names an ssh failure from what the client printed; nil when exit 255 came from the remote command.
-    public static func classify(stderr: String, host: String) -> (kind: String, message: String)? {
+    public static func classify(stderr: String, host: String) -> (kind: FailureCause, message: String)? {
         let text = stderr.lowercased()
         let firstLine = stderr.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         if text.contains("host key verification failed") || text.contains("remote host identification has changed")
             || text.contains("host key is known for") || text.contains("no matching host key")
         {
-            return ("ssh-host-key", "ssh to \(host): the host key is unknown or changed (\(firstLine)); add it to known_hosts after checking it")
+            return (.sshHostKey, "ssh to \(host): the host key is unknown or changed (\(firstLine)); add it to known_hosts after checking it")
         }
         if text.contains("permission denied") || text.contains("too many authentication failures") {
-            return ("ssh-auth", "ssh to \(host): authentication failed (\(firstLine)); check the user and identityFile")
+            return (.sshAuth, "ssh to \(host): authentication failed (\(firstLine)); check the user and identityFile")
         }
         if text.contains("could not resolve hostname") || text.contains("connection refused") || text.contains("no route to host")
             || text.contains("connection timed out") || text.contains("operation timed out") || text.contains("network is unreachable")
             || text.contains("kex_exchange_identification")
         {
-            return ("ssh-unreachable", "ssh to \(host): unreachable (\(firstLine))")
+            return (.sshUnreachable, "ssh to \(host): unreachable (\(firstLine))")
         }
         if text.contains("closed by remote host") || text.contains("broken pipe") || text.contains("connection reset")
             || text.contains("not responding") || text.contains("connection closed")
         {
-            return ("ssh-dropped", "ssh to \(host): the connection dropped during the command (\(firstLine)); the command may or may not have finished on the node")
+            return (.sshDropped, "ssh to \(host): the connection dropped during the command (\(firstLine)); the command may or may not have finished on the node")
         }
         return nil
     }
+}
+
+extension FailureCause {
+    /// ssh did not get through: name resolution, connection refused, no route, a timed-out connect.
+    public static let sshUnreachable = FailureCause(rawValue: "ssh-unreachable")
+    /// The node refused our key or user.
+    public static let sshAuth = FailureCause(rawValue: "ssh-auth")
+    /// The node's host key is unknown or changed.
+    public static let sshHostKey = FailureCause(rawValue: "ssh-host-key")
+    /// The connection dropped while the command ran: it may or may not have finished on the node.
+    public static let sshDropped = FailureCause(rawValue: "ssh-dropped")
 }

@@ -36,11 +36,11 @@ struct PreparedConfigBackup: PreparedAction {
         }
         let loaded: ZooConfig
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false) } catch {
-            return .failure(cause: "invalid-argument", message: error.description)
+            return .failure(cause: .invalidArgument, message: error.description)
         }
         let backup = ConfigBackup(directory: values[1])
         switch ConfigBackup.files(of: loaded).flatMap({ backup.take($0) }) {
-        case .failure(let problem): return .failure(cause: "backup-failed", message: problem.message)
+        case .failure(let problem): return .failure(cause: .backupFailed, message: problem.message)
         case .success(let message): return .success(message, facts: ["backupDir": .string(values[1])])
         }
     }
@@ -87,23 +87,23 @@ struct PreparedConfigRenumber: PreparedAction {
         let layout: SurvivorLayout
         switch SurvivorLayout.parse(values[1]) {
         case .success(let parsed): layout = parsed
-        case .failure(let problem): return .failure(cause: "invalid-argument", message: problem.message)
+        case .failure(let problem): return .failure(cause: .invalidArgument, message: problem.message)
         }
         let backup = ConfigBackup(directory: values[2])
         let manifest: ConfigBackup.Manifest
         switch backup.load() {
-        case .failure(let problem): return .failure(cause: "backup-missing", message: problem.message)
+        case .failure(let problem): return .failure(cause: .backupMissing, message: problem.message)
         case .success(nil):
-            return .failure(cause: "backup-missing", message: "no backup in \(values[2]): the rewrite runs only after zk-config-backup took one")
+            return .failure(cause: .backupMissing, message: "no backup in \(values[2]): the rewrite runs only after zk-config-backup took one")
         case .success(let found?): manifest = found
         }
         let states = backup.classify(manifest)
         if let foreign = zip(manifest.entries, states).first(where: { $0.1 == .foreign }) {
-            return .failure(cause: "changed-since-backup", message: "\(foreign.0.path) changed since the backup in \(values[2]) and is not what a failover writes: left alone")
+            return .failure(cause: .changedSinceBackup, message: "\(foreign.0.path) changed since the backup in \(values[2]) and is not what a failover writes: left alone")
         }
         if let earlier = manifest.survivors, earlier != layout.survivors, states.contains(.rewritten) {
             return .failure(
-                cause: "invalid-argument",
+                cause: .invalidArgument,
                 message: "an earlier run rewrote these files for survivors \(earlier.map(String.init).joined(separator: ",")), not \(values[1]): run dc-restore first")
         }
         // The old layout comes from the backup copies, so a resumed run computes the same result.
@@ -111,14 +111,14 @@ struct PreparedConfigRenumber: PreparedAction {
             manifest.entries.first { $0.path == path }.flatMap { try? String(contentsOfFile: values[2] + "/" + $0.file, encoding: .utf8) }
         }
         guard let configText = original(configPath) else {
-            return .failure(cause: "backup-missing", message: "the backup in \(values[2]) does not hold \(configPath)")
+            return .failure(cause: .backupMissing, message: "the backup in \(values[2]) does not hold \(configPath)")
         }
         let old: ZooConfig
-        do { old = try ZooConfig.parse(configText, path: configPath) } catch { return .failure(cause: "invalid-argument", message: error.description) }
-        guard let dataDir = old.dataDir else { return .failure(cause: "invalid-argument", message: "\(configPath) sets no dataDir") }
+        do { old = try ZooConfig.parse(configText, path: configPath) } catch { return .failure(cause: .invalidArgument, message: error.description) }
+        guard let dataDir = old.dataDir else { return .failure(cause: .invalidArgument, message: "\(configPath) sets no dataDir") }
         if old.usesHierarchicalQuorum {
             return .failure(
-                cause: "invalid-argument",
+                cause: .invalidArgument,
                 message: "\(configPath) uses hierarchical quorums (group.N / weight.N name server ids): renumbering would leave them wrong; rewrite it by hand")
         }
         let myidPath = dataDir + "/myid"
@@ -126,21 +126,21 @@ struct PreparedConfigRenumber: PreparedAction {
         var servers = old.servers
         if serversPath != configPath {
             do { servers = try ZooConfig.parse(original(serversPath) ?? "", path: serversPath).servers } catch {
-                return .failure(cause: "invalid-argument", message: error.description)
+                return .failure(cause: .invalidArgument, message: error.description)
             }
         }
         guard let oldID = original(myidPath).flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
-            return .failure(cause: "invalid-argument", message: "the backed-up \(myidPath) holds no server id")
+            return .failure(cause: .invalidArgument, message: "the backed-up \(myidPath) holds no server id")
         }
         guard let newID = layout.newID(of: oldID) else {
             return .failure(
-                cause: "invalid-argument",
+                cause: .invalidArgument,
                 message: "this node is server \(oldID) (\(myidPath)), not one of the survivors \(values[1]): nothing to do here, and nothing done")
         }
         let entries: [ServerEntry]
         switch layout.entries(from: servers) {
         case .success(let found): entries = found
-        case .failure(let problem): return .failure(cause: "invalid-argument", message: "\(serversPath): \(problem.message)")
+        case .failure(let problem): return .failure(cause: .invalidArgument, message: "\(serversPath): \(problem.message)")
         }
         var contents: [String: Data] = [
             configPath: Data(SurvivorLayout.rewrite(configText, entries: serversPath == configPath ? entries : []).utf8),
@@ -152,14 +152,14 @@ struct PreparedConfigRenumber: PreparedAction {
         let written: Int
         switch backup.rewrite(manifest, states: states, contents: contents, survivors: layout.survivors) {
         case .success(let count): written = count
-        case .failure(let problem): return .failure(cause: "io-error", message: problem.message)
+        case .failure(let problem): return .failure(cause: .ioError, message: problem.message)
         }
         // Read back as ZooKeeper will: only the survivors, all voting, this node the right number.
         let check: ZooConfig
-        do { check = try ZooConfig.load(path: configPath) } catch { return .failure(cause: "verify-failed", message: error.description) }
+        do { check = try ZooConfig.load(path: configPath) } catch { return .failure(cause: .verifyFailed, message: error.description) }
         guard check.servers.count == layout.survivors.count, check.observers.isEmpty, check.myid == newID, check.properties["peerType"] == nil else {
             return .failure(
-                cause: "verify-failed",
+                cause: .verifyFailed,
                 message: "read back \(configPath): \(check.servers.count) servers, \(check.observers.count) observers, myid \(check.myid.map(String.init) ?? "none"); expected \(layout.survivors.count) voters and myid \(newID)")
         }
         let lines = entries.map(SurvivorLayout.line)
@@ -198,7 +198,7 @@ struct PreparedConfigRestore: PreparedAction {
         case .failure(let outcome): return outcome
         }
         switch ConfigBackup(directory: directory).restore() {
-        case .failure(let problem): return .failure(cause: "restore-failed", message: problem.message)
+        case .failure(let problem): return .failure(cause: .restoreFailed, message: problem.message)
         case .success(let result):
             guard let keptAs = result.keptAs else {
                 return .success("no backup in \(directory): nothing to restore", facts: ["restored": .int(0), "unchanged": .int(0)])
@@ -252,21 +252,21 @@ struct PreparedPeerReach: PreparedAction {
         case .failure(let outcome): return outcome
         }
         guard values[2] == "reachable" || values[2] == "unreachable" else {
-            return .failure(cause: "invalid-argument", message: "expect must be \"reachable\" or \"unreachable\", found '\(values[2])'")
+            return .failure(cause: .invalidArgument, message: "expect must be \"reachable\" or \"unreachable\", found '\(values[2])'")
         }
         let ids: [Int]
         switch SurvivorLayout.parse(values[1], name: "peers") {
         case .success(let parsed): ids = parsed.survivors
-        case .failure(let problem): return .failure(cause: "invalid-argument", message: problem.message)
+        case .failure(let problem): return .failure(cause: .invalidArgument, message: problem.message)
         }
         let loaded: ZooConfig
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false) } catch {
-            return .failure(cause: "invalid-argument", message: error.description)
+            return .failure(cause: .invalidArgument, message: error.description)
         }
         var entries: [ServerEntry] = []
         for id in ids {
             guard let entry = loaded.servers.first(where: { $0.id == id }) else {
-                return .failure(cause: "invalid-argument", message: "server \(id) is not in the server list of \(values[0])")
+                return .failure(cause: .invalidArgument, message: "server \(id) is not in the server list of \(values[0])")
             }
             entries.append(entry)
         }

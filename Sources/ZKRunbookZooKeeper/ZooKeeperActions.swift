@@ -33,7 +33,7 @@ private func endpoints(_ templates: [Template], _ context: ActionContext) -> Res
         case .success(let text):
             for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
                 guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
-                    return .failure(.failure(cause: "invalid-argument", message: "'\(part)' is not host:port"))
+                    return .failure(.failure(cause: .invalidArgument, message: "'\(part)' is not host:port"))
                 }
                 out.append(endpoint)
             }
@@ -46,19 +46,19 @@ private func endpoints(_ templates: [Template], _ context: ActionContext) -> Res
 func ensembleMembers(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> {
     if text.hasSuffix(".json5") {
         do { return .success(try EnsembleFile.load(path: text).members) } catch {
-            return .failure(.failure(cause: "invalid-argument", message: error.singleLine))
+            return .failure(.failure(cause: .invalidArgument, message: error.singleLine))
         }
     }
     if FileManager.default.fileExists(atPath: text) {
         do { return .success(EnsembleFile.members(from: try ZooConfig.load(path: text, readMyid: false))) } catch {
-            return .failure(.failure(cause: "invalid-argument", message: error.description))
+            return .failure(.failure(cause: .invalidArgument, message: error.description))
         }
     }
-    if text.contains("/") { return .failure(.failure(cause: "invalid-argument", message: "'\(text)': no such file")) }
+    if text.contains("/") { return .failure(.failure(cause: .invalidArgument, message: "'\(text)': no such file")) }
     var out: [EnsembleMember] = []
     for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
         guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
-            return .failure(.failure(cause: "invalid-argument", message: "'\(part)' is not host:port"))
+            return .failure(.failure(cause: .invalidArgument, message: "'\(part)' is not host:port"))
         }
         out.append(EnsembleMember(id: out.count + 1, host: endpoint.host, clientPort: endpoint.port))
     }
@@ -114,7 +114,7 @@ struct PreparedZKProbe: PreparedAction {
         switch endpoints([server], context) {
         case .failure(let outcome): return outcome
         case .success(let list):
-            guard let first = list.first else { return .failure(cause: "invalid-argument", message: "no server given") }
+            guard let first = list.first else { return .failure(cause: .invalidArgument, message: "no server given") }
             target = first
         }
         var admin: Int?
@@ -125,7 +125,7 @@ struct PreparedZKProbe: PreparedAction {
                 admin = nil
             case .success(let text):
                 guard let port = Int(text), (1...65535).contains(port) else {
-                    return .failure(cause: "invalid-argument", message: "adminPort '\(text)' is not a port")
+                    return .failure(cause: .invalidArgument, message: "adminPort '\(text)' is not a port")
                 }
                 admin = port
             }
@@ -161,7 +161,7 @@ struct PreparedZKProbe: PreparedAction {
                     case .failure(let outcome): return outcome
                     case .success(let text):
                         guard let limit = UInt64(text) else {
-                            return .failure(cause: "invalid-argument", message: "maxLag '\(text)' is not a whole number")
+                            return .failure(cause: .invalidArgument, message: "maxLag '\(text)' is not a whole number")
                         }
                         // Caught up: serving in a quorum (never standalone), a leader exists, and within the lag.
                         let joined = [.leader, .follower, .observer].contains(facts.mode)
@@ -251,7 +251,7 @@ struct PreparedZKEnsemble: PreparedAction {
         switch context.resolve(maxLag) {
         case .failure(let outcome): return outcome
         case .success(let text):
-            guard let value = UInt64(text) else { return .failure(cause: "invalid-argument", message: "maxLag '\(text)' is not a whole number") }
+            guard let value = UInt64(text) else { return .failure(cause: .invalidArgument, message: "maxLag '\(text)' is not a whole number") }
             lagLimit = value
         }
         if members.isEmpty, let ensembleFile {
@@ -259,7 +259,7 @@ struct PreparedZKEnsemble: PreparedAction {
             case .failure(let outcome): return outcome
             case .success(let path):
                 do { members = try EnsembleFile.load(path: path).members } catch {
-                    return .failure(cause: "invalid-argument", message: error.singleLine)
+                    return .failure(cause: .invalidArgument, message: error.singleLine)
                 }
             }
         } else if members.isEmpty, let zooCfg {
@@ -267,7 +267,7 @@ struct PreparedZKEnsemble: PreparedAction {
             case .failure(let outcome): return outcome
             case .success(let path):
                 do { members = EnsembleFile.members(from: try ZooConfig.load(path: path, readMyid: false)) } catch {
-                    return .failure(cause: "invalid-argument", message: error.description)
+                    return .failure(cause: .invalidArgument, message: error.description)
                 }
             }
         } else if members.isEmpty {
@@ -277,7 +277,7 @@ struct PreparedZKEnsemble: PreparedAction {
                 members = list.enumerated().map { EnsembleMember(id: $0.offset + 1, host: $0.element.host, clientPort: $0.element.port) }
             }
         }
-        guard !members.isEmpty else { return .failure(cause: "invalid-argument", message: "no servers to probe") }
+        guard !members.isEmpty else { return .failure(cause: .invalidArgument, message: "no servers to probe") }
         let inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: lagLimit)
         let view = inspector.inspect(members, thorough: preflight)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
@@ -288,7 +288,7 @@ struct PreparedZKEnsemble: PreparedAction {
             switch context.resolve(without) {
             case .failure(let outcome): return outcome
             case .success(let text):
-                guard let id = Int(text) else { return .failure(cause: "invalid-argument", message: "without '\(text)' is not a node id") }
+                guard let id = Int(text) else { return .failure(cause: .invalidArgument, message: "without '\(text)' is not a node id") }
                 let down = Set(view.members.filter { !$0.facts.mode.isServing }.map(\.member.id)).union([id])
                 let after = QuorumMath.assess(voters: view.quorum.voters, observers: view.quorum.observers, unreachable: down)
                 facts["canElectWithout"] = .bool(after.canElect)
@@ -303,10 +303,10 @@ struct PreparedZKEnsemble: PreparedAction {
                 let layout: SurvivorLayout
                 switch SurvivorLayout.parse(text) {
                 case .success(let parsed): layout = parsed
-                case .failure(let problem): return .failure(cause: "invalid-argument", message: problem.message)
+                case .failure(let problem): return .failure(cause: .invalidArgument, message: problem.message)
                 }
                 if let unknown = layout.survivors.first(where: { id in !members.contains { $0.id == id } }) {
-                    return .failure(cause: "invalid-argument", message: "survivor \(unknown) is not a member (members \(members.map { String($0.id) }.joined(separator: ", ")))")
+                    return .failure(cause: .invalidArgument, message: "survivor \(unknown) is not a member (members \(members.map { String($0.id) }.joined(separator: ", ")))")
                 }
                 let lost = Set(members.map(\.id)).subtracting(layout.survivors)
                 let alone = QuorumMath.assess(voters: view.quorum.voters, observers: view.quorum.observers, unreachable: lost)
@@ -330,7 +330,7 @@ struct PreparedZKEnsemble: PreparedAction {
             facts["ready"] = .bool(problems.isEmpty)
             if !problems.isEmpty {
                 var refusal = ActionOutcome.failure(
-                    cause: "refused", message: "preflight: the run is not proven possible: " + problems.joined(separator: "; "), facts: facts,
+                    cause: .refused, message: "preflight: the run is not proven possible: " + problems.joined(separator: "; "), facts: facts,
                     evidence: problems)
                 refusal.changedSomething = false
                 return refusal

@@ -318,7 +318,7 @@ func bundleBenchmark(_ options: Options) -> Bool {
     print(row(["measure", "best", "peak RSS", "vs tar czf"]))
     print(row(["zkrunbook collect (logs masked, hashed, manifest)", seconds(ourBest), String(format: "%.1f MiB", peakMiB), String(format: "%.2fx", ratio)]))
     print(row(["tar czf of the same logs (reference)", seconds(theirBest), "-", "1.00x"]))
-    let scanned = doctor.termination.cause == "timeout" || doctor.termination.cause == "spawn-failed" ? "failed" : String(format: "%.0f MB/s", Double(size) / 1_048_576 / doctorSeconds)
+    let scanned = doctor.termination.cause == .timeout || doctor.termination.cause == .spawnFailed ? "failed" : String(format: "%.0f MB/s", Double(size) / 1_048_576 / doctorSeconds)
     print(row(["zkrunbook doctor over the same 1 GiB (whole process)", seconds(doctorSeconds), "-", scanned]))
     let ourSize = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/out-last")) ?? []).first(where: { $0.hasSuffix(".tar.gz") }).flatMap {
         (try? FileManager.default.attributesOfItem(atPath: root + "/out-last/" + $0)[.size]) as? NSNumber

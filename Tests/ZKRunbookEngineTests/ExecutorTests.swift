@@ -15,7 +15,7 @@ struct ExecutorTests {
         let runbook = try loadRunbook(text)
         let values = try ParameterBinding.bind(runbook, given: parameters.map { (name: $0.0, value: $0.1) }).get()
         let recorder = EventRecorder()
-        let options = RunOptions(dryRun: dryRun, offline: offline, layout: StateLayout(root: scratch.file("state")))
+        let options = RunOptions(mode: offline ? .offlinePlan : dryRun ? .dryRun : .live, layout: StateLayout(root: scratch.file("state")))
         let outcome = try RunService().start(runbook, parameters: values, options: options, sink: recorder, cancellation: cancellation)
         return (outcome, recorder.events)
     }
@@ -44,7 +44,7 @@ struct ExecutorTests {
         #expect(scratch.read("log") == "one\nfrom two\n")
         #expect(events.first?.type == .runStarted)
         #expect(events.last?.type == .runFinished)
-        #expect(events.filter { $0.type == .stepFinished }.map(\.status) == ["succeeded", "succeeded", "succeeded"])
+        #expect(events.filter { $0.type == .stepFinished }.map(\.status) == [.succeeded, .succeeded, .succeeded])
     }
 
     @Test func aFailedStepRollsBackCompletedStepsInReverse() throws {
@@ -63,10 +63,10 @@ struct ExecutorTests {
         #expect(outcome.exitCode == 1)
         #expect(scratch.read("log") == "one\ntwo\nundo-two\nundo-one\n")
         let failure = events.first { $0.type == .attemptFailed }
-        #expect(failure?.cause == "exit-status")
+        #expect(failure?.cause?.rawValue == "exit-status")
         #expect(failure?.exitStatus == 7)
         #expect(failure?.evidence == ["broken"])
-        #expect(events.contains { $0.type == .rollbackFinished && $0.status == "succeeded" })
+        #expect(events.contains { $0.type == .rollbackFinished && $0.status == .succeeded })
     }
 
     @Test func continueOnFailureAndRetriesWithBackoff() throws {
@@ -84,8 +84,8 @@ struct ExecutorTests {
         #expect(outcome.status == .succeeded)
         #expect(scratch.read("count")?.split(separator: "\n").count == 3)
         #expect(events.filter { $0.type == .attemptFailed && $0.step == "flaky" }.map(\.timeoutMs) == [50, 100])
-        #expect(events.first { $0.type == .stepFinished && $0.step == "optional" }?.status == "continued")
-        #expect(events.first { $0.type == .stepFinished && $0.step == "last" }?.status == "succeeded")
+        #expect(events.first { $0.type == .stepFinished && $0.step == "optional" }?.status == .continued)
+        #expect(events.first { $0.type == .stepFinished && $0.step == "last" }?.status == .succeeded)
     }
 
     @Test func aTimeoutIsACauseAndStopsTheStep() throws {
@@ -96,7 +96,7 @@ struct ExecutorTests {
             { name: "t", steps: [{ id: "slow", description: "d", action: "exec", timeout: "300ms", with: { argv: ["sleep", "30"] } }] }
             """, scratch: scratch)
         #expect(outcome.status == .failed)
-        #expect(events.first { $0.type == .attemptFailed }?.cause == "timeout")
+        #expect(events.first { $0.type == .attemptFailed }?.cause?.rawValue == "timeout")
         // Far below the 30 s the child would sleep, with room for a loaded CI machine.
         #expect(Date().timeIntervalSince(started) < 15)
     }
@@ -118,10 +118,10 @@ struct ExecutorTests {
             """, scratch: scratch)
         #expect(outcome.status == .failed)
         let appeared = events.first { $0.type == .stepFinished && $0.step == "appears" }
-        #expect(appeared?.status == "succeeded")
+        #expect(appeared?.status == .succeeded)
         #expect((appeared?.facts?["polls"]?.number ?? 0) >= 2)
         let gaveUp = events.first { $0.type == .attemptFailed && $0.step == "never" }
-        #expect(gaveUp?.cause == "timeout")
+        #expect(gaveUp?.cause?.rawValue == "timeout")
         #expect(gaveUp?.message?.contains("stdout is \"ready\", expected equals \"other\"") == true)
     }
 

@@ -73,7 +73,7 @@ struct LocalCommandRunnerTests {
         let byPath = runner.run(CommandSpec(argv: ["/nonexistent/tool"]), cancellation: nil)
         #expect(byPath.termination == .spawnFailed("/nonexistent/tool: no such file"))
         let badDirectory = runner.run(CommandSpec(argv: ["true"], workingDirectory: "/nonexistent"), cancellation: nil)
-        #expect(badDirectory.termination.cause == "spawn-failed")
+        #expect(badDirectory.termination.cause?.rawValue == "spawn-failed")
     }
 
     @Test func environmentAndStdinAndWorkingDirectory() {

@@ -29,7 +29,7 @@ struct SSHTransportTests {
         ("client_loop: send disconnect: Broken pipe\r\n", "ssh-dropped"),
     ])
     func sshFailuresAreNamed(stderr: String, kind: String) {
-        #expect(SSHCommandRunner.classify(stderr: stderr, host: "zk1")?.kind == kind)
+        #expect(SSHCommandRunner.classify(stderr: stderr, host: "zk1")?.kind.rawValue == kind)
         #expect(SSHCommandRunner.classify(stderr: stderr, host: "zk1")?.message.contains("\r") == false)
     }
 
@@ -40,7 +40,7 @@ struct SSHTransportTests {
     @Test func anUnreachableNodeIsNamedEndToEnd() {
         let runner = SSHCommandRunner(host: "127.0.0.1", settings: SSHSettings(port: 1), connectTimeout: 2)
         let result = runner.run(CommandSpec(argv: ["true"], timeout: 10), cancellation: nil)
-        #expect(result.termination.cause == "ssh-unreachable", "\(result.termination)")
+        #expect(result.termination.cause?.rawValue == "ssh-unreachable", "\(result.termination)")
     }
 
     @Test func rollingOrderIsObserversThenFollowersThenTheLeader() {

@@ -31,7 +31,7 @@ struct PreparedAssert: PreparedAction {
         switch result.verdict {
         case .passed: return .success("\(condition.fact) is \(result.actual?.literal ?? "?")", facts: facts)
         case .unknown: return .unknown(result.detail, facts: facts)
-        case .failed: return .failure(cause: "assertion-failed", message: result.detail, facts: facts)
+        case .failed: return .failure(cause: .assertionFailed, message: result.detail, facts: facts)
         }
     }
 }
@@ -86,18 +86,18 @@ struct PreparedWaitUntil: PreparedAction {
                 return .unknown("would wait until \(condition.summary(context.resolver)); now: \(last.actual?.literal ?? last.detail)", facts: facts)
             }
             if context.cancellation.isCancelled {
-                return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted", facts: facts)
+                return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted", facts: facts)
             }
             if context.remainingSeconds <= 0 { break }
             context.cancellation.sleep(seconds: min(pause, context.remainingSeconds))
             pause = min(max(pause, ceiling), pause * 1.5)
         } while context.remainingSeconds > 0 || polls == 0
         if context.cancellation.isCancelled {
-            return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+            return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
         }
         let waited = String(format: "%.1f", Date().timeIntervalSince(started))
         return .failure(
-            cause: "timeout",
+            cause: .timeout,
             message: "gave up after \(waited)s and \(polls) poll(s): \(last.detail.isEmpty ? "condition not met" : last.detail)",
             facts: last.probeFacts.merging(["polls": .int(Int64(polls))]) { $1 })
     }
@@ -125,15 +125,15 @@ struct PreparedSleep: PreparedAction {
 
     func execute(_ context: ActionContext) -> ActionOutcome {
         guard let seconds = duration.resolve(context.resolver.parameters)?.seconds else {
-            return .failure(cause: "unresolved-reference", message: "duration \(duration) has no value")
+            return .failure(cause: .unresolvedReference, message: "duration \(duration) has no value")
         }
         if context.isDryRun { return .success("would sleep \(RunbookDuration(seconds: seconds))") }
         if seconds > context.remainingSeconds {
             context.cancellation.sleep(seconds: context.remainingSeconds)
-            return .failure(cause: "timeout", message: "sleep of \(seconds)s is longer than the step's timeout")
+            return .failure(cause: .timeout, message: "sleep of \(seconds)s is longer than the step's timeout")
         }
         guard context.cancellation.sleep(seconds: seconds) else {
-            return .failure(cause: "interrupted", message: context.cancellation.reason ?? "interrupted")
+            return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
         }
         return .success("slept \(RunbookDuration(seconds: seconds))")
     }

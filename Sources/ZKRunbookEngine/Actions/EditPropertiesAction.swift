@@ -71,10 +71,10 @@ struct PreparedEditProperties: PreparedAction {
         for index in 0..<assignments.count { sets.append((resolved[1 + 2 * index], resolved[2 + 2 * index])) }
         let removes = Array(resolved.dropFirst(1 + 2 * assignments.count))
         for (key, value) in sets where key.isEmpty || key.contains(where: { $0 == "=" || $0.isNewline }) || value.contains(where: \.isNewline) {
-            return .failure(cause: "invalid-argument", message: "cannot set '\(key)': keys must be non-empty without '=' or line breaks, values without line breaks")
+            return .failure(cause: .invalidArgument, message: "cannot set '\(key)': keys must be non-empty without '=' or line breaks, values without line breaks")
         }
         guard let info = FileInfo.stat(file), info.isRegular, let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            return .failure(cause: "file-missing", message: "\(file) is not a readable text file")
+            return .failure(cause: .fileMissing, message: "\(file) is not a readable text file")
         }
         let (edited, previous) = PropertiesEditor.apply(to: text, set: sets, remove: removes)
         var facts: [String: FactValue] = ["path": .string(file), "changed": .bool(edited != text)]
@@ -86,9 +86,9 @@ struct PreparedEditProperties: PreparedAction {
             defer { unlink(temporary) }
             facts["sha256"] = .string(try copyFileAtomically(from: temporary, to: file, mode: info.mode, uid: info.uid, gid: info.gid))
         } catch let error as FileCopyError {
-            return .failure(cause: "io-error", message: error.message)
+            return .failure(cause: .ioError, message: error.message)
         } catch {
-            return .failure(cause: "io-error", message: "cannot write \(temporary): \(error.localizedDescription)")
+            return .failure(cause: .ioError, message: "cannot write \(temporary): \(error.localizedDescription)")
         }
         return .success("edited \(file)", facts: facts)
     }

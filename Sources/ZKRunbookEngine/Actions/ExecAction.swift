@@ -177,10 +177,10 @@ struct PreparedExec: PreparedAction {
         case .exited(let status):
             let expected = expectExit.map(String.init).joined(separator: " or ")
             return .failure(
-                cause: "exit-status", message: "exited with status \(status) (expected \(expected))", facts: facts,
+                cause: .exitStatus, message: "exited with status \(status) (expected \(expected))", facts: facts,
                 evidence: evidence, exitStatus: Int(status))
         default:
-            return .failure(cause: result.termination.cause, message: result.termination.summary, facts: facts, evidence: evidence)
+            return .failure(cause: result.termination.cause ?? .exitStatus, message: result.termination.summary, facts: facts, evidence: evidence)
         }
     }
 }

@@ -194,7 +194,7 @@ struct PreparedBackup: PreparedAction {
         case .failure(let outcome): return outcome
         }
         guard let info = FileInfo.stat(source), info.isRegular else {
-            return .failure(cause: "file-missing", message: "\(source) is not a regular file; nothing to back up")
+            return .failure(cause: .fileMissing, message: "\(source) is not a regular file; nothing to back up")
         }
         var target: String
         if let destination {
@@ -210,7 +210,7 @@ struct PreparedBackup: PreparedAction {
                 try FileManager.default.createDirectory(
                     atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                return .failure(cause: "io-error", message: "cannot create backup folder \(target): \(error.localizedDescription)")
+                return .failure(cause: .ioError, message: "cannot create backup folder \(target): \(error.localizedDescription)")
             }
             target = (target as NSString).appendingPathComponent((source as NSString).lastPathComponent)
         }
@@ -222,7 +222,7 @@ struct PreparedBackup: PreparedAction {
             facts["sha256"] = .string(digest)
             return .success("backed up \(source) to \(target)", facts: facts)
         } catch {
-            return .failure(cause: "io-error", message: error.message)
+            return .failure(cause: .ioError, message: error.message)
         }
     }
 }
@@ -280,13 +280,13 @@ struct PreparedRestore: PreparedAction {
         }
         let (target, source) = (values[0], values[1])
         guard let info = FileInfo.stat(source), info.isRegular else {
-            return .failure(cause: "file-missing", message: "backup \(source) is missing; cannot restore \(target)")
+            return .failure(cause: .fileMissing, message: "backup \(source) is missing; cannot restore \(target)")
         }
         do {
             let digest = try copyFileAtomically(from: source, to: target, mode: info.mode, uid: info.uid, gid: info.gid)
             return .success("restored \(target)", facts: ["path": .string(target), "sha256": .string(digest)])
         } catch {
-            return .failure(cause: "io-error", message: error.message)
+            return .failure(cause: .ioError, message: error.message)
         }
     }
 }

@@ -42,9 +42,9 @@ struct PreparedLeaseCheck: PreparedAction {
         if let problem = LeasePolicy.check(existing: existing, runID: runID, now: Date().timeIntervalSince1970) {
             // Held by another run: "locked" (exit 4). Our own lease gone: refused before any change (exit 3).
             if existing != nil && existing?.runID != runID {
-                return .failure(cause: "locked", message: problem)
+                return .failure(cause: .locked, message: problem)
             }
-            var refusal = ActionOutcome.failure(cause: "refused", message: problem)
+            var refusal = ActionOutcome.failure(cause: .refused, message: problem)
             refusal.changedSomething = false
             return refusal
         }
