@@ -20,44 +20,19 @@ public enum CLI {
         return registry
     }()
 
-    /// Exit codes, the same for every subcommand (documented in --help and the README).
-    public enum ExitCode {
-        public static let success: Int32 = 0
-        public static let stepFailed: Int32 = 1
-        public static let usage: Int32 = 2
-        public static let refused: Int32 = 3
-        public static let locked: Int32 = 4
-        public static let interrupted: Int32 = 130
-    }
+    /// Exit codes, the same for every subcommand: the engine's one type.
+    public typealias ExitCode = ZKRunbookEngine.ExitCode
 
-    static let exitCodeHelp = """
-        Exit codes:
-          0    done (for validate: every file valid; for plan: nothing would be refused)
-          1    a step failed (completed steps were rolled back)
-          2    usage error or invalid runbook: nothing was run
-          3    a guard refused before anything changed
-          4    another run holds the lock, or a node's lease (the holder is named)
-          130  interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback
+    static let exitCodeHelp = ExitCode.help
+
+    static var mainHelp: String {
         """
-
-    static let mainHelp = """
         zkrunbook \(version): runbook automation for Apache ZooKeeper ensembles
 
         Usage: zkrunbook <command> [options]
 
         Commands:
-          list                       list the runbooks found (and --actions: the step actions)
-          validate PATH...           check runbook files or folders offline; nothing runs
-          plan RUNBOOK               show exactly what a run would do (a dry run; probes may run)
-          run RUNBOOK                execute a runbook, journaled, under a lock
-          resume RUN-ID              continue an interrupted run from its journal
-          status                     probe an ensemble: leader, lag, synced followers, verdict
-          collect                    a diagnostics bundle (.tar.gz) for support, secrets redacted
-          doctor                     name the incident from logs and live facts, with evidence
-          install                    put the agent and runbooks on every node (ssh), sha256-verified
-          lease                      the per-node leases that keep one run per ensemble (show, break)
-          sandbox up|down|status|stop|start|restart
-                                     a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)
+        \(Subcommand.table)
           --version                  print the version
 
         RUNBOOK is a path, or a name looked up in ./runbooks, /etc/zkrunbook/runbooks and
@@ -65,9 +40,10 @@ public enum CLI {
         Run 'zkrunbook <command> --help' for a command's options.
 
         """ + exitCodeHelp
+    }
 
     /// Runs the command line `arguments` (without the program name) and returns the exit code.
-    public static func main(_ arguments: [String]) -> Int32 {
+    public static func main(_ arguments: [String]) -> ExitCode {
         SignalTrap.deflectSIGPIPE()
         guard let command = arguments.first else {
             printError(mainHelp)
@@ -82,22 +58,13 @@ public enum CLI {
             case "--version", "version":
                 print("zkrunbook \(version)")
                 return ExitCode.success
-            case "list": return try ListCommand.run(rest)
-            case "validate": return try ValidateCommand.run(rest)
-            case "plan": return try RunCommand.run(rest, mode: .plan)
-            case "run": return try RunCommand.run(rest, mode: .run)
-            case "resume": return try RunCommand.resume(rest)
-            case "status": return try StatusCommand.run(rest)
-            case "collect": return try CollectCommand.run(rest)
-            case "doctor": return try DoctorCommand.run(rest)
-            case "sandbox": return try SandboxCommand.run(rest)
-            case "install": return try InstallCommand.run(rest)
-            case "lease": return try LeaseCommand.run(rest)
             default:
-                let commands: Set<String> = ["list", "validate", "plan", "run", "resume", "status", "sandbox", "collect", "doctor", "install", "lease"]
-                let hint = ObjectReader.closest(to: command, among: commands).map { "; did you mean '\($0)'?" } ?? ""
-                printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
-                return ExitCode.usage
+                guard let subcommand = Subcommand.named(command) else {
+                    let hint = ObjectReader.closest(to: command, among: Set(Subcommand.all.map(\.name))).map { "; did you mean '\($0)'?" } ?? ""
+                    printError("error: unknown command '\(command)'\(hint)\nRun 'zkrunbook --help' for the commands.")
+                    return ExitCode.usage
+                }
+                return try subcommand.run(rest)
             }
         } catch let error as UsageError {
             printError(error.description)
@@ -129,7 +96,7 @@ enum ListCommand {
           -h, --help  show this help
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(arguments, valueOptions: [], flagOptions: ["--actions"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
@@ -175,7 +142,7 @@ enum ValidateCommand {
         Exit codes: 0 every file valid, 2 a file is invalid or missing.
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(arguments, valueOptions: [], flagOptions: ["--quiet"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
@@ -288,7 +255,7 @@ enum RunCommand {
         \(CLI.exitCodeHelp)
         """
 
-    static func run(_ arguments: [String], mode: Mode) throws -> Int32 {
+    static func run(_ arguments: [String], mode: Mode) throws -> ExitCode {
         let usage = mode == .plan ? planUsage : runUsage
         let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback", "--stop-when-stdin-closes"]
         let values: Set<String> = mode == .plan ? ["--param", "--state-dir", "--ensemble"] : ["--param", "--state-dir", "--ensemble", "--once"]
@@ -346,7 +313,7 @@ enum RunCommand {
         let runID = StateLayout.makeRunID(runbook: dryRun ? "dry-run" : runbook.name)
         if let once, !dryRun, let error = once.record(runID: runID) {
             CLI.printError(error)
-            return 1
+            return .stepFailed
         }
         return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.start(
@@ -354,7 +321,7 @@ enum RunCommand {
         }
     }
 
-    static func resume(_ arguments: [String]) throws -> Int32 {
+    static func resume(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments, valueOptions: ["--param", "--state-dir"], flagOptions: ["--json", "--no-rollback"], usage: resumeUsage)
         if parsed.flags.contains("--help") {
@@ -376,7 +343,7 @@ enum RunCommand {
     private static func execute(
         json: Bool, watchStdin: Bool = false,
         _ body: (RunService, any EventSink, CancellationToken, CancellationToken) throws(RunService.StartError) -> RunOutcome
-    ) -> Int32 {
+    ) -> ExitCode {
         let token = CancellationToken()
         let rollbackToken = CancellationToken()
         let trap = SignalTrap(token: token) { signo in

@@ -30,7 +30,7 @@ enum CollectCommand {
         Exit codes: 0 bundle written (items that failed are in the manifest), 1 no bundle, 2 usage error.
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments,
             valueOptions: ["--since", "--output", "--max-log-bytes", "--zoo-cfg", "--server", "--admin-port", "--log-dir", "--state-dir"],

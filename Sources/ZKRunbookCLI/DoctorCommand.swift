@@ -31,7 +31,7 @@ enum DoctorCommand {
         Exit codes: 0 nothing worse than information, 1 a warning or critical finding, 2 usage error.
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments, valueOptions: ["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir"],
             flagOptions: ["--json"], usage: usage)
@@ -83,7 +83,7 @@ enum DoctorCommand {
                     count: unread.count, evidence: unread, nextRunbook: nil))
         }
         print(parsed.flags.contains("--json") ? report.json : report.markdown)
-        return report.findings.contains { $0.severity != .info } ? 1 : 0
+        return report.findings.contains { $0.severity != .info } ? .stepFailed : .success
     }
 }
 

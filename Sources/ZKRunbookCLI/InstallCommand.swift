@@ -40,7 +40,7 @@ enum InstallCommand {
     /// Progress goes out a line at a time, unbuffered: a CI log or `| tee` sees each node as it finishes.
     static func say(_ line: String) { StandardStream.output(line + "\n") }
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments, valueOptions: ["--ensemble", "--binary", "--runbooks", "--node"], flagOptions: ["--no-runbooks", "--dry-run"], usage: usage)
         if parsed.flags.contains("--help") {

@@ -36,7 +36,7 @@ enum LeaseCommand {
         Exit codes: 0 done, 2 usage error (or a runbook in --needs is missing), 4 another run holds the lease.
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments,
             valueOptions: [
@@ -112,20 +112,20 @@ enum LeaseCommand {
                     removed.map { "broke \(key): it was held by \($0.holderDescription)" } ?? "\(key): free")
             }
         } catch let error as JournalError {
-            throw CommandFailure(message: error.description, exitCode: 1)
+            throw CommandFailure(message: error.description, exitCode: .stepFailed)
         }
         return CLI.ExitCode.success
     }
 
     /// show/break on every node of an ensemble through its agent.
-    static func fanOut(_ verb: String, ensemblePath: String, json: Bool) throws -> Int32 {
+    static func fanOut(_ verb: String, ensemblePath: String, json: Bool) throws -> ExitCode {
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: ensemblePath) } catch { throw CommandFailure(message: error.description, exitCode: CLI.ExitCode.usage) }
         let answers = EnsembleLeaseInspector.run(verb, file: file)
         var status = CLI.ExitCode.success
         for answer in answers {
             print(json ? answer.json : "node \(answer.member.id) (\(answer.member.host)): \(answer.text)")
-            if !answer.reached { status = 1 }
+            if !answer.reached { status = .stepFailed }
         }
         return status
     }

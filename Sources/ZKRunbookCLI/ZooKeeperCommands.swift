@@ -40,7 +40,7 @@ enum StatusCommand {
         2 usage error, 3 no quorum or split (judged on the whole ensemble only).
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments, valueOptions: ["--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag", "--prometheus", "--state-dir"],
             flagOptions: ["--json"], usage: usage)
@@ -70,12 +70,12 @@ enum StatusCommand {
         if let path = parsed.value("--prometheus") {
             let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
             do { try PrometheusTextfile.write(view, history: history, to: path) } catch {
-                throw CommandFailure(message: "error: cannot write \(path): \(error.localizedDescription)", exitCode: 1)
+                throw CommandFailure(message: "error: cannot write \(path): \(error.localizedDescription)", exitCode: .stepFailed)
             }
         }
         switch view.verdict {
         case .healthy: return CLI.ExitCode.success
-        case .degraded, .unknown: return 1
+        case .degraded, .unknown: return .stepFailed
         case .noQuorum, .split: return CLI.ExitCode.refused
         }
     }
@@ -149,7 +149,7 @@ enum PrometheusTextfile {
 /// A failure with its own message and exit code (not a usage error).
 struct CommandFailure: Error, CustomStringConvertible {
     var message: String
-    var exitCode: Int32
+    var exitCode: ExitCode
     var description: String { message }
 }
 
@@ -222,7 +222,7 @@ enum SandboxCommand {
         Exit codes: 0 done, 1 a node failed to start or stop (its log tail is printed), 2 usage error.
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
+    static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments, valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node"],
             flagOptions: ["--json", "--wait"], usage: usage)
@@ -264,7 +264,7 @@ enum SandboxCommand {
                 let stuck = sandbox.down()
                 if !stuck.isEmpty {
                     CLI.printError("error: nodes \(stuck.map(String.init).joined(separator: ", ")) would not stop")
-                    return 1
+                    return .stepFailed
                 }
                 print("sandbox down: \(sandbox.directory) (folder kept; remove it to start afresh)")
                 return CLI.ExitCode.success
@@ -272,7 +272,7 @@ enum SandboxCommand {
                 let sandbox = try Sandbox.open(directory: directory)
                 let view = EnsembleInspector().inspect(sandbox.members)
                 try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
-                return view.verdict == .healthy ? 0 : 1
+                return view.verdict == .healthy ? .success : .stepFailed
             case "stop", "start", "restart":
                 let sandbox = try Sandbox.open(directory: directory)
                 guard let node = parsed.value("--node").flatMap(Int.init) else {
@@ -282,7 +282,7 @@ enum SandboxCommand {
                 if action != "start" {
                     guard sandbox.stop(node: node) else {
                         CLI.printError("error: node \(node) would not stop")
-                        return 1
+                        return .stepFailed
                     }
                     print("node \(node) stopped")
                 }
@@ -297,7 +297,7 @@ enum SandboxCommand {
             }
         } catch let error as SandboxError {
             CLI.printError("error: \(error.description)")
-            return error.description.hasPrefix("--") ? CLI.ExitCode.usage : 1
+            return error.description.hasPrefix("--") ? CLI.ExitCode.usage : .stepFailed
         }
     }
 }

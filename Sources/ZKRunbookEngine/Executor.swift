@@ -21,13 +21,13 @@ public enum RunStatus: String, Sendable {
     /// The same word in an event's `status`.
     public var eventStatus: EventStatus { EventStatus(rawValue: rawValue) }
 
-    public var exitCode: Int32 {
+    public var exitCode: ExitCode {
         switch self {
-        case .succeeded: return 0
-        case .rolledBack, .rollbackFailed, .failed: return 1
-        case .refused: return 3
-        case .locked: return 4
-        case .interrupted: return 130
+        case .succeeded: return .success
+        case .rolledBack, .rollbackFailed, .failed: return .stepFailed
+        case .refused: return .refused
+        case .locked: return .locked
+        case .interrupted: return .interrupted
         }
     }
 }
@@ -36,7 +36,7 @@ public struct RunOutcome: Sendable {
     public var runID: String
     public var status: RunStatus
     public var message: String
-    public var exitCode: Int32 { status.exitCode }
+    public var exitCode: ExitCode { status.exitCode }
 }
 
 /// Choices for one execution.
@@ -451,7 +451,7 @@ public final class Executor {
         event.runbook = runbook.name
         event.status = status.eventStatus
         event.message = message
-        event.exitCode = Int(status.exitCode)
+        event.exitCode = Int(status.exitCode.rawValue)
         event.dryRun = options.dryRun
         emit(event)
         return RunOutcome(runID: runID, status: status, message: redactor.redact(message))

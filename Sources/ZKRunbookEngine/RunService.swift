@@ -30,9 +30,9 @@ public struct RunService: Sendable {
             }
         }
 
-        public var exitCode: Int32 {
-            if case .lockHeld = self { return 4 }
-            return 2
+        public var exitCode: ExitCode {
+            if case .lockHeld = self { return .locked }
+            return .usage
         }
     }
 

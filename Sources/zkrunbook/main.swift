@@ -1,4 +1,4 @@
 import Foundation
 import ZKRunbookCLI
 
-exit(CLI.main(Array(CommandLine.arguments.dropFirst())))
+exit(CLI.main(Array(CommandLine.arguments.dropFirst())).rawValue)

@@ -60,7 +60,7 @@ struct ExecutorTests {
             ] }
             """, scratch: scratch)
         #expect(outcome.status == .rolledBack)
-        #expect(outcome.exitCode == 1)
+        #expect(outcome.exitCode.rawValue == 1)
         #expect(scratch.read("log") == "one\ntwo\nundo-two\nundo-one\n")
         let failure = events.first { $0.type == .attemptFailed }
         #expect(failure?.cause?.rawValue == "exit-status")
@@ -136,7 +136,7 @@ struct ExecutorTests {
             ] }
             """, scratch: scratch)
         #expect(outcome.status == .refused)
-        #expect(outcome.exitCode == 3)
+        #expect(outcome.exitCode.rawValue == 3)
         #expect(scratch.read("log") == nil)
         let verdict = events.first { $0.type == .guardEvaluated }
         #expect(verdict?.verdict == "failed")
@@ -263,7 +263,7 @@ struct ExecutorTests {
             runbook, parameters: [:], options: RunOptions(rollbackOnInterrupt: false, layout: layout), sink: EventRecorder(),
             cancellation: token)
         #expect(first.status == .interrupted)
-        #expect(first.exitCode == 130)
+        #expect(first.exitCode.rawValue == 130)
         try FileManager.default.removeItem(atPath: gate)
         let recorder = EventRecorder()
         let second = try RunService().resume(

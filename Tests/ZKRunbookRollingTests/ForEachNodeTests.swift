@@ -39,7 +39,7 @@ struct ForEachNodeTests {
             """
         let (outcome, events) = try run(check, nodes: "3,1,2", bad: "1")
         #expect(outcome.status == .refused, "\(outcome.message)")
-        #expect(outcome.exitCode == 3)
+        #expect(outcome.exitCode.rawValue == 3)
         #expect(events.filter { $0.type == .nodeStarted }.compactMap(\.node) == [3, 1], "in the order given, halted at node 1")
         #expect(outcome.message.contains("nodes 2 were not touched"), "\(outcome.message)")
         let (passed, _) = try run(check, nodes: "3,1,2", bad: "9")

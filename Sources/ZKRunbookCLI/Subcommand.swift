@@ -1,0 +1,45 @@
+import ZKRunbookEngine
+
+/// One `zkrunbook` subcommand: what dispatch, did-you-mean and the main `--help` read.
+///
+/// A new subcommand is its own file (an enum with `run`) and one entry in `all`; nothing else names it.
+struct Subcommand: Sendable {
+    /// The word typed after `zkrunbook`.
+    var name: String
+    /// What follows the name in the main help (`PATH...`, `up|down|…`).
+    var arguments: String = ""
+    /// One line for the main help.
+    var summary: String
+    var run: @Sendable ([String]) throws -> ExitCode
+
+    static let all: [Subcommand] = [
+        Subcommand(name: "list", summary: "list the runbooks found (and --actions: the step actions)", run: ListCommand.run),
+        Subcommand(name: "validate", arguments: "PATH...", summary: "check runbook files or folders offline; nothing runs", run: ValidateCommand.run),
+        Subcommand(name: "plan", arguments: "RUNBOOK", summary: "show exactly what a run would do (a dry run; probes may run)") {
+            try RunCommand.run($0, mode: .plan)
+        },
+        Subcommand(name: "run", arguments: "RUNBOOK", summary: "execute a runbook, journaled, under a lock") { try RunCommand.run($0, mode: .run) },
+        Subcommand(name: "resume", arguments: "RUN-ID", summary: "continue an interrupted run from its journal", run: RunCommand.resume),
+        Subcommand(name: "status", summary: "probe an ensemble: leader, lag, synced followers, verdict", run: StatusCommand.run),
+        Subcommand(name: "collect", summary: "a diagnostics bundle (.tar.gz) for support, secrets redacted", run: CollectCommand.run),
+        Subcommand(name: "doctor", summary: "name the incident from logs and live facts, with evidence", run: DoctorCommand.run),
+        Subcommand(name: "install", summary: "put the agent and runbooks on every node (ssh), sha256-verified", run: InstallCommand.run),
+        Subcommand(name: "lease", summary: "the per-node leases that keep one run per ensemble (show, break)", run: LeaseCommand.run),
+        Subcommand(
+            name: "sandbox", arguments: "up|down|status|stop|start|restart",
+            summary: "a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)", run: SandboxCommand.run),
+    ]
+
+    static func named(_ name: String) -> Subcommand? { all.first { $0.name == name } }
+
+    /// The "Commands:" lines of the main help: name and arguments in a column of 29, the summary beside
+    /// them, or on the next line where they are longer.
+    static var table: String {
+        let width = 29
+        return all.map { command in
+            let head = "  " + ([command.name, command.arguments].filter { !$0.isEmpty }.joined(separator: " "))
+            if head.count < width { return head.padding(toLength: width, withPad: " ", startingAt: 0) + command.summary }
+            return head + "\n" + String(repeating: " ", count: width) + command.summary
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,34 @@
+/// How the process ends, the same for every subcommand: the one place an exit code and its meaning are
+/// written (`--help` and the README's table are generated from `all`).
+///
+/// A value with a fixed set of static members, as argument-parser's `ExitCode`: a run's status maps to one
+/// (`RunStatus.exitCode`), a subcommand returns one, and `main` hands its `rawValue` to the OS.
+public struct ExitCode: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    /// What it means, in the words of `--help`.
+    public let meaning: String
+
+    private init(_ rawValue: Int32, _ meaning: String) {
+        self.rawValue = rawValue
+        self.meaning = meaning
+    }
+
+    public var description: String { String(rawValue) }
+
+    public static func == (left: ExitCode, right: ExitCode) -> Bool { left.rawValue == right.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+    public static let success = ExitCode(0, "done (for validate: every file valid; for plan: nothing would be refused)")
+    public static let stepFailed = ExitCode(1, "a step failed (completed steps were rolled back)")
+    public static let usage = ExitCode(2, "usage error or invalid runbook: nothing was run")
+    public static let refused = ExitCode(3, "a guard refused before anything changed")
+    public static let locked = ExitCode(4, "another run holds the lock, or a node's lease (the holder is named)")
+    public static let interrupted = ExitCode(130, "interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback")
+
+    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .interrupted]
+
+    /// The "Exit codes:" block of `--help`.
+    public static var help: String {
+        "Exit codes:\n" + all.map { "  " + String($0.rawValue).padding(toLength: 5, withPad: " ", startingAt: 0) + $0.meaning }.joined(separator: "\n")
+    }
+}
