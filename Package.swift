@@ -31,12 +31,15 @@ let package = Package(
             dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookRolling", "ZKRunbookDiagnostics"]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
         .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI"]),
-        .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookEngine"]),
-        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        // What every test suite shares: scratch folders, polling, the binary harness, the sandbox and sshd
+        // fixtures, an in-memory scripted action. Test code, never linked into the binary.
+        .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookZooKeeper"], path: "Tests/ZKRunbookTestSupport"),
+        .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookEngine"]),
+        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(
-            name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookCLI", "ZKRunbookEngine"]),
+            name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookCLI", "ZKRunbookEngine"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -53,7 +54,7 @@ struct CLIProcessTests {
     }
 
     @Test func validateGivesFileLineColumnAndExit2() throws {
-        let workspace = Workspace("validate")
+        let workspace = Scratch("validate")
         let bad = workspace.write(
             "bad.json5",
             """
@@ -79,7 +80,7 @@ struct CLIProcessTests {
     }
 
     @Test func badParametersExit2AndRunNothing() throws {
-        let workspace = Workspace("params")
+        let workspace = Scratch("params")
         let marker = workspace.file("ran")
         let runbook = workspace.write(
             "p.json5",
@@ -98,32 +99,32 @@ struct CLIProcessTests {
     }
 
     @Test func sigintMidStepStopsItRollsBackInReverseAndExits130() throws {
-        let workspace = Workspace("sigint")
+        let workspace = Scratch("sigint")
         let log = workspace.file("log")
         let gate = workspace.write("gate", "")
         let marker = "zkr-sigint-\(getpid())"
         let runbook = workspace.write("r.json5", Self.blockingRunbook(log: log, gate: gate, marker: marker))
         let running = try zkrunbook.start(["run", runbook, "--state-dir", workspace.file("state")])
-        try waitFor("the blocking step to start") { workspace.read("log").contains("wait") }
+        try poll("the blocking step to start") { workspace.text("log").contains("wait") }
         running.signal(SIGINT)
         let result = try running.wait(timeout: 20)
         #expect(result.status == 130, "\(result.stdout)\n\(result.stderr)")
-        #expect(workspace.read("log") == "one\ntwo\nwait\nundo-two\nundo-one\n")
+        #expect(workspace.text("log") == "one\ntwo\nwait\nundo-two\nundo-one\n")
         #expect(processesNamed("/bin/bash").allSatisfy { pid in
             !String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self).contains(marker)
         }, "the interrupted step's process is still running")
-        let journal = workspace.read("state/runs/\(workspace.runIDs[0])/journal.jsonl")
+        let journal = workspace.text("state/runs/\(workspace.runIDs[0])/journal.jsonl")
         #expect(journal.contains(#""status":"interrupted""#))
         #expect(result.stdout.contains("interrupted by SIGINT"))
     }
 
     @Test func sigkillThenResumeFinishesTheRun() throws {
-        let workspace = Workspace("sigkill")
+        let workspace = Scratch("sigkill")
         let log = workspace.file("log")
         let gate = workspace.write("gate", "")
         let runbook = workspace.write("r.json5", Self.blockingRunbook(log: log, gate: gate))
         let running = try zkrunbook.start(["run", runbook, "--state-dir", workspace.file("state")])
-        try waitFor("the blocking step to start") { workspace.read("log").contains("wait") }
+        try poll("the blocking step to start") { workspace.text("log").contains("wait") }
         running.signal(SIGKILL)
         _ = try running.wait(timeout: 10)
         try FileManager.default.removeItem(atPath: gate)
@@ -131,21 +132,21 @@ struct CLIProcessTests {
         let resumed = try zkrunbook.run(["resume", runID, "--state-dir", workspace.file("state")])
         #expect(resumed.status == 0, "\(resumed.stdout)\n\(resumed.stderr)")
         #expect(resumed.stdout.contains("resuming at step 3/4 'wait'; 2 step(s) already done"))
-        #expect(workspace.read("log").hasPrefix("one\ntwo\nwait\n"))
-        #expect(workspace.read("log").hasSuffix("wait\nthree\n"))
-        #expect(workspace.read("log").components(separatedBy: "one\n").count == 2, "step one ran twice")
+        #expect(workspace.text("log").hasPrefix("one\ntwo\nwait\n"))
+        #expect(workspace.text("log").hasSuffix("wait\nthree\n"))
+        #expect(workspace.text("log").components(separatedBy: "one\n").count == 2, "step one ran twice")
         let again = try zkrunbook.run(["resume", runID, "--state-dir", workspace.file("state")])
         #expect(again.status == 2)
         #expect(again.stderr.contains("cannot be resumed: it finished successfully"))
     }
 
     @Test func aSecondConcurrentRunIsRefusedWithExit4() throws {
-        let workspace = Workspace("lock")
+        let workspace = Scratch("lock")
         let log = workspace.file("log")
         let gate = workspace.write("gate", "")
         let runbook = workspace.write("r.json5", Self.blockingRunbook(log: log, gate: gate))
         let first = try zkrunbook.start(["run", runbook, "--state-dir", workspace.file("state")])
-        try waitFor("the first run to hold the lock") { workspace.read("log").contains("wait") }
+        try poll("the first run to hold the lock") { workspace.text("log").contains("wait") }
         let second = try zkrunbook.run(["run", runbook, "--state-dir", workspace.file("state")])
         #expect(second.status == 4)
         #expect(second.stderr.contains("another run holds the lock 'node'"))
@@ -156,7 +157,7 @@ struct CLIProcessTests {
     }
 
     @Test func tenMegabytesOfOutputAndATimedOutProcessTree() throws {
-        let workspace = Workspace("output")
+        let workspace = Scratch("output")
         let marker = "zkr-orphan-\(getpid())"
         let runbook = workspace.write(
             "r.json5",
@@ -185,7 +186,7 @@ struct CLIProcessTests {
     }
 
     @Test func planShowsTheExactCommandsAndChangesNothing() throws {
-        let workspace = Workspace("plan")
+        let workspace = Scratch("plan")
         let config = workspace.write("zoo.cfg", "tickTime=2000\nclientPort=2181\n")
         let result = try zkrunbook.run(
             ["plan", "zoo-cfg-set", "--param", "config=\(config)", "--param", "key=4lw.commands.whitelist", "--param", "value=srvr, ruok"],
@@ -193,6 +194,6 @@ struct CLIProcessTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("run: grep -Fxc -- '4lw.commands.whitelist=srvr, ruok' \(config)"))
         #expect(result.stdout.contains("rollback: restore-config"))
-        #expect(workspace.read("zoo.cfg") == "tickTime=2000\nclientPort=2181\n")
+        #expect(workspace.text("zoo.cfg") == "tickTime=2000\nclientPort=2181\n")
     }
 }

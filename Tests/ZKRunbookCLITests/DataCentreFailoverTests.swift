@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -8,14 +9,14 @@ import Glibc
 /// The seed's two-DC incident on a real 6-node ensemble: DC-1 holds voters 1, 2, 3; DC-2 holds voters 4, 5
 /// and observer 6. DC-1 is cut off (its servers stopped); dc-failover makes DC-2 an ensemble of its own,
 /// dc-restore brings the original layout back.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.realZooKeeper, .ssh))
 struct DataCentreFailoverTests {
     let zkrunbook: ZKRunbookBinary
     static let zkCli = "/usr/share/zookeeper/bin/zkCli.sh"
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-    func twoDataCentres(_ workspace: Workspace) throws -> SandboxEnsemble {
+    func twoDataCentres(_ workspace: Scratch) throws -> SandboxEnsemble {
         try zkrunbook.sandbox(workspace, nodes: 6, observers: 1, firstPort: 27_000)
     }
 
@@ -39,7 +40,7 @@ struct DataCentreFailoverTests {
         return out
     }
 
-    func zkCli(_ workspace: Workspace, port: Int, _ commands: String) throws -> String {
+    func zkCli(_ workspace: Scratch, port: Int, _ commands: String) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: Self.zkCli) else {
             throw HarnessError(message: "no \(Self.zkCli): apt-get install -y zookeeper (the failover test writes through it)")
         }
@@ -49,7 +50,7 @@ struct DataCentreFailoverTests {
     }
 
     @Test func dataCentreOneLostFailOverWriteAndRestoreByteIdentical() throws {
-        let workspace = Workspace("dc-failover")
+        let workspace = Scratch("dc-failover")
         let ensemble = try twoDataCentres(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
@@ -68,7 +69,7 @@ struct DataCentreFailoverTests {
         #expect(configFiles(ensemble) == original)
 
         for node in 1...3 { #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)]).status == 0) }
-        try waitFor("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
+        try poll("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
 
         // doctor advises the failover only from a file that says which data centre each node is in.
         let placed = try ensemble.variant("ensemble-placed.json5") { text in
@@ -153,13 +154,13 @@ struct DataCentreFailoverTests {
     }
 
     @Test func aSurvivorWhoseRestartFailsRollsEverySurvivorBack() throws {
-        let workspace = Workspace("dc-rollback")
+        let workspace = Scratch("dc-rollback")
         let ensemble = try twoDataCentres(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let file = try injectable(ensemble)
         let original = configFiles(ensemble)
         for node in 1...3 { _ = try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)]) }
-        try waitFor("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
+        try poll("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
         _ = FileManager.default.createFile(atPath: ensemble.directory + "/inject-5.fail", contents: nil)
         let pidsBefore = ensemble.pids
 
@@ -176,12 +177,12 @@ struct DataCentreFailoverTests {
     }
 
     @Test func aConductorKilledMidRestartResumesWithTheNextSurvivor() throws {
-        let workspace = Workspace("dc-resume")
+        let workspace = Scratch("dc-resume")
         let ensemble = try twoDataCentres(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let file = try injectable(ensemble)
         for node in 1...3 { _ = try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)]) }
-        try waitFor("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
+        try poll("the DC-2 servers to stop serving", timeout: 30) { (try? modes(ensemble, [4, 5, 6]))?.values.allSatisfy { $0 == "not-serving" } ?? false }
         // The restart of node 5 kills the conductor (SIGKILL: no rollback, no cleanup), as a crash would.
         _ = FileManager.default.createFile(atPath: ensemble.directory + "/inject-5.crash", contents: nil)
         let state = workspace.file("state")

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,13 +8,13 @@ import Glibc
 
 /// The faults a new user found at the edges: a second conductor, a partial view, a locked-down server,
 /// a conductor that dies under its agent. Real sandboxes, a real sshd, a real client writing throughout.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.realZooKeeper, .ssh, .witness))
 struct EdgeSafetyTests {
     let zkrunbook: ZKRunbookBinary
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-    func sandbox(_ workspace: Workspace, extra: [String] = []) throws -> SandboxEnsemble {
+    func sandbox(_ workspace: Scratch, extra: [String] = []) throws -> SandboxEnsemble {
         try zkrunbook.sandbox(workspace, extra: extra, firstPort: 23_000)
     }
 
@@ -25,7 +26,7 @@ struct EdgeSafetyTests {
     /// directories, the second started while the first is between nodes: the second is refused with
     /// exit 4 naming the holder, and the servers never have two nodes down at once.
     @Test func aSecondConductorIsRefusedWhereverItStarts() throws {
-        let workspace = Workspace("edge-two")
+        let workspace = Scratch("edge-two")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
@@ -43,7 +44,7 @@ struct EdgeSafetyTests {
             ["run", "rolling-restart", "--ensemble", file, "--json", "--param", "soak=3s", "--state-dir", workspace.file("state-a")],
             directory: repositoryRoot)
         // Mid-roll, between nodes: the first node restarted and passed its gates, the ensemble healthy.
-        try waitFor("the first conductor to finish a node", timeout: 120) {
+        try poll("the first conductor to finish a node", timeout: 120) {
             jsonLines(first.outputSoFar).contains { $0["type"] as? String == "step-started" && $0["step"] as? String == "soak" }
         }
         let holder = try #require(runID(in: first.outputSoFar))
@@ -77,7 +78,7 @@ struct EdgeSafetyTests {
     /// ZooKeeper's default whitelist (srvr only) and no AdminServer: the gates cannot be evaluated, so
     /// the run is refused before anything is touched, with the fix; no election happens.
     @Test func aLockedDownServerIsRefusedBeforeAnyRestart() throws {
-        let workspace = Workspace("edge-whitelist")
+        let workspace = Scratch("edge-whitelist")
         let ensemble = try sandbox(workspace, extra: ["--four-letter-words", "default"])
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let file = try ensemble.variant("ensemble-no-admin.json5") { text in
@@ -99,7 +100,7 @@ struct EdgeSafetyTests {
 
     /// A node whose ssh does not answer is found before the first restart, not after the others.
     @Test func anUnreachableNodeIsFoundBeforeTheFirstRestart() throws {
-        let workspace = Workspace("edge-ssh")
+        let workspace = Scratch("edge-ssh")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
@@ -125,7 +126,7 @@ struct EdgeSafetyTests {
     /// A follower checked alone is a partial view that proves a quorum, not an outage; a file that lacks
     /// members is named and refused for a change.
     @Test func aFollowerAloneIsNotAnOutage() throws {
-        let workspace = Workspace("edge-follower")
+        let workspace = Scratch("edge-follower")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
@@ -168,7 +169,7 @@ struct EdgeSafetyTests {
     /// The conductor SIGKILLed while its agent restarts a node over ssh: the agent learns of it (its
     /// stdin closes), stops before the server is touched, and resume finishes the run.
     @Test func anAgentStopsWithItsConductor() throws {
-        let workspace = Workspace("edge-orphan")
+        let workspace = Scratch("edge-orphan")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
@@ -188,15 +189,15 @@ struct EdgeSafetyTests {
             .write(toFile: slowFile, atomically: true, encoding: .utf8)
         let pidsBefore = ensemble.pids
         let conductor = try zkrunbook.start(["run", "rolling-restart", "--ensemble", slowFile, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot)
-        try waitFor("the agent to reach the restart", timeout: 120) { FileManager.default.fileExists(atPath: reached) }
-        let restartPID = Int32(workspace.read("reached").trimmingCharacters(in: .whitespacesAndNewlines))!
+        try poll("the agent to reach the restart", timeout: 120) { FileManager.default.fileExists(atPath: reached) }
+        let restartPID = Int32(workspace.text("reached").trimmingCharacters(in: .whitespacesAndNewlines))!
         conductor.signal(SIGKILL)
         _ = try conductor.wait(timeout: 30)
         let started = Date()
-        try waitFor("the agent's restart to be stopped after its conductor died", timeout: 60) { kill(restartPID, 0) != 0 }
+        try poll("the agent's restart to be stopped after its conductor died", timeout: 60) { kill(restartPID, 0) != 0 }
         let stoppedAfter = Date().timeIntervalSince(started)
         print("orphaned agent: its restart command stopped \(String(format: "%.1f", stoppedAfter)) s after the conductor was killed")
-        try waitFor("no restart-node agent left", timeout: 30) { agentsRunning(in: ensemble.directory).isEmpty }
+        try poll("no restart-node agent left", timeout: 30) { agentsRunning(in: ensemble.directory).isEmpty }
         #expect(ensemble.pids == pidsBefore, "no server was restarted by the orphaned agent")
 
         try FileManager.default.removeItem(atPath: hold)
@@ -208,7 +209,7 @@ struct EdgeSafetyTests {
 
     /// `run --once KEY`: a request that already succeeded on the node is reported again, not repeated.
     @Test func theSameRequestTwiceRestartsOnce() throws {
-        let workspace = Workspace("edge-once")
+        let workspace = Scratch("edge-once")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let restart = "[\"\(zkrunbook.path)\", \"sandbox\", \"restart\", \"--dir\", \"\(ensemble.directory)\", \"--node\", \"1\"]"
@@ -254,7 +255,7 @@ struct SmallFaultTests {
     }
 
     @Test func doctorWithLogsThatMatchNothingIsAnError() throws {
-        let workspace = Workspace("doctor-nothing")
+        let workspace = Scratch("doctor-nothing")
         let missing = try zkrunbook.run(["doctor", "--logs", workspace.file("nope")])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no such file or folder"))
@@ -265,7 +266,7 @@ struct SmallFaultTests {
     }
 
     @Test func aMisspeltFactIsRejectedByValidate() throws {
-        let workspace = Workspace("fact-name")
+        let workspace = Scratch("fact-name")
         let path = workspace.write(
             "bad.json5",
             """
@@ -281,7 +282,7 @@ struct SmallFaultTests {
     }
 
     @Test func aBadEnsembleFileIsAUsageError() throws {
-        let workspace = Workspace("bad-ensemble")
+        let workspace = Scratch("bad-ensemble")
         let duplicate = workspace.write("dup.json5", "{ name: \"d\", nodes: [{ id: 1, host: \"a\" }, { id: 1, host: \"b\" }] }\n")
         let run = try zkrunbook.run(["run", "rolling-restart", "--ensemble", duplicate], directory: repositoryRoot)
         #expect(run.status == 2)
@@ -299,7 +300,7 @@ struct SmallFaultTests {
 
     /// A bundle written to a full disk leaves nothing under its final name, and says so plainly.
     @Test func aFullDiskLeavesNoTruncatedBundle() throws {
-        let workspace = Workspace("bundle-full")
+        let workspace = Scratch("bundle-full")
         let mountPoint = workspace.file("full")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let mount = try ZKRunbookBinary(path: "/bin/mount").run(["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint])
@@ -323,7 +324,7 @@ struct SmallFaultTests {
     }
 
     @Test func relativePathsMeanTheWorkingDirectory() throws {
-        let workspace = Workspace("relative")
+        let workspace = Scratch("relative")
         try FileManager.default.createDirectory(atPath: workspace.file("conf"), withIntermediateDirectories: true)
         workspace.write("conf/zoo.cfg", "tickTime=2000\ndataDir=data\nclientPort=1\n")
         let result = try zkrunbook.run(["collect", "--zoo-cfg", "conf/zoo.cfg", "--output", "out", "--state-dir", "state"], directory: workspace.path,

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -6,16 +7,16 @@ import Glibc
 #endif
 
 /// `zkrunbook install` over a real sshd on loopback: three "nodes" are three agent paths on this machine.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.ssh))
 struct InstallTests {
     let zkrunbook: ZKRunbookBinary
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-    func agent(_ workspace: Workspace, _ node: Int) -> String { workspace.file("node\(node)/bin/zkrunbook") }
-    func state(_ workspace: Workspace, _ node: Int) -> String { workspace.file("node\(node)/state") }
+    func agent(_ workspace: Scratch, _ node: Int) -> String { workspace.file("node\(node)/bin/zkrunbook") }
+    func state(_ workspace: Scratch, _ node: Int) -> String { workspace.file("node\(node)/state") }
 
-    func ensembleFile(_ workspace: Workspace, ssh: String) -> String {
+    func ensembleFile(_ workspace: Scratch, ssh: String) -> String {
         let nodes = (1...3).map { node in
             "{ id: \(node), host: \"127.0.0.1\", clientPort: \(2180 + node), agentPath: \"\(agent(workspace, node))\", stateDir: \"\(state(workspace, node))\", \(ssh) }"
         }
@@ -29,7 +30,7 @@ struct InstallTests {
     func contents(_ path: String) -> Data { FileManager.default.contents(atPath: path) ?? Data("missing \(path)".utf8) }
 
     @Test func installsVerifiesIsIdempotentAndNeverReplacesABusyAgent() throws {
-        let workspace = Workspace("install")
+        let workspace = Scratch("install")
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
         defer { ssh.stop() }
         let ensemble = ensembleFile(workspace, ssh: ssh.sshBlock)
@@ -72,7 +73,7 @@ struct InstallTests {
             "{ name: \"hold\", description: \"keeps a journaled run open\", steps: [{ id: \"hold\", description: \"wait\", action: \"sleep\", with: { duration: \"120s\" } }] }\n"
         )
         let busy = try ZKRunbookBinary(path: agent(workspace, 2)).start(["run", hold, "--state-dir", state(workspace, 2)])
-        try waitFor("node 2's run to hold its lock", timeout: 30) {
+        try poll("node 2's run to hold its lock", timeout: 30) {
             !((try? String(contentsOfFile: state(workspace, 2) + "/locks/node.lock", encoding: .utf8)) ?? "").isEmpty
         }
         let refused = try zkrunbook.run(["install", "--ensemble", ensemble, "--binary", newBuild, "--no-runbooks"], timeout: 300)
@@ -90,7 +91,7 @@ struct InstallTests {
     }
 
     @Test func anUnreachableNodeStopsTheInstallBeforeAnyCopy() throws {
-        let workspace = Workspace("install-down")
+        let workspace = Scratch("install-down")
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
         defer { ssh.stop() }
         var text = try String(contentsOfFile: ensembleFile(workspace, ssh: ssh.sshBlock), encoding: .utf8)
@@ -109,7 +110,7 @@ struct InstallTests {
     }
 
     @Test func badInputIsAUsageErrorThatSaysWhatToSet() throws {
-        let workspace = Workspace("install-usage")
+        let workspace = Scratch("install-usage")
         let noAgent = workspace.write("e.json5", "{ nodes: [{ id: 1, host: \"127.0.0.1\", clientPort: 2181 }], restartCommand: [\"true\"] }")
         let run = try zkrunbook.run(["install", "--ensemble", noAgent, "--no-runbooks"])
         #expect(run.status == 2)

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 /// What every shipped runbook would do, compared with the plan committed under Tests/plans: a change in
@@ -29,7 +30,7 @@ struct PlanSnapshotTests {
     }
 
     @Test func removingTheQuorumGuardChangesThePlan() throws {
-        let workspace = Workspace("dangerous")
+        let workspace = Scratch("dangerous")
         let original = try String(contentsOfFile: repositoryRoot + "/runbooks/rolling-restart.json5", encoding: .utf8)
         let guardStart = try #require(original.range(of: "              {\n                description: \"the voters left without node"))
         let guardEnd = try #require(original.range(of: "fact: \"canElectWithout\", equals: true,\n              },\n", range: guardStart.upperBound..<original.endIndex))

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -6,13 +7,13 @@ import Glibc
 #endif
 
 /// Rolling restarts against real ZooKeeper sandboxes, over a real sshd and locally.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.realZooKeeper, .ssh, .witness))
 struct RollingRestartTests {
     let zkrunbook: ZKRunbookBinary
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-    func sandbox(_ workspace: Workspace, nodes: Int = 3, observers: Int = 0) throws -> SandboxEnsemble {
+    func sandbox(_ workspace: Scratch, nodes: Int = 3, observers: Int = 0) throws -> SandboxEnsemble {
         try zkrunbook.sandbox(workspace, nodes: nodes, observers: observers, firstPort: 26_000)
     }
 
@@ -27,7 +28,7 @@ struct RollingRestartTests {
     }
 
     @Test func threeNodesOverSSHFollowersFirstLeaderLastOneElection() throws {
-        let workspace = Workspace("rr-ssh")
+        let workspace = Scratch("rr-ssh")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
@@ -57,7 +58,7 @@ struct RollingRestartTests {
     }
 
     @Test func fiveNodesWithAnObserverLocally() throws {
-        let workspace = Workspace("rr-five")
+        let workspace = Scratch("rr-five")
         let ensemble = try sandbox(workspace, nodes: 5, observers: 1)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let leaderBefore = try leader(ensemble)
@@ -75,7 +76,7 @@ struct RollingRestartTests {
     }
 
     @Test func aNodeThatDoesNotComeBackHaltsTheRestart() throws {
-        let workspace = Workspace("rr-bad")
+        let workspace = Scratch("rr-bad")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let leaderBefore = try leader(ensemble)
@@ -100,7 +101,7 @@ struct RollingRestartTests {
     /// A node that comes back, but not into the ensemble (here: standalone, its server lines gone): the
     /// gate waits for a quorum Mode until its deadline, then says what it saw.
     @Test func aNodeThatComesBackWrongWaitsThenTimesOutClearly() throws {
-        let workspace = Workspace("rr-gate")
+        let workspace = Scratch("rr-gate")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let leaderBefore = try leader(ensemble)
@@ -119,7 +120,7 @@ struct RollingRestartTests {
     }
 
     @Test func anEnsembleMissingAVoterIsRefusedBeforeAnyStop() throws {
-        let workspace = Workspace("rr-refuse")
+        let workspace = Scratch("rr-refuse")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let leaderBefore = try leader(ensemble)
@@ -135,7 +136,7 @@ struct RollingRestartTests {
     }
 
     @Test func sshDroppedMidRunHaltsAndResumeFinishes() throws {
-        let workspace = Workspace("rr-drop")
+        let workspace = Scratch("rr-drop")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
@@ -149,8 +150,8 @@ struct RollingRestartTests {
         chmod(agent, 0o755)
         let file = try ensemble.overSSH(ssh, zkrunbook: zkrunbook, agent: agent)
         let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
-        try waitFor("the agent to start over ssh", timeout: 60) { FileManager.default.fileExists(atPath: reached) }
-        let agentPID = Int32(workspace.read("reached").trimmingCharacters(in: .whitespacesAndNewlines))!
+        try poll("the agent to start over ssh", timeout: 60) { FileManager.default.fileExists(atPath: reached) }
+        let agentPID = Int32(workspace.text("reached").trimmingCharacters(in: .whitespacesAndNewlines))!
         // Cut the connection: kill the sshd processes serving this session (the agent's ancestors).
         var pid = agentPID
         var killed = 0
@@ -176,14 +177,14 @@ struct RollingRestartTests {
     }
 
     @Test func sigkillThenResumeFinishesAndSigintStopsCleanly() throws {
-        let workspace = Workspace("rr-kill")
+        let workspace = Scratch("rr-kill")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let leaderBefore = try leader(ensemble)
         let state = workspace.file("state")
         // SIGKILL while the second node passes its gates; resume finishes from there.
         let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", state], directory: repositoryRoot)
-        try waitFor("the second node's gates", timeout: 120) {
+        try poll("the second node's gates", timeout: 120) {
             let stream = jsonLines((try? String(contentsOfFile: running.outputBase + ".out", encoding: .utf8)) ?? "")
             let order = nodeOrder(stream)
             return order.count == 2
@@ -203,7 +204,7 @@ struct RollingRestartTests {
         let pidsBefore = ensemble.pids
         let second = try zkrunbook.start(
             ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--param", "soak=30s", "--state-dir", state], directory: repositoryRoot)
-        try waitFor("the soak of the first node", timeout: 120) {
+        try poll("the soak of the first node", timeout: 120) {
             let out = (try? String(contentsOfFile: second.outputBase + ".out", encoding: .utf8)) ?? ""
             return jsonLines(out).contains { $0["type"] as? String == "step-started" && $0["step"] as? String == "soak" }
         }

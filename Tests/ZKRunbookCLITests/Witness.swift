@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ final class KazooWitness {
 
     static let python = "/usr/bin/python3"
 
-    static func start(_ ensemble: SandboxEnsemble, in workspace: Workspace) throws -> KazooWitness {
+    static func start(_ ensemble: SandboxEnsemble, in workspace: Scratch) throws -> KazooWitness {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw HarnessError(message: "no \(python): apt-get install -y python3 python3-kazoo (the witness client)")
         }
@@ -42,7 +43,7 @@ final class KazooWitness {
         try process.run()
         let witness = KazooWitness(process: process, exited: exited, stopFile: stop, outputFile: output, logFile: log)
         do {
-            try waitFor("the kazoo witness's first acknowledged write", timeout: 60) {
+            try poll("the kazoo witness's first acknowledged write", timeout: 60) {
                 FileManager.default.fileExists(atPath: ready) || witness.hasExited
             }
         } catch {
@@ -81,7 +82,7 @@ final class KazooWitness {
             return text.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
         do {
-            try waitFor("the kazoo witness to read its writes back", timeout: 120) { verdictObject() != nil || hasExited }
+            try poll("the kazoo witness to read its writes back", timeout: 120) { verdictObject() != nil || hasExited }
         } catch {
             process.terminate()
             let tail = ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")

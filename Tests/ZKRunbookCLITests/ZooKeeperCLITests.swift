@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -6,20 +7,20 @@ import Glibc
 #endif
 
 /// `sandbox`, `status` and the health-check runbook through the binary, against real ZooKeeper servers.
-@Suite(.serialized)
+@Suite(.serialized, .tags(.realZooKeeper))
 struct ZooKeeperCLITests {
     let zkrunbook: ZKRunbookBinary
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
     /// `sandbox up` on a free base port; the caller tears it down.
-    func sandboxUp(_ workspace: Workspace, nodes: Int = 3, extra: [String] = []) throws -> (directory: String, base: Int) {
+    func sandboxUp(_ workspace: Scratch, nodes: Int = 3, extra: [String] = []) throws -> (directory: String, base: Int) {
         let ensemble = try zkrunbook.sandbox(workspace, nodes: nodes, extra: extra, firstPort: 25_000)
         return (ensemble.directory, ensemble.base)
     }
 
     @Test func statusAndHealthCheckFollowTheEnsembleDown() throws {
-        let workspace = Workspace("zk")
+        let workspace = Scratch("zk")
         let (directory, base) = try sandboxUp(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
         let ensemble = directory + "/ensemble.json5"
@@ -79,7 +80,7 @@ struct ZooKeeperCLITests {
 
     /// `srst` resets a live server's counters: doctor, run before and after, tells it from a restart by uptime.
     @Test func doctorTellsACounterResetFromARestart() throws {
-        let workspace = Workspace("zk-doctor")
+        let workspace = Scratch("zk-doctor")
         let (directory, base) = try sandboxUp(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
         let ensemble = directory + "/ensemble.json5"
@@ -111,7 +112,7 @@ struct ZooKeeperCLITests {
         guard FileManager.default.isExecutableFile(atPath: zkCli) else {
             throw HarnessError(message: "no \(zkCli): apt-get install -y zookeeper (the watch is tested with real writes)")
         }
-        let workspace = Workspace("zk-zxid")
+        let workspace = Scratch("zk-zxid")
         let (directory, base) = try sandboxUp(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
         let ensemble = directory + "/ensemble.json5"
@@ -124,7 +125,7 @@ struct ZooKeeperCLITests {
             let zxid = ((view?["leaderZxid"] as? [String: Any])?["raw"] as? Int) ?? 0
             return zxid & 0xffff_ffff
         }
-        try waitFor("zkCli.sh to start writing", timeout: 60) { counter() > 50 }
+        try poll("zkCli.sh to start writing", timeout: 60) { counter() > 50 }
 
         let far = try zkrunbook.run(
             ["run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=2s", "--param", "warnBelow=365d", "--state-dir", workspace.file("state"), "--json"],
@@ -153,7 +154,7 @@ struct ZooKeeperCLITests {
     }
 
     @Test func statusInputErrors() throws {
-        let workspace = Workspace("status-usage")
+        let workspace = Scratch("status-usage")
         let none = try zkrunbook.run(["status"])
         #expect(none.status == 2)
         #expect(none.stderr.contains("give one of --ensemble, --zoo-cfg or --server"))

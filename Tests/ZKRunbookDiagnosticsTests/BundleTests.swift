@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 import ZKRunbookProcess
@@ -10,28 +11,10 @@ import ZKRunbookZooKeeper
 import Glibc
 #endif
 
-/// A temporary folder, removed afterwards.
-final class Folder: @unchecked Sendable {
-    let path: String
-    init(_ label: String) {
-        path = NSTemporaryDirectory() + "zkr-diag-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let target = path + "/" + name
-        try? FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: target, contents: Data(text.utf8))
-        return target
-    }
-}
-
 /// Unpacks a .tar.gz with the system tar and returns every file's bytes by relative path.
 func unpack(_ archive: String) throws -> [String: Data] {
-    let folder = NSTemporaryDirectory() + "zkr-unpack-\(UInt32.random(in: 0...UInt32.max))"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let scratch = Scratch("unpack")
+    let folder = scratch.path
     let tar = Process()
     tar.executableURL = URL(fileURLWithPath: "/bin/tar")
     tar.arguments = ["xzf", archive, "-C", folder]
@@ -94,7 +77,7 @@ struct BundleTests {
     ]
 
     /// A node's conf folder with a secret in every place the issue names, and a log that repeats two.
-    func plantedNode(_ folder: Folder, clientPort: Int = 1) -> (zooCfg: String, logs: String) {
+    func plantedNode(_ folder: Scratch, clientPort: Int = 1) -> (zooCfg: String, logs: String) {
         let passwordFile = folder.write("conf/truststore.password", "PasswordFileContent88\n")
         folder.write("conf/server.jks", "KEYSTORE-BYTES-SECRET")
         let zooCfg = folder.write(
@@ -126,7 +109,7 @@ struct BundleTests {
     }
 
     @Test func noPlantedSecretReachesTheBundle() throws {
-        let folder = Folder("secrets")
+        let folder = Scratch("secrets")
         let node = plantedNode(folder)
         let options = BundleOptions(
             zooCfg: node.zooCfg, logDirectories: [node.logs], since: RunbookDuration(milliseconds: 3_600_000), outputDirectory: folder.path + "/out",
@@ -158,7 +141,7 @@ struct BundleTests {
     }
 
     @Test func aHungCommandAndAnUnreadableFileDoNotStopTheBundle() throws {
-        let folder = Folder("hung")
+        let folder = Scratch("hung")
         let node = plantedNode(folder)
         try FileManager.default.removeItem(atPath: folder.path + "/conf/log4j.properties")
         try FileManager.default.createDirectory(atPath: folder.path + "/conf/log4j.properties", withIntermediateDirectories: true)
@@ -182,7 +165,7 @@ struct BundleTests {
     }
 
     @Test func logsAreCutToTheCapKeepingTheNewestAndTheTail() throws {
-        let folder = Folder("cap")
+        let folder = Scratch("cap")
         let node = plantedNode(folder)
         let old = folder.write("logs/zookeeper.log.1", String(repeating: "old line S3cretKeyStorePw\n", count: 100_000))
         let newest = folder.write("logs/zookeeper.log", String(repeating: "x", count: 1_048_570) + "S3cretKeyStorePw" + String(repeating: "y", count: 2_000) + "\nLAST LINE\n")

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
@@ -44,7 +45,7 @@ enum LogFixtures {
 
 struct DoctorTests {
     func report(_ logs: [String: String]) -> DoctorReport {
-        let folder = Folder("doctor")
+        let folder = Scratch("doctor")
         let paths = logs.map { folder.write($0.key, $0.value) }
         return DoctorReport.build(logs: paths, view: nil, history: nil)
     }
@@ -101,7 +102,7 @@ struct DoctorTests {
     }
 
     @Test func historyKeepsSamplesBetweenRuns() throws {
-        let folder = Folder("history")
+        let folder = Scratch("history")
         let history = ZxidHistory(stateDirectory: folder.path)
         let now = Date()
         history.append(server: "zk1:2181", sample: .init(time: now.addingTimeInterval(-86_400), zxid: Zxid(epoch: 3, counter: 100_000_000)))

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 
 @testable import ZKRunbookProcess
@@ -39,7 +40,8 @@ struct LocalCommandRunnerTests {
         let spec = CommandSpec(argv: ["/bin/bash", "-c", script], timeout: 0.5, terminationGrace: 0.3)
         let result = runner.run(spec, cancellation: nil)
         #expect(result.termination == .timedOut)
-        #expect(result.seconds < 5)
+        // Idle: ~0.8 s; without the group-wide SIGKILL the grandchild would hold on for 300 s.
+        #expect(result.seconds < 60)
         #expect(processesNamed(marker).isEmpty, "a grandchild outlived the timeout")
         if let pid = result.pid {
             // Dead when the runner returns (gone, or a zombie Foundation's monitor thread has yet to reap),
@@ -57,10 +59,10 @@ struct LocalCommandRunnerTests {
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) {
             token.cancel(reason: "test says stop")
         }
-        let result = runner.run(CommandSpec(argv: ["sleep", "30"], timeout: 60), cancellation: token)
+        let result = runner.run(CommandSpec(argv: ["sleep", "300"], timeout: 600, terminationGrace: 60), cancellation: token)
         #expect(result.termination == .cancelled("test says stop"))
-        // sleep obeys SIGTERM at once; waiting out the 2 s grace would mean the signal never reached it.
-        #expect(result.seconds < 1.5)
+        // sleep obeys SIGTERM at once (idle: ~0.2 s); waiting out the 60 s grace would mean SIGTERM never reached it.
+        #expect(result.seconds < 30)
     }
 
     @Test func missingExecutableIsASpawnFailureNotACrash() {
@@ -86,11 +88,12 @@ struct LocalCommandRunnerTests {
 
     @Test func aDaemonHoldingThePipeDoesNotBlockTheStep() {
         let marker = "zkr-daemon-\(getpid())-\(Int.random(in: 0..<1_000_000))"
-        let spec = CommandSpec(argv: ["/bin/bash", "-c", "(exec -a \(marker) sleep 30) & echo started"], timeout: 10)
+        let spec = CommandSpec(argv: ["/bin/bash", "-c", "(exec -a \(marker) sleep 300) & echo started"], timeout: 600)
         let result = runner.run(spec, cancellation: nil)
         #expect(result.termination == .exited(0))
         #expect(result.stdout.text == "started\n")
-        #expect(result.seconds < 3)
+        // Idle: ~0.01 s; a runner that waited for the daemon's end of the pipe would take 300 s.
+        #expect(result.seconds < 60)
         for pid in processesNamed(marker) { kill(pid, SIGKILL) }
     }
 }

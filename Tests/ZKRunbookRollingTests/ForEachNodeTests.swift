@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 import ZKRunbookProcess
@@ -12,8 +13,8 @@ import Glibc
 /// `for-each-node` over local nodes (no ssh): the order given, halting, and what a refusal means.
 struct ForEachNodeTests {
     func run(_ steps: String, nodes: String, bad: String) throws -> (RunOutcome, [Event]) {
-        let folder = NSTemporaryDirectory() + "zkr-foreach-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let scratch = Scratch("foreach")
+        let folder = scratch.path
         let ensemble = folder + "/ensemble.json5"
         try """
             { name: "t", nodes: [{ id: 1, host: "127.0.0.1" }, { id: 2, host: "127.0.0.1" }, { id: 3, host: "127.0.0.1" }], restartCommand: ["true"] }

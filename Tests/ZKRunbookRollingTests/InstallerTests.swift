@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 import ZKRunbookProcess
@@ -8,10 +9,14 @@ import ZKRunbookZooKeeper
 
 /// The installer's node-side script, run locally: a copy whose sha256 does not match never lands.
 struct InstallerTests {
+    /// Folders live as long as the suite value: each test gets its own.
+    let scratches = Scratches()
+
     func scratch(_ label: String) -> String {
-        let path = NSTemporaryDirectory() + "zkr-installer-\(label)-\(UInt32.random(in: 0...UInt32.max))"
-        try? FileManager.default.createDirectory(atPath: path + "/bin", withIntermediateDirectories: true)
-        return path
+        let scratch = Scratch("installer-\(label)")
+        scratch.folder("bin")
+        scratches.keep(scratch)
+        return scratch.path
     }
 
     func installer(_ directory: String, source: String, claimedSHA: String) throws -> (AgentInstaller, NodePreflight) {

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 import ZKRunbookProcess
@@ -12,11 +13,11 @@ import Glibc
 /// The failover's node-side file work: rewrite, backup, renumber, restore, and the reachability check.
 @Suite(.serialized)
 struct FailoverConfigTests {
-    let folder: String
+    let scratch = Scratch("failover")
+    var folder: String { scratch.path }
 
     init() throws {
-        folder = NSTemporaryDirectory() + "zkr-failover-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
+        scratch.folder("data")
     }
 
     func write(_ name: String, _ text: String, mode: mode_t = 0o644) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 
@@ -194,9 +195,9 @@ struct ZooConfigTests {
     }
 
     @Test func dynamicConfigFileAndMyid() throws {
-        let folder = NSTemporaryDirectory() + "zkr-cfg-\(getpid())-\(Int.random(in: 0..<1_000_000))"
-        try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scratch = Scratch("cfg")
+        let folder = scratch.path
+        scratch.folder("data")
         try "dataDir=\(folder)/data\ndynamicConfigFile=zoo.cfg.dynamic.100000000\n".write(toFile: folder + "/zoo.cfg", atomically: true, encoding: .utf8)
         try "server.1=a:1:2:participant;2181\nserver.2=b:1:2:participant;2181\nserver.3=c:1:2:observer;2181\nversion=100000000\n"
             .write(toFile: folder + "/zoo.cfg.dynamic.100000000", atomically: true, encoding: .utf8)

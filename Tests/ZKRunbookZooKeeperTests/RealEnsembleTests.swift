@@ -1,65 +1,15 @@
 import Foundation
+import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 import ZKRunbookProcess
 
 @testable import ZKRunbookZooKeeper
 
-/// A sandbox on a free base port in its own /tmp folder, torn down by `close()`.
-///
-/// Needs a JRE and ZooKeeper's jars (Debian: apt-get install -y default-jre-headless zookeeper);
-/// without them `Sandbox.up` throws a message saying so, and the test fails with it.
-struct SandboxFixture {
-    let sandbox: Sandbox
-
-    static func start(nodes: Int, observers: Int = 0, allWords: Bool) throws -> SandboxFixture {
-        var lastError: Error?
-        for _ in 0..<10 {
-            let base = 24_000 + Int.random(in: 0..<90) * 400
-            let directory = NSTemporaryDirectory() + "zkr-sandbox-\(getpid())-\(base)"
-            do {
-                let spec = SandboxSpec(nodes: nodes, observers: observers, basePort: base, allFourLetterWords: allWords)
-                return SandboxFixture(sandbox: try Sandbox.up(spec, directory: directory, timeout: 90))
-            } catch {
-                lastError = error
-                if !error.description.contains("is in use") { break }
-            }
-        }
-        throw lastError!
-    }
-
-    func close() {
-        sandbox.down()
-        try? FileManager.default.removeItem(atPath: sandbox.directory)
-    }
-
-    /// Creates a znode through ZooKeeper's own CLI, so zxid counters move the way real writes move them.
-    func write(_ path: String, through node: Int) throws {
-        let endpoint = sandbox.members[node - 1].endpoint.description
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/share/zookeeper/bin/zkCli.sh")
-        process.arguments = ["-server", endpoint, "create", path, "data"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-    }
-}
-
-/// Polls until `condition` holds (a ready marker), at most `timeout` seconds.
-func eventually(_ timeout: Double = 20, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(50_000)
-    }
-    return condition()
-}
-
-@Suite(.serialized)
+@Suite(.serialized, .tags(.realZooKeeper))
 struct RealEnsembleTests {
     @Test func threeNodesHealthyThenDegradedThenNoQuorum() throws {
-        let fixture = try SandboxFixture.start(nodes: 3, allWords: true)
+        let fixture = try SandboxEnsemble.start(nodes: 3, allWords: true)
         defer { fixture.close() }
         let inspector = EnsembleInspector(maxLag: 10)
         let members = fixture.sandbox.members
@@ -107,9 +57,9 @@ struct RealEnsembleTests {
     /// Two sandboxes side by side: a 5-node ensemble with an observer and a 3-node one, both with
     /// ZooKeeper's default whitelist (only srvr), classified through srvr and the AdminServer.
     @Test func fiveNodesWithAnObserverAndADefaultWhitelistBesideAnotherSandbox() throws {
-        let five = try SandboxFixture.start(nodes: 5, observers: 1, allWords: false)
+        let five = try SandboxEnsemble.start(nodes: 5, observers: 1, allWords: false)
         defer { five.close() }
-        let three = try SandboxFixture.start(nodes: 3, allWords: false)
+        let three = try SandboxEnsemble.start(nodes: 3, allWords: false)
         defer { three.close() }
         #expect(five.sandbox.spec.basePort != three.sandbox.spec.basePort)
 
@@ -143,7 +93,7 @@ struct RealEnsembleTests {
 @Suite(.serialized)
 struct ZooKeeperActionTests {
     @Test func waitUntilARestartedFollowerHasCaughtUp() throws {
-        let fixture = try SandboxFixture.start(nodes: 3, allWords: true)
+        let fixture = try SandboxEnsemble.start(nodes: 3, allWords: true)
         defer { fixture.close() }
         let view = EnsembleInspector().inspect(fixture.sandbox.members)
         let leader = try #require(view.leaderID)

@@ -7,14 +7,14 @@ import Glibc
 /// A real OpenSSH server on loopback with keys made for the test, torn down by `stop()`.
 ///
 /// Needs openssh-server (apt-get install -y openssh-server); without it `start` throws saying so.
-final class SSHServer: @unchecked Sendable {
-    let directory: String
-    let port: Int
-    let identityFile: String
-    let knownHosts: String
+public final class SSHServer: @unchecked Sendable {
+    public let directory: String
+    public let port: Int
+    public let identityFile: String
+    public let knownHosts: String
     private let process: Process
 
-    static func start(in directory: String) throws -> SSHServer {
+    public static func start(in directory: String) throws -> SSHServer {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
             throw HarnessError(message: "no /usr/sbin/sshd: apt-get install -y openssh-server (the ssh transport is tested against a real sshd)")
         }
@@ -83,20 +83,20 @@ final class SSHServer: @unchecked Sendable {
     }
 
     /// The ensemble file's `ssh` block for a node reached through this server.
-    var sshBlock: String {
+    public var sshBlock: String {
         """
         ssh: { user: "root", port: \(port), identityFile: "\(identityFile)", options: ["UserKnownHostsFile=\(knownHosts)", "StrictHostKeyChecking=yes"] }
         """
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
     }
 
-    static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

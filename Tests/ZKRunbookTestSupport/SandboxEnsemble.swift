@@ -1,0 +1,101 @@
+import Foundation
+import ZKRunbookZooKeeper
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A sandbox ensemble a test started (`zkrunbook sandbox up`, as an operator would): its folder, ports and
+/// files, and the library's handle on it for tests that drive servers directly. The one sandbox fixture.
+public struct SandboxEnsemble: Sendable {
+    public var directory: String
+    public var base: Int
+    public var nodes: Int
+    /// The library's view of the same sandbox: members, stop and start one node.
+    public var sandbox: Sandbox
+    /// The folder `start` made for it, removed by `close()`.
+    var owned: String?
+    public var file: String { directory + "/ensemble.json5" }
+    public func pid(_ node: Int) -> String { (try? String(contentsOfFile: "\(directory)/node\(node)/pid", encoding: .utf8)) ?? "" }
+    public var pids: [String] { (1...nodes).map(pid) }
+    public func log(_ node: Int) -> String { (try? String(contentsOfFile: "\(directory)/node\(node)/zookeeper.log", encoding: .utf8)) ?? "" }
+    public func zooCfg(_ node: Int) -> String { "\(directory)/node\(node)/zoo.cfg" }
+    public func myid(_ node: Int) -> String { "\(directory)/node\(node)/data/myid" }
+    public func clientPort(_ node: Int) -> Int { base + node }
+    /// New leaders elected so far: the "LEADING - LEADER ELECTION TOOK" lines of every node.
+    public var leaderElections: Int { (1...nodes).map { log($0).components(separatedBy: "LEADING - LEADER ELECTION TOOK").count - 1 }.reduce(0, +) }
+
+    /// The ensemble file again, with every node reached over `ssh` (and runbooks from the repo).
+    public func overSSH(_ ssh: SSHServer, zkrunbook: ZKRunbookBinary, agent: String? = nil) throws -> String {
+        try variant("ensemble-ssh.json5") { text in
+            text = text.replacingOccurrences(of: "/zoo.cfg\" },", with: "/zoo.cfg\", \(ssh.sshBlock) },")
+            if let agent { text = text.replacingOccurrences(of: "agentPath: \"\(zkrunbook.path)\"", with: "agentPath: \"\(agent)\"") }
+        }
+    }
+
+    /// A copy of the ensemble file named `name`, changed by `edit`, whose agents find runbooks in the repo.
+    public func variant(_ name: String, _ edit: (inout String) throws -> Void) throws -> String {
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        try edit(&text)
+        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
+        let path = directory + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+extension ZKRunbookBinary {
+    /// Starts a sandbox on the first free base port from `firstPort` on (suites start apart, and retry on a
+    /// port in use, since suites run side by side).
+    public func sandbox(_ workspace: Scratch, nodes: Int = 3, observers: Int = 0, extra: [String] = [], firstPort: Int) throws -> SandboxEnsemble {
+        try sandbox(at: workspace.path, nodes: nodes, observers: observers, extra: extra, firstPort: firstPort)
+    }
+
+    public func sandbox(at folder: String, nodes: Int = 3, observers: Int = 0, extra: [String] = [], firstPort: Int) throws -> SandboxEnsemble {
+        for attempt in 0..<10 {
+            let base = firstPort + ((Int(getpid()) + attempt * 13 + nodes) % 85) * 400
+            let directory = folder + "/sandbox-\(base)"
+            let up = try run(
+                ["sandbox", "up", "--nodes", String(nodes), "--observers", String(observers), "--dir", directory, "--base-port", String(base)] + extra,
+                timeout: 120)
+            if up.status == 0 {
+                do { return SandboxEnsemble(directory: directory, base: base, nodes: nodes, sandbox: try Sandbox.open(directory: directory)) } catch {
+                    throw HarnessError(message: "sandbox up said ok but \(directory) does not open: \(error)")
+                }
+            }
+            if !up.stderr.contains("is in use") { throw HarnessError(message: "sandbox up failed (exit \(up.status)):\n\(up.stdout)\n\(up.stderr)") }
+        }
+        throw HarnessError(message: "no free base port for a sandbox")
+    }
+}
+
+extension SandboxEnsemble {
+    /// A sandbox in a folder of its own, for suites that hold no scratch folder; `close()` removes both.
+    public static func start(nodes: Int, observers: Int = 0, allWords: Bool, firstPort: Int = 24_000) throws -> SandboxEnsemble {
+        let folder = NSTemporaryDirectory() + "zkr-sandbox-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let binary = try ZKRunbookBinary.locate()
+        var ensemble = try binary.sandbox(
+            at: folder, nodes: nodes, observers: observers, extra: ["--four-letter-words", allWords ? "all" : "default"], firstPort: firstPort)
+        ensemble.owned = folder
+        return ensemble
+    }
+
+    /// Stops every server, and removes the folder when `start` made it.
+    public func close() {
+        _ = sandbox.down()
+        if let owned { try? FileManager.default.removeItem(atPath: owned) }
+    }
+
+    /// Creates a znode through ZooKeeper's own CLI, so zxid counters move the way real writes move them.
+    public func write(_ path: String, through node: Int) throws {
+        let endpoint = sandbox.members[node - 1].endpoint.description
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/share/zookeeper/bin/zkCli.sh")
+        process.arguments = ["-server", endpoint, "create", path, "data"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+    }
+}
