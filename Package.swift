@@ -14,8 +14,10 @@ let package = Package(
     targets: [
         // Process hygiene: spawning, draining, timeouts, process-group teardown, signals.
         .target(name: "ZKRunbookProcess"),
+        // Reading configuration: the JSON5 parser with positions, diagnostics (file:line:column), the object reader.
+        .target(name: "ZKRunbookJSON5"),
         // The step engine: JSON5 runbooks -> validated model -> plan -> execution -> events.
-        .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookProcess"]),
+        .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess"]),
         // Reaching nodes: the ssh transport (OpenSSH client through Process).
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
         // ZooKeeper knowledge: four-letter words, AdminServer, typed facts, zoo.cfg, quorum maths,
@@ -35,7 +37,7 @@ let package = Package(
         // fixtures, an in-memory scripted action. Test code, never linked into the binary.
         .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookZooKeeper"], path: "Tests/ZKRunbookTestSupport"),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookEngine"]),
+        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(

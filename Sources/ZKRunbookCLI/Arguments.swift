@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookEngine
 
 /// A command-line mistake: printed with the subcommand's usage line, exit 2.

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookProcess
 
 /// An action kind a runbook step can name (`exec`, `backup-file`, later ZooKeeper and ssh actions).

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 
 /// Reads conditions (guards, `assert`, `wait-until`) from runbook objects.
 enum ConditionReader {

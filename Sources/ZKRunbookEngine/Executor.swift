@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookProcess
 
 /// How a run ended, and the exit code the CLI returns for it.

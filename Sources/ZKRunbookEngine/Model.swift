@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 
 /// A validated runbook: what an operator wrote, checked and typed, ready to plan.
 public struct Runbook: Sendable {

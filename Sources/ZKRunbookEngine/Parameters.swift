@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 
 /// Binds `--param name=value` pairs to a runbook's declared parameters.
 public enum ParameterBinding {

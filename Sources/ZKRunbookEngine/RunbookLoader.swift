@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 
 /// Everything that can go wrong before a runbook runs: not found, unreadable, or invalid (with every problem).
 public enum RunbookError: Error, Sendable, CustomStringConvertible {

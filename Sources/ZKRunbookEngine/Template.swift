@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 
 /// A string from a runbook with `${...}` references, resolved only when its step runs.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookEngine
 import ZKRunbookTransport
 
@@ -57,7 +58,7 @@ public struct EnsembleFile: Sendable {
     public var runbookPath: String?
     public var path: String
 
-    public static func load(path: String) throws(RunbookError) -> EnsembleFile {
+    public static func load(path: String) throws(InputFileError) -> EnsembleFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             let why = FileManager.default.fileExists(atPath: path) ? "not readable UTF-8 text" : "no such file"
             throw .unreadable(path: path, reason: "cannot read the ensemble file: \(why)")

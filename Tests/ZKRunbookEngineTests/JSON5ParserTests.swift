@@ -1,4 +1,5 @@
 import Foundation
+@testable import ZKRunbookJSON5
 import ZKRunbookTestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookProcess
 
 /// `exec`: run a command by argv, with the step's timeout, an output cap and expected exit codes.

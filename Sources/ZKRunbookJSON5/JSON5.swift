@@ -33,6 +33,11 @@ public struct JSON5Node: Sendable {
     public var value: Value
     public var location: SourceLocation
 
+    public init(value: Value, location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+
     /// The kind of value, as an error message names it ("a string", "an object").
     public var kindName: String {
         switch value {
@@ -53,9 +58,17 @@ public struct JSON5Object: Sendable {
         public var key: String
         public var keyLocation: SourceLocation
         public var value: JSON5Node
+
+        public init(key: String, keyLocation: SourceLocation, value: JSON5Node) {
+            self.key = key
+            self.keyLocation = keyLocation
+            self.value = value
+        }
     }
 
     public var members: [Member]
+
+    public init(members: [Member]) { self.members = members }
 
     public subscript(key: String) -> JSON5Node? {
         members.first { $0.key == key }?.value

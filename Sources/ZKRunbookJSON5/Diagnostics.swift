@@ -107,41 +107,6 @@ public final class ObjectReader: @unchecked Sendable {
         return number
     }
 
-    public func template(_ key: String, required: Bool = false) -> Template? {
-        guard let node = value(key, required: required, expected: "a string") else { return nil }
-        return Template.read(node, what: "'\(key)' in \(context)", diagnostics: diagnostics)
-    }
-
-    public func templates(_ key: String, required: Bool = false, nonEmpty: Bool = false) -> [Template]? {
-        guard let node = value(key, required: required, expected: "an array of strings") else { return nil }
-        guard case .array(let elements) = node.value else {
-            typeError(key, node, "an array of strings")
-            return nil
-        }
-        if nonEmpty && elements.isEmpty {
-            diagnostics.error(node.location, "'\(key)' in \(context) must not be empty")
-            return nil
-        }
-        let parsed = elements.compactMap { Template.read($0, what: "an element of '\(key)'", diagnostics: diagnostics) }
-        return parsed.count == elements.count ? parsed : nil
-    }
-
-    public func duration(_ key: String, required: Bool = false) -> DurationSpec? {
-        guard let node = value(key, required: required, expected: RunbookDuration.expectation) else { return nil }
-        return DurationSpec.read(node, what: "'\(key)' in \(context)", diagnostics: diagnostics)
-    }
-
-    /// An array of durations (literals or `${parameter}`), e.g. limits to add up.
-    public func durations(_ key: String) -> [DurationSpec]? {
-        guard let node = value(key, expected: "an array of durations") else { return nil }
-        guard case .array(let elements) = node.value else {
-            typeError(key, node, "an array of durations")
-            return nil
-        }
-        let parsed = elements.compactMap { DurationSpec.read($0, what: "an element of '\(key)'", diagnostics: diagnostics) }
-        return parsed.count == elements.count ? parsed : nil
-    }
-
     public func object(_ key: String, required: Bool = false, context inner: String? = nil) -> ObjectReader? {
         guard let node = value(key, required: required, expected: "an object") else { return nil }
         return ObjectReader(node, context: inner ?? "'\(key)' in \(context)", diagnostics: diagnostics)
@@ -191,5 +156,27 @@ public final class ObjectReader: @unchecked Sendable {
             swap(&previous, &current)
         }
         return previous[b.count]
+    }
+}
+
+/// A configuration file that cannot be used: not readable, or invalid with every problem found at once.
+public enum InputFileError: Error, Sendable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case invalid([Diagnostic])
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason):
+            return "\(path): error: \(reason)"
+        case .invalid(let diagnostics):
+            let errors = diagnostics.filter { $0.severity == .error }.count
+            return (diagnostics.map(\.description) + ["\(errors) error\(errors == 1 ? "" : "s"); nothing was run"]).joined(separator: "\n")
+        }
+    }
+
+    /// The same on one line, for a step's failure message and an event.
+    public var singleLine: String {
+        if case .invalid(let diagnostics) = self { return diagnostics.map(\.description).joined(separator: "; ") }
+        return description
     }
 }
