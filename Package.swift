@@ -20,17 +20,25 @@ let package = Package(
         .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess"]),
         // Reaching nodes: the ssh transport (OpenSSH client through Process).
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
-        // ZooKeeper knowledge: four-letter words, AdminServer, typed facts, zoo.cfg, quorum maths,
-        // ensemble view, the sandbox ensemble, and the engine actions that expose them to runbooks.
-        .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport"]),
+        // ZooKeeper knowledge, knowing nothing of runbooks: four-letter words, AdminServer, typed facts, zoo.cfg,
+        // quorum maths, membership, the ensemble file and view, the sandbox ensemble.
+        .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport"]),
+        // ZooKeeper knowledge put to work in runbooks: the zk-* actions (one per file in Actions/), their facts,
+        // and the failover's file work.
+        .target(
+            name: "ZKRunbookZooKeeperActions",
+            dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
         // Driving many nodes: the node-side agent over a transport, and the rolling restart.
-        .target(name: "ZKRunbookRolling", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
+        .target(name: "ZKRunbookRolling", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookJSON5", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
         // Diagnostics: the support bundle (redaction, manifest, streaming .tar.gz).
-        .target(name: "ZKRunbookDiagnostics", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper"]),
+        .target(name: "ZKRunbookDiagnostics", dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
         // Argument parsing, commands and renderers; the executable only calls into this.
         .target(
             name: "ZKRunbookCLI",
-            dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookRolling", "ZKRunbookDiagnostics"]),
+            dependencies: [
+                "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookRolling",
+                "ZKRunbookDiagnostics",
+            ]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
         .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI"]),
         // What every test suite shares: scratch folders, polling, the binary harness, the sandbox and sshd
@@ -38,10 +46,10 @@ let package = Package(
         .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookZooKeeper"], path: "Tests/ZKRunbookTestSupport"),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine"]),
-        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(
-            name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookEngine", "ZKRunbookProcess"]),
+            name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookCLI", "ZKRunbookEngine"]),
     ]
 )

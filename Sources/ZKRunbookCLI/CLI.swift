@@ -5,6 +5,7 @@ import ZKRunbookProcess
 import ZKRunbookDiagnostics
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 #if canImport(Glibc)
 import Glibc
@@ -16,9 +17,11 @@ public enum CLI {
 
     /// Every action a runbook may name: the engine's, the ZooKeeper ones and the rolling ones.
     public static let registry: ActionRegistry = {
-        var registry = RollingActions.registry
-        for kind in DiagnosticsActions.all { registry.register(kind) }
-        return registry
+        do {
+            return try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all, RollingActions.all, DiagnosticsActions.all)
+        } catch {
+            fatalError("zkrunbook's actions: \(error)")
+        }
     }()
 
     /// Exit codes, the same for every subcommand: the engine's one type.

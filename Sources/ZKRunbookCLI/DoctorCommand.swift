@@ -4,6 +4,7 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// `zkrunbook doctor`: names the incident from logs and live facts, with the evidence lines.
 enum DoctorCommand {

@@ -3,6 +3,7 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// `zkrunbook install`: the agent and the runbooks onto every node of an ensemble file.
 enum InstallCommand {

@@ -2,6 +2,7 @@ import Foundation
 import ZKRunbookEngine
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// `zkrunbook lease`: the node-side lease files a conductor takes through each node's agent, and the
 /// operator's view of them across an ensemble (show, break).

@@ -6,6 +6,7 @@ import Glibc
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 import ZKRunbookDiagnostics
 
 enum StatusCommand {

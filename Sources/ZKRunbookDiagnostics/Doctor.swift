@@ -1,6 +1,7 @@
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// What to do first when an ensemble has no quorum, decided from the view alone (tested in memory).
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// How close the leader's zxid counter is to rolling over, from two samples of the same leader.
 ///

@@ -157,14 +157,25 @@ public struct ActionOutcome: Sendable {
 }
 
 /// The action kinds a runbook may name, looked up by name.
+///
+/// Each target exports its actions once (`ActionRegistry.engineActions`, `ZooKeeperActions.all`, …) and the CLI
+/// composes them once; two actions with one name are a failure, never a silent overwrite.
 public struct ActionRegistry: Sendable {
     private var kinds: [String: any ActionKind] = [:]
 
-    public init(_ kinds: [any ActionKind] = []) {
-        for kind in kinds { register(kind) }
+    /// Two action kinds share a name: the second would have replaced the first.
+    public struct Duplicate: Error, Sendable, CustomStringConvertible {
+        public var name: String
+        public var description: String { "two actions are named '\(name)'" }
     }
 
-    public mutating func register(_ kind: any ActionKind) { kinds[kind.name] = kind }
+    /// The actions of every group, each name once.
+    public init(composing groups: [any ActionKind]...) throws(Duplicate) {
+        for kind in groups.joined() {
+            guard kinds[kind.name] == nil else { throw Duplicate(name: kind.name) }
+            kinds[kind.name] = kind
+        }
+    }
 
     public func kind(named name: String) -> (any ActionKind)? { kinds[name] }
 
@@ -172,9 +183,14 @@ public struct ActionRegistry: Sendable {
 
     public var all: [any ActionKind] { names.compactMap { kinds[$0] } }
 
-    /// The engine's own actions: exec, file, assert, wait-until, backup-file, restore-file, sleep, edit-properties.
-    public static let builtIn = ActionRegistry([
+    /// The engine's own actions: exec, file, assert, wait-until, backup-file, restore-file, sleep, edit-properties, lease-check.
+    public static let engineActions: [any ActionKind] = [
         ExecAction(), FileProbeAction(), AssertAction(), WaitUntilAction(), BackupFileAction(), RestoreFileAction(),
         SleepAction(), EditPropertiesAction(), LeaseCheckAction(),
-    ])
+    ]
+
+    /// The engine's actions alone (a test checks their names are distinct).
+    public static let builtIn: ActionRegistry = {
+        do { return try ActionRegistry(composing: engineActions) } catch { fatalError("the engine's own actions: \(error)") }
+    }()
 }

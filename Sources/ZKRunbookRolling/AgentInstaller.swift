@@ -2,6 +2,7 @@ import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// What `zkrunbook install` puts on every node: one binary and, optionally, the runbooks beside it.
 public struct InstallPayload: Sendable {

@@ -3,6 +3,7 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookTransport
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// The transport to a node: ssh when the ensemble file says how, this machine otherwise.
 public enum NodeTransport {

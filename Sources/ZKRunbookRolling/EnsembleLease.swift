@@ -2,6 +2,7 @@ import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookTransport
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// Runs a per-node procedure (ordinary runbook steps) against one member of an ensemble, over the node's
 /// transport, and reports node-started / node-finished around the node's own events.

@@ -3,17 +3,11 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookTransport
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// The actions for driving a whole ensemble, registered beside the engine's and the ZooKeeper ones.
 public enum RollingActions {
     public static let all: [any ActionKind] = [AgentRunAction(), RollingRestartAction(), ForEachNodeAction()]
-
-    /// Engine + ZooKeeper + rolling actions: everything a shipped runbook may name.
-    public static var registry: ActionRegistry {
-        var registry = ZooKeeperActions.registry
-        for kind in all { registry.register(kind) }
-        return registry
-    }
 }
 
 /// `zk-rolling-restart`: runs the per-node procedure on every node of an ensemble, one node at a time —

@@ -206,47 +206,6 @@ public struct EnsembleView: Sendable, Codable {
     /// AdminServer to ask); empty when every gate can be evaluated. Filled by a thorough inspection only.
     public var gateProblems: [String] = []
 
-    /// Every name `factMap` may hold (a test checks the two agree), for `validate`.
-    public static let factNames = FactNames(
-        [
-            "verdict", "healthy", "quorate", "reasons", "voters", "majority", "tolerated", "canElect", "quorumReason", "votersServing", "serving",
-            "members", "maxLag", "probeMs", "scope", "membershipMatches", "membershipFindings", "gatesEvaluable", "gateProblems", "leader",
-            "leaderEndpoint", "syncedFollowers", "allFollowersSynced", "pendingSyncs", "leaderZxid", "leaderZxidCounter",
-        ], prefixes: ["mode.", "lag."])
-
-    /// Facts for runbook guards (`zk-ensemble`).
-    public var factMap: [String: FactValue] {
-        var out: [String: FactValue] = [
-            "verdict": .string(verdict.rawValue), "healthy": .bool(verdict == .healthy),
-            "quorate": .bool(verdict == .healthy || verdict == .degraded), "reasons": .string(reasons.joined(separator: "; ")),
-            "voters": .int(Int64(quorum.voters.count)), "majority": .int(Int64(quorum.majority)),
-            "tolerated": .int(Int64(quorum.tolerated)), "canElect": .bool(quorum.canElect), "quorumReason": .string(quorum.reason),
-            "votersServing": .int(Int64(members.filter { $0.member.role == .participant && $0.facts.mode.isServing }.count)),
-            "serving": .int(Int64(members.filter { $0.facts.mode.isServing }.count)), "members": .int(Int64(members.count)),
-            "maxLag": .int(Int64(members.compactMap(\.lag).max() ?? 0)), "probeMs": .int(Int64(probeMs)),
-            "scope": .string(scope.rawValue), "membershipMatches": .bool(membership.matches),
-            "membershipFindings": .string(membership.findings.map(\.message).joined(separator: "; ")),
-            "gatesEvaluable": .bool(gateProblems.isEmpty), "gateProblems": .string(gateProblems.joined(separator: "; ")),
-        ]
-        if let leaderID, let leader = members.first(where: { $0.member.id == leaderID }) {
-            out["leader"] = .int(Int64(leaderID))
-            out["leaderEndpoint"] = .string(leader.member.endpoint.description)
-            if let synced = leader.facts.syncedFollowers {
-                out["syncedFollowers"] = .int(synced)
-                out["allFollowersSynced"] = .bool(synced >= Int64(quorum.voters.count - 1) && (leader.facts.pendingSyncs ?? 0) == 0)
-            }
-            if let pending = leader.facts.pendingSyncs { out["pendingSyncs"] = .int(pending) }
-        }
-        if let leaderZxid {
-            out["leaderZxid"] = .string(leaderZxid.description)
-            out["leaderZxidCounter"] = .int(Int64(leaderZxid.counter))
-        }
-        for status in members {
-            out["mode.\(status.member.id)"] = .string(status.facts.mode.rawValue)
-            if let lag = status.lag { out["lag.\(status.member.id)"] = .int(Int64(lag)) }
-        }
-        return out
-    }
 }
 
 /// Probes every member at once and judges the ensemble.

@@ -91,44 +91,6 @@ public struct ServerFacts: Sendable, Codable {
 
     public init(endpoint: Endpoint) { self.endpoint = endpoint }
 
-    /// Every name `factMap` may hold (a test checks the two agree), for `validate`.
-    public static let factNames = FactNames(
-        [
-            "endpoint", "mode", "serving", "reachable", "probeMs", "zxid", "zxidEpoch", "zxidCounter", "received", "sent", "connections",
-            "outstanding", "nodeCount", "learners", "syncedFollowers", "syncedObservers", "pendingSyncs", "quorumSize", "uptimeMs",
-            "latencyAvg", "latencyMax", "latencyMin", "version", "serverID", "imok", "readOnly", "error", "errorKind", "notes",
-        ], prefixes: ["channel."])
-
-    /// The facts as a runbook guard sees them.
-    public var factMap: [String: FactValue] {
-        var out: [String: FactValue] = [
-            "endpoint": .string(endpoint.description), "mode": .string(mode.rawValue), "serving": .bool(mode.isServing),
-            "reachable": .bool(mode != .unreachable), "probeMs": .int(Int64(probeMs)),
-        ]
-        if let zxid {
-            out["zxid"] = .string(zxid.description)
-            out["zxidEpoch"] = .int(Int64(zxid.epoch))
-            out["zxidCounter"] = .int(Int64(zxid.counter))
-        }
-        let numbers: [(String, Int64?)] = [
-            ("received", received), ("sent", sent), ("connections", connections), ("outstanding", outstanding),
-            ("nodeCount", nodeCount), ("learners", learners), ("syncedFollowers", syncedFollowers),
-            ("syncedObservers", syncedObservers), ("pendingSyncs", pendingSyncs), ("quorumSize", quorumSize), ("uptimeMs", uptimeMs),
-        ]
-        for (name, value) in numbers { if let value { out[name] = .int(value) } }
-        if let latencyAvg { out["latencyAvg"] = .double(latencyAvg) }
-        if let latencyMax { out["latencyMax"] = .double(latencyMax) }
-        if let latencyMin { out["latencyMin"] = .double(latencyMin) }
-        if let version { out["version"] = .string(version) }
-        if let serverID { out["serverID"] = .int(Int64(serverID)) }
-        if let imok { out["imok"] = .bool(imok) }
-        if let readOnly { out["readOnly"] = .bool(readOnly) }
-        if let error { out["error"] = .string(error) }
-        if let errorKind { out["errorKind"] = .string(errorKind) }
-        for (fact, channel) in channels { out["channel." + fact] = .string(channel) }
-        if !notes.isEmpty { out["notes"] = .string(notes.joined(separator: "; ")) }
-        return out
-    }
 }
 
 /// Parsers for the replies of srvr/stat, mntr and the AdminServer.

@@ -85,7 +85,7 @@ public enum SocketClient {
     }
 
     /// A non-blocking connect, waited for with poll: a filtered port fails after `timeout`, not minutes.
-    static func connect(_ endpoint: Endpoint, timeout: Double) -> Result<Int32, ZooKeeperError> {
+    public static func connect(_ endpoint: Endpoint, timeout: Double) -> Result<Int32, ZooKeeperError> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

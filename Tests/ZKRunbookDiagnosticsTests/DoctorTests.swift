@@ -3,6 +3,7 @@ import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 @testable import ZKRunbookDiagnostics
 

@@ -2,6 +2,7 @@ import Foundation
 import ZKRunbookTestSupport
 import Testing
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 @testable import ZKRunbookDiagnostics
 

@@ -77,3 +77,18 @@ struct StepRulesTests {
         #expect(EventStatus.continued.isDone && !EventStatus.unknown.isDone)
     }
 }
+
+/// The registry composes each target's actions once and refuses two of one name.
+struct RegistryTests {
+    @Test func aDuplicateNameIsAFailureNotAnOverwrite() throws {
+        #expect(throws: ActionRegistry.Duplicate.self) { try ActionRegistry(composing: ActionRegistry.engineActions, [ExecAction()]) }
+        do {
+            _ = try ActionRegistry(composing: ActionRegistry.engineActions, ActionRegistry.engineActions)
+            Issue.record("composed twice without an error")
+        } catch {
+            #expect(error.description == "two actions are named 'exec'")
+        }
+        let engine = try ActionRegistry(composing: ActionRegistry.engineActions)
+        #expect(engine.names.count == ActionRegistry.engineActions.count)
+    }
+}

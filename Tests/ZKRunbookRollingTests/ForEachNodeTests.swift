@@ -4,6 +4,7 @@ import Testing
 import ZKRunbookEngine
 import ZKRunbookProcess
 
+import ZKRunbookZooKeeperActions
 @testable import ZKRunbookRolling
 
 #if canImport(Glibc)
@@ -19,14 +20,14 @@ struct ForEachNodeTests {
         try """
             { name: "t", nodes: [{ id: 1, host: "127.0.0.1" }, { id: 2, host: "127.0.0.1" }, { id: 3, host: "127.0.0.1" }], restartCommand: ["true"] }
             """.write(toFile: ensemble, atomically: true, encoding: .utf8)
-        let runbook = try RunbookLoader(registry: RollingActions.registry).load(
+        let runbook = try RunbookLoader(registry: try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all, RollingActions.all)).load(
             text: """
                 { name: "each", parameters: { ensemble: { type: "path", required: true }, bad: { type: "string", required: true } },
                   steps: [{ id: "each", description: "on each node", action: "for-each-node",
                             with: { ensemble: "${ensemble}", nodes: "\(nodes)", \(steps) } }] }
                 """, path: "each.json5")
         let recorder = EventRecorder()
-        let outcome = try RunService(registry: RollingActions.registry).start(
+        let outcome = try RunService(registry: try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all, RollingActions.all)).start(
             runbook, parameters: ["ensemble": .path(ensemble), "bad": .string(bad)],
             options: RunOptions(layout: StateLayout(root: folder + "/state")), sink: recorder, cancellation: CancellationToken())
         return (outcome, recorder.events)

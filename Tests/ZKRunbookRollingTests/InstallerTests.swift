@@ -4,6 +4,7 @@ import Testing
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 @testable import ZKRunbookRolling
 

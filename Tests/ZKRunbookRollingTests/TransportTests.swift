@@ -3,6 +3,7 @@ import ZKRunbookTestSupport
 import Testing
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 @testable import ZKRunbookRolling
 @testable import ZKRunbookTransport

@@ -45,10 +45,8 @@ public final class ActionScript: @unchecked Sendable {
     /// A registry with the engine's actions plus `change` (changes things) and `check` (read-only), both
     /// answering from this script.
     public var registry: ActionRegistry {
-        var registry = ActionRegistry.builtIn
-        registry.register(ScriptedAction(name: "change", readOnly: false, script: self))
-        registry.register(ScriptedAction(name: "check", readOnly: true, script: self))
-        return registry
+        let scripted: [any ActionKind] = [ScriptedAction(name: "change", readOnly: false, script: self), ScriptedAction(name: "check", readOnly: true, script: self)]
+        do { return try ActionRegistry(composing: ActionRegistry.engineActions, scripted) } catch { fatalError("\(error)") }
     }
 }
 

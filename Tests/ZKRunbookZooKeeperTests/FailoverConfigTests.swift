@@ -5,6 +5,7 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 
 @testable import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 #if canImport(Glibc)
 import Glibc
@@ -31,9 +32,9 @@ struct FailoverConfigTests {
 
     /// Runs a runbook of ZooKeeper actions; returns the outcome and the events.
     func run(_ text: String, _ parameters: [String: ParameterValue] = [:]) throws -> (RunOutcome, [Event]) {
-        let runbook = try RunbookLoader(registry: ZooKeeperActions.registry).load(text: text, path: "t.json5")
+        let runbook = try RunbookLoader(registry: try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all)).load(text: text, path: "t.json5")
         let recorder = EventRecorder()
-        let outcome = try RunService(registry: ZooKeeperActions.registry).start(
+        let outcome = try RunService(registry: try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all)).start(
             runbook, parameters: parameters, options: RunOptions(layout: StateLayout(root: folder + "/state")), sink: recorder,
             cancellation: CancellationToken())
         return (outcome, recorder.events)

@@ -3,6 +3,7 @@ import ZKRunbookTestSupport
 import Testing
 
 @testable import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 #if canImport(Glibc)
 import Glibc

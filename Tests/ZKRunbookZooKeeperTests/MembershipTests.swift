@@ -4,6 +4,7 @@ import Testing
 import ZKRunbookEngine
 
 @testable import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// What the servers report about their members, against what the user wrote; and partial views judged as such.
 struct MembershipTests {

@@ -4,6 +4,7 @@ import Testing
 import ZKRunbookEngine
 
 @testable import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 /// Replies as ZooKeeper 3.8 sent them (captured from the sandbox), and older formats where they differ.
 enum Fixtures {

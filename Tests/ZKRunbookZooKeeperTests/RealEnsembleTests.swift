@@ -5,6 +5,7 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 
 @testable import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
 
 @Suite(.serialized, .tags(.realZooKeeper))
 struct RealEnsembleTests {
@@ -102,7 +103,7 @@ struct ZooKeeperActionTests {
         try fixture.write("/while-it-was-down", through: leader)
         try fixture.sandbox.start(node: follower.id)
         let servers = fixture.sandbox.members.map(\.endpoint.description).joined(separator: ",")
-        let runbook = try RunbookLoader(registry: ZooKeeperActions.registry).load(
+        let runbook = try RunbookLoader(registry: try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all)).load(
             text: """
                 { name: "gate", parameters: { server: { type: "string", required: true }, servers: { type: "string", required: true } },
                   steps: [{ id: "caught-up", description: "back as follower, within 0 transactions of the leader", action: "wait-until",
@@ -111,7 +112,7 @@ struct ZooKeeperActionTests {
                             fact: "caughtUp", equals: true, interval: "100ms" } }] }
                 """, path: "gate.json5")
         let recorder = EventRecorder()
-        let outcome = try RunService(registry: ZooKeeperActions.registry).start(
+        let outcome = try RunService(registry: try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all)).start(
             runbook, parameters: ["server": .string(follower.endpoint.description), "servers": .string(servers)],
             options: RunOptions(layout: StateLayout(root: fixture.sandbox.directory + "/state")), sink: recorder,
             cancellation: CancellationToken())

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookEngine
+import ZKRunbookZooKeeper
 
 #if canImport(Glibc)
 import Glibc

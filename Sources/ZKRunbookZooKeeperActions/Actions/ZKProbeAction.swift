@@ -1,0 +1,115 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookJSON5
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+/// `zk-probe`: what one server is (mode, zxid, sync counts…), through 4lw or the AdminServer.
+struct ZKProbeAction: ActionKind {
+    let name = "zk-probe"
+    let summary = "read-only: one server's mode, zxid (epoch, counter), latency, sync counts; with 'ensemble', its lag behind the leader"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let server = reader.template("server", required: true)
+        let adminPort = reader.template("adminPort")
+        let ensemble = reader.templates("ensemble") ?? []
+        let maxLag = reader.template("maxLag")
+        let timeout = reader.duration("timeout")
+        let srvrOnly = reader.bool("srvrOnly") ?? false
+        if maxLag != nil && ensemble.isEmpty {
+            reader.diagnostics.error(reader.location, "'maxLag' in zk-probe needs 'ensemble' (the servers among which to find the leader)")
+        }
+        guard let server else { return nil }
+        return PreparedZKProbe(server: server, adminPort: adminPort, ensemble: ensemble, maxLag: maxLag, timeout: timeout, srvrOnly: srvrOnly)
+    }
+}
+
+struct PreparedZKProbe: PreparedAction {
+    var server: Template
+    var adminPort: Template?
+    var ensemble: [Template]
+    /// With `ensemble`: the lag (transactions) within which the server counts as caught up.
+    var maxLag: Template?
+    var timeout: DurationSpec?
+    /// srvr alone (mode, zxid): for a tight poll while a server starts, where every extra word is a
+    /// connection the starting JVM must serve, and measurably delays it.
+    var srvrOnly = false
+    var isReadOnly: Bool { true }
+    var yieldedFacts: FactNames? { ServerFacts.factNames.union(FactNames(["leader", "leaderZxid", "lagBehindLeader", "caughtUp"])) }
+    var templates: [Template] { [server] + [adminPort, maxLag].compactMap { $0 } + ensemble }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        var line = "probe \(server.display(resolver)) (srvr" + (srvrOnly ? " only" : ", ruok, mntr")
+        if let adminPort { line += "; AdminServer on port \(adminPort.display(resolver)) where the whitelist refuses" }
+        line += ")"
+        if !ensemble.isEmpty { line += "; lag measured against the leader among \(ensemble.map { $0.display(resolver) }.joined(separator: ","))" }
+        if let maxLag { line += "; caught up within \(maxLag.display(resolver)) transactions" }
+        return [line]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let target: Endpoint
+        switch endpoints([server], context) {
+        case .failure(let outcome): return outcome
+        case .success(let list):
+            guard let first = list.first else { return .failure(cause: .invalidArgument, message: "no server given") }
+            target = first
+        }
+        var admin: Int?
+        if let adminPort {
+            switch context.resolve(adminPort) {
+            case .failure(let outcome): return outcome
+            case .success(let text) where text.isEmpty:
+                admin = nil
+            case .success(let text):
+                guard let port = Int(text), (1...65535).contains(port) else {
+                    return .failure(cause: .invalidArgument, message: "adminPort '\(text)' is not a port")
+                }
+                admin = port
+            }
+        }
+        let probe = ServerProbe(limits: limits(timeout, context.resolver), wantMonitor: !srvrOnly, wantRuok: !srvrOnly)
+        let facts = probe.probe(target, adminPort: admin)
+        var map = facts.factMap
+        if !ensemble.isEmpty {
+            var others: [Endpoint] = []
+            for template in ensemble {
+                switch context.resolve(template).flatMap({ ensembleMembers(fromSource: $0) }) {
+                case .failure(let outcome): return outcome
+                case .success(let found): others += found.map(\.endpoint)
+                }
+            }
+            if !others.isEmpty {
+                let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
+                let leader = quick.probeAll(others.filter { $0 != target }.map { ($0, nil) }).first { $0.mode == .leader }
+                    ?? (facts.mode == .leader ? facts : nil)
+                var lag: UInt64?
+                if let leader {
+                    map["leader"] = .string(leader.endpoint.description)
+                    if let leaderZxid = leader.zxid {
+                        map["leaderZxid"] = .string(leaderZxid.description)
+                        lag = facts.zxid.map { $0.lag(behind: leaderZxid) }
+                        if let lag { map["lagBehindLeader"] = .int(Int64(lag)) }
+                    }
+                } else {
+                    map["leader"] = .string("none")
+                }
+                if let maxLag {
+                    switch context.resolve(maxLag) {
+                    case .failure(let outcome): return outcome
+                    case .success(let text):
+                        guard let limit = UInt64(text) else {
+                            return .failure(cause: .invalidArgument, message: "maxLag '\(text)' is not a whole number")
+                        }
+                        // Caught up: serving in a quorum (never standalone), a leader exists, and within the lag.
+                        let joined = [.leader, .follower, .observer].contains(facts.mode)
+                        map["caughtUp"] = .bool(joined && leader != nil && (facts.mode == .leader || (lag.map { $0 <= limit } ?? false)))
+                    }
+                }
+            }
+        }
+        let summary = "\(target) is \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")
+        return .success(summary, facts: map)
+    }
+}

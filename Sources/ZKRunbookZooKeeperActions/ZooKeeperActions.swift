@@ -1,0 +1,62 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookJSON5
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+/// The ZooKeeper actions runbooks may use, registered beside the engine's built-ins.
+public enum ZooKeeperActions {
+    public static let all: [any ActionKind] = [
+        ZKProbeAction(), ZKEnsembleAction(), ZKConfigBackupAction(), ZKConfigRenumberAction(), ZKConfigRestoreAction(), ZKPeerReachAction(),
+    ]
+
+    /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
+    public static func members(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> { ensembleMembers(fromSource: text) }
+}
+
+/// Probe limits from a step's `timeout` argument (per connect and per reply).
+func limits(_ spec: DurationSpec?, _ resolver: TemplateResolver) -> SocketLimits {
+    let seconds = spec?.resolve(resolver.parameters)?.seconds ?? 2
+    return SocketLimits(connectTimeout: seconds, readTimeout: seconds, maxReplyBytes: 1 << 20)
+}
+
+/// Resolves templates that each hold one endpoint or a comma-separated list of them.
+func endpoints(_ templates: [Template], _ context: ActionContext) -> Result<[Endpoint], ActionOutcome> {
+    var out: [Endpoint] = []
+    for template in templates {
+        switch context.resolve(template) {
+        case .failure(let outcome): return .failure(outcome)
+        case .success(let text):
+            for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
+                    return .failure(.failure(cause: .invalidArgument, message: "'\(part)' is not host:port"))
+                }
+                out.append(endpoint)
+            }
+        }
+    }
+    return .success(out)
+}
+
+/// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
+func ensembleMembers(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> {
+    if text.hasSuffix(".json5") {
+        do { return .success(try EnsembleFile.load(path: text).members) } catch {
+            return .failure(.failure(cause: .invalidArgument, message: error.singleLine))
+        }
+    }
+    if FileManager.default.fileExists(atPath: text) {
+        do { return .success(EnsembleFile.members(from: try ZooConfig.load(path: text, readMyid: false))) } catch {
+            return .failure(.failure(cause: .invalidArgument, message: error.description))
+        }
+    }
+    if text.contains("/") { return .failure(.failure(cause: .invalidArgument, message: "'\(text)': no such file")) }
+    var out: [EnsembleMember] = []
+    for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+        guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
+            return .failure(.failure(cause: .invalidArgument, message: "'\(part)' is not host:port"))
+        }
+        out.append(EnsembleMember(id: out.count + 1, host: endpoint.host, clientPort: endpoint.port))
+    }
+    return .success(out)
+}
