@@ -21,13 +21,15 @@ let package = Package(
         // Reaching nodes: the ssh transport (OpenSSH client through Process).
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
         // ZooKeeper knowledge, knowing nothing of runbooks: four-letter words, AdminServer, typed facts, zoo.cfg,
-        // quorum maths, membership, the ensemble file and view, the sandbox ensemble.
+        // quorum maths, membership, the ensemble file and view.
         .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport"]),
         // ZooKeeper knowledge put to work in runbooks: the zk-* actions (one per file in Actions/), their facts,
         // and the failover's file work.
         .target(
             name: "ZKRunbookZooKeeperActions",
             dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
+        // A throwaway ensemble on loopback from ZooKeeper's jars (tests, CI, the quick start).
+        .target(name: "ZKRunbookSandbox", dependencies: ["ZKRunbookProcess", "ZKRunbookZooKeeper"]),
         // Driving many nodes: the node-side agent over a transport, and the rolling restart.
         .target(name: "ZKRunbookRolling", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookJSON5", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
         // Diagnostics: the support bundle (redaction, manifest, streaming .tar.gz).
@@ -37,13 +39,13 @@ let package = Package(
             name: "ZKRunbookCLI",
             dependencies: [
                 "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookRolling",
-                "ZKRunbookDiagnostics",
+                "ZKRunbookDiagnostics", "ZKRunbookSandbox",
             ]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
         .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI"]),
         // What every test suite shares: scratch folders, polling, the binary harness, the sandbox and sshd
         // fixtures, an in-memory scripted action. Test code, never linked into the binary.
-        .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookZooKeeper"], path: "Tests/ZKRunbookTestSupport"),
+        .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookZooKeeper", "ZKRunbookSandbox"], path: "Tests/ZKRunbookTestSupport"),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),

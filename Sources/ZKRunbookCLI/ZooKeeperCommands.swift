@@ -6,6 +6,7 @@ import Glibc
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
+import ZKRunbookSandbox
 import ZKRunbookZooKeeperActions
 import ZKRunbookDiagnostics
 
@@ -198,6 +199,12 @@ enum EnsembleTable {
 }
 
 enum SandboxCommand {
+    /// This binary as the sandbox's agent, restarting a node with its own `sandbox restart`.
+    static var agent: SandboxAgent {
+        let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "zkrunbook"
+        let path = running.hasSuffix("/zkrunbook") ? running : "zkrunbook"
+        return SandboxAgent(path: path) { directory in [path, "sandbox", "restart", "--dir", directory, "--node", "${node.id}"] }
+    }
     static let usage = "Usage: zkrunbook sandbox (up|down|status|stop|start|restart) [options]"
     static let help = """
         \(usage)
@@ -255,7 +262,7 @@ enum SandboxCommand {
                     nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
                     basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all")
                 let started = Date()
-                let sandbox = try Sandbox.up(spec, directory: directory, timeout: try seconds(default: 90)) { print($0) }
+                let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }
                 print(String(format: "sandbox up in %.1fs: %@", Date().timeIntervalSince(started), sandbox.directory))
                 print(EnsembleTable.render(EnsembleInspector().inspect(sandbox.members)))
                 print("ensemble file: \(sandbox.directory)/\(Sandbox.ensembleFile)")

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookZooKeeper
+import ZKRunbookSandbox
 
 #if canImport(Glibc)
 import Glibc

@@ -5,6 +5,7 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 
 @testable import ZKRunbookZooKeeper
+import ZKRunbookSandbox
 import ZKRunbookZooKeeperActions
 
 @Suite(.serialized, .tags(.realZooKeeper))

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookProcess
+import ZKRunbookZooKeeper
 
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +13,18 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
 }
 
 /// How to build a throwaway ensemble on loopback.
+/// The agent a sandbox's ensemble file names, and how it restarts one node of the sandbox in `directory`
+/// (`${node.id}` is filled in per node): the CLI gives its own path and its own `sandbox restart` syntax.
+public struct SandboxAgent: Sendable {
+    public var path: String
+    public var restartCommand: @Sendable (_ directory: String) -> [String]
+
+    public init(path: String, restartCommand: @escaping @Sendable (_ directory: String) -> [String]) {
+        self.path = path
+        self.restartCommand = restartCommand
+    }
+}
+
 public struct SandboxSpec: Sendable, Codable, Hashable {
     public var nodes: Int
     /// The last `observers` nodes are observers; the rest vote.
@@ -87,7 +100,7 @@ public struct Sandbox: Sendable {
 
     /// Writes every node's config and starts them all; waits until each serves (one leader) or `timeout`.
     public static func up(
-        _ spec: SandboxSpec, directory: String, timeout: Double = 90, progress: (String) -> Void = { _ in }
+        _ spec: SandboxSpec, directory: String, agent: SandboxAgent, timeout: Double = 90, progress: (String) -> Void = { _ in }
     ) throws(SandboxError) -> Sandbox {
         guard (1...9).contains(spec.nodes), spec.observers >= 0, spec.observers < spec.nodes else {
             throw SandboxError("--nodes must be 1 to 9 and --observers fewer than --nodes")
@@ -115,7 +128,7 @@ public struct Sandbox: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(spec).write(to: URL(fileURLWithPath: sandbox.directory + "/" + specFile))
             for id in 1...spec.nodes { try sandbox.writeNodeFiles(id) }
-            try sandbox.ensembleFileText.write(toFile: sandbox.directory + "/" + ensembleFile, atomically: true, encoding: .utf8)
+            try sandbox.ensembleFileText(agent: agent).write(toFile: sandbox.directory + "/" + ensembleFile, atomically: true, encoding: .utf8)
         } catch let error as SandboxError {
             throw error
         } catch {
@@ -187,18 +200,13 @@ public struct Sandbox: Sendable {
         try (lines.joined(separator: "\n") + "\n").write(toFile: configPath(id), atomically: true, encoding: .utf8)
     }
 
-    /// The zkrunbook binary that wrote the sandbox: the restart command and the agent of every node.
-    static var agentBinary: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "zkrunbook"
-    }
-
-    /// The ensemble file for `zkrunbook status --ensemble` and the rolling restart.
-    var ensembleFileText: String {
+    /// The ensemble file for `zkrunbook status --ensemble` and the rolling restart; its agent and restart
+    /// command come from the caller, which knows its own path and command line.
+    func ensembleFileText(agent: SandboxAgent) -> String {
         let nodes = members.map { member in
             "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\",\n"
                 + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\" },"
         }
-        let agent = Self.agentBinary.hasSuffix("/zkrunbook") ? Self.agentBinary : "zkrunbook"
         return """
             // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)), written by 'zkrunbook sandbox up'.
             {
@@ -207,8 +215,8 @@ public struct Sandbox: Sendable {
             \(nodes.joined(separator: "\n"))
               ],
               // Each node's restart command in the sandbox; production: ["systemctl", "restart", "zookeeper"].
-              restartCommand: ["\(agent)", "sandbox", "restart", "--dir", "\(directory)", "--node", "${node.id}"],
-              agentPath: "\(agent)",
+              restartCommand: [\(agent.restartCommand(directory).map { "\"\($0)\"" }.joined(separator: ", "))],
+              agentPath: "\(agent.path)",
             }
 
             """
