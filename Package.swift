@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine"]),
         .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(
             name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookCLI", "ZKRunbookEngine"]),

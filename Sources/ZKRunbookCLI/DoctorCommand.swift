@@ -94,10 +94,10 @@ enum NodeLogFetcher {
     static let remoteBytes = 64 << 20
 
     static func fetch(_ member: EnsembleMember, logFile: String, into scratch: inout Workspace) -> Result<String, InputProblem> {
-        if member.ssh == nil {
+        if member.access.isLocal {
             return FileManager.default.isReadableFile(atPath: logFile) ? .success(logFile) : .failure(InputProblem("no such readable file"))
         }
-        let result = NodeTransport.runner(for: member).run(
+        let result = member.access.runner(host: member.host).run(
             CommandSpec(argv: ["tail", "-c", String(remoteBytes), logFile], timeout: 60, outputCap: remoteBytes + 1), cancellation: nil)
         guard result.exitStatus == 0 else {
             return .failure(InputProblem("\(result.termination.summary) \(result.stderr.lastLines(1).joined())"))

@@ -1,6 +1,7 @@
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
+import ZKRunbookTransport
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
@@ -100,7 +101,7 @@ public struct AgentInstaller: Sendable {
 
     public init(
         ensemble: EnsembleFile, payload: InstallPayload, timeoutPerFile: Double = 300,
-        runner: @escaping @Sendable (EnsembleMember) -> any CommandRunner = NodeTransport.runner(for:)
+        runner: @escaping @Sendable (EnsembleMember) -> any CommandRunner = { $0.access.runner(host: $0.host) }
     ) {
         self.ensemble = ensemble
         self.payload = payload
@@ -256,7 +257,7 @@ public struct AgentInstaller: Sendable {
     static func seconds(since start: Date) -> String { String(format: "%.2f s", Date().timeIntervalSince(start)) }
 
     static func describe(_ check: NodePreflight, payload: InstallPayload) -> String {
-        var text = "preflight node \(check.member.id) (\(NodeTransport.describe(check.member))): "
+        var text = "preflight node \(check.member.id) (\(check.member.access.describe(host: check.member.host))): "
         if let problem = check.problem { return text + problem }
         switch check.currentBinary {
         case nil: text += "no agent at \(check.agentPath)"

@@ -5,19 +5,6 @@ import ZKRunbookTransport
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
-/// The transport to a node: ssh when the ensemble file says how, this machine otherwise.
-public enum NodeTransport {
-    public static func runner(for member: EnsembleMember) -> any CommandRunner {
-        if let ssh = member.ssh { return SSHCommandRunner(host: member.host, settings: ssh) }
-        return LocalCommandRunner()
-    }
-
-    public static func describe(_ member: EnsembleMember) -> String {
-        guard let ssh = member.ssh else { return "locally" }
-        return "over ssh to " + (ssh.user.map { "\($0)@" } ?? "") + member.host + (ssh.port.map { ":\($0)" } ?? "")
-    }
-}
-
 /// `agent-run`: runs a runbook with the zkrunbook agent on the node the step works on (over its
 /// transport), and brings the agent's JSON Lines events back into this run's journal.
 ///

@@ -145,9 +145,9 @@ public final class EnsembleLease: @unchecked Sendable {
         if let stateDir = member.stateDir { argv += ["--state-dir", stateDir] }
         var environment: [String: String] = [:]
         if let path = file.runbookPath { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
-        let result = NodeTransport.runner(for: member).run(
+        let result = member.access.runner(host: member.host).run(
             CommandSpec(argv: argv, environment: environment, timeout: 30, outputCap: 1 << 16), cancellation: cancellation)
-        let where_ = "node \(member.id) (\(member.host), \(NodeTransport.describe(member)))"
+        let where_ = "node \(member.id) (\(member.host), \(member.access.describe(host: member.host)))"
         let reply = result.stdout.text.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         switch result.termination {
         case .exited(0):
@@ -195,7 +195,7 @@ public enum EnsembleLeaseInspector {
             let agent = member.agentPath ?? file.agentPath ?? "zkrunbook"
             var argv = [agent, "lease", verb, "--key", EnsembleLease.key(for: member)]
             if let stateDir = member.stateDir { argv += ["--state-dir", stateDir] }
-            let human = NodeTransport.runner(for: member).run(CommandSpec(argv: argv, timeout: 30, outputCap: 1 << 16), cancellation: nil)
+            let human = member.access.runner(host: member.host).run(CommandSpec(argv: argv, timeout: 30, outputCap: 1 << 16), cancellation: nil)
             let reached = human.exitStatus == 0
             let text = reached ? human.stdout.lastLines(1).joined() : "cannot ask the agent: \(human.termination.summary) \(human.stderr.lastLines(1).joined())"
             let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -38,7 +38,7 @@ struct NodeProcedure {
         let forward = NodeEventForwarder(report: context.report, node: member, parentStep: context.stepID)
         let executor = Executor(
             runbook: nodeRunbook, parameters: context.resolver.parameters, options: context.options, sink: forward,
-            runner: NodeTransport.runner(for: member), registry: context.registry, cancellation: context.cancellation,
+            runner: member.access.runner(host: member.host), registry: context.registry, cancellation: context.cancellation,
             rollbackCancellation: context.rollbackCancellation, node: file.nodeFields(member), outerFacts: context.resolver.stepFacts,
             priorSkippedChanges: priorSkippedChanges)
         let outcome = executor.run(runID: context.resolver.runID)
@@ -136,7 +136,7 @@ struct PreparedForEachNode: PreparedAction {
         for (index, member) in members.enumerated() where !done.contains(member.id) {
             if context.cancellation.isCancelled { return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted") }
             let (outcome, finished) = procedure.run(
-                member, index: index + 1, total: members.count, headline: "node \(member.id), \(NodeTransport.describe(member))", context: context,
+                member, index: index + 1, total: members.count, headline: "node \(member.id), \(member.access.describe(host: member.host))", context: context,
                 priorSkippedChanges: context.isDryRun && !readOnly ? previous.map { ["the steps on node \($0.id)"] } ?? [] : [])
             context.report(finished)
             let untouched = members[(index + 1)...].map { String($0.id) }

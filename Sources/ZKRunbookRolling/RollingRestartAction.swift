@@ -135,7 +135,7 @@ struct PreparedRollingRestart: PreparedAction {
             let headline =
                 offline
                 ? "node \(next.id) (order by id: offline, the leader is not known)"
-                : "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(NodeTransport.describe(next))"
+                : "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(next.access.describe(host: next.host))"
             let nodeStarted = Date()
             let run = procedure.run(
                 next, index: done.count + 1, total: file.members.count, headline: headline, context: context,
@@ -214,7 +214,7 @@ struct PreparedRollingRestart: PreparedAction {
             // Our own probes' "Processing srvr command from …" lines are left out: they are most of a
             // log during a gate, and say nothing about why the server did not come back.
             let script = "tail -n 2000 \"$1\" | grep -v -E 'Processing (srvr|ruok|mntr|conf|stat|cons|envi|isro|wchs|dirs) command' | tail -n 15"
-            let result = NodeTransport.runner(for: member).run(
+            let result = member.access.runner(host: member.host).run(
                 CommandSpec(argv: ["sh", "-c", script, "sh", logFile], timeout: 15, outputCap: 64 << 10), cancellation: nil)
             if result.exitStatus == 0 {
                 lines.append("last lines of \(logFile) (zkrunbook's own four-letter-word probes left out):")

@@ -10,8 +10,10 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
     public var clientPort: Int
     public var adminPort: Int?
     public var role: ServerEntry.Role
-    /// How to reach the node; nil: it is this machine (the local transport).
+    /// Reached over ssh with these settings (nil and no `kubectl`: the node is this machine).
     public var ssh: SSHSettings?
+    /// Reached by `kubectl exec` into its pod.
+    public var kubectl: KubectlSettings?
     /// The node's ZooKeeper log, for evidence when it does not come back.
     public var logFile: String?
     /// `--state-dir` for the agent on the node (default: the agent's own default).
@@ -25,9 +27,12 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
 
     public var endpoint: Endpoint { Endpoint(host: host, port: clientPort) }
 
+    /// How the conductor reaches this node.
+    public var access: NodeAccess { kubectl.map(NodeAccess.kubectl) ?? ssh.map(NodeAccess.ssh) ?? .local }
+
     public init(
         id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil,
-        logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil, dataCentre: String? = nil
+        kubectl: KubectlSettings? = nil, logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil, dataCentre: String? = nil
     ) {
         self.id = id
         self.host = host
@@ -35,6 +40,7 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
         self.adminPort = adminPort
         self.role = role
         self.ssh = ssh
+        self.kubectl = kubectl
         self.logFile = logFile
         self.stateDir = stateDir
         self.agentPath = agentPath
@@ -102,6 +108,14 @@ public struct EnsembleFile: Sendable {
                             identityFile: sshReader.string("identityFile"), options: Self.strings(sshReader, "options"))
                         sshReader.finish()
                     }
+                    var kubectl: KubectlSettings?
+                    if let kubeReader = node.object("kubectl") {
+                        kubectl = KubectlSettings(
+                            pod: kubeReader.string("pod"), namespace: kubeReader.string("namespace"), context: kubeReader.string("context"),
+                            container: kubeReader.string("container"))
+                        kubeReader.finish()
+                        if ssh != nil { diagnostics.error(node.object["kubectl"]!.location, "a node is reached over ssh or kubectl, not both") }
+                    }
                     node.finish()
                     if let id, let host {
                         if members.contains(where: { $0.id == Int(id) }) {
@@ -109,7 +123,7 @@ public struct EnsembleFile: Sendable {
                         }
                         members.append(
                             EnsembleMember(
-                                id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh,
+                                id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh, kubectl: kubectl,
                                 logFile: logFile, stateDir: stateDir, agentPath: nodeAgent, zooCfg: zooCfg, dataCentre: dataCentre))
                     }
                 }

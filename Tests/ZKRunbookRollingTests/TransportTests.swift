@@ -2,6 +2,7 @@ import Foundation
 import ZKRunbookTestSupport
 import Testing
 import ZKRunbookProcess
+import ZKRunbookJSON5
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
@@ -52,5 +53,51 @@ struct SSHTransportTests {
         ]
         #expect(PreparedRollingRestart.order(members, leader: 1).map(\.id) == [4, 2, 3, 1])
         #expect(PreparedRollingRestart.order(members, leader: nil).map(\.id) == [4, 1, 2, 3])
+    }
+}
+
+/// The kubectl transport: its argv, its words in a plan, and a whole command through it. No cluster exists
+/// here, so a shim stands in for kubectl: it records its argv and runs what follows `--` on this machine.
+struct KubectlTransportTests {
+    @Test func argvAndPlanText() throws {
+        let settings = KubectlSettings(namespace: "kafka", context: "prod", container: "zookeeper")
+        let runner = KubectlCommandRunner(host: "zk-0", settings: settings)
+        let argv = runner.kubectlArgv(for: CommandSpec(argv: ["zkrunbook", "run", "x y"], environment: ["A": "1"]))
+        #expect(argv == ["kubectl", "--context", "prod", "--namespace", "kafka", "exec", "-i", "zk-0", "--container", "zookeeper", "--", "env", "A=1", "zkrunbook", "run", "x y"])
+        #expect(NodeAccess.kubectl(settings).describe(host: "zk-0") == "over kubectl exec to pod zk-0 (container zookeeper) in namespace kafka, context prod")
+        #expect(NodeAccess.kubectl(KubectlSettings(pod: "zookeeper-2")).describe(host: "zk-2") == "over kubectl exec to pod zookeeper-2")
+        #expect(NodeAccess.local.describe(host: "x") == "locally")
+    }
+
+    @Test func theEnsembleFileSaysHowANodeIsReached() throws {
+        let scratch = Scratch("kube")
+        let path = scratch.write(
+            "e.json5",
+            """
+            { nodes: [{ id: 1, host: "zk-0", kubectl: { namespace: "kafka" } }, { id: 2, host: "zk-1", ssh: { user: "zk" } }, { id: 3, host: "127.0.0.1" }],
+              restartCommand: ["true"] }
+            """)
+        let file = try EnsembleFile.load(path: path)
+        #expect(file.members.map { $0.access.describe(host: $0.host) } == ["over kubectl exec to pod zk-0 in namespace kafka", "over ssh to zk@zk-1", "locally"])
+        let both = scratch.write("both.json5", "{ nodes: [{ id: 1, host: \"a\", ssh: {}, kubectl: {} }], restartCommand: [\"true\"] }")
+        #expect(throws: InputFileError.self) { try EnsembleFile.load(path: both) }
+    }
+
+    @Test func aCommandRunsThroughItArgvIntact() throws {
+        let scratch = Scratch("kube-shim")
+        let log = scratch.file("argv")
+        let shim = scratch.write("kubectl", "#!/bin/sh\nprintf '%s\\n' \"$@\" > \(log)\nwhile [ \"$1\" != \"--\" ]; do shift; done\nshift\nexec \"$@\"\n")
+        chmod(shim, 0o755)
+        let runner = KubectlCommandRunner(host: "zk-0", settings: KubectlSettings(namespace: "kafka"), kubectl: shim)
+        let result = runner.run(CommandSpec(argv: ["/bin/echo", "a b", "$(id)"], timeout: 30), cancellation: nil)
+        #expect(result.termination == .exited(0))
+        #expect(result.stdout.text == "a b $(id)\n", "one argument stays one, nothing is run by a shell")
+        #expect(scratch.text("argv") == "--namespace\nkafka\nexec\n-i\nzk-0\n--\n/bin/echo\na b\n$(id)\n")
+        let missing = KubectlCommandRunner(host: "zk-0", settings: KubectlSettings(), kubectl: scratch.file("no-kubectl"))
+        guard case .spawnFailed(let why) = missing.run(CommandSpec(argv: ["true"]), cancellation: nil).termination else {
+            Issue.record("a missing kubectl is not named")
+            return
+        }
+        #expect(why.contains("install kubectl"))
     }
 }
