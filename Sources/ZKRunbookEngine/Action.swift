@@ -27,6 +27,9 @@ public protocol PreparedAction: Sendable {
     func command(_ resolver: TemplateResolver) -> [String]?
     /// Steps this action runs itself (a per-node procedure): checked by the loader like any other.
     var nestedSteps: [Step] { get }
+    /// The `${node.*}` fields the nested steps may use, when this action runs them once per node; nil: the
+    /// nested steps have no node. The action that opens the scope declares it, so the engine knows no node kind.
+    var nestedNodeFields: Set<String>? { get }
     /// True for an action that changes things but does its own dry run (a composite that dry-runs its
     /// nested steps): it is called in dry runs, with `isDryRun` set, instead of being skipped.
     var handlesDryRun: Bool { get }
@@ -61,6 +64,7 @@ extension PreparedAction {
     public var yieldedFacts: FactNames? { nil }
     public func command(_ resolver: TemplateResolver) -> [String]? { nil }
     public var nestedSteps: [Step] { [] }
+    public var nestedNodeFields: Set<String>? { nil }
     public var handlesDryRun: Bool { false }
 }
 

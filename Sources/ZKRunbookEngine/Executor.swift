@@ -91,7 +91,7 @@ public final class Executor {
         runbook: Runbook, parameters: [String: ParameterValue], options: RunOptions, sink: any EventSink,
         runner: any CommandRunner = LocalCommandRunner(), registry: ActionRegistry = .builtIn,
         cancellation: CancellationToken = CancellationToken(), rollbackCancellation: CancellationToken = CancellationToken(),
-        node: [String: String] = [:], outerFacts: [String: [String: FactValue]] = [:], priorSkippedChanges: [String] = []
+        node: NodeFields = NodeFields(), outerFacts: [String: [String: FactValue]] = [:], priorSkippedChanges: [String] = []
     ) {
         self.runbook = runbook
         self.parameters = parameters

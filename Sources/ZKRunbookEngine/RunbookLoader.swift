@@ -403,7 +403,8 @@ public struct RunbookLoader: Sendable {
     private struct Scope {
         var index: [String: Int]
         var outer: Set<String>
-        var allowsNode: Bool
+        /// The node fields of the enclosing per-node action; nil outside one.
+        var nodeFields: Set<String>?
     }
 
     /// Every `${...}` must name a parameter, a run field, a fact of a step that runs before it, or (in a
@@ -443,8 +444,15 @@ public struct RunbookLoader: Sendable {
                         diagnostics.error(template.location, "\(label) refers to step '\(step)', which has not run yet at that point")
                     }
                 case .node(let field):
-                    if !scope.allowsNode {
+                    guard let fields = scope.nodeFields else {
                         diagnostics.error(template.location, "\(label) refers to ${node.\(field)}, which has a value only in a per-node step list")
+                        continue
+                    }
+                    if !fields.contains(field) {
+                        let hint = ObjectReader.closest(to: field, among: fields).map { "did you mean '\($0)'? " } ?? ""
+                        diagnostics.error(
+                            template.location,
+                            "\(label) refers to ${node.\(field)}, which a node does not have; \(hint)(fields: \(fields.sorted().joined(separator: ", ")))")
                     }
                 case .run:
                     continue
@@ -483,12 +491,12 @@ public struct RunbookLoader: Sendable {
                 if !nested.isEmpty {
                     let outer = scope.outer.union(steps.prefix(index).map(\.id))
                     let positions = Dictionary(nested.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-                    checkList(nested, scope: Scope(index: positions, outer: outer, allowsNode: true))
+                    checkList(nested, scope: Scope(index: positions, outer: outer, nodeFields: step.action.nestedNodeFields))
                 }
             }
         }
         let positions = Dictionary(runbook.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let top = Scope(index: positions, outer: [], allowsNode: false)
+        let top = Scope(index: positions, outer: [], nodeFields: nil)
         checkList(runbook.steps, scope: top)
         for reference in runbook.lock.references {
             if case .parameter = reference { continue }

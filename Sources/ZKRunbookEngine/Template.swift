@@ -36,10 +36,6 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     public var source: String
 
     public static let runFields: Set<String> = ["id", "dir", "stateDir"]
-    public static let nodeFields: Set<String> = [
-        "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
-        "dataCentre",
-    ]
     public static let durationAccessors: Set<String> = ["seconds", "ms"]
 
     public var description: String { source }
@@ -96,12 +92,13 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
             !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
         }
         let expected =
-            "expected ${parameter}, ${parameter.seconds}, ${steps.STEP-ID.FACT}, ${run.id|dir|stateDir} or ${node.FIELD} (\(nodeFields.sorted().joined(separator: ", "))), found '${\(body)}'"
+            "expected ${parameter}, ${parameter.seconds}, ${steps.STEP-ID.FACT}, ${run.id|dir|stateDir} or ${node.FIELD}, found '${\(body)}'"
         guard parts.allSatisfy(validName) else { return .failure(InputProblem(expected)) }
         switch (parts.first, parts.count) {
         case ("steps", 3): return .success(.stepFact(step: parts[1], fact: parts[2]))
         case ("run", 2) where runFields.contains(parts[1]): return .success(.run(parts[1]))
-        case ("node", 2) where nodeFields.contains(parts[1]): return .success(.node(parts[1]))
+        // Which fields a node has is declared by the action that opens the per-node scope; the loader checks it.
+        case ("node", 2): return .success(.node(parts[1]))
         case ("steps", _), ("run", _), ("node", _): return .failure(InputProblem(expected))
         case (_, 1): return .success(.parameter(parts[0], accessor: nil))
         case (_, 2) where durationAccessors.contains(parts[1]): return .success(.parameter(parts[0], accessor: parts[1]))
@@ -148,11 +145,9 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         case .parameter(let name, nil):
             guard case .argv(let words)? = resolver.parameters[name] else { return nil }
             return words
-        case .node("restartCommand"):
-            // The ensemble's restart command, a JSON array with the node's placeholders filled in.
-            guard let text = resolver.node["restartCommand"], let data = text.data(using: .utf8),
-                let words = try? JSONSerialization.jsonObject(with: data) as? [String], !words.isEmpty
-            else { return nil }
+        case .node(let field):
+            // A node field that is a list of words (the restart command): one argument each.
+            guard let words = resolver.node.words[field], !words.isEmpty else { return nil }
             return words
         default:
             return nil
@@ -186,7 +181,7 @@ public struct TemplateResolver: Sendable {
     public var stateDirectory: String
     public var secretParameters: Set<String>
     /// The node a per-node step works on (empty outside one).
-    public var node: [String: String] = [:]
+    public var node = NodeFields()
 
     public init(
         parameters: [String: ParameterValue], stepFacts: [String: [String: FactValue]] = [:], runID: String = "",
@@ -223,4 +218,27 @@ public struct TemplateResolver: Sendable {
             }
         }
     }
+}
+
+/// The `${node.*}` values of the node a per-node step works on: text fields, and fields that are a list of
+/// words (a restart command), which an argv takes one word per argument.
+public struct NodeFields: Sendable {
+    public var text: [String: String]
+    public var words: [String: [String]]
+
+    public init(text: [String: String] = [:], words: [String: [String]] = [:]) {
+        self.text = text
+        self.words = words
+    }
+
+    /// A field as text; a list of words reads as its JSON array, as a plan shows it.
+    public subscript(field: String) -> String? {
+        if let value = text[field] { return value }
+        guard let list = words[field], let data = try? JSONSerialization.data(withJSONObject: list, options: [.withoutEscapingSlashes]) else {
+            return nil
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public var isEmpty: Bool { text.isEmpty && words.isEmpty }
 }

@@ -50,7 +50,7 @@ struct PreparedAgentRun: PreparedAction {
     var templates: [Template] { [runbook] + parameters.map(\.1) + [agentPath, stateDir].compactMap { $0 } }
 
     /// The agent's argv, with whatever values are known.
-    func argv(_ resolve: (Template) -> String?, node: [String: String], once: String? = nil, runID: String = "${run.id}") -> [String]? {
+    func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}") -> [String]? {
         guard let runbookName = resolve(runbook) else { return nil }
         let agent = agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook"
         var argv = [agent, "run", runbookName, "--json"]

@@ -39,7 +39,7 @@ struct NodeProcedure {
         let executor = Executor(
             runbook: nodeRunbook, parameters: context.resolver.parameters, options: context.options, sink: forward,
             runner: member.access.runner(host: member.host), registry: context.registry, cancellation: context.cancellation,
-            rollbackCancellation: context.rollbackCancellation, node: file.nodeFields(member), outerFacts: context.resolver.stepFacts,
+            rollbackCancellation: context.rollbackCancellation, node: file.scope(of: member), outerFacts: context.resolver.stepFacts,
             priorSkippedChanges: priorSkippedChanges)
         let outcome = executor.run(runID: context.resolver.runID)
         var finished = Event(type: .nodeFinished, runID: context.resolver.runID)
@@ -90,6 +90,7 @@ struct PreparedForEachNode: PreparedAction {
     var isReadOnly: Bool { readOnly }
     var handlesDryRun: Bool { true }
     var nestedSteps: [Step] { steps }
+    var nestedNodeFields: Set<String>? { EnsembleFile.nodeFieldNames }
     var templates: [Template] { [ensemble, nodes] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {

@@ -41,6 +41,7 @@ struct PreparedRollingRestart: PreparedAction {
     var isReadOnly: Bool { false }
     var handlesDryRun: Bool { true }
     var nestedSteps: [Step] { perNode }
+    var nestedNodeFields: Set<String>? { EnsembleFile.nodeFieldNames }
     var templates: [Template] { [ensemble] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {

@@ -137,8 +137,13 @@ public struct EnsembleFile: Sendable {
         return EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
     }
 
-    /// The `${node.*}` values for a per-node procedure on `member`; `restartCommand` is a JSON array with
-    /// the node's own placeholders filled in.
+    /// The names `nodeFields` and `restartCommand(for:)` give a per-node procedure: what `${node.*}` may name.
+    public static let nodeFieldNames: Set<String> = [
+        "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
+        "dataCentre",
+    ]
+
+    /// The text `${node.*}` values for a per-node procedure on `member` (`restartCommand` apart: it is words).
     public func nodeFields(_ member: EnsembleMember) -> [String: String] {
         var fields: [String: String] = [
             "id": String(member.id), "host": member.host, "clientPort": String(member.clientPort), "endpoint": member.endpoint.description,
@@ -151,13 +156,15 @@ public struct EnsembleFile: Sendable {
         if let stateDir = member.stateDir { fields["stateDir"] = stateDir }
         if let dataCentre = member.dataCentre { fields["dataCentre"] = dataCentre }
         fields["zooCfg"] = member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg"
-        let command = restartCommand.map { word in
+        return fields
+    }
+
+    /// The ensemble's restart command for `member`, its `${node.*}` placeholders filled in.
+    public func restartCommand(for member: EnsembleMember) -> [String] {
+        let fields = nodeFields(member)
+        return restartCommand.map { word in
             fields.reduce(word) { text, field in text.replacingOccurrences(of: "${node.\(field.key)}", with: field.value) }
         }
-        if let data = try? JSONSerialization.data(withJSONObject: command, options: [.withoutEscapingSlashes]) {
-            fields["restartCommand"] = String(decoding: data, as: UTF8.self)
-        }
-        return fields
     }
 
     /// An array of plain strings (`${node.id}` in a restart command is the node's, not a runbook reference).

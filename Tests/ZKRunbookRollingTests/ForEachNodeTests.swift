@@ -47,4 +47,25 @@ struct ForEachNodeTests {
         let (passed, _) = try run(check, nodes: "3,1,2", bad: "9")
         #expect(passed.status == .succeeded, "\(passed.message)")
     }
+
+    /// `${node.*}` fields are declared by the action that opens the per-node scope, not listed by the engine.
+    @Test func nodeFieldsComeFromTheActionThatOpensTheScope() throws {
+        let text = """
+            { name: "b", parameters: { ensemble: { type: "path", required: true } }, steps: [
+              { id: "each", description: "each", action: "for-each-node", with: { ensemble: "${ensemble}", nodes: "1",
+                steps: [{ id: "x", description: "x", action: "exec", with: { argv: ["/bin/echo", "${node.hots}", "${node.zooCfg}"] } }] } },
+              { id: "y", description: "y", action: "exec", with: { argv: ["/bin/echo", "${node.host}"] } },
+            ] }
+            """
+        let registry = try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all, RollingActions.all)
+        do {
+            _ = try RunbookLoader(registry: registry).load(text: text, path: "b.json5")
+            Issue.record("loaded a runbook with a misspelt node field")
+        } catch {
+            let message = error.description
+            #expect(message.contains("b.json5:3:86: error: step 'x' refers to ${node.hots}, which a node does not have; did you mean 'host'?"), "\(message)")
+            #expect(!message.contains("node.zooCfg"), "a declared field passes")
+            #expect(message.contains("step 'y' refers to ${node.host}, which has a value only in a per-node step list"))
+        }
+    }
 }

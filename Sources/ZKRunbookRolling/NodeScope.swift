@@ -1,0 +1,9 @@
+import ZKRunbookEngine
+import ZKRunbookZooKeeper
+
+extension EnsembleFile {
+    /// The `${node.*}` values of a per-node procedure on `member`, as the engine takes them.
+    func scope(of member: EnsembleMember) -> NodeFields {
+        NodeFields(text: nodeFields(member), words: ["restartCommand": restartCommand(for: member)])
+    }
+}
