@@ -123,55 +123,13 @@ struct PreparedForEachNode: PreparedAction {
             members.append(member)
         }
         guard !members.isEmpty else { return .failure(cause: .invalidArgument, message: "nodes is empty: name node ids such as 4,5,6") }
-        let progress = RollingProgress(path: context.resolver.runDirectory + "/nodes-\(context.stepID).json")
-        var done = context.isDryRun ? [] : progress.load()
-        if !done.isEmpty {
-            var event = Event(type: .nodeStarted, runID: context.resolver.runID)
-            event.parentStep = context.stepID
-            event.message = "resuming: nodes \(done.map(String.init).joined(separator: ", ")) already done"
-            context.report(event)
-        }
-        let procedure = NodeProcedure(steps: steps, file: file, location: ensemble.location)
-        var previous: EnsembleMember?
-        var failures: [String] = []
-        for (index, member) in members.enumerated() where !done.contains(member.id) {
-            if context.cancellation.isCancelled { return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted") }
-            let (outcome, finished) = procedure.run(
-                member, index: index + 1, total: members.count, headline: "node \(member.id), \(member.access.describe(host: member.host))", context: context,
-                priorSkippedChanges: context.isDryRun && !readOnly ? previous.map { ["the steps on node \($0.id)"] } ?? [] : [])
-            context.report(finished)
-            let untouched = members[(index + 1)...].map { String($0.id) }
-            let halt =
-                "; HALTED: " + (untouched.isEmpty ? "it was the last node" : "nodes \(untouched.joined(separator: ", ")) were not touched")
-                + (done.isEmpty ? "" : "; done before: nodes \(done.map(String.init).joined(separator: ", "))")
-            switch outcome.status {
-            case .succeeded:
-                done.append(member.id)
-                previous = member
-                if !context.isDryRun, let error = progress.save(done) {
-                    return .failure(cause: .ioError, message: "cannot record progress in \(progress.path): \(error)")
-                }
-            case .refused, .locked:
-                var failure = ActionOutcome.failure(cause: outcome.status == .locked ? .locked : .refused, message: "node \(member.id): \(outcome.message)" + halt)
-                // Nodes done before changed something, unless the steps are read-only checks.
-                failure.changedSomething = !done.isEmpty && !readOnly
-                return failure
-            case .interrupted:
-                return .failure(cause: .interrupted, message: "node \(member.id): \(outcome.message)")
-            case .failed, .rolledBack, .rollbackFailed:
-                if continueOnFailure {
-                    failures.append("node \(member.id): \(outcome.message)")
-                    continue
-                }
-                return .failure(
-                    cause: .nodeFailed, message: "node \(member.id): \(outcome.message)" + halt, facts: ["failedNode": .int(Int64(member.id))])
-            }
-        }
-        if !failures.isEmpty {
-            return .failure(
-                cause: .nodeFailed, message: "\(failures.count) of \(members.count) node(s) failed, the others were done: " + failures.joined(separator: "; "),
-                evidence: failures)
-        }
+        let loop = NodeLoop(
+            procedure: NodeProcedure(steps: steps, file: file, location: ensemble.location), members: members,
+            progress: RollingProgress(path: context.resolver.runDirectory + "/nodes-\(context.stepID).json"), doneWord: "done",
+            continueOnFailure: continueOnFailure, changesNodes: !readOnly, skippedWork: { "the steps on node \($0.id)" })
+        var order = WrittenOrder()
+        let result = loop.run(order: &order, context: context)
+        guard result.outcome.succeeded else { return result.outcome }
         return .success(
             (context.isDryRun ? "would run on nodes " : "done on nodes ") + members.map { String($0.id) }.joined(separator: ", "),
             facts: ["nodes": .string(members.map { String($0.id) }.joined(separator: ","))])

@@ -51,17 +51,6 @@ struct PreparedRollingRestart: PreparedAction {
         ] + perNode.map { "  \($0.id): \($0.description)" }
     }
 
-    /// Observers first, then followers, the leader last; by id within each group.
-    static func order(_ members: [EnsembleMember], leader: Int?) -> [EnsembleMember] {
-        members.sorted { a, b in
-            func rank(_ member: EnsembleMember) -> Int {
-                if member.id == leader { return 2 }
-                return member.role == .observer ? 0 : 1
-            }
-            return (rank(a), a.id) < (rank(b), b.id)
-        }
-    }
-
     func execute(_ context: ActionContext) -> ActionOutcome {
         let path: String
         switch context.resolve(ensemble) {
@@ -76,12 +65,7 @@ struct PreparedRollingRestart: PreparedAction {
             return .failure(cause: .invalidArgument, message: error.singleLine)
         }
         let progress = RollingProgress(path: context.resolver.runDirectory + "/rolling-\(context.stepID).json")
-        var done = context.isDryRun ? [] : progress.load()
         let offline = context.options.offline
-        let inspector = EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3)))
-        var order: [Int] = []
-        var previous: EnsembleMember?
-        let procedure = NodeProcedure(steps: perNode, file: file, location: ensemble.location)
         var lease: EnsembleLease?
         if !context.isDryRun && !offline {
             let needs = perNode.compactMap { ($0.action as? PreparedAgentRun)?.runbook.display(context.resolver) }
@@ -91,8 +75,10 @@ struct PreparedRollingRestart: PreparedAction {
                 cancellation: context.cancellation)
             {
             case .failure(let failure):
+                let done = progress.load()
                 var refusal = ActionOutcome.failure(
-                    cause: failure.cause, message: "lease: " + failure.message + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before"),
+                    cause: failure.cause,
+                    message: "lease: " + failure.message + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before"),
                     evidence: failure.evidence)
                 refusal.changedSomething = false
                 return refusal
@@ -107,93 +93,29 @@ struct PreparedRollingRestart: PreparedAction {
             }
         }
         defer { lease?.release() }
-        if !done.isEmpty {
-            var event = Event(type: .nodeStarted, runID: context.resolver.runID)
-            event.parentStep = context.stepID
-            event.message = "resuming: nodes \(done.map(String.init).joined(separator: ", ")) already restarted"
-            context.report(event)
-        }
-        while true {
-            let remaining = file.members.filter { !done.contains($0.id) }
-            guard !remaining.isEmpty else { break }
-            if context.cancellation.isCancelled {
-                return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
-            }
-            if let lost = lease?.lost {
-                var failure = ActionOutcome.failure(
-                    cause: .locked, message: "the run lost its lease: \(lost)" + haltNote(done: done, remaining: remaining, current: remaining[0]))
-                failure.changedSomething = !done.isEmpty
-                return failure
-            }
-            if context.remainingSeconds <= 0 {
-                return .failure(cause: .timeout, message: "the step's timeout passed with nodes \(remaining.map { String($0.id) }.joined(separator: ", ")) still to restart")
-            }
-            var leader: Int?
-            if !offline { leader = inspector.inspect(file.members).leaderID }
-            let next = Self.order(remaining, leader: leader)[0]
-            order.append(next.id)
-            let role = next.id == leader ? "the leader" : next.role == .observer ? "an observer" : "a follower"
-            let headline =
-                offline
-                ? "node \(next.id) (order by id: offline, the leader is not known)"
-                : "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(next.access.describe(host: next.host))"
-            let nodeStarted = Date()
-            let run = procedure.run(
-                next, index: done.count + 1, total: file.members.count, headline: headline, context: context,
-                priorSkippedChanges: context.isDryRun ? previous.map { ["restart of node \($0.id)"] } ?? [] : [])
-            let outcome = run.outcome
-            var finished = run.finished
-            switch outcome.status {
-            case .succeeded:
-                done.append(next.id)
-                previous = next
-                if !context.isDryRun {
-                    if let error = progress.save(done) {
-                        context.report(finished)
-                        return .failure(cause: .ioError, message: "cannot record progress in \(progress.path): \(error)")
-                    }
-                }
-                context.report(finished)
-            case .refused, .locked:
-                finished.evidence = evidence(for: next).lines
-                context.report(finished)
-                var failure = ActionOutcome.failure(
-                    cause: outcome.status == .locked ? .locked : .refused, message: "node \(next.id): \(outcome.message)" + haltNote(done: done, remaining: remaining, current: next),
-                    facts: ["order": .string(order.map(String.init).joined(separator: ","))], evidence: finished.evidence ?? [])
-                failure.changedSomething = !done.isEmpty
-                return failure
-            case .interrupted:
-                context.report(finished)
-                // Say what the interrupted node was left as: the operator's next step depends on it.
-                let now = ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false)
-                    .probe(next.endpoint, adminPort: next.adminPort)
-                return .failure(
-                    cause: .interrupted,
-                    message: "node \(next.id): \(outcome.message); node \(next.id) is \(now.mode.rawValue) now"
-                        + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before")
-                        + "; 'zkrunbook resume' continues (it asks the node whether its restart already ran)")
-            case .failed, .rolledBack, .rollbackFailed:
-                let (lines, now) = evidence(for: next)
-                finished.evidence = lines
-                context.report(finished)
-                return .failure(
-                    cause: .nodeFailed,
-                    message: Self.headline(node: next.id, now: now, since: nodeStarted) + ": \(outcome.message)"
-                        + haltNote(done: done, remaining: remaining, current: next),
-                    facts: ["order": .string(order.map(String.init).joined(separator: ",")), "failedNode": .int(Int64(next.id))],
-                    evidence: finished.evidence ?? [])
-            }
+        let loop = NodeLoop(
+            procedure: NodeProcedure(steps: perNode, file: file, location: ensemble.location), members: file.members, progress: progress,
+            doneWord: "restarted", lease: lease, skippedWork: { "restart of node \($0.id)" },
+            explainFailure: { member, started in
+                let (lines, now) = Self.evidence(for: member)
+                return (Self.headline(node: member.id, now: now, since: started), lines)
+            },
+            describeInterrupted: { member in
+                ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false)
+                    .probe(member.endpoint, adminPort: member.adminPort).mode.rawValue
+            })
+        var order = LeaderLastOrder(members: file.members, offline: offline)
+        let result = loop.run(order: &order, context: context)
+        let orderFact = FactValue.string(result.order.map(String.init).joined(separator: ","))
+        guard result.outcome.succeeded else {
+            var failure = result.outcome
+            failure.facts["order"] = orderFact
+            return failure
         }
         let summary = context.isDryRun ? "would restart, in this order: " : "restarted, in this order: "
         return .success(
-            summary + order.map { "node \($0)" }.joined(separator: ", "),
-            facts: ["order": .string((done.isEmpty ? order : done).map(String.init).joined(separator: ",")), "restarted": .int(Int64(done.count))])
-    }
-
-    private func haltNote(done: [Int], remaining: [EnsembleMember], current: EnsembleMember) -> String {
-        let untouched = remaining.filter { $0.id != current.id }.map { String($0.id) }
-        return "; HALTED: " + (untouched.isEmpty ? "it was the last node" : "nodes \(untouched.joined(separator: ", ")) were not touched")
-            + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before")
+            summary + result.order.map { "node \($0)" }.joined(separator: ", "),
+            facts: ["order": .string((result.done.isEmpty ? result.order : result.done).map(String.init).joined(separator: ",")), "restarted": .int(Int64(result.done.count))])
     }
 
     /// What happened to a node whose procedure failed, in words that match what it answers now: a node
@@ -207,7 +129,7 @@ struct PreparedRollingRestart: PreparedAction {
     }
 
     /// What an operator needs when a node does not come back: what it answers now, and its log's tail.
-    private func evidence(for member: EnsembleMember) -> (lines: [String], facts: ServerFacts) {
+    static func evidence(for member: EnsembleMember) -> (lines: [String], facts: ServerFacts) {
         let facts = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2)).probe(member.endpoint, adminPort: member.adminPort)
         var lines = ["srvr on \(member.endpoint): mode \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")]
         lines += facts.notes.map { "  " + $0 }

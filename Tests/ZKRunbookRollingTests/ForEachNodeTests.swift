@@ -69,3 +69,17 @@ struct ForEachNodeTests {
         }
     }
 }
+
+/// The one node loop's decision for each ending of a node's procedure, in memory.
+struct NodeEndingTests {
+    @Test func eachStatusHasOneMeaning() {
+        #expect(NodeEnding.of(.succeeded, continueOnFailure: false) == .done)
+        #expect(NodeEnding.of(.refused, continueOnFailure: true) == .halt(.refused), "a refusal halts even a loop that goes on past failures")
+        #expect(NodeEnding.of(.locked, continueOnFailure: false) == .halt(.locked))
+        #expect(NodeEnding.of(.interrupted, continueOnFailure: true) == .interrupted)
+        for status in [RunStatus.failed, .rolledBack, .rollbackFailed] {
+            #expect(NodeEnding.of(status, continueOnFailure: false) == .failed)
+            #expect(NodeEnding.of(status, continueOnFailure: true) == .failedAndGoOn)
+        }
+    }
+}

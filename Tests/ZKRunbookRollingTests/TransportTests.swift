@@ -51,8 +51,8 @@ struct SSHTransportTests {
             EnsembleMember(id: 1, host: "a", clientPort: 1), EnsembleMember(id: 2, host: "b", clientPort: 1),
             EnsembleMember(id: 3, host: "c", clientPort: 1), EnsembleMember(id: 4, host: "d", clientPort: 1, role: .observer),
         ]
-        #expect(PreparedRollingRestart.order(members, leader: 1).map(\.id) == [4, 2, 3, 1])
-        #expect(PreparedRollingRestart.order(members, leader: nil).map(\.id) == [4, 1, 2, 3])
+        #expect(LeaderLastOrder.order(members, leader: 1).map(\.id) == [4, 2, 3, 1])
+        #expect(LeaderLastOrder.order(members, leader: nil).map(\.id) == [4, 1, 2, 3])
     }
 }
 
