@@ -11,17 +11,14 @@ public enum RunbookError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .notFound(let name, let searched):
             return "error: no runbook '\(name)'; looked for it as a path and in: \(searched.joined(separator: ", "))"
-        case .unreadable(let path, let reason):
-            return "\(path): error: \(reason)"
-        case .invalid(let diagnostics):
-            let errors = diagnostics.filter { $0.severity == .error }.count
-            return (diagnostics.map(\.description) + ["\(errors) error\(errors == 1 ? "" : "s"); nothing was run"]).joined(separator: "\n")
+        case .unreadable(let path, let reason): return InputFileError.unreadable(path: path, reason: reason).description
+        case .invalid(let diagnostics): return InputFileError.invalid(diagnostics).description
         }
     }
 
     /// The same on one line, for a step's failure message and an event.
     public var singleLine: String {
-        if case .invalid(let diagnostics) = self { return diagnostics.map(\.description).joined(separator: "; ") }
+        if case .invalid(let diagnostics) = self { return InputFileError.invalid(diagnostics).singleLine }
         return description
     }
 }

@@ -4,10 +4,6 @@ import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `zk-config-backup`: copies zoo.cfg, its dynamic config file and myid into a named folder on this node,
 /// with a manifest, for `zk-config-renumber` and the way back (`zk-config-restore`).
 struct ZKConfigBackupAction: ActionKind {

@@ -4,10 +4,6 @@ import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `zk-config-renumber`: the failover rewrite on this node. The survivors become the only servers,
 /// renumbered 1…n in the order given, observers promoted, `peerType` dropped, and myid set to this
 /// node's new number. Runs only on a backup `zk-config-backup` took, and reads the old layout from it.

@@ -4,10 +4,6 @@ import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `zk-config-restore`: puts back what `zk-config-backup` kept (content, mode, owner, checked by hash),
 /// then renames the folder `<folder>.restored-<time>`. No backup there: nothing to restore, success.
 struct ZKConfigRestoreAction: ActionKind {
