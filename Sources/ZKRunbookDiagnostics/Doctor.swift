@@ -36,58 +36,15 @@ public struct Finding: Codable, Sendable {
     }
 }
 
-/// A log signature: a fixed token found fast (memmem), then the line it is on.
-struct Signature: Sendable {
-    var id: String
-    var token: String
-    var severity: Finding.Severity
-    var title: String
-    var nextRunbook: String?
-}
-
 /// Reads ZooKeeper logs (3.5 to 3.9 wording) for the signatures of known incidents.
 ///
 /// Streaming and token-first: each 4 MiB chunk is searched for every signature's fixed text with
 /// memmem, and only matching lines become Swift strings, so scanning keeps pace with the disk.
 public struct LogScanner: Sendable {
-    static let signatures: [Signature] = [
-        Signature(id: "leader-election", token: "LEADER ELECTION TOOK", severity: .info, title: "Leader elections", nextRunbook: "health-check"),
-        // A snapshot at zxid 0x<epoch>00000000 is taken when a new epoch begins.
-        Signature(id: "epoch-change", token: "Snapshotting: 0x", severity: .info, title: "Epoch changes (a new leader's epoch began)", nextRunbook: nil),
-        Signature(
-            id: "zxid-rollover", token: "zxid lower 32 bits have rolled over", severity: .critical,
-            title: "The zxid counter rolled over and forced a leader election", nextRunbook: "zxid-rollover-watch"),
-        Signature(
-            id: "not-serving", token: "not currently serving requests", severity: .critical, title: "The server was not serving requests",
-            nextRunbook: "health-check"),
-        Signature(
-            id: "not-ready", token: "because the server is not ready", severity: .warning,
-            title: "Client connections closed because the server was not ready", nextRunbook: "health-check"),
-        Signature(id: "connection-loss", token: "ConnectionLoss", severity: .warning, title: "Clients lost their connections", nextRunbook: "health-check"),
-        Signature(
-            id: "slow-fsync", token: "fsync-ing the write ahead log", severity: .warning, title: "Slow fsync of the transaction log",
-            nextRunbook: "collect-diagnostics"),
-        Signature(id: "too-many-connections", token: "Too many connections from", severity: .warning, title: "A client hit maxClientCnxns", nextRunbook: nil),
-        Signature(id: "session-expiry", token: "Expiring session", severity: .info, title: "Sessions expired", nextRunbook: nil),
-        Signature(
-            id: "quorum-channel", token: "Cannot open channel to", severity: .warning, title: "Servers could not reach each other (quorum/election ports)",
-            nextRunbook: "health-check"),
-        Signature(
-            id: "followers-not-synced", token: "Not sufficient followers synced", severity: .critical,
-            title: "The leader lost its quorum of synced followers", nextRunbook: "health-check"),
-    ]
-
-    /// What one signature found: a count, the first lines as evidence, the largest number (ms) seen.
-    struct Tally {
-        var count = 0
-        var evidence: [String] = []
-        var largest: Int?
-        /// Epochs seen in order (epoch-change), at most 50.
-        var epochs: [UInt64] = []
-    }
-
     public var bytesScanned: Int64 = 0
-    var tallies: [String: Tally] = [:]
+    var tallies: [String: SignatureTally] = [:]
+    /// The signatures looked for, each with its measure and judgement (one file each, under Signatures/).
+    static var signatures: [any LogSignature] { LogSignatures.all }
 
     public init() {}
 
@@ -204,72 +161,18 @@ public struct LogScanner: Sendable {
 
     /// Updates the tally in place (copying it out and back would copy its arrays on every hit); a line
     /// becomes a String only for the first five, the evidence.
-    mutating func record(_ signature: Signature, line: ArraySlice<UInt8>, location: () -> String) {
-        tallies[signature.id, default: Tally()].count += 1
+    mutating func record(_ signature: any LogSignature, line: ArraySlice<UInt8>, location: () -> String) {
+        tallies[signature.id, default: SignatureTally()].count += 1
         if tallies[signature.id]!.evidence.count < 5 {
             tallies[signature.id]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
         }
-        if signature.id == "epoch-change", let zxid = Self.hex(after: "Snapshotting: 0x", in: line) {
-            let epoch = zxid >> 32
-            if zxid & 0xFFFF_FFFF == 0, tallies[signature.id]!.epochs.last != epoch, tallies[signature.id]!.epochs.count < 50 {
-                tallies[signature.id]!.epochs.append(epoch)
-            }
-        }
-        let marker = signature.id == "leader-election" ? "TOOK - " : signature.id == "slow-fsync" ? " took " : nil
-        if let marker, let value = Self.number(after: marker, in: line) {
-            tallies[signature.id]!.largest = max(tallies[signature.id]!.largest ?? value, value)
-        }
+        signature.measure(line, into: &tallies[signature.id]!)
     }
 
-    /// The hexadecimal number right after `marker` in `line`.
-    static func hex(after marker: String, in line: ArraySlice<UInt8>) -> UInt64? {
-        let pattern = Array(marker.utf8)
-        let found: Int? = line.withUnsafeBytes { raw in pattern.withUnsafeBytes { ByteSearch.first($0, in: raw, from: 0) } }
-        guard let found else { return nil }
-        var index = line.startIndex + found + pattern.count
-        var text = ""
-        while index < line.endIndex, text.count < 16, let scalar = Unicode.Scalar(UInt32(line[index])) as Unicode.Scalar?, scalar.properties.isASCIIHexDigit {
-            text.append(Character(scalar))
-            index += 1
-        }
-        return UInt64(text, radix: 16)
-    }
-
-    /// The whole number right after `marker` in `line`, read from the bytes.
-    static func number(after marker: String, in line: ArraySlice<UInt8>) -> Int? {
-        let pattern = Array(marker.utf8)
-        let found: Int? = line.withUnsafeBytes { raw in pattern.withUnsafeBytes { ByteSearch.first($0, in: raw, from: 0) } }
-        guard let found else { return nil }
-        var value = 0
-        var digits = 0
-        var index = line.startIndex + found + pattern.count
-        while index < line.endIndex, (48...57).contains(line[index]), digits < 18 {
-            value = value * 10 + Int(line[index] - 48)
-            digits += 1
-            index += 1
-        }
-        return digits > 0 ? value : nil
-    }
-
-    /// Findings from everything scanned so far.
+    /// Findings from everything scanned so far, each judged by its own signature.
     public var findings: [Finding] {
         Self.signatures.compactMap { signature in
-            guard let tally = tallies[signature.id] else { return nil }
-            var detail = "\(tally.count) line(s)"
-            var severity = signature.severity
-            if signature.id == "leader-election", let longest = tally.largest {
-                detail = "\(tally.count) election(s); the longest took \(longest) ms"
-                if longest > 10_000 { severity = .critical } else if longest > 2_000 { severity = .warning }
-            }
-            if signature.id == "epoch-change" {
-                guard tally.epochs.count > 1 else { return nil }
-                detail = "\(tally.epochs.count - 1) epoch change(s): " + tally.epochs.map { String($0) }.joined(separator: " → ")
-            }
-            if signature.id == "slow-fsync", let longest = tally.largest { detail = "\(tally.count) slow fsync(s); the slowest took \(longest) ms" }
-            if signature.id == "session-expiry" && tally.count >= 100 {
-                severity = .warning
-                detail = "\(tally.count) sessions expired: a burst (clients cut off, or a long pause)"
-            }
+            guard let tally = tallies[signature.id], let (severity, detail) = signature.judge(tally) else { return nil }
             return Finding(
                 id: signature.id, severity: severity, title: signature.title, detail: detail, count: tally.count, evidence: tally.evidence,
                 nextRunbook: signature.nextRunbook)

@@ -76,6 +76,25 @@ struct DoctorTests {
         #expect(result.findings.first { $0.id == "epoch-change" }?.detail == "2 epoch change(s): 0 → 1 → 2")
     }
 
+    /// A signature owns its measure and its judgement: the clients over maxClientCnxns are named, and an
+    /// oversized packet says its size and the setting to change.
+    @Test func signaturesMeasureAndJudgeWhatTheyFind() {
+        var lines = ""
+        for index in 0..<7 {
+            let client = index < 5 ? "/10.0.0.5" : "/10.0.0.9"
+            lines += "2026-11-24 10:00:0\(index),000 [myid:1] - WARN  [NIOServerCxnFactory.AcceptThread:0.0.0.0/0.0.0.0:2181:NIOServerCnxnFactory$AcceptThread@427] - Too many connections from \(client) - max is 60\n"
+        }
+        lines += "2026-11-24 10:01:00,000 [myid:1] - WARN  [NIOWorkerThread-1:NIOServerCnxn@380] - Exception causing close of session 0x0: Unreasonable length = 1048583\n"
+        lines += "2026-11-24 10:01:01,000 [myid:1] - ERROR [main:QuorumPeer@1153] - Unable to load database on disk\njava.io.IOException: Unreasonable length = 2097160\n"
+        let result = report(["zookeeper.log": lines])
+        let crowded = result.findings.first { $0.id == "too-many-connections" }
+        #expect(crowded?.detail == "7 refused connection(s) from 2 client(s), most from /10.0.0.5 (5), /10.0.0.9 (2); maxClientCnxns is 60: raise it in zoo.cfg or fix the client's connection leak", "\(String(describing: crowded))")
+        let oversized = result.findings.first { $0.id == "jute-maxbuffer" }
+        #expect(oversized?.count == 2)
+        #expect(oversized?.detail.contains("the largest was 2097160 bytes") == true, "\(String(describing: oversized))")
+        #expect(oversized?.nextRunbook == "collect-diagnostics")
+    }
+
     @Test func aLineSplitAcrossReadChunksIsStillFound() {
         // 4 MiB of filler puts the signature across the scanner's read boundary.
         let filler = String(repeating: "2026-11-24 00:00:00,000 [myid:1] - INFO  [main:Filler@1] - nothing to see\n", count: 4 * 1_048_576 / 75)

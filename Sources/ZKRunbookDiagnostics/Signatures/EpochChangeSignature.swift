@@ -1,0 +1,19 @@
+/// A snapshot at zxid 0x<epoch>00000000 is taken when a new epoch begins: the epochs in order.
+struct EpochChangeSignature: LogSignature {
+    let id = "epoch-change"
+    let token = "Snapshotting: 0x"
+    let severity = Finding.Severity.info
+    let title = "Epoch changes (a new leader's epoch began)"
+    let nextRunbook: String? = nil
+
+    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
+        guard let zxid = LineBytes.hex(after: "Snapshotting: 0x", in: line), zxid & 0xFFFF_FFFF == 0 else { return }
+        let epoch = zxid >> 32
+        if tally.sequence.last != epoch, tally.sequence.count < 50 { tally.sequence.append(epoch) }
+    }
+
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
+        guard tally.sequence.count > 1 else { return nil }
+        return (severity, "\(tally.sequence.count - 1) epoch change(s): " + tally.sequence.map { String($0) }.joined(separator: " → "))
+    }
+}

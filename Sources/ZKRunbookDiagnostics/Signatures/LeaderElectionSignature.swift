@@ -1,0 +1,18 @@
+/// "LEADING - LEADER ELECTION TOOK - 243 MS": how many elections, and the longest; a long one is an outage.
+struct LeaderElectionSignature: LogSignature {
+    let id = "leader-election"
+    let token = "LEADER ELECTION TOOK"
+    let severity = Finding.Severity.info
+    let title = "Leader elections"
+    let nextRunbook: String? = "health-check"
+
+    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
+        if let took = LineBytes.number(after: "TOOK - ", in: line) { tally.largest = max(tally.largest ?? took, took) }
+    }
+
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
+        guard let longest = tally.largest else { return (severity, "\(tally.count) line(s)") }
+        let judged: Finding.Severity = longest > 10_000 ? .critical : longest > 2_000 ? .warning : severity
+        return (judged, "\(tally.count) election(s); the longest took \(longest) ms")
+    }
+}

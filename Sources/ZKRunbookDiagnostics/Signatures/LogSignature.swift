@@ -1,0 +1,126 @@
+import Foundation
+
+/// A known incident as it shows in ZooKeeper's log: a fixed token found fast (memmem), what to measure on
+/// each line that has it, and how to judge what was measured.
+///
+/// A new signature is one file with a type conforming to this, and one entry in `LogSignatures.all`.
+protocol LogSignature: Sendable {
+    var id: String { get }
+    /// Fixed text that every matching line holds.
+    var token: String { get }
+    var severity: Finding.Severity { get }
+    var title: String { get }
+    var nextRunbook: String? { get }
+    /// Reads what this signature measures from one matching line into `tally` (count and evidence are kept
+    /// by the scanner).
+    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally)
+    /// The finding's severity and detail from everything measured; nil: nothing worth saying.
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)?
+}
+
+extension LogSignature {
+    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {}
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? { (severity, "\(tally.count) line(s)") }
+}
+
+/// What one signature found: a count, the first lines as evidence, and what its `measure` keeps.
+struct SignatureTally: Sendable {
+    var count = 0
+    var evidence: [String] = []
+    /// The largest number measured (a duration in ms, a length in bytes).
+    var largest: Int?
+    /// Numbers seen in order (epochs), at most 50.
+    var sequence: [UInt64] = []
+    /// Names seen, with how often (client addresses).
+    var names: [String: Int] = [:]
+}
+
+/// A signature with nothing to measure: counted, its first lines kept.
+struct FixedSignature: LogSignature {
+    var id: String
+    var token: String
+    var severity: Finding.Severity
+    var title: String
+    var nextRunbook: String?
+}
+
+/// Every signature doctor knows, in the order findings are reported.
+enum LogSignatures {
+    static let all: [any LogSignature] = [
+        LeaderElectionSignature(),
+        EpochChangeSignature(),
+        FixedSignature(
+            id: "zxid-rollover", token: "zxid lower 32 bits have rolled over", severity: .critical,
+            title: "The zxid counter rolled over and forced a leader election", nextRunbook: "zxid-rollover-watch"),
+        FixedSignature(
+            id: "not-serving", token: "not currently serving requests", severity: .critical, title: "The server was not serving requests",
+            nextRunbook: "health-check"),
+        FixedSignature(
+            id: "not-ready", token: "because the server is not ready", severity: .warning,
+            title: "Client connections closed because the server was not ready", nextRunbook: "health-check"),
+        FixedSignature(id: "connection-loss", token: "ConnectionLoss", severity: .warning, title: "Clients lost their connections", nextRunbook: "health-check"),
+        SlowFsyncSignature(),
+        TooManyConnectionsSignature(),
+        SessionExpirySignature(),
+        FixedSignature(
+            id: "quorum-channel", token: "Cannot open channel to", severity: .warning, title: "Servers could not reach each other (quorum/election ports)",
+            nextRunbook: "health-check"),
+        FixedSignature(
+            id: "followers-not-synced", token: "Not sufficient followers synced", severity: .critical,
+            title: "The leader lost its quorum of synced followers", nextRunbook: "health-check"),
+        OversizedPacketSignature(),
+    ]
+}
+
+/// Reading numbers and words out of a log line's bytes, without making it a String.
+enum LineBytes {
+    /// Where `marker` ends in `line` (the index just after it).
+    static func end(of marker: String, in line: ArraySlice<UInt8>) -> Int? {
+        let pattern = Array(marker.utf8)
+        let found: Int? = line.withUnsafeBytes { raw in pattern.withUnsafeBytes { ByteSearch.first($0, in: raw, from: 0) } }
+        return found.map { line.startIndex + $0 + pattern.count }
+    }
+
+    /// The whole number right after `marker`.
+    static func number(after marker: String, in line: ArraySlice<UInt8>) -> Int? {
+        guard var index = end(of: marker, in: line) else { return nil }
+        var value = 0
+        var digits = 0
+        while index < line.endIndex, (48...57).contains(line[index]), digits < 18 {
+            value = value * 10 + Int(line[index] - 48)
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
+    /// The hexadecimal number right after `marker`.
+    static func hex(after marker: String, in line: ArraySlice<UInt8>) -> UInt64? {
+        guard var index = end(of: marker, in: line) else { return nil }
+        var value: UInt64 = 0
+        var digits = 0
+        while index < line.endIndex, digits < 16, let digit = hexDigit(line[index]) {
+            value = value << 4 | UInt64(digit)
+            digits += 1
+            index += 1
+        }
+        return digits > 0 ? value : nil
+    }
+
+    /// The word (up to a space) right after `marker`.
+    static func word(after marker: String, in line: ArraySlice<UInt8>) -> String? {
+        guard let start = end(of: marker, in: line) else { return nil }
+        var index = start
+        while index < line.endIndex, line[index] != 0x20, index - start < 80 { index += 1 }
+        return index > start ? String(decoding: line[start..<index], as: UTF8.self) : nil
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 48...57: return byte - 48
+        case 97...102: return byte - 87
+        case 65...70: return byte - 55
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,13 @@
+/// "Expiring session 0x…": ordinary one by one; a burst means clients were cut off, or the server paused.
+struct SessionExpirySignature: LogSignature {
+    let id = "session-expiry"
+    let token = "Expiring session"
+    let severity = Finding.Severity.info
+    let title = "Sessions expired"
+    let nextRunbook: String? = nil
+
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
+        guard tally.count >= 100 else { return (severity, "\(tally.count) line(s)") }
+        return (.warning, "\(tally.count) sessions expired: a burst (clients cut off, or a long pause)")
+    }
+}

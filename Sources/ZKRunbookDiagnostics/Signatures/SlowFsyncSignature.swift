@@ -1,0 +1,16 @@
+/// "fsync-ing the write ahead log in SyncThread:1 took 1377ms": a disk too slow for the transaction log.
+struct SlowFsyncSignature: LogSignature {
+    let id = "slow-fsync"
+    let token = "fsync-ing the write ahead log"
+    let severity = Finding.Severity.warning
+    let title = "Slow fsync of the transaction log"
+    let nextRunbook: String? = "collect-diagnostics"
+
+    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
+        if let took = LineBytes.number(after: " took ", in: line) { tally.largest = max(tally.largest ?? took, took) }
+    }
+
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
+        (severity, tally.largest.map { "\(tally.count) slow fsync(s); the slowest took \($0) ms" } ?? "\(tally.count) line(s)")
+    }
+}
