@@ -1,41 +1,5 @@
 import Foundation
 
-/// `assert`: a guard written as a step; fails the run when the condition does not hold.
-struct AssertAction: ActionKind {
-    let name = "assert"
-    let summary = "check a condition on a probe's fact or an earlier step's fact; fail if it does not hold"
-
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID) else {
-            return nil
-        }
-        return PreparedAssert(condition: condition)
-    }
-}
-
-struct PreparedAssert: PreparedAction {
-    var condition: Condition
-    var isReadOnly: Bool { true }
-    var templates: [Template] { ConditionReader.templates(in: condition) }
-
-    func describe(_ resolver: TemplateResolver) -> [String] {
-        var lines = ["assert: \(condition.summary(resolver))"]
-        if let probe = condition.probe { lines += probe.action.describe(resolver).map { "  probe \(probe.actionName): \($0)" } }
-        return lines
-    }
-
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let result = ConditionEvaluator.evaluate(condition, context: context)
-        var facts = result.probeFacts
-        if let actual = result.actual { facts["actual"] = actual }
-        switch result.verdict {
-        case .passed: return .success("\(condition.fact) is \(result.actual?.literal ?? "?")", facts: facts)
-        case .unknown: return .unknown(result.detail, facts: facts)
-        case .failed: return .failure(cause: .assertionFailed, message: result.detail, facts: facts)
-        }
-    }
-}
-
 /// `wait-until`: poll a probe until its fact meets the condition, or the step's timeout passes.
 struct WaitUntilAction: ActionKind {
     let name = "wait-until"
@@ -100,41 +64,5 @@ struct PreparedWaitUntil: PreparedAction {
             cause: .timeout,
             message: "gave up after \(waited)s and \(polls) poll(s): \(last.detail.isEmpty ? "condition not met" : last.detail)",
             facts: last.probeFacts.merging(["polls": .int(Int64(polls))]) { $1 })
-    }
-}
-
-/// `sleep`: wait a fixed time (a soak period); interrupted promptly by SIGINT; skipped in a dry run.
-struct SleepAction: ActionKind {
-    let name = "sleep"
-    let summary = "wait a fixed time (a soak period)"
-
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        guard let duration = arguments.reader.duration("duration", required: true) else { return nil }
-        return PreparedSleep(duration: duration)
-    }
-}
-
-struct PreparedSleep: PreparedAction {
-    var duration: DurationSpec
-    var isReadOnly: Bool { true }
-    var templates: [Template] { [] }
-
-    func describe(_ resolver: TemplateResolver) -> [String] {
-        ["sleep \(duration.resolve(resolver.parameters)?.description ?? duration.description)"]
-    }
-
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        guard let seconds = duration.resolve(context.resolver.parameters)?.seconds else {
-            return .failure(cause: .unresolvedReference, message: "duration \(duration) has no value")
-        }
-        if context.isDryRun { return .success("would sleep \(RunbookDuration(seconds: seconds))") }
-        if seconds > context.remainingSeconds {
-            context.cancellation.sleep(seconds: context.remainingSeconds)
-            return .failure(cause: .timeout, message: "sleep of \(seconds)s is longer than the step's timeout")
-        }
-        guard context.cancellation.sleep(seconds: seconds) else {
-            return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
-        }
-        return .success("slept \(RunbookDuration(seconds: seconds))")
     }
 }

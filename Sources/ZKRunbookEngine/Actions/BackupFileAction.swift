@@ -1,0 +1,69 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `backup-file`: copy a file into the run's directory, keeping mode and owner, for a later `restore-file`.
+struct BackupFileAction: ActionKind {
+    let name = "backup-file"
+    let summary = "copy a file into the run's backup folder (mode and owner kept) for restore-file"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let path = arguments.reader.template("path", required: true)
+        let destination = arguments.reader.template("to")
+        guard let path else { return nil }
+        return PreparedBackup(path: path, destination: destination)
+    }
+}
+
+struct PreparedBackup: PreparedAction {
+    var path: Template
+    var destination: Template?
+    var isReadOnly: Bool { false }
+    var templates: [Template] { [path] + [destination].compactMap { $0 } }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        let target = destination?.display(resolver) ?? "${run.dir}/backups/<step>/"
+        return ["back up \(path.display(resolver)) to \(target)"]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        let source: String
+        switch context.resolve(path) {
+        case .success(let value): source = value
+        case .failure(let outcome): return outcome
+        }
+        guard let info = FileInfo.stat(source), info.isRegular else {
+            return .failure(cause: .fileMissing, message: "\(source) is not a regular file; nothing to back up")
+        }
+        var target: String
+        if let destination {
+            switch context.resolve(destination) {
+            case .success(let value): target = value
+            case .failure(let outcome): return outcome
+            }
+        } else {
+            target = context.resolver.runDirectory + "/backups/" + context.stepID
+        }
+        if target.hasSuffix("/") || FileInfo.stat(target)?.isDirectory == true || destination == nil {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                return .failure(cause: .ioError, message: "cannot create backup folder \(target): \(error.localizedDescription)")
+            }
+            target = (target as NSString).appendingPathComponent((source as NSString).lastPathComponent)
+        }
+        do {
+            let digest = try copyFileAtomically(from: source, to: target, mode: info.mode, uid: info.uid, gid: info.gid)
+            var facts = info.facts
+            facts["path"] = .string(source)
+            facts["backupPath"] = .string(target)
+            facts["sha256"] = .string(digest)
+            return .success("backed up \(source) to \(target)", facts: facts)
+        } catch {
+            return .failure(cause: .ioError, message: error.message)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// `sleep`: wait a fixed time (a soak period); interrupted promptly by SIGINT; skipped in a dry run.
+struct SleepAction: ActionKind {
+    let name = "sleep"
+    let summary = "wait a fixed time (a soak period)"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        guard let duration = arguments.reader.duration("duration", required: true) else { return nil }
+        return PreparedSleep(duration: duration)
+    }
+}
+
+struct PreparedSleep: PreparedAction {
+    var duration: DurationSpec
+    var isReadOnly: Bool { true }
+    var templates: [Template] { [] }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        ["sleep \(duration.resolve(resolver.parameters)?.description ?? duration.description)"]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        guard let seconds = duration.resolve(context.resolver.parameters)?.seconds else {
+            return .failure(cause: .unresolvedReference, message: "duration \(duration) has no value")
+        }
+        if context.isDryRun { return .success("would sleep \(RunbookDuration(seconds: seconds))") }
+        if seconds > context.remainingSeconds {
+            context.cancellation.sleep(seconds: context.remainingSeconds)
+            return .failure(cause: .timeout, message: "sleep of \(seconds)s is longer than the step's timeout")
+        }
+        guard context.cancellation.sleep(seconds: seconds) else {
+            return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
+        }
+        return .success("slept \(RunbookDuration(seconds: seconds))")
+    }
+}
