@@ -62,6 +62,10 @@ public enum CLI {
             case "--version", "version":
                 print("zkrunbook \(version)")
                 return ExitCode.success
+            case "--commands":
+                // For shell completion: the subcommands, one per line, from the same table as dispatch.
+                print((Subcommand.all.map(\.name) + ["--version", "--help"]).joined(separator: "\n"))
+                return ExitCode.success
             default:
                 guard let subcommand = Subcommand.named(command) else {
                     let hint = ObjectReader.closest(to: command, among: Set(Subcommand.all.map(\.name))).map { "; did you mean '\($0)'?" } ?? ""

@@ -43,6 +43,13 @@ struct CLIProcessTests {
             #expect(help.status == 0, "\(command) --help")
             #expect(help.stdout.contains("Usage: zkrunbook \(command)"), "\(command) --help")
         }
+        // Every subcommand the binary lists (what shell completion offers) has its own help.
+        let commands = try zkrunbook.run(["--commands"]).stdout.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("-") }
+        #expect(commands.count >= 12 && commands.contains("identity"), "\(commands)")
+        for command in commands {
+            let help = try zkrunbook.run([command, "--help"])
+            #expect(help.status == 0 && help.stdout.contains("Usage: zkrunbook \(command)"), "\(command) --help: \(help.stdout.prefix(200))")
+        }
         let runHelp = try zkrunbook.run(["run", "--help"])
         #expect(runHelp.stdout.contains("130  interrupted"))
         let bad = try zkrunbook.run(["run", "x", "--dryrun"])
@@ -195,5 +202,19 @@ struct CLIProcessTests {
         #expect(result.stdout.contains("run: grep -Fxc -- '4lw.commands.whitelist=srvr, ruok' \(config)"))
         #expect(result.stdout.contains("rollback: restore-config"))
         #expect(workspace.text("zoo.cfg") == "tickTime=2000\nclientPort=2181\n")
+    }
+
+    /// Two files that name the same members, in another order and spelling of host case, are one ensemble.
+    @Test func identityIsTheMembersNotThePath() throws {
+        let workspace = Scratch("identity")
+        let first = workspace.write("a.json5", "{ name: \"a\", nodes: [{ id: 1, host: \"ZK1\" }, { id: 2, host: \"zk2\", clientPort: 2182 }], restartCommand: [\"true\"] }")
+        let second = workspace.write("b.json5", "{ name: \"b\", nodes: [{ id: 7, host: \"zk2\", clientPort: 2182 }, { id: 9, host: \"zk1\" }], restartCommand: [\"true\"] }")
+        let other = workspace.write("c.json5", "{ name: \"a\", nodes: [{ id: 1, host: \"zk1\" }], restartCommand: [\"true\"] }")
+        let result = try zkrunbook.run(["identity", "--ensemble", first, "--ensemble", second, "--ensemble", other, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let ids = jsonLines(result.stdout).compactMap { $0["identity"] as? String }
+        #expect(ids.count == 3 && ids[0] == ids[1] && ids[0] != ids[2], "\(result.stdout)")
+        let missing = try zkrunbook.run(["identity", "--ensemble", workspace.file("none.json5")])
+        #expect(missing.status == 2)
     }
 }
