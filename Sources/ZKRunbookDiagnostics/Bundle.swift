@@ -39,12 +39,17 @@ public struct BundleOptions: Sendable {
 
 /// One line of manifest.json.
 public struct ManifestItem: Codable, Sendable {
+    /// What became of an item; encoded as its word in manifest.json.
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case ok, refused, failed, unreadable, cut, excluded, unavailable
+        case timedOut = "timed-out"
+    }
+
     public var path: String
     public var source: String
     public var size: Int64
     public var sha256: String?
-    /// ok, refused, timed-out, failed, unreadable, cut, excluded, unavailable.
-    public var status: String
+    public var status: Status
     public var exitStatus: Int?
     public var note: String?
 }
@@ -90,7 +95,7 @@ public struct BundleCollector: Sendable {
         var scanSeconds = 0.0
 
         /// Adds text that has been redacted by its own rules, then masked for every known secret.
-        mutating func addText(_ name: String, _ text: String, source: String, status: String = "ok", exitStatus: Int? = nil, note: String? = nil) {
+        mutating func addText(_ name: String, _ text: String, source: String, status: ManifestItem.Status = .ok, exitStatus: Int? = nil, note: String? = nil) {
             var bytes = Array(text.utf8)
             scrubber.scrub(&bytes)
             let data = Data(bytes)
@@ -101,7 +106,7 @@ public struct BundleCollector: Sendable {
                     note: note))
         }
 
-        mutating func record(_ name: String, source: String, status: String, note: String) {
+        mutating func record(_ name: String, source: String, status: ManifestItem.Status, note: String) {
             items.append(ManifestItem(path: name, source: source, size: 0, sha256: nil, status: status, exitStatus: nil, note: note))
         }
     }
@@ -142,17 +147,17 @@ public struct BundleCollector: Sendable {
         let configDirectory = (options.zooCfg as NSString).deletingLastPathComponent
 
         // Redact the configuration first: the secrets it holds are then masked in everything else.
-        var configTexts: [(String, String, String, String)] = []  // name, text, source, status
-        var configRecords: [(String, String, String, String)] = []
+        var configTexts: [(String, String, String, ManifestItem.Status)] = []  // name, text, source, status
+        var configRecords: [(String, String, ManifestItem.Status, String)] = []  // name, source, status, note
         for path in configFiles(configDirectory: configDirectory, config: config) {
             let name = "config/" + (path as NSString).lastPathComponent
             if ConfigRedactor.isKeyMaterial(path) {
-                configRecords.append((name, path, "excluded", "key material: left out"))
+                configRecords.append((name, path, .excluded, "key material: left out"))
                 report.record(path, "the whole file (key material)", value: nil)
                 continue
             }
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                configRecords.append((name, path, "unreadable", "cannot read \(path)"))
+                configRecords.append((name, path, .unreadable, "cannot read \(path)"))
                 continue
             }
             let lower = path.lowercased()
@@ -166,7 +171,7 @@ public struct BundleCollector: Sendable {
             } else {
                 redacted = ConfigRedactor.redactProperties(text, source: path, report: report)
             }
-            configTexts.append((name, redacted, path, "ok"))
+            configTexts.append((name, redacted, path, .ok))
         }
         let process = ZooKeeperProcess.find(config: options.zooCfg)
         var processText: String?
@@ -262,11 +267,11 @@ public struct BundleCollector: Sendable {
                 switch client.send(word, to: endpoint) {
                 case .success(let text): context.addText(name, text, source: "\(endpoint) \(word.rawValue)")
                 case .failure(let error):
-                    let status: String
+                    let status: ManifestItem.Status
                     switch error {
-                    case .notWhitelisted: status = "refused"
-                    case .readTimedOut, .connectTimedOut: status = "timed-out"
-                    default: status = "failed"
+                    case .notWhitelisted: status = .refused
+                    case .readTimedOut, .connectTimedOut: status = .timedOut
+                    default: status = .failed
                     }
                     context.record(name, source: "\(endpoint) \(word.rawValue)", status: status, note: error.description)
                 }
@@ -286,7 +291,7 @@ public struct BundleCollector: Sendable {
                     let data = (try? JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])) ?? Data()
                     context.addText(name, String(decoding: data, as: UTF8.self), source: "http://\(target)/commands/\(command)")
                 case .failure(let error):
-                    context.record(name, source: "http://\(target)/commands/\(command)", status: error.isUnreachable ? "unavailable" : "failed", note: error.description)
+                    context.record(name, source: "http://\(target)/commands/\(command)", status: error.isUnreachable ? .unavailable : .failed, note: error.description)
                 }
             }
         }
@@ -321,7 +326,7 @@ public struct BundleCollector: Sendable {
                 if let text = try? String(contentsOfFile: path, encoding: .utf8) {
                     context.addText("data/\(file)", text, source: path)
                 } else {
-                    context.record("data/\(file)", source: path, status: "unavailable", note: "no \(path)")
+                    context.record("data/\(file)", source: path, status: .unavailable, note: "no \(path)")
                 }
             })
         }
@@ -344,11 +349,11 @@ public struct BundleCollector: Sendable {
             }
         }
         if !FileManager.default.fileExists(atPath: "/run/systemd/system") {
-            plans.append(Plan(name: "system/journal.txt") { $0.record("system/journal.txt", source: "journalctl", status: "unavailable", note: "no systemd journal on this machine") })
+            plans.append(Plan(name: "system/journal.txt") { $0.record("system/journal.txt", source: "journalctl", status: .unavailable, note: "no systemd journal on this machine") })
         }
         plans.append(Plan(name: "system/process.txt") { context in
             guard let process, let processText else {
-                context.record("system/process.txt", source: "/proc", status: "unavailable", note: "no running ZooKeeper server found for \(options.zooCfg)")
+                context.record("system/process.txt", source: "/proc", status: .unavailable, note: "no running ZooKeeper server found for \(options.zooCfg)")
                 return
             }
             let environment = ConfigRedactor.redactEnvironment(process.environment, source: "/proc/\(process.pid)/environ", report: RedactionReport())
@@ -383,7 +388,7 @@ public struct BundleCollector: Sendable {
             let path = candidate.path
             return Plan(name: name) { context in
                 guard budget > 0 else {
-                    context.record(name, source: path, status: "cut", note: "left out: the log budget of \(options.maxLogBytes) bytes was spent on newer logs")
+                    context.record(name, source: path, status: .cut, note: "left out: the log budget of \(options.maxLogBytes) bytes was spent on newer logs")
                     return
                 }
                 let added = LogCopier.add(path: path, name: name, budget: budget, context: &context)
@@ -401,7 +406,7 @@ enum CommandItem {
     }
 
     /// The item's text, status, exit status and note for a finished command.
-    static func describe(_ result: CommandResult) -> (text: String, status: String, exit: Int?, note: String?) {
+    static func describe(_ result: CommandResult) -> (text: String, status: ManifestItem.Status, exit: Int?, note: String?) {
         let out = result.stdout.text
         let err = result.stderr.text
         let termination = result.termination
@@ -409,15 +414,15 @@ enum CommandItem {
         let status = Self.status(termination)
         var exit: Int?
         if case .exited(let code) = termination { exit = Int(code) }
-        return (text, status, exit, status == "ok" ? nil : termination.summary)
+        return (text, status, exit, status == .ok ? nil : termination.summary)
     }
 
-    static func status(_ termination: Termination) -> String {
+    static func status(_ termination: Termination) -> ManifestItem.Status {
         switch termination {
-        case .exited(0): return "ok"
-        case .timedOut: return "timed-out"
-        case .spawnFailed: return "unavailable"
-        default: return "failed"
+        case .exited(0): return .ok
+        case .timedOut: return .timedOut
+        case .spawnFailed: return .unavailable
+        default: return .failed
         }
     }
 }
@@ -432,7 +437,7 @@ enum LogCopier {
             let scratch = NSTemporaryDirectory() + "zkrunbook-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
             let fd = open(scratch, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
-                context.record(name, source: path, status: "unreadable", note: "cannot create a temporary file to decompress into")
+                context.record(name, source: path, status: .unreadable, note: "cannot create a temporary file to decompress into")
                 return 0
             }
             let gunzip = Process()
@@ -446,7 +451,7 @@ enum LogCopier {
             } catch {}
             guard gunzip.terminationStatus == 0 else {
                 unlink(scratch)
-                context.record(name, source: path, status: "unreadable", note: "gzip -dc failed")
+                context.record(name, source: path, status: .unreadable, note: "gzip -dc failed")
                 return 0
             }
             source = scratch
@@ -455,7 +460,7 @@ enum LogCopier {
         defer { if let temporary { unlink(temporary) } }
         let fd = open(source, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            context.record(name, source: path, status: "unreadable", note: String(cString: strerror(errno)))
+            context.record(name, source: path, status: .unreadable, note: String(cString: strerror(errno)))
             return 0
         }
         defer { close(fd) }
@@ -499,7 +504,7 @@ enum LogCopier {
         context.items.append(
             ManifestItem(
                 path: name, source: path, size: kept, sha256: digest,
-                status: skip > 0 ? "cut" : "ok", exitStatus: nil, note: skip > 0 ? "kept the last \(kept) of \(size) bytes" : nil))
+                status: skip > 0 ? .cut : .ok, exitStatus: nil, note: skip > 0 ? "kept the last \(kept) of \(size) bytes" : nil))
         return kept
     }
 }

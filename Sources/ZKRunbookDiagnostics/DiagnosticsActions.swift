@@ -84,7 +84,7 @@ struct PreparedBundle: PreparedAction {
             }
             if showProgress { StandardStream.error("\r\u{1B}[K") }
             var counts: [String: Int] = [:]
-            for item in result.items { counts[item.status, default: 0] += 1 }
+            for item in result.items { counts[item.status.rawValue, default: 0] += 1 }
             let summary = counts.sorted { $0.key < $1.key }.map { "\($1) \($0)" }.joined(separator: ", ")
             var facts: [String: FactValue] = [
                 "archive": .string(result.archivePath), "checksumFile": .string(result.checksumPath), "items": .int(Int64(result.items.count)),

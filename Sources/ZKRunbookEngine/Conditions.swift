@@ -43,14 +43,11 @@ enum ConditionReader {
         } else if probeArguments != nil {
             diagnostics.error(reader.location, "'with' in \(reader.context) needs a 'probe' to give the arguments to")
         }
-        if let fact, probeName == nil {
-            let parts = fact.split(separator: ".", omittingEmptySubsequences: false)
-            let valid = (parts.first == "steps" && parts.count == 3) || (parts.first == "params" && parts.count == 2)
-            if !valid || parts.contains(where: \.isEmpty) {
-                diagnostics.error(
-                    reader.location,
-                    "fact '\(fact)' in \(reader.context) needs a 'probe', or must name an earlier step's fact as steps.ID.FACT (or a parameter as params.NAME)")
-            }
+        let reference = fact.flatMap { Condition.FactReference.parse($0, hasProbe: probeName != nil) }
+        if let fact, reference == nil {
+            diagnostics.error(
+                reader.location,
+                "fact '\(fact)' in \(reader.context) needs a 'probe', or must name an earlier step's fact as steps.ID.FACT (or a parameter as params.NAME)")
         }
 
         var found: [(Condition.Operator, JSON5Node)] = []
@@ -91,8 +88,8 @@ enum ConditionReader {
         default:
             break
         }
-        guard let fact else { return nil }
-        return Condition(description: description, probe: probe, fact: fact, op: op, expected: expected, location: reader.location)
+        guard let fact, let reference else { return nil }
+        return Condition(description: description, probe: probe, fact: fact, reference: reference, op: op, expected: expected, location: reader.location)
     }
 
     static func factValue(_ node: JSON5Node, diagnostics: DiagnosticCollector, what: String) -> FactValue? {
@@ -125,13 +122,13 @@ enum ConditionReader {
             }
         }
         collect(condition.expected)
-        if let probe = condition.probe { out += probe.action.templates }
-        if !condition.fact.hasPrefix("steps."), !condition.fact.hasPrefix("params."), condition.probe == nil { return out }
-        let parts = condition.fact.split(separator: ".").map(String.init)
-        if condition.probe == nil, parts.count == 3, parts[0] == "steps" {
-            out.append(Template(segments: [.reference(.stepFact(step: parts[1], fact: parts[2]))], location: condition.location, source: "${\(condition.fact)}"))
-        } else if condition.probe == nil, parts.count == 2, parts[0] == "params" {
-            out.append(Template(segments: [.reference(.parameter(parts[1], accessor: nil))], location: condition.location, source: "${\(parts[1])}"))
+        if let probe = condition.probe, case .probe(let name) = condition.reference { out += probe.action.templates }
+        switch condition.reference {
+        case .probe: break
+        case .step(let id, let fact):
+            out.append(Template(segments: [.reference(.stepFact(step: id, fact: fact))], location: condition.location, source: "${\(condition.fact)}"))
+        case .parameter(let name):
+            out.append(Template(segments: [.reference(.parameter(name, accessor: nil))], location: condition.location, source: "${\(name)}"))
         }
         return out
     }
@@ -158,13 +155,13 @@ public enum ConditionEvaluator {
         var probeFacts: [String: FactValue] = [:]
         var probeMessage = ""
         let actual: FactValue?
-        if let probe = condition.probe {
+        if let probe = condition.probe, case .probe(let name) = condition.reference {
             var probeContext = context
             probeContext.isDryRun = false
             let outcome = probe.action.execute(probeContext)
             probeFacts = outcome.facts
             probeMessage = outcome.message
-            guard let value = outcome.facts[condition.fact] else {
+            guard let value = outcome.facts[name] else {
                 let why = outcome.succeeded ? "probe '\(probe.actionName)' reported no fact '\(condition.fact)'" : outcome.message
                 if outcome.cause == .unresolvedReference && context.isDryRun {
                     return ConditionResult(verdict: .unknown, actual: nil, expected: expected, detail: why, probeFacts: probeFacts)
@@ -173,11 +170,10 @@ public enum ConditionEvaluator {
             }
             actual = value
         } else {
-            let parts = condition.fact.split(separator: ".").map(String.init)
-            if parts.first == "params" {
-                actual = context.resolver.parameters[parts[1]].map { .string($0.text) }
-            } else {
-                actual = context.resolver.stepFacts[parts[1]]?[parts[2]]
+            switch condition.reference {
+            case .parameter(let name): actual = context.resolver.parameters[name].map { .string($0.text) }
+            case .step(let id, let fact): actual = context.resolver.stepFacts[id]?[fact]
+            case .probe: actual = nil
             }
             if actual == nil {
                 let detail = "no value for \(condition.fact) (its step has not run)"

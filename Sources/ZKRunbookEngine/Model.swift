@@ -193,12 +193,36 @@ public struct Condition: Sendable {
     public var description: String?
     /// The read-only action that produces the fact; nil when the fact names an earlier step's output.
     public var probe: Probe?
-    /// A key of the probe's facts, or `steps.ID.FACT` / `params.NAME` without a probe.
+    /// A key of the probe's facts, or `steps.ID.FACT` / `params.NAME` without a probe, as written.
     public var fact: String
+    /// The same, parsed once when the runbook loads.
+    public var reference: FactReference
     public var op: Operator
     /// Strings inside may hold `${...}` references, resolved when the condition is evaluated.
     public var expected: FactValue
     public var location: SourceLocation
+
+    /// Where a condition's value comes from.
+    public enum FactReference: Sendable, Equatable {
+        /// A fact the condition's probe reports.
+        case probe(String)
+        /// A fact an earlier step reported: `steps.ID.FACT`.
+        case step(id: String, fact: String)
+        /// A parameter's value: `params.NAME`.
+        case parameter(String)
+
+        /// Parses `text` as written after `fact:`; nil when it names neither a probe's fact nor steps.ID.FACT / params.NAME.
+        public static func parse(_ text: String, hasProbe: Bool) -> FactReference? {
+            if hasProbe { return .probe(text) }
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard !parts.contains(where: \.isEmpty) else { return nil }
+            switch (parts.first, parts.count) {
+            case ("steps", 3): return .step(id: parts[1], fact: parts[2])
+            case ("params", 2): return .parameter(parts[1])
+            default: return nil
+            }
+        }
+    }
 
     public struct Probe: Sendable {
         public var actionName: String

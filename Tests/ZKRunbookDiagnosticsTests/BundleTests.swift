@@ -154,11 +154,11 @@ struct BundleTests {
         // 1.1 s on an idle machine; the bound only has to sit far below the 300 s hang.
         #expect(Date().timeIntervalSince(started) < 60)
         let java = result.items.first { $0.path == "system/java-version.txt" }
-        #expect(java?.status == "timed-out")
+        #expect(java?.status == .timedOut)
         let log4j = result.items.first { $0.path == "config/log4j.properties" }
-        #expect(log4j?.status == "unreadable")
+        #expect(log4j?.status == .unreadable)
         let refused = result.items.first { $0.path == "4lw/srvr.txt" }
-        #expect(refused?.status == "failed", "no server on port 1: recorded, not fatal")
+        #expect(refused?.status == .failed, "no server on port 1: recorded, not fatal")
         #expect(FileManager.default.fileExists(atPath: result.archivePath))
         let files = try unpack(result.archivePath)
         let manifest = String(decoding: files.first { $0.key.hasSuffix("manifest.json") }!.value, as: UTF8.self)
@@ -178,9 +178,9 @@ struct BundleTests {
             maxLogBytes: 1_100_000, commandTimeout: 2)
         let result = try BundleCollector(options: options).collect()
         let newestItem = result.items.first { $0.path == "logs/zookeeper.log" }
-        #expect(newestItem?.status == "ok")
+        #expect(newestItem?.status == .ok)
         let oldItem = result.items.first { $0.path == "logs/zookeeper.log.1" }
-        #expect(oldItem?.status == "cut")
+        #expect(oldItem?.status == .cut)
         #expect((oldItem?.size ?? 0) < 100_000)
         let files = try unpack(result.archivePath)
         let log = files.first { $0.key.hasSuffix("logs/zookeeper.log") }!.value
