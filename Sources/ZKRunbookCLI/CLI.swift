@@ -7,10 +7,6 @@ import ZKRunbookRolling
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The `zkrunbook` command line: parses arguments, calls the library, maps outcomes to exit codes.
 public enum CLI {
     public static let version = "0.1.0"

@@ -1,10 +1,6 @@
 import Foundation
 import ZKRunbookEngine
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Prints events for a person: one block per step, guards with their live values, failures with evidence.
 ///
 /// On a terminal each step line carries the elapsed time since the run began, so a long wait is visibly

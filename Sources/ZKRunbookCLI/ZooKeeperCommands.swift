@@ -1,8 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper

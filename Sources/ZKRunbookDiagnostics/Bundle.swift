@@ -4,10 +4,6 @@ import ZKRunbookProcess
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What to collect, and the limits that keep collecting safe on a struggling node.
 public struct BundleOptions: Sendable {
     public var zooCfg: String

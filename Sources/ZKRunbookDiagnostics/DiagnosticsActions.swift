@@ -4,10 +4,6 @@ import ZKRunbookProcess
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The diagnostics actions runbooks may use.
 public enum DiagnosticsActions {
     public static let all: [any ActionKind] = [BundleAction(), ZxidWatchAction()]

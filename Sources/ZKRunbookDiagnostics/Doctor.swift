@@ -3,10 +3,6 @@ import ZKRunbookEngine
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One incident doctor recognises, with the lines that prove it and the runbook to run next.
 public struct Finding: Codable, Sendable {
     public enum Severity: String, Codable, Sendable { case info, warning, critical }

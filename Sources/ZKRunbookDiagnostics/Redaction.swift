@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What was redacted, by name only: the bundle's REDACTION.md. Values are never recorded here.
 public final class RedactionReport: @unchecked Sendable {
     private let lock = NSLock()

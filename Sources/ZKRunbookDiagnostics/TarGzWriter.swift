@@ -1,10 +1,6 @@
 import Foundation
 import ZKRunbookEngine
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Writes a .tar.gz as a stream: tar (ustar) records produced here, compressed by the system's gzip.
 ///
 /// Nothing is held in memory beyond one chunk, whatever the size of the logs; gzip runs as its own

@@ -1,10 +1,6 @@
 import Foundation
 import ZKRunbookProcess
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One thing that happened in a run, as printed with `--json` and written to the journal (JSON Lines).
 ///
 /// A flat record with optional fields rather than an enum with payloads: every consumer (a log shipper,

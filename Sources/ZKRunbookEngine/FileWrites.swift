@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What stat(2) says of a path, in the shape guards and backups use.
 public struct FileInfo: Sendable {
     public var mode: mode_t

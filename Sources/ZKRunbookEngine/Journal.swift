@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Problems with the state directory, journals and resume, each saying what to do.
 public enum JournalError: Error, Sendable, CustomStringConvertible {
     case cannotCreate(path: String, reason: String)

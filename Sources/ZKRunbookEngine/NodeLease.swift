@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Who holds a node for a run that changes its ensemble: written on the node itself, in its agent's
 /// state directory, so every conductor that would touch the node meets it, whatever machine, state
 /// directory or spelling of the ensemble file it started from.

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Two runs may not act on the same target at once; the second is told who holds the lock.
 public struct LockHeld: Error, Sendable, CustomStringConvertible {
     public var lockName: String

@@ -1,10 +1,6 @@
 import Dispatch
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The seam through which everything in zkrunbook runs a command: locally now, over ssh later.
 public protocol CommandRunner: Sendable {
     /// Runs `spec` to completion, timeout or cancellation. Never throws: every way a command can end,

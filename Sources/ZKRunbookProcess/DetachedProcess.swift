@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Starts a long-lived process (a ZooKeeper server) that outlives zkrunbook, with its output in a log file.
 ///
 /// The child gets its own process group (so a Ctrl-C meant for zkrunbook does not reach it), an empty

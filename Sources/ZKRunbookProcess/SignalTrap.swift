@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The write end of the self-pipe that the C signal handler writes the signal number into.
 nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Writes to standard output or error without Foundation's `FileHandle.write`, which traps on EPIPE
 /// (`zkrunbook … | head -1` died with SIGILL). A reader that went away ends the output quietly.
 public enum StandardStream {

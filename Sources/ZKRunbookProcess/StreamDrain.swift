@@ -1,10 +1,6 @@
 import Dispatch
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Reads several pipes concurrently on one thread with poll(2), keeping a capped head and tail of each.
 ///
 /// Draining from the moment of launch is what prevents the classic deadlock (child blocked writing to a full

@@ -4,10 +4,6 @@ import ZKRunbookProcess
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The conductor's hold on every node of an ensemble for one run: a lease file on each node, taken
 /// through the node's own agent before the first change, all or nothing, renewed while the run lives.
 ///

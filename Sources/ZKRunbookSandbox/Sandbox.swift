@@ -2,10 +2,6 @@ import Foundation
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A sandbox problem, with what to do about it.
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
     public var description: String

@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Limits for one exchange over TCP: how long to wait, how much to read.
 public struct SocketLimits: Sendable, Hashable {
     public var connectTimeout: Double

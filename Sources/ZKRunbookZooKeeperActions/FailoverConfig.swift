@@ -2,10 +2,6 @@ import Foundation
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The configuration a data-centre failover gives the surviving servers: only the survivors, renumbered
 /// 1…n in the order the operator listed them, observers promoted to voters, `peerType` dropped.
 ///

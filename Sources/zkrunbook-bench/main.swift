@@ -115,21 +115,34 @@ func engineBenchmark(_ options: Options) -> Bool {
         withinLimit: median < 1.0)
 }
 
-/// A 3-node sandbox on the first free base port from `firstBase`; nil (with the reason printed) when none starts.
-func startSandbox(_ options: Options, directory: String, firstBase: Int, label: String) -> Int? {
-    for attempt in 0..<10 {
-        let base = firstBase + (Int(getpid()) % 40 + attempt) * 400
-        let up = runner.run(
-            CommandSpec(argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)], timeout: 120),
-            cancellation: nil)
-        if up.termination == .exited(0) { return base }
-        if !up.stderr.text.contains("is in use") {
-            print("\(label): the sandbox did not start: \(up.stderr.text)")
-            return nil
+/// A 3-node sandbox for one benchmark, in a folder of its own; `tearDown` stops it and removes the folder.
+struct BenchSandbox {
+    var directory: String
+    var base: Int
+    var binary: String
+
+    /// Starts on the first free base port from `firstBase`; nil (with the reason printed) when none starts.
+    static func start(_ options: Options, name: String, firstBase: Int) -> BenchSandbox? {
+        let directory = NSTemporaryDirectory() + "zkrunbook-bench-\(name)-\(getpid())"
+        for attempt in 0..<10 {
+            let base = firstBase + (Int(getpid()) % 40 + attempt) * 400
+            let up = runner.run(
+                CommandSpec(argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)], timeout: 120),
+                cancellation: nil)
+            if up.termination == .exited(0) { return BenchSandbox(directory: directory, base: base, binary: options.binary) }
+            if !up.stderr.text.contains("is in use") {
+                print("\(name): the sandbox did not start: \(up.stderr.text)")
+                return nil
+            }
         }
+        print("\(name): no free base port for the sandbox")
+        return nil
     }
-    print("\(label): no free base port for the sandbox")
-    return nil
+
+    func tearDown() {
+        _ = runner.run(CommandSpec(argv: [binary, "sandbox", "down", "--dir", directory], timeout: 60), cancellation: nil)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 }
 
 /// Issue 3: `zkrunbook status` of a 3-node ensemble beside `zkServer.sh status` run on each node: 15x.
@@ -139,12 +152,9 @@ func statusBenchmark(_ options: Options) -> Bool {
         print("status: \(zkServer) is missing: apt-get install -y zookeeper")
         return false
     }
-    let directory = NSTemporaryDirectory() + "zkrunbook-bench-\(getpid())"
-    guard let base = startSandbox(options, directory: directory, firstBase: 30_000, label: "status") else { return false }
-    defer {
-        _ = runner.run(CommandSpec(argv: [options.binary, "sandbox", "down", "--dir", directory], timeout: 60), cancellation: nil)
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    guard let sandbox = BenchSandbox.start(options, name: "status", firstBase: 30_000) else { return false }
+    defer { sandbox.tearDown() }
+    let (directory, base) = (sandbox.directory, sandbox.base)
     let ourCommand = [[options.binary, "status", "--ensemble", directory + "/ensemble.json5"]]
     let theirCommands = (1...3).map { [zkServer, "status", "\(directory)/node\($0)/zoo.cfg"] }
     // Warm-up, unmeasured and the same for both: the servers' JITs have just started.
@@ -181,12 +191,9 @@ let shellLoop = #"""
 
 /// Issue 4: a rolling restart with every guard and gate, within 1.15x the shell-loop floor, in one run.
 func rollingBenchmark(_ options: Options) -> Bool {
-    let directory = NSTemporaryDirectory() + "zkrunbook-bench-rolling-\(getpid())"
-    guard let base = startSandbox(options, directory: directory, firstBase: 31_000, label: "rolling") else { return false }
-    defer {
-        _ = runner.run(CommandSpec(argv: [options.binary, "sandbox", "down", "--dir", directory], timeout: 60), cancellation: nil)
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    guard let sandbox = BenchSandbox.start(options, name: "rolling", firstBase: 31_000) else { return false }
+    defer { sandbox.tearDown() }
+    let (directory, base) = (sandbox.directory, sandbox.base)
     let floor = [["/bin/bash", "-c", shellLoop, "floor", options.binary, directory, String(base), "3"]]
     let ours = [[
         options.binary, "run", "rolling-restart", "--ensemble", directory + "/ensemble.json5", "--state-dir", directory + "/state",

@@ -1,10 +1,7 @@
 /// A snapshot at zxid 0x<epoch>00000000 is taken when a new epoch begins: the epochs in order.
 struct EpochChangeSignature: LogSignature {
-    let id = "epoch-change"
-    let token = "Snapshotting: 0x"
-    let severity = Finding.Severity.info
-    let title = "Epoch changes (a new leader's epoch began)"
-    let nextRunbook: String? = nil
+    let info = SignatureInfo(
+        id: "epoch-change", token: "Snapshotting: 0x", severity: .info, title: "Epoch changes (a new leader's epoch began)", nextRunbook: nil)
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         guard let zxid = LineBytes.hex(after: "Snapshotting: 0x", in: line), zxid & 0xFFFF_FFFF == 0 else { return }

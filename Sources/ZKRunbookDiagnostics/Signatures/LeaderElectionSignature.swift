@@ -1,10 +1,7 @@
 /// "LEADING - LEADER ELECTION TOOK - 243 MS": how many elections, and the longest; a long one is an outage.
 struct LeaderElectionSignature: LogSignature {
-    let id = "leader-election"
-    let token = "LEADER ELECTION TOOK"
-    let severity = Finding.Severity.info
-    let title = "Leader elections"
-    let nextRunbook: String? = "health-check"
+    let info = SignatureInfo(
+        id: "leader-election", token: "LEADER ELECTION TOOK", severity: .info, title: "Leader elections", nextRunbook: "health-check")
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         if let took = LineBytes.number(after: "TOOK - ", in: line) { tally.largest = max(tally.largest ?? took, took) }

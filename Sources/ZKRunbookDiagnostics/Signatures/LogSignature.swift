@@ -5,12 +5,7 @@ import Foundation
 ///
 /// A new signature is one file with a type conforming to this, and one entry in `LogSignatures.all`.
 protocol LogSignature: Sendable {
-    var id: String { get }
-    /// Fixed text that every matching line holds.
-    var token: String { get }
-    var severity: Finding.Severity { get }
-    var title: String { get }
-    var nextRunbook: String? { get }
+    var info: SignatureInfo { get }
     /// Reads what this signature measures from one matching line into `tally` (count and evidence are kept
     /// by the scanner).
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally)
@@ -18,7 +13,22 @@ protocol LogSignature: Sendable {
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)?
 }
 
+/// What a finding says of itself: its id, the fixed text every matching line holds, its severity before
+/// judgement, its title, and the runbook to run next.
+struct SignatureInfo: Sendable {
+    var id: String
+    var token: String
+    var severity: Finding.Severity
+    var title: String
+    var nextRunbook: String?
+}
+
 extension LogSignature {
+    var id: String { info.id }
+    var token: String { info.token }
+    var severity: Finding.Severity { info.severity }
+    var title: String { info.title }
+    var nextRunbook: String? { info.nextRunbook }
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {}
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? { (severity, "\(tally.count) line(s)") }
 }
@@ -37,11 +47,11 @@ struct SignatureTally: Sendable {
 
 /// A signature with nothing to measure: counted, its first lines kept.
 struct FixedSignature: LogSignature {
-    var id: String
-    var token: String
-    var severity: Finding.Severity
-    var title: String
-    var nextRunbook: String?
+    var info: SignatureInfo
+
+    init(id: String, token: String, severity: Finding.Severity, title: String, nextRunbook: String?) {
+        info = SignatureInfo(id: id, token: token, severity: severity, title: title, nextRunbook: nextRunbook)
+    }
 }
 
 /// Every signature doctor knows, in the order findings are reported.

@@ -1,11 +1,8 @@
 /// "Unreasonable length = 1048583": a packet or znode past jute.maxbuffer (1 MiB by default). A client's
 /// request is refused, or, read from the transaction log or a snapshot, the server cannot load its data.
 struct OversizedPacketSignature: LogSignature {
-    let id = "jute-maxbuffer"
-    let token = "Unreasonable length = "
-    let severity = Finding.Severity.warning
-    let title = "A packet or znode exceeded jute.maxbuffer"
-    let nextRunbook: String? = "collect-diagnostics"
+    let info = SignatureInfo(
+        id: "jute-maxbuffer", token: "Unreasonable length = ", severity: .warning, title: "A packet or znode exceeded jute.maxbuffer", nextRunbook: "collect-diagnostics")
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         if let length = LineBytes.number(after: "Unreasonable length = ", in: line) { tally.largest = max(tally.largest ?? length, length) }

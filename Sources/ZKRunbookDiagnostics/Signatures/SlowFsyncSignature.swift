@@ -1,10 +1,7 @@
 /// "fsync-ing the write ahead log in SyncThread:1 took 1377ms": a disk too slow for the transaction log.
 struct SlowFsyncSignature: LogSignature {
-    let id = "slow-fsync"
-    let token = "fsync-ing the write ahead log"
-    let severity = Finding.Severity.warning
-    let title = "Slow fsync of the transaction log"
-    let nextRunbook: String? = "collect-diagnostics"
+    let info = SignatureInfo(
+        id: "slow-fsync", token: "fsync-ing the write ahead log", severity: .warning, title: "Slow fsync of the transaction log", nextRunbook: "collect-diagnostics")
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         if let took = LineBytes.number(after: " took ", in: line) { tally.largest = max(tally.largest ?? took, took) }

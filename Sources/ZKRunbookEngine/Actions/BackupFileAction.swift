@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `backup-file`: copy a file into the run's directory, keeping mode and owner, for a later `restore-file`.
 struct BackupFileAction: ActionKind {
     let name = "backup-file"

@@ -1,10 +1,6 @@
 import Foundation
 import ZKRunbookJSON5
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `edit-properties`: set or remove `key=value` lines in a Java properties file such as zoo.cfg.
 ///
 /// A built-in action rather than `sed -i`, because a value substituted into a sed expression can carry sed

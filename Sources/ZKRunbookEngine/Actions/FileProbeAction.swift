@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `file`: a read-only probe of a path (exists, size, mode, owner, sha256) for guards.
 struct FileProbeAction: ActionKind {
     let name = "file"

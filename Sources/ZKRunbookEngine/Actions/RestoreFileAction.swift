@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `restore-file`: put a backed-up file back atomically, with the mode and owner it had when backed up.
 struct RestoreFileAction: ActionKind {
     let name = "restore-file"

@@ -2,10 +2,6 @@ import Foundation
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `zk-disk`: how much room the node's dataDir and dataLogDir have left, and how much ZooKeeper keeps there.
 ///
 /// A full transaction-log disk stops a server from writing (it leaves the quorum), so a guard such as

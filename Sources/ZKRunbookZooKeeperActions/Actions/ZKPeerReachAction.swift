@@ -4,10 +4,6 @@ import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `zk-peer-reach`: from this node, do the servers named in `peers` answer on the election (and, to prove
 /// them cut off, quorum) ports zoo.cfg gives them? Those ports are the links ZooKeeper itself needs, so they say whether a data centre
 /// is cut off (`expect: "unreachable"`) or back (`expect: "reachable"`).
