@@ -45,10 +45,10 @@ let package = Package(
         .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI"]),
         // What every test suite shares: scratch folders, polling, the binary harness, the sandbox and sshd
         // fixtures, an in-memory scripted action. Test code, never linked into the binary.
-        .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookZooKeeper", "ZKRunbookSandbox"], path: "Tests/ZKRunbookTestSupport"),
+        .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookSandbox"], path: "Tests/ZKRunbookTestSupport"),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine"]),
-        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookSandbox", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(
             name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),

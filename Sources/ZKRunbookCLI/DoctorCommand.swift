@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookDiagnostics
 import ZKRunbookEngine
 import ZKRunbookProcess

@@ -254,10 +254,3 @@ public struct Step: Sendable {
     public var rollbackWhenFailed: Bool
     public var location: SourceLocation
 }
-
-/// A value that does not fit what was expected, in words.
-public struct InputProblem: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

@@ -180,3 +180,10 @@ public enum InputFileError: Error, Sendable, CustomStringConvertible {
         return description
     }
 }
+
+/// A value that does not fit what was expected, in words.
+public struct InputProblem: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,6 +1,5 @@
 import Foundation
 import ZKRunbookJSON5
-import ZKRunbookEngine
 import ZKRunbookTransport
 
 /// One server of an ensemble as zkrunbook addresses it.

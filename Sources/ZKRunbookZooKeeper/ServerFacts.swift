@@ -1,5 +1,5 @@
 import Foundation
-import ZKRunbookEngine
+import ZKRunbookJSON5
 
 /// A ZooKeeper transaction id: the leader epoch in the high 32 bits, a counter in the low 32.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import ZKRunbookEngine
 
 /// A zoo.cfg problem, printed as `file:line: error: message`.
 public struct ZooConfigError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
 

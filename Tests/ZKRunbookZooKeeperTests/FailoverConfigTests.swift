@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookJSON5
 import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
