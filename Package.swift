@@ -28,6 +28,8 @@ let package = Package(
         .target(
             name: "ZKRunbookZooKeeperActions",
             dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
+        // ZooKeeper's own client protocol (jute over TCP), written here: sessions, znodes, multi, sync, reconfig.
+        .target(name: "ZKRunbookClient", dependencies: ["ZKRunbookZooKeeper"]),
         // A throwaway ensemble on loopback from ZooKeeper's jars (tests, CI, the quick start).
         .target(name: "ZKRunbookSandbox", dependencies: ["ZKRunbookProcess", "ZKRunbookZooKeeper"]),
         // Driving many nodes: the node-side agent over a transport, and the rolling restart.
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(
             name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
+        .testTarget(name: "ZKRunbookClientTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookClient", "ZKRunbookZooKeeper"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookCLI", "ZKRunbookEngine"]),
     ]
 )

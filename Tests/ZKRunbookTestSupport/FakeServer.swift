@@ -1,0 +1,80 @@
+import Foundation
+import ZKRunbookZooKeeper
+
+/// A fake TCP server (four-letter words, the client protocol) for what a real ZooKeeper cannot be made to do: hang, babble, flood, cut, garble.
+public final class FakeServer: @unchecked Sendable {
+    public enum Behaviour: Sendable {
+        case silent
+        case endless
+        case reply(Data)
+    }
+
+    public let port: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var stopped = false
+    private var clients: [Int32] = []
+
+    public init(_ behaviour: Behaviour) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(fd, $0, length)
+                _ = getsockname(fd, $0, &length)
+            }
+        }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        listen(fd, 8)
+        Thread.detachNewThread { [self] in
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                lock.lock()
+                clients.append(client)
+                lock.unlock()
+                Thread.detachNewThread { self.serve(client, behaviour) }
+            }
+        }
+    }
+
+    private func serve(_ client: Int32, _ behaviour: Behaviour) {
+        var request = [UInt8](repeating: 0, count: 64)
+        _ = recv(client, &request, 64, 0)
+        switch behaviour {
+        case .silent:
+            while !isStopped { usleep(20_000) }
+        case .endless:
+            let chunk = [UInt8](repeating: UInt8(ascii: "z"), count: 4096)
+            while !isStopped && send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL)) > 0 {}
+        case .reply(let data):
+            _ = data.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            shutdown(client, Int32(SHUT_WR))
+        }
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    public var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: port) }
+
+    public func stop() {
+        lock.lock()
+        stopped = true
+        let open = clients
+        lock.unlock()
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        for client in open { close(client) }
+    }
+}
