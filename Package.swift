@@ -41,7 +41,7 @@ let package = Package(
             name: "ZKRunbookCLI",
             dependencies: [
                 "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookRolling",
-                "ZKRunbookDiagnostics", "ZKRunbookSandbox",
+                "ZKRunbookDiagnostics", "ZKRunbookSandbox", "ZKRunbookClient",
             ]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
         .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI"]),

@@ -6,7 +6,10 @@ import ZKRunbookEngine
 public struct UsageError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var usage: String
-    public var description: String { "error: \(message)\n\(usage)\nTry '\(usage.split(separator: " ").prefix(2).joined(separator: " ")) --help'." }
+    public var description: String {
+        let command = usage.split(separator: " ").drop { $0 == "Usage:" }.prefix(2).joined(separator: " ")
+        return "error: \(message)\n\(usage)\nTry '\(command) --help'."
+    }
 }
 
 /// GNU-style arguments: `--name value`, `--name=value`, `--flag`, `-h`, and `--` to end options.

@@ -25,6 +25,7 @@ struct Subcommand: Sendable {
         Subcommand(name: "doctor", summary: "name the incident from logs and live facts, with evidence", run: DoctorCommand.run),
         Subcommand(name: "install", summary: "put the agent and runbooks on every node (ssh), sha256-verified", run: InstallCommand.run),
         Subcommand(name: "lease", summary: "the per-node leases that keep one run per ensemble (show, break)", run: LeaseCommand.run),
+        Subcommand(name: "zk", arguments: "ls|get|stat|create|set|delete|config", summary: "znodes through ZooKeeper's own protocol", run: ZKCommand.run),
         Subcommand(name: "identity", summary: "an ensemble file's identity: which runs exclude each other", run: IdentityCommand.run),
         Subcommand(
             name: "sandbox", arguments: "up|down|status|stop|start|restart",

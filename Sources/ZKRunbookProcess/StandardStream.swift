@@ -6,8 +6,13 @@ public enum StandardStream {
     public static func output(_ text: String) { write(text, to: STDOUT_FILENO) }
     public static func error(_ text: String) { write(text, to: STDERR_FILENO) }
 
-    public static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
+    /// Bytes as they are (a znode's data need not be text).
+    public static func output(_ bytes: [UInt8]) { write(bytes, to: STDOUT_FILENO) }
+
+    public static func write(_ text: String, to fd: Int32) { write(Array(text.utf8), to: fd) }
+
+    public static func write(_ bytes: [UInt8], to fd: Int32) {
+        var bytes = bytes
         // stdio's buffer first, so what print() wrote before stays in order with this.
         fflush(nil)
         var offset = 0

@@ -19,6 +19,32 @@ struct ZooKeeperCLITests {
         return (ensemble.directory, ensemble.base)
     }
 
+    /// `zk` through the binary: create, read, versioned set, stat, children, config, errors by name.
+    @Test func zkSubcommandSpeaksTheClientProtocol() throws {
+        let workspace = Scratch("zk-cli")
+        let (directory, _) = try sandboxUp(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
+        let zk = { (words: [String]) throws -> ZKRunbookBinary.Result in
+            try zkrunbook.run(["zk"] + words + ["--ensemble", directory + "/ensemble.json5"])
+        }
+        #expect(try zk(["create", "/ops", "v1"]).stdout == "/ops\n")
+        #expect(try zk(["get", "/ops"]).stdout == "v1")
+        #expect(try zk(["set", "/ops", "v2", "--version", "0"]).stdout == "/ops: version 1\n")
+        let stale = try zk(["set", "/ops", "v3", "--version", "0"])
+        #expect(stale.status == 1)
+        #expect(stale.stderr.contains("BadVersion on /ops"), "\(stale.stderr)")
+        let stat = try zk(["stat", "/ops", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(stat.stdout.utf8)) as? [String: Any]
+        #expect((object?["stat"] as? [String: Any])?["version"] as? Int == 1, "\(stat.stdout)")
+        #expect(try zk(["ls", "/"]).stdout.split(separator: "\n").contains("ops"))
+        let config = try zk(["config"])
+        #expect(config.stdout.split(separator: "\n").filter { $0.hasPrefix("server.") }.count == 3, "\(config.stdout)")
+        let missing = try zk(["delete", "/nope"])
+        #expect(missing.status == 1 && missing.stderr.contains("NoNode on /nope: the znode does not exist"))
+        let typo = try zk(["gte", "/ops"])
+        #expect(typo.status == 2 && typo.stderr.contains("did you mean 'get'?") && typo.stderr.contains("Try 'zkrunbook zk --help'."))
+    }
+
     @Test func statusAndHealthCheckFollowTheEnsembleDown() throws {
         let workspace = Scratch("zk")
         let (directory, base) = try sandboxUp(workspace)

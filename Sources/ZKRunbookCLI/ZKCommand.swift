@@ -1,0 +1,117 @@
+import Foundation
+import ZKRunbookClient
+import ZKRunbookEngine
+import ZKRunbookJSON5
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+/// `zkrunbook zk`: znodes through ZooKeeper's own protocol, for operators and scripts: list, read, write,
+/// delete, and the ensemble's dynamic configuration.
+enum ZKCommand {
+    static let usage = "Usage: zkrunbook zk (ls|get|stat|create|set|delete|config) (--server HOST:PORT... | --ensemble FILE | --zoo-cfg FILE) [PATH] [DATA]"
+    static let help = """
+        \(usage)
+
+        Speaks ZooKeeper's client protocol (a session, moved to another member if one goes away):
+          ls PATH                 the children, one per line
+          get PATH                the data (as bytes, to standard output)
+          stat PATH               version, data length, children, zxids, ephemeral owner
+          create PATH [DATA]      a persistent znode (--ephemeral, --sequential); prints the path created
+          set PATH DATA           new data (--version N: only if the znode still has version N)
+          delete PATH             (--version N as for set)
+          config                  /zookeeper/config: the server.N lines and version= (3.5 and later)
+
+        Options:
+          --server HOST:PORT      a member to talk to (repeatable, or comma-separated)
+          --ensemble FILE         the members of an ensemble file
+          --zoo-cfg FILE          the members a zoo.cfg lists
+          --version N             the znode's expected version (set, delete)
+          --ephemeral             create: deleted when this command's session ends (at once, here)
+          --sequential            create: the server appends a ten-digit counter
+          --auth USER:PASSWORD    add a digest identity to the session first
+          --timeout 10s           the session timeout; a request gives up after the same
+          --json                  stat, ls: one JSON object
+          -h, --help              show this help
+
+        Exit codes: 0 done, 1 the server refused (NoNode, BadVersion, NoAuth…, said by name) or no member
+        answered, 2 usage error.
+        """
+
+    static func run(_ arguments: [String]) throws -> ExitCode {
+        let parsed = try ParsedArguments(
+            arguments, valueOptions: ["--server", "--ensemble", "--zoo-cfg", "--version", "--auth", "--timeout"],
+            flagOptions: ["--ephemeral", "--sequential", "--json"], usage: usage)
+        if parsed.flags.contains("--help") {
+            print(help)
+            return .success
+        }
+        guard let verb = parsed.positionals.first else { throw UsageError(message: "name what to do: ls, get, stat, create, set, delete or config", usage: usage) }
+        let operands = Array(parsed.positionals.dropFirst())
+        let needs = ["ls": 1...1, "get": 1...1, "stat": 1...1, "create": 1...2, "set": 2...2, "delete": 1...1, "config": 0...0]
+        guard let range = needs[verb] else {
+            let hint = ObjectReader.closest(to: verb, among: Set(needs.keys)).map { "; did you mean '\($0)'?" } ?? ""
+            throw UsageError(message: "unknown zk command '\(verb)'\(hint)", usage: usage)
+        }
+        guard range.contains(operands.count) else { throw UsageError(message: "zk \(verb) takes \(range == 0...0 ? "no" : "a PATH and \(range.upperBound - 1) more") operand(s)", usage: usage) }
+        let version = try parsed.value("--version").map { text -> Int32 in
+            guard let number = Int32(text) else { throw UsageError(message: "--version takes a whole number", usage: usage) }
+            return number
+        } ?? -1
+        let seconds = try parsed.value("--timeout").map { text -> Double in
+            guard let duration = RunbookDuration.parse(text) else { throw UsageError(message: "--timeout takes a duration such as 10s", usage: usage) }
+            return duration.seconds
+        } ?? 10
+        let members = try StatusCommand.resolveMembers(parsed, usage: usage)
+        do {
+            let client = try ZooKeeperClient.connect(members.map(\.endpoint), options: ClientOptions(sessionTimeout: seconds, requestTimeout: seconds))
+            defer { client.close() }
+            if let auth = parsed.value("--auth") { try client.addAuth(scheme: "digest", Array(auth.utf8)) }
+            let path = operands.first ?? "/"
+            switch verb {
+            case "ls":
+                let children = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getChildren(path) }.sorted()
+                print(parsed.flags.contains("--json") ? json(["path": path, "children": children]) : children.joined(separator: "\n"))
+            case "get":
+                let (data, _) = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getData(path) }
+                StandardStream.output(data)
+            case "stat":
+                guard let stat = try client.retryingConnectionLoss({ () throws(ZooKeeperClientError) in try client.exists(path) }) else {
+                    throw ZooKeeperClientError.server(.noNode, path: path)
+                }
+                print(parsed.flags.contains("--json") ? json(["path": path, "stat": describe(stat)]) : describe(stat).map { "\($0.key) = \($0.value)" }.sorted().joined(separator: "\n"))
+            case "create":
+                let mode: CreateMode =
+                    parsed.flags.contains("--ephemeral")
+                    ? (parsed.flags.contains("--sequential") ? .ephemeralSequential : .ephemeral)
+                    : (parsed.flags.contains("--sequential") ? .persistentSequential : .persistent)
+                print(try client.create(path, Array((operands.count > 1 ? operands[1] : "").utf8), mode: mode))
+            case "set":
+                let stat = try client.setData(path, Array(operands[1].utf8), version: version)
+                print("\(path): version \(stat.version)")
+            case "delete":
+                try client.delete(path, version: version)
+                print("\(path): deleted")
+            default:
+                let text = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getConfig() }.text
+                print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+            }
+            return .success
+        } catch let error as ZooKeeperClientError {
+            CLI.printError("error: \(error)")
+            return .stepFailed
+        }
+    }
+
+    static func describe(_ stat: Stat) -> [String: Any] {
+        [
+            "version": stat.version, "dataLength": stat.dataLength, "numChildren": stat.numChildren, "cversion": stat.cversion,
+            "czxid": String(format: "0x%llx", stat.czxid), "mzxid": String(format: "0x%llx", stat.mzxid), "pzxid": String(format: "0x%llx", stat.pzxid),
+            "ephemeralOwner": String(format: "0x%llx", stat.ephemeralOwner), "ctime": stat.ctime, "mtime": stat.mtime,
+        ]
+    }
+
+    static func json(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
