@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 bash packaging/install-deps.sh
 
+echo "== ZooKeeper versions for the version matrix (3.4.14, 3.6.3, 3.9.3; Debian's is 3.8.0)"
+export ZKRUNBOOK_ZOOKEEPER_JARS="${ZKRUNBOOK_ZOOKEEPER_JARS:-$HOME/.cache/zkrunbook/zookeeper-jars}"
+bash packaging/fetch-zookeeper-jars.sh
+
 echo "== build"
 mkdir -p .build
 swift build >.build/build.log 2>&1 || { cat .build/build.log >&2; echo "build failed" >&2; exit 1; }

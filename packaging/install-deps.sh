@@ -12,6 +12,10 @@ needed=()
 command -v java >/dev/null 2>&1 || needed+=(default-jre-headless)
 [ -f /usr/share/java/zookeeper.jar ] && [ -x /usr/share/zookeeper/bin/zkServer.sh ] || needed+=(zookeeper)
 [ -f /usr/share/java/slf4j-simple.jar ] || needed+=(libslf4j-java)
+#   other ZooKeeper versions' servers (the version matrix): log4j for 3.4, Jetty and Jackson for the AdminServer
+[ -f /usr/share/java/log4j-1.2.jar ] || needed+=(liblog4j1.2-java)
+[ -f /usr/share/java/jetty9-server.jar ] || needed+=(libjetty9-java)
+[ -f /usr/share/java/jackson-databind.jar ] || needed+=(libjackson2-databind-java)
 command -v tar >/dev/null 2>&1 || needed+=(tar)
 [ -x /usr/bin/time ] || needed+=(time)   # the bundle benchmark reads peak RSS from it
 command -v gzip >/dev/null 2>&1 || needed+=(gzip)

@@ -92,7 +92,12 @@ enum ZKCommand {
                 try client.delete(path, version: version)
                 print("\(path): deleted")
             default:
-                let text = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getConfig() }.text
+                let text: String
+                do { text = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getConfig() }.text } catch {
+                    guard error.code == .noNode else { throw error }
+                    CLI.printError("error: the server has no /zookeeper/config: ZooKeeper before 3.5 keeps its members only in each zoo.cfg")
+                    return .stepFailed
+                }
                 print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
             }
             return .success

@@ -196,6 +196,15 @@ enum EnsembleTable {
 }
 
 enum SandboxCommand {
+    /// `--zookeeper`: a folder as given, or a version's folder under the jar cache.
+    static func jarFolder(_ value: String) -> String {
+        if value.contains("/") { return (value as NSString).standardizingPath }
+        let environment = ProcessInfo.processInfo.environment
+        let cache = environment["ZKRUNBOOK_ZOOKEEPER_JARS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? "/root") + "/.cache/zkrunbook/zookeeper-jars"
+        return cache + "/" + value
+    }
+
     /// This binary as the sandbox's agent, restarting a node with its own `sandbox restart`.
     static var agent: SandboxAgent {
         let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "zkrunbook"
@@ -213,7 +222,7 @@ enum SandboxCommand {
         'up' writes DIR/ensemble.json5 for 'zkrunbook status --ensemble' and the rolling restart.
 
           sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000]
-                     [--four-letter-words all|default] [--timeout 90s]
+                     [--four-letter-words all|default] [--zookeeper VERSION|DIR] [--timeout 90s]
           sandbox down [--dir DIR]
           sandbox status [--dir DIR] [--json]
           sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
@@ -221,6 +230,10 @@ enum SandboxCommand {
         Options:
           --dir DIR                  the sandbox folder (default ./zk-sandbox)
           --four-letter-words MODE   all: 4lw.commands.whitelist=*; default: ZooKeeper's default (srvr only)
+          --zookeeper VERSION|DIR    another ZooKeeper than Debian's: a folder of its jars, or a version
+                                     whose jars are in $ZKRUNBOOK_ZOOKEEPER_JARS/VERSION (default
+                                     ~/.cache/zkrunbook/zookeeper-jars; packaging/fetch-zookeeper-jars.sh
+                                     fills it: 3.4.14, 3.6.3, 3.9.3)
           --wait                     start/restart: wait until the node serves again
           -h, --help                 show this help
 
@@ -229,7 +242,7 @@ enum SandboxCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node"],
+            arguments, valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper"],
             flagOptions: ["--json", "--wait"], usage: usage)
         if parsed.flags.contains("--help") || parsed.positionals.isEmpty {
             print(help)
@@ -257,7 +270,8 @@ enum SandboxCommand {
                 }
                 let spec = SandboxSpec(
                     nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
-                    basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all")
+                    basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all",
+                    zookeeperJars: parsed.value("--zookeeper").map(Self.jarFolder))
                 let started = Date()
                 let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }
                 print(String(format: "sandbox up in %.1fs: %@", Date().timeIntervalSince(started), sandbox.directory))

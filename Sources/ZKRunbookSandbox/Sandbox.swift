@@ -31,8 +31,14 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
     public var allFourLetterWords: Bool
     public var tickMs: Int
     public var heapMB: Int
+    /// A folder of another ZooKeeper version's jars (zookeeper, jute, metrics-core, snappy…); nil: Debian's own.
+    public var zookeeperJars: String?
 
-    public init(nodes: Int, observers: Int = 0, basePort: Int, allFourLetterWords: Bool = true, tickMs: Int = 200, heapMB: Int = 128) {
+    public init(
+        nodes: Int, observers: Int = 0, basePort: Int, allFourLetterWords: Bool = true, tickMs: Int = 200, heapMB: Int = 128,
+        zookeeperJars: String? = nil
+    ) {
+        self.zookeeperJars = zookeeperJars
         self.nodes = nodes
         self.observers = observers
         self.basePort = basePort
@@ -70,8 +76,24 @@ public struct Sandbox: Sendable {
         throw SandboxError("no java found: install a JRE (apt-get install -y default-jre-headless) or set JAVA_HOME")
     }
 
-    /// The classpath: an Apache tarball under ZK_HOME, or Debian's zookeeper package.
-    public static func classpath() throws(SandboxError) -> String {
+    /// Debian's jars that another version's server needs beside its own: logging, and Jetty and Jackson for
+    /// the AdminServer (3.5+). Its own jars come first, so its versions of the rest win.
+    static let supportJars = [
+        "slf4j-api", "slf4j-simple", "log4j-1.2", "servlet-api", "jetty9-server", "jetty9-servlet", "jetty9-util", "jetty9-http", "jetty9-io",
+        "jetty9-security", "jackson-core", "jackson-databind", "jackson-annotations", "commons-cli",
+    ]
+
+    /// The classpath: the version's jars in `zookeeperJars`, an Apache tarball under ZK_HOME, or Debian's
+    /// zookeeper package.
+    public static func classpath(zookeeperJars: String? = nil) throws(SandboxError) -> String {
+        if let folder = zookeeperJars {
+            let jars = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".jar") }.sorted()
+            guard jars.contains(where: { $0.hasPrefix("zookeeper-") }) else {
+                throw SandboxError("\(folder) holds no zookeeper-*.jar: fetch a version's jars with packaging/fetch-zookeeper-jars.sh")
+            }
+            let support = supportJars.map { "/usr/share/java/\($0).jar" }.filter { FileManager.default.fileExists(atPath: $0) }
+            return (jars.map { folder + "/" + $0 } + support).joined(separator: ":")
+        }
         let environment = ProcessInfo.processInfo.environment
         if let home = environment["ZK_HOME"], !home.isEmpty {
             guard FileManager.default.fileExists(atPath: home + "/lib") else {
@@ -117,7 +139,7 @@ public struct Sandbox: Sendable {
             }
         }
         _ = try javaCommand()
-        _ = try classpath()
+        _ = try classpath(zookeeperJars: spec.zookeeperJars)
         do {
             try FileManager.default.createDirectory(atPath: sandbox.directory, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
@@ -238,7 +260,7 @@ public struct Sandbox: Sendable {
         guard (1...spec.nodes).contains(id) else { throw SandboxError("no node \(id): the sandbox has nodes 1 to \(spec.nodes)") }
         if isRunning(id) { return }
         let java = try Self.javaCommand()
-        let classpath = try Self.classpath()
+        let classpath = try Self.classpath(zookeeperJars: spec.zookeeperJars)
         let argv = [
             java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
             "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss,SSS",

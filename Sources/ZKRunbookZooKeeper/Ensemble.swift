@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookJSON5
+import ZKRunbookProcess
 import ZKRunbookTransport
 
 /// One server of an ensemble as zkrunbook addresses it.
@@ -261,9 +262,28 @@ public struct EnsembleInspector: Sendable {
             }
             for (index, leader) in zip(leaders, monitored) { facts[index] = leader }
         }
+        if thorough || probe.wantConfig { Self.addZooCfgMembership(members: members, facts: &facts) }
         var view = judge(members: members, facts: facts, probeMs: Int(Date().timeIntervalSince(started) * 1000))
         if thorough { view.gateProblems = Self.gateProblems(members: members, facts: facts) }
         return view
+    }
+
+    /// ZooKeeper 3.4 keeps its members only in zoo.cfg (`conf` does not list them, and there is no
+    /// AdminServer): for a 3.4 server, its members are read from the node's own zoo.cfg, over the node's
+    /// transport, and said to come from there.
+    static func addZooCfgMembership(members: [EnsembleMember], facts: inout [ServerFacts]) {
+        let wanted = facts.indices.filter { facts[$0].membership == nil && facts[$0].version?.hasPrefix("3.4.") == true && members[$0].zooCfg != nil }
+        let read = Parallel.map(wanted.map { members[$0] }) { member -> [ServerEntry]? in
+            guard let path = member.zooCfg else { return nil }
+            let result = member.access.runner(host: member.host).run(CommandSpec(argv: ["cat", path], timeout: 10, outputCap: 1 << 20), cancellation: nil)
+            guard result.termination == .exited(0), let config = try? ZooConfig.parse(result.stdout.text, path: path), !config.servers.isEmpty else { return nil }
+            return config.servers
+        }
+        for (index, servers) in zip(wanted, read) {
+            guard let servers else { continue }
+            facts[index].membership = servers.sorted { $0.id < $1.id }
+            facts[index].channels["membership"] = "zoo.cfg (ZooKeeper 3.4 lists no members over conf)"
+        }
     }
 
     /// Members on which a gate cannot be evaluated, with the fix. A member that does not answer at all is
@@ -274,7 +294,7 @@ public struct EnsembleInspector: Sendable {
             var missing: [String] = []
             if fact.imok == nil { missing.append("ruok") }
             if fact.monitor.isEmpty { missing.append("mntr") }
-            if fact.membership == nil && fact.serverID == nil { missing.append("conf") }
+            if fact.membership == nil && fact.serverID == nil && fact.version?.hasPrefix("3.4.") != true { missing.append("conf") }
             guard !missing.isEmpty else { continue }
             let admin = member.adminPort.map { "the AdminServer on port \($0) did not answer either" } ?? "no adminPort is given to ask instead"
             problems.append("server \(member.id) (\(member.endpoint)) refuses \(missing.joined(separator: ", ")) (\(admin))")

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import ZKRunbookTestSupport
+
+/// The same paths on other ZooKeeper versions than Debian's 3.8.0 (which every other suite runs):
+/// 3.4.14 (no whitelist, no AdminServer, members only in zoo.cfg), 3.6.3 and 3.9.3.
+///
+/// Their jars come from packaging/fetch-zookeeper-jars.sh (Tests/run.sh runs it); a missing version
+/// fails with what to run, never a silent skip.
+@Suite(.serialized, .tags(.realZooKeeper, .witness))
+struct VersionMatrixTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    static var jarCache: String {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["ZKRUNBOOK_ZOOKEEPER_JARS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? "/root") + "/.cache/zkrunbook/zookeeper-jars"
+    }
+
+    @Test(arguments: ["3.4.14", "3.6.3", "3.9.3"])
+    func statusClientRollingRestartAndDoctor(version: String) throws {
+        let jars = Self.jarCache + "/" + version
+        guard FileManager.default.fileExists(atPath: jars + "/zookeeper-\(version).jar") else {
+            throw HarnessError(message: "no ZooKeeper \(version) jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh \(version)")
+        }
+        let workspace = Scratch("zk-\(version)")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--zookeeper", jars], firstPort: 28_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+
+        // status: every member says it runs this version, and the view is whole (3.4: members from zoo.cfg).
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(view["verdict"] as? String == "healthy", "\(status.stdout.prefix(2000))")
+        let members = view["members"] as? [[String: Any]] ?? []
+        let versions = members.compactMap { ($0["facts"] as? [String: Any])?["version"] as? String }
+        #expect(versions.count == 3 && versions.allSatisfy { $0.hasPrefix(version) }, "\(versions)")
+        let text = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(text.stdout.contains("scope: whole"), "\(text.stdout)")
+
+        // Our client protocol.
+        let zk = { (words: [String]) throws -> ZKRunbookBinary.Result in try zkrunbook.run(["zk"] + words + ["--ensemble", ensemble.file]) }
+        #expect(try zk(["create", "/matrix", version]).status == 0)
+        #expect(try zk(["get", "/matrix"]).stdout == version)
+        let config = try zk(["config"])
+        if version.hasPrefix("3.4.") {
+            #expect(config.status == 1 && config.stderr.contains("before 3.5 keeps its members only in each zoo.cfg"), "\(config.stderr)")
+        } else {
+            #expect(config.stdout.split(separator: "\n").filter { $0.hasPrefix("server.") }.count == 3, "\(config.stdout)")
+        }
+
+        // The rolling restart, a real client writing throughout: followers first, the leader last, nothing lost.
+        let leaderBefore = try #require(view["leaderID"] as? Int)
+        let electionsBefore = ensemble.leaderElections
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--param", "soak=1s", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 300)
+        let verdict = try witness.finish()
+        print("ZooKeeper \(version): rolling restart exit \(run.status); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms; \(ensemble.leaderElections - electionsBefore) new leader(s)")
+        #expect(run.status == 0, "\(run.stdout.suffix(3000))")
+        let order = jsonLines(run.stdout).filter { $0["type"] as? String == "node-started" }.compactMap { $0["node"] as? Int }
+        #expect(order.count == 3 && order.last == leaderBefore, "\(order)")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+        #expect(verdict.acked > 10)
+        #expect(ensemble.leaderElections - electionsBefore == 1, "one election: the leader's own restart")
+
+        // doctor reads this version's own log lines.
+        let logs = (1...3).map { "\(ensemble.directory)/node\($0)/zookeeper.log" }
+        let doctor = try zkrunbook.run(["doctor", "--json"] + logs.flatMap { ["--logs", $0] })
+        let findings = (try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
+        let elections = findings.first { $0["id"] as? String == "leader-election" }
+        #expect((elections?["count"] as? Int ?? 0) >= 4, "every server's first election and the one after the leader's restart: \(doctor.stdout.prefix(1500))")
+    }
+}
