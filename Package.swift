@@ -27,7 +27,7 @@ let package = Package(
         // and the failover's file work.
         .target(
             name: "ZKRunbookZooKeeperActions",
-            dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
+            dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookClient"]),
         // ZooKeeper's own client protocol (jute over TCP), written here: sessions, znodes, multi, sync, reconfig.
         .target(name: "ZKRunbookClient", dependencies: ["ZKRunbookZooKeeper"]),
         // A throwaway ensemble on loopback from ZooKeeper's jars (tests, CI, the quick start).

@@ -70,7 +70,7 @@ enum ZKCommand {
             switch verb {
             case "ls":
                 let children = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getChildren(path) }.sorted()
-                print(parsed.flags.contains("--json") ? json(["path": path, "children": children]) : children.joined(separator: "\n"))
+                if parsed.flags.contains("--json") { print(json(["path": path, "children": children])) } else if !children.isEmpty { print(children.joined(separator: "\n")) }
             case "get":
                 let (data, _) = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getData(path) }
                 StandardStream.output(data)

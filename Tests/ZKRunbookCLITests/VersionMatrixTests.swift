@@ -65,6 +65,10 @@ struct VersionMatrixTests {
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
         #expect(verdict.acked > 10)
         #expect(ensemble.leaderElections - electionsBefore == 1, "one election: the leader's own restart")
+        // The write gate after each node: a write through the ensemble read back from that node, then removed.
+        let writes = jsonLines(run.stdout).filter { $0["type"] as? String == "step-finished" && $0["step"] as? String == "write" }
+        #expect(writes.count == 3 && writes.allSatisfy { ($0["message"] as? String)?.contains("wrote /zkrunbook/canary/sandbox-") == true }, "\(writes)")
+        #expect(try zk(["ls", "/zkrunbook/canary"]).stdout.isEmpty, "the canary is cleaned up")
 
         // doctor reads this version's own log lines.
         let logs = (1...3).map { "\(ensemble.directory)/node\($0)/zookeeper.log" }

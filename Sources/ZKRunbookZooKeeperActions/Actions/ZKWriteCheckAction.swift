@@ -1,0 +1,117 @@
+import Foundation
+import ZKRunbookClient
+import ZKRunbookEngine
+import ZKRunbookZooKeeper
+
+/// `zk-write-check`: the only honest "it serves" — a write through the ensemble, then a read of it from one
+/// server (`sync`, then `get`), within the step's deadline. `ruok` answers `imok` from a server that has not
+/// joined the quorum; this does not pass until the server serves the ensemble's writes.
+///
+/// The canary is `/zkrunbook/canary/<ensemble name>` holding the run id; it is deleted once read back. With
+/// `enabled: false` (an ensemble that is read-only to us) the check is skipped and says so.
+struct ZKWriteCheckAction: ActionKind {
+    let name = "zk-write-check"
+    let summary = "read-only for data: write a canary through the ensemble, read it back from 'server' after sync, delete it"
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        let server = reader.template("server", required: true)
+        let enabled = reader.template("enabled")
+        let interval = reader.duration("interval")
+        guard let ensemble, let server else { return nil }
+        return PreparedZKWriteCheck(ensemble: ensemble, server: server, enabled: enabled, interval: interval)
+    }
+}
+
+struct PreparedZKWriteCheck: PreparedAction {
+    static let root = "/zkrunbook/canary"
+
+    var ensemble: Template
+    var server: Template
+    var enabled: Template?
+    var interval: DurationSpec?
+    /// It writes only its own canary znode, and removes it: a plan runs it like a probe.
+    var isReadOnly: Bool { true }
+    var templates: [Template] { [ensemble, server] + [enabled].compactMap { $0 } }
+    var yieldedFacts: FactNames? { FactNames(["path", "writeMs", "readMs", "attempts", "skipped"]) }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        [
+            "write \(Self.root)/<ensemble> through \(ensemble.display(resolver)), read it back from \(server.display(resolver)) after sync, delete it"
+                + (enabled.map { " (enabled: \($0.display(resolver)))" } ?? "")
+        ]
+    }
+
+    func execute(_ context: ActionContext) -> ActionOutcome {
+        var values: [String]
+        switch context.resolveAll([ensemble, server] + [enabled].compactMap { $0 }) {
+        case .success(let resolved): values = resolved
+        case .failure(let outcome): return outcome
+        }
+        if values.count > 2, ["false", "no", "0"].contains(values[2].lowercased()) {
+            return .success("skipped: the write check is off (the ensemble is read-only to zkrunbook)", facts: ["skipped": .bool(true)])
+        }
+        let members: [EnsembleMember]
+        switch ZooKeeperActions.members(fromSource: values[0]) {
+        case .success(let found): members = found
+        case .failure(let outcome): return outcome
+        }
+        guard let target = Endpoint(parsing: values[1], defaultPort: 2181) else {
+            return .failure(cause: .invalidArgument, message: "server '\(values[1])' is not HOST:PORT")
+        }
+        // The ensemble's own name where a file gives one; the canary of two ensembles never meets.
+        let named = values[0].hasSuffix(".json5") ? (try? EnsembleFile.load(path: values[0]))?.name : nil
+        let name = String((named ?? "ensemble").map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+        let path = "\(Self.root)/\(name)"
+        let token = Array("\(context.resolver.runID) \(context.stepID) \(Event.timestamp(Date()))".utf8)
+        var wait = interval?.resolve(context.resolver.parameters)?.seconds ?? 0.1
+        var attempts = 0
+        var last = ""
+        while true {
+            attempts += 1
+            if context.cancellation.isCancelled { return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted") }
+            let limit = max(0.5, min(5, context.remainingSeconds))
+            switch Self.check(members: members, target: target, path: path, token: token, limit: limit) {
+            case .success(let (writeMs, readMs)):
+                return .success(
+                    "wrote \(path) through the ensemble in \(writeMs) ms, read it back from \(target) in \(readMs) ms",
+                    facts: ["path": .string(path), "writeMs": .int(Int64(writeMs)), "readMs": .int(Int64(readMs)), "attempts": .int(Int64(attempts))])
+            case .failure(let error):
+                last = error.description
+            }
+            guard context.remainingSeconds > wait else {
+                return .failure(cause: .timeout, message: "no write read back from \(target) before the step's deadline (\(attempts) attempt(s)): \(last)")
+            }
+            _ = context.cancellation.sleep(seconds: wait)
+            wait = min(wait * 1.5, 1)
+        }
+    }
+
+    /// One attempt: write (create or set) through any member, `sync` and read from `target` alone, delete.
+    static func check(members: [EnsembleMember], target: Endpoint, path: String, token: [UInt8], limit: Double)
+        -> Result<(Int, Int), ZooKeeperClientError>
+    {
+        let options = ClientOptions(sessionTimeout: 10, connectTimeout: limit, requestTimeout: limit)
+        do {
+            let started = Date()
+            let writer = try ZooKeeperClient.connect(members.map(\.endpoint), options: options)
+            defer { writer.close() }
+            for parent in ["/zkrunbook", root] {
+                do { try writer.create(parent) } catch .server(.nodeExists, _) {}
+            }
+            do { try writer.create(path, token, mode: .persistent) } catch .server(.nodeExists, _) { try writer.setData(path, token) }
+            let wrote = Date()
+            let reader = try ZooKeeperClient.connect([target], options: options)
+            defer { reader.close() }
+            try reader.sync(path)
+            let (data, _) = try reader.getData(path)
+            guard data == token else { return .failure(.malformed("\(target) read back other data than was written (an older write)")) }
+            let read = Date()
+            try? writer.delete(path)
+            return .success((Int(wrote.timeIntervalSince(started) * 1000), Int(read.timeIntervalSince(wrote) * 1000)))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
