@@ -481,16 +481,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
         return buffer
     }
 
-    private func wait(for events: Int16, until deadline: Date) -> Bool {
-        while true {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { return false }
-            var entry = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&entry, 1, Int32(min(remaining * 1000, 1000).rounded(.up)))
-            if ready > 0 { return true }
-            if ready < 0 && errno != EINTR { return true }
-        }
-    }
+    private func wait(for events: Int16, until deadline: Date) -> Bool { SocketClient.waitFor(fd, events: events, until: deadline) }
 
     private func disconnect() {
         if fd >= 0 { Glibc.close(fd) }

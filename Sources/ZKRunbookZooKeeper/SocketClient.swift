@@ -69,7 +69,7 @@ public enum SocketClient {
     }
 
     /// Waits for `events` on `fd` until `deadline`; false on timeout.
-    static func waitFor(_ fd: Int32, events: Int16, until deadline: Date) -> Bool {
+    public static func waitFor(_ fd: Int32, events: Int16, until deadline: Date) -> Bool {
         while true {
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { return false }

@@ -162,13 +162,11 @@ func statusBenchmark(_ options: Options) -> Bool {
     _ = measure(rounds: 2, theirCommands)
     let ours = measure(rounds: options.rounds, ourCommand)
     let theirs = measure(rounds: options.rounds, theirCommands)
-    let ourMedian = ours[ours.count / 2]
-    let theirMedian = theirs[theirs.count / 2]
+    let (ourMedian, theirMedian) = sideBySide(
+        "status: a 3-node sandbox ensemble (base port \(base)), \(options.rounds) rounds, whole processes", ratioHeader: "speedup",
+        ours: ("zkrunbook status (3 nodes: srvr each, mntr on leader)", ours), reference: ("zkServer.sh status, once per node (reference)", theirs)
+    ) { String(format: "%.1fx", $1 / $0) }
     let speedup = theirMedian / ourMedian
-    print("status: a 3-node sandbox ensemble (base port \(base)), \(options.rounds) rounds, whole processes")
-    print(row(["measure", "median", "min", "speedup"]))
-    print(row(["zkrunbook status (3 nodes: srvr each, mntr on leader)", seconds(ourMedian), seconds(ours[0]), String(format: "%.1fx", speedup)]))
-    print(row(["zkServer.sh status, once per node (reference)", seconds(theirMedian), seconds(theirs[0]), "1.0x"]))
     return verdict(goal: "at least 15x faster", met: speedup >= 15, limit: "at least 5x faster", withinLimit: speedup >= 5)
 }
 
@@ -218,15 +216,11 @@ func rollingBenchmark(_ options: Options) -> Bool {
         settle()
         ourSamples += measure(rounds: 1, ours)
     }
-    floorSamples.sort()
-    ourSamples.sort()
-    let floorMedian = floorSamples[floorSamples.count / 2]
-    let ourMedian = ourSamples[ourSamples.count / 2]
+    let (ourMedian, floorMedian) = sideBySide(
+        "rolling: a 3-node sandbox ensemble (base port \(base)), \(rounds) rounds each, alternating, whole processes", ratioHeader: "vs floor",
+        ours: ("zkrunbook rolling-restart (every guard and gate)", ourSamples), reference: ("shell loop: restart, poll srvr 20 ms (floor)", floorSamples)
+    ) { String(format: "%.2fx", $0 / $1) }
     let ratio = ourMedian / floorMedian
-    print("rolling: a 3-node sandbox ensemble (base port \(base)), \(rounds) rounds each, alternating, whole processes")
-    print(row(["measure", "median", "min", "vs floor"]))
-    print(row(["zkrunbook rolling-restart (every guard and gate)", seconds(ourMedian), seconds(ourSamples[0]), String(format: "%.2fx", ratio)]))
-    print(row(["shell loop: restart, poll srvr 20 ms (floor)", seconds(floorMedian), seconds(floorSamples[0]), "1.00x"]))
     return verdict(goal: "within 1.15x of the floor", met: ratio <= 1.15, limit: "within 1.5x", withinLimit: ratio <= 1.5)
 }
 
@@ -331,6 +325,21 @@ func bundleBenchmark(_ options: Options) -> Bool {
     return verdict(
         goal: "within 1.1x of tar czf and peak RSS <= 64 MiB", met: ratio <= 1.1 && peakMiB <= 64, limit: "within 2x and <= 128 MiB",
         withinLimit: ratio <= 2 && peakMiB <= 128)
+}
+
+/// Prints ours beside the reference: medians, minima, and the ratio (`ratio(ours, reference)` as text; the
+/// reference's own row shows the ratio of the reference to itself). Returns the two medians.
+func sideBySide(
+    _ heading: String, ratioHeader: String, ours: (label: String, samples: [Double]), reference: (label: String, samples: [Double]),
+    ratio: (Double, Double) -> String
+) -> (ours: Double, reference: Double) {
+    let (mine, theirs) = (ours.samples.sorted(), reference.samples.sorted())
+    let (ourMedian, theirMedian) = (mine[mine.count / 2], theirs[theirs.count / 2])
+    print(heading)
+    print(row(["measure", "median", "min", ratioHeader]))
+    print(row([ours.label, seconds(ourMedian), seconds(mine[0]), ratio(ourMedian, theirMedian)]))
+    print(row([reference.label, seconds(theirMedian), seconds(theirs[0]), ratio(theirMedian, theirMedian)]))
+    return (ourMedian, theirMedian)
 }
 
 /// Prints a benchmark's verdict against its goal, and whether it stays inside the CI limit.
