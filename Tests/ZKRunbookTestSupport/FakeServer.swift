@@ -14,6 +14,9 @@ public final class FakeServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var clients: [Int32] = []
+    /// Signalled when the accept loop has ended: only then is the listener's descriptor closed, so a
+    /// number the kernel hands out again never reaches a stopped server's threads.
+    private let acceptEnded = DispatchSemaphore(value: 0)
 
     public init(_ behaviour: Behaviour) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -34,10 +37,16 @@ public final class FakeServer: @unchecked Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
         listen(fd, 8)
         Thread.detachNewThread { [self] in
-            while true {
+            defer { acceptEnded.signal() }
+            while !isStopped {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
                 lock.lock()
+                if stopped {
+                    lock.unlock()
+                    close(client)
+                    return
+                }
                 clients.append(client)
                 lock.unlock()
                 Thread.detachNewThread { self.serve(client, behaviour) }
@@ -57,7 +66,13 @@ public final class FakeServer: @unchecked Sendable {
         case .reply(let data):
             _ = data.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             shutdown(client, Int32(SHUT_WR))
+            while !isStopped && recv(client, &request, 64, 0) > 0 {}
         }
+        // This thread owns its descriptor: it is closed here, after it is no longer listed for stop().
+        lock.lock()
+        clients.removeAll { $0 == client }
+        close(client)
+        lock.unlock()
     }
 
     private var isStopped: Bool {
@@ -69,12 +84,14 @@ public final class FakeServer: @unchecked Sendable {
     public var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: port) }
 
     public func stop() {
+        // Shut down, not closed, under the lock the serving threads close under: each closes its own.
         lock.lock()
         stopped = true
-        let open = clients
+        for client in clients { shutdown(client, Int32(SHUT_RDWR)) }
         lock.unlock()
         shutdown(listener, Int32(SHUT_RDWR))
+        _ = acceptEnded.wait(timeout: .now() + 10)
         close(listener)
-        for client in open { close(client) }
     }
+
 }
