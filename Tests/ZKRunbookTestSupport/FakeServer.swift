@@ -17,6 +17,8 @@ public final class FakeServer: @unchecked Sendable {
     /// Signalled when the accept loop has ended: only then is the listener's descriptor closed, so a
     /// number the kernel hands out again never reaches a stopped server's threads.
     private let acceptEnded = DispatchSemaphore(value: 0)
+    /// Opened by `stop()`: what a silent peer waits on instead of polling.
+    private let released = DispatchGroup()
 
     public init(_ behaviour: Behaviour) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -35,6 +37,7 @@ public final class FakeServer: @unchecked Sendable {
         }
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
+        released.enter()
         listen(fd, 8)
         Thread.detachNewThread { [self] in
             defer { acceptEnded.signal() }
@@ -59,7 +62,7 @@ public final class FakeServer: @unchecked Sendable {
         _ = recv(client, &request, 64, 0)
         switch behaviour {
         case .silent:
-            while !isStopped { usleep(20_000) }
+            released.wait()
         case .endless:
             let chunk = [UInt8](repeating: UInt8(ascii: "z"), count: 4096)
             while !isStopped && send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL)) > 0 {}
@@ -86,9 +89,11 @@ public final class FakeServer: @unchecked Sendable {
     public func stop() {
         // Shut down, not closed, under the lock the serving threads close under: each closes its own.
         lock.lock()
+        let first = !stopped
         stopped = true
         for client in clients { shutdown(client, Int32(SHUT_RDWR)) }
         lock.unlock()
+        if first { released.leave() }
         shutdown(listener, Int32(SHUT_RDWR))
         _ = acceptEnded.wait(timeout: .now() + 10)
         close(listener)
