@@ -52,6 +52,8 @@ struct PreparedZKWriteCheck: PreparedAction {
         if values.count > 2, ["false", "no", "0"].contains(values[2].lowercased()) {
             return .success("skipped: the write check is off (the ensemble is read-only to zkrunbook)", facts: ["skipped": .bool(true)])
         }
+        // A plan changes nothing, not even a canary: what the write would show is known only in a real run.
+        if context.isDryRun { return .unknown("not written in a dry run: the canary is written and read back in a real run") }
         let members: [EnsembleMember]
         switch ZooKeeperActions.members(fromSource: values[0]) {
         case .success(let found): members = found
