@@ -27,6 +27,11 @@ struct ZooKeeperCLITests {
         let zk = { (words: [String]) throws -> ZKRunbookBinary.Result in
             try zkrunbook.run(["zk"] + words + ["--ensemble", directory + "/ensemble.json5"])
         }
+        // A plan of the rolling restart writes nothing, not even the write gate's canary.
+        let plan = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", directory + "/ensemble.json5"], directory: repositoryRoot, timeout: 120)
+        #expect(plan.status == 0, "\(plan.stdout.suffix(2000))")
+        #expect(plan.stdout.contains("not written in a dry run"))
+        #expect(try zk(["stat", "/zkrunbook"]).stderr.contains("NoNode on /zkrunbook"))
         #expect(try zk(["create", "/ops", "v1"]).stdout == "/ops\n")
         #expect(try zk(["get", "/ops"]).stdout == "v1")
         #expect(try zk(["set", "/ops", "v2", "--version", "0"]).stdout == "/ops: version 1\n")
