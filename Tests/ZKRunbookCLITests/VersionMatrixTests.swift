@@ -50,15 +50,19 @@ struct VersionMatrixTests {
             #expect(config.stdout.split(separator: "\n").filter { $0.hasPrefix("server.") }.count == 3, "\(config.stdout)")
         }
 
-        // The rolling restart, a real client writing throughout: followers first, the leader last, nothing lost.
+        // The rolling restart over a real sshd, a real client writing throughout: followers first, the leader
+        // last, nothing lost.
+        let ssh = try SSHServer.start(in: workspace.file("sshd"))
+        defer { ssh.stop() }
+        let overSSH = try ensemble.overSSH(ssh, zkrunbook: zkrunbook)
         let leaderBefore = try #require(view["leaderID"] as? Int)
         let electionsBefore = ensemble.leaderElections
         let witness = try KazooWitness.start(ensemble, in: workspace)
         let run = try zkrunbook.run(
-            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--param", "soak=1s", "--state-dir", workspace.file("state")],
+            ["run", "rolling-restart", "--ensemble", overSSH, "--json", "--param", "soak=1s", "--state-dir", workspace.file("state")],
             directory: repositoryRoot, timeout: 300)
         let verdict = try witness.finish()
-        print("ZooKeeper \(version): rolling restart exit \(run.status); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms; \(ensemble.leaderElections - electionsBefore) new leader(s)")
+        print("ZooKeeper \(version): rolling restart over ssh exit \(run.status); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms; \(ensemble.leaderElections - electionsBefore) new leader(s)")
         #expect(run.status == 0, "\(run.stdout.suffix(3000))")
         let order = jsonLines(run.stdout).filter { $0["type"] as? String == "node-started" }.compactMap { $0["node"] as? Int }
         #expect(order.count == 3 && order.last == leaderBefore, "\(order)")
@@ -76,5 +80,25 @@ struct VersionMatrixTests {
         let findings = (try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
         let elections = findings.first { $0["id"] as? String == "leader-election" }
         #expect((elections?["count"] as? Int ?? 0) >= 4, "every server's first election and the one after the leader's restart: \(doctor.stdout.prefix(1500))")
+
+        // A support bundle from one node of this version: its four-letter words answered, its logs taken.
+        let bundle = try zkrunbook.run(
+            ["collect", "--zoo-cfg", ensemble.zooCfg(1), "--log-dir", "\(ensemble.directory)/node1", "--output", workspace.file("bundle"),
+             "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+        #expect(bundle.status == 0, "\(bundle.stdout.suffix(1500))")
+        let archive = try #require(((try? FileManager.default.contentsOfDirectory(atPath: workspace.file("bundle"))) ?? []).first { $0.hasSuffix(".tar.gz") })
+        let manifest = try ZKRunbookBinary(path: "/bin/sh").run(["-c", "tar -xzOf '\(workspace.file("bundle"))/\(archive)' --wildcards '*/manifest.json'"])
+        #expect(manifest.stdout.contains("4lw/srvr.txt") && manifest.stdout.contains("logs/"), "\(manifest.stdout.prefix(1500))")
+
+        // ZooKeeper's default whitelist (srvr only): 3.6 and 3.9 answer the other words through the AdminServer,
+        // 3.4 has no whitelist at all; either way every gate is evaluable and the preflight passes.
+        _ = try zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory])
+        let locked = try zkrunbook.sandbox(workspace, extra: ["--zookeeper", jars, "--four-letter-words", "default"], firstPort: 28_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", locked.directory]) }
+        let statusLocked = try zkrunbook.run(["status", "--ensemble", locked.file])
+        #expect(statusLocked.status == 0 && statusLocked.stdout.contains("scope: whole"), "\(statusLocked.stdout)")
+        if !version.hasPrefix("3.4.") { #expect(statusLocked.stdout.contains("admin "), "the AdminServer answered: \(statusLocked.stdout)") }
+        let plan = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", locked.file], directory: repositoryRoot, timeout: 120)
+        #expect(plan.status == 0 && plan.stdout.contains("preflight passed"), "\(plan.stdout.prefix(3000))")
     }
 }
