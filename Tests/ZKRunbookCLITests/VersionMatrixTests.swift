@@ -13,15 +13,10 @@ struct VersionMatrixTests {
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-    static var jarCache: String {
-        let environment = ProcessInfo.processInfo.environment
-        return environment["ZKRUNBOOK_ZOOKEEPER_JARS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"] ?? "/root") + "/.cache/zkrunbook/zookeeper-jars"
-    }
 
     @Test(arguments: ["3.4.14", "3.6.3", "3.9.3"])
     func statusClientRollingRestartAndDoctor(version: String) throws {
-        let jars = Self.jarCache + "/" + version
+        let jars = zookeeperJarCache + "/" + version
         guard FileManager.default.fileExists(atPath: jars + "/zookeeper-\(version).jar") else {
             throw HarnessError(message: "no ZooKeeper \(version) jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh \(version)")
         }
