@@ -206,6 +206,9 @@ public struct Sandbox: Sendable {
             "clientPort=\(spec.clientPort(id))", "clientPortAddress=127.0.0.1",
             "admin.enableServer=true", "admin.serverAddress=127.0.0.1", "admin.serverPort=\(spec.adminPort(id))",
             "maxClientCnxns=100", "autopurge.snapRetainCount=3", "autopurge.purgeInterval=1",
+            // The short tick would cap sessions at 20 ticks (4 s): a client on a loaded test machine that
+            // stalls that long would lose its session. Clients get what they ask for, up to a minute.
+            "maxSessionTimeout=60000",
         ]
         if spec.allFourLetterWords { lines.append("4lw.commands.whitelist=*") }
         if spec.isObserver(id) { lines.append("peerType=observer") }

@@ -2,11 +2,13 @@ import Foundation
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookCLI
+import ZKRunbookClient
+import ZKRunbookZooKeeper
 
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
 ///
-/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling|bundle]...
+/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle]...
 
 struct Options {
     var binary = ".build/release/zkrunbook"
@@ -33,12 +35,12 @@ func parseOptions() -> Options {
         default: usage()
         }
     }
-    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "rolling", "bundle"] }
+    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "client", "rolling", "bundle"] }
     return options
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|rolling|bundle]...\n".utf8))
+    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle]...\n".utf8))
     exit(2)
 }
 
@@ -327,6 +329,75 @@ func bundleBenchmark(_ options: Options) -> Bool {
         withinLimit: ratio <= 2 && peakMiB <= 128)
 }
 
+/// kazoo's side of the client benchmark: the same create, get and delete, timed inside Python so the
+/// interpreter's start is not counted; prints round trips per second.
+let kazooRoundTrips = #"""
+    import sys, time
+    from kazoo.client import KazooClient
+    hosts, count, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    zk = KazooClient(hosts=hosts); zk.start(timeout=15); zk.ensure_path(root)
+    started = time.monotonic()
+    for i in range(count):
+        path = zk.create(root + "/x-", b"payload", sequence=True)
+        zk.get(path)
+        zk.delete(path)
+    print(count / (time.monotonic() - started))
+    zk.stop()
+    """#
+
+/// Issue 12: our client's create + get + delete round trips per second beside kazoo's on the same 3-node
+/// ensemble, interleaved; goal: at least kazoo's.
+func clientBenchmark(_ options: Options) -> Bool {
+    guard let sandbox = BenchSandbox.start(options, name: "client", firstBase: 33_000) else { return false }
+    defer { sandbox.tearDown() }
+    let endpoints = (1...3).map { Endpoint(host: "127.0.0.1", port: sandbox.base + $0) }
+    let count = 300
+    func ours() -> Double? {
+        do {
+            let client = try ZooKeeperClient.connect(endpoints)
+            defer { client.close() }
+            do { try client.create("/bench-ours") } catch .server(.nodeExists, _) {}
+            let started = Date()
+            for _ in 0..<count {
+                let path = try client.create("/bench-ours/x-", Array("payload".utf8), mode: .persistentSequential)
+                _ = try client.getData(path)
+                try client.delete(path)
+            }
+            return Double(count) / Date().timeIntervalSince(started)
+        } catch {
+            print("client: our client failed: \(error)")
+            return nil
+        }
+    }
+    func kazoo() -> Double? {
+        let hosts = endpoints.map(\.description).joined(separator: ",")
+        let result = runner.run(CommandSpec(argv: ["/usr/bin/python3", "-c", kazooRoundTrips, hosts, String(count), "/bench-kazoo"], timeout: 300), cancellation: nil)
+        guard result.termination == .exited(0), let rate = Double(result.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            print("client: kazoo failed (apt-get install -y python3-kazoo): \(result.termination.summary) \(result.stderr.text.suffix(500))")
+            return nil
+        }
+        return rate
+    }
+    var ourRates: [Double] = []
+    var kazooRates: [Double] = []
+    _ = ours()
+    _ = kazoo()
+    for _ in 0..<5 {
+        guard let mine = ours(), let theirs = kazoo() else { return false }
+        ourRates.append(mine)
+        kazooRates.append(theirs)
+    }
+    ourRates.sort()
+    kazooRates.sort()
+    let (ourMedian, kazooMedian) = (ourRates[ourRates.count / 2], kazooRates[kazooRates.count / 2])
+    print("client: create + get + delete of a sequential znode, \(count) per round, 5 rounds each, alternating, one 3-node ensemble")
+    print(row(["measure", "median/s", "best/s", "vs kazoo"]))
+    print(row(["zkrunbook's client (Swift, in-process)", String(format: "%.0f", ourMedian), String(format: "%.0f", ourRates.last!), String(format: "%.2fx", ourMedian / kazooMedian)]))
+    print(row(["kazoo (python3-kazoo, timed inside Python)", String(format: "%.0f", kazooMedian), String(format: "%.0f", kazooRates.last!), "1.00x"]))
+    return verdict(
+        goal: "at least kazoo's round trips per second", met: ourMedian >= kazooMedian, limit: "at least half of kazoo's", withinLimit: ourMedian >= kazooMedian / 2)
+}
+
 /// Prints ours beside the reference: medians, minima, and the ratio (`ratio(ours, reference)` as text; the
 /// reference's own row shows the ratio of the reference to itself). Returns the two medians.
 func sideBySide(
@@ -361,6 +432,7 @@ for name in options.benchmarks {
     switch name {
     case "engine": allPassed = engineBenchmark(options) && allPassed
     case "status": allPassed = statusBenchmark(options) && allPassed
+    case "client": allPassed = clientBenchmark(options) && allPassed
     case "rolling": allPassed = rollingBenchmark(options) && allPassed
     case "bundle": allPassed = bundleBenchmark(options) && allPassed
     default: usage()
