@@ -8,7 +8,7 @@ import ZKRunbookZooKeeper
 public enum ZooKeeperActions {
     public static let all: [any ActionKind] = [
         ZKProbeAction(), ZKEnsembleAction(), ZKConfigBackupAction(), ZKConfigRenumberAction(), ZKConfigRestoreAction(), ZKPeerReachAction(),
-        ZKDiskAction(), ZKWriteCheckAction(),
+        ZKDiskAction(), ZKWriteCheckAction(), ZKNodeAction(),
     ]
 
     /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….

@@ -46,6 +46,20 @@ struct ZooKeeperCLITests {
         #expect(config.stdout.split(separator: "\n").filter { $0.hasPrefix("server.") }.count == 3, "\(config.stdout)")
         let missing = try zk(["delete", "/nope"])
         #expect(missing.status == 1 && missing.stderr.contains("NoNode on /nope: the znode does not exist"))
+        // zk-node as a step and as a guard's probe.
+        let runbook = workspace.write(
+            "node.json5",
+            """
+            { name: "node", parameters: { ensemble: { type: "path", required: true } }, steps: [
+              { id: "node", description: "the znode", action: "zk-node", with: { ensemble: "${ensemble}", path: "/ops" } },
+              { id: "version", description: "set once", action: "assert", with: { fact: "steps.node.version", equals: 1 } },
+              { id: "data", description: "its data", action: "assert", with: { fact: "steps.node.data", equals: "v2" } },
+              { id: "absent", description: "no such znode", action: "assert",
+                with: { probe: "zk-node", with: { ensemble: "${ensemble}", path: "/nope" }, fact: "exists", equals: false } },
+            ] }
+            """)
+        let checked = try zkrunbook.run(["run", runbook, "--ensemble", directory + "/ensemble.json5", "--state-dir", workspace.file("state")])
+        #expect(checked.status == 0, "\(checked.stdout.suffix(2000))")
         let typo = try zk(["gte", "/ops"])
         #expect(typo.status == 2 && typo.stderr.contains("did you mean 'get'?") && typo.stderr.contains("Try 'zkrunbook zk --help'."))
     }
