@@ -77,6 +77,8 @@ public struct ServerFacts: Sendable, Codable {
     /// What `conf` says: this server's own id (its myid) and the members it is configured with.
     public var serverID: Int?
     public var membership: [ServerEntry]?
+    /// 3.6+ mntr `zk_peer_state`, e.g. "following - broadcast": a learner still syncing says otherwise.
+    public var peerState: String?
     public var configVersion: String?
     /// The whole `mntr` map, when it could be read.
     public var monitor: [String: String] = [:]
@@ -169,6 +171,7 @@ public enum ReplyParser {
             facts.channels["pendingSyncs"] = channel
         }
         if let size = int("zk_quorum_size") { facts.quorumSize = size }
+        if let state = map["zk_peer_state"] { facts.peerState = state }
         if let uptime = int("zk_uptime") { facts.uptimeMs = uptime }
         if facts.version == nil { facts.version = map["zk_version"] }
         if facts.outstanding == nil { facts.outstanding = int("zk_outstanding_requests") }

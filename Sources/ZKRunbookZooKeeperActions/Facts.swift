@@ -8,7 +8,7 @@ extension ServerFacts {
         [
             "endpoint", "mode", "serving", "reachable", "probeMs", "zxid", "zxidEpoch", "zxidCounter", "received", "sent", "connections",
             "outstanding", "nodeCount", "learners", "syncedFollowers", "syncedObservers", "pendingSyncs", "quorumSize", "uptimeMs",
-            "latencyAvg", "latencyMax", "latencyMin", "version", "serverID", "imok", "readOnly", "error", "errorKind", "notes",
+            "latencyAvg", "latencyMax", "latencyMin", "version", "serverID", "imok", "readOnly", "error", "errorKind", "notes", "peerState",
         ], prefixes: ["channel."])
 
     /// The facts as a runbook guard sees them.
@@ -32,6 +32,7 @@ extension ServerFacts {
         if let latencyMax { out["latencyMax"] = .double(latencyMax) }
         if let latencyMin { out["latencyMin"] = .double(latencyMin) }
         if let version { out["version"] = .string(version) }
+        if let peerState { out["peerState"] = .string(peerState) }
         if let serverID { out["serverID"] = .int(Int64(serverID)) }
         if let imok { out["imok"] = .bool(imok) }
         if let readOnly { out["readOnly"] = .bool(readOnly) }

@@ -26,6 +26,14 @@ struct ZKProbeAction: ActionKind {
 }
 
 struct PreparedZKProbe: PreparedAction {
+    /// Caught up: serving in a quorum (never standalone), a leader exists, within the lag, and — where the
+    /// version says it (3.6+ `zk_peer_state`) — in the broadcast phase, not still synchronizing.
+    static func caughtUp(_ facts: ServerFacts, leaderFound: Bool, lag: UInt64?, limit: UInt64) -> Bool {
+        let joined = [.leader, .follower, .observer].contains(facts.mode)
+        let broadcasting = facts.peerState.map { $0.hasSuffix("broadcast") } ?? true
+        return joined && leaderFound && broadcasting && (facts.mode == .leader || (lag.map { $0 <= limit } ?? false))
+    }
+
     var server: Template
     var adminPort: Template?
     var ensemble: [Template]
@@ -102,9 +110,7 @@ struct PreparedZKProbe: PreparedAction {
                         guard let limit = UInt64(text) else {
                             return .failure(cause: .invalidArgument, message: "maxLag '\(text)' is not a whole number")
                         }
-                        // Caught up: serving in a quorum (never standalone), a leader exists, and within the lag.
-                        let joined = [.leader, .follower, .observer].contains(facts.mode)
-                        map["caughtUp"] = .bool(joined && leader != nil && (facts.mode == .leader || (lag.map { $0 <= limit } ?? false)))
+                        map["caughtUp"] = .bool(PreparedZKProbe.caughtUp(facts, leaderFound: leader != nil, lag: lag, limit: limit))
                     }
                 }
             }
