@@ -48,6 +48,17 @@ public struct ServerProbe: Sendable {
                 facts.mode = .notServing
                 facts.channels["mode"] = "4lw srvr"
                 record(error, in: &facts)
+                // A leader with leaderServes=no says "not serving" to every client, four-letter words too; its
+                // AdminServer still says what it is.
+                if let adminEndpoint, case .success(let json) = admin.command("srvr", at: adminEndpoint) {
+                    var asked = facts
+                    if case .success = ReplyParser.applyAdminStats(json, to: &asked, channel: "admin srvr"), asked.mode == .leader {
+                        asked.error = nil
+                        asked.errorKind = nil
+                        asked.notes.append("srvr over 4lw: not serving clients, but the AdminServer says it leads (leaderServes=no: a leader that takes no client connections)")
+                        facts = asked
+                    }
+                }
             } else if let adminEndpoint, error.isUnreachable || error.kind == "not-whitelisted" {
                 facts.notes.append("srvr: \(error)")
                 switch admin.command("srvr", at: adminEndpoint) {
@@ -107,7 +118,7 @@ public struct ServerProbe: Sendable {
             if case .failure(let problem) = ReplyParser.applyConfig(text, to: &facts, channel: "4lw conf") {
                 facts.notes.append("conf: malformed reply: \(problem.message)")
             }
-        case .failure(.notWhitelisted):
+        case .failure(.notWhitelisted), .failure(.notServing):
             guard let adminEndpoint else {
                 facts.notes.append("conf: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)")
                 return
@@ -136,7 +147,7 @@ public struct ServerProbe: Sendable {
             case .success(let map): ReplyParser.applyMonitor(map, to: &facts, channel: "4lw mntr")
             case .failure(let problem): facts.notes.append("mntr: malformed reply: \(problem.message)")
             }
-        case .failure(.notWhitelisted):
+        case .failure(.notWhitelisted), .failure(.notServing):
             if let adminPort {
                 switch AdminServerClient(limits: limits).command("mntr", at: Endpoint(host: facts.endpoint.host, port: adminPort)) {
                 case .success(let json): ReplyParser.applyMonitor(Self.monitorMap(fromAdmin: json), to: &facts, channel: "admin mntr")

@@ -19,6 +19,35 @@ struct ZooKeeperCLITests {
         return (ensemble.directory, ensemble.base)
     }
 
+    /// leaderServes=no: the leader answers "not currently serving" to every client, four-letter words too.
+    /// That is no outage: its AdminServer says it leads, status is healthy and whole, and a rolling restart
+    /// (whose gates find the leader through the AdminServers) goes through.
+    @Test func aLeaderThatServesNoClientsIsNotAnOutage() throws {
+        let workspace = Scratch("leader-serves")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 25_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        for node in 1...3 {
+            let handle = try #require(FileHandle(forWritingAtPath: ensemble.zooCfg(node)))
+            handle.seekToEndOfFile()
+            handle.write(Data("leaderServes=no\n".utf8))
+            try handle.close()
+            #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", String(node)]).status == 0)
+        }
+        var status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        try poll("the ensemble to elect a leader that serves no clients", timeout: 90, every: 0.25) {
+            status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+            return status.status == 0
+        }
+        #expect(status.stdout.contains("verdict: healthy (leader: server "), "\(status.stdout)")
+        #expect(status.stdout.contains("scope: whole"))
+        let leaderLine = status.stdout.split(separator: "\n").first { $0.contains(" leader ") && $0.contains("admin srvr") }
+        #expect(leaderLine != nil, "the leader's mode came from its AdminServer: \(status.stdout)")
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--param", "gateTimeout=60s", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 300)
+        #expect(run.status == 0, "\(run.stdout.suffix(3000))")
+    }
+
     /// `zk` through the binary: create, read, versioned set, stat, children, config, errors by name.
     @Test func zkSubcommandSpeaksTheClientProtocol() throws {
         let workspace = Scratch("zk-cli")

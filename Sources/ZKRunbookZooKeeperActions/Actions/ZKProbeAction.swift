@@ -81,16 +81,17 @@ struct PreparedZKProbe: PreparedAction {
         let facts = probe.probe(target, adminPort: admin)
         var map = facts.factMap
         if !ensemble.isEmpty {
-            var others: [Endpoint] = []
+            var others: [(endpoint: Endpoint, adminPort: Int?)] = []
             for template in ensemble {
                 switch context.resolve(template).flatMap({ ensembleMembers(fromSource: $0) }) {
                 case .failure(let outcome): return outcome
-                case .success(let found): others += found.map(\.endpoint)
+                case .success(let found): others += found.map { ($0.endpoint, $0.adminPort) }
                 }
             }
             if !others.isEmpty {
                 let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
-                let leader = quick.probeAll(others.filter { $0 != target }.map { ($0, nil) }).first { $0.mode == .leader }
+                // With their AdminServers: a leader with leaderServes=no answers "not serving" over 4lw.
+                let leader = quick.probeAll(others.filter { $0.endpoint != target }.map { ($0.endpoint, $0.adminPort) }).first { $0.mode == .leader }
                     ?? (facts.mode == .leader ? facts : nil)
                 var lag: UInt64?
                 if let leader {
