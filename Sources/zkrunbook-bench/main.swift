@@ -210,20 +210,74 @@ func rollingBenchmark(_ options: Options) -> Bool {
     }
     var floorSamples: [Double] = []
     var ourSamples: [Double] = []
+    var floorGaps: [Double] = []
+    var ourGaps: [Double] = []
+    let hosts = (1...3).map { "127.0.0.1:\(base + $0)" }.joined(separator: ",")
     let rounds = max(5, options.rounds / 3)
     for _ in 0..<rounds {
-        // Each measured restart begins from a settled, healthy ensemble.
+        // Each measured restart begins from a settled, healthy ensemble, with kazoo writing throughout.
         settle()
-        floorSamples += measure(rounds: 1, floor)
+        var floorTime: [Double] = []
+        if let gap = withWriter(hosts: hosts, in: directory, { floorTime = measure(rounds: 1, floor) }) { floorGaps.append(gap) }
+        floorSamples += floorTime
         settle()
-        ourSamples += measure(rounds: 1, ours)
+        var ourTime: [Double] = []
+        if let gap = withWriter(hosts: hosts, in: directory, { ourTime = measure(rounds: 1, ours) }) { ourGaps.append(gap) }
+        ourSamples += ourTime
     }
     let (ourMedian, floorMedian) = sideBySide(
         "rolling: a 3-node sandbox ensemble (base port \(base)), \(rounds) rounds each, alternating, whole processes", ratioHeader: "vs floor",
         ours: ("zkrunbook rolling-restart (every guard and gate)", ourSamples), reference: ("shell loop: restart, poll srvr 20 ms (floor)", floorSamples)
     ) { String(format: "%.2fx", $0 / $1) }
     let ratio = ourMedian / floorMedian
-    return verdict(goal: "within 1.15x of the floor", met: ratio <= 1.15, limit: "within 1.5x", withinLimit: ratio <= 1.5)
+    let timeVerdict = verdict(goal: "within 1.15x of the floor", met: ratio <= 1.15, limit: "within 1.5x", withinLimit: ratio <= 1.5)
+    guard ourGaps.count == rounds, floorGaps.count == rounds else {
+        print("rolling: the longest write gap was not measured in every round (a kazoo writer needs python3-kazoo): \(ourGaps.count) and \(floorGaps.count) of \(rounds)\n")
+        return false
+    }
+    let (ourGap, floorGap) = sideBySide(
+        "rolling: the longest gap between two acknowledged writes of a kazoo client writing every 20 ms, the same rounds", ratioHeader: "vs floor",
+        ours: ("zkrunbook rolling-restart", ourGaps), reference: ("shell loop (floor)", floorGaps)
+    ) { String(format: "%.2fx", $0 / $1) }
+    let gapVerdict = verdict(
+        goal: "no longer than the floor's", met: ourGap <= floorGap, limit: "within 3x of the floor's", withinLimit: ourGap <= floorGap * 3)
+    return timeVerdict && gapVerdict
+}
+
+/// Runs `body` while a kazoo client writes every 20 ms (Tests/support/kazoo-witness.py); returns the longest
+/// gap between two acknowledged writes, in seconds, or nil (with the reason printed) when none was measured
+/// or a write was lost.
+func withWriter(hosts: String, in directory: String, _ body: () -> Void) -> Double? {
+    let stop = directory + "/writer.stop"
+    let ready = directory + "/writer.ready"
+    try? FileManager.default.removeItem(atPath: stop)
+    try? FileManager.default.removeItem(atPath: ready)
+    let output = Pipe()
+    let writer = Process()
+    writer.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    writer.arguments = ["Tests/support/kazoo-witness.py", hosts, stop, ready]
+    writer.standardOutput = output
+    writer.standardError = FileHandle.nullDevice
+    do { try writer.run() } catch {
+        print("rolling: cannot start the kazoo writer: \(error)")
+        body()
+        return nil
+    }
+    let readyBy = Date().addingTimeInterval(30)
+    while !FileManager.default.fileExists(atPath: ready) && writer.isRunning && Date() < readyBy { usleep(20_000) }
+    body()
+    FileManager.default.createFile(atPath: stop, contents: nil)
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    writer.waitUntilExit()
+    guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], let gap = object["longestGapMs"] as? Int else {
+        print("rolling: the kazoo writer said nothing readable: \(text.prefix(300))")
+        return nil
+    }
+    if let lost = object["lost"] as? [String], !lost.isEmpty {
+        print("rolling: the kazoo writer lost \(lost.count) acknowledged write(s)")
+        return nil
+    }
+    return Double(gap) / 1000
 }
 
 /// Writes `bytes` of ZooKeeper-like log lines into `count` files under `directory` (newest last rotated).
