@@ -62,8 +62,10 @@ enum StatusCommand {
             maxLag = value
         }
         // ruok is left out: it shows nothing the table or the verdict uses ('imok' even when not serving).
-        let inspector = EnsembleInspector(
+        var inspector = EnsembleInspector(
             probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false, wantConfig: true), maxLag: maxLag)
+        let seconds = timeout
+        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
         let view = inspector.inspect(members)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         if let path = parsed.value("--prometheus") {

@@ -234,6 +234,10 @@ public struct EnsembleInspector: Sendable {
     public var probe: ServerProbe
     /// A follower further behind than this many transactions makes the ensemble degraded.
     public var maxLag: UInt64
+    /// Reads `/zookeeper/config` through ZooKeeper's client protocol from any of the given members (3.5+),
+    /// for the membership check where neither `conf` nor an AdminServer answers; given by a caller that
+    /// has the client (this target does not speak the protocol).
+    public var readConfig: (@Sendable ([Endpoint]) -> String?)?
 
     public init(probe: ServerProbe = ServerProbe(), maxLag: UInt64 = 1000) {
         self.probe = probe
@@ -262,10 +266,27 @@ public struct EnsembleInspector: Sendable {
             }
             for (index, leader) in zip(leaders, monitored) { facts[index] = leader }
         }
-        if thorough || probe.wantConfig { Self.addZooCfgMembership(members: members, facts: &facts) }
+        if thorough || probe.wantConfig {
+            Self.addZooCfgMembership(members: members, facts: &facts)
+            if let readConfig { Self.addConfigZnodeMembership(facts: &facts, read: readConfig) }
+        }
         var view = judge(members: members, facts: facts, probeMs: Int(Date().timeIntervalSince(started) * 1000))
         if thorough { view.gateProblems = Self.gateProblems(members: members, facts: facts) }
         return view
+    }
+
+    /// The members `/zookeeper/config` lists, for the serving 3.5+ members that reported none (the whitelist
+    /// refuses `conf` and no AdminServer answered): one read, through the client protocol, which no
+    /// whitelist limits.
+    static func addConfigZnodeMembership(facts: inout [ServerFacts], read: ([Endpoint]) -> String?) {
+        let wanted = facts.indices.filter { facts[$0].membership == nil && facts[$0].mode.isServing && facts[$0].version?.hasPrefix("3.4.") != true }
+        guard !wanted.isEmpty, let text = read(wanted.map { facts[$0].endpoint }),
+            let config = try? ZooConfig.parse(text, path: "/zookeeper/config"), !config.servers.isEmpty
+        else { return }
+        for index in wanted {
+            facts[index].membership = config.servers.sorted { $0.id < $1.id }
+            facts[index].channels["membership"] = "client /zookeeper/config"
+        }
     }
 
     /// ZooKeeper 3.4 keeps its members only in zoo.cfg (`conf` does not list them, and there is no

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookClient
 import ZKRunbookEngine
 import ZKRunbookJSON5
 import ZKRunbookProcess
@@ -13,6 +14,14 @@ public enum ZooKeeperActions {
 
     /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
     public static func members(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> { ensembleMembers(fromSource: text) }
+
+    /// `/zookeeper/config` through the client protocol from any of `servers`, or nil: what the membership
+    /// check reads where the whitelist refuses `conf` and no AdminServer answers.
+    public static func readConfig(from servers: [Endpoint], timeout: Double) -> String? {
+        guard let client = try? ZooKeeperClient.connect(servers, options: ClientOptions(connectTimeout: timeout, requestTimeout: timeout)) else { return nil }
+        defer { client.close() }
+        return try? client.getConfig().text
+    }
 }
 
 /// Probe limits from a step's `timeout` argument (per connect and per reply).

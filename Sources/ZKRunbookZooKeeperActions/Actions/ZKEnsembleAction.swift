@@ -107,7 +107,9 @@ struct PreparedZKEnsemble: PreparedAction {
             }
         }
         guard !members.isEmpty else { return .failure(cause: .invalidArgument, message: "no servers to probe") }
-        let inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: lagLimit)
+        var inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: lagLimit)
+        let seconds = inspector.probe.limits.readTimeout
+        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
         let view = inspector.inspect(members, thorough: preflight)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
         var message = "\(view.verdict.rawValue): \(leader)"
