@@ -102,7 +102,11 @@ struct ClientTests {
         #expect(seen?.ephemeralOwner == session)
         try sandbox.sandbox.start(node: node.id)
         owner.close()
-        let after = try watcher.retryingConnectionLoss(for: 30) { () throws(ZooKeeperClientError) in try watcher.exists("/lease") }
+        // After a sync the watcher's server has applied the session's close, which close() waited for.
+        let after = try watcher.retryingConnectionLoss(for: 30) { () throws(ZooKeeperClientError) in
+            try watcher.sync("/")
+            return try watcher.exists("/lease")
+        }
         #expect(after == nil, "closing the session deletes its ephemeral znode at once")
         #expect(throws: ZooKeeperClientError.self) { _ = try owner.exists("/") }
     }

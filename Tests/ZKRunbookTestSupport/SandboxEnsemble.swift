@@ -54,7 +54,9 @@ extension ZKRunbookBinary {
 
     public func sandbox(at folder: String, nodes: Int = 3, observers: Int = 0, extra: [String] = [], firstPort: Int) throws -> SandboxEnsemble {
         for attempt in 0..<10 {
-            let base = firstPort + ((Int(getpid()) + attempt * 13 + nodes) % 85) * 400
+            // Below the kernel's ephemeral range (32768 and up), where another test's outgoing connections
+            // could take a port between the check and the bind; suites start apart by their firstPort.
+            let base = 20_000 + ((firstPort / 100 + Int(getpid()) + attempt * 13 + nodes) % 31) * 400
             let directory = folder + "/sandbox-\(base)"
             let up = try run(
                 ["sandbox", "up", "--nodes", String(nodes), "--observers", String(observers), "--dir", directory, "--base-port", String(base)] + extra,
@@ -64,7 +66,12 @@ extension ZKRunbookBinary {
                     throw HarnessError(message: "sandbox up said ok but \(directory) does not open: \(error)")
                 }
             }
-            if !up.stderr.contains("is in use") { throw HarnessError(message: "sandbox up failed (exit \(up.status)):\n\(up.stdout)\n\(up.stderr)") }
+            // A port taken meanwhile, or a JVM that died before it wrote a line (seen once on a loaded CI
+            // machine): another base port, another try. Anything ZooKeeper itself said fails at once.
+            let died = up.stderr.contains("exited while starting") && up.stderr.hasSuffix("zookeeper.log:\n\n")
+            if !up.stderr.contains("is in use") && !died {
+                throw HarnessError(message: "sandbox up failed (exit \(up.status)):\n\(up.stdout)\n\(up.stderr)")
+            }
         }
         throw HarnessError(message: "no free base port for a sandbox")
     }
