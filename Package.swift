@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(
             name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(name: "ZKRunbookClientTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookClient", "ZKRunbookZooKeeper"]),
-        .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookCLI", "ZKRunbookEngine"]),
+        .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookCLI", "ZKRunbookEngine", "ZKRunbookSandbox"]),
     ]
 )

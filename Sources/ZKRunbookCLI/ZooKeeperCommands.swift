@@ -198,15 +198,6 @@ enum EnsembleTable {
 }
 
 enum SandboxCommand {
-    /// `--zookeeper`: a folder as given, or a version's folder under the jar cache.
-    static func jarFolder(_ value: String) -> String {
-        if value.contains("/") { return (value as NSString).standardizingPath }
-        let environment = ProcessInfo.processInfo.environment
-        let cache = environment["ZKRUNBOOK_ZOOKEEPER_JARS"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"] ?? "/root") + "/.cache/zkrunbook/zookeeper-jars"
-        return cache + "/" + value
-    }
-
     /// This binary as the sandbox's agent, restarting a node with its own `sandbox restart`.
     static var agent: SandboxAgent {
         let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "zkrunbook"
@@ -273,7 +264,7 @@ enum SandboxCommand {
                 let spec = SandboxSpec(
                     nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
                     basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all",
-                    zookeeperJars: parsed.value("--zookeeper").map(Self.jarFolder))
+                    zookeeperJars: parsed.value("--zookeeper").map(Sandbox.jarFolder))
                 let started = Date()
                 let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }
                 print(String(format: "sandbox up in %.1fs: %@", Date().timeIntervalSince(started), sandbox.directory))

@@ -21,6 +21,21 @@ public struct SandboxAgent: Sendable {
     }
 }
 
+extension Sandbox {
+    /// Where packaging/fetch-zookeeper-jars.sh puts other ZooKeeper versions' jars, one folder per version:
+    /// $ZKRUNBOOK_ZOOKEEPER_JARS, else ~/.cache/zkrunbook/zookeeper-jars.
+    public static var jarCache: String {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["ZKRUNBOOK_ZOOKEEPER_JARS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? "/root") + "/.cache/zkrunbook/zookeeper-jars"
+    }
+
+    /// The jar folder `--zookeeper` means: a folder as given, or a version's folder under the cache.
+    public static func jarFolder(_ value: String) -> String {
+        value.contains("/") ? (value as NSString).standardizingPath : jarCache + "/" + value
+    }
+}
+
 public struct SandboxSpec: Sendable, Codable, Hashable {
     public var nodes: Int
     /// The last `observers` nodes are observers; the rest vote.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZKRunbookSandbox
 import ZKRunbookTestSupport
 
 /// The same paths on other ZooKeeper versions than Debian's 3.8.0 (which every other suite runs):
@@ -16,7 +17,7 @@ struct VersionMatrixTests {
 
     @Test(arguments: ["3.4.14", "3.6.3", "3.9.3"])
     func statusClientRollingRestartAndDoctor(version: String) throws {
-        let jars = zookeeperJarCache + "/" + version
+        let jars = Sandbox.jarFolder(version)
         guard FileManager.default.fileExists(atPath: jars + "/zookeeper-\(version).jar") else {
             throw HarnessError(message: "no ZooKeeper \(version) jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh \(version)")
         }

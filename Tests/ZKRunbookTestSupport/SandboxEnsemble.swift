@@ -79,14 +79,14 @@ extension ZKRunbookBinary {
 
 extension SandboxEnsemble {
     /// A sandbox in a folder of its own, for suites that hold no scratch folder; `close()` removes both.
-    /// `zookeeper`: another version than Debian's (its jars under `zookeeperJarCache`), as `sandbox up --zookeeper`.
+    /// `zookeeper`: another version than Debian's (its jars under `Sandbox.jarCache`), as `sandbox up --zookeeper`.
     public static func start(nodes: Int, observers: Int = 0, allWords: Bool, firstPort: Int = 24_000, zookeeper: String? = nil) throws -> SandboxEnsemble {
         let folder = NSTemporaryDirectory() + "zkr-sandbox-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let binary = try ZKRunbookBinary.locate()
         var extra = ["--four-letter-words", allWords ? "all" : "default"]
         if let zookeeper {
-            let jars = zookeeperJarCache + "/" + zookeeper
+            let jars = Sandbox.jarFolder(zookeeper)
             guard FileManager.default.fileExists(atPath: jars + "/zookeeper-\(zookeeper).jar") else {
                 throw HarnessError(message: "no ZooKeeper \(zookeeper) jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh \(zookeeper)")
             }
@@ -114,10 +114,4 @@ extension SandboxEnsemble {
         try process.run()
         process.waitUntilExit()
     }
-}
-
-/// Where packaging/fetch-zookeeper-jars.sh puts other versions' jars (as `sandbox up --zookeeper VERSION` looks).
-public var zookeeperJarCache: String {
-    let environment = ProcessInfo.processInfo.environment
-    return environment["ZKRUNBOOK_ZOOKEEPER_JARS"].flatMap { $0.isEmpty ? nil : $0 } ?? (environment["HOME"] ?? "/root") + "/.cache/zkrunbook/zookeeper-jars"
 }
