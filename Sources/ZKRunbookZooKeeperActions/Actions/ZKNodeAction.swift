@@ -49,7 +49,7 @@ struct PreparedZKNode: PreparedAction {
         do {
             let client = try ZooKeeperClient.connect(members.map(\.endpoint), options: ClientOptions(connectTimeout: seconds, requestTimeout: seconds))
             defer { client.close() }
-            try client.sync(znode == "/" ? "/" : znode)
+            try client.sync(znode)
             guard let stat = try client.exists(znode) else {
                 return .success("\(znode) does not exist", facts: ["exists": .bool(false)])
             }

@@ -54,16 +54,26 @@ struct PreparedZKWriteCheck: PreparedAction {
         }
         // A plan changes nothing, not even a canary: what the write would show is known only in a real run.
         if context.isDryRun { return .unknown("not written in a dry run: the canary is written and read back in a real run") }
+        // The ensemble's own name where a file gives one (read once, with its members): the canaries of two
+        // ensembles never meet.
+        var named: String?
         let members: [EnsembleMember]
-        switch ZooKeeperActions.members(fromSource: values[0]) {
-        case .success(let found): members = found
-        case .failure(let outcome): return outcome
+        if values[0].hasSuffix(".json5") {
+            do {
+                let file = try EnsembleFile.load(path: values[0])
+                (named, members) = (file.name, file.members)
+            } catch {
+                return .failure(cause: .invalidArgument, message: error.singleLine)
+            }
+        } else {
+            switch ZooKeeperActions.members(fromSource: values[0]) {
+            case .success(let found): members = found
+            case .failure(let outcome): return outcome
+            }
         }
         guard let target = Endpoint(parsing: values[1], defaultPort: 2181) else {
             return .failure(cause: .invalidArgument, message: "server '\(values[1])' is not HOST:PORT")
         }
-        // The ensemble's own name where a file gives one; the canary of two ensembles never meets.
-        let named = values[0].hasSuffix(".json5") ? (try? EnsembleFile.load(path: values[0]))?.name : nil
         let name = String((named ?? "ensemble").map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
         let path = "\(Self.root)/\(name)"
         let token = Array("\(context.resolver.runID) \(context.stepID) \(Event.timestamp(Date()))".utf8)
