@@ -40,9 +40,7 @@ public struct ACL: Sendable, Hashable {
     public var id: String
 
     public init(permissions: Permissions, scheme: String, id: String) {
-        self.permissions = permissions
-        self.scheme = scheme
-        self.id = id
+        (self.permissions, self.scheme, self.id) = (permissions, scheme, id)
     }
 
     /// Anyone may do anything (`world:anyone`, all permissions): ZooKeeper's OPEN_ACL_UNSAFE.

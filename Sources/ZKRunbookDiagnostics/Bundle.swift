@@ -22,14 +22,8 @@ public struct BundleOptions: Sendable {
         zooCfg: String, server: Endpoint? = nil, adminPort: Int? = nil, logDirectories: [String], since: RunbookDuration,
         outputDirectory: String, maxLogBytes: Int64 = 256 << 20, commandTimeout: Double = 10
     ) {
-        self.zooCfg = zooCfg
-        self.server = server
-        self.adminPort = adminPort
-        self.logDirectories = logDirectories
-        self.since = since
-        self.outputDirectory = outputDirectory
-        self.maxLogBytes = maxLogBytes
-        self.commandTimeout = commandTimeout
+        (self.zooCfg, self.server, self.adminPort, self.logDirectories) = (zooCfg, server, adminPort, logDirectories)
+        (self.since, self.outputDirectory, self.maxLogBytes, self.commandTimeout) = (since, outputDirectory, maxLogBytes, commandTimeout)
     }
 }
 

@@ -6,32 +6,14 @@ import ZKRunbookZooKeeperActions
 
 /// The diagnostics actions runbooks may use.
 public enum DiagnosticsActions {
-    public static let all: [any ActionKind] = [BundleAction(), ZxidWatchAction()]
+    public static let all: [any ActionKind] = [BundleAction.kind, ZxidWatchAction.kind]
 }
 
 /// `diagnostics-bundle`: collects this node's diagnostics into one .tar.gz (see `BundleCollector`).
-struct BundleAction: ActionKind {
-    let name = "diagnostics-bundle"
-    let summary = "collect 4lw replies, AdminServer JSON, redacted configs, logs in a window, data-dir listing and system facts into a .tar.gz"
+struct BundleAction: DeclaredAction {
+    static let name = "diagnostics-bundle"
+    static let summary = "collect 4lw replies, AdminServer JSON, redacted configs, logs in a window, data-dir listing and system facts into a .tar.gz"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let zooCfg = reader.template("zooCfg", required: true)
-        let server = reader.template("server")
-        let adminPort = reader.template("adminPort")
-        let logDirs = reader.template("logDirs")
-        let since = reader.duration("since") ?? .literal(RunbookDuration(milliseconds: 86_400_000))
-        let output = reader.template("output", required: true)
-        let maxLogBytes = reader.template("maxLogBytes")
-        let commandTimeout = reader.duration("commandTimeout") ?? .literal(RunbookDuration(milliseconds: 10_000))
-        guard let zooCfg, let output else { return nil }
-        return PreparedBundle(
-            zooCfg: zooCfg, server: server, adminPort: adminPort, logDirs: logDirs, since: since, output: output, maxLogBytes: maxLogBytes,
-            commandTimeout: commandTimeout)
-    }
-}
-
-struct PreparedBundle: PreparedAction {
     var zooCfg: Template
     var server: Template?
     var adminPort: Template?
@@ -41,7 +23,6 @@ struct PreparedBundle: PreparedAction {
     var maxLogBytes: Template?
     var commandTimeout: DurationSpec
     var isReadOnly: Bool { false }
-    var templates: [Template] { [zooCfg, output] + [server, adminPort, logDirs, maxLogBytes].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -50,7 +31,7 @@ struct PreparedBundle: PreparedAction {
         ]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         func value(_ template: Template?) -> Result<String?, ActionOutcome> {
             guard let template else { return .success(nil) }
             return context.resolve(template).map { $0.isEmpty ? nil : $0 }
@@ -91,5 +72,23 @@ struct PreparedBundle: PreparedAction {
         } catch {
             return .failure(cause: .ioError, message: "\(error)")
         }
+    }
+}
+
+extension BundleAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let zooCfg = reader.template("zooCfg", required: true)
+        let server = reader.template("server")
+        let adminPort = reader.template("adminPort")
+        let logDirs = reader.template("logDirs")
+        let since = reader.duration("since") ?? .literal(RunbookDuration(milliseconds: 86_400_000))
+        let output = reader.template("output", required: true)
+        let maxLogBytes = reader.template("maxLogBytes")
+        let commandTimeout = reader.duration("commandTimeout") ?? .literal(RunbookDuration(milliseconds: 10_000))
+        guard let zooCfg, let output else { return nil }
+        self.init(
+            zooCfg: zooCfg, server: server, adminPort: adminPort, logDirs: logDirs, since: since, output: output, maxLogBytes: maxLogBytes,
+            commandTimeout: commandTimeout)
     }
 }

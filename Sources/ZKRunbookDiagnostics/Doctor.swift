@@ -21,14 +21,8 @@ public struct Finding: Codable, Sendable {
     public init(
         id: String, severity: Severity, title: String, detail: String, count: Int, evidence: [String], nextRunbook: String?, node: String? = nil
     ) {
-        self.id = id
-        self.severity = severity
-        self.title = title
-        self.detail = detail
-        self.count = count
-        self.evidence = evidence
-        self.nextRunbook = nextRunbook
-        self.node = node
+        (self.id, self.severity, self.title, self.detail) = (id, severity, title, detail)
+        (self.count, self.evidence, self.nextRunbook, self.node) = (count, evidence, nextRunbook, node)
     }
 }
 
@@ -185,10 +179,7 @@ public enum RolloverEstimate {
         public var received: Int64?
         public var uptimeMs: Int64?
         public init(time: Date, zxid: Zxid, received: Int64? = nil, uptimeMs: Int64? = nil) {
-            self.time = time
-            self.zxid = zxid
-            self.received = received
-            self.uptimeMs = uptimeMs
+            (self.time, self.zxid, self.received, self.uptimeMs) = (time, zxid, received, uptimeMs)
         }
     }
 

@@ -59,28 +59,15 @@ public struct ZxidWatchAssessment: Sendable, Equatable {
 }
 
 /// `zk-zxid-watch`: samples the leader's zxid twice, `interval` apart, and says when its counter rolls over.
-struct ZxidWatchAction: ActionKind {
-    let name = "zk-zxid-watch"
-    let summary = "read-only: sample the leader's zxid twice, an interval apart; counter rate, time to rollover, etaOK against a threshold"
+struct ZxidWatchAction: DeclaredAction {
+    static let name = "zk-zxid-watch"
+    static let summary = "read-only: sample the leader's zxid twice, an interval apart; counter rate, time to rollover, etaOK against a threshold"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        let interval = reader.duration("interval") ?? .literal(RunbookDuration(milliseconds: 60_000))
-        let warnBelow = reader.duration("warnBelow") ?? .literal(RunbookDuration(milliseconds: 14 * 86_400_000))
-        let timeout = reader.duration("timeout")
-        guard let ensemble else { return nil }
-        return PreparedZxidWatch(ensemble: ensemble, interval: interval, warnBelow: warnBelow, timeout: timeout)
-    }
-}
-
-struct PreparedZxidWatch: PreparedAction {
     var ensemble: Template
     var interval: DurationSpec
     var warnBelow: DurationSpec
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { [ensemble] }
 
     /// A dry run still takes both samples, at most this far apart, so a plan shows real numbers quickly.
     static let dryRunInterval = 2.0
@@ -91,16 +78,13 @@ struct PreparedZxidWatch: PreparedAction {
         return ["sample the leader's zxid among \(ensemble.display(resolver)) twice, \(every) apart; warn when the counter rolls over within \(limit)"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let parameters = context.resolver.parameters
         guard let every = interval.resolve(parameters)?.seconds, let threshold = warnBelow.resolve(parameters)?.seconds else {
             return .failure(cause: .unresolvedReference, message: "interval or warnBelow has no value")
         }
         let members: [EnsembleMember]
-        switch context.resolve(ensemble).flatMap({ ZooKeeperActions.members(fromSource: $0) }) {
-        case .failure(let outcome): return outcome
-        case .success(let found): members = found
-        }
+        members = try ZooKeeperActions.members(fromSource: context.resolved(ensemble)).get()
         let seconds = timeout?.resolve(parameters)?.seconds ?? 2
         let probe = ServerProbe(limits: SocketLimits(connectTimeout: seconds, readTimeout: seconds), wantMonitor: false, wantRuok: false)
         let view = EnsembleInspector(probe: probe).inspect(members)
@@ -142,5 +126,17 @@ struct PreparedZxidWatch: PreparedAction {
             message += "; the counter did not grow: no rollover in sight (\(assessment.remaining) transactions left)"
         }
         return .success(message, facts: facts)
+    }
+}
+
+extension ZxidWatchAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        let interval = reader.duration("interval") ?? .literal(RunbookDuration(milliseconds: 60_000))
+        let warnBelow = reader.duration("warnBelow") ?? .literal(RunbookDuration(milliseconds: 14 * 86_400_000))
+        let timeout = reader.duration("timeout")
+        guard let ensemble else { return nil }
+        self.init(ensemble: ensemble, interval: interval, warnBelow: warnBelow, timeout: timeout)
     }
 }

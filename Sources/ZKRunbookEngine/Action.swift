@@ -15,11 +15,33 @@ public protocol ActionKind: Sendable {
     func prepare(_ arguments: ActionArguments) -> (any PreparedAction)?
 }
 
+/// An action written as one type: its name and summary, its arguments read by `init` (problems go to
+/// `arguments.diagnostics`; nil when a required one is missing), and what it does. Adding an action is
+/// adding one such type to its target's list as `MyAction.kind`.
+public protocol DeclaredAction: PreparedAction {
+    static var name: String { get }
+    static var summary: String { get }
+    init?(_ arguments: ActionArguments)
+}
+
+extension DeclaredAction {
+    /// The action kind a registry holds for this type.
+    public static var kind: any ActionKind { DeclaredKind<Self>() }
+}
+
+/// The `ActionKind` of a `DeclaredAction`: its name and summary, preparing by its `init`.
+struct DeclaredKind<Action: DeclaredAction>: ActionKind {
+    var name: String { Action.name }
+    var summary: String { Action.summary }
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? { Action(arguments) }
+}
+
 /// A step's action with its arguments checked, not yet resolved against parameters and facts.
 public protocol PreparedAction: Sendable {
     /// Read-only actions change nothing: they may run in a dry run, and serve as guard probes.
     var isReadOnly: Bool { get }
-    /// Every template in the arguments, so the loader can check each reference.
+    /// Every template in the arguments, so the loader can check each reference. By default, every `Template`
+    /// the action holds, found by reflection, so a new argument cannot be left out of the check.
     var templates: [Template] { get }
     /// Lines that say exactly what the step would do (the argv it would run), for plans and events.
     func describe(_ resolver: TemplateResolver) -> [String]
@@ -36,7 +58,8 @@ public protocol PreparedAction: Sendable {
     /// The facts this action may report, so that `validate` rejects a misspelt fact name before a run
     /// (nil: not declared, any name is accepted).
     var yieldedFacts: FactNames? { get }
-    func execute(_ context: ActionContext) -> ActionOutcome
+    /// Does the work. A failure is returned, or thrown where that reads better (`try context.resolved(…)`).
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome
 }
 
 /// The fact names an action reports: fixed names, and families such as `mode.3` (prefix `mode.`).
@@ -61,6 +84,12 @@ public struct FactNames: Sendable {
 }
 
 extension PreparedAction {
+    /// The outcome of `execute`, whether it was returned or thrown.
+    public func outcome(_ context: ActionContext) -> ActionOutcome {
+        do { return try execute(context) } catch { return error }
+    }
+
+    public var templates: [Template] { TemplateCollector.templates(in: self) }
     public var yieldedFacts: FactNames? { nil }
     public func command(_ resolver: TemplateResolver) -> [String]? { nil }
     public var nestedSteps: [Step] { [] }
@@ -122,6 +151,12 @@ public struct ActionContext: Sendable {
         }
         return .success(values)
     }
+
+    /// The template's value; throws the outcome that names the missing value.
+    public func resolved(_ template: Template) throws(ActionOutcome) -> String { try resolve(template).get() }
+
+    /// Every template's value, in order; throws the outcome of the first that has no value.
+    public func resolved(_ templates: [Template]) throws(ActionOutcome) -> [String] { try resolveAll(templates).get() }
 }
 
 extension ActionOutcome: Error {}
@@ -189,12 +224,34 @@ public struct ActionRegistry: Sendable {
 
     /// The engine's own actions: exec, file, assert, wait-until, backup-file, restore-file, sleep, edit-properties, lease-check.
     public static let engineActions: [any ActionKind] = [
-        ExecAction(), FileProbeAction(), AssertAction(), WaitUntilAction(), BackupFileAction(), RestoreFileAction(),
-        SleepAction(), EditPropertiesAction(), LeaseCheckAction(),
+        ExecAction.kind, FileProbeAction.kind, AssertAction.kind, WaitUntilAction.kind, BackupFileAction.kind, RestoreFileAction.kind,
+        SleepAction.kind, EditPropertiesAction.kind, LeaseCheckAction.kind,
     ]
 
     /// The engine's actions alone (a test checks their names are distinct).
     public static let builtIn: ActionRegistry = {
         do { return try ActionRegistry(composing: engineActions) } catch { fatalError("the engine's own actions: \(error)") }
     }()
+}
+
+/// Finds the templates an action holds, wherever they sit in its stored properties (optionals, arrays,
+/// tuples, enum payloads), in the order they stand in the file. Nested steps are not entered: the loader
+/// checks them in their own scope.
+enum TemplateCollector {
+    static func templates(in action: any PreparedAction) -> [Template] {
+        var found: [Template] = []
+        collect(action, into: &found)
+        return found.enumerated()
+            .sorted { ($0.element.location.line, $0.element.location.column, $0.offset) < ($1.element.location.line, $1.element.location.column, $1.offset) }
+            .map(\.element)
+    }
+
+    private static func collect(_ value: Any, into found: inout [Template]) {
+        if let template = value as? Template {
+            found.append(template)
+            return
+        }
+        if value is Step || value is String { return }
+        for child in Mirror(reflecting: value).children { collect(child.value, into: &found) }
+    }
 }

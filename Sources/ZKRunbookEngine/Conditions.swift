@@ -158,7 +158,7 @@ public enum ConditionEvaluator {
         if let probe = condition.probe, case .probe(let name) = condition.reference {
             var probeContext = context
             probeContext.isDryRun = false
-            let outcome = probe.action.execute(probeContext)
+            let outcome = probe.action.outcome(probeContext)
             probeFacts = outcome.facts
             probeMessage = outcome.message
             guard let value = outcome.facts[name] else {

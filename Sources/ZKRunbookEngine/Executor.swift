@@ -54,9 +54,7 @@ public struct RunOptions: Sendable {
     public var offline: Bool { mode.isOffline }
 
     public init(mode: RunMode = .live, rollbackOnInterrupt: Bool = true, layout: StateLayout) {
-        self.mode = mode
-        self.rollbackOnInterrupt = rollbackOnInterrupt
-        self.layout = layout
+        (self.mode, self.rollbackOnInterrupt, self.layout) = (mode, rollbackOnInterrupt, layout)
     }
 }
 
@@ -93,13 +91,8 @@ public final class Executor {
         cancellation: CancellationToken = CancellationToken(), rollbackCancellation: CancellationToken = CancellationToken(),
         node: NodeFields = NodeFields(), outerFacts: [String: [String: FactValue]] = [:], priorSkippedChanges: [String] = []
     ) {
-        self.runbook = runbook
-        self.parameters = parameters
-        self.options = options
-        self.runner = runner
-        self.registry = registry
-        self.cancellation = cancellation
-        self.rollbackCancellation = rollbackCancellation
+        (self.runbook, self.parameters, self.options, self.runner) = (runbook, parameters, options, runner)
+        (self.registry, self.cancellation, self.rollbackCancellation) = (registry, cancellation, rollbackCancellation)
         let secretNames = Set(runbook.parameters.filter(\.secret).map(\.name))
         self.redactor = Redactor(secrets: secretNames.compactMap { parameters[$0]?.text })
         let redactor = self.redactor
@@ -337,7 +330,7 @@ public final class Executor {
             startEvent.attempts = attempts
             emit(startEvent)
             let context = actionContext(step: step, timeout: timeout(of: step).seconds, token: token)
-            last = step.action.execute(context)
+            last = step.action.outcome(context)
             if last.succeeded { break }
             var failed = stepEvent(.attemptFailed, step, index: index, phase: phase)
             failed.attempt = number

@@ -19,15 +19,9 @@ public struct Runbook: Sendable {
         name: String, description: String, parameters: [ParameterSpec], steps: [Step], lock: Template, defaultTimeout: RunbookDuration,
         sourcePath: String, sourceText: String, warnings: [Diagnostic] = []
     ) {
-        self.name = name
-        self.description = description
-        self.parameters = parameters
-        self.steps = steps
-        self.lock = lock
-        self.defaultTimeout = defaultTimeout
-        self.sourcePath = sourcePath
-        self.sourceText = sourceText
-        self.warnings = warnings
+        (self.name, self.description, self.parameters, self.steps) = (name, description, parameters, steps)
+        (self.lock, self.defaultTimeout, self.sourcePath, self.sourceText) = (lock, defaultTimeout, sourcePath, sourceText)
+        (self.warnings) = (warnings)
     }
 
     public func parameter(named name: String) -> ParameterSpec? { parameters.first { $0.name == name } }
@@ -55,13 +49,8 @@ public struct ParameterSpec: Sendable {
         name: String, type: ParameterType, description: String = "", required: Bool = false, secret: Bool = false,
         defaultValue: ParameterValue? = nil, location: SourceLocation
     ) {
-        self.name = name
-        self.type = type
-        self.description = description
-        self.required = required
-        self.secret = secret
-        self.defaultValue = defaultValue
-        self.location = location
+        (self.name, self.type, self.description, self.required) = (name, type, description, required)
+        (self.secret, self.defaultValue, self.location) = (secret, defaultValue, location)
     }
 
     /// Checks and types a value given on the command line or in the file.

@@ -20,14 +20,8 @@ public struct LeaseRecord: Sendable, Codable, Hashable {
         runID: String, runbook: String, ensemble: String, ensembleID: String, holderHost: String, holderPID: Int32, since: Double,
         expires: Double
     ) {
-        self.runID = runID
-        self.runbook = runbook
-        self.ensemble = ensemble
-        self.ensembleID = ensembleID
-        self.holderHost = holderHost
-        self.holderPID = holderPID
-        self.since = since
-        self.expires = expires
+        (self.runID, self.runbook, self.ensemble, self.ensembleID) = (runID, runbook, ensemble, ensembleID)
+        (self.holderHost, self.holderPID, self.since, self.expires) = (holderHost, holderPID, since, expires)
     }
 
     public func isExpired(at now: Double) -> Bool { now >= expires }

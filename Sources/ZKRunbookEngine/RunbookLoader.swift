@@ -296,7 +296,7 @@ public struct RunbookLoader: Sendable {
                     }
                     action = kind.prepare(arguments)
                     argumentReader.finish()
-                    if let exec = action as? PreparedExec, case .shell = exec.command {
+                    if let exec = action as? ExecAction, case .shell = exec.command {
                         diagnostics.warning(
                             reader.location,
                             "\(label) runs a shell script (shell: true); parameters reach it only as ZKRUNBOOK_PARAM_* environment variables")
@@ -517,7 +517,7 @@ enum RollbackReference {
 
     static func placeholder(id: String, at location: SourceLocation) -> Step {
         Step(
-            id: id, description: "", actionName: marker, action: PreparedSleep(duration: .literal(RunbookDuration(milliseconds: 0))),
+            id: id, description: "", actionName: marker, action: SleepAction(duration: .literal(RunbookDuration(milliseconds: 0))),
             guards: [], timeout: nil, retry: .none, onFailure: .abort, rollback: [], rollbackWhenFailed: false, location: location)
     }
 }

@@ -4,12 +4,10 @@ import ZKRunbookProcess
 ///
 /// Open for the same reason as `FailureCause`: a conductor decodes the events of an agent that may be a newer
 /// version, and an unknown status must not make the whole event unreadable. Encodes as its bare string.
-public struct EventStatus: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+public struct EventStatus: OpenCode {
     public let rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }
-
-    public var description: String { rawValue }
 
     public static let succeeded = EventStatus(rawValue: "succeeded")
     public static let failed = EventStatus(rawValue: "failed")

@@ -187,12 +187,8 @@ public struct TemplateResolver: Sendable {
         parameters: [String: ParameterValue], stepFacts: [String: [String: FactValue]] = [:], runID: String = "",
         runDirectory: String = "", stateDirectory: String = "", secretParameters: Set<String> = []
     ) {
-        self.parameters = parameters
-        self.stepFacts = stepFacts
-        self.runID = runID
-        self.runDirectory = runDirectory
-        self.stateDirectory = stateDirectory
-        self.secretParameters = secretParameters
+        (self.parameters, self.stepFacts, self.runID, self.runDirectory) = (parameters, stepFacts, runID, runDirectory)
+        (self.stateDirectory, self.secretParameters) = (stateDirectory, secretParameters)
     }
 
     public func value(of reference: Template.Reference) -> String? {

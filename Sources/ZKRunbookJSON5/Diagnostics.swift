@@ -9,9 +9,7 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
 
     public init(location: SourceLocation, severity: Severity, message: String) {
-        self.location = location
-        self.severity = severity
-        self.message = message
+        (self.location, self.severity, self.message) = (location, severity, message)
     }
 
     public var description: String { "\(location): \(severity.rawValue): \(message)" }
@@ -52,10 +50,7 @@ public final class ObjectReader: @unchecked Sendable {
             diagnostics.error(node.location, "expected an object for \(context), found \(node.kindName)")
             return nil
         }
-        self.node = node
-        self.object = object
-        self.context = context
-        self.diagnostics = diagnostics
+        (self.node, self.object, self.context, self.diagnostics) = (node, object, context, diagnostics)
     }
 
     public var location: SourceLocation { node.location }

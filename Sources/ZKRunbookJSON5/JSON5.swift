@@ -7,9 +7,7 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var column: Int
 
     public init(file: String, line: Int, column: Int) {
-        self.file = file
-        self.line = line
-        self.column = column
+        (self.file, self.line, self.column) = (file, line, column)
     }
 
     public var description: String { "\(file):\(line):\(column)" }
@@ -60,9 +58,7 @@ public struct JSON5Object: Sendable {
         public var value: JSON5Node
 
         public init(key: String, keyLocation: SourceLocation, value: JSON5Node) {
-            self.key = key
-            self.keyLocation = keyLocation
-            self.value = value
+            (self.key, self.keyLocation, self.value) = (key, keyLocation, value)
         }
     }
 

@@ -30,14 +30,8 @@ public struct CommandSpec: Sendable, Hashable {
         workingDirectory: String? = nil, timeout: Double = 60, terminationGrace: Double = 2,
         outputCap: Int = 1 << 20, standardInput: Data? = nil
     ) {
-        self.argv = argv
-        self.environment = environment
-        self.unsetEnvironment = unsetEnvironment
-        self.workingDirectory = workingDirectory
-        self.timeout = timeout
-        self.terminationGrace = terminationGrace
-        self.outputCap = outputCap
-        self.standardInput = standardInput
+        (self.argv, self.environment, self.unsetEnvironment, self.workingDirectory) = (argv, environment, unsetEnvironment, workingDirectory)
+        (self.timeout, self.terminationGrace, self.outputCap, self.standardInput) = (timeout, terminationGrace, outputCap, standardInput)
     }
 }
 
@@ -86,9 +80,7 @@ public struct CapturedOutput: Sendable, Hashable {
     public var totalBytes: Int
 
     public init(head: Data = Data(), tail: Data = Data(), totalBytes: Int = 0) {
-        self.head = head
-        self.tail = tail
-        self.totalBytes = totalBytes
+        (self.head, self.tail, self.totalBytes) = (head, tail, totalBytes)
     }
 
     public var droppedBytes: Int { totalBytes - head.count - tail.count }
@@ -121,11 +113,8 @@ public struct CommandResult: Sendable, Hashable {
         termination: Termination, stdout: CapturedOutput = CapturedOutput(),
         stderr: CapturedOutput = CapturedOutput(), pid: Int32? = nil, seconds: Double = 0
     ) {
-        self.termination = termination
-        self.stdout = stdout
-        self.stderr = stderr
-        self.pid = pid
-        self.seconds = seconds
+        (self.termination, self.stdout, self.stderr, self.pid) = (termination, stdout, stderr, pid)
+        (self.seconds) = (seconds)
     }
 
     public var exitStatus: Int32? {

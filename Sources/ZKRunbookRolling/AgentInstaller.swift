@@ -103,10 +103,7 @@ public struct AgentInstaller: Sendable {
         ensemble: EnsembleFile, payload: InstallPayload, timeoutPerFile: Double = 300,
         runner: @escaping @Sendable (EnsembleMember) -> any CommandRunner = { $0.access.runner(host: $0.host) }
     ) {
-        self.ensemble = ensemble
-        self.payload = payload
-        self.timeoutPerFile = timeoutPerFile
-        self.runner = runner
+        (self.ensemble, self.payload, self.timeoutPerFile, self.runner) = (ensemble, payload, timeoutPerFile, runner)
     }
 
     /// The members selected, each with an absolute agentPath, or an input error naming what is missing.

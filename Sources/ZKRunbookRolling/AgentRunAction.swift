@@ -10,31 +10,10 @@ import ZKRunbookZooKeeperActions
 ///
 /// The node's agent takes its own lock and keeps its own journal; the conductor records what it reported,
 /// tagged with the node, so one journal tells the whole story.
-struct AgentRunAction: ActionKind {
-    let name = "agent-run"
-    let summary = "run a runbook with the zkrunbook agent on the step's node (ssh or local); its events are journaled here"
+struct AgentRunAction: DeclaredAction {
+    static let name = "agent-run"
+    static let summary = "run a runbook with the zkrunbook agent on the step's node (ssh or local); its events are journaled here"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let runbook = reader.template("runbook", required: true)
-        let agentPath = reader.template("agentPath")
-        let stateDir = reader.template("stateDir")
-        let readOnly = reader.bool("readOnly") ?? false
-        let budget = reader.durations("budget")
-        let passLease = reader.bool("passLease") ?? false
-        var parameters: [(String, Template)] = []
-        if let params = reader.object("params") {
-            for member in params.object.members {
-                if let value = params.template(member.key) { parameters.append((member.key, value)) }
-            }
-            params.finish()
-        }
-        guard let runbook else { return nil }
-        return PreparedAgentRun(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [], passLease: passLease)
-    }
-}
-
-struct PreparedAgentRun: PreparedAction {
     var runbook: Template
     var parameters: [(String, Template)]
     var agentPath: Template?
@@ -83,7 +62,7 @@ struct PreparedAgentRun: PreparedAction {
         return parts.count == budget.count ? parts.reduce(0, +) : nil
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         var missing: ActionOutcome?
         let resolved = argv({ template in
             switch context.resolve(template) {
@@ -152,5 +131,26 @@ struct PreparedAgentRun: PreparedAction {
         case 130: return .failure(cause: .interrupted, message: summary, facts: facts, evidence: failures)
         default: return .failure(cause: .remoteFailed, message: summary, facts: facts, evidence: failures)
         }
+    }
+}
+
+extension AgentRunAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let runbook = reader.template("runbook", required: true)
+        let agentPath = reader.template("agentPath")
+        let stateDir = reader.template("stateDir")
+        let readOnly = reader.bool("readOnly") ?? false
+        let budget = reader.durations("budget")
+        let passLease = reader.bool("passLease") ?? false
+        var parameters: [(String, Template)] = []
+        if let params = reader.object("params") {
+            for member in params.object.members {
+                if let value = params.template(member.key) { parameters.append((member.key, value)) }
+            }
+            params.finish()
+        }
+        guard let runbook else { return nil }
+        self.init(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [], passLease: passLease)
     }
 }

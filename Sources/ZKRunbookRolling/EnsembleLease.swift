@@ -46,10 +46,7 @@ public final class EnsembleLease: @unchecked Sendable {
     public private(set) var replaced: [String] = []
 
     init(file: EnsembleFile, runID: String, runbook: String, options: Options) {
-        self.file = file
-        self.runID = runID
-        self.runbook = runbook
-        self.options = options
+        (self.file, self.runID, self.runbook, self.options) = (file, runID, runbook, options)
     }
 
     /// The lease key on a node: the same for every conductor, and the same as restart-node's lock.

@@ -57,30 +57,10 @@ struct NodeProcedure {
 /// written; the first node that fails halts the rest, unless `continueOnFailure` (for a rollback, where
 /// one node that cannot be undone must not leave the others undone). Nodes done are recorded beside the
 /// journal, so `resume` continues with the next one.
-struct ForEachNodeAction: ActionKind {
-    let name = "for-each-node"
-    let summary = "run the steps in 'steps' on each node named in 'nodes' (ids, in that order) of an ensemble, one at a time"
+struct ForEachNodeAction: DeclaredAction {
+    static let name = "for-each-node"
+    static let summary = "run the steps in 'steps' on each node named in 'nodes' (ids, in that order) of an ensemble, one at a time"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        let nodes = reader.template("nodes", required: true)
-        let readOnly = reader.bool("readOnly") ?? false
-        let continueOnFailure = reader.bool("continueOnFailure") ?? false
-        var steps: [Step]?
-        if let node = reader.value("steps", required: true, expected: "an array of steps") {
-            steps = arguments.readSteps(node, "'steps'")
-        }
-        guard let ensemble, let nodes, let steps, !steps.isEmpty else { return nil }
-        if readOnly, let changing = steps.first(where: { !$0.action.isReadOnly }) {
-            reader.diagnostics.error(
-                changing.location, "for-each-node is marked readOnly, but its step '\(changing.id)' (\(changing.actionName)) may change things: mark it readOnly too, or drop readOnly")
-        }
-        return PreparedForEachNode(ensemble: ensemble, nodes: nodes, steps: steps, readOnly: readOnly, continueOnFailure: continueOnFailure)
-    }
-}
-
-struct PreparedForEachNode: PreparedAction {
     var ensemble: Template
     var nodes: Template
     var steps: [Step]
@@ -91,14 +71,13 @@ struct PreparedForEachNode: PreparedAction {
     var handlesDryRun: Bool { true }
     var nestedSteps: [Step] { steps }
     var nestedNodeFields: Set<String>? { EnsembleFile.nodeFieldNames }
-    var templates: [Template] { [ensemble, nodes] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         ["for nodes \(nodes.display(resolver)) of \(ensemble.display(resolver)), one at a time, in that order" + (continueOnFailure ? ", every node even after one fails:" : ":")]
             + steps.map { "  \($0.id): \($0.description)" }
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let values: [String]
         switch context.resolveAll([ensemble, nodes]) {
         case .success(let resolved): values = resolved
@@ -133,5 +112,25 @@ struct PreparedForEachNode: PreparedAction {
         return .success(
             (context.isDryRun ? "would run on nodes " : "done on nodes ") + members.map { String($0.id) }.joined(separator: ", "),
             facts: ["nodes": .string(members.map { String($0.id) }.joined(separator: ","))])
+    }
+}
+
+extension ForEachNodeAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        let nodes = reader.template("nodes", required: true)
+        let readOnly = reader.bool("readOnly") ?? false
+        let continueOnFailure = reader.bool("continueOnFailure") ?? false
+        var steps: [Step]?
+        if let node = reader.value("steps", required: true, expected: "an array of steps") {
+            steps = arguments.readSteps(node, "'steps'")
+        }
+        guard let ensemble, let nodes, let steps, !steps.isEmpty else { return nil }
+        if readOnly, let changing = steps.first(where: { !$0.action.isReadOnly }) {
+            reader.diagnostics.error(
+                changing.location, "for-each-node is marked readOnly, but its step '\(changing.id)' (\(changing.actionName)) may change things: mark it readOnly too, or drop readOnly")
+        }
+        self.init(ensemble: ensemble, nodes: nodes, steps: steps, readOnly: readOnly, continueOnFailure: continueOnFailure)
     }
 }

@@ -7,7 +7,7 @@ import ZKRunbookZooKeeperActions
 
 /// The actions for driving a whole ensemble, registered beside the engine's and the ZooKeeper ones.
 public enum RollingActions {
-    public static let all: [any ActionKind] = [AgentRunAction(), RollingRestartAction(), ForEachNodeAction()]
+    public static let all: [any ActionKind] = [AgentRunAction.kind, RollingRestartAction.kind, ForEachNodeAction.kind]
 }
 
 /// `zk-rolling-restart`: runs the per-node procedure on every node of an ensemble, one node at a time —
@@ -16,24 +16,10 @@ public enum RollingActions {
 /// The procedure itself (`perNode`) is ordinary runbook steps, so an operator reads guards, the restart
 /// and the gates in the runbook file. A node whose procedure fails halts the whole restart: no further
 /// node is touched. Nodes done are recorded beside the journal, so `resume` continues with the next one.
-struct RollingRestartAction: ActionKind {
-    let name = "zk-rolling-restart"
-    let summary = "restart every node one at a time (observers, followers, the leader last) with the per-node steps in 'perNode'"
+struct RollingRestartAction: DeclaredAction {
+    static let name = "zk-rolling-restart"
+    static let summary = "restart every node one at a time (observers, followers, the leader last) with the per-node steps in 'perNode'"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        var steps: [Step]?
-        if let node = reader.value("perNode", required: true, expected: "an array of steps") {
-            steps = arguments.readSteps(node, "'perNode'")
-        }
-        let leaseTTL = reader.duration("leaseTTL")
-        guard let ensemble, let steps, !steps.isEmpty else { return nil }
-        return PreparedRollingRestart(ensemble: ensemble, perNode: steps, leaseTTL: leaseTTL)
-    }
-}
-
-struct PreparedRollingRestart: PreparedAction {
     var ensemble: Template
     var perNode: [Step]
     /// The nodes' lease lasts this long unrenewed (default 60 s): how soon a dead conductor's nodes are free.
@@ -42,7 +28,6 @@ struct PreparedRollingRestart: PreparedAction {
     var handlesDryRun: Bool { true }
     var nestedSteps: [Step] { perNode }
     var nestedNodeFields: Set<String>? { EnsembleFile.nodeFieldNames }
-    var templates: [Template] { [ensemble] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -51,12 +36,8 @@ struct PreparedRollingRestart: PreparedAction {
         ] + perNode.map { "  \($0.id): \($0.description)" }
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let path: String
-        switch context.resolve(ensemble) {
-        case .success(let value): path = value
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let path = try context.resolved(ensemble)
         if context.options.offline && !FileManager.default.fileExists(atPath: path) {
             return .unknown("the ensemble file \(path) is not on this machine: the nodes are not listed (offline plan)")
         }
@@ -68,7 +49,7 @@ struct PreparedRollingRestart: PreparedAction {
         let offline = context.options.offline
         var lease: EnsembleLease?
         if !context.isDryRun && !offline {
-            let needs = perNode.compactMap { ($0.action as? PreparedAgentRun)?.runbook.display(context.resolver) }
+            let needs = perNode.compactMap { ($0.action as? AgentRunAction)?.runbook.display(context.resolver) }
             let ttl = leaseTTL?.resolve(context.resolver.parameters)?.seconds ?? 60
             switch EnsembleLease.acquire(
                 file: file, runID: context.resolver.runID, runbook: "zk-rolling-restart, step \(context.stepID)", options: .init(ttl: ttl, needs: needs),
@@ -147,6 +128,20 @@ struct PreparedRollingRestart: PreparedAction {
             }
         }
         return (lines, facts)
+    }
+}
+
+extension RollingRestartAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        var steps: [Step]?
+        if let node = reader.value("perNode", required: true, expected: "an array of steps") {
+            steps = arguments.readSteps(node, "'perNode'")
+        }
+        let leaseTTL = reader.duration("leaseTTL")
+        guard let ensemble, let steps, !steps.isEmpty else { return nil }
+        self.init(ensemble: ensemble, perNode: steps, leaseTTL: leaseTTL)
     }
 }
 

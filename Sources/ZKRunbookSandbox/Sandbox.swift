@@ -53,13 +53,8 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
         nodes: Int, observers: Int = 0, basePort: Int, allFourLetterWords: Bool = true, tickMs: Int = 200, heapMB: Int = 128,
         zookeeperJars: String? = nil
     ) {
-        self.zookeeperJars = zookeeperJars
-        self.nodes = nodes
-        self.observers = observers
-        self.basePort = basePort
-        self.allFourLetterWords = allFourLetterWords
-        self.tickMs = tickMs
-        self.heapMB = heapMB
+        (self.zookeeperJars, self.nodes, self.observers, self.basePort) = (zookeeperJars, nodes, observers, basePort)
+        (self.allFourLetterWords, self.tickMs, self.heapMB) = (allFourLetterWords, tickMs, heapMB)
     }
 
     public func clientPort(_ id: Int) -> Int { basePort + id }

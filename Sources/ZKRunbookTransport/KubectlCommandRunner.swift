@@ -12,10 +12,7 @@ public struct KubectlSettings: Sendable, Codable, Hashable {
     public var container: String?
 
     public init(pod: String? = nil, namespace: String? = nil, context: String? = nil, container: String? = nil) {
-        self.pod = pod
-        self.namespace = namespace
-        self.context = context
-        self.container = container
+        (self.pod, self.namespace, self.context, self.container) = (pod, namespace, context, container)
     }
 }
 
@@ -30,9 +27,7 @@ public struct KubectlCommandRunner: CommandRunner {
     var local = LocalCommandRunner()
 
     public init(host: String, settings: KubectlSettings, kubectl: String = "kubectl") {
-        self.host = host
-        self.settings = settings
-        self.kubectl = kubectl
+        (self.host, self.settings, self.kubectl) = (host, settings, kubectl)
     }
 
     /// The kubectl argv that runs `spec` in the pod.

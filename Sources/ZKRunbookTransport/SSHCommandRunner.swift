@@ -11,10 +11,7 @@ public struct SSHSettings: Sendable, Codable, Hashable {
     public var options: [String]
 
     public init(user: String? = nil, port: Int? = nil, identityFile: String? = nil, options: [String] = []) {
-        self.user = user
-        self.port = port
-        self.identityFile = identityFile
-        self.options = options
+        (self.user, self.port, self.identityFile, self.options) = (user, port, identityFile, options)
     }
 }
 
@@ -31,10 +28,7 @@ public struct SSHCommandRunner: CommandRunner {
     var local = LocalCommandRunner()
 
     public init(host: String, settings: SSHSettings, connectTimeout: Int = 10, ssh: String = "ssh") {
-        self.host = host
-        self.settings = settings
-        self.connectTimeout = connectTimeout
-        self.ssh = ssh
+        (self.host, self.settings, self.connectTimeout, self.ssh) = (host, settings, connectTimeout, ssh)
     }
 
     /// The ssh argv that runs `spec` on the node.

@@ -34,18 +34,9 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
         id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil,
         kubectl: KubectlSettings? = nil, logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil, dataCentre: String? = nil
     ) {
-        self.id = id
-        self.host = host
-        self.clientPort = clientPort
-        self.adminPort = adminPort
-        self.role = role
-        self.ssh = ssh
-        self.kubectl = kubectl
-        self.logFile = logFile
-        self.stateDir = stateDir
-        self.agentPath = agentPath
-        self.zooCfg = zooCfg
-        self.dataCentre = dataCentre
+        (self.id, self.host, self.clientPort, self.adminPort) = (id, host, clientPort, adminPort)
+        (self.role, self.ssh, self.kubectl, self.logFile) = (role, ssh, kubectl, logFile)
+        (self.stateDir, self.agentPath, self.zooCfg, self.dataCentre) = (stateDir, agentPath, zooCfg, dataCentre)
     }
 }
 

@@ -28,9 +28,7 @@ public struct MembershipFinding: Sendable, Codable, Hashable {
     public var message: String
 
     public init(_ kind: Kind, ids: [Int], _ message: String) {
-        self.kind = kind
-        self.ids = ids
-        self.message = message
+        (self.kind, self.ids, self.message) = (kind, ids, message)
     }
 }
 

@@ -14,10 +14,7 @@ public struct ServerProbe: Sendable {
     public var wantConfig: Bool
 
     public init(limits: SocketLimits = .standard, wantMonitor: Bool = true, wantRuok: Bool = true, wantConfig: Bool = false) {
-        self.limits = limits
-        self.wantMonitor = wantMonitor
-        self.wantRuok = wantRuok
-        self.wantConfig = wantConfig
+        (self.limits, self.wantMonitor, self.wantRuok, self.wantConfig) = (limits, wantMonitor, wantRuok, wantConfig)
     }
 
     public func probe(_ endpoint: Endpoint, adminPort: Int? = nil) -> ServerFacts {

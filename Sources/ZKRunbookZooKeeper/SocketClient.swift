@@ -8,9 +8,7 @@ public struct SocketLimits: Sendable, Hashable {
     public var maxReplyBytes: Int
 
     public init(connectTimeout: Double = 2, readTimeout: Double = 3, maxReplyBytes: Int = 1 << 20) {
-        self.connectTimeout = connectTimeout
-        self.readTimeout = readTimeout
-        self.maxReplyBytes = maxReplyBytes
+        (self.connectTimeout, self.readTimeout, self.maxReplyBytes) = (connectTimeout, readTimeout, maxReplyBytes)
     }
 
     public static let standard = SocketLimits()

@@ -8,8 +8,8 @@ import ZKRunbookZooKeeper
 /// The ZooKeeper actions runbooks may use, registered beside the engine's built-ins.
 public enum ZooKeeperActions {
     public static let all: [any ActionKind] = [
-        ZKProbeAction(), ZKEnsembleAction(), ZKConfigBackupAction(), ZKConfigRenumberAction(), ZKConfigRestoreAction(), ZKPeerReachAction(),
-        ZKDiskAction(), ZKWriteCheckAction(), ZKNodeAction(),
+        ZKProbeAction.kind, ZKEnsembleAction.kind, ZKConfigBackupAction.kind, ZKConfigRenumberAction.kind, ZKConfigRestoreAction.kind, ZKPeerReachAction.kind,
+        ZKDiskAction.kind, ZKWriteCheckAction.kind, ZKNodeAction.kind,
     ]
 
     /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….

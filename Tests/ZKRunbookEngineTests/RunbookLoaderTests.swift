@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookJSON5
+import ZKRunbookProcess
 import ZKRunbookTestSupport
 import Testing
 
@@ -129,5 +130,41 @@ struct RunbookLoaderTests {
         let values = try ParameterBinding.bind(runbook, given: [("target", "/x")]).get()
         #expect(values["wait"] == .duration(RunbookDuration(milliseconds: 2000)))
         #expect(values["token"] == .string("s3cret"))
+    }
+}
+
+/// An action's templates are found by reflection: an optional argument's reference is checked like a required
+/// one, in the order written, and a missing value at run time is a thrown outcome the executor reports.
+struct DeclaredActionTests {
+    @Test func everyTemplateAnActionHoldsIsChecked() {
+        let problems = diagnostics(
+            """
+            { name: "t", description: "d", steps: [
+              { id: "b", description: "b", action: "backup-file", with: { path: "${nope}", to: "${also.nope}" } },
+              { id: "l", description: "l", action: "lease-check", with: { key: "k", lease: "${steps.later.x}" } },
+              { id: "later", description: "later", action: "sleep", with: { duration: "1ms" } },
+            ] }
+            """)
+        let messages = problems.map(\.message)
+        #expect(messages.count == 3, "\(messages)")
+        #expect(messages.first?.contains("${nope}") == true, "written first, reported first: \(messages)")
+        #expect(messages.dropFirst().first?.contains("also") == true, "the optional 'to' is checked too: \(messages)")
+        #expect(messages.last?.contains("later") == true, "\(messages)")
+    }
+
+    @Test func aThrownOutcomeIsTheStepsOutcome() throws {
+        let runbook = try loadRunbook(
+            """
+            { name: "t", description: "d", parameters: { p: { type: "path" } }, steps: [
+              { id: "r", description: "r", action: "restore-file", with: { path: "${p}", from: "/nonexistent" } },
+            ] }
+            """)
+        let scratch = Scratch("thrown")
+        let recorder = EventRecorder()
+        let outcome = try RunService().start(
+            runbook, parameters: [:], options: RunOptions(mode: .live, layout: StateLayout(root: scratch.file("state"))), sink: recorder,
+            cancellation: CancellationToken())
+        #expect(outcome.status == .failed)
+        #expect(recorder.events.first { $0.step == "r" && $0.type == .stepFinished }?.cause == .unresolvedReference)
     }
 }

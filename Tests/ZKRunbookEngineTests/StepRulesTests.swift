@@ -81,7 +81,7 @@ struct StepRulesTests {
 /// The registry composes each target's actions once and refuses two of one name.
 struct RegistryTests {
     @Test func aDuplicateNameIsAFailureNotAnOverwrite() throws {
-        #expect(throws: ActionRegistry.Duplicate.self) { try ActionRegistry(composing: ActionRegistry.engineActions, [ExecAction()]) }
+        #expect(throws: ActionRegistry.Duplicate.self) { try ActionRegistry(composing: ActionRegistry.engineActions, [ExecAction.kind]) }
         do {
             _ = try ActionRegistry(composing: ActionRegistry.engineActions, ActionRegistry.engineActions)
             Issue.record("composed twice without an error")

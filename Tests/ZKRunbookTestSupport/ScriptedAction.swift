@@ -68,6 +68,6 @@ public struct ScriptedAction: ActionKind {
         var isReadOnly: Bool { readOnly }
         var templates: [Template] { [] }
         func describe(_ resolver: TemplateResolver) -> [String] { ["scripted \(stepID)"] }
-        func execute(_ context: ActionContext) -> ActionOutcome { script.answer(context.stepID) }
+        func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome { script.answer(context.stepID) }
     }
 }

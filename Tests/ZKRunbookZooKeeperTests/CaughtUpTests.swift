@@ -20,14 +20,14 @@ struct CaughtUpTests {
         ReplyParser.applyMonitor(map, to: &parsed, channel: "4lw mntr")
         #expect(parsed.peerState == "following - synchronization")
         #expect(parsed.factMap["peerState"] == .string("following - synchronization"))
-        #expect(!PreparedZKProbe.caughtUp(parsed, leaderFound: true, lag: 0, limit: 100), "still synchronizing")
+        #expect(!ZKProbeAction.caughtUp(parsed, leaderFound: true, lag: 0, limit: 100), "still synchronizing")
         map["zk_peer_state"] = "following - broadcast"
         ReplyParser.applyMonitor(map, to: &parsed, channel: "4lw mntr")
-        #expect(PreparedZKProbe.caughtUp(parsed, leaderFound: true, lag: 0, limit: 100))
-        #expect(!PreparedZKProbe.caughtUp(parsed, leaderFound: true, lag: 101, limit: 100), "behind by more than the limit")
-        #expect(PreparedZKProbe.caughtUp(facts(.follower, peerState: nil), leaderFound: true, lag: 3, limit: 100), "3.5 says nothing: the zxid decides")
-        #expect(!PreparedZKProbe.caughtUp(facts(.standalone, peerState: nil), leaderFound: true, lag: 0, limit: 100))
-        #expect(!PreparedZKProbe.caughtUp(facts(.follower, peerState: "following - broadcast"), leaderFound: false, lag: 0, limit: 100))
-        #expect(PreparedZKProbe.caughtUp(facts(.leader, peerState: "leading - broadcast"), leaderFound: true, lag: nil, limit: 100))
+        #expect(ZKProbeAction.caughtUp(parsed, leaderFound: true, lag: 0, limit: 100))
+        #expect(!ZKProbeAction.caughtUp(parsed, leaderFound: true, lag: 101, limit: 100), "behind by more than the limit")
+        #expect(ZKProbeAction.caughtUp(facts(.follower, peerState: nil), leaderFound: true, lag: 3, limit: 100), "3.5 says nothing: the zxid decides")
+        #expect(!ZKProbeAction.caughtUp(facts(.standalone, peerState: nil), leaderFound: true, lag: 0, limit: 100))
+        #expect(!ZKProbeAction.caughtUp(facts(.follower, peerState: "following - broadcast"), leaderFound: false, lag: 0, limit: 100))
+        #expect(ZKProbeAction.caughtUp(facts(.leader, peerState: "leading - broadcast"), leaderFound: true, lag: nil, limit: 100))
     }
 }

@@ -1,11 +1,8 @@
 /// "LEADING - LEADER ELECTION TOOK - 243 MS": how many elections, and the longest; a long one is an outage.
 struct LeaderElectionSignature: LogSignature {
     let info = SignatureInfo(
-        id: "leader-election", token: "LEADER ELECTION TOOK", severity: .info, title: "Leader elections", nextRunbook: "health-check")
-
-    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
-        if let took = LineBytes.number(after: "TOOK - ", in: line) { tally.largest = max(tally.largest ?? took, took) }
-    }
+        id: "leader-election", token: "LEADER ELECTION TOOK", severity: .info, title: "Leader elections", nextRunbook: "health-check",
+        largestNumberAfter: "TOOK - ")
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         guard let longest = tally.largest else { return (severity, "\(tally.count) line(s)") }

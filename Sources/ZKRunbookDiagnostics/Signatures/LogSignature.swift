@@ -21,6 +21,8 @@ struct SignatureInfo: Sendable {
     var severity: Finding.Severity
     var title: String
     var nextRunbook: String?
+    /// The text after which each matching line holds a number (a duration, a length): the largest is kept.
+    var largestNumberAfter: String? = nil
 }
 
 extension LogSignature {
@@ -29,7 +31,11 @@ extension LogSignature {
     var severity: Finding.Severity { info.severity }
     var title: String { info.title }
     var nextRunbook: String? { info.nextRunbook }
-    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {}
+    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
+        if let marker = info.largestNumberAfter, let number = LineBytes.number(after: marker, in: line) {
+            tally.largest = max(tally.largest ?? number, number)
+        }
+    }
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? { (severity, "\(tally.count) line(s)") }
 }
 

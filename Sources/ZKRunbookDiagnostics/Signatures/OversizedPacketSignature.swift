@@ -2,11 +2,8 @@
 /// request is refused, or, read from the transaction log or a snapshot, the server cannot load its data.
 struct OversizedPacketSignature: LogSignature {
     let info = SignatureInfo(
-        id: "jute-maxbuffer", token: "Unreasonable length = ", severity: .warning, title: "A packet or znode exceeded jute.maxbuffer", nextRunbook: "collect-diagnostics")
-
-    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
-        if let length = LineBytes.number(after: "Unreasonable length = ", in: line) { tally.largest = max(tally.largest ?? length, length) }
-    }
+        id: "jute-maxbuffer", token: "Unreasonable length = ", severity: .warning, title: "A packet or znode exceeded jute.maxbuffer", nextRunbook: "collect-diagnostics",
+        largestNumberAfter: "Unreasonable length = ")
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         let largest = tally.largest.map { "; the largest was \($0) bytes (jute.maxbuffer defaults to 1048575)" } ?? ""

@@ -1,19 +1,10 @@
 import Foundation
 
 /// `assert`: a guard written as a step; fails the run when the condition does not hold.
-struct AssertAction: ActionKind {
-    let name = "assert"
-    let summary = "check a condition on a probe's fact or an earlier step's fact; fail if it does not hold"
+struct AssertAction: DeclaredAction {
+    static let name = "assert"
+    static let summary = "check a condition on a probe's fact or an earlier step's fact; fail if it does not hold"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID) else {
-            return nil
-        }
-        return PreparedAssert(condition: condition)
-    }
-}
-
-struct PreparedAssert: PreparedAction {
     var condition: Condition
     var isReadOnly: Bool { true }
     var templates: [Template] { ConditionReader.templates(in: condition) }
@@ -24,7 +15,7 @@ struct PreparedAssert: PreparedAction {
         return lines
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let result = ConditionEvaluator.evaluate(condition, context: context)
         var facts = result.probeFacts
         if let actual = result.actual { facts["actual"] = actual }
@@ -33,5 +24,14 @@ struct PreparedAssert: PreparedAction {
         case .unknown: return .unknown(result.detail, facts: facts)
         case .failed: return .failure(cause: .assertionFailed, message: result.detail, facts: facts)
         }
+    }
+}
+
+extension AssertAction {
+    init?(_ arguments: ActionArguments) {
+        guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID) else {
+            return nil
+        }
+        self.init(condition: condition)
     }
 }

@@ -1,44 +1,27 @@
 import Foundation
 
 /// `backup-file`: copy a file into the run's directory, keeping mode and owner, for a later `restore-file`.
-struct BackupFileAction: ActionKind {
-    let name = "backup-file"
-    let summary = "copy a file into the run's backup folder (mode and owner kept) for restore-file"
+struct BackupFileAction: DeclaredAction {
+    static let name = "backup-file"
+    static let summary = "copy a file into the run's backup folder (mode and owner kept) for restore-file"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let path = arguments.reader.template("path", required: true)
-        let destination = arguments.reader.template("to")
-        guard let path else { return nil }
-        return PreparedBackup(path: path, destination: destination)
-    }
-}
-
-struct PreparedBackup: PreparedAction {
     var path: Template
     var destination: Template?
     var isReadOnly: Bool { false }
-    var templates: [Template] { [path] + [destination].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let target = destination?.display(resolver) ?? "${run.dir}/backups/<step>/"
         return ["back up \(path.display(resolver)) to \(target)"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let source: String
-        switch context.resolve(path) {
-        case .success(let value): source = value
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let source = try context.resolved(path)
         guard let info = FileInfo.stat(source), info.isRegular else {
             return .failure(cause: .fileMissing, message: "\(source) is not a regular file; nothing to back up")
         }
         var target: String
         if let destination {
-            switch context.resolve(destination) {
-            case .success(let value): target = value
-            case .failure(let outcome): return outcome
-            }
+            target = try context.resolved(destination)
         } else {
             target = context.resolver.runDirectory + "/backups/" + context.stepID
         }
@@ -61,5 +44,14 @@ struct PreparedBackup: PreparedAction {
         } catch {
             return .failure(cause: .ioError, message: error.message)
         }
+    }
+}
+
+extension BackupFileAction {
+    init?(_ arguments: ActionArguments) {
+        let path = arguments.reader.template("path", required: true)
+        let destination = arguments.reader.template("to")
+        guard let path else { return nil }
+        self.init(path: path, destination: destination)
     }
 }

@@ -6,11 +6,56 @@ import ZKRunbookJSON5
 /// A built-in action rather than `sed -i`, because a value substituted into a sed expression can carry sed
 /// commands (the `e` flag runs a shell): here keys and values are data, never code. The file is rewritten
 /// atomically with its mode and owner; comments, order and untouched lines stay as they were.
-struct EditPropertiesAction: ActionKind {
-    let name = "edit-properties"
-    let summary = "set or remove key=value lines in a properties file (zoo.cfg), atomically"
+struct EditPropertiesAction: DeclaredAction {
+    static let name = "edit-properties"
+    static let summary = "set or remove key=value lines in a properties file (zoo.cfg), atomically"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+    var path: Template
+    var assignments: [(Template, Template)]
+    var removals: [Template]
+    var isReadOnly: Bool { false }
+    var templates: [Template] { [path] + assignments.flatMap { [$0.0, $0.1] } + removals }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        ["edit \(path.display(resolver))"] + assignments.map { "  set \($0.0.display(resolver))=\($0.1.display(resolver))" }
+            + removals.map { "  remove \($0.display(resolver))" }
+    }
+
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        var resolved: [String] = []
+        for template in [path] + assignments.flatMap({ [$0.0, $0.1] }) + removals {
+            resolved.append(try context.resolved(template))
+        }
+        let file = resolved[0]
+        var sets: [(String, String)] = []
+        for index in 0..<assignments.count { sets.append((resolved[1 + 2 * index], resolved[2 + 2 * index])) }
+        let removes = Array(resolved.dropFirst(1 + 2 * assignments.count))
+        for (key, value) in sets where key.isEmpty || key.contains(where: { $0 == "=" || $0.isNewline }) || value.contains(where: \.isNewline) {
+            return .failure(cause: .invalidArgument, message: "cannot set '\(key)': keys must be non-empty without '=' or line breaks, values without line breaks")
+        }
+        guard let info = FileInfo.stat(file), info.isRegular, let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            return .failure(cause: .fileMissing, message: "\(file) is not a readable text file")
+        }
+        let (edited, previous) = PropertiesEditor.apply(to: text, set: sets, remove: removes)
+        var facts: [String: FactValue] = ["path": .string(file), "changed": .bool(edited != text)]
+        for (key, value) in previous { facts["previous." + key] = value.map(FactValue.string) ?? .null }
+        if edited == text { return .success("\(file) already as wanted", facts: facts) }
+        let temporary = file + ".zkrunbook-edit-\(getpid())"
+        do {
+            try Data(edited.utf8).write(to: URL(fileURLWithPath: temporary))
+            defer { unlink(temporary) }
+            facts["sha256"] = .string(try copyFileAtomically(from: temporary, to: file, mode: info.mode, uid: info.uid, gid: info.gid))
+        } catch let error as FileCopyError {
+            return .failure(cause: .ioError, message: error.message)
+        } catch {
+            return .failure(cause: .ioError, message: "cannot write \(temporary): \(error.localizedDescription)")
+        }
+        return .success("edited \(file)", facts: facts)
+    }
+}
+
+extension EditPropertiesAction {
+    init?(_ arguments: ActionArguments) {
         let reader = arguments.reader
         let path = reader.template("path", required: true)
         var assignments: [(Template, Template)] = []
@@ -39,55 +84,7 @@ struct EditPropertiesAction: ActionKind {
             reader.diagnostics.error(reader.location, "edit-properties needs 'set', 'setPairs' or 'remove'")
         }
         guard let path else { return nil }
-        return PreparedEditProperties(path: path, assignments: assignments, removals: removals)
-    }
-}
-
-struct PreparedEditProperties: PreparedAction {
-    var path: Template
-    var assignments: [(Template, Template)]
-    var removals: [Template]
-    var isReadOnly: Bool { false }
-    var templates: [Template] { [path] + assignments.flatMap { [$0.0, $0.1] } + removals }
-
-    func describe(_ resolver: TemplateResolver) -> [String] {
-        ["edit \(path.display(resolver))"] + assignments.map { "  set \($0.0.display(resolver))=\($0.1.display(resolver))" }
-            + removals.map { "  remove \($0.display(resolver))" }
-    }
-
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        var resolved: [String] = []
-        for template in [path] + assignments.flatMap({ [$0.0, $0.1] }) + removals {
-            switch context.resolve(template) {
-            case .success(let value): resolved.append(value)
-            case .failure(let outcome): return outcome
-            }
-        }
-        let file = resolved[0]
-        var sets: [(String, String)] = []
-        for index in 0..<assignments.count { sets.append((resolved[1 + 2 * index], resolved[2 + 2 * index])) }
-        let removes = Array(resolved.dropFirst(1 + 2 * assignments.count))
-        for (key, value) in sets where key.isEmpty || key.contains(where: { $0 == "=" || $0.isNewline }) || value.contains(where: \.isNewline) {
-            return .failure(cause: .invalidArgument, message: "cannot set '\(key)': keys must be non-empty without '=' or line breaks, values without line breaks")
-        }
-        guard let info = FileInfo.stat(file), info.isRegular, let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            return .failure(cause: .fileMissing, message: "\(file) is not a readable text file")
-        }
-        let (edited, previous) = PropertiesEditor.apply(to: text, set: sets, remove: removes)
-        var facts: [String: FactValue] = ["path": .string(file), "changed": .bool(edited != text)]
-        for (key, value) in previous { facts["previous." + key] = value.map(FactValue.string) ?? .null }
-        if edited == text { return .success("\(file) already as wanted", facts: facts) }
-        let temporary = file + ".zkrunbook-edit-\(getpid())"
-        do {
-            try Data(edited.utf8).write(to: URL(fileURLWithPath: temporary))
-            defer { unlink(temporary) }
-            facts["sha256"] = .string(try copyFileAtomically(from: temporary, to: file, mode: info.mode, uid: info.uid, gid: info.gid))
-        } catch let error as FileCopyError {
-            return .failure(cause: .ioError, message: error.message)
-        } catch {
-            return .failure(cause: .ioError, message: "cannot write \(temporary): \(error.localizedDescription)")
-        }
-        return .success("edited \(file)", facts: facts)
+        self.init(path: path, assignments: assignments, removals: removals)
     }
 }
 

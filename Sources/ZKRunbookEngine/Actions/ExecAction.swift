@@ -7,72 +7,10 @@ import ZKRunbookProcess
 /// Parameters reach argv one element at a time, never through a shell. `shell: true` with a `script` is the
 /// explicit escape hatch: the script is passed verbatim to /bin/sh and parameters reach it only as
 /// environment variables (ZKRUNBOOK_PARAM_<NAME>), so a value still cannot become code. `validate` warns.
-struct ExecAction: ActionKind {
-    let name = "exec"
-    let summary = "run a command (argv; or an explicit shell script) and check its exit status"
+struct ExecAction: DeclaredAction {
+    static let name = "exec"
+    static let summary = "run a command (argv; or an explicit shell script) and check its exit status"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let shell = reader.bool("shell") ?? false
-        let argv = reader.templates("argv", nonEmpty: true)
-        let script = reader.string("script")
-        let environment = readEnvironment(reader)
-        let workingDirectory = reader.template("cwd")
-        let stdin = reader.template("stdin")
-        let readOnly = reader.bool("readOnly") ?? false
-        let maxOutput = reader.integer("maxOutputBytes", range: 0...(256 << 20)) ?? (1 << 20)
-        var expectExit: [Int32] = [0]
-        if let node = reader.value("expectExit") {
-            if case .array(let elements) = node.value {
-                expectExit = elements.compactMap { if case .integer(let code) = $0.value, (0...255).contains(code) { return Int32(code) } else { return nil } }
-                if expectExit.count != elements.count || expectExit.isEmpty {
-                    arguments.diagnostics.error(node.location, "'expectExit' must be a non-empty array of exit codes 0-255")
-                }
-            } else {
-                reader.typeError("expectExit", node, "an array of exit codes")
-            }
-        }
-        if arguments.asProbe && !readOnly {
-            arguments.diagnostics.error(
-                reader.location, "a command used as a probe must be marked readOnly: true (probes run in dry runs, and must change nothing)")
-        }
-        let command: PreparedExec.Command
-        if shell {
-            if argv != nil { arguments.diagnostics.error(reader.location, "give either 'argv' or 'shell: true' with 'script', not both") }
-            guard let script, !script.isEmpty else {
-                arguments.diagnostics.error(reader.location, "'shell: true' needs a non-empty 'script'")
-                return nil
-            }
-            command = .shell(script)
-        } else {
-            if script != nil { arguments.diagnostics.error(reader.location, "'script' is only for shell: true; use 'argv' for a command") }
-            guard let argv else {
-                if script == nil { arguments.diagnostics.error(reader.location, "exec needs 'argv' (an array: the command and its arguments)") }
-                return nil
-            }
-            command = .argv(argv)
-        }
-        return PreparedExec(
-            command: command, environment: environment, workingDirectory: workingDirectory, stdin: stdin,
-            expectExit: expectExit, isReadOnly: readOnly, outputCap: Int(maxOutput))
-    }
-
-    private func readEnvironment(_ reader: ObjectReader) -> [(String, Template)] {
-        guard let env = reader.object("env") else { return [] }
-        var out: [(String, Template)] = []
-        for member in env.object.members {
-            guard let value = env.template(member.key) else { continue }
-            if member.key.isEmpty || member.key.contains("=") {
-                reader.diagnostics.error(member.keyLocation, "'\(member.key)' is not a valid environment variable name")
-            }
-            out.append((member.key, value))
-        }
-        env.finish()
-        return out
-    }
-}
-
-struct PreparedExec: PreparedAction {
     enum Command: Sendable {
         case argv([Template])
         case shell(String)
@@ -111,7 +49,7 @@ struct PreparedExec: PreparedAction {
         return lines
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         var argv: [String]
         var env: [String: String] = [:]
         switch command {
@@ -122,10 +60,7 @@ struct PreparedExec: PreparedAction {
                     argv += words
                     continue
                 }
-                switch context.resolve(template) {
-                case .success(let value): argv.append(value)
-                case .failure(let outcome): return outcome
-                }
+                argv.append(try context.resolved(template))
             }
         case .shell(let script):
             argv = ["/bin/sh", "-c", script]
@@ -136,24 +71,15 @@ struct PreparedExec: PreparedAction {
             env["ZKRUNBOOK_RUN_DIR"] = context.resolver.runDirectory
         }
         for (name, template) in environment {
-            switch context.resolve(template) {
-            case .success(let value): env[name] = value
-            case .failure(let outcome): return outcome
-            }
+            env[name] = try context.resolved(template)
         }
         var cwd: String?
         if let workingDirectory {
-            switch context.resolve(workingDirectory) {
-            case .success(let value): cwd = value
-            case .failure(let outcome): return outcome
-            }
+            cwd = try context.resolved(workingDirectory)
         }
         var input: Data?
         if let stdin {
-            switch context.resolve(stdin) {
-            case .success(let value): input = Data(value.utf8)
-            case .failure(let outcome): return outcome
-            }
+            input = Data(try context.resolved(stdin).utf8)
         }
         let spec = CommandSpec(
             argv: argv, environment: env, workingDirectory: cwd, timeout: context.remainingSeconds, outputCap: outputCap,
@@ -183,6 +109,68 @@ struct PreparedExec: PreparedAction {
         default:
             return .failure(cause: result.termination.cause ?? .exitStatus, message: result.termination.summary, facts: facts, evidence: evidence)
         }
+    }
+}
+
+extension ExecAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let shell = reader.bool("shell") ?? false
+        let argv = reader.templates("argv", nonEmpty: true)
+        let script = reader.string("script")
+        let environment = Self.readEnvironment(reader)
+        let workingDirectory = reader.template("cwd")
+        let stdin = reader.template("stdin")
+        let readOnly = reader.bool("readOnly") ?? false
+        let maxOutput = reader.integer("maxOutputBytes", range: 0...(256 << 20)) ?? (1 << 20)
+        var expectExit: [Int32] = [0]
+        if let node = reader.value("expectExit") {
+            if case .array(let elements) = node.value {
+                expectExit = elements.compactMap { if case .integer(let code) = $0.value, (0...255).contains(code) { return Int32(code) } else { return nil } }
+                if expectExit.count != elements.count || expectExit.isEmpty {
+                    arguments.diagnostics.error(node.location, "'expectExit' must be a non-empty array of exit codes 0-255")
+                }
+            } else {
+                reader.typeError("expectExit", node, "an array of exit codes")
+            }
+        }
+        if arguments.asProbe && !readOnly {
+            arguments.diagnostics.error(
+                reader.location, "a command used as a probe must be marked readOnly: true (probes run in dry runs, and must change nothing)")
+        }
+        let command: ExecAction.Command
+        if shell {
+            if argv != nil { arguments.diagnostics.error(reader.location, "give either 'argv' or 'shell: true' with 'script', not both") }
+            guard let script, !script.isEmpty else {
+                arguments.diagnostics.error(reader.location, "'shell: true' needs a non-empty 'script'")
+                return nil
+            }
+            command = .shell(script)
+        } else {
+            if script != nil { arguments.diagnostics.error(reader.location, "'script' is only for shell: true; use 'argv' for a command") }
+            guard let argv else {
+                if script == nil { arguments.diagnostics.error(reader.location, "exec needs 'argv' (an array: the command and its arguments)") }
+                return nil
+            }
+            command = .argv(argv)
+        }
+        self.init(
+            command: command, environment: environment, workingDirectory: workingDirectory, stdin: stdin,
+            expectExit: expectExit, isReadOnly: readOnly, outputCap: Int(maxOutput))
+    }
+
+    private static func readEnvironment(_ reader: ObjectReader) -> [(String, Template)] {
+        guard let env = reader.object("env") else { return [] }
+        var out: [(String, Template)] = []
+        for member in env.object.members {
+            guard let value = env.template(member.key) else { continue }
+            if member.key.isEmpty || member.key.contains("=") {
+                reader.diagnostics.error(member.keyLocation, "'\(member.key)' is not a valid environment variable name")
+            }
+            out.append((member.key, value))
+        }
+        env.finish()
+        return out
     }
 }
 

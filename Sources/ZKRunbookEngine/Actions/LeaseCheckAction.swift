@@ -6,36 +6,21 @@ import Foundation
 ///
 /// The agent checks this on the node itself, right before it changes anything: an agent whose conductor
 /// died (and so stopped renewing) stops here instead of restarting a server nobody watches.
-struct LeaseCheckAction: ActionKind {
-    let name = "lease-check"
-    let summary = "read-only: refuse unless the node's lease (state dir, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
+struct LeaseCheckAction: DeclaredAction {
+    static let name = "lease-check"
+    static let summary = "read-only: refuse unless the node's lease (state dir, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let key = reader.template("key", required: true)
-        let lease = reader.template("lease")
-        guard let key else { return nil }
-        return PreparedLeaseCheck(key: key, lease: lease)
-    }
-}
-
-struct PreparedLeaseCheck: PreparedAction {
     var key: Template
     var lease: Template?
     var isReadOnly: Bool { true }
-    var templates: [Template] { [key] + [lease].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let holder = lease.map { $0.display(resolver) }.flatMap { $0.isEmpty ? nil : $0 }
         return ["check the node's lease '\(key.display(resolver))': " + (holder.map { "held by run \($0)" } ?? "held by no other run")]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let values: [String]
-        switch context.resolveAll([key] + [lease].compactMap { $0 }) {
-        case .success(let resolved): values = resolved
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([key] + [lease].compactMap { $0 })
         let runID = values.count > 1 && !values[1].isEmpty ? values[1] : nil
         let store = NodeLeaseStore(layout: context.options.layout)
         let existing = store.read(values[0])
@@ -49,5 +34,15 @@ struct PreparedLeaseCheck: PreparedAction {
             return refusal
         }
         return .success(runID.map { "the node's lease is held by run \($0)" } ?? "no other run holds the node")
+    }
+}
+
+extension LeaseCheckAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let key = reader.template("key", required: true)
+        let lease = reader.template("lease")
+        guard let key else { return nil }
+        self.init(key: key, lease: lease)
     }
 }

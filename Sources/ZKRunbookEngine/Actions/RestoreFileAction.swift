@@ -1,11 +1,35 @@
 import Foundation
 
 /// `restore-file`: put a backed-up file back atomically, with the mode and owner it had when backed up.
-struct RestoreFileAction: ActionKind {
-    let name = "restore-file"
-    let summary = "restore a file from a backup-file step (atomic rename, mode and owner kept)"
+struct RestoreFileAction: DeclaredAction {
+    static let name = "restore-file"
+    static let summary = "restore a file from a backup-file step (atomic rename, mode and owner kept)"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
+    var path: Template
+    var from: Template
+    var isReadOnly: Bool { false }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        ["restore \(path.display(resolver)) from \(from.display(resolver))"]
+    }
+
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([path, from])
+        let (target, source) = (values[0], values[1])
+        guard let info = FileInfo.stat(source), info.isRegular else {
+            return .failure(cause: .fileMissing, message: "backup \(source) is missing; cannot restore \(target)")
+        }
+        do {
+            let digest = try copyFileAtomically(from: source, to: target, mode: info.mode, uid: info.uid, gid: info.gid)
+            return .success("restored \(target)", facts: ["path": .string(target), "sha256": .string(digest)])
+        } catch {
+            return .failure(cause: .ioError, message: error.message)
+        }
+    }
+}
+
+extension RestoreFileAction {
+    init?(_ arguments: ActionArguments) {
         let reader = arguments.reader
         let backupStep = reader.string("backupStep")
         var path = reader.template("path")
@@ -31,35 +55,6 @@ struct RestoreFileAction: ActionKind {
             reader.diagnostics.error(reader.location, "restore-file with 'from' also needs 'path'")
             return nil
         }
-        return PreparedRestore(path: path, from: from)
-    }
-}
-
-struct PreparedRestore: PreparedAction {
-    var path: Template
-    var from: Template
-    var isReadOnly: Bool { false }
-    var templates: [Template] { [path, from] }
-
-    func describe(_ resolver: TemplateResolver) -> [String] {
-        ["restore \(path.display(resolver)) from \(from.display(resolver))"]
-    }
-
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let values: [String]
-        switch context.resolveAll([path, from]) {
-        case .success(let resolved): values = resolved
-        case .failure(let outcome): return outcome
-        }
-        let (target, source) = (values[0], values[1])
-        guard let info = FileInfo.stat(source), info.isRegular else {
-            return .failure(cause: .fileMissing, message: "backup \(source) is missing; cannot restore \(target)")
-        }
-        do {
-            let digest = try copyFileAtomically(from: source, to: target, mode: info.mode, uid: info.uid, gid: info.gid)
-            return .success("restored \(target)", facts: ["path": .string(target), "sha256": .string(digest)])
-        } catch {
-            return .failure(cause: .ioError, message: error.message)
-        }
+        self.init(path: path, from: from)
     }
 }

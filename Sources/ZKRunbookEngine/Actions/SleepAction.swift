@@ -1,26 +1,18 @@
 import Foundation
 
 /// `sleep`: wait a fixed time (a soak period); interrupted promptly by SIGINT; skipped in a dry run.
-struct SleepAction: ActionKind {
-    let name = "sleep"
-    let summary = "wait a fixed time (a soak period)"
+struct SleepAction: DeclaredAction {
+    static let name = "sleep"
+    static let summary = "wait a fixed time (a soak period)"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        guard let duration = arguments.reader.duration("duration", required: true) else { return nil }
-        return PreparedSleep(duration: duration)
-    }
-}
-
-struct PreparedSleep: PreparedAction {
     var duration: DurationSpec
     var isReadOnly: Bool { true }
-    var templates: [Template] { [] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         ["sleep \(duration.resolve(resolver.parameters)?.description ?? duration.description)"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         guard let seconds = duration.resolve(context.resolver.parameters)?.seconds else {
             return .failure(cause: .unresolvedReference, message: "duration \(duration) has no value")
         }
@@ -33,5 +25,12 @@ struct PreparedSleep: PreparedAction {
             return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
         }
         return .success("slept \(RunbookDuration(seconds: seconds))")
+    }
+}
+
+extension SleepAction {
+    init?(_ arguments: ActionArguments) {
+        guard let duration = arguments.reader.duration("duration", required: true) else { return nil }
+        self.init(duration: duration)
     }
 }

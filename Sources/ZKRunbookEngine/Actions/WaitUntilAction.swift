@@ -1,20 +1,10 @@
 import Foundation
 
 /// `wait-until`: poll a probe until its fact meets the condition, or the step's timeout passes.
-struct WaitUntilAction: ActionKind {
-    let name = "wait-until"
-    let summary = "poll a read-only probe until a condition holds or the step's timeout passes"
+struct WaitUntilAction: DeclaredAction {
+    static let name = "wait-until"
+    static let summary = "poll a read-only probe until a condition holds or the step's timeout passes"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let interval = arguments.reader.duration("interval") ?? .literal(RunbookDuration(milliseconds: 1000))
-        let maxInterval = arguments.reader.duration("maxInterval")
-        guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID, requireProbe: true)
-        else { return nil }
-        return PreparedWaitUntil(condition: condition, interval: interval, maxInterval: maxInterval)
-    }
-}
-
-struct PreparedWaitUntil: PreparedAction {
     var condition: Condition
     var interval: DurationSpec
     /// With it, the pause grows by half after every poll up to this: the first polls catch a fast
@@ -31,7 +21,7 @@ struct PreparedWaitUntil: PreparedAction {
         return lines
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         var pause = interval.resolve(context.resolver.parameters)?.seconds ?? 1
         let ceiling = maxInterval?.resolve(context.resolver.parameters)?.seconds ?? pause
         var polls = 0
@@ -64,5 +54,15 @@ struct PreparedWaitUntil: PreparedAction {
             cause: .timeout,
             message: "gave up after \(waited)s and \(polls) poll(s): \(last.detail.isEmpty ? "condition not met" : last.detail)",
             facts: last.probeFacts.merging(["polls": .int(Int64(polls))]) { $1 })
+    }
+}
+
+extension WaitUntilAction {
+    init?(_ arguments: ActionArguments) {
+        let interval = arguments.reader.duration("interval") ?? .literal(RunbookDuration(milliseconds: 1000))
+        let maxInterval = arguments.reader.duration("maxInterval")
+        guard let condition = ConditionReader.read(arguments.reader, registry: arguments.registry, stepID: arguments.stepID, requireProbe: true)
+        else { return nil }
+        self.init(condition: condition, interval: interval, maxInterval: maxInterval)
     }
 }

@@ -6,33 +6,20 @@ import ZKRunbookZooKeeper
 
 /// `zk-config-backup`: copies zoo.cfg, its dynamic config file and myid into a named folder on this node,
 /// with a manifest, for `zk-config-renumber` and the way back (`zk-config-restore`).
-struct ZKConfigBackupAction: ActionKind {
-    let name = "zk-config-backup"
-    let summary = "back up zoo.cfg, its dynamic config file and myid into 'backupDir' (kept across runs, for dc-restore)"
+struct ZKConfigBackupAction: DeclaredAction {
+    static let name = "zk-config-backup"
+    static let summary = "back up zoo.cfg, its dynamic config file and myid into 'backupDir' (kept across runs, for dc-restore)"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        guard let config = reader.template("config", required: true), let backupDir = reader.template("backupDir", required: true) else { return nil }
-        return PreparedConfigBackup(config: config, backupDir: backupDir)
-    }
-}
-
-struct PreparedConfigBackup: PreparedAction {
     var config: Template
     var backupDir: Template
     var isReadOnly: Bool { false }
-    var templates: [Template] { [config, backupDir] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         ["back up \(config.display(resolver)), its dynamic config file if any, and myid to \(backupDir.display(resolver))"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let values: [String]
-        switch context.resolveAll([config, backupDir]) {
-        case .success(let resolved): values = resolved
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([config, backupDir])
         let loaded: ZooConfig
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false) } catch {
             return .failure(cause: .invalidArgument, message: error.description)
@@ -42,5 +29,13 @@ struct PreparedConfigBackup: PreparedAction {
         case .failure(let problem): return .failure(cause: .backupFailed, message: problem.message)
         case .success(let message): return .success(message, facts: ["backupDir": .string(values[1])])
         }
+    }
+}
+
+extension ZKConfigBackupAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        guard let config = reader.template("config", required: true), let backupDir = reader.template("backupDir", required: true) else { return nil }
+        self.init(config: config, backupDir: backupDir)
     }
 }

@@ -7,26 +7,14 @@ import ZKRunbookZooKeeper
 /// `zk-config-renumber`: the failover rewrite on this node. The survivors become the only servers,
 /// renumbered 1…n in the order given, observers promoted, `peerType` dropped, and myid set to this
 /// node's new number. Runs only on a backup `zk-config-backup` took, and reads the old layout from it.
-struct ZKConfigRenumberAction: ActionKind {
-    let name = "zk-config-renumber"
-    let summary = "rewrite zoo.cfg (or its dynamic file) and myid so the 'survivors' are the only servers, renumbered 1..n"
+struct ZKConfigRenumberAction: DeclaredAction {
+    static let name = "zk-config-renumber"
+    static let summary = "rewrite zoo.cfg (or its dynamic file) and myid so the 'survivors' are the only servers, renumbered 1..n"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let config = reader.template("config", required: true)
-        let survivors = reader.template("survivors", required: true)
-        let backupDir = reader.template("backupDir", required: true)
-        guard let config, let survivors, let backupDir else { return nil }
-        return PreparedConfigRenumber(config: config, survivors: survivors, backupDir: backupDir)
-    }
-}
-
-struct PreparedConfigRenumber: PreparedAction {
     var config: Template
     var survivors: Template
     var backupDir: Template
     var isReadOnly: Bool { false }
-    var templates: [Template] { [config, survivors, backupDir] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -35,12 +23,8 @@ struct PreparedConfigRenumber: PreparedAction {
         ]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let values: [String]
-        switch context.resolveAll([config, survivors, backupDir]) {
-        case .success(let resolved): values = resolved
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([config, survivors, backupDir])
         let configPath = values[0]
         let layout: SurvivorLayout
         switch SurvivorLayout.parse(values[1]) {
@@ -125,5 +109,16 @@ struct PreparedConfigRenumber: PreparedAction {
             "server \(oldID) is now server \(newID) of \(entries.count): " + lines.joined(separator: ", ")
                 + (written == 0 ? " (already written by an earlier run)" : ""),
             facts: ["oldId": .int(Int64(oldID)), "newId": .int(Int64(newID)), "servers": .string(lines.joined(separator: "; ")), "written": .int(Int64(written))])
+    }
+}
+
+extension ZKConfigRenumberAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let config = reader.template("config", required: true)
+        let survivors = reader.template("survivors", required: true)
+        let backupDir = reader.template("backupDir", required: true)
+        guard let config, let survivors, let backupDir else { return nil }
+        self.init(config: config, survivors: survivors, backupDir: backupDir)
     }
 }

@@ -6,31 +6,19 @@ import ZKRunbookZooKeeper
 
 /// `zk-config-restore`: puts back what `zk-config-backup` kept (content, mode, owner, checked by hash),
 /// then renames the folder `<folder>.restored-<time>`. No backup there: nothing to restore, success.
-struct ZKConfigRestoreAction: ActionKind {
-    let name = "zk-config-restore"
-    let summary = "restore the files a zk-config-backup folder holds, byte for byte, mode and owner kept"
+struct ZKConfigRestoreAction: DeclaredAction {
+    static let name = "zk-config-restore"
+    static let summary = "restore the files a zk-config-backup folder holds, byte for byte, mode and owner kept"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        guard let backupDir = arguments.reader.template("backupDir", required: true) else { return nil }
-        return PreparedConfigRestore(backupDir: backupDir)
-    }
-}
-
-struct PreparedConfigRestore: PreparedAction {
     var backupDir: Template
     var isReadOnly: Bool { false }
-    var templates: [Template] { [backupDir] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         ["restore every file backed up in \(backupDir.display(resolver)) (nothing to do if there is no backup), then keep the folder as \(backupDir.display(resolver)).restored-<time>"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let directory: String
-        switch context.resolve(backupDir) {
-        case .success(let value): directory = value
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let directory = try context.resolved(backupDir)
         switch ConfigBackup(directory: directory).restore() {
         case .failure(let problem): return .failure(cause: .restoreFailed, message: problem.message)
         case .success(let result):
@@ -42,5 +30,12 @@ struct PreparedConfigRestore: PreparedAction {
                     + ", \(result.unchanged.count) already as backed up; backup kept as \(keptAs)",
                 facts: ["restored": .int(Int64(result.restored.count)), "unchanged": .int(Int64(result.unchanged.count)), "keptAs": .string(keptAs)])
         }
+    }
+}
+
+extension ZKConfigRestoreAction {
+    init?(_ arguments: ActionArguments) {
+        guard let backupDir = arguments.reader.template("backupDir", required: true) else { return nil }
+        self.init(backupDir: backupDir)
     }
 }

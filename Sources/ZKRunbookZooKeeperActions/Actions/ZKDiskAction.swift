@@ -6,20 +6,12 @@ import ZKRunbookZooKeeper
 ///
 /// A full transaction-log disk stops a server from writing (it leaves the quorum), so a guard such as
 /// `dataLogDirFreePercent atLeast 10` keeps a runbook from restarting into one.
-struct ZKDiskAction: ActionKind {
-    let name = "zk-disk"
-    let summary = "read-only: free space of the dataDir and dataLogDir in 'zooCfg', and the bytes of snapshots and transaction logs"
+struct ZKDiskAction: DeclaredAction {
+    static let name = "zk-disk"
+    static let summary = "read-only: free space of the dataDir and dataLogDir in 'zooCfg', and the bytes of snapshots and transaction logs"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        guard let zooCfg = arguments.reader.template("zooCfg", required: true) else { return nil }
-        return PreparedZKDisk(zooCfg: zooCfg)
-    }
-}
-
-struct PreparedZKDisk: PreparedAction {
     var zooCfg: Template
     var isReadOnly: Bool { true }
-    var templates: [Template] { [zooCfg] }
     var yieldedFacts: FactNames? {
         FactNames([
             "dataDir", "dataLogDir", "dataDirFreeBytes", "dataDirFreePercent", "dataLogDirFreeBytes", "dataLogDirFreePercent", "snapshotBytes",
@@ -31,12 +23,8 @@ struct PreparedZKDisk: PreparedAction {
         ["read dataDir and dataLogDir from \(zooCfg.display(resolver)): free space of each, and the bytes of snapshots and transaction logs"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let path: String
-        switch context.resolve(zooCfg) {
-        case .success(let value): path = value
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let path = try context.resolved(zooCfg)
         let config: ZooConfig
         do { config = try ZooConfig.load(path: path, readMyid: false) } catch { return .failure(cause: .invalidArgument, message: error.description) }
         guard let dataDir = config.dataDir, let dataLogDir = config.dataLogDir else {
@@ -56,6 +44,13 @@ struct PreparedZKDisk: PreparedAction {
         return .success(
             "dataDir \(dataDir): \(room(data)), \(snapshots.count) snapshot(s); dataLogDir \(dataLogDir): \(room(log)), \(logs.count) transaction log(s)",
             facts: facts)
+    }
+}
+
+extension ZKDiskAction {
+    init?(_ arguments: ActionArguments) {
+        guard let zooCfg = arguments.reader.template("zooCfg", required: true) else { return nil }
+        self.init(zooCfg: zooCfg)
     }
 }
 

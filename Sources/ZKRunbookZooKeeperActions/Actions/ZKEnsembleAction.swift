@@ -5,33 +5,10 @@ import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
 /// `zk-ensemble`: every member probed at once; leader, lag, synced followers, quorum maths, verdict.
-struct ZKEnsembleAction: ActionKind {
-    let name = "zk-ensemble"
-    let summary = "read-only: probe all members at once; verdict (healthy, degraded-but-quorate, no-quorum, split), leader, lag, quorum maths"
+struct ZKEnsembleAction: DeclaredAction {
+    static let name = "zk-ensemble"
+    static let summary = "read-only: probe all members at once; verdict (healthy, degraded-but-quorate, no-quorum, split), leader, lag, quorum maths"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let servers = reader.templates("servers")
-        let ensembleFile = reader.template("ensembleFile")
-        let zooCfg = reader.template("zooCfg")
-        let ensemble = reader.template("ensemble")
-        let maxLag = reader.template("maxLag") ?? Template.literal("1000", at: reader.location)
-        let without = reader.template("without")
-        let survivors = reader.template("survivors")
-        let timeout = reader.duration("timeout")
-        let preflight = reader.bool("preflight") ?? false
-        let sources = [servers != nil, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter { $0 }.count
-        if sources != 1 {
-            reader.diagnostics.error(reader.location, "zk-ensemble needs exactly one of 'ensemble', 'servers', 'ensembleFile' or 'zooCfg'")
-            return nil
-        }
-        return PreparedZKEnsemble(
-            servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, without: without,
-            survivors: survivors, timeout: timeout, preflight: preflight)
-    }
-}
-
-struct PreparedZKEnsemble: PreparedAction {
     var servers: [Template]
     var ensembleFile: Template?
     var zooCfg: Template?
@@ -54,7 +31,6 @@ struct PreparedZKEnsemble: PreparedAction {
                 "lostNodes", "lostServing", "survivorsReason", "ready",
             ]))
     }
-    var templates: [Template] { servers + [ensembleFile, zooCfg, ensemble, maxLag, without, survivors].compactMap { $0 } }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let source =
@@ -68,13 +44,10 @@ struct PreparedZKEnsemble: PreparedAction {
         return ["probe every member of \(source) at once (lag limit \(maxLag.display(resolver)) transactions)"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         var members: [EnsembleMember] = []
         if let ensemble {
-            switch context.resolve(ensemble).flatMap({ ensembleMembers(fromSource: $0) }) {
-            case .failure(let outcome): return outcome
-            case .success(let found): members = found
-            }
+            members = try ensembleMembers(fromSource: context.resolved(ensemble)).get()
         }
         let lagLimit: UInt64
         switch context.resolve(maxLag) {
@@ -188,5 +161,28 @@ struct PreparedZKEnsemble: PreparedAction {
         }
         problems += view.gateProblems
         return problems
+    }
+}
+
+extension ZKEnsembleAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let servers = reader.templates("servers")
+        let ensembleFile = reader.template("ensembleFile")
+        let zooCfg = reader.template("zooCfg")
+        let ensemble = reader.template("ensemble")
+        let maxLag = reader.template("maxLag") ?? Template.literal("1000", at: reader.location)
+        let without = reader.template("without")
+        let survivors = reader.template("survivors")
+        let timeout = reader.duration("timeout")
+        let preflight = reader.bool("preflight") ?? false
+        let sources = [servers != nil, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter { $0 }.count
+        if sources != 1 {
+            reader.diagnostics.error(reader.location, "zk-ensemble needs exactly one of 'ensemble', 'servers', 'ensembleFile' or 'zooCfg'")
+            return nil
+        }
+        self.init(
+            servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, without: without,
+            survivors: survivors, timeout: timeout, preflight: preflight)
     }
 }

@@ -5,26 +5,14 @@ import ZKRunbookZooKeeper
 
 /// `zk-node`: a znode as a guard sees it, read through ZooKeeper's own protocol (a `sync` first, so the
 /// read is as fresh as the leader): whether it exists, its version, data and children.
-struct ZKNodeAction: ActionKind {
-    let name = "zk-node"
-    let summary = "read-only: a znode's existence, version, data length, data (text) and children, read after sync"
+struct ZKNodeAction: DeclaredAction {
+    static let name = "zk-node"
+    static let summary = "read-only: a znode's existence, version, data length, data (text) and children, read after sync"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        let path = reader.template("path", required: true)
-        let timeout = reader.duration("timeout")
-        guard let ensemble, let path else { return nil }
-        return PreparedZKNode(ensemble: ensemble, path: path, timeout: timeout)
-    }
-}
-
-struct PreparedZKNode: PreparedAction {
     var ensemble: Template
     var path: Template
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { [ensemble, path] }
     var yieldedFacts: FactNames? {
         FactNames(["exists", "version", "dataLength", "data", "children", "numChildren", "ephemeral", "mzxid"])
     }
@@ -33,12 +21,8 @@ struct PreparedZKNode: PreparedAction {
         ["read znode \(path.display(resolver)) through \(ensemble.display(resolver)) (after sync)"]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let values: [String]
-        switch context.resolveAll([ensemble, path]) {
-        case .success(let resolved): values = resolved
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([ensemble, path])
         let members: [EnsembleMember]
         switch ZooKeeperActions.members(fromSource: values[0]) {
         case .success(let found): members = found
@@ -65,5 +49,16 @@ struct PreparedZKNode: PreparedAction {
         } catch {
             return .failure(cause: .unreachable, message: "cannot read \(znode): \(error)")
         }
+    }
+}
+
+extension ZKNodeAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        let path = reader.template("path", required: true)
+        let timeout = reader.duration("timeout")
+        guard let ensemble, let path else { return nil }
+        self.init(ensemble: ensemble, path: path, timeout: timeout)
     }
 }

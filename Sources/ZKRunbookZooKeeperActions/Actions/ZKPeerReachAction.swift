@@ -7,29 +7,16 @@ import ZKRunbookZooKeeper
 /// `zk-peer-reach`: from this node, do the servers named in `peers` answer on the election (and, to prove
 /// them cut off, quorum) ports zoo.cfg gives them? Those ports are the links ZooKeeper itself needs, so they say whether a data centre
 /// is cut off (`expect: "unreachable"`) or back (`expect: "reachable"`).
-struct ZKPeerReachAction: ActionKind {
-    let name = "zk-peer-reach"
-    let summary = "read-only: from this node, try the election (and quorum) ports zoo.cfg gives the servers in 'peers'; asExpected against 'expect'"
+struct ZKPeerReachAction: DeclaredAction {
+    static let name = "zk-peer-reach"
+    static let summary = "read-only: from this node, try the election (and quorum) ports zoo.cfg gives the servers in 'peers'; asExpected against 'expect'"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let config = reader.template("config", required: true)
-        let peers = reader.template("peers", required: true)
-        let expect = reader.template("expect") ?? Template.literal("unreachable", at: reader.location)
-        let timeout = reader.duration("timeout")
-        guard let config, let peers else { return nil }
-        return PreparedPeerReach(config: config, peers: peers, expect: expect, timeout: timeout)
-    }
-}
-
-struct PreparedPeerReach: PreparedAction {
     var config: Template
     var peers: Template
     /// "unreachable" (every port refused or silent) or "reachable" (every port answers).
     var expect: Template
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { [config, peers, expect] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -38,12 +25,8 @@ struct PreparedPeerReach: PreparedAction {
         ]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        let values: [String]
-        switch context.resolveAll([config, peers, expect]) {
-        case .success(let resolved): values = resolved
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([config, peers, expect])
         guard values[2] == "reachable" || values[2] == "unreachable" else {
             return .failure(cause: .invalidArgument, message: "expect must be \"reachable\" or \"unreachable\", found '\(values[2])'")
         }
@@ -91,5 +74,17 @@ struct PreparedPeerReach: PreparedAction {
                 "checked": .int(Int64(targets.count)), "reachable": .int(Int64(reachable.count)), "asExpected": .bool(asExpected),
                 "reachablePorts": .string(reachable.joined(separator: "; ")), "unreachablePorts": .string(unreachable.joined(separator: "; ")),
             ])
+    }
+}
+
+extension ZKPeerReachAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let config = reader.template("config", required: true)
+        let peers = reader.template("peers", required: true)
+        let expect = reader.template("expect") ?? Template.literal("unreachable", at: reader.location)
+        let timeout = reader.duration("timeout")
+        guard let config, let peers else { return nil }
+        self.init(config: config, peers: peers, expect: expect, timeout: timeout)
     }
 }

@@ -5,27 +5,10 @@ import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
 /// `zk-probe`: what one server is (mode, zxid, sync counts…), through 4lw or the AdminServer.
-struct ZKProbeAction: ActionKind {
-    let name = "zk-probe"
-    let summary = "read-only: one server's mode, zxid (epoch, counter), latency, sync counts; with 'ensemble', its lag behind the leader"
+struct ZKProbeAction: DeclaredAction {
+    static let name = "zk-probe"
+    static let summary = "read-only: one server's mode, zxid (epoch, counter), latency, sync counts; with 'ensemble', its lag behind the leader"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let server = reader.template("server", required: true)
-        let adminPort = reader.template("adminPort")
-        let ensemble = reader.templates("ensemble") ?? []
-        let maxLag = reader.template("maxLag")
-        let timeout = reader.duration("timeout")
-        let srvrOnly = reader.bool("srvrOnly") ?? false
-        if maxLag != nil && ensemble.isEmpty {
-            reader.diagnostics.error(reader.location, "'maxLag' in zk-probe needs 'ensemble' (the servers among which to find the leader)")
-        }
-        guard let server else { return nil }
-        return PreparedZKProbe(server: server, adminPort: adminPort, ensemble: ensemble, maxLag: maxLag, timeout: timeout, srvrOnly: srvrOnly)
-    }
-}
-
-struct PreparedZKProbe: PreparedAction {
     /// Caught up: serving in a quorum (never standalone), a leader exists, within the lag, and — where the
     /// version says it (3.6+ `zk_peer_state`) — in the broadcast phase, not still synchronizing.
     static func caughtUp(_ facts: ServerFacts, leaderFound: Bool, lag: UInt64?, limit: UInt64) -> Bool {
@@ -45,7 +28,6 @@ struct PreparedZKProbe: PreparedAction {
     var srvrOnly = false
     var isReadOnly: Bool { true }
     var yieldedFacts: FactNames? { ServerFacts.factNames.union(FactNames(["leader", "leaderZxid", "lagBehindLeader", "caughtUp"])) }
-    var templates: [Template] { [server] + [adminPort, maxLag].compactMap { $0 } + ensemble }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         var line = "probe \(server.display(resolver)) (srvr" + (srvrOnly ? " only" : ", ruok, mntr")
@@ -56,7 +38,7 @@ struct PreparedZKProbe: PreparedAction {
         return [line]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let target: Endpoint
         switch endpoints([server], context) {
         case .failure(let outcome): return outcome
@@ -83,10 +65,7 @@ struct PreparedZKProbe: PreparedAction {
         if !ensemble.isEmpty {
             var others: [(endpoint: Endpoint, adminPort: Int?)] = []
             for template in ensemble {
-                switch context.resolve(template).flatMap({ ensembleMembers(fromSource: $0) }) {
-                case .failure(let outcome): return outcome
-                case .success(let found): others += found.map { ($0.endpoint, $0.adminPort) }
-                }
+                others += try ensembleMembers(fromSource: context.resolved(template)).get().map { ($0.endpoint, $0.adminPort) }
             }
             if !others.isEmpty {
                 let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
@@ -111,12 +90,29 @@ struct PreparedZKProbe: PreparedAction {
                         guard let limit = UInt64(text) else {
                             return .failure(cause: .invalidArgument, message: "maxLag '\(text)' is not a whole number")
                         }
-                        map["caughtUp"] = .bool(PreparedZKProbe.caughtUp(facts, leaderFound: leader != nil, lag: lag, limit: limit))
+                        map["caughtUp"] = .bool(ZKProbeAction.caughtUp(facts, leaderFound: leader != nil, lag: lag, limit: limit))
                     }
                 }
             }
         }
         let summary = "\(target) is \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")
         return .success(summary, facts: map)
+    }
+}
+
+extension ZKProbeAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let server = reader.template("server", required: true)
+        let adminPort = reader.template("adminPort")
+        let ensemble = reader.templates("ensemble") ?? []
+        let maxLag = reader.template("maxLag")
+        let timeout = reader.duration("timeout")
+        let srvrOnly = reader.bool("srvrOnly") ?? false
+        if maxLag != nil && ensemble.isEmpty {
+            reader.diagnostics.error(reader.location, "'maxLag' in zk-probe needs 'ensemble' (the servers among which to find the leader)")
+        }
+        guard let server else { return nil }
+        self.init(server: server, adminPort: adminPort, ensemble: ensemble, maxLag: maxLag, timeout: timeout, srvrOnly: srvrOnly)
     }
 }

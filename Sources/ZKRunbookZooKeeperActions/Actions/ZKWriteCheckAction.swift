@@ -9,22 +9,10 @@ import ZKRunbookZooKeeper
 ///
 /// The canary is `/zkrunbook/canary/<ensemble name>` holding the run id; it is deleted once read back. With
 /// `enabled: false` (an ensemble that is read-only to us) the check is skipped and says so.
-struct ZKWriteCheckAction: ActionKind {
-    let name = "zk-write-check"
-    let summary = "read-only for data: write a canary through the ensemble, read it back from 'server' after sync, delete it"
+struct ZKWriteCheckAction: DeclaredAction {
+    static let name = "zk-write-check"
+    static let summary = "read-only for data: write a canary through the ensemble, read it back from 'server' after sync, delete it"
 
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        let server = reader.template("server", required: true)
-        let enabled = reader.template("enabled")
-        let interval = reader.duration("interval")
-        guard let ensemble, let server else { return nil }
-        return PreparedZKWriteCheck(ensemble: ensemble, server: server, enabled: enabled, interval: interval)
-    }
-}
-
-struct PreparedZKWriteCheck: PreparedAction {
     static let root = "/zkrunbook/canary"
 
     var ensemble: Template
@@ -33,7 +21,6 @@ struct PreparedZKWriteCheck: PreparedAction {
     var interval: DurationSpec?
     /// It writes only its own canary znode, and removes it: a plan runs it like a probe.
     var isReadOnly: Bool { true }
-    var templates: [Template] { [ensemble, server] + [enabled].compactMap { $0 } }
     var yieldedFacts: FactNames? { FactNames(["path", "writeMs", "readMs", "attempts", "skipped"]) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
@@ -43,12 +30,8 @@ struct PreparedZKWriteCheck: PreparedAction {
         ]
     }
 
-    func execute(_ context: ActionContext) -> ActionOutcome {
-        var values: [String]
-        switch context.resolveAll([ensemble, server] + [enabled].compactMap { $0 }) {
-        case .success(let resolved): values = resolved
-        case .failure(let outcome): return outcome
-        }
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        var values = try context.resolved([ensemble, server] + [enabled].compactMap { $0 })
         if values.count > 2, ["false", "no", "0"].contains(values[2].lowercased()) {
             return .success("skipped: the write check is off (the ensemble is read-only to zkrunbook)", facts: ["skipped": .bool(true)])
         }
@@ -125,5 +108,17 @@ struct PreparedZKWriteCheck: PreparedAction {
         } catch {
             return .failure(error)
         }
+    }
+}
+
+extension ZKWriteCheckAction {
+    init?(_ arguments: ActionArguments) {
+        let reader = arguments.reader
+        let ensemble = reader.template("ensemble", required: true)
+        let server = reader.template("server", required: true)
+        let enabled = reader.template("enabled")
+        let interval = reader.duration("interval")
+        guard let ensemble, let server else { return nil }
+        self.init(ensemble: ensemble, server: server, enabled: enabled, interval: interval)
     }
 }
