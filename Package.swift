@@ -17,7 +17,10 @@ let package = Package(
         // Reading configuration: the JSON5 parser with positions, diagnostics (file:line:column), the object reader.
         .target(name: "ZKRunbookJSON5"),
         // The step engine: JSON5 runbooks -> validated model -> plan -> execution -> events.
-        .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess"]),
+        .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess", "CZKRunbookBytes"]),
+        // Byte work at the machine's speed, in our own C: SHA-256 blocks with the CPU's SHA extensions, and the
+        // search for many fixed tokens at once (doctor's log signatures) with SIMD compares.
+        .target(name: "CZKRunbookBytes"),
         // Reaching nodes: the ssh transport (OpenSSH client through Process).
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
         // ZooKeeper knowledge, knowing nothing of runbooks: four-letter words, AdminServer, typed facts, zoo.cfg,
@@ -35,7 +38,7 @@ let package = Package(
         // Driving many nodes: the node-side agent over a transport, and the rolling restart.
         .target(name: "ZKRunbookRolling", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookJSON5", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
         // Diagnostics: the support bundle (redaction, manifest, streaming .tar.gz).
-        .target(name: "ZKRunbookDiagnostics", dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
+        .target(name: "ZKRunbookDiagnostics", dependencies: ["CZKRunbookBytes", "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
         // Argument parsing, commands and renderers; the executable only calls into this.
         .target(
             name: "ZKRunbookCLI",

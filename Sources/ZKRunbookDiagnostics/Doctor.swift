@@ -1,3 +1,4 @@
+import CZKRunbookBytes
 import Foundation
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
@@ -58,16 +59,33 @@ public struct LogScanner: Sendable {
         scan(fd: fd, name: path)
     }
 
+    /// Reads into one buffer and scans the whole lines in place; only an unfinished last line moves to the
+    /// front for the next read.
     mutating func scan(fd: Int32, name: String) {
         let size = 4 << 20
-        var buffer = [UInt8](repeating: 0, count: size)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
         begin(name)
+        var filled = 0
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, size) }
+            let count = read(fd, buffer.baseAddress! + filled, size - filled)
             if count <= 0 { break }
-            feed(buffer[0..<count])
+            bytesScanned += Int64(count)
+            filled += count
+            let data = UnsafeRawBufferPointer(rebasing: buffer[0..<filled])
+            // A line longer than the whole buffer is scanned as if it ended there.
+            let complete = (lastNewline(in: data).map { $0 + 1 }) ?? (filled == size ? filled : 0)
+            guard complete > 0 else { continue }
+            lineBase = scanComplete(UnsafeRawBufferPointer(rebasing: data[0..<complete]), name: name, firstLine: lineBase)
+            filled -= complete
+            if filled > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + complete, filled) }
         }
-        end()
+        if filled > 0 { end(remaining: UnsafeRawBufferPointer(rebasing: buffer[0..<filled])) }
+    }
+
+    private func lastNewline(in data: UnsafeRawBufferPointer) -> Int? {
+        guard let base = data.baseAddress, let hit = zkrunbook_last_byte(base, 0x0A, data.count) else { return nil }
+        return base.distance(to: UnsafeRawPointer(hit))
     }
 
     private var currentName = ""
@@ -81,72 +99,66 @@ public struct LogScanner: Sendable {
         lineBase = 1
     }
 
+    /// Bytes of the file begun, in order, in chunks of any size (the bundle's stream feeds what it reads).
     public mutating func feed(_ bytes: ArraySlice<UInt8>) {
         bytesScanned += Int64(bytes.count)
-        var chunk = carry
-        chunk.append(contentsOf: bytes)
-        // Keep the unfinished last line for the next chunk.
-        guard let lastNewline = chunk.lastIndex(of: 0x0A) else {
-            carry = chunk
-            return
-        }
-        carry = Array(chunk[(lastNewline + 1)...])
-        chunk.removeLast(chunk.count - lastNewline - 1)
-        lineBase = scanComplete(chunk, name: currentName, firstLine: lineBase)
+        carry.append(contentsOf: bytes)
+        guard let lastNewline = carry.lastIndex(of: 0x0A) else { return }
+        lineBase = carry.withUnsafeBytes { scanComplete(UnsafeRawBufferPointer(rebasing: $0[0...lastNewline]), name: currentName, firstLine: lineBase) }
+        carry.removeFirst(lastNewline + 1)
     }
 
     public mutating func end() {
-        if !carry.isEmpty { lineBase = scanComplete(carry + [0x0A], name: currentName, firstLine: lineBase) }
+        carry.withUnsafeBytes { end(remaining: $0) }
         carry = []
     }
 
-    /// Scans whole lines; returns the number of the line after them.
-    mutating func scanComplete(_ chunk: [UInt8], name: String, firstLine: Int) -> Int {
-        var hits: [(offset: Int, signature: Int)] = []
-        chunk.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            for (index, signature) in Self.signatures.enumerated() {
-                let token = Array(signature.token.utf8)
-                var offset = 0
-                while offset < raw.count {
-                    guard let position = token.withUnsafeBytes({ ByteSearch.first($0, in: raw, from: offset) }) else { break }
-                    hits.append((position, index))
-                    // Next line: one hit per line per signature.
-                    let rest = raw.count - position
-                    guard let newline = memchr(base + position, 0x0A, rest) else { break }
-                    offset = base.distance(to: UnsafeRawPointer(newline)) + 1
-                }
-            }
-        }
-        guard !hits.isEmpty else { return firstLine + Self.newlines(in: chunk, from: 0, to: chunk.count) }
-        hits.sort { $0.offset < $1.offset }
+    /// The last line of a file, which has no newline.
+    private mutating func end(remaining: UnsafeRawBufferPointer) {
+        guard remaining.count > 0 else { return }
+        var line = Array(remaining)
+        line.append(0x0A)
+        lineBase = line.withUnsafeBytes { scanComplete($0, name: currentName, firstLine: lineBase) }
+    }
+
+    /// Every signature's token, searched for together in one pass (`zkrunbook_first_token`).
+    static let tokens = TokenSet(signatures.map(\.token))
+
+    /// Scans whole lines; returns the number of the line after them. A signature counts once per line.
+    mutating func scanComplete(_ chunk: UnsafeRawBufferPointer, name: String, firstLine: Int) -> Int {
+        guard let base = chunk.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return firstLine }
         var line = firstLine
         var cursor = 0
-        for hit in hits {
-            // Count newlines up to the hit to know its line number.
-            line += Self.newlines(in: chunk, from: cursor, to: hit.offset)
-            cursor = max(cursor, hit.offset)
-            var start = hit.offset
-            while start > 0 && chunk[start - 1] != 0x0A { start -= 1 }
-            var end = hit.offset
-            while end < chunk.count && chunk[end] != 0x0A { end += 1 }
-            record(Self.signatures[hit.signature], line: chunk[start..<end], location: { "\(name):\(line)" })
+        var from = 0
+        var countedUpTo = [Int](repeating: -1, count: Self.signatures.count)
+        while let (position, index) = Self.tokens.first(in: base, count: chunk.count, from: from) {
+            from = position + 1
+            guard position > countedUpTo[index] else { continue }
+            line += Self.newlines(in: chunk, from: cursor, to: position)
+            cursor = position
+            let start = lineStart(in: chunk, before: position)
+            let end = chunk[position...].firstIndex(of: 0x0A) ?? chunk.count
+            countedUpTo[index] = end
+            record(Self.signatures[index], line: Array(chunk[start..<end])[...], location: { "\(name):\(line)" })
         }
         return line + Self.newlines(in: chunk, from: cursor, to: chunk.count)
     }
 
+    private func lineStart(in chunk: UnsafeRawBufferPointer, before position: Int) -> Int {
+        guard position > 0, let base = chunk.baseAddress, let hit = zkrunbook_last_byte(base, 0x0A, position) else { return 0 }
+        return base.distance(to: UnsafeRawPointer(hit)) + 1
+    }
+
     /// Newlines in chunk[from..<to], found with memchr.
-    static func newlines(in chunk: [UInt8], from: Int, to: Int) -> Int {
-        guard from < to else { return 0 }
-        return chunk.withUnsafeBytes { raw in
-            var count = 0
-            var index = from
-            while index < to, let hit = memchr(raw.baseAddress! + index, 0x0A, to - index) {
-                count += 1
-                index = raw.baseAddress!.distance(to: UnsafeRawPointer(hit)) + 1
-            }
-            return count
+    static func newlines(in chunk: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
+        guard from < to, let base = chunk.baseAddress else { return 0 }
+        var count = 0
+        var index = from
+        while index < to, let hit = memchr(base + index, 0x0A, to - index) {
+            count += 1
+            index = base.distance(to: UnsafeRawPointer(hit)) + 1
         }
+        return count
     }
 
     /// Updates the tally in place (copying it out and back would copy its arrays on every hit); a line

@@ -48,13 +48,16 @@ public struct StateLayout: Sendable {
     /// The runbook text as it was when the run started; `resume` continues from this copy.
     public func runbookCopyPath(_ runID: String) -> String { runDirectory(runID) + "/runbook.json5" }
 
+    /// `20261127T185402Z-<runbook>-<8 hex>`: UTC to the second, written by hand (an ICU DateFormatter costs a
+    /// noticeable part of an offline `plan`).
     public static func makeRunID(runbook: String, date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let stamp = Event.digits(parts.tm_year + 1900, 4) + Event.digits(parts.tm_mon + 1, 2) + Event.digits(parts.tm_mday, 2) + "T"
+            + Event.digits(parts.tm_hour, 2) + Event.digits(parts.tm_min, 2) + Event.digits(parts.tm_sec, 2) + "Z"
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        return "\(formatter.string(from: date))-\(runbook)-\(String(repeating: "0", count: 8 - suffix.count) + suffix)"
+        return "\(stamp)-\(runbook)-\(String(repeating: "0", count: 8 - suffix.count) + suffix)"
     }
 
     func createDirectory(_ path: String) throws(JournalError) {

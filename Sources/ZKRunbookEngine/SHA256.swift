@@ -1,8 +1,18 @@
+import CZKRunbookBytes
 import Foundation
 
 /// SHA-256 (FIPS 180-4), streaming, because the toolchain ships no hash on Linux and the agent takes no
-/// third-party packages. Used for backups, journaled runbook copies and (later) bundle manifests.
+/// third-party packages. Used for backups, journaled runbook copies and bundle manifests.
+///
+/// Whole blocks go to the CPU's SHA extensions where it has them (our C target); the portable Swift
+/// rounds are the fallback, and both are tested against the same vectors.
 public struct SHA256: Sendable {
+    public enum Implementation: Sendable { case hardware, portable }
+
+    /// Whether this CPU has the SHA extensions.
+    public static let hardwareAvailable = zkrunbook_sha256_hardware_available() != 0
+
+    public let implementation: Implementation
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
     ]
@@ -20,7 +30,10 @@ public struct SHA256: Sendable {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    public init() {}
+    /// The fastest implementation this CPU allows, or the one asked for (`.hardware` only where available).
+    public init(_ implementation: Implementation? = nil) {
+        self.implementation = Self.hardwareAvailable && implementation != .portable ? .hardware : .portable
+    }
 
     public mutating func update(_ data: Data) {
         data.withUnsafeBytes { update(bytes: $0) }
@@ -35,13 +48,14 @@ public struct SHA256: Sendable {
             buffer.append(contentsOf: bytes[0..<take])
             offset = take
             if buffer.count == 64 {
-                buffer.withUnsafeBytes { compress($0.baseAddress!) }
+                buffer.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
                 buffer.removeAll(keepingCapacity: true)
             }
         }
-        while bytes.count - offset >= 64 {
-            compress(bytes.baseAddress! + offset)
-            offset += 64
+        let blocks = (bytes.count - offset) / 64
+        if blocks > 0 {
+            compress(bytes.baseAddress! + offset, blocks: blocks)
+            offset += blocks * 64
         }
         if offset < bytes.count { buffer.append(contentsOf: bytes[offset...]) }
     }
@@ -52,13 +66,7 @@ public struct SHA256: Sendable {
         while (buffer.count + padding.count) % 64 != 56 { padding.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { padding.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
         let tail = buffer + padding
-        tail.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                compress(raw.baseAddress! + offset)
-                offset += 64
-            }
-        }
+        tail.withUnsafeBytes { compress($0.baseAddress!, blocks: $0.count / 64) }
         buffer.removeAll()
         return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
     }
@@ -85,7 +93,15 @@ public struct SHA256: Sendable {
         return hasher.finalizeHex()
     }
 
-    private mutating func compress(_ block: UnsafeRawPointer) {
+    private mutating func compress(_ start: UnsafeRawPointer, blocks: Int) {
+        if implementation == .hardware {
+            state.withUnsafeMutableBufferPointer { zkrunbook_sha256_blocks_hardware($0.baseAddress!, start.assumingMemoryBound(to: UInt8.self), blocks) }
+            return
+        }
+        for index in 0..<blocks { compressPortably(start + 64 * index) }
+    }
+
+    private mutating func compressPortably(_ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for t in 0..<16 {
                 let i = t * 4

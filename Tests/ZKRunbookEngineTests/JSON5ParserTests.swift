@@ -1,5 +1,6 @@
 import Foundation
 @testable import ZKRunbookJSON5
+import ZKRunbookProcess
 import ZKRunbookTestSupport
 import Testing
 
@@ -106,11 +107,48 @@ struct ValuesTests {
         #expect(RunbookDuration.parse(text) == nil)
     }
 
-    @Test func sha256MatchesKnownVectors() {
-        #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        let million = Data(repeating: UInt8(ascii: "a"), count: 1_000_000)
-        #expect(SHA256.hex(million) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    /// FIPS 180-4's examples (one block, two blocks, a million 'a'), through both implementations, fed whole
+    /// and in uneven pieces.
+    @Test(arguments: [SHA256.Implementation.hardware, .portable])
+    func sha256MatchesKnownVectors(implementation: SHA256.Implementation) {
+        func digest(_ data: Data, pieces: Int = 1) -> String {
+            var hasher = SHA256(implementation)
+            let step = max(1, data.count / pieces + 1)
+            for start in stride(from: 0, to: data.count, by: step) { hasher.update(data[start..<min(data.count, start + step)]) }
+            return hasher.finalizeHex()
+        }
+        let vectors: [(Data, String)] = [
+            (Data(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (Data("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+            (Data(repeating: UInt8(ascii: "a"), count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+        ]
+        for (data, expected) in vectors {
+            #expect(digest(data) == expected)
+            #expect(digest(data, pieces: 7) == expected, "fed in pieces")
+        }
+        if implementation == .hardware && !SHA256.hardwareAvailable {
+            #expect(SHA256(.hardware).implementation == .portable, "no SHA extensions here: the portable code answers")
+        }
+    }
+
+    /// Random sizes around the block and padding edges, each checked against coreutils' sha256sum.
+    @Test func sha256AgreesWithSha256sumOnRandomSizes() throws {
+        let scratch = Scratch("sha")
+        var generator = SystemRandomNumberGenerator()
+        let sizes = [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 1000] + (0..<8).map { _ in Int.random(in: 1...300_000, using: &generator) }
+        for size in sizes {
+            let data = Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            let path = scratch.file("blob-\(size)")
+            try data.write(to: URL(fileURLWithPath: path))
+            let reference = LocalCommandRunner().run(CommandSpec(argv: ["sha256sum", path], timeout: 30), cancellation: nil)
+            let expected = String(decoding: reference.stdout.head, as: UTF8.self).split(separator: " ").first.map(String.init)
+            #expect(expected?.count == 64, "sha256sum (coreutils) answered: \(reference.termination)")
+            #expect(try SHA256.hex(fileAt: path) == expected, "\(size) bytes")
+            var portable = SHA256(.portable)
+            portable.update(data)
+            #expect(portable.finalizeHex() == expected, "\(size) bytes, portable")
+        }
     }
 
     @Test func templatesResolveAndKeepArgvWhole() throws {

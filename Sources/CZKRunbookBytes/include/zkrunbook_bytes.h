@@ -1,0 +1,30 @@
+#ifndef ZKRUNBOOK_BYTES_H
+#define ZKRUNBOOK_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU has the SHA extensions (and the SSSE3/SSE4.1 they are used with), else 0.
+int zkrunbook_sha256_hardware_available(void);
+
+/// Compresses `blocks` 64-byte blocks at `data` into `state` (8 words, FIPS 180-4 order) with the SHA
+/// extensions. Call only when zkrunbook_sha256_hardware_available() said 1.
+void zkrunbook_sha256_blocks_hardware(uint32_t state[8], const uint8_t *data, size_t blocks);
+
+/// Fixed tokens searched for together: each token's bytes and length (at least 1, at most 64 tokens).
+typedef struct {
+    const uint8_t *const *bytes;
+    const size_t *lengths;
+    size_t count;
+} zkrunbook_tokens;
+
+/// The first position at or after `from` in data[0..<length] where one of the tokens starts (the lowest
+/// index wins a tie), with its index in *which; -1 when none does. One pass whatever the number of tokens:
+/// each 32-byte block is compared with every token's first and last byte in SIMD registers (AVX2 where the
+/// CPU has it, else SSE2), and only those candidates are compared whole.
+long zkrunbook_first_token(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which);
+
+/// memrchr: the last `byte` in data[0..<length], or NULL (a GNU extension Swift's Glibc module does not show).
+const void *zkrunbook_last_byte(const void *data, int byte, size_t length);
+
+#endif

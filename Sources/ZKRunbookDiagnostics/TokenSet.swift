@@ -1,0 +1,44 @@
+import CZKRunbookBytes
+
+/// Fixed byte strings searched for together, in one pass over a buffer (our C, SIMD where the CPU has it).
+///
+/// The tokens' bytes are copied once into memory this set owns for its whole life, so a search hands C
+/// stable pointers without bridging anything per call.
+final class TokenSet: @unchecked Sendable {
+    private let storage: [UnsafeMutablePointer<UInt8>]
+    private let pointers: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    private let lengths: UnsafeMutablePointer<Int>
+    let count: Int
+
+    /// 1 to 64 non-empty tokens (doctor's signatures are a dozen).
+    init(_ tokens: [String]) {
+        precondition((1...64).contains(tokens.count) && tokens.allSatisfy { !$0.isEmpty }, "1 to 64 non-empty tokens")
+        count = tokens.count
+        storage = tokens.map { token in
+            let bytes = Array(token.utf8)
+            let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+            copy.initialize(from: bytes, count: bytes.count)
+            return copy
+        }
+        pointers = .allocate(capacity: count)
+        lengths = .allocate(capacity: count)
+        for (index, token) in tokens.enumerated() {
+            pointers[index] = UnsafePointer(storage[index])
+            lengths[index] = token.utf8.count
+        }
+    }
+
+    deinit {
+        storage.forEach { $0.deallocate() }
+        pointers.deallocate()
+        lengths.deallocate()
+    }
+
+    /// The first position at or after `from` where a token starts, and which (the lowest index on a tie).
+    func first(in data: UnsafePointer<UInt8>, count length: Int, from: Int) -> (position: Int, index: Int)? {
+        var set = zkrunbook_tokens(bytes: pointers, lengths: lengths, count: count)
+        var which = 0
+        let position = zkrunbook_first_token(data, length, from, &set, &which)
+        return position < 0 ? nil : (position, which)
+    }
+}
