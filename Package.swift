@@ -47,7 +47,7 @@ let package = Package(
                 "ZKRunbookDiagnostics", "ZKRunbookSandbox", "ZKRunbookClient",
             ]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
-        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI", "ZKRunbookClient", "ZKRunbookZooKeeper"]),
+        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI", "ZKRunbookClient", "ZKRunbookZooKeeper", "ZKRunbookDiagnostics"]),
         // What every test suite shares: scratch folders, polling, the binary harness, the sandbox and sshd
         // fixtures, an in-memory scripted action. Test code, never linked into the binary.
         .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookSandbox"], path: "Tests/ZKRunbookTestSupport"),

@@ -66,6 +66,13 @@ static long first_token_avx2(const uint8_t *data, size_t length, size_t from, co
     for (; length >= reach && position <= length - reach; position += 32) {
         const uint8_t *block = data + position;
         __m256i here = _mm256_loadu_si256((const __m256i *)block);
+        // Most blocks hold no candidate of any token: one test for all of them.
+        __m256i any = _mm256_setzero_si256();
+        for (size_t index = 0; index < tokens->count; index++) {
+            __m256i tail = _mm256_loadu_si256((const __m256i *)(block + tokens->lengths[index] - 1));
+            any = _mm256_or_si256(any, _mm256_and_si256(_mm256_cmpeq_epi8(here, firsts[index]), _mm256_cmpeq_epi8(tail, lasts[index])));
+        }
+        if (_mm256_testz_si256(any, any)) continue;
         uint32_t best = 32;
         for (size_t index = 0; index < tokens->count; index++) {
             __m256i tail = _mm256_loadu_si256((const __m256i *)(block + tokens->lengths[index] - 1));

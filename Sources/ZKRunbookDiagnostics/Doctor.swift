@@ -121,6 +121,9 @@ public struct LogScanner: Sendable {
         lineBase = line.withUnsafeBytes { scanComplete($0, name: currentName, firstLine: lineBase) }
     }
 
+    /// The fixed text of every signature, in order: what a `grep -F -f` of the same work would look for.
+    public static var signatureTokens: [String] { signatures.map(\.token) }
+
     /// Every signature's token, searched for together in one pass (`zkrunbook_first_token`).
     static let tokens = TokenSet(signatures.map(\.token))
 
