@@ -33,9 +33,10 @@ public struct Finding: Codable, Sendable {
 /// memmem, and only matching lines become Swift strings, so scanning keeps pace with the disk.
 public struct LogScanner: Sendable {
     public var bytesScanned: Int64 = 0
-    var tallies: [String: SignatureTally] = [:]
+    /// One tally per signature, in the order of `signatures` (an index, not a name lookup per matching line).
+    var tallies = [SignatureTally?](repeating: nil, count: LogSignatures.all.count)
     /// The signatures looked for, each with its measure and judgement (one file each, under Signatures/).
-    static var signatures: [any LogSignature] { LogSignatures.all }
+    static let signatures: [any LogSignature] = LogSignatures.all
 
     public init() {}
 
@@ -142,7 +143,7 @@ public struct LogScanner: Sendable {
             let start = lineStart(in: chunk, before: position)
             let end = chunk[position...].firstIndex(of: 0x0A) ?? chunk.count
             countedUpTo[index] = end
-            record(Self.signatures[index], line: Array(chunk[start..<end])[...], location: { "\(name):\(line)" })
+            record(index, line: Array(chunk[start..<end])[...], location: { "\(name):\(line)" })
         }
         return line + Self.newlines(in: chunk, from: cursor, to: chunk.count)
     }
@@ -166,18 +167,20 @@ public struct LogScanner: Sendable {
 
     /// Updates the tally in place (copying it out and back would copy its arrays on every hit); a line
     /// becomes a String only for the first five, the evidence.
-    mutating func record(_ signature: any LogSignature, line: ArraySlice<UInt8>, location: () -> String) {
-        tallies[signature.id, default: SignatureTally()].count += 1
-        if tallies[signature.id]!.evidence.count < 5 {
-            tallies[signature.id]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
+    mutating func record(_ index: Int, line: ArraySlice<UInt8>, location: () -> String) {
+        if tallies[index] == nil { tallies[index] = SignatureTally() }
+        tallies[index]!.count += 1
+        if tallies[index]!.evidence.count < 5 {
+            tallies[index]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
         }
-        signature.measure(line, into: &tallies[signature.id]!)
+        Self.signatures[index].measure(line, into: &tallies[index]!)
     }
 
     /// Findings from everything scanned so far, each judged by its own signature.
     public var findings: [Finding] {
-        Self.signatures.compactMap { signature in
-            guard let tally = tallies[signature.id], let (severity, detail) = signature.judge(tally) else { return nil }
+        Self.signatures.indices.compactMap { index in
+            let signature = Self.signatures[index]
+            guard let tally = tallies[index], let (severity, detail) = signature.judge(tally) else { return nil }
             return Finding(
                 id: signature.id, severity: severity, title: signature.title, detail: detail, count: tally.count, evidence: tally.evidence,
                 nextRunbook: signature.nextRunbook)

@@ -82,14 +82,22 @@ public struct SHA256: Sendable {
         return hasher.finalizeHex()
     }
 
-    /// The digest of a file, read in 1 MiB chunks so memory stays flat whatever its size.
+    /// The digest of a file, read in 1 MiB chunks into one buffer, so memory stays flat whatever its size
+    /// and no chunk is allocated.
     public static func hex(fileAt path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CocoaError(.fileReadNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        defer { try? handle.close() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CocoaError(.fileReadNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path]) }
+            if count == 0 { break }
+            hasher.update(bytes: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
         return hasher.finalizeHex()
     }
 
