@@ -29,6 +29,28 @@ static int usable(const zkrunbook_tokens *tokens) {
     return 1;
 }
 
+long zkrunbook_first_token(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which);
+
+/// Every hit from `from` on, through the first-token search: the SSE2 path, other CPUs, and the tail the
+/// AVX2 loop leaves. Several tokens may start at one position: each is reported.
+static size_t all_tokens_by_first(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity) {
+    size_t count = 0, which = 0;
+    while (count < capacity && from < length) {
+        long found = zkrunbook_first_token(data, length, from, tokens, &which);
+        if (found < 0) break;
+        size_t position = (size_t)found;
+        for (size_t index = which; index < tokens->count && count < capacity; index++) {
+            if (tokens->lengths[index] <= length - position && token_matches(data + position, tokens, index)) {
+                hits[count].position = position;
+                hits[count].token = index;
+                count++;
+            }
+        }
+        from = position + 1;
+    }
+    return count;
+}
+
 static size_t longest_token(const zkrunbook_tokens *tokens) {
     size_t longest = 0;
     for (size_t index = 0; index < tokens->count; index++)
@@ -85,6 +107,57 @@ static long first_token_avx2(const uint8_t *data, size_t length, size_t from, co
     return first_token_scalar(data, length, position, tokens, which);
 }
 
+
+/// Appends the hits of one block whose candidate masks are `masks`, in order of position then token.
+static inline size_t append_block_hits(const uint8_t *block, size_t position, const uint32_t *masks, uint32_t any, const zkrunbook_tokens *tokens,
+                                       zkrunbook_token_hit *hits, size_t count, size_t capacity, size_t *resume) {
+    while (any) {
+        uint32_t bit = (uint32_t)__builtin_ctz(any);
+        for (size_t index = 0; index < tokens->count; index++) {
+            if (!((masks[index] >> bit) & 1) || !token_matches(block + bit, tokens, index)) continue;
+            if (count == capacity) {
+                *resume = position + bit;
+                return count;
+            }
+            hits[count].position = position + bit;
+            hits[count].token = index;
+            count++;
+        }
+        any &= any - 1;
+    }
+    return count;
+}
+
+__attribute__((target("avx2")))
+static size_t all_tokens_avx2(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity, size_t *position_out) {
+    __m256i firsts[64], lasts[64];
+    for (size_t index = 0; index < tokens->count; index++) {
+        firsts[index] = _mm256_set1_epi8((char)tokens->bytes[index][0]);
+        lasts[index] = _mm256_set1_epi8((char)tokens->bytes[index][tokens->lengths[index] - 1]);
+    }
+    size_t reach = longest_token(tokens) + 32;
+    size_t position = from, count = 0, resume = (size_t)-1;
+    uint32_t masks[64];
+    for (; length >= reach && position <= length - reach; position += 32) {
+        const uint8_t *block = data + position;
+        __m256i here = _mm256_loadu_si256((const __m256i *)block);
+        uint32_t any = 0;
+        for (size_t index = 0; index < tokens->count; index++) {
+            __m256i tail = _mm256_loadu_si256((const __m256i *)(block + tokens->lengths[index] - 1));
+            masks[index] = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(here, firsts[index]), _mm256_cmpeq_epi8(tail, lasts[index])));
+            any |= masks[index];
+        }
+        if (!any) continue;
+        count = append_block_hits(block, position, masks, any, tokens, hits, count, capacity, &resume);
+        if (resume != (size_t)-1) {
+            *position_out = resume;
+            return count;
+        }
+    }
+    *position_out = position;
+    return count;
+}
+
 static long first_token_sse2(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which) {
     __m128i firsts[64], lasts[64];
     for (size_t index = 0; index < tokens->count; index++) {
@@ -108,12 +181,29 @@ static long first_token_sse2(const uint8_t *data, size_t length, size_t from, co
     return first_token_scalar(data, length, position, tokens, which);
 }
 
+size_t zkrunbook_all_tokens(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity) {
+    if (!usable(tokens) || capacity == 0) return 0;
+    size_t count = 0;
+    if (__builtin_cpu_supports("avx2")) {
+        size_t position = from;
+        count = all_tokens_avx2(data, length, from, tokens, hits, capacity, &position);
+        if (count == capacity) return count;
+        from = position;
+    }
+    return count + all_tokens_by_first(data, length, from, tokens, hits + count, capacity - count);
+}
+
 long zkrunbook_first_token(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which) {
     if (!usable(tokens) || from >= length) return -1;
     return __builtin_cpu_supports("avx2") ? first_token_avx2(data, length, from, tokens, which) : first_token_sse2(data, length, from, tokens, which);
 }
 
 #else
+
+size_t zkrunbook_all_tokens(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity) {
+    if (!usable(tokens) || capacity == 0) return 0;
+    return all_tokens_by_first(data, length, from, tokens, hits, capacity);
+}
 
 long zkrunbook_first_token(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which) {
     if (!usable(tokens) || from >= length) return -1;

@@ -133,17 +133,20 @@ public struct LogScanner: Sendable {
         guard let base = chunk.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return firstLine }
         var line = firstLine
         var cursor = 0
-        var from = 0
         var countedUpTo = [Int](repeating: -1, count: Self.signatures.count)
-        while let (position, index) = Self.tokens.first(in: base, count: chunk.count, from: from) {
-            from = position + 1
-            guard position > countedUpTo[index] else { continue }
+        // One buffer for every matching line's bytes: a line is copied out only to be measured.
+        var lineBytes: [UInt8] = []
+        lineBytes.reserveCapacity(4096)
+        Self.tokens.forEachHit(in: base, count: chunk.count) { position, index in
+            guard position > countedUpTo[index] else { return }
             line += Self.newlines(in: chunk, from: cursor, to: position)
             cursor = position
             let start = lineStart(in: chunk, before: position)
-            let end = chunk[position...].firstIndex(of: 0x0A) ?? chunk.count
+            let end = memchr(base + position, 0x0A, chunk.count - position).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? chunk.count
             countedUpTo[index] = end
-            record(index, line: Array(chunk[start..<end])[...], location: { "\(name):\(line)" })
+            lineBytes.removeAll(keepingCapacity: true)
+            lineBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
+            record(index, line: lineBytes[...], location: { "\(name):\(line)" })
         }
         return line + Self.newlines(in: chunk, from: cursor, to: chunk.count)
     }

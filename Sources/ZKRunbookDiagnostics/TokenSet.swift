@@ -41,4 +41,20 @@ final class TokenSet: @unchecked Sendable {
         let position = zkrunbook_first_token(data, length, from, &set, &which)
         return position < 0 ? nil : (position, which)
     }
+
+    /// Calls `body` with every place a token starts in data[0..<length], in order of position (then index);
+    /// a position may be given twice for one token where a batch of hits ended (the caller counts per line).
+    func forEachHit(in data: UnsafePointer<UInt8>, count length: Int, _ body: (_ position: Int, _ index: Int) -> Void) {
+        var set = zkrunbook_tokens(bytes: pointers, lengths: lengths, count: count)
+        let capacity = 4096
+        withUnsafeTemporaryAllocation(of: zkrunbook_token_hit.self, capacity: capacity) { hits in
+            var from = 0
+            while from < length {
+                let found = zkrunbook_all_tokens(data, length, from, &set, hits.baseAddress!, capacity)
+                for hit in hits.prefix(found) { body(hit.position, hit.token) }
+                guard found == capacity else { return }
+                from = hits[found - 1].position
+            }
+        }
+    }
 }

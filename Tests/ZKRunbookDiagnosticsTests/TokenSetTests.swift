@@ -41,6 +41,32 @@ struct TokenSetTests {
         }
     }
 
+    /// Every hit, overlapping tokens and tokens sharing a position included, in order, over buffers long
+    /// enough for the AVX2 loop, with more hits than one batch holds.
+    @Test func everyHitInOrderAcrossBatches() {
+        let words = ["ConnectionLoss", "Loss", "ss", "Expiring session", "E"]
+        let tokens = TokenSet(words)
+        let tokenBytes = words.map { Array($0.utf8) }
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<20 {
+            let size = Int.random(in: 1...20_000, using: &generator)
+            let alphabet = Array((round.isMultiple(of: 2) ? "ConLosEx ing" : "ELs").utf8)
+            let data = (0..<size).map { _ in alphabet.randomElement(using: &generator)! }
+            var expected: [[Int]] = []
+            for position in 0..<size {
+                for (index, token) in tokenBytes.enumerated() where position + token.count <= size {
+                    if data[position..<(position + token.count)].elementsEqual(token) { expected.append([position, index]) }
+                }
+            }
+            var found: [[Int]] = []
+            data.withUnsafeBufferPointer { buffer in tokens.forEachHit(in: buffer.baseAddress!, count: size) { found.append([$0, $1]) } }
+            // A batch boundary may repeat the hits at one position; the scanner counts per line, so drop repeats.
+            var unique: [[Int]] = []
+            for hit in found where hit != unique.last && !(unique.last.map { $0[0] == hit[0] && $0[1] > hit[1] } ?? false) { unique.append(hit) }
+            #expect(unique == expected, "round \(round), size \(size): \(unique.count) hits, expected \(expected.count)")
+        }
+    }
+
     @Test func aLongBufferWithOneTokenAtTheVeryEnd() {
         let tokens = TokenSet(["Too many connections from"])
         var data = [UInt8](repeating: UInt8(ascii: "T"), count: 1 << 16)

@@ -24,6 +24,18 @@ typedef struct {
 /// CPU has it, else SSE2), and only those candidates are compared whole.
 long zkrunbook_first_token(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which);
 
+/// A token found: where it starts, and which.
+typedef struct {
+    size_t position;
+    size_t token;
+} zkrunbook_token_hit;
+
+/// Every place in data[from..<length] where a token starts, in order of position (then token index), up to
+/// `capacity`; returns how many were written. When that is `capacity`, call again from the last hit's position
+/// (hits at that position may be reported again).
+/// One pass with the tokens' compares set up once, for buffers with many hits (a log where most lines match).
+size_t zkrunbook_all_tokens(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity);
+
 /// memrchr: the last `byte` in data[0..<length], or NULL (a GNU extension Swift's Glibc module does not show).
 const void *zkrunbook_last_byte(const void *data, int byte, size_t length);
 

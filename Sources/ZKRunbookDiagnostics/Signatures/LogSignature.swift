@@ -92,9 +92,11 @@ enum LogSignatures {
 enum LineBytes {
     /// Where `marker` ends in `line` (the index just after it).
     static func end(of marker: String, in line: ArraySlice<UInt8>) -> Int? {
-        let pattern = Array(marker.utf8)
-        let found: Int? = line.withUnsafeBytes { raw in pattern.withUnsafeBytes { ByteSearch.first($0, in: raw, from: 0) } }
-        return found.map { line.startIndex + $0 + pattern.count }
+        var marker = marker
+        return marker.withUTF8 { pattern in
+            let found: Int? = line.withUnsafeBytes { raw in ByteSearch.first(UnsafeRawBufferPointer(pattern), in: raw, from: 0) }
+            return found.map { line.startIndex + $0 + pattern.count }
+        }
     }
 
     /// The whole number right after `marker`.
