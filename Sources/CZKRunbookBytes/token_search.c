@@ -108,50 +108,64 @@ static long first_token_avx2(const uint8_t *data, size_t length, size_t from, co
 }
 
 
-/// Appends the hits of one block whose candidate masks are `masks`, in order of position then token.
-static inline size_t append_block_hits(const uint8_t *block, size_t position, const uint32_t *masks, uint32_t any, const zkrunbook_tokens *tokens,
-                                       zkrunbook_token_hit *hits, size_t count, size_t capacity, size_t *resume) {
-    while (any) {
-        uint32_t bit = (uint32_t)__builtin_ctz(any);
-        for (size_t index = 0; index < tokens->count; index++) {
-            if (!((masks[index] >> bit) & 1) || !token_matches(block + bit, tokens, index)) continue;
-            if (count == capacity) {
-                *resume = position + bit;
-                return count;
-            }
-            hits[count].position = position + bit;
-            hits[count].token = index;
-            count++;
-        }
-        any &= any - 1;
-    }
-    return count;
+/// Shortest token length, at most 3: how many leading bytes the fingerprint filter looks at.
+static size_t fingerprint_length(const zkrunbook_tokens *tokens) {
+    size_t shortest = 3;
+    for (size_t index = 0; index < tokens->count; index++)
+        if (tokens->lengths[index] < shortest) shortest = tokens->lengths[index];
+    return shortest;
 }
 
+/// Every hit from `from`, filtered by the tokens' first bytes all at once (the "Teddy" idea of Hyperscan and
+/// ripgrep): tokens go into 8 buckets, one bit each; for each of the first 3 bytes, two 16-entry tables give
+/// the buckets whose token has that low and that high nibble there. One block costs a few shuffles whatever
+/// the number of tokens; a byte whose bucket bits survive all three is a candidate, compared whole.
 __attribute__((target("avx2")))
 static size_t all_tokens_avx2(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity, size_t *position_out) {
-    __m256i firsts[64], lasts[64];
+    size_t width = fingerprint_length(tokens);
+    uint8_t low[3][16] = {{0}}, high[3][16] = {{0}};
     for (size_t index = 0; index < tokens->count; index++) {
-        firsts[index] = _mm256_set1_epi8((char)tokens->bytes[index][0]);
-        lasts[index] = _mm256_set1_epi8((char)tokens->bytes[index][tokens->lengths[index] - 1]);
+        uint8_t bucket = (uint8_t)(1u << (index % 8));
+        for (size_t offset = 0; offset < width; offset++) {
+            uint8_t byte = tokens->bytes[index][offset];
+            low[offset][byte & 0x0F] |= bucket;
+            high[offset][byte >> 4] |= bucket;
+        }
     }
+    __m256i low_table[3], high_table[3];
+    for (size_t offset = 0; offset < width; offset++) {
+        low_table[offset] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)low[offset]));
+        high_table[offset] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)high[offset]));
+    }
+    const __m256i nibble = _mm256_set1_epi8(0x0F), zero = _mm256_setzero_si256();
     size_t reach = longest_token(tokens) + 32;
-    size_t position = from, count = 0, resume = (size_t)-1;
-    uint32_t masks[64];
+    size_t position = from, count = 0;
+    uint8_t buckets[32];
     for (; length >= reach && position <= length - reach; position += 32) {
         const uint8_t *block = data + position;
-        __m256i here = _mm256_loadu_si256((const __m256i *)block);
-        uint32_t any = 0;
-        for (size_t index = 0; index < tokens->count; index++) {
-            __m256i tail = _mm256_loadu_si256((const __m256i *)(block + tokens->lengths[index] - 1));
-            masks[index] = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(here, firsts[index]), _mm256_cmpeq_epi8(tail, lasts[index])));
-            any |= masks[index];
+        __m256i candidates = _mm256_set1_epi8((char)0xFF);
+        for (size_t offset = 0; offset < width; offset++) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(block + offset));
+            __m256i low_match = _mm256_shuffle_epi8(low_table[offset], _mm256_and_si256(bytes, nibble));
+            __m256i high_match = _mm256_shuffle_epi8(high_table[offset], _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble));
+            candidates = _mm256_and_si256(candidates, _mm256_and_si256(low_match, high_match));
         }
+        uint32_t any = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(candidates, zero));
         if (!any) continue;
-        count = append_block_hits(block, position, masks, any, tokens, hits, count, capacity, &resume);
-        if (resume != (size_t)-1) {
-            *position_out = resume;
-            return count;
+        _mm256_storeu_si256((__m256i *)buckets, candidates);
+        while (any) {
+            uint32_t bit = (uint32_t)__builtin_ctz(any);
+            for (size_t index = 0; index < tokens->count; index++) {
+                if (!(buckets[bit] & (1u << (index % 8))) || !token_matches(block + bit, tokens, index)) continue;
+                if (count == capacity) {
+                    *position_out = position + bit;
+                    return count;
+                }
+                hits[count].position = position + bit;
+                hits[count].token = index;
+                count++;
+            }
+            any &= any - 1;
         }
     }
     *position_out = position;
