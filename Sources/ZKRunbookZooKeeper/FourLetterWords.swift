@@ -24,26 +24,50 @@ public struct FourLetterWordClient: Sendable {
         }
     }
 
+    /// Sorts a reply into text, "not serving", "not whitelisted" or malformed, on its bytes: a `mntr` reply is
+    /// hundreds of lines, and trimming it as a Foundation string cost a quarter of a whole `status`.
     static func classify(_ data: Data, word: FourLetterWord, endpoint: Endpoint) -> Result<String, ZooKeeperError> {
-        guard let text = String(data: data, encoding: .utf8) else {
-            return .failure(.malformed(endpoint: endpoint.description, command: word.rawValue, reason: "the reply is not UTF-8 text"))
+        data.withUnsafeBytes { raw -> Result<String, ZooKeeperError> in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            func malformed(_ reason: String) -> Result<String, ZooKeeperError> {
+                .failure(.malformed(endpoint: endpoint.description, command: word.rawValue, reason: reason))
+            }
+            guard let text = String(validating: bytes, as: UTF8.self) else { return malformed("the reply is not UTF-8 text") }
+            var first = 0
+            var end = bytes.count
+            while first < end, ReplyBytes.isWhitespace(bytes[first]) { first += 1 }
+            while end > first, ReplyBytes.isWhitespace(bytes[end - 1]) { end -= 1 }
+            let trimmed = UnsafeBufferPointer(rebasing: bytes[first..<end])
+            if ReplyBytes.starts(trimmed, with: notServingText) {
+                return .failure(.notServing(endpoint: endpoint.description, command: word.rawValue))
+            }
+            if ReplyBytes.ends(trimmed, with: whitelistSuffix) {
+                return .failure(.notWhitelisted(endpoint: endpoint.description, command: word.rawValue))
+            }
+            if trimmed.isEmpty {
+                // ZooKeeper closes without a word for a command it does not know; a server that closes at once
+                // is as unhelpful, and the caller must not take silence for a fact.
+                return malformed("empty reply (connection closed without an answer)")
+            }
+            if bytes.count > 0, memchr(raw.baseAddress!, 0, bytes.count) != nil { return malformed("binary data in the reply") }
+            return .success(text)
         }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix(notServingText) {
-            return .failure(.notServing(endpoint: endpoint.description, command: word.rawValue))
-        }
-        if trimmed.hasSuffix(whitelistSuffix) {
-            return .failure(.notWhitelisted(endpoint: endpoint.description, command: word.rawValue))
-        }
-        if trimmed.isEmpty {
-            // ZooKeeper closes without a word for a command it does not know; a server that closes at once
-            // is as unhelpful, and the caller must not take silence for a fact.
-            return .failure(.malformed(endpoint: endpoint.description, command: word.rawValue, reason: "empty reply (connection closed without an answer)"))
-        }
-        if text.contains("\0") {
-            return .failure(.malformed(endpoint: endpoint.description, command: word.rawValue, reason: "binary data in the reply"))
-        }
-        return .success(text)
+    }
+}
+
+/// Byte tests for replies, without bridging to Foundation strings.
+enum ReplyBytes {
+    /// What `CharacterSet.whitespacesAndNewlines` holds in ASCII (replies are ASCII where it matters).
+    static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+
+    static func starts(_ bytes: UnsafeBufferPointer<UInt8>, with prefix: String) -> Bool {
+        let pattern = prefix.utf8
+        return bytes.count >= pattern.count && zip(bytes, pattern).allSatisfy { $0 == $1 }
+    }
+
+    static func ends(_ bytes: UnsafeBufferPointer<UInt8>, with suffix: String) -> Bool {
+        let pattern = suffix.utf8
+        return bytes.count >= pattern.count && zip(bytes[(bytes.count - pattern.count)...], pattern).allSatisfy { $0 == $1 }
     }
 }
 

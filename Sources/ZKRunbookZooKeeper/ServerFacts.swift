@@ -12,7 +12,7 @@ public struct Zxid: Sendable, Hashable, Codable, Comparable, CustomStringConvert
 
     /// Parses `0x100000003` (srvr) or a decimal (AdminServer JSON).
     public init?(parsing text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces
         if trimmed.lowercased().hasPrefix("0x") {
             guard let value = UInt64(trimmed.dropFirst(2), radix: 16) else { return nil }
             raw = value
@@ -101,10 +101,10 @@ public enum ReplyParser {
     public static func applyServerStats(_ text: String, to facts: inout ServerFacts, channel: String) -> Result<Void, InputProblem> {
         var seenMode = false
         for rawLine in text.split(separator: "\n") {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingSpaces
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<colon].trimmingSpaces
+            let value = line[line.index(after: colon)...].trimmingSpaces
             switch key {
             case "Zookeeper version":
                 facts.version = value
@@ -139,14 +139,28 @@ public enum ReplyParser {
     }
 
     /// `mntr`: one `key<TAB>value` per line.
+    /// `zk_key<TAB>value` lines into a map, read as bytes (a leader's reply is 500 lines and 17 KB).
     public static func parseMonitor(_ text: String) -> Result<[String: String], InputProblem> {
-        var map: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.isEmpty {
-            let parts = line.split(separator: "\t", maxSplits: 1)
-            guard parts.count == 2, parts[0].hasPrefix("zk_") else { return .failure(InputProblem("line '\(line.prefix(80))' is not 'zk_key<TAB>value'")) }
-            map[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces)
+        var text = text
+        return text.withUTF8 { bytes -> Result<[String: String], InputProblem> in
+            var map: [String: String] = [:]
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+                defer { start = end + 1 }
+                guard end > start else { continue }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                guard let tab = line.firstIndex(of: 0x09), ReplyBytes.starts(UnsafeBufferPointer(rebasing: line[..<tab]), with: "zk_") else {
+                    return .failure(InputProblem("line '\(String(decoding: line.prefix(80), as: UTF8.self))' is not 'zk_key<TAB>value'"))
+                }
+                var valueStart = tab + 1
+                var valueEnd = line.endIndex
+                while valueStart < valueEnd, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+                while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 || line[valueEnd - 1] == 0x0D { valueEnd -= 1 }
+                map[String(decoding: line[..<tab], as: UTF8.self)] = String(decoding: line[valueStart..<valueEnd], as: UTF8.self)
+            }
+            return map.isEmpty ? .failure(InputProblem("no zk_ lines")) : .success(map)
         }
-        return map.isEmpty ? .failure(InputProblem("no zk_ lines")) : .success(map)
     }
 
     /// Typed facts from the mntr map. 3.5 says zk_followers where 3.6+ says zk_learners.
@@ -186,8 +200,8 @@ public enum ReplyParser {
         var sawServerID = false
         for (index, rawLine) in text.split(separator: "\n").enumerated() {
             guard let equals = rawLine.firstIndex(of: "=") else { continue }
-            let key = rawLine[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = rawLine[rawLine.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = rawLine[..<equals].trimmingSpaces
+            let value = rawLine[rawLine.index(after: equals)...].trimmingSpaces
             if key == "serverId" {
                 guard let id = Int(value) else { return .failure(InputProblem("serverId '\(value)' is not a number")) }
                 facts.serverID = id
@@ -257,5 +271,23 @@ public enum ReplyParser {
         facts.nodeCount = (json["node_count"] as? NSNumber)?.int64Value
         facts.readOnly = json["read_only"] as? Bool
         return facts.mode == .unknown ? .failure(InputProblem("no server_state in the JSON")) : .success(())
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs: what `trimmingCharacters(in: .whitespaces)` does to an
+    /// ASCII reply, without bridging every line to NSString.
+    var trimmingSpaces: String {
+        let text = Substring(self)
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start = bytes.index(after: start) }
+        while start < end {
+            let last = bytes.index(before: end)
+            guard bytes[last] == 0x20 || bytes[last] == 0x09 else { break }
+            end = last
+        }
+        return String(text[start..<end])
     }
 }

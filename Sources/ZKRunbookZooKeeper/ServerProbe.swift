@@ -12,23 +12,50 @@ public struct ServerProbe: Sendable {
     public var wantRuok: Bool
     /// `conf` too: the server's own id and the members it is configured with (the membership check).
     public var wantConfig: Bool
+    /// `mntr` is asked of every server with the other words, but read only from the leader: its sync counts are
+    /// what a verdict needs, and asking everyone at once saves the round trip of asking the leader afterwards.
+    public var monitorLeaderOnly: Bool
 
-    public init(limits: SocketLimits = .standard, wantMonitor: Bool = true, wantRuok: Bool = true, wantConfig: Bool = false) {
+    public init(limits: SocketLimits = .standard, wantMonitor: Bool = true, wantRuok: Bool = true, wantConfig: Bool = false, monitorLeaderOnly: Bool = false) {
         (self.limits, self.wantMonitor, self.wantRuok, self.wantConfig) = (limits, wantMonitor, wantRuok, wantConfig)
+        self.monitorLeaderOnly = monitorLeaderOnly
     }
 
     public func probe(_ endpoint: Endpoint, adminPort: Int? = nil) -> ServerFacts {
+        probeAll([(endpoint, adminPort)])[0]
+    }
+
+    /// The words asked of every server: each costs a connection and about a millisecond of the server's time,
+    /// and nothing about asking one depends on another's answer.
+    var askedWords: [FourLetterWord] { [.srvr] + (wantRuok ? [.ruok] : []) + (wantMonitor ? [.mntr] : []) + (wantConfig ? [.conf] : []) }
+
+    /// Probes every endpoint at once: every word to every server in one round from this thread
+    /// (`SocketClient.exchangeAll`), then each server's facts from its replies, asking its AdminServer where a
+    /// word was refused. The answer keeps the order given.
+    public func probeAll(_ targets: [(Endpoint, Int?)]) -> [ServerFacts] {
         let started = Date()
+        let asked = askedWords
+        let requests = targets.flatMap { target in asked.map { SocketClient.Request(Data($0.rawValue.utf8), to: target.0, command: $0.rawValue) } }
+        let exchanged = SocketClient.exchangeAll(requests, limits: limits)
+        let replies: [Result<String, ZooKeeperError>] = zip(requests, exchanged).map { request, result in
+            result.flatMap { FourLetterWordClient.classify($0, word: FourLetterWord(rawValue: request.command)!, endpoint: request.endpoint) }
+        }
+        let perTarget = targets.indices.map { Array(replies[($0 * asked.count)..<(($0 + 1) * asked.count)]) }
+        let facts = { @Sendable (index: Int) -> ServerFacts in
+            var facts = self.facts(targets[index].0, adminPort: targets[index].1, asked: asked, replies: perTarget[index])
+            facts.probeMs = Int(Date().timeIntervalSince(started) * 1000)
+            return facts
+        }
+        // Only a refused word sends a server's facts back to the network (its AdminServer): then in parallel.
+        let asksAdmin = targets.indices.contains { index in targets[index].1 != nil && perTarget[index].contains { (try? $0.get()) == nil } }
+        return asksAdmin ? Parallel.map(Array(targets.indices), facts) : targets.indices.map(facts)
+    }
+
+    /// One server's facts from its replies to `asked`, in that order.
+    private func facts(_ endpoint: Endpoint, adminPort: Int?, asked: [FourLetterWord], replies: [Result<String, ZooKeeperError>]) -> ServerFacts {
         var facts = ServerFacts(endpoint: endpoint)
-        let words = FourLetterWordClient(limits: limits)
         let admin = AdminServerClient(limits: limits)
         let adminEndpoint = adminPort.map { Endpoint(host: endpoint.host, port: $0) }
-        defer { facts.probeMs = Int(Date().timeIntervalSince(started) * 1000) }
-
-        // The three words go out at once: each costs a connection and about a millisecond of the
-        // server's time, and nothing about asking them depends on the others' answers.
-        let asked: [FourLetterWord] = [.srvr] + (wantRuok ? [.ruok] : []) + (wantMonitor ? [.mntr] : []) + (wantConfig ? [.conf] : [])
-        let replies = Parallel.map(asked) { words.send($0, to: endpoint) }
         func reply(_ word: FourLetterWord) -> Result<String, ZooKeeperError>? {
             asked.firstIndex(of: word).map { replies[$0] }
         }
@@ -99,7 +126,7 @@ public struct ServerProbe: Sendable {
             }
         }
 
-        if let mntr = reply(.mntr), facts.mode.isServing {
+        if let mntr = reply(.mntr), facts.mode.isServing, !monitorLeaderOnly || facts.mode == .leader {
             applyMonitor(mntr, to: &facts, adminPort: adminPort)
         }
         if let conf = reply(.conf) {
@@ -156,11 +183,6 @@ public struct ServerProbe: Sendable {
         case .failure(let error):
             facts.notes.append("mntr: \(error)")
         }
-    }
-
-    /// Probes every endpoint at once; the answer keeps the order given.
-    public func probeAll(_ targets: [(Endpoint, Int?)]) -> [ServerFacts] {
-        Parallel.map(targets) { probe($0.0, adminPort: $0.1) }
     }
 
     private func record(_ error: ZooKeeperError, in facts: inout ServerFacts) {
