@@ -150,7 +150,7 @@ public struct ConditionResult: Sendable {
 public enum ConditionEvaluator {
     /// Runs the probe (if any) and compares. In a dry run, a fact that a skipped step would have produced
     /// is `unknown`, never `passed`.
-    public static func evaluate(_ condition: Condition, context: ActionContext) -> ConditionResult {
+    public static func evaluate(_ condition: Condition, context: ActionContext, probes: ProbeMemo? = nil) -> ConditionResult {
         let expected = resolveExpected(condition.expected, context.resolver)
         var probeFacts: [String: FactValue] = [:]
         var probeMessage = ""
@@ -158,7 +158,7 @@ public enum ConditionEvaluator {
         if let probe = condition.probe, case .probe(let name) = condition.reference {
             var probeContext = context
             probeContext.isDryRun = false
-            let outcome = probe.action.outcome(probeContext)
+            let outcome = probes?.outcome(of: probe, context: probeContext) ?? probe.action.outcome(probeContext)
             probeFacts = outcome.facts
             probeMessage = outcome.message
             guard let value = outcome.facts[name] else {
@@ -242,5 +242,31 @@ extension FactValue {
     var isString: Bool {
         if case .string = self { return true }
         return false
+    }
+}
+
+/// The probes one step's guards have run, by what they ask: two guards that read two facts of the same probe
+/// (the same action, the same resolved arguments) share one run of it, at one moment.
+public final class ProbeMemo: @unchecked Sendable {
+    private var outcomes: [String: ActionOutcome] = [:]
+    private let lock = NSLock()
+
+    public init() {}
+
+    func outcome(of probe: Condition.Probe, context: ActionContext) -> ActionOutcome {
+        let resolver = context.resolver
+        let arguments = probe.action.templates.map { (try? $0.resolve(resolver).get()) ?? $0.source }
+        let key = ([probe.actionName] + probe.action.describe(resolver) + arguments).joined(separator: "\u{0}")
+        lock.lock()
+        if let known = outcomes[key] {
+            lock.unlock()
+            return known
+        }
+        lock.unlock()
+        let outcome = probe.action.outcome(context)
+        lock.lock()
+        outcomes[key] = outcome
+        lock.unlock()
+        return outcome
     }
 }

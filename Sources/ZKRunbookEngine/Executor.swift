@@ -279,6 +279,7 @@ public final class Executor {
 
     /// Evaluates a step's guards in order; the first failure stops the step.
     private func checkGuards(_ step: Step, index: Int, phase: Phase) -> GuardResult {
+        let probes = ProbeMemo()
         for (number, condition) in step.guards.enumerated() {
             if cancellation.isCancelled && phase == .forward { return .interrupted }
             var event = stepEvent(.guardEvaluated, step, index: index, phase: phase)
@@ -295,7 +296,7 @@ public final class Executor {
             }
             let token = phase == .rollback ? rollbackCancellation : cancellation
             let context = actionContext(step: step, timeout: min(timeout(of: step).seconds, 60), token: token)
-            var result = ConditionEvaluator.evaluate(condition, context: context)
+            var result = ConditionEvaluator.evaluate(condition, context: context, probes: probes)
             if options.dryRun, let skipped = skippedMutations.last, result.verdict != .unknown {
                 let now = result.verdict == .passed ? "passes now" : "fails now"
                 result.detail = "\(now) (\(result.actual?.literal ?? result.detail)); step '\(skipped)' would run first and may change it"

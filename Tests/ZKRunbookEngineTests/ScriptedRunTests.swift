@@ -31,6 +31,23 @@ struct ScriptedRunTests {
         #expect(events.first { $0.step == "c" && $0.type == .stepFinished }?.cause == .exitStatus)
     }
 
+    /// Two guards reading two facts of one probe (same action, same arguments) run it once; a guard whose
+    /// probe asks something else runs its own.
+    @Test func guardsAskingTheSameProbeShareOneRun() throws {
+        let script = ActionScript()
+        script.on("g", .success("probed", facts: ["healthy": .bool(true), "canElect": .bool(true)]))
+        let guards = """
+            guards: [
+              { probe: "check", with: {}, fact: "healthy", equals: true },
+              { probe: "check", with: {}, fact: "canElect", equals: true },
+            ],
+            """
+        let (outcome, events) = try run(Self.step("g", extra: guards, undo: false), script)
+        #expect(outcome.status == .succeeded)
+        #expect(script.calls == ["g", "g"], "one probe run for both guards, then the step: \(script.calls)")
+        #expect(events.filter { $0.type == .guardEvaluated }.count == 2, "each guard still reported")
+    }
+
     @Test func retriesUntilTheScriptSucceeds() throws {
         let script = ActionScript()
         script.on("flaky", .failure(cause: .timeout, message: "slow"), .failure(cause: .timeout, message: "slow"), .success("at last"))
