@@ -76,38 +76,6 @@ static inline void confirm(uint32_t candidates, const uint8_t *block, const zkru
     }
 }
 
-__attribute__((target("avx2")))
-static long first_token_avx2(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which) {
-    __m256i firsts[64], lasts[64];
-    for (size_t index = 0; index < tokens->count; index++) {
-        firsts[index] = _mm256_set1_epi8((char)tokens->bytes[index][0]);
-        lasts[index] = _mm256_set1_epi8((char)tokens->bytes[index][tokens->lengths[index] - 1]);
-    }
-    size_t reach = longest_token(tokens) + 32;
-    size_t position = from;
-    for (; length >= reach && position <= length - reach; position += 32) {
-        const uint8_t *block = data + position;
-        __m256i here = _mm256_loadu_si256((const __m256i *)block);
-        // Most blocks hold no candidate of any token: one test for all of them.
-        __m256i any = _mm256_setzero_si256();
-        for (size_t index = 0; index < tokens->count; index++) {
-            __m256i tail = _mm256_loadu_si256((const __m256i *)(block + tokens->lengths[index] - 1));
-            any = _mm256_or_si256(any, _mm256_and_si256(_mm256_cmpeq_epi8(here, firsts[index]), _mm256_cmpeq_epi8(tail, lasts[index])));
-        }
-        if (_mm256_testz_si256(any, any)) continue;
-        uint32_t best = 32;
-        for (size_t index = 0; index < tokens->count; index++) {
-            __m256i tail = _mm256_loadu_si256((const __m256i *)(block + tokens->lengths[index] - 1));
-            __m256i both = _mm256_and_si256(_mm256_cmpeq_epi8(here, firsts[index]), _mm256_cmpeq_epi8(tail, lasts[index]));
-            uint32_t candidates = (uint32_t)_mm256_movemask_epi8(both);
-            if (candidates) confirm(candidates, block, tokens, index, &best, which);
-        }
-        if (best < 32) return (long)(position + best);
-    }
-    return first_token_scalar(data, length, position, tokens, which);
-}
-
-
 /// Shortest token length, at most 3: how many leading bytes the fingerprint filter looks at.
 static size_t fingerprint_length(const zkrunbook_tokens *tokens) {
     size_t shortest = 3;
@@ -209,7 +177,7 @@ size_t zkrunbook_all_tokens(const uint8_t *data, size_t length, size_t from, con
 
 long zkrunbook_first_token(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, size_t *which) {
     if (!usable(tokens) || from >= length) return -1;
-    return __builtin_cpu_supports("avx2") ? first_token_avx2(data, length, from, tokens, which) : first_token_sse2(data, length, from, tokens, which);
+    return first_token_sse2(data, length, from, tokens, which);
 }
 
 #else

@@ -80,20 +80,13 @@ public enum SocketClient {
 
     /// A non-blocking connect, waited for with poll: a filtered port fails after `timeout`, not minutes.
     public static func connect(_ endpoint: Endpoint, timeout: Double) -> Result<Int32, ZooKeeperError> {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        // A literal address needs no resolver: skipping NSS saves milliseconds on every probe.
-        var scratch = in6_addr()
-        if inet_pton(AF_INET, endpoint.host, &scratch) == 1 || inet_pton(AF_INET6, endpoint.host, &scratch) == 1 {
-            hints.ai_flags = AI_NUMERICHOST
+        let addresses: UnsafeMutablePointer<addrinfo>
+        switch addressList(endpoint) {
+        case .success(let list): addresses = list
+        case .failure(let error): return .failure(error)
         }
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
-        guard status == 0, let first = list else {
-            return .failure(.resolveFailed(host: endpoint.host, reason: String(cString: gai_strerror(status))))
-        }
-        defer { freeaddrinfo(list) }
+        defer { freeaddrinfo(addresses) }
+        let first = addresses
         let deadline = Date().addingTimeInterval(timeout)
         var lastError = ZooKeeperError.connectionRefused(endpoint: endpoint.description)
         var cursor: UnsafeMutablePointer<addrinfo>? = first
@@ -196,8 +189,9 @@ public enum SocketClient {
         }
     }
 
-    /// A socket connecting to the endpoint's only address (nil: it has several, or none could be made).
-    private static func startConnect(_ endpoint: Endpoint) -> Result<Int32?, ZooKeeperError> {
+    /// The endpoint's addresses (free them with freeaddrinfo). A literal address needs no resolver: skipping
+    /// NSS saves milliseconds on every probe.
+    private static func addressList(_ endpoint: Endpoint) -> Result<UnsafeMutablePointer<addrinfo>, ZooKeeperError> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -207,10 +201,20 @@ public enum SocketClient {
         }
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(endpoint.host, String(endpoint.port), &hints, &list)
-        guard status == 0, let info = list else {
+        guard status == 0, let first = list else {
             return .failure(.resolveFailed(host: endpoint.host, reason: String(cString: gai_strerror(status))))
         }
-        defer { freeaddrinfo(list) }
+        return .success(first)
+    }
+
+    /// A socket connecting to the endpoint's only address (nil: it has several, or none could be made).
+    private static func startConnect(_ endpoint: Endpoint) -> Result<Int32?, ZooKeeperError> {
+        let info: UnsafeMutablePointer<addrinfo>
+        switch addressList(endpoint) {
+        case .success(let list): info = list
+        case .failure(let error): return .failure(error)
+        }
+        defer { freeaddrinfo(info) }
         guard info.pointee.ai_next == nil else { return .success(nil) }
         let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
         guard fd >= 0 else { return .success(nil) }

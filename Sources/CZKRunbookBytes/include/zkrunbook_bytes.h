@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// SHA-256's 64 round constants, for the hardware and the portable code alike.
+extern const uint32_t zkrunbook_sha256_round_constants[64];
+
 /// 1 when this CPU has the SHA extensions (and the SSSE3/SSE4.1 they are used with), else 0.
 int zkrunbook_sha256_hardware_available(void);
 
