@@ -219,6 +219,10 @@ public struct Sandbox: Sendable {
             // The short tick would cap sessions at 20 ticks (4 s): a client on a loaded test machine that
             // stalls that long would lose its session. Clients get what they ask for, up to a minute.
             "maxSessionTimeout=60000",
+            // A throwaway ensemble on one machine: a write is acknowledged once it is in the page cache,
+            // which a killed server does not lose (only a machine crash would, and takes the sandbox with
+            // it). A shared CI disk that stalls fsync for seconds would otherwise stall every write.
+            "forceSync=no",
         ]
         if spec.allFourLetterWords { lines.append("4lw.commands.whitelist=*") }
         if spec.isObserver(id) { lines.append("peerType=observer") }

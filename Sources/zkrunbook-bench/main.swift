@@ -537,8 +537,10 @@ func clientBenchmark(_ options: Options) -> Bool {
     var kazooRates: [Double] = []
     _ = ours()
     _ = kazoo()
+    // A round that fails (the error is printed) is run once more: a server that stalls past the request
+    // timeout on a shared machine is not a figure of either client; two in a row fail the benchmark.
     for _ in 0..<5 {
-        guard let mine = ours(), let theirs = kazoo() else { return false }
+        guard let mine = ours() ?? ours(), let theirs = kazoo() ?? kazoo() else { return false }
         ourRates.append(mine)
         kazooRates.append(theirs)
     }
