@@ -71,23 +71,8 @@ public enum CreateMode: Int32, Sendable, CaseIterable {
 
 /// ZooKeeper's request types (`ZooDefs.OpCode`) that this client sends.
 enum OpCode: Int32 {
-    case create = 1
-    case delete = 2
-    case exists = 3
-    case getData = 4
-    case setData = 5
-    case getACL = 6
-    case getChildren = 8
-    case sync = 9
-    case ping = 11
-    case getChildren2 = 12
-    case check = 13
-    case multi = 14
-    case create2 = 15
-    case reconfig = 16
-    case auth = 100
-    case closeSession = -11
-    case error = -1
+    case create = 1, delete = 2, exists = 3, getData = 4, setData = 5, getACL = 6, getChildren = 8, sync = 9, ping = 11
+    case getChildren2 = 12, check = 13, multi = 14, create2 = 15, reconfig = 16, auth = 100, closeSession = -11, error = -1
 }
 
 /// Request ids the protocol reserves.

@@ -10,7 +10,7 @@ public enum DiagnosticsActions {
 }
 
 /// `diagnostics-bundle`: collects this node's diagnostics into one .tar.gz (see `BundleCollector`).
-struct BundleAction: DeclaredAction {
+struct BundleAction: ArgumentsDecodable {
     static let name = "diagnostics-bundle"
     static let summary = "collect 4lw replies, AdminServer JSON, redacted configs, logs in a window, data-dir listing and system facts into a .tar.gz"
 
@@ -23,6 +23,9 @@ struct BundleAction: DeclaredAction {
     var maxLogBytes: Template?
     var commandTimeout: DurationSpec
     var isReadOnly: Bool { false }
+    static var defaults: [String: any ArgumentValue] {
+        ["since": DurationSpec.literal(RunbookDuration(milliseconds: 86_400_000)), "commandTimeout": DurationSpec.literal(RunbookDuration(milliseconds: 10_000))]
+    }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -72,23 +75,5 @@ struct BundleAction: DeclaredAction {
         } catch {
             return .failure(cause: .ioError, message: "\(error)")
         }
-    }
-}
-
-extension BundleAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let zooCfg = reader.template("zooCfg", required: true)
-        let server = reader.template("server")
-        let adminPort = reader.template("adminPort")
-        let logDirs = reader.template("logDirs")
-        let since = reader.duration("since") ?? .literal(RunbookDuration(milliseconds: 86_400_000))
-        let output = reader.template("output", required: true)
-        let maxLogBytes = reader.template("maxLogBytes")
-        let commandTimeout = reader.duration("commandTimeout") ?? .literal(RunbookDuration(milliseconds: 10_000))
-        guard let zooCfg, let output else { return nil }
-        self.init(
-            zooCfg: zooCfg, server: server, adminPort: adminPort, logDirs: logDirs, since: since, output: output, maxLogBytes: maxLogBytes,
-            commandTimeout: commandTimeout)
     }
 }

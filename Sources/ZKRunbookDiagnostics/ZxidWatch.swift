@@ -59,7 +59,7 @@ public struct ZxidWatchAssessment: Sendable, Equatable {
 }
 
 /// `zk-zxid-watch`: samples the leader's zxid twice, `interval` apart, and says when its counter rolls over.
-struct ZxidWatchAction: DeclaredAction {
+struct ZxidWatchAction: ArgumentsDecodable {
     static let name = "zk-zxid-watch"
     static let summary = "read-only: sample the leader's zxid twice, an interval apart; counter rate, time to rollover, etaOK against a threshold"
 
@@ -68,6 +68,9 @@ struct ZxidWatchAction: DeclaredAction {
     var warnBelow: DurationSpec
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
+    static var defaults: [String: any ArgumentValue] {
+        ["interval": DurationSpec.literal(RunbookDuration(milliseconds: 60_000)), "warnBelow": DurationSpec.literal(RunbookDuration(milliseconds: 14 * 86_400_000))]
+    }
 
     /// A dry run still takes both samples, at most this far apart, so a plan shows real numbers quickly.
     static let dryRunInterval = 2.0
@@ -126,17 +129,5 @@ struct ZxidWatchAction: DeclaredAction {
             message += "; the counter did not grow: no rollover in sight (\(assessment.remaining) transactions left)"
         }
         return .success(message, facts: facts)
-    }
-}
-
-extension ZxidWatchAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        let interval = reader.duration("interval") ?? .literal(RunbookDuration(milliseconds: 60_000))
-        let warnBelow = reader.duration("warnBelow") ?? .literal(RunbookDuration(milliseconds: 14 * 86_400_000))
-        let timeout = reader.duration("timeout")
-        guard let ensemble else { return nil }
-        self.init(ensemble: ensemble, interval: interval, warnBelow: warnBelow, timeout: timeout)
     }
 }

@@ -10,19 +10,12 @@ public struct Event: Codable, Sendable, Equatable {
     public static let schemaVersion = 1
 
     public enum Kind: String, Codable, Sendable {
-        case runStarted = "run-started"
-        case runResumed = "run-resumed"
-        case stepStarted = "step-started"
-        case guardEvaluated = "guard-evaluated"
-        case attemptStarted = "attempt-started"
-        case attemptFailed = "attempt-failed"
-        case stepFinished = "step-finished"
-        case rollbackStarted = "rollback-started"
-        case rollbackFinished = "rollback-finished"
-        case runFinished = "run-finished"
+        case runStarted = "run-started", runResumed = "run-resumed", runFinished = "run-finished"
+        case stepStarted = "step-started", guardEvaluated = "guard-evaluated", stepFinished = "step-finished"
+        case attemptStarted = "attempt-started", attemptFailed = "attempt-failed"
+        case rollbackStarted = "rollback-started", rollbackFinished = "rollback-finished"
         /// A per-node procedure begins or ends on one node (rolling restart).
-        case nodeStarted = "node-started"
-        case nodeFinished = "node-finished"
+        case nodeStarted = "node-started", nodeFinished = "node-finished"
     }
 
     public var schema: Int = Event.schemaVersion

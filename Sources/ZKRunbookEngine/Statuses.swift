@@ -9,19 +9,14 @@ public struct EventStatus: OpenCode {
 
     public init(rawValue: String) { self.rawValue = rawValue }
 
-    public static let succeeded = EventStatus(rawValue: "succeeded")
-    public static let failed = EventStatus(rawValue: "failed")
-    /// Failed, but the step is marked `onFailure: continue`.
-    public static let continued = EventStatus(rawValue: "continued")
-    /// Dry run: a step that changes things was not run.
-    public static let skipped = EventStatus(rawValue: "skipped")
-    /// Dry run: the result depends on a change the dry run skipped.
-    public static let unknown = EventStatus(rawValue: "unknown")
-    public static let refused = EventStatus(rawValue: "refused")
-    public static let locked = EventStatus(rawValue: "locked")
-    public static let interrupted = EventStatus(rawValue: "interrupted")
-    public static let rolledBack = EventStatus(rawValue: "rolled-back")
-    public static let rollbackFailed = EventStatus(rawValue: "rollback-failed")
+    /// How a step ended: its work done; failed; failed, but the step is marked `onFailure: continue`.
+    public static let succeeded = Self(rawValue: "succeeded"), failed = Self(rawValue: "failed"), continued = Self(rawValue: "continued")
+    /// Dry run: `skipped`, a step that changes things was not run; `unknown`, its result depends on such a step.
+    public static let skipped = Self(rawValue: "skipped"), unknown = Self(rawValue: "unknown")
+    /// Stopped before or during the work: refused by a guard before any change, locked by another run, a signal.
+    public static let refused = Self(rawValue: "refused"), locked = Self(rawValue: "locked"), interrupted = Self(rawValue: "interrupted")
+    /// How a rollback ended.
+    public static let rolledBack = Self(rawValue: "rolled-back"), rollbackFailed = Self(rawValue: "rollback-failed")
 
     /// A step whose work stands: what `resume` skips.
     public var isDone: Bool { self == .succeeded || self == .continued }
@@ -48,22 +43,16 @@ public enum RunMode: String, Sendable {
 }
 
 extension FailureCause {
-    /// A guard of the step did not hold.
-    public static let guardFailed = FailureCause(rawValue: "guard-failed")
-    /// An `assert` step did not hold (before any change this is a refusal).
-    public static let assertionFailed = FailureCause(rawValue: "assertion-failed")
+    /// A guard of the step did not hold; an `assert` step did not hold; the work refused before it changed
+    /// anything (exit 3 when nothing else changed either).
+    public static let guardFailed = Self(rawValue: "guard-failed"), assertionFailed = Self(rawValue: "assertion-failed"), refused = Self(rawValue: "refused")
     /// Another run holds what this one needs (exit 4).
-    public static let locked = FailureCause(rawValue: "locked")
-    /// The work refused before it changed anything (exit 3 when nothing else changed either).
-    public static let refused = FailureCause(rawValue: "refused")
-    /// A `${...}` reference has no value: the step it names did not run, or yielded no such fact.
-    public static let unresolvedReference = FailureCause(rawValue: "unresolved-reference")
-    /// An argument, resolved at run time, is not what the action needs.
-    public static let invalidArgument = FailureCause(rawValue: "invalid-argument")
-    /// Reading or writing a file failed.
-    public static let ioError = FailureCause(rawValue: "io-error")
-    /// A file the step needs is not there.
-    public static let fileMissing = FailureCause(rawValue: "file-missing")
+    public static let locked = Self(rawValue: "locked")
+    /// A `${...}` reference has no value (the step it names did not run, or yielded no such fact); an argument,
+    /// resolved at run time, is not what the action needs.
+    public static let unresolvedReference = Self(rawValue: "unresolved-reference"), invalidArgument = Self(rawValue: "invalid-argument")
+    /// Reading or writing a file failed; a file the step needs is not there.
+    public static let ioError = Self(rawValue: "io-error"), fileMissing = Self(rawValue: "file-missing")
     /// The step never got to run (no attempt was made).
-    public static let notRun = FailureCause(rawValue: "not-run")
+    public static let notRun = Self(rawValue: "not-run")
 }

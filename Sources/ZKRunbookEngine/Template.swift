@@ -51,6 +51,9 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         Template(segments: [.literal(text)], location: location, source: text.replacingOccurrences(of: "${", with: "$${"))
     }
 
+    /// A built-in default: no references, so no position is ever reported for it.
+    public static func literal(_ text: String) -> Template { literal(text, at: SourceLocation(file: "(default)", line: 0, column: 0)) }
+
     /// Parses `text`; the error message says what a reference must look like.
     public static func parse(_ text: String, at location: SourceLocation) -> Result<Template, Diagnostic> {
         var segments: [Segment] = []

@@ -1,13 +1,18 @@
 import Foundation
 
 /// `backup-file`: copy a file into the run's directory, keeping mode and owner, for a later `restore-file`.
-struct BackupFileAction: DeclaredAction {
+struct BackupFileAction: ArgumentsDecodable {
     static let name = "backup-file"
     static let summary = "copy a file into the run's backup folder (mode and owner kept) for restore-file"
 
     var path: Template
     var destination: Template?
     var isReadOnly: Bool { false }
+
+    enum CodingKeys: String, CodingKey {
+        case path
+        case destination = "to"
+    }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let target = destination?.display(resolver) ?? "${run.dir}/backups/<step>/"
@@ -44,14 +49,5 @@ struct BackupFileAction: DeclaredAction {
         } catch {
             return .failure(cause: .ioError, message: error.message)
         }
-    }
-}
-
-extension BackupFileAction {
-    init?(_ arguments: ActionArguments) {
-        let path = arguments.reader.template("path", required: true)
-        let destination = arguments.reader.template("to")
-        guard let path else { return nil }
-        self.init(path: path, destination: destination)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `file`: a read-only probe of a path (exists, size, mode, owner, sha256) for guards.
-struct FileProbeAction: DeclaredAction {
+struct FileProbeAction: ArgumentsDecodable {
     static let name = "file"
     static let summary = "read-only probe of a path: exists, isDirectory, size, mode, uid, gid, sha256"
 
@@ -21,12 +21,5 @@ struct FileProbeAction: DeclaredAction {
             facts["sha256"] = .string(digest)
         }
         return .success("\(resolved) exists", facts: facts)
-    }
-}
-
-extension FileProbeAction {
-    init?(_ arguments: ActionArguments) {
-        guard let path = arguments.reader.template("path", required: true) else { return nil }
-        self.init(path: path)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The agent checks this on the node itself, right before it changes anything: an agent whose conductor
 /// died (and so stopped renewing) stops here instead of restarting a server nobody watches.
-struct LeaseCheckAction: DeclaredAction {
+struct LeaseCheckAction: ArgumentsDecodable {
     static let name = "lease-check"
     static let summary = "read-only: refuse unless the node's lease (state dir, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
 
@@ -34,15 +34,5 @@ struct LeaseCheckAction: DeclaredAction {
             return refusal
         }
         return .success(runID.map { "the node's lease is held by run \($0)" } ?? "no other run holds the node")
-    }
-}
-
-extension LeaseCheckAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let key = reader.template("key", required: true)
-        let lease = reader.template("lease")
-        guard let key else { return nil }
-        self.init(key: key, lease: lease)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `sleep`: wait a fixed time (a soak period); interrupted promptly by SIGINT; skipped in a dry run.
-struct SleepAction: DeclaredAction {
+struct SleepAction: ArgumentsDecodable {
     static let name = "sleep"
     static let summary = "wait a fixed time (a soak period)"
 
@@ -25,12 +25,5 @@ struct SleepAction: DeclaredAction {
             return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted")
         }
         return .success("slept \(RunbookDuration(seconds: seconds))")
-    }
-}
-
-extension SleepAction {
-    init?(_ arguments: ActionArguments) {
-        guard let duration = arguments.reader.duration("duration", required: true) else { return nil }
-        self.init(duration: duration)
     }
 }

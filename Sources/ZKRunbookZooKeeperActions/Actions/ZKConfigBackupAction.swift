@@ -6,7 +6,7 @@ import ZKRunbookZooKeeper
 
 /// `zk-config-backup`: copies zoo.cfg, its dynamic config file and myid into a named folder on this node,
 /// with a manifest, for `zk-config-renumber` and the way back (`zk-config-restore`).
-struct ZKConfigBackupAction: DeclaredAction {
+struct ZKConfigBackupAction: ArgumentsDecodable {
     static let name = "zk-config-backup"
     static let summary = "back up zoo.cfg, its dynamic config file and myid into 'backupDir' (kept across runs, for dc-restore)"
 
@@ -29,13 +29,5 @@ struct ZKConfigBackupAction: DeclaredAction {
         case .failure(let problem): return .failure(cause: .backupFailed, message: problem.message)
         case .success(let message): return .success(message, facts: ["backupDir": .string(values[1])])
         }
-    }
-}
-
-extension ZKConfigBackupAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        guard let config = reader.template("config", required: true), let backupDir = reader.template("backupDir", required: true) else { return nil }
-        self.init(config: config, backupDir: backupDir)
     }
 }

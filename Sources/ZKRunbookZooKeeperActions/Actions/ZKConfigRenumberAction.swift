@@ -7,7 +7,7 @@ import ZKRunbookZooKeeper
 /// `zk-config-renumber`: the failover rewrite on this node. The survivors become the only servers,
 /// renumbered 1…n in the order given, observers promoted, `peerType` dropped, and myid set to this
 /// node's new number. Runs only on a backup `zk-config-backup` took, and reads the old layout from it.
-struct ZKConfigRenumberAction: DeclaredAction {
+struct ZKConfigRenumberAction: ArgumentsDecodable {
     static let name = "zk-config-renumber"
     static let summary = "rewrite zoo.cfg (or its dynamic file) and myid so the 'survivors' are the only servers, renumbered 1..n"
 
@@ -109,16 +109,5 @@ struct ZKConfigRenumberAction: DeclaredAction {
             "server \(oldID) is now server \(newID) of \(entries.count): " + lines.joined(separator: ", ")
                 + (written == 0 ? " (already written by an earlier run)" : ""),
             facts: ["oldId": .int(Int64(oldID)), "newId": .int(Int64(newID)), "servers": .string(lines.joined(separator: "; ")), "written": .int(Int64(written))])
-    }
-}
-
-extension ZKConfigRenumberAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let config = reader.template("config", required: true)
-        let survivors = reader.template("survivors", required: true)
-        let backupDir = reader.template("backupDir", required: true)
-        guard let config, let survivors, let backupDir else { return nil }
-        self.init(config: config, survivors: survivors, backupDir: backupDir)
     }
 }

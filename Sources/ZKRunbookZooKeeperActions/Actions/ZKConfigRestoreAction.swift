@@ -6,7 +6,7 @@ import ZKRunbookZooKeeper
 
 /// `zk-config-restore`: puts back what `zk-config-backup` kept (content, mode, owner, checked by hash),
 /// then renames the folder `<folder>.restored-<time>`. No backup there: nothing to restore, success.
-struct ZKConfigRestoreAction: DeclaredAction {
+struct ZKConfigRestoreAction: ArgumentsDecodable {
     static let name = "zk-config-restore"
     static let summary = "restore the files a zk-config-backup folder holds, byte for byte, mode and owner kept"
 
@@ -30,12 +30,5 @@ struct ZKConfigRestoreAction: DeclaredAction {
                     + ", \(result.unchanged.count) already as backed up; backup kept as \(keptAs)",
                 facts: ["restored": .int(Int64(result.restored.count)), "unchanged": .int(Int64(result.unchanged.count)), "keptAs": .string(keptAs)])
         }
-    }
-}
-
-extension ZKConfigRestoreAction {
-    init?(_ arguments: ActionArguments) {
-        guard let backupDir = arguments.reader.template("backupDir", required: true) else { return nil }
-        self.init(backupDir: backupDir)
     }
 }

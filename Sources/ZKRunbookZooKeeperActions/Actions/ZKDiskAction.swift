@@ -6,7 +6,7 @@ import ZKRunbookZooKeeper
 ///
 /// A full transaction-log disk stops a server from writing (it leaves the quorum), so a guard such as
 /// `dataLogDirFreePercent atLeast 10` keeps a runbook from restarting into one.
-struct ZKDiskAction: DeclaredAction {
+struct ZKDiskAction: ArgumentsDecodable {
     static let name = "zk-disk"
     static let summary = "read-only: free space of the dataDir and dataLogDir in 'zooCfg', and the bytes of snapshots and transaction logs"
 
@@ -44,13 +44,6 @@ struct ZKDiskAction: DeclaredAction {
         return .success(
             "dataDir \(dataDir): \(room(data)), \(snapshots.count) snapshot(s); dataLogDir \(dataLogDir): \(room(log)), \(logs.count) transaction log(s)",
             facts: facts)
-    }
-}
-
-extension ZKDiskAction {
-    init?(_ arguments: ActionArguments) {
-        guard let zooCfg = arguments.reader.template("zooCfg", required: true) else { return nil }
-        self.init(zooCfg: zooCfg)
     }
 }
 

@@ -5,7 +5,7 @@ import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
 /// `zk-ensemble`: every member probed at once; leader, lag, synced followers, quorum maths, verdict.
-struct ZKEnsembleAction: DeclaredAction {
+struct ZKEnsembleAction: ArgumentsDecodable {
     static let name = "zk-ensemble"
     static let summary = "read-only: probe all members at once; verdict (healthy, degraded-but-quorate, no-quorum, split), leader, lag, quorum maths"
 
@@ -22,8 +22,15 @@ struct ZKEnsembleAction: DeclaredAction {
     var timeout: DurationSpec?
     /// Before a change: every member asked every word the gates will use, and the step refuses unless the
     /// ensemble is healthy, seen whole, its membership exactly as written, and every gate evaluable.
-    var preflight = false
+    var preflight: Bool
     var isReadOnly: Bool { true }
+    static var defaults: [String: any ArgumentValue] { ["servers": [Template](), "maxLag": Template.literal("1000"), "preflight": false] }
+
+    func check(_ arguments: ActionArguments) {
+        if [!servers.isEmpty, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter({ $0 }).count != 1 {
+            arguments.diagnostics.error(arguments.reader.location, "zk-ensemble needs exactly one of 'ensemble', 'servers', 'ensembleFile' or 'zooCfg'")
+        }
+    }
     var yieldedFacts: FactNames? {
         EnsembleView.factNames.union(
             FactNames([
@@ -161,28 +168,5 @@ struct ZKEnsembleAction: DeclaredAction {
         }
         problems += view.gateProblems
         return problems
-    }
-}
-
-extension ZKEnsembleAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let servers = reader.templates("servers")
-        let ensembleFile = reader.template("ensembleFile")
-        let zooCfg = reader.template("zooCfg")
-        let ensemble = reader.template("ensemble")
-        let maxLag = reader.template("maxLag") ?? Template.literal("1000", at: reader.location)
-        let without = reader.template("without")
-        let survivors = reader.template("survivors")
-        let timeout = reader.duration("timeout")
-        let preflight = reader.bool("preflight") ?? false
-        let sources = [servers != nil, ensembleFile != nil, zooCfg != nil, ensemble != nil].filter { $0 }.count
-        if sources != 1 {
-            reader.diagnostics.error(reader.location, "zk-ensemble needs exactly one of 'ensemble', 'servers', 'ensembleFile' or 'zooCfg'")
-            return nil
-        }
-        self.init(
-            servers: servers ?? [], ensembleFile: ensembleFile, zooCfg: zooCfg, ensemble: ensemble, maxLag: maxLag, without: without,
-            survivors: survivors, timeout: timeout, preflight: preflight)
     }
 }

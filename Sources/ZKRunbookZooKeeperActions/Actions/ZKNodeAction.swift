@@ -5,7 +5,7 @@ import ZKRunbookZooKeeper
 
 /// `zk-node`: a znode as a guard sees it, read through ZooKeeper's own protocol (a `sync` first, so the
 /// read is as fresh as the leader): whether it exists, its version, data and children.
-struct ZKNodeAction: DeclaredAction {
+struct ZKNodeAction: ArgumentsDecodable {
     static let name = "zk-node"
     static let summary = "read-only: a znode's existence, version, data length, data (text) and children, read after sync"
 
@@ -49,16 +49,5 @@ struct ZKNodeAction: DeclaredAction {
         } catch {
             return .failure(cause: .unreachable, message: "cannot read \(znode): \(error)")
         }
-    }
-}
-
-extension ZKNodeAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        let path = reader.template("path", required: true)
-        let timeout = reader.duration("timeout")
-        guard let ensemble, let path else { return nil }
-        self.init(ensemble: ensemble, path: path, timeout: timeout)
     }
 }

@@ -7,7 +7,7 @@ import ZKRunbookZooKeeper
 /// `zk-peer-reach`: from this node, do the servers named in `peers` answer on the election (and, to prove
 /// them cut off, quorum) ports zoo.cfg gives them? Those ports are the links ZooKeeper itself needs, so they say whether a data centre
 /// is cut off (`expect: "unreachable"`) or back (`expect: "reachable"`).
-struct ZKPeerReachAction: DeclaredAction {
+struct ZKPeerReachAction: ArgumentsDecodable {
     static let name = "zk-peer-reach"
     static let summary = "read-only: from this node, try the election (and quorum) ports zoo.cfg gives the servers in 'peers'; asExpected against 'expect'"
 
@@ -17,6 +17,7 @@ struct ZKPeerReachAction: DeclaredAction {
     var expect: Template
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
+    static var defaults: [String: any ArgumentValue] { ["expect": Template.literal("unreachable")] }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -74,17 +75,5 @@ struct ZKPeerReachAction: DeclaredAction {
                 "checked": .int(Int64(targets.count)), "reachable": .int(Int64(reachable.count)), "asExpected": .bool(asExpected),
                 "reachablePorts": .string(reachable.joined(separator: "; ")), "unreachablePorts": .string(unreachable.joined(separator: "; ")),
             ])
-    }
-}
-
-extension ZKPeerReachAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let config = reader.template("config", required: true)
-        let peers = reader.template("peers", required: true)
-        let expect = reader.template("expect") ?? Template.literal("unreachable", at: reader.location)
-        let timeout = reader.duration("timeout")
-        guard let config, let peers else { return nil }
-        self.init(config: config, peers: peers, expect: expect, timeout: timeout)
     }
 }

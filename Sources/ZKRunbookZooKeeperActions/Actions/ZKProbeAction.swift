@@ -5,7 +5,7 @@ import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
 /// `zk-probe`: what one server is (mode, zxid, sync counts…), through 4lw or the AdminServer.
-struct ZKProbeAction: DeclaredAction {
+struct ZKProbeAction: ArgumentsDecodable {
     static let name = "zk-probe"
     static let summary = "read-only: one server's mode, zxid (epoch, counter), latency, sync counts; with 'ensemble', its lag behind the leader"
 
@@ -25,8 +25,15 @@ struct ZKProbeAction: DeclaredAction {
     var timeout: DurationSpec?
     /// srvr alone (mode, zxid): for a tight poll while a server starts, where every extra word is a
     /// connection the starting JVM must serve, and measurably delays it.
-    var srvrOnly = false
+    var srvrOnly: Bool
     var isReadOnly: Bool { true }
+    static var defaults: [String: any ArgumentValue] { ["ensemble": [Template](), "srvrOnly": false] }
+
+    func check(_ arguments: ActionArguments) {
+        if maxLag != nil && ensemble.isEmpty {
+            arguments.diagnostics.error(arguments.reader.location, "'maxLag' in zk-probe needs 'ensemble' (the servers among which to find the leader)")
+        }
+    }
     var yieldedFacts: FactNames? { ServerFacts.factNames.union(FactNames(["leader", "leaderZxid", "lagBehindLeader", "caughtUp"])) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
@@ -97,22 +104,5 @@ struct ZKProbeAction: DeclaredAction {
         }
         let summary = "\(target) is \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")
         return .success(summary, facts: map)
-    }
-}
-
-extension ZKProbeAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let server = reader.template("server", required: true)
-        let adminPort = reader.template("adminPort")
-        let ensemble = reader.templates("ensemble") ?? []
-        let maxLag = reader.template("maxLag")
-        let timeout = reader.duration("timeout")
-        let srvrOnly = reader.bool("srvrOnly") ?? false
-        if maxLag != nil && ensemble.isEmpty {
-            reader.diagnostics.error(reader.location, "'maxLag' in zk-probe needs 'ensemble' (the servers among which to find the leader)")
-        }
-        guard let server else { return nil }
-        self.init(server: server, adminPort: adminPort, ensemble: ensemble, maxLag: maxLag, timeout: timeout, srvrOnly: srvrOnly)
     }
 }

@@ -9,7 +9,7 @@ import ZKRunbookZooKeeper
 ///
 /// The canary is `/zkrunbook/canary/<ensemble name>` holding the run id; it is deleted once read back. With
 /// `enabled: false` (an ensemble that is read-only to us) the check is skipped and says so.
-struct ZKWriteCheckAction: DeclaredAction {
+struct ZKWriteCheckAction: ArgumentsDecodable {
     static let name = "zk-write-check"
     static let summary = "read-only for data: write a canary through the ensemble, read it back from 'server' after sync, delete it"
 
@@ -108,17 +108,5 @@ struct ZKWriteCheckAction: DeclaredAction {
         } catch {
             return .failure(error)
         }
-    }
-}
-
-extension ZKWriteCheckAction {
-    init?(_ arguments: ActionArguments) {
-        let reader = arguments.reader
-        let ensemble = reader.template("ensemble", required: true)
-        let server = reader.template("server", required: true)
-        let enabled = reader.template("enabled")
-        let interval = reader.duration("interval")
-        guard let ensemble, let server else { return nil }
-        self.init(ensemble: ensemble, server: server, enabled: enabled, interval: interval)
     }
 }
