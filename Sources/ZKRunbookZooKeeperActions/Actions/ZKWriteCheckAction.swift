@@ -31,7 +31,7 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
     }
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
-        var values = try context.resolved([ensemble, server] + [enabled].compactMap { $0 })
+        let values = try context.resolved([ensemble, server] + [enabled].compactMap { $0 })
         if values.count > 2, ["false", "no", "0"].contains(values[2].lowercased()) {
             return .success("skipped: the write check is off (the ensemble is read-only to zkrunbook)", facts: ["skipped": .bool(true)])
         }

@@ -1,0 +1,40 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookRolling
+import ZKRunbookZooKeeper
+
+/// `zkrunbook node-config`: the agent's side of `diff` — this node's zoo.cfg settings, server list, myid and
+/// java.env, as one JSON object the conductor compares across nodes.
+enum NodeConfigCommand {
+    static let usage = "Usage: zkrunbook node-config [--zoo-cfg FILE]"
+    static let help = """
+        \(usage)
+
+        Prints what this node's configuration files say, as JSON: zoo.cfg's settings, the server list in
+        effect (from its dynamicConfigFile when it names one), dataDir/myid, and java.env beside zoo.cfg.
+        Run by 'zkrunbook diff' on every node through its agent; safe to run by hand (it only reads).
+
+        Options:
+          --zoo-cfg FILE  the node's zoo.cfg (default \(NodeConfigReader.defaultZooCfg))
+          -h, --help      show this help
+
+        Exit codes: 0 read, 2 zoo.cfg (or its dynamic file) missing or malformed (the line is named).
+        """
+
+    static func run(_ arguments: [String]) throws -> ExitCode {
+        let parsed = try ParsedArguments(arguments, valueOptions: ["--zoo-cfg"], flagOptions: [], usage: usage)
+        if parsed.flags.contains("--help") {
+            print(help)
+            return .success
+        }
+        guard parsed.positionals.isEmpty else { throw UsageError(message: "unexpected argument '\(parsed.positionals[0])'", usage: usage) }
+        let snapshot: NodeConfigSnapshot
+        do { snapshot = try NodeConfigSnapshot.read(zooCfg: parsed.value("--zoo-cfg") ?? NodeConfigReader.defaultZooCfg) } catch {
+            throw CommandFailure(message: "error: \(error)", exitCode: .usage)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(snapshot), as: UTF8.self))
+        return .success
+    }
+}

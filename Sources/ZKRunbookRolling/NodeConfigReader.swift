@@ -1,0 +1,40 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookTransport
+import ZKRunbookZooKeeper
+
+/// Reads every member's configuration files through the agent on that node (`zkrunbook node-config`), over
+/// the node's own transport, all nodes at once.
+public enum NodeConfigReader {
+    /// Debian's zoo.cfg, for a member whose entry names none.
+    public static let defaultZooCfg = "/etc/zookeeper/conf/zoo.cfg"
+
+    /// The agent command that prints one node's `NodeConfigSnapshot`.
+    public static func argv(for member: EnsembleMember, in file: EnsembleFile) -> [String] {
+        [member.agentPath ?? file.agentPath ?? "zkrunbook", "node-config", "--zoo-cfg", member.zooCfg ?? defaultZooCfg]
+    }
+
+    public static func readAll(_ file: EnsembleFile, timeout: Double) -> [(member: EnsembleMember, snapshot: Result<NodeConfigSnapshot, ConfigReadFailure>)] {
+        let results = Parallel.map(file.members) { member in read(member, argv: argv(for: member, in: file), timeout: timeout) }
+        return Array(zip(file.members, results))
+    }
+
+    static func read(_ member: EnsembleMember, argv: [String], timeout: Double) -> Result<NodeConfigSnapshot, ConfigReadFailure> {
+        let runner = member.access.runner(host: member.host)
+        let result = runner.run(CommandSpec(argv: argv, timeout: timeout, outputCap: 4 << 20), cancellation: nil)
+        guard result.termination == .exited(0) else {
+            if result.termination == .exited(127) { return .failure(ConfigReadFailure("the agent \(argv[0]) is not installed on the node (zkrunbook install)")) }
+            if result.stderr.text.contains("unknown command 'node-config'") {
+                return .failure(ConfigReadFailure("the agent \(argv[0]) on the node is older than this conductor (no node-config): zkrunbook install"))
+            }
+            let said = result.stderr.lastLines(3).joined(separator: " ")
+            return .failure(ConfigReadFailure("\(ShellQuoting.join(argv)) \(member.access.describe(host: member.host)): \(result.termination.summary)" + (said.isEmpty ? "" : ": " + said)))
+        }
+        do {
+            return .success(try JSONDecoder().decode(NodeConfigSnapshot.self, from: Data(result.stdout.text.utf8)))
+        } catch {
+            return .failure(ConfigReadFailure("the agent's reply is not a node-config snapshot (an older agent? zkrunbook install): \(error)"))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// What one node's configuration files say, as the agent on that node reads them: zoo.cfg's settings, the
+/// server list in effect (from the dynamic config file when zoo.cfg names one), myid, and java.env beside
+/// zoo.cfg. The conductor compares these across nodes (`ConfigDrift`); it never reads a node's files itself.
+public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
+    public var zooCfg: String
+    /// zoo.cfg's keys and values, the `server.N` lines apart.
+    public var properties: [String: String]
+    /// The server list in effect, by id: `host:quorumPort:electionPort:role[;clientAddress:clientPort]`.
+    public var servers: [String: String]
+    /// The file the server list came from (zoo.cfg, or its dynamic config file).
+    public var serversFile: String
+    /// The text of dataDir/myid, trimmed; nil when there is none.
+    public var myid: String?
+    public var myidFile: String?
+    /// java.env beside zoo.cfg (`export NAME=value` or `NAME=value` lines), nil when there is none.
+    public var javaEnv: [String: String]?
+    public var javaEnvFile: String
+
+    public init(
+        zooCfg: String, properties: [String: String], servers: [String: String], serversFile: String, myid: String? = nil, myidFile: String? = nil,
+        javaEnv: [String: String]? = nil, javaEnvFile: String
+    ) {
+        (self.zooCfg, self.properties, self.servers, self.serversFile) = (zooCfg, properties, servers, serversFile)
+        (self.myid, self.myidFile, self.javaEnv, self.javaEnvFile) = (myid, myidFile, javaEnv, javaEnvFile)
+    }
+
+    /// Reads the node's files; an unreadable or malformed zoo.cfg (or dynamic file) is an error with its line.
+    public static func read(zooCfg path: String) throws(ZooConfigError) -> NodeConfigSnapshot {
+        let config = try ZooConfig.load(path: path, readMyid: false)
+        let myidFile = config.dataDir.map { $0 + "/myid" }
+        let myid = myidFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let javaEnvFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("java.env")
+        let javaEnv = (try? String(contentsOfFile: javaEnvFile, encoding: .utf8)).map(parseEnvironment)
+        var servers: [String: String] = [:]
+        for entry in config.servers { servers[String(entry.id)] = Self.describe(entry) }
+        return NodeConfigSnapshot(
+            zooCfg: path, properties: config.properties, servers: servers, serversFile: config.serversPath, myid: myid, myidFile: myidFile,
+            javaEnv: javaEnv, javaEnvFile: javaEnvFile)
+    }
+
+    /// One server entry as text two nodes can compare: the role always spelt out, the client half when given.
+    public static func describe(_ entry: ServerEntry) -> String {
+        var text = "\(entry.host):\(entry.quorumPort):\(entry.electionPort):\(entry.role.rawValue)"
+        if let port = entry.clientPort { text += ";" + (entry.clientAddress.map { "\($0):" } ?? "") + String(port) }
+        return text
+    }
+
+    /// `export NAME="value"` and `NAME=value` lines; comments, blank lines and anything else are left out.
+    static func parseEnvironment(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for raw in text.split(separator: "\n") {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = String(line.dropFirst("export ".count)).trimmingCharacters(in: .whitespaces) }
+            guard let equals = line.firstIndex(of: "="), equals != line.startIndex else { continue }
+            let name = String(line[..<equals])
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+            var value = String(line[line.index(after: equals)...])
+            if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" { value = String(value.dropFirst().dropLast()) }
+            values[name] = value
+        }
+        return values
+    }
+}
