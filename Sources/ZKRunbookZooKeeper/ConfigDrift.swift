@@ -19,9 +19,8 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
         public enum Kind: String, Sendable, Codable {
             /// Nodes hold different server lists: each may form a quorum the others do not know of.
             case serverListsDiffer = "server-lists-differ"
-            /// A node's myid is not the id the ensemble file gives it.
-            case myidMismatch = "myid-mismatch"
-            case myidMissing = "myid-missing"
+            /// A node's myid is not the id the ensemble file gives it; a node has no myid.
+            case myidMismatch = "myid-mismatch", myidMissing = "myid-missing"
             /// A node's own id has no `server.N` line in its list ("My id N not in the peer list").
             case notInOwnList = "not-in-own-list"
             /// Settings other than per-node ones differ.
