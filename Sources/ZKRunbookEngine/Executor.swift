@@ -188,7 +188,7 @@ public final class Executor {
             let step = runbook.steps[index]
             if cancellation.isCancelled { return interrupted(during: nil) }
             var started = stepEvent(.stepStarted, step, index: index, phase: .forward)
-            started.plan = step.action.describe(resolver)
+            started.plan = step.action.describe(resolver) + (step.when.map { ["only when \($0.summary(resolver)); skipped otherwise"] } ?? [])
             started.command = step.action.command(resolver)
             started.timeoutMs = Int(timeout(of: step).milliseconds)
             started.attempts = step.retry.retries + 1
@@ -196,6 +196,19 @@ public final class Executor {
                 "\(undo.id): " + ([display(undo.description)] + undo.action.describe(resolver)).joined(separator: "; ")
             }
             emit(started)
+
+            switch checkWhen(step, phase: .forward) {
+            case .run:
+                break
+            case .skip(let message):
+                emit(finishedEvent(step, index: index, status: .skipped, message: message))
+                index += 1
+                continue
+            case .cannotTell(let message):
+                emit(finishedEvent(step, index: index, status: .failed, cause: .guardFailed, message: message))
+                if !changedSomething { return finish(.refused, "refused before any change: step '\(step.id)': \(message)") }
+                return failAndRollBack(step, reason: "step '\(step.id)': \(message)", includeFailed: false)
+            }
 
             switch checkGuards(step, index: index, phase: .forward) {
             case .passed:
@@ -269,6 +282,33 @@ public final class Executor {
             return finish(.succeeded, "dry run complete\(unknownNote)")
         }
         return finish(.succeeded, "all \(total) steps done")
+    }
+
+    private enum WhenResult {
+        case run
+        /// The `when` does not hold: the step is skipped and the run goes on.
+        case skip(String)
+        /// A live run that cannot evaluate the `when` neither runs nor skips the step.
+        case cannotTell(String)
+    }
+
+    /// A step's `when`. In a plan, a `when` that a skipped change may decide shows the step as it would run.
+    private func checkWhen(_ step: Step, phase: Phase) -> WhenResult {
+        guard let condition = step.when else { return .run }
+        if options.offline { return .run }
+        let token = phase == .rollback ? rollbackCancellation : cancellation
+        let context = actionContext(step: step, timeout: min(timeout(of: step).seconds, 60), token: token)
+        let result = ConditionEvaluator.evaluate(condition, context: context, probes: ProbeMemo())
+        let summary = "when '\(condition.summary(resolver))'"
+        switch result.verdict {
+        case .passed:
+            return .run
+        // Only a value that does not match makes a `when` false; no value (a probe that failed) says nothing.
+        case .failed where result.actual != nil && !(options.dryRun && !skippedMutations.isEmpty):
+            return .skip("skipped: \(summary) does not hold: \(result.detail)")
+        case .failed, .unknown:
+            return options.dryRun ? .run : .cannotTell("\(summary) cannot be evaluated: \(result.detail)")
+        }
     }
 
     private enum GuardResult {
@@ -408,6 +448,25 @@ public final class Executor {
             event.plan = undo.action.describe(resolver)
             event.command = undo.action.command(resolver)
             emit(event)
+            let when = checkWhen(undo, phase: .rollback)
+            if case .skip(let message) = when {
+                var finished = stepEvent(.stepFinished, undo, index: number, phase: .rollback)
+                finished.total = undoSteps.count
+                finished.status = .skipped
+                finished.message = message
+                emit(finished)
+                continue
+            }
+            if case .cannotTell(let message) = when {
+                var finished = stepEvent(.stepFinished, undo, index: number, phase: .rollback)
+                finished.total = undoSteps.count
+                finished.status = .failed
+                finished.cause = .guardFailed
+                finished.message = message
+                emit(finished)
+                allOK = false
+                continue
+            }
             if case .refused(let message) = checkGuards(undo, index: number, phase: .rollback) {
                 var finished = stepEvent(.stepFinished, undo, index: number, phase: .rollback)
                 finished.total = undoSteps.count

@@ -234,6 +234,9 @@ public struct Step: Sendable {
     public var actionName: String
     public var action: any PreparedAction
     public var guards: [Condition]
+    /// The step runs only when this holds (checked before its guards); otherwise it is skipped, and the run
+    /// goes on: a restart only where the config changed. Unlike a guard, a false `when` is not a refusal.
+    public var when: Condition?
     public var timeout: DurationSpec?
     public var retry: RetryPolicy
     public var onFailure: FailurePolicy

@@ -319,6 +319,11 @@ public struct RunbookLoader: Sendable {
                 reader.typeError("guards", node, "an array of conditions")
             }
         }
+        var when: Condition?
+        if let whenReader = reader.object("when", context: "the 'when' of \(label)") {
+            when = ConditionReader.read(whenReader, registry: registry, stepID: id ?? "")
+            whenReader.finish()
+        }
         let timeout = reader.duration("timeout")
         let retry = readRetry(reader, diagnostics: diagnostics)
         var onFailure = FailurePolicy.abort
@@ -362,7 +367,7 @@ public struct RunbookLoader: Sendable {
         reader.finish()
         guard let id, let description, let actionName, let action else { return nil }
         return Step(
-            id: id, description: description, actionName: actionName, action: action, guards: guards, timeout: timeout,
+            id: id, description: description, actionName: actionName, action: action, guards: guards, when: when, timeout: timeout,
             retry: retry, onFailure: onFailure, rollback: rollback, rollbackWhenFailed: rollbackWhenFailed, location: reader.location)
     }
 
@@ -474,6 +479,9 @@ public struct RunbookLoader: Sendable {
                     check(template, in: "a guard of \(label)", scope: scope, latestStep: index, allowSame: isRollback)
                 }
             }
+            for template in step.when.map(ConditionReader.templates(in:)) ?? [] {
+                check(template, in: "the 'when' of \(label)", scope: scope, latestStep: index, allowSame: isRollback)
+            }
             checkDuration(step.timeout, in: "the timeout of \(label)")
             checkDuration(step.retry.backoff, in: "the retry backoff of \(label)")
             checkDuration(step.retry.maxBackoff, in: "the retry maxBackoff of \(label)")
@@ -481,8 +489,11 @@ public struct RunbookLoader: Sendable {
         func checkList(_ steps: [Step], scope: Scope) {
             for (index, step) in steps.enumerated() {
                 checkStep(step, index: index, isRollback: false, scope: scope)
+                // An undo may read the facts of the undos written before it (restart back only what was restored).
+                var undoScope = scope
                 for undo in step.rollback where undo.actionName != RollbackReference.marker {
-                    checkStep(undo, index: index, isRollback: true, scope: scope)
+                    checkStep(undo, index: index, isRollback: true, scope: undoScope)
+                    undoScope.outer.insert(undo.id)
                 }
                 let nested = step.action.nestedSteps
                 if !nested.isEmpty {
@@ -518,6 +529,6 @@ enum RollbackReference {
     static func placeholder(id: String, at location: SourceLocation) -> Step {
         Step(
             id: id, description: "", actionName: marker, action: SleepAction(duration: .literal(RunbookDuration(milliseconds: 0))),
-            guards: [], timeout: nil, retry: .none, onFailure: .abort, rollback: [], rollbackWhenFailed: false, location: location)
+            guards: [], when: nil, timeout: nil, retry: .none, onFailure: .abort, rollback: [], rollbackWhenFailed: false, location: location)
     }
 }
