@@ -6,7 +6,7 @@ import ZKRunbookZooKeeper
 /// `zkrunbook node-config`: the agent's side of `diff` — this node's zoo.cfg settings, server list, myid and
 /// java.env, as one JSON object the conductor compares across nodes.
 enum NodeConfigCommand {
-    static let usage = "Usage: zkrunbook node-config [--zoo-cfg FILE]"
+    static let usage = "Usage: zkrunbook node-config [--zoo-cfg FILE] [--check-dir DIR]..."
     static let help = """
         \(usage)
 
@@ -16,20 +16,22 @@ enum NodeConfigCommand {
 
         Options:
           --zoo-cfg FILE  the node's zoo.cfg (default \(NodeConfigReader.defaultZooCfg))
+          --check-dir DIR also say whether this folder exists here (repeatable): a change may point dataDir there
           -h, --help      show this help
 
         Exit codes: 0 read, 2 zoo.cfg (or its dynamic file) missing or malformed (the line is named).
         """
 
     static func run(_ arguments: [String]) throws -> ExitCode {
-        let parsed = try ParsedArguments(arguments, valueOptions: ["--zoo-cfg"], flagOptions: [], usage: usage)
+        let parsed = try ParsedArguments(arguments, valueOptions: ["--zoo-cfg", "--check-dir"], flagOptions: [], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return .success
         }
         guard parsed.positionals.isEmpty else { throw UsageError(message: "unexpected argument '\(parsed.positionals[0])'", usage: usage) }
         let snapshot: NodeConfigSnapshot
-        do { snapshot = try NodeConfigSnapshot.read(zooCfg: parsed.value("--zoo-cfg") ?? NodeConfigReader.defaultZooCfg) } catch {
+        do { snapshot = try NodeConfigSnapshot.read(
+                zooCfg: parsed.value("--zoo-cfg") ?? NodeConfigReader.defaultZooCfg, checkDirectories: parsed.values["--check-dir"] ?? []) } catch {
             throw CommandFailure(message: "error: \(error)", exitCode: .usage)
         }
         let encoder = JSONEncoder()

@@ -11,12 +11,17 @@ public enum NodeConfigReader {
     public static let defaultZooCfg = "/etc/zookeeper/conf/zoo.cfg"
 
     /// The agent command that prints one node's `NodeConfigSnapshot`.
-    public static func argv(for member: EnsembleMember, in file: EnsembleFile) -> [String] {
+    public static func argv(for member: EnsembleMember, in file: EnsembleFile, checkDirectories: [String] = []) -> [String] {
         [member.agentPath ?? file.agentPath ?? "zkrunbook", "node-config", "--zoo-cfg", member.zooCfg ?? defaultZooCfg]
+            + checkDirectories.flatMap { ["--check-dir", $0] }
     }
 
-    public static func readAll(_ file: EnsembleFile, timeout: Double) -> [(member: EnsembleMember, snapshot: Result<NodeConfigSnapshot, ConfigReadFailure>)] {
-        let results = Parallel.map(file.members) { member in read(member, argv: argv(for: member, in: file), timeout: timeout) }
+    public static func readAll(
+        _ file: EnsembleFile, timeout: Double, checkDirectories: [String] = []
+    ) -> [(member: EnsembleMember, snapshot: Result<NodeConfigSnapshot, ConfigReadFailure>)] {
+        let results = Parallel.map(file.members) { member in
+            read(member, argv: argv(for: member, in: file, checkDirectories: checkDirectories), timeout: timeout)
+        }
         return Array(zip(file.members, results))
     }
 

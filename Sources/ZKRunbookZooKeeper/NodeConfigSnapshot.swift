@@ -17,6 +17,8 @@ public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
     /// java.env beside zoo.cfg (`export NAME=value` or `NAME=value` lines), nil when there is none.
     public var javaEnv: [String: String]?
     public var javaEnvFile: String
+    /// Whether each folder asked about (`--check-dir`) exists on the node: a change may point dataDir there.
+    public var directories: [String: Bool]?
 
     public init(
         zooCfg: String, properties: [String: String], servers: [String: String], serversFile: String, myid: String? = nil, myidFile: String? = nil,
@@ -27,7 +29,7 @@ public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
     }
 
     /// Reads the node's files; an unreadable or malformed zoo.cfg (or dynamic file) is an error with its line.
-    public static func read(zooCfg path: String) throws(ZooConfigError) -> NodeConfigSnapshot {
+    public static func read(zooCfg path: String, checkDirectories: [String] = []) throws(ZooConfigError) -> NodeConfigSnapshot {
         let config = try ZooConfig.load(path: path, readMyid: false)
         let myidFile = config.dataDir.map { $0 + "/myid" }
         let myid = myidFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -35,9 +37,16 @@ public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
         let javaEnv = (try? String(contentsOfFile: javaEnvFile, encoding: .utf8)).map(parseEnvironment)
         var servers: [String: String] = [:]
         for entry in config.servers { servers[String(entry.id)] = Self.describe(entry) }
-        return NodeConfigSnapshot(
+        var snapshot = NodeConfigSnapshot(
             zooCfg: path, properties: config.properties, servers: servers, serversFile: config.serversPath, myid: myid, myidFile: myidFile,
             javaEnv: javaEnv, javaEnvFile: javaEnvFile)
+        if !checkDirectories.isEmpty {
+            var isDirectory: ObjCBool = false
+            snapshot.directories = Dictionary(
+                checkDirectories.map { ($0, FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue) },
+                uniquingKeysWith: { first, _ in first })
+        }
+        return snapshot
     }
 
     /// One server entry as text two nodes can compare: the role always spelt out, the client half when given.

@@ -125,12 +125,15 @@ public struct ConfigBackup: Sendable {
         try writeFileAtomically(data, to: manifestPath, mode: 0o600, uid: getuid(), gid: getgid())
     }
 
-    /// The files a failover touches: zoo.cfg, its dynamic config file if it names one, and myid.
+    /// The files a failover or a config change touches: zoo.cfg, its dynamic config file if it names one,
+    /// myid, and java.env beside zoo.cfg when there is one.
     public static func files(of config: ZooConfig) -> Result<[String], InputProblem> {
         var paths = [config.path]
         if config.serversPath != config.path { paths.append(config.serversPath) }
         guard let dataDir = config.dataDir else { return .failure(InputProblem("\(config.path) sets no dataDir, so there is no myid to renumber")) }
         paths.append(dataDir + "/myid")
+        let javaEnv = ((config.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("java.env")
+        if FileManager.default.fileExists(atPath: javaEnv) { paths.append(javaEnv) }
         return .success(paths)
     }
 

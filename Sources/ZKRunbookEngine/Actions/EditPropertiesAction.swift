@@ -89,10 +89,10 @@ extension EditPropertiesAction {
 }
 
 /// Line-preserving edits of `key=value` files.
-enum PropertiesEditor {
+public enum PropertiesEditor {
     /// Sets each key (replacing its first line, dropping repeats, appending when absent) and removes keys.
     /// Returns the new text and each touched key's previous value.
-    static func apply(to text: String, set: [(String, String)], remove: [String]) -> (String, [(String, String?)]) {
+    public static func apply(to text: String, set: [(String, String)], remove: [String]) -> (String, [(String, String?)]) {
         var lines = text.components(separatedBy: "\n")
         let trailingNewline = lines.last == ""
         if trailingNewline { lines.removeLast() }

@@ -64,7 +64,7 @@ struct ZKConfigRenumberAction: ArgumentsDecodable {
                 message: "\(configPath) uses hierarchical quorums (group.N / weight.N name server ids): renumbering would leave them wrong; rewrite it by hand")
         }
         let myidPath = dataDir + "/myid"
-        let serversPath = manifest.entries.map(\.path).first { $0 != configPath && $0 != myidPath } ?? configPath
+        let serversPath = manifest.entries.map(\.path).first { $0 != configPath && $0 != myidPath && !$0.hasSuffix("/java.env") } ?? configPath
         var servers = old.servers
         if serversPath != configPath {
             do { servers = try ZooConfig.parse(original(serversPath) ?? "", path: serversPath).servers } catch {

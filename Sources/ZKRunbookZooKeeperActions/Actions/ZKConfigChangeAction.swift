@@ -1,0 +1,96 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+/// `zk-config-change`: on this node, sets or removes zoo.cfg keys and sets java.env variables, each file
+/// rewritten atomically with its mode and owner, and says whether the server's effective configuration
+/// changed (what decides its restart). Membership keys are refused: they change through add-server,
+/// remove-server and set-role. Back the files up first (`zk-config-backup`); this action only edits.
+struct ZKConfigChangeAction: ArgumentsDecodable {
+    static let name = "zk-config-change"
+    static let summary = "set or remove zoo.cfg keys and set java.env variables on this node; changed: whether the effective config changed"
+
+    var config: Template
+    var set: Template?
+    var remove: Template?
+    var javaEnv: Template?
+    var isReadOnly: Bool { false }
+    var yieldedFacts: FactNames? { FactNames(["changed", "edits", "edited"]) }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        var lines = ["edit \(config.display(resolver)) (and java.env beside it), atomically, mode and owner kept:"]
+        if let set { lines.append("  set \(set.display(resolver))") }
+        if let remove { lines.append("  remove \(remove.display(resolver))") }
+        if let javaEnv { lines.append("  java.env: set \(javaEnv.display(resolver))") }
+        return lines
+    }
+
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let path = try context.resolved(config)
+        let words = try context.resolved([set, remove, javaEnv].map { $0 ?? Template.literal("") })
+        let change: ConfigChange
+        switch ConfigChange.parse(set: words[0], remove: words[1], javaEnv: words[2]) {
+        case .failure(let problem): return .failure(cause: .invalidArgument, message: problem.message)
+        case .success(let parsed): change = parsed
+        }
+        if let why = (change.set.map(\.key) + change.remove).compactMap(ConfigChange.forbidden).first {
+            return .failure(cause: .invalidArgument, message: "refused: " + why)
+        }
+        let before: NodeConfigSnapshot
+        do { before = try NodeConfigSnapshot.read(zooCfg: path) } catch { return .failure(cause: .invalidArgument, message: error.description) }
+        let edits = change.effect(on: before)
+        if edits.isEmpty {
+            return .success("\(path) and java.env already as wanted: the configuration is unchanged", facts: ["changed": .bool(false), "edits": .string(""), "edited": .int(0)])
+        }
+        if edits.contains(where: { $0.file == .zooCfg }) {
+            if let failure = rewrite(path, { PropertiesEditor.apply(to: $0, set: change.set.map { ($0.key, $0.value) }, remove: change.remove).0 }) { return failure }
+        }
+        if edits.contains(where: { $0.file == .javaEnv }) {
+            if let failure = rewrite(before.javaEnvFile, { Self.settingEnvironment(change.javaEnv, in: $0) }) { return failure }
+        }
+        let after: NodeConfigSnapshot
+        do { after = try NodeConfigSnapshot.read(zooCfg: path) } catch { return .failure(cause: .verifyFailed, message: "read back: \(error.description)") }
+        let left = change.effect(on: after)
+        guard left.isEmpty else {
+            return .failure(cause: .verifyFailed, message: "read back \(path): still to change: " + left.map(\.description).joined(separator: "; "))
+        }
+        let list = edits.map(\.description).joined(separator: "; ")
+        return .success("changed: \(list)", facts: ["changed": .bool(true), "edits": .string(list), "edited": .int(Int64(edits.count))])
+    }
+
+    /// Rewrites `path` with `transform` of its text (a missing file counts as empty and is created 0644).
+    private func rewrite(_ path: String, _ transform: (String) -> String) -> ActionOutcome? {
+        let info = FileInfo.stat(path)
+        let text = info == nil ? "" : (try? String(contentsOfFile: path, encoding: .utf8))
+        guard let text else { return .failure(cause: .ioError, message: "cannot read \(path)") }
+        do {
+            _ = try writeFileAtomically(
+                Data(transform(text).utf8), to: path, mode: info?.mode ?? 0o644, uid: info?.uid ?? getuid(), gid: info?.gid ?? getgid())
+        } catch {
+            return .failure(cause: .ioError, message: error.message)
+        }
+        return nil
+    }
+
+    /// java.env with each variable set: its first `NAME=` or `export NAME=` line replaced (later ones
+    /// dropped), or `export NAME="value"` appended; comments and other lines kept.
+    static func settingEnvironment(_ variables: [(name: String, value: String)], in text: String) -> String {
+        var lines = text.components(separatedBy: "\n")
+        if lines.last == "" { lines.removeLast() }
+        for (name, value) in variables {
+            let wanted = "export \(name)=\"\(value)\""
+            var found = false
+            lines = lines.compactMap { line in
+                var body = Substring(line.trimmingCharacters(in: .whitespaces))
+                if body.hasPrefix("export ") { body = body.dropFirst("export ".count).drop { $0 == " " } }
+                guard body.hasPrefix(name + "=") else { return line }
+                if found { return nil }
+                found = true
+                return wanted
+            }
+            if !found { lines.append(wanted) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
