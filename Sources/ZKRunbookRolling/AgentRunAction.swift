@@ -45,8 +45,12 @@ struct AgentRunAction: DeclaredAction {
         return argv
     }
 
+    /// The agent's argv as a plan shows it: `${run.id}` stays a reference (the same in every plan of the
+    /// runbook, and in every event of the run, whose id each event carries).
     func command(_ resolver: TemplateResolver) -> [String]? {
-        argv({ $0.display(resolver) }, node: resolver.node)
+        var shown = resolver
+        shown.runID = "${run.id}"
+        return argv({ $0.display(shown) }, node: resolver.node)
     }
 
     func describe(_ resolver: TemplateResolver) -> [String] {

@@ -103,6 +103,9 @@ public struct ConfigBackup: Sendable {
         public var entries: [Entry]
         /// The survivors of the rewrite planned or done, in their new order.
         public var survivors: [Int]?
+        /// Files that did not exist when the backup was taken (java.env a change may create): the way back
+        /// removes them.
+        public var absent: [String]?
     }
 
     public var directory: String
@@ -132,14 +135,18 @@ public struct ConfigBackup: Sendable {
         if config.serversPath != config.path { paths.append(config.serversPath) }
         guard let dataDir = config.dataDir else { return .failure(InputProblem("\(config.path) sets no dataDir, so there is no myid to renumber")) }
         paths.append(dataDir + "/myid")
-        let javaEnv = ((config.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("java.env")
-        if FileManager.default.fileExists(atPath: javaEnv) { paths.append(javaEnv) }
+        if FileManager.default.fileExists(atPath: javaEnvPath(of: config)) { paths.append(javaEnvPath(of: config)) }
         return .success(paths)
+    }
+
+    /// java.env beside zoo.cfg, where ZooKeeper's scripts read JVM flags.
+    public static func javaEnvPath(of config: ZooConfig) -> String {
+        ((config.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("java.env")
     }
 
     /// Copies `paths` into the folder and writes the manifest; a complete earlier backup of the same files
     /// is kept as it is (a resumed run), and a backup of different content is refused, never overwritten.
-    public func take(_ paths: [String]) -> Result<String, InputProblem> {
+    public func take(_ paths: [String], absent: [String] = []) -> Result<String, InputProblem> {
         switch load() {
         case .failure(let problem): return .failure(problem)
         case .success(let existing?):
@@ -176,7 +183,8 @@ public struct ConfigBackup: Sendable {
                 return .failure(InputProblem("cannot back up \(path): \(error.message)"))
             }
         }
-        do { try save(Manifest(createdAt: Event.timestamp(Date()), entries: entries, survivors: nil)) } catch {
+        let missing = absent.filter { !FileManager.default.fileExists(atPath: $0) }
+        do { try save(Manifest(createdAt: Event.timestamp(Date()), entries: entries, survivors: nil, absent: missing.isEmpty ? nil : missing)) } catch {
             return .failure(InputProblem("cannot write \(manifestPath): \(error.message)"))
         }
         return .success("backed up \(paths.joined(separator: ", ")) to \(directory)")
@@ -245,6 +253,12 @@ public struct ConfigBackup: Sendable {
             } catch {
                 return .failure(InputProblem("cannot restore \(entry.path) from \(source): \(error.message)"))
             }
+        }
+        for path in manifest.absent ?? [] where FileManager.default.fileExists(atPath: path) {
+            guard unlink(path) == 0 else {
+                return .failure(InputProblem("cannot remove \(path), which did not exist before: \(String(cString: strerror(errno)))"))
+            }
+            restored.append(path + " (removed: it did not exist before)")
         }
         let keptAs = directory + ".restored-" + Self.stamp()
         guard rename(directory, keptAs) == 0 else {

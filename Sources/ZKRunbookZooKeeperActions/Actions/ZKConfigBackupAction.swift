@@ -15,7 +15,7 @@ struct ZKConfigBackupAction: ArgumentsDecodable {
     var isReadOnly: Bool { false }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        ["back up \(config.display(resolver)), its dynamic config file if any, and myid to \(backupDir.display(resolver))"]
+        ["back up \(config.display(resolver)), its dynamic config file if any, myid, and java.env beside it if any, to \(backupDir.display(resolver))"]
     }
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
@@ -25,7 +25,7 @@ struct ZKConfigBackupAction: ArgumentsDecodable {
             return .failure(cause: .invalidArgument, message: error.description)
         }
         let backup = ConfigBackup(directory: values[1])
-        switch ConfigBackup.files(of: loaded).flatMap({ backup.take($0) }) {
+        switch ConfigBackup.files(of: loaded).flatMap({ backup.take($0, absent: [ConfigBackup.javaEnvPath(of: loaded)]) }) {
         case .failure(let problem): return .failure(cause: .backupFailed, message: problem.message)
         case .success(let message): return .success(message, facts: ["backupDir": .string(values[1])])
         }
