@@ -216,6 +216,7 @@ enum SandboxCommand {
 
           sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000]
                      [--four-letter-words all|default] [--zookeeper VERSION|DIR] [--timeout 90s]
+                     [--reconfig] [--spares N]
           sandbox down [--dir DIR]
           sandbox status [--dir DIR] [--json]
           sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
@@ -227,6 +228,10 @@ enum SandboxCommand {
                                      whose jars are in $ZKRUNBOOK_ZOOKEEPER_JARS/VERSION (default
                                      ~/.cache/zkrunbook/zookeeper-jars; packaging/fetch-zookeeper-jars.sh
                                      fills it: 3.4.14, 3.6.3, 3.9.3)
+          --reconfig                 dynamic reconfiguration (3.5+): reconfigEnabled=true, skipACL=yes, the
+                                     server list in each node's zoo.cfg.dynamic
+          --spares N                 also prepare nodes N+1… (folder, zoo.cfg, myid), not members and not
+                                     started: servers for add-server (node-config and start work on them)
           --wait                     start/restart: wait until the node serves again
           -h, --help                 show this help
 
@@ -235,8 +240,8 @@ enum SandboxCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper"],
-            flagOptions: ["--json", "--wait"], usage: usage)
+            arguments, valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares"],
+            flagOptions: ["--json", "--wait", "--reconfig"], usage: usage)
         if parsed.flags.contains("--help") || parsed.positionals.isEmpty {
             print(help)
             return parsed.flags.contains("--help") ? CLI.ExitCode.success : CLI.ExitCode.usage
@@ -264,7 +269,8 @@ enum SandboxCommand {
                 let spec = SandboxSpec(
                     nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
                     basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all",
-                    zookeeperJars: parsed.value("--zookeeper").map(Sandbox.jarFolder))
+                    zookeeperJars: parsed.value("--zookeeper").map(Sandbox.jarFolder), spares: try integer("--spares", default: 0),
+                    reconfig: parsed.flags.contains("--reconfig"))
                 let started = Date()
                 let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }
                 print(String(format: "sandbox up in %.1fs: %@", Date().timeIntervalSince(started), sandbox.directory))

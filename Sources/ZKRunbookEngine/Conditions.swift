@@ -222,6 +222,8 @@ public enum ConditionEvaluator {
         case .contains:
             if case .list(let values) = actual { return values.contains { same($0, expected) } }
             return actual.description.contains(expected.description)
+        case .notContains:
+            return !compare(actual, .contains, expected)
         case .atLeast:
             guard let a = actual.number, let e = expected.number else { return false }
             return a >= e

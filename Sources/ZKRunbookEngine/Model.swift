@@ -176,7 +176,7 @@ public enum FailurePolicy: String, Sendable {
 /// A fact compared with an expected value: the shape shared by guards, `assert` and `wait-until`.
 public struct Condition: Sendable {
     public enum Operator: String, Sendable, CaseIterable {
-        case equals, notEquals, `in`, notIn, matches, contains, atLeast, atMost
+        case equals, notEquals, `in`, notIn, matches, contains, notContains, atLeast, atMost
     }
 
     public var description: String?

@@ -4,6 +4,6 @@ import ZKRunbookZooKeeper
 extension EnsembleFile {
     /// The `${node.*}` values of a per-node procedure on `member`, as the engine takes them.
     func scope(of member: EnsembleMember) -> NodeFields {
-        NodeFields(text: nodeFields(member), words: ["restartCommand": restartCommand(for: member)])
+        NodeFields(text: nodeFields(member), words: ["restartCommand": restartCommand(for: member), "stopCommand": stopCommand(for: member)])
     }
 }

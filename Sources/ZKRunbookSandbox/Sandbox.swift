@@ -48,20 +48,31 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
     public var heapMB: Int
     /// A folder of another ZooKeeper version's jars (zookeeper, jute, metrics-core, snappy…); nil: Debian's own.
     public var zookeeperJars: String?
+    /// Nodes prepared but not members (folder, static zoo.cfg, myid; not started): servers to add.
+    public var spares: Int?
+    /// Dynamic reconfiguration (3.5+): `reconfigEnabled=true`, the server list in a dynamic config file.
+    public var reconfig: Bool?
+
+    public var spareCount: Int { spares ?? 0 }
+    public var isDynamic: Bool { reconfig ?? false }
+    /// Every node with a folder: the members and the spares.
+    public var allNodes: ClosedRange<Int> { 1...(nodes + spareCount) }
 
     public init(
         nodes: Int, observers: Int = 0, basePort: Int, allFourLetterWords: Bool = true, tickMs: Int = 200, heapMB: Int = 128,
-        zookeeperJars: String? = nil
+        zookeeperJars: String? = nil, spares: Int = 0, reconfig: Bool = false
     ) {
         (self.zookeeperJars, self.nodes, self.observers, self.basePort) = (zookeeperJars, nodes, observers, basePort)
         (self.allFourLetterWords, self.tickMs, self.heapMB) = (allFourLetterWords, tickMs, heapMB)
+        (self.spares, self.reconfig) = (spares == 0 ? nil : spares, reconfig ? true : nil)
     }
 
     public func clientPort(_ id: Int) -> Int { basePort + id }
     public func quorumPort(_ id: Int) -> Int { basePort + 100 + id }
     public func electionPort(_ id: Int) -> Int { basePort + 200 + id }
     public func adminPort(_ id: Int) -> Int { basePort + 300 + id }
-    public func isObserver(_ id: Int) -> Bool { id > nodes - observers }
+    /// The last `observers` members; spares join as participants.
+    public func isObserver(_ id: Int) -> Bool { id > nodes - observers && id <= nodes }
 }
 
 /// Real ZooKeeper servers on loopback, from the installed jars: for tests, the quick start, and users' CI.
@@ -130,10 +141,10 @@ public struct Sandbox: Sendable {
     public static func up(
         _ spec: SandboxSpec, directory: String, agent: SandboxAgent, timeout: Double = 90, progress: (String) -> Void = { _ in }
     ) throws(SandboxError) -> Sandbox {
-        guard (1...9).contains(spec.nodes), spec.observers >= 0, spec.observers < spec.nodes else {
-            throw SandboxError("--nodes must be 1 to 9 and --observers fewer than --nodes")
+        guard (1...9).contains(spec.nodes), spec.observers >= 0, spec.observers < spec.nodes, spec.nodes + spec.spareCount <= 9, spec.spareCount >= 0 else {
+            throw SandboxError("--nodes must be 1 to 9, --observers fewer than --nodes, and --nodes plus --spares at most 9")
         }
-        guard spec.basePort >= 1024, spec.basePort + 300 + spec.nodes <= 65535 else {
+        guard spec.basePort >= 1024, spec.basePort + 300 + spec.allNodes.upperBound <= 65535 else {
             throw SandboxError("--base-port must leave room for base+300+nodes below 65536")
         }
         let root = (directory as NSString).standardizingPath
@@ -141,7 +152,7 @@ public struct Sandbox: Sendable {
         if let existing = try? Sandbox.open(directory: sandbox.directory), existing.runningNodes().count > 0 {
             throw SandboxError("a sandbox is already running in \(sandbox.directory) (nodes \(existing.runningNodes().map(String.init).joined(separator: ", "))): run 'zkrunbook sandbox down --dir \(sandbox.directory)' first")
         }
-        for id in 1...spec.nodes {
+        for id in spec.allNodes {
             for (port, what) in [(spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin")] {
                 if !Self.portIsFree(port) {
                     throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port")
@@ -155,8 +166,13 @@ public struct Sandbox: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(spec).write(to: URL(fileURLWithPath: sandbox.directory + "/" + specFile))
-            for id in 1...spec.nodes { try sandbox.writeNodeFiles(id) }
+            for id in spec.allNodes { try sandbox.writeNodeFiles(id) }
             try sandbox.ensembleFileText(agent: agent).write(toFile: sandbox.directory + "/" + ensembleFile, atomically: true, encoding: .utf8)
+            if spec.spareCount > 0 {
+                // Members and spares: the file an add-server runbook is given, once a spare's entry is wanted.
+                try sandbox.ensembleFileText(agent: agent, nodes: Array(spec.allNodes))
+                    .write(toFile: sandbox.directory + "/ensemble-all.json5", atomically: true, encoding: .utf8)
+            }
         } catch let error as SandboxError {
             throw error
         } catch {
@@ -193,17 +209,24 @@ public struct Sandbox: Sendable {
     }
 
     public func nodeDirectory(_ id: Int) -> String { directory + "/node\(id)" }
+    public func dynamicConfigPath(_ id: Int) -> String { nodeDirectory(id) + "/zoo.cfg.dynamic" }
+
+    /// Node `id`'s line in a dynamic config file: `server.N=host:quorum:election:role;host:clientPort`.
+    public func serverLine(_ id: Int) -> String {
+        "server.\(id)=127.0.0.1:\(spec.quorumPort(id)):\(spec.electionPort(id)):\(spec.isObserver(id) ? "observer" : "participant");127.0.0.1:\(spec.clientPort(id))"
+    }
     public func configPath(_ id: Int) -> String { nodeDirectory(id) + "/zoo.cfg" }
     public func logPath(_ id: Int) -> String { nodeDirectory(id) + "/zookeeper.log" }
     func pidPath(_ id: Int) -> String { nodeDirectory(id) + "/pid" }
 
-    public var members: [EnsembleMember] {
-        (1...spec.nodes).map { id in
-            EnsembleMember(
-                id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
-                role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), stateDir: nodeDirectory(id) + "/state",
-                zooCfg: configPath(id))
-        }
+    public var members: [EnsembleMember] { (1...spec.nodes).map(member) }
+
+    /// Node `id` as an ensemble file describes it (a member or a spare).
+    public func member(_ id: Int) -> EnsembleMember {
+        EnsembleMember(
+            id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
+            role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), stateDir: nodeDirectory(id) + "/state",
+            zooCfg: configPath(id), quorumPort: spec.quorumPort(id), electionPort: spec.electionPort(id))
     }
 
     func writeNodeFiles(_ id: Int) throws {
@@ -225,6 +248,17 @@ public struct Sandbox: Sendable {
             "forceSync=no",
         ]
         if spec.allFourLetterWords { lines.append("4lw.commands.whitelist=*") }
+        if spec.isDynamic {
+            // skipACL: reconfig is for super users; a throwaway sandbox lets every client be one.
+            lines += ["reconfigEnabled=true", "skipACL=yes", "standaloneEnabled=false", "dynamicConfigFile=\(dynamicConfigPath(id))"]
+            try (lines.joined(separator: "\n") + "\n").write(toFile: configPath(id), atomically: true, encoding: .utf8)
+            // A spare gets its dynamic file when it joins: the members as they are then, and itself.
+            if id <= spec.nodes {
+                let servers = (1...spec.nodes).map(serverLine)
+                try (servers.joined(separator: "\n") + "\n").write(toFile: dynamicConfigPath(id), atomically: true, encoding: .utf8)
+            }
+            return
+        }
         if spec.isObserver(id) { lines.append("peerType=observer") }
         if spec.nodes > 1 {
             for other in 1...spec.nodes {
@@ -237,13 +271,15 @@ public struct Sandbox: Sendable {
 
     /// The ensemble file for `zkrunbook status --ensemble` and the rolling restart; its agent and restart
     /// command come from the caller, which knows its own path and command line.
-    func ensembleFileText(agent: SandboxAgent) -> String {
-        let nodes = members.map { member in
+    func ensembleFileText(agent: SandboxAgent, nodes ids: [Int]? = nil) -> String {
+        let nodes = (ids ?? Array(1...spec.nodes)).map(member).map { member in
             "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\",\n"
-                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\" },"
+                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\","
+                + " quorumPort: \(member.quorumPort!), electionPort: \(member.electionPort!) },"
         }
+        let stop = [agent.path, "sandbox", "stop", "--dir", directory, "--node", "${node.id}"]
         return """
-            // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)), written by 'zkrunbook sandbox up'.
+            // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)\(spec.spareCount > 0 ? ", \(spec.spareCount) spare(s)" : "")), written by 'zkrunbook sandbox up'.
             {
               name: "sandbox-\(spec.basePort)",
               nodes: [
@@ -251,6 +287,7 @@ public struct Sandbox: Sendable {
               ],
               // Each node's restart command in the sandbox; production: ["systemctl", "restart", "zookeeper"].
               restartCommand: [\(agent.restartCommand(directory).map { "\"\($0)\"" }.joined(separator: ", "))],
+              stopCommand: [\(stop.map { "\"\($0)\"" }.joined(separator: ", "))],
               agentPath: "\(agent.path)",
             }
 
@@ -270,11 +307,11 @@ public struct Sandbox: Sendable {
         return DetachedProcess.isRunning(pid, commandLineContains: marker(id))
     }
 
-    public func runningNodes() -> [Int] { (1...spec.nodes).filter(isRunning) }
+    public func runningNodes() -> [Int] { spec.allNodes.filter(isRunning) }
 
     /// Starts node `id` (no-op if it runs). Does not wait for it to serve.
     public func start(node id: Int) throws(SandboxError) {
-        guard (1...spec.nodes).contains(id) else { throw SandboxError("no node \(id): the sandbox has nodes 1 to \(spec.nodes)") }
+        guard spec.allNodes.contains(id) else { throw SandboxError("no node \(id): the sandbox has nodes 1 to \(spec.allNodes.upperBound)") }
         if isRunning(id) { return }
         let java = try Self.javaCommand()
         let classpath = try Self.classpath(zookeeperJars: spec.zookeeperJars)
@@ -305,7 +342,7 @@ public struct Sandbox: Sendable {
     /// Stops every node. Returns the nodes that would not stop.
     @discardableResult
     public func down() -> [Int] {
-        let nodes = Array(1...spec.nodes)
+        let nodes = Array(spec.allNodes)
         let failed = Parallel.map(nodes) { !stop(node: $0) }
         return zip(nodes, failed).filter(\.1).map(\.0)
     }

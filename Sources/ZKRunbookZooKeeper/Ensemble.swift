@@ -24,6 +24,15 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
     public var zooCfg: String?
     /// The data centre (or zone) the node is in: only with it does doctor ever advise a data-centre failover.
     public var dataCentre: String?
+    /// The ports the servers talk on (ZooKeeper's defaults 2888 and 3888): what its `server.N` line says.
+    public var quorumPort: Int?
+    public var electionPort: Int?
+
+    /// Its line in a dynamic config: `server.N=host:quorumPort:electionPort:role;host:clientPort`.
+    public var serverLine: String {
+        let address = host.contains(":") ? "[\(host)]" : host
+        return "server.\(id)=\(address):\(quorumPort ?? 2888):\(electionPort ?? 3888):\(role.rawValue);\(address):\(clientPort)"
+    }
 
     public var endpoint: Endpoint { Endpoint(host: host, port: clientPort) }
 
@@ -32,8 +41,10 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
 
     public init(
         id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil,
-        kubectl: KubectlSettings? = nil, logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil, dataCentre: String? = nil
+        kubectl: KubectlSettings? = nil, logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil, dataCentre: String? = nil,
+        quorumPort: Int? = nil, electionPort: Int? = nil
     ) {
+        (self.quorumPort, self.electionPort) = (quorumPort, electionPort)
         (self.id, self.host, self.clientPort, self.adminPort) = (id, host, clientPort, adminPort)
         (self.role, self.ssh, self.kubectl, self.logFile) = (role, ssh, kubectl, logFile)
         (self.stateDir, self.agentPath, self.zooCfg, self.dataCentre) = (stateDir, agentPath, zooCfg, dataCentre)
@@ -50,6 +61,8 @@ public struct EnsembleFile: Sendable {
     public var name: String
     public var members: [EnsembleMember]
     public var restartCommand: [String]
+    /// How a node's server is stopped (remove-server stops the server it removed); empty: not given.
+    public var stopCommand: [String] = []
     public var agentPath: String?
     /// Where the agent on each node finds runbooks (ZKRUNBOOK_RUNBOOK_PATH there); default: its own search path.
     public var runbookPath: String?
@@ -70,6 +83,7 @@ public struct EnsembleFile: Sendable {
         }
         let name = top.string("name") ?? (path as NSString).lastPathComponent
         let restart = Self.strings(top, "restartCommand")
+        let stop = Self.strings(top, "stopCommand")
         let agentPath = top.string("agentPath")
         let runbookPath = top.string("runbookPath")
         var members: [EnsembleMember] = []
@@ -92,6 +106,8 @@ public struct EnsembleFile: Sendable {
                     let nodeAgent = node.string("agentPath")
                     let zooCfg = node.string("zooCfg")
                     let dataCentre = node.string("dataCentre")
+                    let quorumPort = node.integer("quorumPort", range: 1...65535)
+                    let electionPort = node.integer("electionPort", range: 1...65535)
                     var ssh: SSHSettings?
                     if let sshReader = node.object("ssh") {
                         ssh = SSHSettings(
@@ -112,10 +128,11 @@ public struct EnsembleFile: Sendable {
                         if members.contains(where: { $0.id == Int(id) }) {
                             diagnostics.error(element.location, "node id \(id) appears twice")
                         }
-                        members.append(
-                            EnsembleMember(
-                                id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh, kubectl: kubectl,
-                                logFile: logFile, stateDir: stateDir, agentPath: nodeAgent, zooCfg: zooCfg, dataCentre: dataCentre))
+                        var member = EnsembleMember(
+                            id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh, kubectl: kubectl,
+                            logFile: logFile, stateDir: stateDir, agentPath: nodeAgent, zooCfg: zooCfg, dataCentre: dataCentre)
+                        (member.quorumPort, member.electionPort) = (quorumPort.map(Int.init), electionPort.map(Int.init))
+                        members.append(member)
                     }
                 }
                 if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
@@ -125,13 +142,15 @@ public struct EnsembleFile: Sendable {
         }
         top.finish()
         if diagnostics.hasErrors { throw .invalid(diagnostics.items) }
-        return EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
+        var file = EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
+        file.stopCommand = stop
+        return file
     }
 
     /// The names `nodeFields` and `restartCommand(for:)` give a per-node procedure: what `${node.*}` may name.
     public static let nodeFieldNames: Set<String> = [
         "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
-        "dataCentre",
+        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand",
     ]
 
     /// The text `${node.*}` values for a per-node procedure on `member` (`restartCommand` apart: it is words).
@@ -147,13 +166,21 @@ public struct EnsembleFile: Sendable {
         if let stateDir = member.stateDir { fields["stateDir"] = stateDir }
         if let dataCentre = member.dataCentre { fields["dataCentre"] = dataCentre }
         fields["zooCfg"] = member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg"
+        fields["quorumPort"] = String(member.quorumPort ?? 2888)
+        fields["electionPort"] = String(member.electionPort ?? 3888)
+        fields["serverLine"] = member.serverLine
         return fields
     }
 
     /// The ensemble's restart command for `member`, its `${node.*}` placeholders filled in.
-    public func restartCommand(for member: EnsembleMember) -> [String] {
+    public func restartCommand(for member: EnsembleMember) -> [String] { command(restartCommand, for: member) }
+
+    /// The ensemble's stop command for `member` (empty when the file gives none).
+    public func stopCommand(for member: EnsembleMember) -> [String] { command(stopCommand, for: member) }
+
+    func command(_ words: [String], for member: EnsembleMember) -> [String] {
         let fields = nodeFields(member)
-        return restartCommand.map { word in
+        return words.map { word in
             fields.reduce(word) { text, field in text.replacingOccurrences(of: "${node.\(field.key)}", with: field.value) }
         }
     }

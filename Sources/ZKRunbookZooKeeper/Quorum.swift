@@ -60,3 +60,22 @@ public enum QuorumMath {
     static func list(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: ", ") }
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 }
+
+extension QuorumMath {
+    /// ZooKeeper's rule for a reconfig: a majority of the old voters and a majority of the new voters serve
+    /// (learners synced with the leader). Nil when both hold; otherwise what is missing, in words.
+    public static func reconfigRefusal(oldVoters: [Int], newVoters: [Int], serving: Set<Int>) -> String? {
+        let list = { (ids: [Int]) in ids.sorted().map(String.init).joined(separator: ",") }
+        var reasons: [String] = []
+        for (label, voters) in [("old", oldVoters), ("new", newVoters)] {
+            let up = voters.filter(serving.contains)
+            let majority = voters.count / 2 + 1
+            if voters.isEmpty {
+                reasons.append("the \(label) configuration has no voter")
+            } else if up.count < majority {
+                reasons.append("the \(label) voters (\(list(voters))) need \(majority) serving; \(up.count) do (\(list(up)))")
+            }
+        }
+        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+    }
+}

@@ -6,6 +6,8 @@ public struct ZooConfigError: Error, Sendable, CustomStringConvertible {
     public var line: Int?
     public var message: String
 
+    public init(path: String, line: Int?, message: String) { (self.path, self.line, self.message) = (path, line, message) }
+
     public var description: String {
         if let line { return "\(path):\(line): error: \(message)" }
         return "\(path): error: \(message)"
@@ -57,20 +59,26 @@ public struct ZooConfig: Sendable {
     public var voters: [ServerEntry] { servers.filter { $0.role == .participant } }
     public var observers: [ServerEntry] { servers.filter { $0.role == .observer } }
 
-    public static func load(path: String, readMyid: Bool = true) throws(ZooConfigError) -> ZooConfig {
+    /// `dynamicMayBeMissing`: a dynamic config file that does not exist (a server not yet joined, or one whose
+    /// file was removed) leaves the server list empty and `serversPath` naming it, instead of an error.
+    public static func load(path: String, readMyid: Bool = true, dynamicMayBeMissing: Bool = false) throws(ZooConfigError) -> ZooConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ZooConfigError(path: path, line: nil, message: "cannot read the file")
         }
         var config = try parse(text, path: path)
         if let dynamic = config.dynamicConfigFile {
             let dynamicPath = dynamic.hasPrefix("/") ? dynamic : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(dynamic)
-            guard let dynamicText = try? String(contentsOfFile: dynamicPath, encoding: .utf8) else {
-                throw ZooConfigError(path: path, line: nil, message: "dynamicConfigFile \(dynamicPath) cannot be read")
-            }
-            let dynamicConfig = try parse(dynamicText, path: dynamicPath)
-            if !dynamicConfig.servers.isEmpty {
-                config.servers = dynamicConfig.servers
+            if dynamicMayBeMissing, !FileManager.default.fileExists(atPath: dynamicPath) {
+                config.servers = []
                 config.serversPath = dynamicPath
+            } else if let dynamicText = try? String(contentsOfFile: dynamicPath, encoding: .utf8) {
+                let dynamicConfig = try parse(dynamicText, path: dynamicPath)
+                if !dynamicConfig.servers.isEmpty {
+                    config.servers = dynamicConfig.servers
+                    config.serversPath = dynamicPath
+                }
+            } else {
+                throw ZooConfigError(path: path, line: nil, message: "dynamicConfigFile \(dynamicPath) cannot be read")
             }
         }
         if readMyid, let dataDir = config.dataDir,

@@ -16,4 +16,6 @@ extension FailureCause {
     public static let restoreFailed = FailureCause(rawValue: "restore-failed")
     /// A file read back is not what was written.
     public static let verifyFailed = FailureCause(rawValue: "verify-failed")
+    /// ZooKeeper refused a reconfig (NewConfigNoQuorum, ReconfigInProgress, ReconfigDisabled, a newer config).
+    public static let reconfigRefused = FailureCause(rawValue: "reconfig-refused")
 }

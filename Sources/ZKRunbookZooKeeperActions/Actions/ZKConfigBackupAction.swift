@@ -21,11 +21,16 @@ struct ZKConfigBackupAction: ArgumentsDecodable {
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let values = try context.resolved([config, backupDir])
         let loaded: ZooConfig
-        do { loaded = try ZooConfig.load(path: values[0], readMyid: false) } catch {
+        // A joining server's dynamic file may not exist yet: recorded as absent, so a restore removes it.
+        do { loaded = try ZooConfig.load(path: values[0], readMyid: false, dynamicMayBeMissing: true) } catch {
             return .failure(cause: .invalidArgument, message: error.description)
         }
         let backup = ConfigBackup(directory: values[1])
-        switch ConfigBackup.files(of: loaded).flatMap({ backup.take($0, absent: [ConfigBackup.javaEnvPath(of: loaded)]) }) {
+        let missing = { (path: String) in !FileManager.default.fileExists(atPath: path) }
+        let taken = ConfigBackup.files(of: loaded).flatMap { paths in
+            backup.take(paths.filter { !missing($0) }, absent: [ConfigBackup.javaEnvPath(of: loaded)] + paths.filter(missing))
+        }
+        switch taken {
         case .failure(let problem): return .failure(cause: .backupFailed, message: problem.message)
         case .success(let message): return .success(message, facts: ["backupDir": .string(values[1])])
         }

@@ -23,6 +23,9 @@ struct ZKEnsembleAction: ArgumentsDecodable {
     /// Before a change: every member asked every word the gates will use, and the step refuses unless the
     /// ensemble is healthy, seen whole, its membership exactly as written, and every gate evaluable.
     var preflight: Bool
+    /// Ids the ensemble file lists that are not (or no longer) members: left out of the probe and of the
+    /// membership check.
+    var outside: Template?
     var isReadOnly: Bool { true }
     static var defaults: [String: any ArgumentValue] { ["servers": [Template](), "maxLag": Template.literal("1000"), "preflight": false] }
 
@@ -85,6 +88,11 @@ struct ZKEnsembleAction: ArgumentsDecodable {
             case .success(let list):
                 members = list.enumerated().map { EnsembleMember(id: $0.offset + 1, host: $0.element.host, clientPort: $0.element.port) }
             }
+        }
+        if let outside {
+            // Nodes the file lists that are not members yet (add-server) or no longer (after remove-server).
+            let ids = try context.resolved(outside).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            members.removeAll { ids.contains($0.id) }
         }
         guard !members.isEmpty else { return .failure(cause: .invalidArgument, message: "no servers to probe") }
         var inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: lagLimit)

@@ -1,0 +1,290 @@
+import Foundation
+import ZKRunbookClient
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+/// `zk-reconfig`: adds or removes one server through ZooKeeper's own `reconfig` (3.5+, reconfigEnabled),
+/// over the client protocol. Before asking, it checks ZooKeeper's rule itself: a majority of the old voters
+/// and a majority of the new voters must serve (a joining server as a follower that has synced), and
+/// refuses otherwise, changing nothing. The change is made against the config version it read (a
+/// concurrent change fails it, named); afterwards every member of the new config is asked for its
+/// `/zookeeper/config` until all hold the new version. With `check: true` it changes nothing: the
+/// preflight of add-server and remove-server, where a joining server counts as serving once started.
+struct ZKReconfigAction: ArgumentsDecodable {
+    static let name = "zk-reconfig"
+    static let summary = "add or remove one server through reconfig (3.5+), a quorum of the old and of the new voters checked first; every member's config read back"
+
+    /// The ensemble file: it gives the joining server's line (host, ports, role) and where to connect.
+    var ensemble: Template
+    /// The id of the server to add (it must be in the ensemble file).
+    var add: Template?
+    /// The id of the server to remove.
+    var remove: Template?
+    /// Only check that the change is possible now; change nothing.
+    var check: Bool
+    var timeout: DurationSpec?
+    var isReadOnly: Bool { check }
+    static var defaults: [String: any ArgumentValue] { ["check": false] }
+    var yieldedFacts: FactNames? { FactNames(["version", "previousVersion", "members", "voters", "config", "serverLine", "servers"]) }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        let change = [add.map { "add server \($0.display(resolver))" }, remove.map { "remove server \($0.display(resolver))" }].compactMap { $0 }
+        let what = change.joined(separator: ", ")
+        if check {
+            return [
+                "check only, change nothing: \(what) through \(ensemble.display(resolver)) is possible now (3.5+ with reconfigEnabled, the",
+                "membership allows it, a majority of the old voters and of the new voters serve, a joining server counted once started)",
+            ]
+        }
+        return [
+            "reconfig through \(ensemble.display(resolver)): \(what), against the config version read first;",
+            "refused unless a majority of the old voters and of the new voters serve; then every member's /zookeeper/config read back",
+        ]
+    }
+
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let source = try context.resolved(ensemble)
+        let joiningID = try add.map { (template) throws(ActionOutcome) in try context.resolved(template) }.flatMap { $0.isEmpty ? nil : $0 }
+        let leavingID = try remove.map { (template) throws(ActionOutcome) in try context.resolved(template) }.flatMap { $0.isEmpty ? nil : $0 }
+        guard (joiningID == nil) != (leavingID == nil) else {
+            return .failure(cause: .invalidArgument, message: "zk-reconfig takes one of 'add' or 'remove' (a server id)")
+        }
+        guard let id = Int(joiningID ?? leavingID!) else {
+            return .failure(cause: .invalidArgument, message: "'\(joiningID ?? leavingID!)' is not a server id")
+        }
+        let members: [EnsembleMember]
+        switch ZooKeeperActions.members(fromSource: source) {
+        case .success(let found): members = found
+        case .failure(let outcome): return outcome
+        }
+        var joining: ServerEntry?
+        var joiningLine: String?
+        if joiningID != nil {
+            guard let member = members.first(where: { $0.id == id }) else {
+                return .failure(
+                    cause: .invalidArgument,
+                    message: "server \(id) is not in \(source): add it there (host, clientPort, quorumPort, electionPort) so its line can be written")
+            }
+            do {
+                joining = try Membership.entry(member.serverLine)
+                joiningLine = member.serverLine
+            } catch { return .failure(cause: .invalidArgument, message: "server \(id): \(error)") }
+        }
+        let seconds = min(timeout?.resolve(context.resolver.parameters)?.seconds ?? 10, max(1, context.remainingSeconds))
+        let options = ClientOptions(connectTimeout: min(seconds, 3), requestTimeout: seconds)
+        let client: ZooKeeperClient
+        // Through a server that stays: a leaving one (and a leaving leader's followers while they re-elect)
+        // close their clients' sessions as the change commits.
+        let staying = members.filter { $0.id != joining?.id && $0.id != (leavingID == nil ? nil : id) }
+        do { client = try ZooKeeperClient.connect(staying.map(\.endpoint), options: options) } catch {
+            return refusal("no member accepted a session: \(error)")
+        }
+        defer { client.close() }
+        let before: Membership
+        do {
+            try client.sync("/zookeeper/config")
+            before = try Membership.parse(try client.getConfig().text)
+        } catch let error as ZooKeeperClientError {
+            return refusal("cannot read /zookeeper/config: \(error)")
+        } catch {
+            return refusal("\(error)")
+        }
+        if check, let refused = mayReconfigure(client) { return refusal(refused) }
+        var after = before.servers
+        if let joining {
+            if before.servers.contains(where: { $0.id == joining.id }) {
+                return refusal("server \(id) is already a member (config version \(before.versionText): servers \(before.ids))")
+            }
+            after.append(joining)
+        } else {
+            guard before.servers.contains(where: { $0.id == id }) else {
+                return refusal("server \(id) is not a member (config version \(before.versionText): servers \(before.ids))")
+            }
+            after.removeAll { $0.id == id }
+            guard after.contains(where: { $0.role == .participant }) else {
+                return refusal("removing server \(id) would leave no voter")
+            }
+        }
+        // A static list gives no client port: where the file gives the server, its endpoint comes from there.
+        let written = Dictionary(members.map { ($0.id, $0.endpoint) }, uniquingKeysWith: { first, _ in first })
+        let endpoint = { (server: ServerEntry) in server.clientPort == nil ? written[server.id] ?? server.clientEndpoint : server.clientEndpoint }
+        if let reason = quorumRefusal(before: before.servers, after: after, joinerAssumedServing: check ? joining?.id : nil, endpoint: endpoint) {
+            return refusal("ZooKeeper would refuse (NewConfigNoQuorum): " + reason)
+        }
+        var facts: [String: FactValue] = [
+            "previousVersion": .string(before.versionText), "members": .string(Membership.idList(after.map(\.id))),
+            "voters": .string(Membership.idList(after.filter { $0.role == .participant }.map(\.id))),
+            "serverLine": .string(joiningLine ?? ""),
+            // The members' lines as they are now, one word each: what a joining server's dynamic file starts from.
+            "servers": .string(before.servers.map(SurvivorLayout.dynamicLine).joined(separator: " ")),
+        ]
+        if check {
+            facts["version"] = .string(before.versionText)
+            facts["config"] = .string(before.text)
+            let what = joiningLine.map { "adding \($0)" } ?? "removing server \(id)"
+            return .success("\(what) is possible now: config version \(before.versionText), members \(before.ids) -> \(Membership.idList(after.map(\.id)))", facts: facts)
+        }
+
+        let changed: Membership
+        let deadline = Date().addingTimeInterval(seconds)
+        var note = ""
+        do {
+            changed = try Membership.parse(try client.reconfig(joining: joiningLine, leaving: leavingID, fromConfig: before.version).text)
+        } catch let error as ZooKeeperClientError where error.code == nil {
+            // The session ended before the reply (a leaving leader closes its clients' sessions): whether the
+            // change committed is read from the servers that stay, never assumed.
+            switch settled(from: staying.map(\.endpoint), before: before, expected: after.map(\.id), options: options, until: deadline, context: context) {
+            case .success(let membership):
+                changed = membership
+                note = " (the session closed before the reply: \(error); the committed config was read from the servers that stay)"
+            case .failure(let problem):
+                return .failure(cause: .reconfigRefused, message: "reconfig sent, its session lost before the reply (\(error)); \(problem.message)")
+            }
+        } catch let error as ZooKeeperClientError {
+            return .failure(cause: .reconfigRefused, message: "ZooKeeper refused the reconfig: \(error)")
+        } catch {
+            return .failure(cause: .reconfigRefused, message: "\(error)")
+        }
+        facts["version"] = .string(changed.versionText)
+        facts["members"] = .string(changed.ids)
+        facts["config"] = .string(changed.text)
+        let behind = readBack(changed, endpoint: endpoint, options: options, until: deadline, context: context)
+        guard behind.isEmpty else {
+            return .failure(
+                cause: .verifyFailed, message: "reconfig committed (version \(changed.versionText)), but not every member holds it: " + behind.joined(separator: "; "),
+                facts: facts)
+        }
+        let what = joiningLine.map { "added \($0)" } ?? "removed server \(id)"
+        return .success(
+            "\(what): config version \(before.versionText) -> \(changed.versionText), members \(changed.ids), read back from every member\(note)", facts: facts)
+    }
+
+    /// Whether the leader would take a reconfig from this session, asked without any risk of one: a request
+    /// against a config version that can never exist. ZooKeeper checks reconfigEnabled, the session's right
+    /// to change /zookeeper/config, and a reconfig in progress before the version, so BadVersion means all
+    /// three passed and nothing was changed. Nil when it would; otherwise why not.
+    private func mayReconfigure(_ client: ZooKeeperClient) -> String? {
+        do {
+            _ = try client.reconfig(fromConfig: Int64.max)
+            return "the probe reconfig against an impossible config version was accepted: refusing to go on"
+        } catch {
+            switch error.code {
+            case .badVersion?: return nil
+            case .reconfigDisabled?:
+                return "reconfigEnabled is false on the leader: enable it on every server (rolling-config-change --param set=reconfigEnabled=true) first"
+            case .noAuth?:
+                return "this session may not reconfig (/zookeeper/config is writable by super users only): configure a super digest or skipACL"
+            case .reconfigInProgress?: return "another reconfig has not finished: try again once it has"
+            case .unimplemented?: return "the server runs standalone or before 3.5: reconfig is not available"
+            default: return "cannot tell whether reconfig is allowed: \(error)"
+            }
+        }
+    }
+
+    /// ZooKeeper's rule: a majority of the old voters and of the new voters serve. Probed now, each server on
+    /// its client port; `joinerAssumedServing` (a check before the server is started) counts as serving.
+    private func quorumRefusal(before: [ServerEntry], after: [ServerEntry], joinerAssumedServing: Int?, endpoint: (ServerEntry) -> Endpoint) -> String? {
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
+        let everyone = Dictionary((before + after).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }).values.sorted { $0.id < $1.id }
+        let probed = everyone.filter { $0.id != joinerAssumedServing }
+        let facts = zip(probed, probe.probeAll(probed.map { (endpoint($0), nil) })).reduce(into: [Int: ServerFacts]()) { $0[$1.0.id] = $1.1 }
+        let serving = Set(everyone.map(\.id).filter { $0 == joinerAssumedServing || (facts[$0]?.mode.isServing == true && facts[$0]?.mode != .standalone) })
+        let voters = { (servers: [ServerEntry]) in servers.filter { $0.role == .participant }.map(\.id) }
+        return QuorumMath.reconfigRefusal(oldVoters: voters(before), newVoters: voters(after), serving: serving)
+    }
+
+    /// After a reconfig whose reply was lost: the config the staying servers hold once one answers. The
+    /// expected membership at a newer version is the change committed; the old version is the change not
+    /// made; anything else is another actor's change.
+    private func settled(
+        from servers: [Endpoint], before: Membership, expected: [Int], options: ClientOptions, until deadline: Date, context: ActionContext
+    ) -> Result<Membership, Problem> {
+        var last = "no staying server answered"
+        repeat {
+            do {
+                let client = try ZooKeeperClient.connect(servers, options: options)
+                defer { client.close() }
+                try client.sync("/zookeeper/config")
+                let seen = try Membership.parse(try client.getConfig().text)
+                if seen.version == before.version {
+                    last = "the servers still hold version \(before.versionText): the change was not made"
+                } else if seen.servers.map(\.id).sorted() == expected.sorted() {
+                    return .success(seen)
+                } else {
+                    return .failure(Problem("the servers now hold version \(seen.versionText) with members \(seen.ids), not the change asked for: another actor changed the membership"))
+                }
+            } catch {
+                last = "\(error)"
+            }
+            guard context.cancellation.sleep(seconds: 0.2) else { break }
+        } while Date() < deadline
+        return .failure(Problem(last))
+    }
+
+    struct Problem: Error { var message: String; init(_ message: String) { self.message = message } }
+
+    /// The members of `changed` that do not yet report its version, each asked on its own session after sync.
+    private func readBack(_ changed: Membership, endpoint: (ServerEntry) -> Endpoint, options: ClientOptions, until deadline: Date, context: ActionContext) -> [String] {
+        var behind: [String] = []
+        repeat {
+            behind = changed.servers.compactMap { server in
+                do {
+                    let own = try ZooKeeperClient.connect([endpoint(server)], options: options)
+                    defer { own.close() }
+                    try own.sync("/zookeeper/config")
+                    let seen = try Membership.parse(try own.getConfig().text)
+                    return seen.version == changed.version ? nil : "server \(server.id) holds version \(seen.versionText)"
+                } catch {
+                    return "server \(server.id): \(error)"
+                }
+            }
+            if behind.isEmpty { break }
+            guard context.cancellation.sleep(seconds: 0.2) else { break }
+        } while Date() < deadline
+        return behind
+    }
+
+    private func refusal(_ message: String) -> ActionOutcome {
+        var outcome = ActionOutcome.failure(cause: .refused, message: "refused: " + message)
+        outcome.changedSomething = false
+        return outcome
+    }
+}
+
+/// A dynamic configuration as `/zookeeper/config` gives it: `server.N=…` lines and `version=<hex>`.
+struct Membership {
+    var servers: [ServerEntry]
+    var version: Int64
+    var text: String
+
+    var versionText: String { String(version, radix: 16) }
+    var ids: String { Self.idList(servers.map(\.id)) }
+
+    static func idList(_ ids: [Int]) -> String { ids.sorted().map(String.init).joined(separator: ",") }
+
+    static func parse(_ text: String) throws -> Membership {
+        let config = try ZooConfig.parse(text, path: "/zookeeper/config")
+        guard let hex = config.properties["version"], let version = Int64(hex, radix: 16) else {
+            throw ZooConfigError(path: "/zookeeper/config", line: nil, message: "no version= line: is this server 3.5 or later?")
+        }
+        return Membership(servers: config.servers, version: version, text: text)
+    }
+
+    /// One `server.N=…` line.
+    static func entry(_ line: String) throws -> ServerEntry {
+        let parsed = try ZooConfig.parse(line, path: "add")
+        guard parsed.servers.count == 1, parsed.properties.isEmpty else {
+            throw ZooConfigError(path: "add", line: nil, message: "expected one server.N=host:quorumPort:electionPort:role;host:clientPort line, found '\(line)'")
+        }
+        return parsed.servers[0]
+    }
+}
+
+extension ServerEntry {
+    /// Where clients reach this server: the client half of its line (clientAddress 0.0.0.0 means its host).
+    var clientEndpoint: Endpoint {
+        let address = clientAddress.flatMap { $0 == "0.0.0.0" || $0.isEmpty ? nil : $0 } ?? host
+        return Endpoint(host: address, port: clientPort ?? 2181)
+    }
+}
