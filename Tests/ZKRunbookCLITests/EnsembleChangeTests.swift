@@ -148,4 +148,105 @@ struct EnsembleChangeTests {
             (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0
         }
     }
+
+    /// An ensemble file for a dynamic sandbox with only `nodes` listed (members and spares as the file
+    /// written by 'sandbox up' gives them), the runbooks of this checkout on every node.
+    func ensembleFile(_ ensemble: SandboxEnsemble, nodes: [Int]) throws -> String {
+        let all = ensemble.directory + "/ensemble-all.json5"
+        var text = try String(contentsOfFile: all, encoding: .utf8)
+        for id in 1...9 where !nodes.contains(id) {
+            if let start = text.range(of: "    { id: \(id),"), let end = text[start.upperBound...].range(of: " },\n") {
+                text.removeSubrange(start.lowerBound..<end.upperBound)
+            }
+        }
+        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
+        let path = ensemble.directory + "/ensemble-" + nodes.map(String.init).joined() + ".json5"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func leaderOf(_ ensemble: SandboxEnsemble, among nodes: [Int]) throws -> Int? {
+        let servers = nodes.map { "127.0.0.1:\(ensemble.clientPort($0))" }.joined(separator: ",")
+        let status = try zkrunbook.run(["status", "--server", servers, "--json"])
+        let view = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let members = view?["members"] as? [[String: Any]] ?? []
+        return zip(nodes, members).first { ($0.1["facts"] as? [String: Any])?["mode"] as? String == "leader" }?.0
+    }
+
+    func stepFacts(_ run: ZKRunbookBinary.Result, _ step: String) -> [String: Any] {
+        let finished = jsonLines(run.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == step }
+        return finished?["facts"] as? [String: Any] ?? [:]
+    }
+
+    /// 3 -> 5 -> 3 through reconfig with a kazoo client writing throughout: two spares added one at a time
+    /// (each started, caught up, then made a voter, the config read back from every member), then the leader
+    /// removed and one more server; removed servers are stopped; no acknowledged write is lost.
+    @Test func membershipGoesThreeToFiveToThreeThroughReconfigLosingNoWrite() throws {
+        let workspace = Scratch("reconfig")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--spares", "2"], firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let state = workspace.file("state")
+        var seconds: [String] = []
+        func run(_ runbook: String, _ nodes: [Int], server: Int) throws -> ZKRunbookBinary.Result {
+            let started = Date()
+            let result = try zkrunbook.run(
+                ["run", runbook, "--ensemble", try ensembleFile(ensemble, nodes: nodes), "--param", "server=\(server)", "--json", "--state-dir", state],
+                directory: repositoryRoot, timeout: 600)
+            seconds.append(String(format: "%@ %d: %.1fs", runbook, server, Date().timeIntervalSince(started)))
+            #expect(result.status == 0, "\(runbook) \(server): \(result.stdout.suffix(3000))\n\(result.stderr)")
+            return result
+        }
+        let four = try run("add-server", [1, 2, 3, 4], server: 4)
+        #expect(stepFacts(four, "reconfig")["members"] as? String == "1,2,3,4", "\(stepFacts(four, "reconfig"))")
+        let five = try run("add-server", [1, 2, 3, 4, 5], server: 5)
+        #expect(stepFacts(five, "reconfig")["members"] as? String == "1,2,3,4,5")
+        #expect(stepFacts(five, "reconfig")["voters"] as? String == "1,2,3,4,5")
+        let leader = try #require(try leaderOf(ensemble, among: [1, 2, 3, 4, 5]))
+        let withoutLeader = try run("remove-server", [1, 2, 3, 4, 5], server: leader)
+        let left = [1, 2, 3, 4, 5].filter { $0 != leader }
+        let leftText = left.map(String.init).joined(separator: ",")
+        #expect(stepFacts(withoutLeader, "reconfig")["members"] as? String == leftText)
+        let newLeader = try leaderOf(ensemble, among: left)
+        #expect(newLeader != nil && newLeader != leader, "a new leader serves without the removed one")
+        // One more away, not the new leader, keeping one of the witness's servers (1...3).
+        let second = try #require(left.last { $0 != newLeader && $0 > 3 } ?? left.last { $0 != newLeader })
+        let last = try run("remove-server", left, server: second)
+        let remaining = left.filter { $0 != second }
+        let remainingText = remaining.map(String.init).joined(separator: ",")
+        #expect(stepFacts(last, "reconfig")["members"] as? String == remainingText)
+        let verdict = try witness.finish()
+        print("reconfig 3 -> 5 -> 3: \(seconds.joined(separator: ", ")); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        #expect(ensemble.sandbox.runningNodes() == remaining, "the removed servers \(leader) and \(second) were stopped")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+        #expect(verdict.acked > 20)
+        let status = try zkrunbook.run(["status", "--ensemble", try ensembleFile(ensemble, nodes: remaining)])
+        #expect(status.status == 0 && status.stdout.contains("verdict: healthy"), "\(status.stdout)")
+    }
+
+    /// A server that cannot start is never made a voter: its own run stops it and puts its files back, the
+    /// conductor's undo finds it no member and does the same; the members are as they were.
+    @Test func anAddWhoseServerCannotStartIsUndoneAndTheMembersUntouched() throws {
+        let workspace = Scratch("reconfig-fail")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--spares", "1"], firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let file = try ensembleFile(ensemble, nodes: [1, 2, 3, 4])
+        try edit(file) { text in
+            let start = text.range(of: "restartCommand: [")!
+            let end = text[start.upperBound...].range(of: "],")!
+            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"/bin/sh\", \"-c\", \"echo refused by the test >&2; exit 1\"],")
+        }
+        let paths = [ensemble.zooCfg(4), ensemble.directory + "/node4/data/myid", ensemble.directory + "/node4/zoo.cfg.dynamic"]
+        let before = paths.map { try? String(contentsOfFile: $0, encoding: .utf8) }
+        #expect(before[2] == nil, "a spare has no dynamic file before it joins")
+        let run = try zkrunbook.run(
+            ["run", "add-server", "--ensemble", file, "--param", "server=4", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 600)
+        #expect(run.status == 1, "\(run.stdout.suffix(3000))\n\(run.stderr)")
+        #expect(run.stdout.contains("refused by the test") && run.stdout.contains("rolled back"), "\(run.stdout.suffix(3000))")
+        #expect(!run.stdout.contains("[5/7] reconfig"), "no reconfig was asked for")
+        #expect(paths.map { try? String(contentsOfFile: $0, encoding: .utf8) } == before, "node 4's files are as they were, the dynamic file it got removed")
+        #expect(ensemble.sandbox.runningNodes() == [1, 2, 3])
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(status.status == 0 && status.stdout.contains("verdict: healthy"), "the members are 1, 2, 3 as before: \(status.stdout)")
+    }
 }
