@@ -160,10 +160,11 @@ struct ZKReconfigAction: ArgumentsDecodable {
             "\(what): config version \(before.versionText) -> \(changed.versionText), members \(changed.ids), read back from every member\(note)", facts: facts)
     }
 
-    /// Whether the leader would take a reconfig from this session, asked without any risk of one: a request
-    /// against a config version that can never exist. ZooKeeper checks reconfigEnabled, the session's right
-    /// to change /zookeeper/config, and a reconfig in progress before the version, so BadVersion means all
-    /// three passed and nothing was changed. Nil when it would; otherwise why not.
+    /// Whether the leader would take a reconfig now, asked without any risk of one: a request against a
+    /// config version that can never exist. ZooKeeper (3.5 to 3.9) checks reconfigEnabled, standalone mode
+    /// and a reconfig in progress before the version, so BadVersion means those passed and nothing changed.
+    /// The session's right to write /zookeeper/config is checked only after the version, so it is not
+    /// proven here: a NoAuth at the reconfig itself changes nothing. Nil when it would; otherwise why not.
     private func mayReconfigure(_ client: ZooKeeperClient) -> String? {
         do {
             _ = try client.reconfig(fromConfig: Int64.max)
@@ -173,8 +174,6 @@ struct ZKReconfigAction: ArgumentsDecodable {
             case .badVersion?: return nil
             case .reconfigDisabled?:
                 return "reconfigEnabled is false on the leader: enable it on every server (rolling-config-change --param set=reconfigEnabled=true) first"
-            case .noAuth?:
-                return "this session may not reconfig (/zookeeper/config is writable by super users only): configure a super digest or skipACL"
             case .reconfigInProgress?: return "another reconfig has not finished: try again once it has"
             case .unimplemented?: return "the server runs standalone or before 3.5: reconfig is not available"
             default: return "cannot tell whether reconfig is allowed: \(error)"
