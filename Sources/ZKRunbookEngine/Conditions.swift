@@ -76,7 +76,8 @@ enum ConditionReader {
                 diagnostics.error(node.location, "'matches' in \(reader.context) needs a regular expression string")
                 return nil
             }
-            if (try? NSRegularExpression(pattern: pattern)) == nil {
+            // A pattern from a reference is known only when the run gets there.
+            if !pattern.contains("${"), (try? NSRegularExpression(pattern: pattern)) == nil {
                 diagnostics.error(node.location, "'matches' in \(reader.context): '\(pattern)' is not a valid regular expression")
                 return nil
             }

@@ -273,9 +273,9 @@ public struct Sandbox: Sendable {
     /// command come from the caller, which knows its own path and command line.
     func ensembleFileText(agent: SandboxAgent, nodes ids: [Int]? = nil) -> String {
         let nodes = (ids ?? Array(1...spec.nodes)).map(member).map { member in
-            "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\",\n"
-                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\","
-                + " quorumPort: \(member.quorumPort!), electionPort: \(member.electionPort!) },"
+            "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\","
+                + " quorumPort: \(member.quorumPort!), electionPort: \(member.electionPort!),\n"
+                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\" },"
         }
         let stop = [agent.path, "sandbox", "stop", "--dir", directory, "--node", "${node.id}"]
         return """
@@ -370,7 +370,7 @@ public struct Sandbox: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         let probe = ServerProbe(limits: SocketLimits(connectTimeout: 0.5, readTimeout: 1), wantMonitor: false, wantRuok: false)
         while Date() < deadline {
-            if probe.probe(members[id - 1].endpoint).mode.isServing { return }
+            if probe.probe(member(id).endpoint).mode.isServing { return }
             if !isRunning(id) {
                 throw SandboxError("node \(id) exited; last lines of \(logPath(id)):\n" + tail(id, lines: 15).joined(separator: "\n"))
             }

@@ -151,7 +151,7 @@ struct EnsembleChangeTests {
 
     /// An ensemble file for a dynamic sandbox with only `nodes` listed (members and spares as the file
     /// written by 'sandbox up' gives them), the runbooks of this checkout on every node.
-    func ensembleFile(_ ensemble: SandboxEnsemble, nodes: [Int]) throws -> String {
+    func ensembleFile(_ ensemble: SandboxEnsemble, nodes: [Int], observers: [Int] = []) throws -> String {
         let all = ensemble.directory + "/ensemble-all.json5"
         var text = try String(contentsOfFile: all, encoding: .utf8)
         for id in 1...9 where !nodes.contains(id) {
@@ -159,8 +159,13 @@ struct EnsembleChangeTests {
                 text.removeSubrange(start.lowerBound..<end.upperBound)
             }
         }
+        for id in observers {
+            if let start = text.range(of: "    { id: \(id),"), let role = text[start.upperBound...].range(of: "role: \"participant\"") {
+                text.replaceSubrange(role, with: "role: \"observer\"")
+            }
+        }
         text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
-        let path = ensemble.directory + "/ensemble-" + nodes.map(String.init).joined() + ".json5"
+        let path = ensemble.directory + "/ensemble-" + nodes.map(String.init).joined() + observers.map { "-o\($0)" }.joined() + ".json5"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -179,19 +184,22 @@ struct EnsembleChangeTests {
     }
 
     /// 3 -> 5 -> 3 through reconfig with a kazoo client writing throughout: two spares added one at a time
-    /// (each started, caught up, then made a voter, the config read back from every member), then the leader
-    /// removed and one more server; removed servers are stopped; no acknowledged write is lost.
+    /// (each started, caught up, then made a voter, the config read back from every member), a follower made
+    /// an observer and a participant again, then the leader removed and one more server; removed servers are
+    /// stopped; no acknowledged write is lost. The write gap of removing the leader (ZooKeeper hands over to
+    /// a designated successor) is measured against a plain restart of the leader, each with its own witness.
     @Test func membershipGoesThreeToFiveToThreeThroughReconfigLosingNoWrite() throws {
         let workspace = Scratch("reconfig")
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--spares", "2"], firstPort: 29_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
-        let witness = try KazooWitness.start(ensemble, in: workspace)
+        var witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-changes")
         let state = workspace.file("state")
         var seconds: [String] = []
-        func run(_ runbook: String, _ nodes: [Int], server: Int) throws -> ZKRunbookBinary.Result {
+        func run(_ runbook: String, _ nodes: [Int], server: Int, observers: [Int] = [], _ extra: [String] = []) throws -> ZKRunbookBinary.Result {
             let started = Date()
             let result = try zkrunbook.run(
-                ["run", runbook, "--ensemble", try ensembleFile(ensemble, nodes: nodes), "--param", "server=\(server)", "--json", "--state-dir", state],
+                ["run", runbook, "--ensemble", try ensembleFile(ensemble, nodes: nodes, observers: observers), "--param", "server=\(server)", "--json", "--state-dir", state]
+                    + extra,
                 directory: repositoryRoot, timeout: 600)
             seconds.append(String(format: "%@ %d: %.1fs", runbook, server, Date().timeIntervalSince(started)))
             #expect(result.status == 0, "\(runbook) \(server): \(result.stdout.suffix(3000))\n\(result.stderr)")
@@ -202,24 +210,54 @@ struct EnsembleChangeTests {
         let five = try run("add-server", [1, 2, 3, 4, 5], server: 5)
         #expect(stepFacts(five, "reconfig")["members"] as? String == "1,2,3,4,5")
         #expect(stepFacts(five, "reconfig")["voters"] as? String == "1,2,3,4,5")
+
+        // Follower -> observer -> participant, in place.
+        let leaderNow = try leaderOf(ensemble, among: [1, 2, 3, 4, 5])
+        let follower: Int = try #require([4, 5].first(where: { $0 != leaderNow }))
+        let observer = try run("set-role", [1, 2, 3, 4, 5], server: follower, ["--param", "role=observer"])
+        #expect(stepFacts(observer, "reconfig")["observers"] as? String == String(follower), "\(stepFacts(observer, "reconfig"))")
+        #expect(stepFacts(observer, "serving")["mode"] as? String == "observer")
+        let back = try run("set-role", [1, 2, 3, 4, 5], server: follower, observers: [follower], ["--param", "role=participant"])
+        #expect(stepFacts(back, "reconfig")["voters"] as? String == "1,2,3,4,5" && stepFacts(back, "reconfig")["observers"] as? String == "")
+        var verdict = try witness.finish()
+        print("reconfig 3 -> 5, set-role: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+        #expect(verdict.acked > 20)
+
+        // The leader removed: its own witness, so the gap is the hand-off's.
+        witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-remove-leader")
         let leader = try #require(try leaderOf(ensemble, among: [1, 2, 3, 4, 5]))
         let withoutLeader = try run("remove-server", [1, 2, 3, 4, 5], server: leader)
+        let handOff = try witness.finish()
         let left = [1, 2, 3, 4, 5].filter { $0 != leader }
         let leftText = left.map(String.init).joined(separator: ",")
         #expect(stepFacts(withoutLeader, "reconfig")["members"] as? String == leftText)
-        let newLeader = try leaderOf(ensemble, among: left)
-        #expect(newLeader != nil && newLeader != leader, "a new leader serves without the removed one")
-        // One more away, not the new leader, keeping one of the witness's servers (1...3).
-        let second = try #require(left.last { $0 != newLeader && $0 > 3 } ?? left.last { $0 != newLeader })
+        let newLeader = try #require(try leaderOf(ensemble, among: left))
+        #expect(newLeader != leader, "a new leader serves without the removed one")
+        #expect(handOff.lost.isEmpty, "acknowledged writes lost: \(handOff.lost.prefix(5))")
+
+        // The reference: a plain restart of the (new) leader, the same witness, the same ensemble size.
+        witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-restart-leader")
+        #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", String(newLeader), "--wait"], timeout: 120).status == 0)
+        try poll("the ensemble healthy after the leader's restart", timeout: 60) {
+            (try? zkrunbook.run(["status", "--ensemble", try ensembleFile(ensemble, nodes: left)]))?.status == 0
+        }
+        let restart = try witness.finish()
+        print("leader removed through reconfig: longest write gap \(handOff.longestGapMs) ms (\(handOff.acked) writes); leader restarted: longest write gap \(restart.longestGapMs) ms (\(restart.acked) writes)")
+        #expect(restart.lost.isEmpty, "acknowledged writes lost: \(restart.lost.prefix(5))")
+
+        // One more away, not the leader, keeping one of the witness's servers (1...3).
+        witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-last")
+        let leaderAfter = try leaderOf(ensemble, among: left)
+        let second: Int = try #require(left.last(where: { $0 != leaderAfter && $0 > 3 }) ?? left.last(where: { $0 != leaderAfter }))
         let last = try run("remove-server", left, server: second)
         let remaining = left.filter { $0 != second }
         let remainingText = remaining.map(String.init).joined(separator: ",")
         #expect(stepFacts(last, "reconfig")["members"] as? String == remainingText)
-        let verdict = try witness.finish()
-        print("reconfig 3 -> 5 -> 3: \(seconds.joined(separator: ", ")); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        verdict = try witness.finish()
+        print("reconfig 3 -> 5 -> 3: \(seconds.joined(separator: ", ")); last removal: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
         #expect(ensemble.sandbox.runningNodes() == remaining, "the removed servers \(leader) and \(second) were stopped")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
-        #expect(verdict.acked > 20)
         let status = try zkrunbook.run(["status", "--ensemble", try ensembleFile(ensemble, nodes: remaining)])
         #expect(status.status == 0 && status.stdout.contains("verdict: healthy"), "\(status.stdout)")
     }

@@ -21,15 +21,16 @@ final class KazooWitness {
 
     static let python = "/usr/bin/python3"
 
-    static func start(_ ensemble: SandboxEnsemble, in workspace: Scratch) throws -> KazooWitness {
+    /// `name` names its files in the workspace: a test with several witnesses, one per phase, gives each its own.
+    static func start(_ ensemble: SandboxEnsemble, in workspace: Scratch, name: String = "witness") throws -> KazooWitness {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw HarnessError(message: "no \(python): apt-get install -y python3 python3-kazoo (the witness client)")
         }
         let hosts = (1...ensemble.nodes).map { "127.0.0.1:\(ensemble.clientPort($0))" }.joined(separator: ",")
-        let stop = workspace.file("witness.stop")
-        let ready = workspace.file("witness.ready")
-        let output = workspace.file("witness.out")
-        let log = workspace.file("witness.log")
+        let stop = workspace.file("\(name).stop")
+        let ready = workspace.file("\(name).ready")
+        let output = workspace.file("\(name).out")
+        let log = workspace.file("\(name).log")
         FileManager.default.createFile(atPath: output, contents: nil)
         FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()

@@ -57,7 +57,7 @@ struct ZKConfigJoinAction: ArgumentsDecodable {
         if let myid, !myid.isEmpty, Int(myid) != entry.id {
             return .failure(cause: .invalidArgument, message: "\(myidPath) says \(myid), but this server joins as server \(entry.id): refused")
         }
-        let lines = current.servers.filter { $0.id != entry.id }.map(SurvivorLayout.dynamicLine) + [SurvivorLayout.dynamicLine(entry)]
+        let lines = current.servers.filter { $0.id != entry.id }.map(\.dynamicLine) + [entry.dynamicLine]
         do {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let info = FileInfo.stat(path)
@@ -73,15 +73,5 @@ struct ZKConfigJoinAction: ArgumentsDecodable {
         }
         return .success(
             "wrote \(path): \(lines.count) server(s), this one last", facts: ["dynamicConfigFile": .string(path), "servers": .string(lines.joined(separator: "\n"))])
-    }
-}
-
-extension SurvivorLayout {
-    /// A server's line in a dynamic config file, its role always written.
-    static func dynamicLine(_ entry: ServerEntry) -> String {
-        let host = entry.host.contains(":") ? "[\(entry.host)]" : entry.host
-        var text = "server.\(entry.id)=\(host):\(entry.quorumPort):\(entry.electionPort):\(entry.role.rawValue)"
-        if let port = entry.clientPort { text += ";" + (entry.clientAddress.map { "\($0):" } ?? "") + String(port) }
-        return text
     }
 }

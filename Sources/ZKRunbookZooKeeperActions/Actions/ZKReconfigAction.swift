@@ -4,16 +4,16 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
-/// `zk-reconfig`: adds or removes one server through ZooKeeper's own `reconfig` (3.5+, reconfigEnabled),
-/// over the client protocol. Before asking, it checks ZooKeeper's rule itself: a majority of the old voters
-/// and a majority of the new voters must serve (a joining server as a follower that has synced), and
-/// refuses otherwise, changing nothing. The change is made against the config version it read (a
-/// concurrent change fails it, named); afterwards every member of the new config is asked for its
-/// `/zookeeper/config` until all hold the new version. With `check: true` it changes nothing: the
-/// preflight of add-server and remove-server, where a joining server counts as serving once started.
+/// `zk-reconfig`: adds, removes or re-roles one server through ZooKeeper's own `reconfig` (3.5+,
+/// reconfigEnabled), over the client protocol. Before asking, it checks ZooKeeper's rule itself: a majority
+/// of the old voters and a majority of the new voters must serve (a joining server as a follower that has
+/// synced), and refuses otherwise, changing nothing. The change is made against the config version it read
+/// (a concurrent change fails it, named); afterwards every member of the new config is asked for its
+/// `/zookeeper/config` until all hold the new version. With `check: true` it changes nothing: the preflight
+/// of add-server, remove-server and set-role, where a joining server counts as serving once started.
 struct ZKReconfigAction: ArgumentsDecodable {
     static let name = "zk-reconfig"
-    static let summary = "add or remove one server through reconfig (3.5+), a quorum of the old and of the new voters checked first; every member's config read back"
+    static let summary = "add, remove or re-role one server through reconfig (3.5+), a quorum of the old and of the new voters checked first; every member's config read back"
 
     /// The ensemble file: it gives the joining server's line (host, ports, role) and where to connect.
     var ensemble: Template
@@ -21,15 +21,22 @@ struct ZKReconfigAction: ArgumentsDecodable {
     var add: Template?
     /// The id of the server to remove.
     var remove: Template?
+    /// The id of the server whose role changes to `role`.
+    var setRole: Template?
+    /// With `setRole`: `observer` or `participant`.
+    var role: Template?
     /// Only check that the change is possible now; change nothing.
     var check: Bool
     var timeout: DurationSpec?
     var isReadOnly: Bool { check }
     static var defaults: [String: any ArgumentValue] { ["check": false] }
-    var yieldedFacts: FactNames? { FactNames(["version", "previousVersion", "members", "voters", "config", "serverLine", "servers"]) }
+    var yieldedFacts: FactNames? { FactNames(["version", "previousVersion", "members", "voters", "observers", "config", "serverLine", "servers", "modePattern", "serverEndpoint"]) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        let change = [add.map { "add server \($0.display(resolver))" }, remove.map { "remove server \($0.display(resolver))" }].compactMap { $0 }
+        let change = [
+            add.map { "add server \($0.display(resolver))" }, remove.map { "remove server \($0.display(resolver))" },
+            setRole.map { "make server \($0.display(resolver)) \(role?.display(resolver) ?? "?")" },
+        ].compactMap { $0 }
         let what = change.joined(separator: ", ")
         if check {
             return [
@@ -43,40 +50,45 @@ struct ZKReconfigAction: ArgumentsDecodable {
         ]
     }
 
+    /// The one change the arguments ask for.
+    func change(_ context: ActionContext) throws(ActionOutcome) -> MembershipChange {
+        func value(_ template: Template?) throws(ActionOutcome) -> String? {
+            guard let template else { return nil }
+            let text = try context.resolved(template)
+            return text.isEmpty ? nil : text
+        }
+        let given = [("add", try value(add)), ("remove", try value(remove)), ("setRole", try value(setRole))].compactMap { name, text in text.map { (name, $0) } }
+        guard given.count == 1, let (name, text) = given.first else {
+            throw .failure(cause: .invalidArgument, message: "zk-reconfig takes one of 'add', 'remove' or 'setRole' (a server id)")
+        }
+        guard let id = Int(text) else { throw .failure(cause: .invalidArgument, message: "\(name) '\(text)' is not a server id") }
+        switch name {
+        case "add": return .add(id)
+        case "remove": return .remove(id)
+        default:
+            let roleText = try value(role) ?? ""
+            guard let newRole = ServerEntry.Role(rawValue: roleText) else {
+                throw .failure(cause: .invalidArgument, message: "role '\(roleText)' must be observer or participant")
+            }
+            return .setRole(id, newRole)
+        }
+    }
+
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let source = try context.resolved(ensemble)
-        let joiningID = try add.map { (template) throws(ActionOutcome) in try context.resolved(template) }.flatMap { $0.isEmpty ? nil : $0 }
-        let leavingID = try remove.map { (template) throws(ActionOutcome) in try context.resolved(template) }.flatMap { $0.isEmpty ? nil : $0 }
-        guard (joiningID == nil) != (leavingID == nil) else {
-            return .failure(cause: .invalidArgument, message: "zk-reconfig takes one of 'add' or 'remove' (a server id)")
-        }
-        guard let id = Int(joiningID ?? leavingID!) else {
-            return .failure(cause: .invalidArgument, message: "'\(joiningID ?? leavingID!)' is not a server id")
-        }
+        let change = try change(context)
+        let id = change.serverID
         let members: [EnsembleMember]
         switch ZooKeeperActions.members(fromSource: source) {
         case .success(let found): members = found
         case .failure(let outcome): return outcome
         }
-        var joining: ServerEntry?
-        var joiningLine: String?
-        if joiningID != nil {
-            guard let member = members.first(where: { $0.id == id }) else {
-                return .failure(
-                    cause: .invalidArgument,
-                    message: "server \(id) is not in \(source): add it there (host, clientPort, quorumPort, electionPort) so its line can be written")
-            }
-            do {
-                joining = try Membership.entry(member.serverLine)
-                joiningLine = member.serverLine
-            } catch { return .failure(cause: .invalidArgument, message: "server \(id): \(error)") }
-        }
         let seconds = min(timeout?.resolve(context.resolver.parameters)?.seconds ?? 10, max(1, context.remainingSeconds))
         let options = ClientOptions(connectTimeout: min(seconds, 3), requestTimeout: seconds)
         let client: ZooKeeperClient
-        // Through a server that stays: a leaving one (and a leaving leader's followers while they re-elect)
-        // close their clients' sessions as the change commits.
-        let staying = members.filter { $0.id != joining?.id && $0.id != (leavingID == nil ? nil : id) }
+        // Through a server that stays as it is: a leaving or re-roled one (and a leaving leader's followers
+        // while they re-elect) close their clients' sessions as the change commits.
+        let staying = members.filter { $0.id != id }
         do { client = try ZooKeeperClient.connect(staying.map(\.endpoint), options: options) } catch {
             return refusal("no member accepted a session: \(error)")
         }
@@ -91,50 +103,46 @@ struct ZKReconfigAction: ArgumentsDecodable {
             return refusal("\(error)")
         }
         if check, let refused = mayReconfigure(client) { return refusal(refused) }
-        var after = before.servers
-        if let joining {
-            if before.servers.contains(where: { $0.id == joining.id }) {
-                return refusal("server \(id) is already a member (config version \(before.versionText): servers \(before.ids))")
-            }
-            after.append(joining)
-        } else {
-            guard before.servers.contains(where: { $0.id == id }) else {
-                return refusal("server \(id) is not a member (config version \(before.versionText): servers \(before.ids))")
-            }
-            after.removeAll { $0.id == id }
-            guard after.contains(where: { $0.role == .participant }) else {
-                return refusal("removing server \(id) would leave no voter")
-            }
+        let request: MembershipChange.Request
+        switch change.request(current: before.servers, written: members) {
+        case .success(let decided): request = decided
+        case .failure(let refused) where refused.isInput: return .failure(cause: .invalidArgument, message: refused.message)
+        case .failure(let refused): return refusal(refused.message + " (config version \(before.versionText))")
         }
         // A static list gives no client port: where the file gives the server, its endpoint comes from there.
         let written = Dictionary(members.map { ($0.id, $0.endpoint) }, uniquingKeysWith: { first, _ in first })
         let endpoint = { (server: ServerEntry) in server.clientPort == nil ? written[server.id] ?? server.clientEndpoint : server.clientEndpoint }
-        if let reason = quorumRefusal(before: before.servers, after: after, joinerAssumedServing: check ? joining?.id : nil, endpoint: endpoint) {
+        if let reason = quorumRefusal(before: before.servers, after: request.after, joinerAssumedServing: check ? request.newcomer : nil, endpoint: endpoint) {
             return refusal("ZooKeeper would refuse (NewConfigNoQuorum): " + reason)
         }
         var facts: [String: FactValue] = [
-            "previousVersion": .string(before.versionText), "members": .string(Membership.idList(after.map(\.id))),
-            "voters": .string(Membership.idList(after.filter { $0.role == .participant }.map(\.id))),
-            "serverLine": .string(joiningLine ?? ""),
+            "previousVersion": .string(before.versionText), "members": .string(Membership.idList(request.after.map(\.id))),
+            "voters": .string(Membership.idList(request.after.filter { $0.role == .participant }.map(\.id))),
+            "observers": .string(Membership.idList(request.after.filter { $0.role == .observer }.map(\.id))),
+            "serverLine": .string(request.joining ?? ""),
+            "serverEndpoint": .string((written[id] ?? request.after.first { $0.id == id }?.clientEndpoint)?.description ?? ""),
+            // The modes srvr may report for the server once the change holds (a gate matches against it).
+            "modePattern": .string(request.after.first { $0.id == id }.map { $0.role == .observer ? "^observer$" : "^(leader|follower)$" } ?? "^unreachable$"),
             // The members' lines as they are now, one word each: what a joining server's dynamic file starts from.
-            "servers": .string(before.servers.map(SurvivorLayout.dynamicLine).joined(separator: " ")),
+            "servers": .string(before.servers.map(\.dynamicLine).joined(separator: " ")),
         ]
         if check {
             facts["version"] = .string(before.versionText)
             facts["config"] = .string(before.text)
-            let what = joiningLine.map { "adding \($0)" } ?? "removing server \(id)"
-            return .success("\(what) is possible now: config version \(before.versionText), members \(before.ids) -> \(Membership.idList(after.map(\.id)))", facts: facts)
+            return .success(
+                "\(change) is possible now: config version \(before.versionText), members \(before.ids) -> \(Membership.idList(request.after.map(\.id)))",
+                facts: facts)
         }
 
         let changed: Membership
         let deadline = Date().addingTimeInterval(seconds)
         var note = ""
         do {
-            changed = try Membership.parse(try client.reconfig(joining: joiningLine, leaving: leavingID, fromConfig: before.version).text)
+            changed = try Membership.parse(try client.reconfig(joining: request.joining, leaving: request.leaving, fromConfig: before.version).text)
         } catch let error as ZooKeeperClientError where error.code == nil {
             // The session ended before the reply (a leaving leader closes its clients' sessions): whether the
             // change committed is read from the servers that stay, never assumed.
-            switch settled(from: staying.map(\.endpoint), before: before, expected: after.map(\.id), options: options, until: deadline, context: context) {
+            switch settled(from: staying.map(\.endpoint), before: before, expected: request.after, options: options, until: deadline, context: context) {
             case .success(let membership):
                 changed = membership
                 note = " (the session closed before the reply: \(error); the committed config was read from the servers that stay)"
@@ -148,6 +156,8 @@ struct ZKReconfigAction: ArgumentsDecodable {
         }
         facts["version"] = .string(changed.versionText)
         facts["members"] = .string(changed.ids)
+        facts["voters"] = .string(Membership.idList(changed.servers.filter { $0.role == .participant }.map(\.id)))
+        facts["observers"] = .string(Membership.idList(changed.servers.filter { $0.role == .observer }.map(\.id)))
         facts["config"] = .string(changed.text)
         let behind = readBack(changed, endpoint: endpoint, options: options, until: deadline, context: context)
         guard behind.isEmpty else {
@@ -155,9 +165,8 @@ struct ZKReconfigAction: ArgumentsDecodable {
                 cause: .verifyFailed, message: "reconfig committed (version \(changed.versionText)), but not every member holds it: " + behind.joined(separator: "; "),
                 facts: facts)
         }
-        let what = joiningLine.map { "added \($0)" } ?? "removed server \(id)"
         return .success(
-            "\(what): config version \(before.versionText) -> \(changed.versionText), members \(changed.ids), read back from every member\(note)", facts: facts)
+            "\(change): config version \(before.versionText) -> \(changed.versionText), members \(changed.ids), read back from every member\(note)", facts: facts)
     }
 
     /// Whether the leader would take a reconfig now, asked without any risk of one: a request against a
@@ -197,7 +206,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
     /// expected membership at a newer version is the change committed; the old version is the change not
     /// made; anything else is another actor's change.
     private func settled(
-        from servers: [Endpoint], before: Membership, expected: [Int], options: ClientOptions, until deadline: Date, context: ActionContext
+        from servers: [Endpoint], before: Membership, expected: [ServerEntry], options: ClientOptions, until deadline: Date, context: ActionContext
     ) -> Result<Membership, Problem> {
         var last = "no staying server answered"
         repeat {
@@ -208,7 +217,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
                 let seen = try Membership.parse(try client.getConfig().text)
                 if seen.version == before.version {
                     last = "the servers still hold version \(before.versionText): the change was not made"
-                } else if seen.servers.map(\.id).sorted() == expected.sorted() {
+                } else if Set(seen.servers.map { "\($0.id):\($0.role)" }) == Set(expected.map { "\($0.id):\($0.role)" }) {
                     return .success(seen)
                 } else {
                     return .failure(Problem("the servers now hold version \(seen.versionText) with members \(seen.ids), not the change asked for: another actor changed the membership"))
