@@ -287,4 +287,84 @@ struct EnsembleChangeTests {
         let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
         #expect(status.status == 0 && status.stdout.contains("verdict: healthy"), "the members are 1, 2, 3 as before: \(status.stdout)")
     }
+
+    /// Runs `code` in Debian's python3 with kazoo connected to `hosts`; its stdout.
+    func kazoo(_ hosts: String, _ code: String) throws -> String {
+        let script = "from kazoo.client import KazooClient\nz = KazooClient(hosts='\(hosts)', timeout=10)\nz.start(timeout=20)\n" + code + "\nz.stop()\n"
+        let result = try ZKRunbookBinary(path: KazooWitness.python).run(["-c", script], timeout: 60)
+        guard result.status == 0 else { throw HarnessError(message: "kazoo on \(hosts): \(result.stderr)") }
+        return result.stdout
+    }
+
+    /// Every file under a folder with its size: what a data folder holds, compared before and after.
+    func listing(_ folder: String) -> [String] {
+        let files = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []
+        return files.sorted().map { "\($0) \((try? FileManager.default.attributesOfItem(atPath: folder + "/" + $0)[.size] as? Int) ?? -1)" }
+    }
+
+    /// A live server is refused; then server 2 dies, its data folder is wiped, writes go on without it; the
+    /// rebuild keeps its id, writes the membership, starts it empty, waits until it caught up: it then
+    /// serves, alone, what was written while it was gone, and no acknowledged write is lost.
+    @Test func aWipedNodeIsRebuiltAsTheSameServerAndServesWhatWasWrittenWhileItWasGone() throws {
+        let workspace = Scratch("replace")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let file = try ensemble.variant("ensemble-replace.json5") { _ in }
+        let arguments = ["run", "replace-node", "--ensemble", file, "--param", "server=2", "--state-dir", workspace.file("state")]
+        let pid = ensemble.pid(2)
+        let live = try zkrunbook.run(arguments, directory: repositoryRoot, timeout: 120)
+        #expect(live.status != 0 && live.stdout.contains("reachable is true, expected equals false"), "\(live.stdout.suffix(2000))")
+        #expect(ensemble.pid(2) == pid && FileManager.default.fileExists(atPath: ensemble.directory + "/node2/data/myid"), "a live server is left alone")
+
+        let config = try String(contentsOfFile: ensemble.zooCfg(2), encoding: .utf8)
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", "2"]).status == 0)
+        try FileManager.default.removeItem(atPath: ensemble.directory + "/node2/data")
+        try poll("servers 1 and 3 serving without server 2", timeout: 60) {
+            (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.stdout.contains("verdict: degraded-but-quorate") == true
+        }
+        let others = "127.0.0.1:\(ensemble.clientPort(1)),127.0.0.1:\(ensemble.clientPort(3))"
+        _ = try kazoo(others, "z.create('/zkr-while-gone', b'written while server 2 was gone')")
+        let started = Date()
+        let run = try zkrunbook.run(arguments, directory: repositoryRoot, timeout: 600)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
+        let alone = try kazoo("127.0.0.1:\(ensemble.clientPort(2))", "print(z.get('/zkr-while-gone')[0].decode())\nprint(len(z.get_children('/zkr-witness')))")
+        let verdict = try witness.finish()
+        print(String(format: "replace-node: %.1fs; server 2 alone serves: %@; kazoo: %d writes acknowledged, %d lost, longest write gap %d ms", seconds, alone.replacingOccurrences(of: "\n", with: " / "), verdict.acked, verdict.lost.count, verdict.longestGapMs))
+        #expect(alone.hasPrefix("written while server 2 was gone\n"), "\(alone)")
+        #expect((Int(alone.split(separator: "\n").last ?? "") ?? 0) > 0, "the witness's writes are on server 2: \(alone)")
+        #expect(try String(contentsOfFile: ensemble.directory + "/node2/data/myid", encoding: .utf8) == "2\n", "the same id")
+        #expect(try String(contentsOfFile: ensemble.zooCfg(2), encoding: .utf8) == config, "its list already said the membership: zoo.cfg unchanged")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+    }
+
+    /// A rebuild whose start fails: the server's old data folder, set aside, is renamed back as it was, and
+    /// its config files put back; the ensemble serves throughout.
+    @Test func aRebuildThatCannotStartPutsTheOldDataBack() throws {
+        let workspace = Scratch("replace-fail")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let file = try ensemble.variant("ensemble-replace-failing.json5") { text in
+            let start = text.range(of: "restartCommand: [")!
+            let end = text[start.upperBound...].range(of: "],")!
+            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"/bin/sh\", \"-c\", \"echo refused by the test >&2; exit 1\"],")
+        }
+        #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", "3"]).status == 0)
+        try poll("servers 1 and 2 serving without server 3", timeout: 60) {
+            (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.stdout.contains("verdict: degraded-but-quorate") == true
+        }
+        let data = ensemble.directory + "/node3/data"
+        let before = listing(data)
+        let config = try String(contentsOfFile: ensemble.zooCfg(3), encoding: .utf8)
+        let run = try zkrunbook.run(
+            ["run", "replace-node", "--ensemble", file, "--param", "server=3", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 600)
+        #expect(run.status == 1 && run.stdout.contains("refused by the test") && run.stdout.contains("rolled back"), "\(run.stdout.suffix(3000))")
+        #expect(listing(data) == before && !before.isEmpty, "the old data folder is back as it was")
+        #expect(try String(contentsOfFile: ensemble.zooCfg(3), encoding: .utf8) == config)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: ensemble.directory + "/node3")
+        #expect(!kept.contains { $0.hasPrefix("data.replaced-") } && kept.contains { $0.hasPrefix("data.failed-") }, "\(kept)")
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(status.stdout.contains("verdict: degraded-but-quorate"), "servers 1 and 2 serve, 3 stays down: \(status.stdout)")
+    }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookZooKeeper
+
+/// `zk-data-aside`: before a node is rebuilt, renames its dataDir (and a separate dataLogDir) to
+/// `<dir>.replaced-<change>` and makes an empty one in its place, mode and owner kept: the old data stays
+/// on the disk for the way back, and the server starts empty and takes a snapshot from the leader. With
+/// `back: true` it undoes that: what the rebuilt server wrote is kept as `<dir>.failed-<change>` and the
+/// old folder renamed back. Renames only, on one file system: nothing is copied, nothing deleted.
+struct ZKDataAsideAction: ArgumentsDecodable {
+    static let name = "zk-data-aside"
+    static let summary = "move a node's dataDir (and dataLogDir) aside to <dir>.replaced-<change> and start it empty; back: true puts it back"
+
+    var config: Template
+    /// Names the kept folders: the conductor's run id.
+    var change: Template
+    var back: Bool
+    var isReadOnly: Bool { false }
+    static var defaults: [String: any ArgumentValue] { ["back": false] }
+    var yieldedFacts: FactNames? { FactNames(["moved", "keptAs"]) }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        back
+            ? ["put the data folders of \(config.display(resolver)) back from <dir>.replaced-\(change.display(resolver)) (what was written since kept as <dir>.failed-…)"]
+            : ["rename the dataDir (and dataLogDir) of \(config.display(resolver)) to <dir>.replaced-\(change.display(resolver)) and make empty ones in their place"]
+    }
+
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([config, change])
+        let loaded: ZooConfig
+        do { loaded = try ZooConfig.load(path: values[0], readMyid: false, dynamicMayBeMissing: true) } catch {
+            return .failure(cause: .invalidArgument, message: error.description)
+        }
+        guard let dataDir = loaded.dataDir else { return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir") }
+        guard !values[1].isEmpty, !values[1].contains("/") else { return .failure(cause: .invalidArgument, message: "change '\(values[1])' must be a plain name") }
+        let folders = Array(Set([dataDir, loaded.dataLogDir ?? dataDir])).sorted()
+        let manager = FileManager.default
+        var moved: [String] = []
+        for folder in folders {
+            let kept = folder + ".replaced-" + values[1]
+            do {
+                if back {
+                    guard manager.fileExists(atPath: kept) else { continue }
+                    if manager.fileExists(atPath: folder) { try manager.moveItem(atPath: folder, toPath: folder + ".failed-" + values[1]) }
+                    try manager.moveItem(atPath: kept, toPath: folder)
+                    moved.append(folder)
+                } else {
+                    // A resumed run finds its own rename done: the empty folder is the one it made.
+                    if manager.fileExists(atPath: kept) { continue }
+                    // A wiped disk has no folder to keep: an empty one is made, nothing is moved.
+                    let info = FileInfo.stat(folder)
+                    if info != nil { try manager.moveItem(atPath: folder, toPath: kept) }
+                    try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    if let info {
+                        chmod(folder, info.mode)
+                        _ = chown(folder, info.uid, info.gid)
+                        moved.append(folder)
+                    }
+                }
+            } catch {
+                return .failure(cause: .ioError, message: "cannot rename \(back ? kept : folder): \(error.localizedDescription)")
+            }
+        }
+        let keptAs = moved.map { $0 + (back ? "" : ".replaced-" + values[1]) }.joined(separator: ",")
+        if back {
+            return .success(
+                moved.isEmpty ? "nothing set aside under \(values[1]): nothing to put back" : "put back \(moved.joined(separator: ", "))",
+                facts: ["moved": .string(moved.joined(separator: ",")), "keptAs": .string(keptAs)])
+        }
+        return .success(
+            moved.isEmpty
+                ? "nothing to set aside (\(folders.joined(separator: ", ")): absent, or set aside already); empty folders in place"
+                : "moved \(moved.joined(separator: ", ")) aside to \(keptAs); empty folders in their place",
+            facts: ["moved": .string(moved.joined(separator: ",")), "keptAs": .string(keptAs)])
+    }
+}
