@@ -106,6 +106,8 @@ public struct ConfigBackup: Sendable {
         /// Files that did not exist when the backup was taken (java.env a change may create): the way back
         /// removes them.
         public var absent: [String]?
+        /// The hash a change recorded for each of those absent files before creating it.
+        public var created: [String: String]?
     }
 
     public var directory: String
@@ -151,7 +153,10 @@ public struct ConfigBackup: Sendable {
         case .failure(let problem): return .failure(problem)
         case .success(let existing?):
             let state = classify(existing)
-            if state.allSatisfy({ $0 != .foreign }) && Set(existing.entries.map(\.path)) == Set(paths) {
+            // A file that was absent and now holds what this change recorded it would write is the change's own.
+            let createdHere = Set(
+                (existing.absent ?? []).filter { path in existing.created?[path] != nil && existing.created?[path] == (try? SHA256.hex(fileAt: path)) })
+            if state.allSatisfy({ $0 != .foreign }) && Set(existing.entries.map(\.path)) == Set(paths).subtracting(createdHere) {
                 let rewritten = state.filter { $0 == .rewritten }.count
                 return .success(
                     "the backup in \(directory) from \(existing.createdAt) is kept (a resumed run): "
@@ -200,6 +205,20 @@ public struct ConfigBackup: Sendable {
             if let now, now == entry.rewrittenSHA256 { return .rewritten }
             return .foreign
         }
+    }
+
+    /// Records what a change is about to write (the hash after, for each file backed up or recorded absent),
+    /// so that `take` and `classify` of a resumed run see "rewritten", not "changed by someone else".
+    public func recordPlanned(_ contents: [String: Data]) -> Result<Void, InputProblem> {
+        guard case .success(var manifest?) = load() else { return .failure(InputProblem("no backup manifest in \(directory): back up before changing")) }
+        for index in manifest.entries.indices {
+            if let data = contents[manifest.entries[index].path] { manifest.entries[index].rewrittenSHA256 = SHA256.hex(data) }
+        }
+        for path in manifest.absent ?? [] {
+            if let data = contents[path] { manifest.created = (manifest.created ?? [:]).merging([path: SHA256.hex(data)]) { $1 } }
+        }
+        do { try save(manifest) } catch { return .failure(InputProblem("cannot record the change in \(manifestPath): \(error.message)")) }
+        return .success(())
     }
 
     /// Records the rewrite about to happen (hash after), then writes each new content; `states` (from

@@ -367,4 +367,83 @@ struct EnsembleChangeTests {
         let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
         #expect(status.stdout.contains("verdict: degraded-but-quorate"), "servers 1 and 2 serve, 3 stays down: \(status.stdout)")
     }
+
+    /// What a server runs with now, as its `conf` four-letter word says: key -> value.
+    func runningConfig(_ port: Int) throws -> [String: String] {
+        let script = "import socket\ns = socket.create_connection(('127.0.0.1', \(port)), 5)\ns.sendall(b'conf')\nprint(s.makefile().read())"
+        let result = try ZKRunbookBinary(path: KazooWitness.python).run(["-c", script], timeout: 30)
+        return Dictionary(
+            result.stdout.split(separator: "\n").compactMap { line in line.firstIndex(of: "=").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) } },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The conductor is killed while the second node's restart hangs, after its zoo.cfg was edited: resume
+    /// does not redo the first node, and restarts the second although its file already holds the value (it
+    /// differs from the backup taken before the change), so every server runs the new value.
+    @Test func aConfigChangeWhoseConductorIsKilledMidwayIsFinishedByResume() throws {
+        let workspace = Scratch("config-change-kill")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let counter = workspace.file("restarts")
+        let hanging = workspace.file("hanging")
+        let wrapper = workspace.file("restart.sh")
+        try """
+            #!/bin/sh
+            n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter)
+            [ "$n" = 2 ] && { touch \(hanging); sleep 120; }
+            exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
+            """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        let file = try ensemble.variant("ensemble-hanging.json5") { text in
+            let start = text.range(of: "restartCommand: [")!
+            let end = text[start.upperBound...].range(of: "],")!
+            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"\(wrapper)\", \"${node.id}\"],")
+        }
+        let state = workspace.file("state")
+        let pids = ensemble.pids
+        let running = try zkrunbook.start(
+            ["run", "rolling-config-change", "--ensemble", file, "--param", "set=maxClientCnxns=61", "--json", "--state-dir", state], directory: repositoryRoot)
+        try poll("the second node's restart to hang", timeout: 120) { FileManager.default.fileExists(atPath: hanging) }
+        running.signal(SIGKILL)
+        let events = jsonLines(try running.wait(timeout: 20).stdout)
+        let first: Int = try #require(events.first(where: { $0["type"] as? String == "node-finished" })?["node"] as? Int)
+        let second: Int = try #require(events.last(where: { $0["type"] as? String == "node-started" })?["node"] as? Int)
+        #expect(first != second)
+        // Its agent sees the conductor go (stdin closed), stops the hanging restart and puts node \(second)'s
+        // files back itself: its own journal says when it is done.
+        let agentRuns = ensemble.directory + "/node\(second)/state/runs"
+        try poll("node \(second)'s agent to finish its own rollback", timeout: 120) {
+            let runs = (try? FileManager.default.contentsOfDirectory(atPath: agentRuns)) ?? []
+            return runs.contains { run in
+                ((try? String(contentsOfFile: agentRuns + "/" + run + "/journal.jsonl", encoding: .utf8)) ?? "").contains("\"type\":\"run-finished\"")
+            }
+        }
+        let edited = (1...3).filter { (try? String(contentsOfFile: ensemble.zooCfg($0), encoding: .utf8))?.contains("maxClientCnxns=61") == true }
+        #expect(edited == [first], "only the finished node keeps the change: \(edited)")
+        let firstPid = ensemble.pid(first)
+        try poll("the ensemble healthy again", timeout: 60) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+
+        let runID = try #require(workspace.runIDs.first)
+        let resumed = try zkrunbook.run(["resume", runID, "--state-dir", state, "--json"], directory: repositoryRoot, timeout: 600)
+        #expect(resumed.status == 0, "\(resumed.stdout.suffix(3000))\n\(resumed.stderr)")
+        let resumedNodes = jsonLines(resumed.stdout).filter { $0["type"] as? String == "node-started" }.compactMap { $0["node"] as? Int }
+        #expect(!resumedNodes.contains(first) && resumedNodes.first == second, "resume starts at node \(second), not \(first) again: \(resumedNodes)")
+        #expect(ensemble.pid(first) == firstPid, "node \(first) is not restarted again")
+        for node in 1...3 {
+            #expect(try runningConfig(ensemble.clientPort(node))["maxClientCnxns"] == "61", "server \(node) runs the new value")
+            #expect(ensemble.pid(node) != pids[node - 1], "server \(node) was restarted")
+        }
+
+        // An agent killed outright (no chance to undo) after its edit: the same change run again on that
+        // node finds the file as wanted but not as backed up, and restarts the server all the same.
+        let again = try zkrunbook.run(
+            ["run", "zoo-cfg-change-node", "--param", "config=\(ensemble.zooCfg(first))", "--param", "set=maxClientCnxns=61", "--param", "change=\(runID)",
+             "--param", "clientPort=\(ensemble.clientPort(first))", "--param", "restartCommand=[\"\(zkrunbook.path)\",\"sandbox\",\"restart\",\"--dir\",\"\(ensemble.directory)\",\"--node\",\"\(first)\"]",
+             "--state-dir", ensemble.directory + "/node\(first)/state", "--json"],
+            directory: repositoryRoot, timeout: 300)
+        #expect(again.status == 0, "\(again.stdout.suffix(2000))")
+        let restart = jsonLines(again.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "restart" }
+        #expect(restart?["status"] as? String == "succeeded", "\(restart ?? [:])")
+        #expect(ensemble.pid(first) != firstPid)
+    }
 }

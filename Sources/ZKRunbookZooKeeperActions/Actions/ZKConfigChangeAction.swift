@@ -15,6 +15,9 @@ struct ZKConfigChangeAction: ArgumentsDecodable {
     var set: Template?
     var remove: Template?
     var javaEnv: Template?
+    /// The backup this change took first (`zk-config-backup`): a file that already differs from it counts
+    /// as changed, so a run resumed after the edit but before the restart still restarts the server.
+    var backupDir: Template?
     var isReadOnly: Bool { false }
     var yieldedFacts: FactNames? { FactNames(["changed", "edits", "edited"]) }
 
@@ -40,14 +43,32 @@ struct ZKConfigChangeAction: ArgumentsDecodable {
         let before: NodeConfigSnapshot
         do { before = try NodeConfigSnapshot.read(zooCfg: path) } catch { return .failure(cause: .invalidArgument, message: error.description) }
         let edits = change.effect(on: before)
+        let backup = try backupDir.map { (template) throws(ActionOutcome) in try context.resolved(template) }.map(ConfigBackup.init(directory:))
         if edits.isEmpty {
+            let since = backup.flatMap { Self.editedSinceBackup($0, [path, before.javaEnvFile]) } ?? []
+            if !since.isEmpty {
+                return .success(
+                    "already as wanted, but \(since.joined(separator: ", ")) differ from the backup taken before this change: an earlier attempt edited them, the server may still run the old values",
+                    facts: ["changed": .bool(true), "edits": .string(""), "edited": .int(0)])
+            }
             return .success("\(path) and java.env already as wanted: the configuration is unchanged", facts: ["changed": .bool(false), "edits": .string(""), "edited": .int(0)])
         }
+        var contents: [String: Data] = [:]
         if edits.contains(where: { $0.file == .zooCfg }) {
-            if let failure = rewrite(path, { PropertiesEditor.apply(to: $0, set: change.set.map { ($0.key, $0.value) }, remove: change.remove).0 }) { return failure }
+            guard let text = Self.text(path) else { return .failure(cause: .ioError, message: "cannot read \(path)") }
+            contents[path] = Data(PropertiesEditor.apply(to: text, set: change.set.map { ($0.key, $0.value) }, remove: change.remove).0.utf8)
         }
         if edits.contains(where: { $0.file == .javaEnv }) {
-            if let failure = rewrite(before.javaEnvFile, { Self.settingEnvironment(change.javaEnv, in: $0) }) { return failure }
+            guard let text = Self.text(before.javaEnvFile) else { return .failure(cause: .ioError, message: "cannot read \(before.javaEnvFile)") }
+            contents[before.javaEnvFile] = Data(Self.settingEnvironment(change.javaEnv, in: text).utf8)
+        }
+        // What the files will hold is recorded beside the backup first: a run resumed after the write finds
+        // them "rewritten by this change", not "changed by someone else".
+        if let backup, case .failure(let problem) = backup.recordPlanned(contents) {
+            return .failure(cause: .backupFailed, message: problem.message)
+        }
+        for (file, data) in contents.sorted(by: { $0.key < $1.key }) {
+            if let failure = write(data, to: file) { return failure }
         }
         let after: NodeConfigSnapshot
         do { after = try NodeConfigSnapshot.read(zooCfg: path) } catch { return .failure(cause: .verifyFailed, message: "read back: \(error.description)") }
@@ -59,14 +80,25 @@ struct ZKConfigChangeAction: ArgumentsDecodable {
         return .success("changed: \(list)", facts: ["changed": .bool(true), "edits": .string(list), "edited": .int(Int64(edits.count))])
     }
 
-    /// Rewrites `path` with `transform` of its text (a missing file counts as empty and is created 0644).
-    private func rewrite(_ path: String, _ transform: (String) -> String) -> ActionOutcome? {
+    /// Which of `paths` differ from the backup (a file created since it was taken included); nil: no backup.
+    static func editedSinceBackup(_ backup: ConfigBackup, _ paths: [String]) -> [String]? {
+        guard case .success(let manifest?) = backup.load() else { return nil }
+        return paths.filter { path in
+            if let entry = manifest.entries.first(where: { $0.path == path }) { return (try? SHA256.hex(fileAt: path)) != entry.sha256 }
+            return (manifest.absent ?? []).contains(path) && FileManager.default.fileExists(atPath: path)
+        }
+    }
+
+    /// A file's text; a missing file reads as empty (java.env the change creates).
+    static func text(_ path: String) -> String? {
+        FileInfo.stat(path) == nil ? "" : try? String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// Writes `data` atomically, the file's mode and owner kept (a new file: 0644, ours).
+    private func write(_ data: Data, to path: String) -> ActionOutcome? {
         let info = FileInfo.stat(path)
-        let text = info == nil ? "" : (try? String(contentsOfFile: path, encoding: .utf8))
-        guard let text else { return .failure(cause: .ioError, message: "cannot read \(path)") }
         do {
-            _ = try writeFileAtomically(
-                Data(transform(text).utf8), to: path, mode: info?.mode ?? 0o644, uid: info?.uid ?? getuid(), gid: info?.gid ?? getgid())
+            _ = try writeFileAtomically(data, to: path, mode: info?.mode ?? 0o644, uid: info?.uid ?? getuid(), gid: info?.gid ?? getgid())
         } catch {
             return .failure(cause: .ioError, message: error.message)
         }
