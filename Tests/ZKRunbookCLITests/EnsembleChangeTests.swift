@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookTestSupport
+import ZKRunbookSandbox
 import Testing
 
 /// Changing an ensemble safely, on real sandboxes: configuration drift read on every node by its agent over ssh.
@@ -445,5 +446,50 @@ struct EnsembleChangeTests {
         let restart = jsonLines(again.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "restart" }
         #expect(restart?["status"] as? String == "succeeded", "\(restart ?? [:])")
         #expect(ensemble.pid(first) != firstPid)
+    }
+
+    /// ZooKeeper 3.4.14 has no reconfig: 3 -> 4 -> 3 through the static path with a kazoo client writing.
+    /// Adding: the new server starts with the new list and follows, then every other server rolls onto the
+    /// list, the leader last. Removing the server that then leads: it is restarted first so another leads,
+    /// the others roll onto the list without it, then it is stopped.
+    @Test func threeToFourToThreeOnZooKeeper34ThroughTheStaticPath() throws {
+        let jars = Sandbox.jarFolder("3.4.14")
+        guard FileManager.default.fileExists(atPath: jars + "/zookeeper-3.4.14.jar") else {
+            throw HarnessError(message: "no ZooKeeper 3.4.14 jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh 3.4.14")
+        }
+        let workspace = Scratch("static-34")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--zookeeper", jars, "--spares", "1"], firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let file = try ensembleFile(ensemble, nodes: [1, 2, 3, 4])
+        let state = workspace.file("state")
+        var started = Date()
+        let add = try zkrunbook.run(
+            ["run", "add-server-static", "--ensemble", file, "--param", "server=4", "--json", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        let addSeconds = Date().timeIntervalSince(started)
+        #expect(add.status == 0, "\(add.stdout.suffix(3000))\n\(add.stderr)")
+        for node in 1...4 {
+            let lines = try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("server.") }
+            #expect(lines.count == 4, "node \(node) lists 4 servers: \(lines)")
+        }
+        let four = try zkrunbook.run(["status", "--ensemble", file])
+        #expect(four.status == 0 && four.stdout.contains("4 voter(s)"), "\(four.stdout)")
+        let leader = try leaderOf(ensemble, among: [1, 2, 3, 4])
+        // The server to remove is the leader, if the roll left server 4 leading; else server 4 all the same.
+        let leaving = leader ?? 4
+        started = Date()
+        let remove = try zkrunbook.run(
+            ["run", "remove-server-static", "--ensemble", file, "--param", "server=\(leaving)", "--json", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        let removeSeconds = Date().timeIntervalSince(started)
+        #expect(remove.status == 0, "\(remove.stdout.suffix(3000))\n\(remove.stderr)")
+        let remaining = [1, 2, 3, 4].filter { $0 != leaving }
+        let handOff = jsonLines(remove.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" }
+        #expect((handOff?["status"] as? String == "succeeded") == (leader == leaving), "the leader is restarted first only when it leaves: \(handOff ?? [:])")
+        let verdict = try witness.finish()
+        print(String(format: "3.4.14 static path: add-server-static %.1fs, remove-server-static (server %d, leader: %@) %.1fs; kazoo: %d writes acknowledged, %d lost, longest write gap %d ms", addSeconds, leaving, leader == leaving ? "yes" : "no", removeSeconds, verdict.acked, verdict.lost.count, verdict.longestGapMs))
+        #expect(ensemble.sandbox.runningNodes() == remaining)
+        let three = try zkrunbook.run(["status", "--ensemble", try ensembleFile(ensemble, nodes: remaining)])
+        #expect(three.status == 0 && three.stdout.contains("3 voter(s)"), "\(three.stdout)")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
     }
 }

@@ -19,7 +19,7 @@ struct ZKConfigJoinAction: ArgumentsDecodable {
     /// This server's own line: `server.N=host:quorumPort:electionPort:participant;host:clientPort`.
     var server: Template
     var isReadOnly: Bool { false }
-    var yieldedFacts: FactNames? { FactNames(["file", "servers"]) }
+    var yieldedFacts: FactNames? { FactNames(["file", "servers", "changed"]) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -78,10 +78,14 @@ struct ZKConfigJoinAction: ArgumentsDecodable {
             }
             text = PropertiesEditor.apply(to: (try? String(contentsOfFile: path, encoding: .utf8)) ?? "", set: assignments, remove: stale).0
         }
+        let listChanged = (try? String(contentsOfFile: path, encoding: .utf8)) != text
+        let changed = listChanged || myid == nil || myid?.isEmpty == true
         do {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let info = FileInfo.stat(path)
-            _ = try writeFileAtomically(Data(text.utf8), to: path, mode: info?.mode ?? 0o644, uid: info?.uid ?? getuid(), gid: info?.gid ?? getgid())
+            if listChanged {
+                _ = try writeFileAtomically(Data(text.utf8), to: path, mode: info?.mode ?? 0o644, uid: info?.uid ?? getuid(), gid: info?.gid ?? getgid())
+            }
             if myid == nil || myid?.isEmpty == true {
                 _ = try writeFileAtomically(Data("\(entry.id)\n".utf8), to: myidPath, mode: 0o644, uid: getuid(), gid: getgid())
             }
@@ -90,7 +94,7 @@ struct ZKConfigJoinAction: ArgumentsDecodable {
         } catch {
             return .failure(cause: .ioError, message: "cannot create \(dataDir): \(error.localizedDescription)")
         }
-        return .success(
-            "wrote \(path): \(lines.count) server(s), this one last", facts: ["file": .string(path), "servers": .string(lines.joined(separator: "\n"))])
+        let facts: [String: FactValue] = ["file": .string(path), "servers": .string(lines.joined(separator: "\n")), "changed": .bool(changed)]
+        return .success(changed ? "wrote \(path): \(lines.count) server(s), this one last" : "\(path) already lists these \(lines.count) server(s): unchanged", facts: facts)
     }
 }

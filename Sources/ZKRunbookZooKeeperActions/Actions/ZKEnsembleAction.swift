@@ -38,7 +38,7 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         EnsembleView.factNames.union(
             FactNames([
                 "canElectWithout", "quorumWithoutReason", "survivorsCanElect", "survivorsServing", "survivorsLed", "survivorModes", "lostVoters",
-                "lostNodes", "lostServing", "survivorsReason", "ready",
+                "lostNodes", "lostServing", "survivorsReason", "ready", "serverLines", "allServerLines", "ids",
             ]))
     }
 
@@ -89,6 +89,9 @@ struct ZKEnsembleAction: ArgumentsDecodable {
                 members = list.enumerated().map { EnsembleMember(id: $0.offset + 1, host: $0.element.host, clientPort: $0.element.port) }
             }
         }
+        // The server lines as the file writes them (a static path writes them into every zoo.cfg): all of
+        // them, and those of the members left after `outside`.
+        let allServerLines = members.map(\.serverLine).joined(separator: " ")
         if let outside {
             // Nodes the file lists that are not members yet (add-server) or no longer (after remove-server).
             let ids = try context.resolved(outside).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -103,6 +106,9 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         var message = "\(view.verdict.rawValue): \(leader)"
         if !view.reasons.isEmpty { message += "; " + view.reasons.joined(separator: "; ") }
         var facts = view.factMap
+        facts["serverLines"] = .string(members.map(\.serverLine).joined(separator: " "))
+        facts["allServerLines"] = .string(allServerLines)
+        facts["ids"] = .string(members.map { String($0.id) }.joined(separator: ","))
         if let without {
             switch context.resolve(without) {
             case .failure(let outcome): return outcome
