@@ -338,6 +338,14 @@ struct EnsembleChangeTests {
         #expect(try String(contentsOfFile: ensemble.directory + "/node2/data/myid", encoding: .utf8) == "2\n", "the same id")
         #expect(try String(contentsOfFile: ensemble.zooCfg(2), encoding: .utf8) == config, "its list already said the membership: zoo.cfg unchanged")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+
+        // This ensemble runs without reconfigEnabled: ZooKeeper's own answer refuses remove-server, named,
+        // before any change.
+        let refused = try zkrunbook.run(
+            ["run", "remove-server", "--ensemble", file, "--param", "server=3", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+        #expect(refused.status == 3, "\(refused.stdout.suffix(2000))")
+        #expect(refused.stdout.contains("reconfigEnabled is false on the leader"), "\(refused.stdout.suffix(2000))")
+        #expect(ensemble.sandbox.runningNodes() == [1, 2, 3])
     }
 
     /// A rebuild whose start fails: the server's old data folder, set aside, is renamed back as it was, and
