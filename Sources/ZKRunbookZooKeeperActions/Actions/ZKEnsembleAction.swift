@@ -38,7 +38,7 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         EnsembleView.factNames.union(
             FactNames([
                 "canElectWithout", "quorumWithoutReason", "survivorsCanElect", "survivorsServing", "survivorsLed", "survivorModes", "lostVoters",
-                "lostNodes", "lostServing", "survivorsReason", "ready", "serverLines", "allServerLines", "ids",
+                "lostNodes", "lostServing", "survivorsReason", "ready", "serverLines", "allServerLines", "ids", "newest", "name",
             ]))
     }
 
@@ -109,6 +109,15 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         facts["serverLines"] = .string(members.map(\.serverLine).joined(separator: " "))
         facts["allServerLines"] = .string(allServerLines)
         facts["ids"] = .string(members.map { String($0.id) }.joined(separator: ","))
+        // The serving member with the highest zxid (the leader on a tie): where a backup is taken.
+        let serving = view.members.filter { $0.facts.mode.isServing && $0.facts.zxid != nil }
+        let newest = serving.max { ($0.facts.zxid!, $0.facts.mode == .leader ? 1 : 0) < ($1.facts.zxid!, $1.facts.mode == .leader ? 1 : 0) }
+        facts["newest"] = .string(newest.map { String($0.member.id) } ?? "")
+        if let source = try? ensemble.map({ (template) throws(ActionOutcome) in try context.resolved(template) }), source.hasSuffix(".json5"),
+            let file = try? EnsembleFile.load(path: source)
+        {
+            facts["name"] = .string(file.name)
+        }
         if let without {
             switch context.resolve(without) {
             case .failure(let outcome): return outcome

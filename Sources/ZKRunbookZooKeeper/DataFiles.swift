@@ -1,0 +1,334 @@
+import Foundation
+
+/// What is wrong with a snapshot or transaction log file: which file, at which byte, what was expected.
+public struct DataFileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var offset: Int?
+    public var message: String
+
+    public init(_ path: String, at offset: Int? = nil, _ message: String) { (self.path, self.offset, self.message) = (path, offset, message) }
+
+    public var description: String { "\(path)" + (offset.map { " at byte \($0)" } ?? "") + ": " + message }
+}
+
+/// Adler-32, as java.util.zip.Adler32 computes it (the checksum of ZooKeeper's snapshots and log entries).
+public struct Adler32: Sendable {
+    private var a: UInt32 = 1
+    private var b: UInt32 = 0
+
+    public init() {}
+
+    public var value: UInt32 { (b << 16) | a }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        let modulus: UInt32 = 65_521
+        var index = 0
+        // 5552 bytes is the most that can be summed before b may overflow 32 bits.
+        while index < bytes.count {
+            let end = min(index + 5552, bytes.count)
+            while index < end {
+                a &+= UInt32(bytes[index])
+                b &+= a
+                index += 1
+            }
+            a %= modulus
+            b %= modulus
+        }
+    }
+}
+
+/// A bounds-checked reader of jute's big-endian encoding over a file's bytes.
+struct JuteCursor {
+    let bytes: UnsafeRawBufferPointer
+    let path: String
+    var offset = 0
+
+    mutating func need(_ count: Int, _ what: String) throws(DataFileError) {
+        guard count >= 0, offset + count <= bytes.count else {
+            throw DataFileError(path, at: offset, "the file ends inside \(what) (\(bytes.count - offset) byte(s) left, \(count) needed): truncated or corrupt")
+        }
+    }
+
+    /// `width` bytes, big-endian.
+    mutating func bigEndian(_ width: Int, _ what: String) throws(DataFileError) -> UInt64 {
+        try need(width, what)
+        var value: UInt64 = 0
+        for index in 0..<width { value = value << 8 | UInt64(bytes[offset + index]) }
+        offset += width
+        return value
+    }
+
+    mutating func int(_ what: String) throws(DataFileError) -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: try bigEndian(4, what))) }
+
+    mutating func long(_ what: String) throws(DataFileError) -> Int64 { Int64(bitPattern: try bigEndian(8, what)) }
+
+    mutating func byte(_ what: String) throws(DataFileError) -> UInt8 {
+        try need(1, what)
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    /// A buffer or string: its length (-1: null) and where its bytes start; the cursor moves past it.
+    mutating func buffer(_ what: String) throws(DataFileError) -> Range<Int>? {
+        let length = try int(what + " length")
+        if length < 0 { return nil }
+        try need(Int(length), what)
+        defer { offset += Int(length) }
+        return offset..<(offset + Int(length))
+    }
+
+    mutating func string(_ what: String) throws(DataFileError) -> String? {
+        guard let range = try buffer(what) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    mutating func skipACLs(_ what: String) throws(DataFileError) {
+        let count = try int(what)
+        guard count >= -1, count < 1 << 20 else { throw DataFileError(path, at: offset, "\(what): \(count) entries is not a count") }
+        for _ in 0..<max(0, count) {
+            _ = try int("an ACL's perms")
+            _ = try buffer("an ACL's scheme")
+            _ = try buffer("an ACL's id")
+        }
+    }
+
+    /// `body` over the file's bytes, mapped rather than read (a snapshot may be gigabytes).
+    static func mapped<T>(_ path: String, _ body: (UnsafeRawBufferPointer) throws(DataFileError) -> T) throws(DataFileError) -> T {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+            throw DataFileError(path, "cannot read: \(error.localizedDescription)")
+        }
+        let result: Result<T, DataFileError> = data.withUnsafeBytes { bytes in
+            do throws(DataFileError) { return .success(try body(bytes)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    func adler32(upTo end: Int) -> UInt32 {
+        var checksum = Adler32()
+        checksum.update(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        return checksum.value
+    }
+}
+
+/// A ZooKeeper snapshot (`snapshot.<zxid>`), read and checked: header, sessions, ACLs, every node, and each
+/// Adler-32 seal (the tree's, and in 3.6+ the digest's and the last-processed zxid's).
+public struct SnapshotSummary: Sendable, Equatable {
+    public var zxid: Int64
+    public var dbid: Int64
+    public var sessions: Int
+    public var nodes: Int
+    /// Ephemeral nodes by owning session: what a closeSession in a later log removes.
+    public var ephemerals: [Int64: [String]]
+    public var paths: Set<String>
+    public var seals: Int
+
+    /// Reads and checks the snapshot at `path`; its zxid comes from its name, as ZooKeeper takes it.
+    public static func read(path: String) throws(DataFileError) -> SnapshotSummary {
+        let name = (path as NSString).lastPathComponent
+        guard name.hasPrefix("snapshot."), let zxid = Int64(name.dropFirst("snapshot.".count), radix: 16) else {
+            throw DataFileError(path, "not a snapshot.<hex zxid> file name")
+        }
+        return try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: path, zxid: zxid) }
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, path: String, zxid: Int64) throws(DataFileError) -> SnapshotSummary {
+        var cursor = JuteCursor(bytes: bytes, path: path)
+        let magic = try cursor.int("the file header")
+        guard magic == 0x5A4B_534E else { throw DataFileError(path, at: 0, "magic \(String(UInt32(bitPattern: magic), radix: 16)) is not ZKSN: not a snapshot") }
+        let version = try cursor.int("the version")
+        guard version == 2 else { throw DataFileError(path, at: 4, "snapshot version \(version); this reader knows version 2") }
+        let dbid = try cursor.long("the dbid")
+        let sessionCount = try cursor.int("the session count")
+        guard sessionCount >= 0 else { throw DataFileError(path, at: cursor.offset - 4, "a negative session count") }
+        for _ in 0..<sessionCount {
+            _ = try cursor.long("a session id")
+            _ = try cursor.int("a session timeout")
+        }
+        let aclMaps = try cursor.int("the ACL map size")
+        guard aclMaps >= 0 else { throw DataFileError(path, at: cursor.offset - 4, "a negative ACL map size") }
+        for _ in 0..<aclMaps {
+            _ = try cursor.long("an ACL map key")
+            try cursor.skipACLs("an ACL list")
+        }
+        var nodes = 0
+        var paths = Set<String>()
+        var ephemerals: [Int64: [String]] = [:]
+        while true {
+            guard let nodePath = try cursor.string("a node path") else { throw DataFileError(path, at: cursor.offset, "a null node path") }
+            if nodePath == "/" { break }
+            _ = try cursor.buffer("the data of \(nodePath.isEmpty ? "/" : nodePath)")
+            _ = try cursor.long("an ACL reference")
+            for what in ["czxid", "mzxid", "ctime", "mtime"] { _ = try cursor.long(what) }
+            for what in ["version", "cversion", "aversion"] { _ = try cursor.int(what) }
+            let owner = try cursor.long("ephemeralOwner")
+            _ = try cursor.long("pzxid")
+            nodes += 1
+            paths.insert(nodePath)
+            if owner != 0 { ephemerals[owner, default: []].append(nodePath) }
+        }
+        var seals = 0
+        try seal(&cursor, &seals)
+        // 3.6+: the zxid digest, then the last processed zxid, each sealed again; older snapshots end here.
+        if cursor.offset < bytes.count {
+            _ = try cursor.long("the digest's zxid")
+            _ = try cursor.int("the digest version")
+            _ = try cursor.long("the digest")
+            try seal(&cursor, &seals)
+        }
+        if cursor.offset < bytes.count {
+            _ = try cursor.long("the last processed zxid")
+            try seal(&cursor, &seals)
+        }
+        guard cursor.offset == bytes.count else {
+            throw DataFileError(path, at: cursor.offset, "\(bytes.count - cursor.offset) byte(s) after the last seal")
+        }
+        return SnapshotSummary(zxid: zxid, dbid: dbid, sessions: Int(sessionCount), nodes: nodes, ephemerals: ephemerals, paths: paths, seals: seals)
+    }
+
+    /// A seal: the Adler-32 of every byte before it, then the string "/".
+    static func seal(_ cursor: inout JuteCursor, _ seals: inout Int) throws(DataFileError) {
+        let expected = cursor.adler32(upTo: cursor.offset)
+        let at = cursor.offset
+        let value = try cursor.long("a checksum seal")
+        guard UInt32(truncatingIfNeeded: value) == expected, value >> 32 == 0 else {
+            throw DataFileError(
+                cursor.path, at: at, "checksum \(String(value, radix: 16)) does not match the content (\(String(expected, radix: 16))): the file is corrupt")
+        }
+        guard try cursor.string("the seal's marker") == "/" else { throw DataFileError(cursor.path, at: cursor.offset, "a seal without its \"/\" marker") }
+        seals += 1
+    }
+}
+
+/// One transaction of a log, as far as a node count needs it.
+public struct LoggedTxn: Sendable, Equatable {
+    public enum Effect: Sendable, Equatable {
+        case create(path: String, ephemeralOwner: Int64?)
+        case delete(path: String)
+        case closeSession
+        case other
+    }
+    public var zxid: Int64
+    public var session: Int64
+    public var effects: [Effect]
+
+    public init(zxid: Int64, session: Int64, effects: [Effect]) { (self.zxid, self.session, self.effects) = (zxid, session, effects) }
+}
+
+/// A transaction log (`log.<zxid>`), read and checked: header, each entry's Adler-32, the end-of-record mark;
+/// the preallocated zeros after the last entry end it.
+public struct TxnLogSummary: Sendable, Equatable {
+    public var firstZxid: Int64
+    public var txns: [LoggedTxn]
+    public var lastZxid: Int64? { txns.last?.zxid }
+
+    public static func read(path: String) throws(DataFileError) -> TxnLogSummary {
+        let name = (path as NSString).lastPathComponent
+        guard name.hasPrefix("log."), let first = Int64(name.dropFirst("log.".count), radix: 16) else {
+            throw DataFileError(path, "not a log.<hex zxid> file name")
+        }
+        return TxnLogSummary(firstZxid: first, txns: try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: path) })
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(DataFileError) -> [LoggedTxn] {
+        var cursor = JuteCursor(bytes: bytes, path: path)
+        let magic = try cursor.int("the file header")
+        guard magic == 0x5A4B_4C47 else { throw DataFileError(path, at: 0, "magic \(String(UInt32(bitPattern: magic), radix: 16)) is not ZKLG: not a transaction log") }
+        let version = try cursor.int("the version")
+        guard version == 2 else { throw DataFileError(path, at: 4, "log version \(version); this reader knows version 2") }
+        _ = try cursor.long("the dbid")
+        var txns: [LoggedTxn] = []
+        while cursor.offset + 12 <= bytes.count {
+            let entryAt = cursor.offset
+            let crc = try cursor.long("an entry's checksum")
+            let length = try cursor.int("an entry's length")
+            // Preallocated space: an empty entry marks the end of what was written.
+            if length == 0 && crc == 0 { break }
+            guard length > 0 else { throw DataFileError(path, at: entryAt, "an entry of length \(length)") }
+            try cursor.need(Int(length) + 1, "an entry of \(length) byte(s)")
+            let body = UnsafeRawBufferPointer(rebasing: bytes[cursor.offset..<(cursor.offset + Int(length))])
+            var checksum = Adler32()
+            checksum.update(body)
+            guard UInt64(bitPattern: crc) == UInt64(checksum.value) else {
+                throw DataFileError(path, at: entryAt, "entry checksum \(String(crc, radix: 16)) does not match its bytes (\(String(checksum.value, radix: 16))): the log is corrupt")
+            }
+            txns.append(try txn(body, path: path, at: cursor.offset))
+            cursor.offset += Int(length)
+            guard try cursor.byte("the end-of-record mark") == 0x42 else {
+                throw DataFileError(path, at: cursor.offset - 1, "an entry not ended by its 'B' mark: the last transaction is partial")
+            }
+        }
+        return txns
+    }
+
+    /// The header of one entry and what it does to the tree's node count.
+    static func txn(_ body: UnsafeRawBufferPointer, path: String, at offset: Int) throws(DataFileError) -> LoggedTxn {
+        var cursor = JuteCursor(bytes: body, path: path)
+        let session = try cursor.long("a txn's session")
+        _ = try cursor.int("a txn's cxid")
+        let zxid = try cursor.long("a txn's zxid")
+        _ = try cursor.long("a txn's time")
+        let type = try cursor.int("a txn's type")
+        let effects = try Self.effects(type: type, &cursor, session: session)
+        return LoggedTxn(zxid: zxid, session: session, effects: effects)
+    }
+
+    static func effects(type: Int32, _ cursor: inout JuteCursor, session: Int64) throws(DataFileError) -> [LoggedTxn.Effect] {
+        switch type {
+        case 1, 15:  // create, create2: path, data, acl, ephemeral, parentCVersion
+            let nodePath = try cursor.string("a created path") ?? ""
+            _ = try cursor.buffer("created data")
+            try cursor.skipACLs("a created node's ACL")
+            let ephemeral = try cursor.byte("the ephemeral flag") != 0
+            return [.create(path: nodePath, ephemeralOwner: ephemeral ? session : nil)]
+        case 19, 21:  // createContainer, createTTL: path first
+            return [.create(path: try cursor.string("a created path") ?? "", ephemeralOwner: nil)]
+        case 2, 20:  // delete, deleteContainer
+            return [.delete(path: try cursor.string("a deleted path") ?? "")]
+        case -11:
+            return [.closeSession]
+        case 14:  // multi: a vector of (type, serialized sub-txn)
+            let count = try cursor.int("a multi's count")
+            var out: [LoggedTxn.Effect] = []
+            for _ in 0..<max(0, count) {
+                let subType = try cursor.int("a multi op's type")
+                guard let range = try cursor.buffer("a multi op") else { continue }
+                var sub = JuteCursor(bytes: UnsafeRawBufferPointer(rebasing: cursor.bytes[range]), path: cursor.path)
+                out += try effects(type: subType, &sub, session: session)
+            }
+            return out
+        default:
+            return [.other]
+        }
+    }
+}
+
+/// The node count after replaying logged transactions on a snapshot, up to a zxid: what the server that
+/// wrote them reported at that zxid.
+public struct TreeReplay: Sendable {
+    public private(set) var paths: Set<String>
+    public private(set) var ephemerals: [Int64: [String]]
+    public private(set) var zxid: Int64
+
+    public init(_ snapshot: SnapshotSummary) { (paths, ephemerals, zxid) = (snapshot.paths, snapshot.ephemerals, snapshot.zxid) }
+
+    public var nodes: Int { paths.count }
+
+    /// Applies every transaction after the current zxid and up to `limit` (a snapshot is fuzzy: logged
+    /// transactions it already holds are applied again, which create and delete of a set absorb).
+    public mutating func apply(_ txns: [LoggedTxn], upTo limit: Int64 = .max) {
+        for txn in txns where txn.zxid > zxid && txn.zxid <= limit {
+            for effect in txn.effects {
+                switch effect {
+                case .create(let path, let owner):
+                    paths.insert(path)
+                    if let owner { ephemerals[owner, default: []].append(path) }
+                case .delete(let path): paths.remove(path)
+                case .closeSession: for path in ephemerals.removeValue(forKey: txn.session) ?? [] { paths.remove(path) }
+                case .other: break
+                }
+            }
+            zxid = txn.zxid
+        }
+    }
+}
