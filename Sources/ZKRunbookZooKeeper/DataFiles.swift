@@ -37,6 +37,23 @@ public struct Adler32: Sendable {
     }
 }
 
+/// Which nodes' data a read keeps: one path in `every`, chosen by a hash of the path (the same paths in a
+/// snapshot, its logs and the restored tree); 0 keeps none.
+public struct DataSample: Sendable, Equatable {
+    public var every: Int
+
+    public init(every: Int) { self.every = every }
+
+    public static let none = DataSample(every: 0)
+
+    public func includes(_ path: String) -> Bool {
+        guard every > 0 else { return false }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash % UInt64(every) == 0
+    }
+}
+
 /// A bounds-checked reader of jute's big-endian encoding over a file's bytes.
 struct JuteCursor {
     let bytes: UnsafeRawBufferPointer
@@ -76,6 +93,9 @@ struct JuteCursor {
         defer { offset += Int(length) }
         return offset..<(offset + Int(length))
     }
+
+    /// A buffer's bytes (null reads as empty, as ZooKeeper hands it to a client).
+    func array(_ range: Range<Int>?) -> [UInt8] { range.map { Array(UnsafeRawBufferPointer(rebasing: bytes[$0])) } ?? [] }
 
     mutating func string(_ what: String) throws(DataFileError) -> String? {
         guard let range = try buffer(what) else { return nil }
@@ -122,17 +142,19 @@ public struct SnapshotSummary: Sendable, Equatable {
     public var ephemerals: [Int64: [String]]
     public var paths: Set<String>
     public var seals: Int
+    /// The data of the persistent nodes `sample` includes.
+    public var sampled: [String: [UInt8]] = [:]
 
     /// Reads and checks the snapshot at `path`; its zxid comes from its name, as ZooKeeper takes it.
-    public static func read(path: String) throws(DataFileError) -> SnapshotSummary {
+    public static func read(path: String, sample: DataSample = .none) throws(DataFileError) -> SnapshotSummary {
         let name = (path as NSString).lastPathComponent
         guard name.hasPrefix("snapshot."), let zxid = Int64(name.dropFirst("snapshot.".count), radix: 16) else {
             throw DataFileError(path, "not a snapshot.<hex zxid> file name")
         }
-        return try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: path, zxid: zxid) }
+        return try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: path, zxid: zxid, sample: sample) }
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, path: String, zxid: Int64) throws(DataFileError) -> SnapshotSummary {
+    static func parse(_ bytes: UnsafeRawBufferPointer, path: String, zxid: Int64, sample: DataSample = .none) throws(DataFileError) -> SnapshotSummary {
         var cursor = JuteCursor(bytes: bytes, path: path)
         let magic = try cursor.int("the file header")
         guard magic == 0x5A4B_534E else { throw DataFileError(path, at: 0, "magic \(String(UInt32(bitPattern: magic), radix: 16)) is not ZKSN: not a snapshot") }
@@ -154,10 +176,11 @@ public struct SnapshotSummary: Sendable, Equatable {
         var nodes = 0
         var paths = Set<String>()
         var ephemerals: [Int64: [String]] = [:]
+        var sampled: [String: [UInt8]] = [:]
         while true {
             guard let nodePath = try cursor.string("a node path") else { throw DataFileError(path, at: cursor.offset, "a null node path") }
             if nodePath == "/" { break }
-            _ = try cursor.buffer("the data of \(nodePath.isEmpty ? "/" : nodePath)")
+            let data = try cursor.buffer("the data of \(nodePath.isEmpty ? "/" : nodePath)")
             _ = try cursor.long("an ACL reference")
             for what in ["czxid", "mzxid", "ctime", "mtime"] { _ = try cursor.long(what) }
             for what in ["version", "cversion", "aversion"] { _ = try cursor.int(what) }
@@ -165,7 +188,7 @@ public struct SnapshotSummary: Sendable, Equatable {
             _ = try cursor.long("pzxid")
             nodes += 1
             paths.insert(nodePath)
-            if owner != 0 { ephemerals[owner, default: []].append(nodePath) }
+            if owner != 0 { ephemerals[owner, default: []].append(nodePath) } else if sample.includes(nodePath) { sampled[nodePath] = cursor.array(data) }
         }
         var seals = 0
         try seal(&cursor, &seals)
@@ -183,7 +206,8 @@ public struct SnapshotSummary: Sendable, Equatable {
         guard cursor.offset == bytes.count else {
             throw DataFileError(path, at: cursor.offset, "\(bytes.count - cursor.offset) byte(s) after the last seal")
         }
-        return SnapshotSummary(zxid: zxid, dbid: dbid, sessions: Int(sessionCount), nodes: nodes, ephemerals: ephemerals, paths: paths, seals: seals)
+        return SnapshotSummary(
+            zxid: zxid, dbid: dbid, sessions: Int(sessionCount), nodes: nodes, ephemerals: ephemerals, paths: paths, seals: seals, sampled: sampled)
     }
 
     /// A seal: the Adler-32 of every byte before it, then the string "/".
@@ -203,7 +227,9 @@ public struct SnapshotSummary: Sendable, Equatable {
 /// One transaction of a log, as far as a node count needs it.
 public struct LoggedTxn: Sendable, Equatable {
     public enum Effect: Sendable, Equatable {
-        case create(path: String, ephemeralOwner: Int64?)
+        /// `data`: kept when the read's sample includes the path.
+        case create(path: String, ephemeralOwner: Int64?, data: [UInt8]? = nil)
+        case setData(path: String, data: [UInt8]?)
         case delete(path: String)
         case closeSession
         case other
@@ -222,15 +248,15 @@ public struct TxnLogSummary: Sendable, Equatable {
     public var txns: [LoggedTxn]
     public var lastZxid: Int64? { txns.last?.zxid }
 
-    public static func read(path: String) throws(DataFileError) -> TxnLogSummary {
+    public static func read(path: String, sample: DataSample = .none) throws(DataFileError) -> TxnLogSummary {
         let name = (path as NSString).lastPathComponent
         guard name.hasPrefix("log."), let first = Int64(name.dropFirst("log.".count), radix: 16) else {
             throw DataFileError(path, "not a log.<hex zxid> file name")
         }
-        return TxnLogSummary(firstZxid: first, txns: try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: path) })
+        return TxnLogSummary(firstZxid: first, txns: try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: path, sample: sample) })
     }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws(DataFileError) -> [LoggedTxn] {
+    static func parse(_ bytes: UnsafeRawBufferPointer, path: String, sample: DataSample = .none) throws(DataFileError) -> [LoggedTxn] {
         var cursor = JuteCursor(bytes: bytes, path: path)
         let magic = try cursor.int("the file header")
         guard magic == 0x5A4B_4C47 else { throw DataFileError(path, at: 0, "magic \(String(UInt32(bitPattern: magic), radix: 16)) is not ZKLG: not a transaction log") }
@@ -252,7 +278,7 @@ public struct TxnLogSummary: Sendable, Equatable {
             guard UInt64(bitPattern: crc) == UInt64(checksum.value) else {
                 throw DataFileError(path, at: entryAt, "entry checksum \(String(crc, radix: 16)) does not match its bytes (\(String(checksum.value, radix: 16))): the log is corrupt")
             }
-            txns.append(try txn(body, path: path, at: cursor.offset))
+            txns.append(try txn(body, path: path, sample: sample))
             cursor.offset += Int(length)
             guard try cursor.byte("the end-of-record mark") == 0x42 else {
                 throw DataFileError(path, at: cursor.offset - 1, "an entry not ended by its 'B' mark: the last transaction is partial")
@@ -262,27 +288,33 @@ public struct TxnLogSummary: Sendable, Equatable {
     }
 
     /// The header of one entry and what it does to the tree's node count.
-    static func txn(_ body: UnsafeRawBufferPointer, path: String, at offset: Int) throws(DataFileError) -> LoggedTxn {
+    static func txn(_ body: UnsafeRawBufferPointer, path: String, sample: DataSample) throws(DataFileError) -> LoggedTxn {
         var cursor = JuteCursor(bytes: body, path: path)
         let session = try cursor.long("a txn's session")
         _ = try cursor.int("a txn's cxid")
         let zxid = try cursor.long("a txn's zxid")
         _ = try cursor.long("a txn's time")
         let type = try cursor.int("a txn's type")
-        let effects = try Self.effects(type: type, &cursor, session: session)
+        let effects = try Self.effects(type: type, &cursor, session: session, sample: sample)
         return LoggedTxn(zxid: zxid, session: session, effects: effects)
     }
 
-    static func effects(type: Int32, _ cursor: inout JuteCursor, session: Int64) throws(DataFileError) -> [LoggedTxn.Effect] {
+    static func effects(type: Int32, _ cursor: inout JuteCursor, session: Int64, sample: DataSample) throws(DataFileError) -> [LoggedTxn.Effect] {
         switch type {
         case 1, 15:  // create, create2: path, data, acl, ephemeral, parentCVersion
             let nodePath = try cursor.string("a created path") ?? ""
-            _ = try cursor.buffer("created data")
+            let data = try cursor.buffer("created data")
             try cursor.skipACLs("a created node's ACL")
             let ephemeral = try cursor.byte("the ephemeral flag") != 0
-            return [.create(path: nodePath, ephemeralOwner: ephemeral ? session : nil)]
-        case 19, 21:  // createContainer, createTTL: path first
-            return [.create(path: try cursor.string("a created path") ?? "", ephemeralOwner: nil)]
+            return [.create(path: nodePath, ephemeralOwner: ephemeral ? session : nil, data: sample.includes(nodePath) ? cursor.array(data) : nil)]
+        case 19, 21:  // createContainer, createTTL: path, data
+            let nodePath = try cursor.string("a created path") ?? ""
+            let data = try cursor.buffer("created data")
+            return [.create(path: nodePath, ephemeralOwner: nil, data: sample.includes(nodePath) ? cursor.array(data) : nil)]
+        case 5:  // setData: path, data, version
+            let nodePath = try cursor.string("a changed path") ?? ""
+            let data = try cursor.buffer("changed data")
+            return [.setData(path: nodePath, data: sample.includes(nodePath) ? cursor.array(data) : nil)]
         case 2, 20:  // delete, deleteContainer
             return [.delete(path: try cursor.string("a deleted path") ?? "")]
         case -11:
@@ -294,7 +326,7 @@ public struct TxnLogSummary: Sendable, Equatable {
                 let subType = try cursor.int("a multi op's type")
                 guard let range = try cursor.buffer("a multi op") else { continue }
                 var sub = JuteCursor(bytes: UnsafeRawBufferPointer(rebasing: cursor.bytes[range]), path: cursor.path)
-                out += try effects(type: subType, &sub, session: session)
+                out += try effects(type: subType, &sub, session: session, sample: sample)
             }
             return out
         default:
@@ -309,8 +341,12 @@ public struct TreeReplay: Sendable {
     public private(set) var paths: Set<String>
     public private(set) var ephemerals: [Int64: [String]]
     public private(set) var zxid: Int64
+    /// The sampled persistent nodes' data as of `zxid`.
+    public private(set) var sampled: [String: [UInt8]]
 
-    public init(_ snapshot: SnapshotSummary) { (paths, ephemerals, zxid) = (snapshot.paths, snapshot.ephemerals, snapshot.zxid) }
+    public init(_ snapshot: SnapshotSummary) {
+        (paths, ephemerals, zxid, sampled) = (snapshot.paths, snapshot.ephemerals, snapshot.zxid, snapshot.sampled)
+    }
 
     public var nodes: Int { paths.count }
 
@@ -320,10 +356,13 @@ public struct TreeReplay: Sendable {
         for txn in txns where txn.zxid > zxid && txn.zxid <= limit {
             for effect in txn.effects {
                 switch effect {
-                case .create(let path, let owner):
+                case .create(let path, let owner, let data):
                     paths.insert(path)
-                    if let owner { ephemerals[owner, default: []].append(path) }
-                case .delete(let path): paths.remove(path)
+                    if let owner { ephemerals[owner, default: []].append(path) } else if let data { sampled[path] = data }
+                case .setData(let path, let data): if let data, sampled[path] != nil { sampled[path] = data }
+                case .delete(let path):
+                    paths.remove(path)
+                    sampled[path] = nil
                 case .closeSession: for path in ephemerals.removeValue(forKey: txn.session) ?? [] { paths.remove(path) }
                 case .other: break
                 }

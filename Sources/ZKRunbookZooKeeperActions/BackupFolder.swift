@@ -34,12 +34,12 @@ public struct BackupFolder: Sendable {
     }
 
     /// Parses the snapshot and logs named in `files` inside this folder.
-    func read(_ files: [BackupManifest.File]) throws(DataFileError) -> Contents {
+    func read(_ files: [BackupManifest.File], sample: DataSample = .none) throws(DataFileError) -> Contents {
         guard let snapshotFile = files.first(where: { $0.name.hasPrefix("snapshot.") }) else { throw DataFileError(path, "no snapshot in the backup") }
-        let snapshot = try SnapshotSummary.read(path: path + "/" + snapshotFile.name)
+        let snapshot = try SnapshotSummary.read(path: path + "/" + snapshotFile.name, sample: sample)
         var logs: [TxnLogSummary] = []
         for file in files where file.name.hasPrefix("log.") {
-            logs.append(try TxnLogSummary.read(path: path + "/" + file.name))
+            logs.append(try TxnLogSummary.read(path: path + "/" + file.name, sample: sample))
         }
         var replay = TreeReplay(snapshot)
         for log in logs.sorted(by: { $0.firstZxid < $1.firstZxid }) { replay.apply(log.txns) }
@@ -47,7 +47,7 @@ public struct BackupFolder: Sendable {
     }
 
     /// Checks every file against the manifest and the formats; the replayed node count against the manifest's.
-    public func verify() throws(DataFileError) -> (manifest: BackupManifest, contents: Contents) {
+    public func verify(sample: DataSample = .none) throws(DataFileError) -> (manifest: BackupManifest, contents: Contents) {
         let manifest = try manifest()
         for file in manifest.files {
             let filePath = path + "/" + file.name
@@ -57,7 +57,7 @@ public struct BackupFolder: Sendable {
                 throw DataFileError(filePath, "its SHA-256 is not the manifest's: the copy is corrupt")
             }
         }
-        let contents = try read(manifest.files)
+        let contents = try read(manifest.files, sample: sample)
         guard contents.replay.nodes == manifest.znodes else {
             throw DataFileError(path, "replaying the logs on the snapshot gives \(contents.replay.nodes) node(s), the manifest says \(manifest.znodes)")
         }

@@ -93,3 +93,95 @@ struct BackupTests {
         #expect(backups(small).isEmpty, "nothing under a final name, no partial copy: \(backups(small))")
     }
 }
+
+extension BackupTests {
+    struct Tree: Equatable {
+        var persistent: [String: String]
+        var ephemeral: [String]
+    }
+
+    func dump(_ ensemble: SandboxEnsemble) throws -> Tree {
+        let hosts = (1...ensemble.nodes).map { "127.0.0.1:\(ensemble.clientPort($0))" }.joined(separator: ",")
+        let result = try ZKRunbookBinary(path: KazooWitness.python).run([repositoryRoot + "/Tests/support/dump-znodes.py", hosts], timeout: 300)
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw HarnessError(message: "dump-znodes.py failed: \(result.stderr)")
+        }
+        return Tree(persistent: object["persistent"] as? [String: String] ?? [:], ephemeral: object["ephemeral"] as? [String] ?? [])
+    }
+
+    /// Backup, every data folder wiped and the ensemble started empty, restore: every persistent znode reads
+    /// back byte for byte, the ephemerals go once their sessions expire. Then a restore whose third server
+    /// cannot start: every server's data folders are put back and the ensemble serves what it held before.
+    @Test func aRestoreBringsBackEveryPersistentZnodeAndAFailedOnePutsAllThreeBack() throws {
+        let workspace = Scratch("restore")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let state = workspace.file("state")
+        let dest = workspace.file("backups")
+        let counter = workspace.file("starts")
+        let wrapper = workspace.write(
+            "restart.sh",
+            """
+            #!/bin/sh
+            # Node 3's first start during a restore fails (the test's fault); every other start is real.
+            if [ "$1" = 3 ] && [ -e \(workspace.file("fail-node-3")) ]; then rm -f \(workspace.file("fail-node-3")); echo "node 3 refused by the test" >&2; exit 1; fi
+            echo "$1" >> \(counter)
+            exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
+            """)
+        chmod(wrapper, 0o755)
+        let file = try ensemble.variant("ensemble-restore.json5") { text in
+            let start = text.range(of: "restartCommand: [")!
+            let end = text[start.upperBound...].range(of: "],")!
+            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"\(wrapper)\", \"${node.id}\"],")
+        }
+        let name = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\"").dropFirst().first { $0.hasPrefix("sandbox-") }).description
+
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: KazooWitness.python)
+        writer.arguments = [repositoryRoot + "/Tests/support/fill-znodes.py", "127.0.0.1:\(ensemble.clientPort(1))", "2000"]
+        let input = Pipe()
+        FileManager.default.createFile(atPath: workspace.file("fill.out"), contents: nil)
+        writer.standardInput = input
+        writer.standardOutput = FileHandle(forWritingAtPath: workspace.file("fill.out"))
+        try writer.run()
+        try poll("the test tree written", timeout: 180) { workspace.text("fill.out").contains("ready") || !writer.isRunning }
+        let backedUp = try dump(ensemble)
+        #expect(backedUp.persistent.count >= 2200 && backedUp.ephemeral.count == 50, "\(backedUp.persistent.count) persistent, \(backedUp.ephemeral.count) ephemeral")
+        let backup = try zkrunbook.run(["run", "backup", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
+        try input.fileHandleForWriting.close()
+        writer.waitUntilExit()
+        let folder = dest + "/" + (try #require(backups(dest).first))
+
+        // Every data folder wiped; the ensemble started empty.
+        #expect(try zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]).status == 0)
+        for node in 1...3 { try FileManager.default.removeItem(atPath: ensemble.directory + "/node\(node)/data/version-2") }
+        for node in 1...3 { #expect(try zkrunbook.run(["sandbox", "start", "--dir", ensemble.directory, "--node", String(node)]).status == 0) }
+        try poll("the empty ensemble serving", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+        #expect(try dump(ensemble).persistent.count < 10, "wiped")
+
+        let arguments = ["run", "restore", "--ensemble", file, "--param", "backup=\(folder)", "--state-dir", state, "--json"]
+        let unconfirmed = try zkrunbook.run(arguments + ["--param", "confirm=another"], directory: repositoryRoot, timeout: 120)
+        #expect(unconfirmed.status == 3, "confirm must name the ensemble: \(unconfirmed.stdout.suffix(1000))")
+        let started = Date()
+        let restored = try zkrunbook.run(arguments + ["--param", "confirm=\(name)"], directory: repositoryRoot, timeout: 600)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(restored.status == 0, "\(restored.stdout.suffix(3000))")
+        let check = jsonLines(restored.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "check" }
+        let after = try dump(ensemble)
+        #expect(after.persistent == backedUp.persistent, "every persistent znode byte for byte: \(after.persistent.count) of \(backedUp.persistent.count)")
+        try poll("the restored ephemerals gone with their sessions", timeout: 120) { (try? dump(ensemble))?.ephemeral.isEmpty == true }
+        print(String(format: "restore: %.1fs; %d persistent znodes byte for byte; check: %@", seconds, after.persistent.count, check?["message"] as? String ?? "?"))
+
+        // A restore whose third server cannot start: all three put back as they were.
+        let hosts = "127.0.0.1:\(ensemble.clientPort(1))"
+        _ = try ZKRunbookBinary(path: KazooWitness.python).run(
+            ["-c", "from kazoo.client import KazooClient\nz=KazooClient(hosts='\(hosts)');z.start();z.create('/after-restore', b'kept');z.stop()"])
+        let before = try dump(ensemble)
+        FileManager.default.createFile(atPath: workspace.file("fail-node-3"), contents: nil)
+        let failed = try zkrunbook.run(arguments + ["--param", "confirm=\(name)"], directory: repositoryRoot, timeout: 600)
+        #expect(failed.status == 1 && failed.stdout.contains("node 3 refused by the test") && failed.stdout.contains("rolled-back"), "\(failed.stdout.suffix(3000))")
+        try poll("the old ensemble serving", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+        #expect(try dump(ensemble) == before, "every server serves what it held before the failed restore")
+    }
+}

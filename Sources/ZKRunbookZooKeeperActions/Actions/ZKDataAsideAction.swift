@@ -3,8 +3,8 @@ import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
-/// `zk-data-aside`: before a node is rebuilt, renames its dataDir (and a separate dataLogDir) to
-/// `<dir>.replaced-<change>` and makes an empty one in its place, mode and owner kept: the old data stays
+/// `zk-data-aside`: before a node is rebuilt or restored, renames its dataDir (and a separate dataLogDir) to
+/// `<dir>.replaced-<change>` and makes an empty one in its place, mode and owner kept, myid copied over: the old data stays
 /// on the disk for the way back, and the server starts empty and takes a snapshot from the leader. With
 /// `back: true` it undoes that: what the rebuilt server wrote is kept as `<dir>.failed-<change>` and the
 /// old folder renamed back. Renames only, on one file system: nothing is copied, nothing deleted.
@@ -56,6 +56,8 @@ struct ZKDataAsideAction: ArgumentsDecodable {
                         chmod(folder, info.mode)
                         _ = chown(folder, info.uid, info.gid)
                         moved.append(folder)
+                        // The server's id stays: myid is copied into the empty folder.
+                        if manager.fileExists(atPath: kept + "/myid") { try manager.copyItem(atPath: kept + "/myid", toPath: folder + "/myid") }
                     }
                 }
             } catch {
