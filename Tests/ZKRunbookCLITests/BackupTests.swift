@@ -15,6 +15,34 @@ struct BackupTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
     }
 
+    /// The writer of the test tree (Tests/support/fill-znodes.py): 2000 znodes of mixed sizes, 200 sequential,
+    /// 50 ephemeral held by its session until `close()`.
+    final class Fill {
+        let process: Process
+        let input: Pipe
+        init(process: Process, input: Pipe) { (self.process, self.input) = (process, input) }
+        func close() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
+    func fill(_ ensemble: SandboxEnsemble, _ workspace: Scratch) throws -> Fill {
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: KazooWitness.python)
+        writer.arguments = [repositoryRoot + "/Tests/support/fill-znodes.py", "127.0.0.1:\(ensemble.clientPort(1))", "2000"]
+        let input = Pipe()
+        FileManager.default.createFile(atPath: workspace.file("fill.out"), contents: nil)
+        writer.standardInput = input
+        writer.standardOutput = FileHandle(forWritingAtPath: workspace.file("fill.out"))
+        try writer.run()
+        try poll("the test tree written", timeout: 180) { workspace.text("fill.out").contains("ready") || !writer.isRunning }
+        guard workspace.text("fill.out").contains("ready") else {
+            throw HarnessError(message: "fill-znodes.py stopped before the tree was written: apt-get install -y python3-kazoo")
+        }
+        return Fill(process: writer, input: input)
+    }
+
     func flipByte(_ path: String, at offset: Int) throws {
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
         data[min(offset, data.count - 1)] ^= 0x01
@@ -30,18 +58,8 @@ struct BackupTests {
         let dest = workspace.file("backups")
 
         // The tree, its ephemerals held open while the backups run.
-        let writer = Process()
-        writer.executableURL = URL(fileURLWithPath: KazooWitness.python)
-        writer.arguments = [repositoryRoot + "/Tests/support/fill-znodes.py", "127.0.0.1:\(ensemble.clientPort(1))", "2000"]
-        let input = Pipe()
-        let output = workspace.file("fill.out")
-        FileManager.default.createFile(atPath: output, contents: nil)
-        writer.standardInput = input
-        writer.standardOutput = FileHandle(forWritingAtPath: output)
-        try writer.run()
-        defer { try? input.fileHandleForWriting.close() }
-        try poll("the test tree written", timeout: 180) { workspace.text("fill.out").contains("ready") || !writer.isRunning }
-        #expect(workspace.text("fill.out").contains("ready"), "fill-znodes.py stopped: is python3-kazoo installed?")
+        let writer = try fill(ensemble, workspace)
+        defer { writer.close() }
 
         func backup(keep: Int = 2, to folder: String? = nil) throws -> ZKRunbookBinary.Result {
             try zkrunbook.run(
@@ -129,28 +147,15 @@ extension BackupTests {
             exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
             """)
         chmod(wrapper, 0o755)
-        let file = try ensemble.variant("ensemble-restore.json5") { text in
-            let start = text.range(of: "restartCommand: [")!
-            let end = text[start.upperBound...].range(of: "],")!
-            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"\(wrapper)\", \"${node.id}\"],")
-        }
+        let file = try ensemble.variant("ensemble-restore.json5", restartCommand: [wrapper, "${node.id}"])
         let name = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\"").dropFirst().first { $0.hasPrefix("sandbox-") }).description
 
-        let writer = Process()
-        writer.executableURL = URL(fileURLWithPath: KazooWitness.python)
-        writer.arguments = [repositoryRoot + "/Tests/support/fill-znodes.py", "127.0.0.1:\(ensemble.clientPort(1))", "2000"]
-        let input = Pipe()
-        FileManager.default.createFile(atPath: workspace.file("fill.out"), contents: nil)
-        writer.standardInput = input
-        writer.standardOutput = FileHandle(forWritingAtPath: workspace.file("fill.out"))
-        try writer.run()
-        try poll("the test tree written", timeout: 180) { workspace.text("fill.out").contains("ready") || !writer.isRunning }
+        let writer = try fill(ensemble, workspace)
         let backedUp = try dump(ensemble)
         #expect(backedUp.persistent.count >= 2200 && backedUp.ephemeral.count == 50, "\(backedUp.persistent.count) persistent, \(backedUp.ephemeral.count) ephemeral")
         let backup = try zkrunbook.run(["run", "backup", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
         #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
-        try input.fileHandleForWriting.close()
-        writer.waitUntilExit()
+        writer.close()
         let folder = dest + "/" + (try #require(backups(dest).first))
 
         // Every data folder wiped; the ensemble started empty.

@@ -126,11 +126,7 @@ struct EnsembleChangeTests {
             exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
             """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
-        let file = try ensemble.variant("ensemble-failing.json5") { text in
-            let start = text.range(of: "restartCommand: [")!
-            let end = text[start.upperBound...].range(of: "],")!
-            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"\(wrapper)\", \"${node.id}\"],")
-        }
+        let file = try ensemble.variant("ensemble-failing.json5", restartCommand: [wrapper, "${node.id}"])
         let before = files(ensemble)
         let witness = try KazooWitness.start(ensemble, in: workspace)
         let run = try zkrunbook.run(
@@ -354,11 +350,7 @@ struct EnsembleChangeTests {
         let workspace = Scratch("replace-fail")
         let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
-        let file = try ensemble.variant("ensemble-replace-failing.json5") { text in
-            let start = text.range(of: "restartCommand: [")!
-            let end = text[start.upperBound...].range(of: "],")!
-            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"/bin/sh\", \"-c\", \"echo refused by the test >&2; exit 1\"],")
-        }
+        let file = try ensemble.variant("ensemble-replace-failing.json5", restartCommand: ["/bin/sh", "-c", "echo refused by the test >&2; exit 1"])
         #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", "3"]).status == 0)
         try poll("servers 1 and 2 serving without server 3", timeout: 60) {
             (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.stdout.contains("verdict: degraded-but-quorate") == true
@@ -403,11 +395,7 @@ struct EnsembleChangeTests {
             exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
             """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
-        let file = try ensemble.variant("ensemble-hanging.json5") { text in
-            let start = text.range(of: "restartCommand: [")!
-            let end = text[start.upperBound...].range(of: "],")!
-            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\"\(wrapper)\", \"${node.id}\"],")
-        }
+        let file = try ensemble.variant("ensemble-hanging.json5", restartCommand: [wrapper, "${node.id}"])
         let state = workspace.file("state")
         let pids = ensemble.pids
         let running = try zkrunbook.start(

@@ -43,6 +43,17 @@ public struct SandboxEnsemble: Sendable {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
+
+    /// A copy of the ensemble file whose restart command is `command` (a test's wrapper, a failing command).
+    public func variant(_ name: String, restartCommand command: [String]) throws -> String {
+        try variant(name) { text in
+            guard let start = text.range(of: "restartCommand: ["), let end = text[start.upperBound...].range(of: "],") else {
+                throw HarnessError(message: "no restartCommand in \(file)")
+            }
+            let words = command.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ", ")
+            text.replaceSubrange(start.lowerBound..<end.upperBound, with: "restartCommand: [\(words)],")
+        }
+    }
 }
 
 extension ZKRunbookBinary {
