@@ -67,3 +67,23 @@ public enum BackupSelection {
         return Array(mine.dropLast(max(1, keep)))
     }
 }
+
+/// What `zkCleanup.sh -n N` removes, decided from names and which snapshots check out: every snapshot older
+/// than the oldest of the newest N that check out, and every log older than the one holding the transaction
+/// after that snapshot. A snapshot that does not check out is never counted as kept.
+public enum PurgePlan {
+    public static func removable(snapshots: [String], logs: [String], keep: Int, checksOut: (String) -> Bool) -> (remove: [String], oldestKept: Int64?) {
+        let newestFirst = BackupSelection.snapshots(snapshots)
+        var kept: [String] = []
+        for name in newestFirst where kept.count < keep {
+            if checksOut(name) { kept.append(name) }
+        }
+        guard kept.count == keep, let oldest = kept.last, let oldestZxid = BackupSelection.zxid(of: oldest, prefix: "snapshot.") else {
+            return ([], nil)
+        }
+        let oldSnapshots = newestFirst.filter { (BackupSelection.zxid(of: $0, prefix: "snapshot.") ?? .max) < oldestZxid }
+        let needed = Set(BackupSelection.logs(logs, after: oldestZxid))
+        let oldLogs = logs.filter { name in !needed.contains(name) && (BackupSelection.zxid(of: name, prefix: "log.") ?? .max) <= oldestZxid }
+        return (oldSnapshots + oldLogs.sorted(), oldestZxid)
+    }
+}

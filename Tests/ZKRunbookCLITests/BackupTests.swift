@@ -190,3 +190,47 @@ extension BackupTests {
         #expect(try dump(ensemble) == before, "every server serves what it held before the failed restore")
     }
 }
+
+extension BackupTests {
+    /// With snapCount=100 every node holds many snapshots and logs; purge keep=3 leaves the newest three and
+    /// the logs they need on every node, and a server restarted afterwards loads the same tree.
+    @Test func purgeKeepsTheNewestThreeSnapshotsAndWhatTheyNeed() throws {
+        let workspace = Scratch("purge")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        for node in 1...3 {
+            var text = try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)
+            text += "snapCount=100\n"
+            try text.write(toFile: ensemble.zooCfg(node), atomically: true, encoding: .utf8)
+            #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", String(node), "--wait"], timeout: 120).status == 0)
+        }
+        try poll("the ensemble healthy with snapCount=100", timeout: 60) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+        let writer = try fill(ensemble, workspace)
+        writer.close()
+        let folder = { (node: Int) in ensemble.directory + "/node\(node)/data/version-2" }
+        let files = { (node: Int, prefix: String) in self.backups(folder(node)).filter { $0.hasPrefix(prefix) } }
+        let before = try dump(ensemble)
+        let snapshotsBefore = (1...3).map { files($0, "snapshot.").count }
+        #expect(snapshotsBefore.allSatisfy { $0 > 3 }, "snapCount=100 made many snapshots: \(snapshotsBefore)")
+
+        let file = try ensemble.variant("ensemble-purge.json5") { _ in }
+        let refused = try zkrunbook.run(["run", "purge", "--ensemble", file, "--param", "keep=2", "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        #expect(refused.status == 1 && refused.stdout.contains("must be 3 or more"), "\(refused.stdout.suffix(1000))")
+        let purge = try zkrunbook.run(["run", "purge", "--ensemble", file, "--param", "keep=3", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        #expect(purge.status == 0, "\(purge.stdout.suffix(2000))")
+        for node in 1...3 {
+            let snapshots = files(node, "snapshot.")
+            #expect(snapshots.count == 3, "node \(node): \(snapshots)")
+            let oldest = snapshots.compactMap { Int64($0.dropFirst("snapshot.".count), radix: 16) }.min() ?? 0
+            let logs = files(node, "log.").compactMap { Int64($0.dropFirst("log.".count), radix: 16) }
+            #expect(logs.filter { $0 <= oldest }.count <= 1, "node \(node): at most the one log holding the transactions after the oldest snapshot: \(logs)")
+        }
+        print("purge keep=3: snapshots per node \(snapshotsBefore) -> \((1...3).map { files($0, "snapshot.").count })")
+        #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", "1", "--wait"], timeout: 120).status == 0)
+        try poll("the ensemble healthy after node 1's restart", timeout: 60) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+        let alone = try ZKRunbookBinary(path: KazooWitness.python).run(
+            [repositoryRoot + "/Tests/support/dump-znodes.py", "127.0.0.1:\(ensemble.clientPort(1))"], timeout: 300)
+        let tree = try JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as? [String: Any]
+        #expect((tree?["persistent"] as? [String: String]) == before.persistent, "server 1, restarted on what purge left, serves the same tree")
+    }
+}
