@@ -34,9 +34,11 @@ public struct BackupFolder: Sendable {
     }
 
     /// Parses the snapshot and logs named in `files` inside this folder.
-    func read(_ files: [BackupManifest.File], sample: DataSample = .none) throws(DataFileError) -> Contents {
+    /// `snapshot`: the snapshot already read (a backup checks each file once).
+    func read(_ files: [BackupManifest.File], sample: DataSample = .none, snapshot read: SnapshotSummary? = nil) throws(DataFileError) -> Contents {
         guard let snapshotFile = files.first(where: { $0.name.hasPrefix("snapshot.") }) else { throw DataFileError(path, "no snapshot in the backup") }
-        let snapshot = try SnapshotSummary.read(path: path + "/" + snapshotFile.name, sample: sample)
+        let snapshot: SnapshotSummary
+        if let read { snapshot = read } else { snapshot = try SnapshotSummary.read(path: path + "/" + snapshotFile.name, sample: sample) }
         var logs: [TxnLogSummary] = []
         for file in files where file.name.hasPrefix("log.") {
             logs.append(try TxnLogSummary.read(path: path + "/" + file.name, sample: sample))

@@ -49,21 +49,6 @@ struct ZKBackupAction: ArgumentsDecodable {
         let manager = FileManager.default
         let dataNames = (try? manager.contentsOfDirectory(atPath: dataFolder)) ?? []
         let logNames = (try? manager.contentsOfDirectory(atPath: logFolder)) ?? []
-        var chosen: (name: String, summary: SnapshotSummary)?
-        var rejected: [String] = []
-        for name in BackupSelection.snapshots(dataNames) {
-            do {
-                chosen = (name, try SnapshotSummary.read(path: dataFolder + "/" + name))
-                break
-            } catch { rejected.append(error.description) }
-        }
-        guard let chosen else {
-            return .failure(cause: .verifyFailed, message: "no snapshot in \(dataFolder) checks out" + (rejected.isEmpty ? " (there is none)" : ": " + rejected.joined(separator: "; ")))
-        }
-        let logs = BackupSelection.logs(logNames, after: chosen.summary.zxid)
-        let sources = [(chosen.name, dataFolder, "data")] + logs.map { ($0, logFolder, "log") }
-            + ["currentEpoch", "acceptedEpoch"].filter(dataNames.contains).map { ($0, dataFolder, "data") }
-
         try? manager.createDirectory(atPath: values[1], withIntermediateDirectories: true)
         let partial = values[1] + "/.partial-\(values[2])-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let folder = BackupFolder(path: partial)
@@ -75,18 +60,41 @@ struct ZKBackupAction: ArgumentsDecodable {
             return .failure(cause: .ioError, message: "cannot create \(partial): \(error.localizedDescription)")
         }
         var files: [BackupManifest.File] = []
-        for (name, from, kind) in sources {
+        func copy(_ name: String, from: String, kind: String) throws(FileCopyError) {
+            let digest = try copyFileAtomically(from: from + "/" + name, to: partial + "/" + name, mode: 0o644, uid: getuid(), gid: getgid())
+            files.append(BackupManifest.File(name: name, kind: kind, bytes: FileInfo.stat(partial + "/" + name)?.size ?? 0, sha256: digest))
+        }
+        // The newest snapshot whose copy checks out: each file is read once to copy it (hashed as it goes)
+        // and once to check the copy; a snapshot still being written, or corrupt, gives way to the one before.
+        var snapshot: SnapshotSummary?
+        var rejected: [String] = []
+        for name in BackupSelection.snapshots(dataNames) {
+            do throws(FileCopyError) { try copy(name, from: dataFolder, kind: "data") } catch {
+                return abandon(.ioError, "copying \(dataFolder)/\(name): \(error.message)")
+            }
             do {
-                let digest = try copyFileAtomically(from: from + "/" + name, to: partial + "/" + name, mode: 0o644, uid: getuid(), gid: getgid())
-                files.append(BackupManifest.File(name: name, kind: kind, bytes: FileInfo.stat(partial + "/" + name)?.size ?? 0, sha256: digest))
+                snapshot = try SnapshotSummary.read(path: partial + "/" + name)
+                break
             } catch {
+                rejected.append(error.description)
+                files.removeLast()
+                try? manager.removeItem(atPath: partial + "/" + name)
+            }
+        }
+        guard let snapshot else {
+            return abandon(.verifyFailed, "no snapshot in \(dataFolder) checks out" + (rejected.isEmpty ? " (there is none)" : ": " + rejected.joined(separator: "; ")))
+        }
+        let rest = BackupSelection.logs(logNames, after: snapshot.zxid).map { ($0, logFolder, "log") }
+            + ["currentEpoch", "acceptedEpoch"].filter(dataNames.contains).map { ($0, dataFolder, "data") }
+        for (name, from, kind) in rest {
+            do throws(FileCopyError) { try copy(name, from: from, kind: kind) } catch {
                 return abandon(.ioError, "copying \(from)/\(name): \(error.message)")
             }
         }
         let after = probe.probe(server)
 
         let contents: BackupFolder.Contents
-        do { contents = try folder.read(files) } catch { return abandon(.verifyFailed, "the copy does not check out: \(error.description)") }
+        do { contents = try folder.read(files, snapshot: snapshot) } catch { return abandon(.verifyFailed, "the copy does not check out: \(error.description)") }
         let last = contents.replay.zxid
         // The count the server reported is compared at its zxid when it did not write during the copy; with
         // writes going on, its two srvr figures may be a few transactions apart: said, not judged.
@@ -112,8 +120,8 @@ struct ZKBackupAction: ArgumentsDecodable {
         let manifest = BackupManifest(
             ensemble: values[2], member: memberID, createdAt: stamp, snapshotZxid: contents.snapshot.zxid, lastZxid: last, znodes: contents.replay.nodes,
             reportedZxid: before.zxid.map { Int64(bitPattern: $0.raw) }, reportedZnodes: before.nodeCount.map { Int($0) }, countCheck: countCheck, files: files)
+        // The copy was hashed as it was written and parsed since: the manifest records what was checked.
         do { try folder.write(manifest) } catch { return abandon(.ioError, "writing the manifest: \(error.message)") }
-        do { _ = try folder.verify() } catch { return abandon(.verifyFailed, "the copy does not check out: \(error.description)") }
         let time = stamp.filter { $0.isNumber || $0 == "T" }
         let finalName = "\(values[2])-\(String(format: "%016llx", last))-\(time)Z"
         let final = values[1] + "/" + finalName
