@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What is wrong with a snapshot or transaction log file: which file, at which byte, what was expected.
 public struct DataFileError: Error, Sendable, CustomStringConvertible {
@@ -59,6 +62,13 @@ struct JuteCursor {
     let bytes: UnsafeRawBufferPointer
     let path: String
     var offset = 0
+    /// The Adler-32 of the bytes before `summed`, kept as the cursor goes (seals check the whole prefix).
+    private var running = Adler32()
+    private var summed = 0
+    /// Mapped pages before this offset were handed back: memory stays flat over a large file.
+    private var released = 0
+
+    init(bytes: UnsafeRawBufferPointer, path: String) { (self.bytes, self.path) = (bytes, path) }
 
     mutating func need(_ count: Int, _ what: String) throws(DataFileError) {
         guard count >= 0, offset + count <= bytes.count else {
@@ -114,20 +124,41 @@ struct JuteCursor {
 
     /// `body` over the file's bytes, mapped rather than read (a snapshot may be gigabytes).
     static func mapped<T>(_ path: String, _ body: (UnsafeRawBufferPointer) throws(DataFileError) -> T) throws(DataFileError) -> T {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw DataFileError(path, "cannot read: \(error.localizedDescription)")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw DataFileError(path, "cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw DataFileError(path, "cannot stat: \(String(cString: strerror(errno)))") }
+        let size = Int(info.st_size)
+        guard size > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
+            throw DataFileError(path, "cannot map: \(String(cString: strerror(errno)))")
         }
-        let result: Result<T, DataFileError> = data.withUnsafeBytes { bytes in
-            do throws(DataFileError) { return .success(try body(bytes)) } catch { return .failure(error) }
-        }
-        return try result.get()
+        defer { munmap(base, size) }
+        _ = madvise(base, size, MADV_SEQUENTIAL)
+        return try body(UnsafeRawBufferPointer(start: base, count: size))
     }
 
-    func adler32(upTo end: Int) -> UInt32 {
-        var checksum = Adler32()
-        checksum.update(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
-        return checksum.value
+    /// The Adler-32 of every byte before `end` (at or after the last such call).
+    mutating func adler32(upTo end: Int) -> UInt32 {
+        if end > summed {
+            running.update(UnsafeRawBufferPointer(rebasing: bytes[summed..<end]))
+            summed = end
+        }
+        return running.value
+    }
+
+    /// Hands the mapped pages behind the cursor back to the kernel, every 16 MiB; `summing`: a file sealed
+    /// as a whole (a snapshot) is summed first up to there, so no page is needed twice.
+    mutating func keepMemoryFlat(summing: Bool = true) {
+        guard offset - released >= 16 << 20, let base = bytes.baseAddress else { return }
+        if summing { _ = adler32(upTo: offset) }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = ((summing ? min(offset, summed) : offset) / page) * page
+        if end > released {
+            _ = madvise(UnsafeMutableRawPointer(mutating: base + released), end - released, MADV_DONTNEED)
+            released = end
+        }
     }
 }
 
@@ -187,6 +218,7 @@ public struct SnapshotSummary: Sendable, Equatable {
             let owner = try cursor.long("ephemeralOwner")
             _ = try cursor.long("pzxid")
             nodes += 1
+            cursor.keepMemoryFlat()
             paths.insert(nodePath)
             if owner != 0 { ephemerals[owner, default: []].append(nodePath) } else if sample.includes(nodePath) { sampled[nodePath] = cursor.array(data) }
         }
@@ -279,6 +311,7 @@ public struct TxnLogSummary: Sendable, Equatable {
                 throw DataFileError(path, at: entryAt, "entry checksum \(String(crc, radix: 16)) does not match its bytes (\(String(checksum.value, radix: 16))): the log is corrupt")
             }
             txns.append(try txn(body, path: path, sample: sample))
+            cursor.keepMemoryFlat(summing: false)
             cursor.offset += Int(length)
             guard try cursor.byte("the end-of-record mark") == 0x42 else {
                 throw DataFileError(path, at: cursor.offset - 1, "an entry not ended by its 'B' mark: the last transaction is partial")

@@ -9,7 +9,7 @@ import ZKRunbookZooKeeper
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
 ///
-/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle]...
+/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle|backup]...
 
 struct Options {
     var binary = ".build/release/zkrunbook"
@@ -36,12 +36,12 @@ func parseOptions() -> Options {
         default: usage()
         }
     }
-    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "client", "rolling", "bundle"] }
+    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "client", "rolling", "bundle", "backup"] }
     return options
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle]...\n".utf8))
+    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle|backup]...\n".utf8))
     exit(2)
 }
 
@@ -590,6 +590,118 @@ func verdict(goal: String, met: Bool, limit: String, withinLimit: Bool) -> Bool 
     return withinLimit
 }
 
+/// A data folder of about `bytes`: one valid snapshot (nodes of 16 KiB, sealed as FileSnap seals it) and a
+/// preallocated 64 MiB log holding only its header, as a server leaves them.
+func generateDataDirectory(_ folder: String, bytes: Int64) throws {
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let nodeData = 16 * 1024
+    let nodes = Int(max(1, (bytes - (64 << 20)) / Int64(nodeData + 80)))
+    let snapshot = folder + "/snapshot.100000000"
+    FileManager.default.createFile(atPath: snapshot, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: snapshot))
+    defer { try? handle.close() }
+    var checksum = Adler32()
+    var chunk: [UInt8] = []
+    chunk.reserveCapacity(9 << 20)
+    var pattern = [UInt8](repeating: 0, count: 1 << 20)
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for index in pattern.indices {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        pattern[index] = UInt8(truncatingIfNeeded: state >> 33)
+    }
+    func int(_ value: Int32) { withUnsafeBytes(of: value.bigEndian) { chunk += $0 } }
+    func long(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { chunk += $0 } }
+    func string(_ text: String) { int(Int32(text.utf8.count)); chunk += Array(text.utf8) }
+    func flush() throws {
+        chunk.withUnsafeBytes { checksum.update($0) }
+        try handle.write(contentsOf: chunk)
+        chunk.removeAll(keepingCapacity: true)
+    }
+    func node(_ path: String, data: ArraySlice<UInt8>) {
+        string(path)
+        int(Int32(data.count)); chunk += data
+        long(-1)
+        for _ in 0..<4 { long(0) }
+        for _ in 0..<3 { int(0) }
+        long(0); long(0)
+    }
+    int(0x5A4B_534E); int(2); long(0)
+    int(0)
+    int(0)
+    node("", data: [])
+    node("/bench", data: [])
+    for index in 0..<nodes {
+        let start = (index * 7919) % (pattern.count - nodeData)
+        node(String(format: "/bench/n%08d", index), data: pattern[start..<(start + nodeData)])
+        if chunk.count >= 8 << 20 { try flush() }
+    }
+    string("/")
+    try flush()
+    long(Int64(checksum.value)); string("/")
+    try handle.write(contentsOf: chunk)
+    var log = [UInt8]()
+    withUnsafeBytes(of: Int32(0x5A4B_4C47).bigEndian) { log += $0 }
+    withUnsafeBytes(of: Int32(2).bigEndian) { log += $0 }
+    withUnsafeBytes(of: Int64(0).bigEndian) { log += $0 }
+    log += [UInt8](repeating: 0, count: (64 << 20) - log.count)
+    try Data(log).write(to: URL(fileURLWithPath: folder + "/log.100000001"))
+    try Data("1".utf8).write(to: URL(fileURLWithPath: folder + "/currentEpoch"))
+    try Data("1".utf8).write(to: URL(fileURLWithPath: folder + "/acceptedEpoch"))
+}
+
+/// Issue 14: a backup of a ~1 GiB data folder beside `tar cf` of the same files (and `cp`, the floor of a
+/// copy), interleaved, whole processes; ours also hashes every file and checks the copy. Peak RSS beside it.
+func backupBenchmark(_ options: Options) -> Bool {
+    let time = "/usr/bin/time"
+    guard FileManager.default.isExecutableFile(atPath: time) else {
+        print("backup: \(time) is missing (apt-get install -y time): it measures peak RSS")
+        return false
+    }
+    let root = NSTemporaryDirectory() + "zkrunbook-bench-backup-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let size: Int64 = 1 << 30
+    do { try generateDataDirectory(root + "/data/version-2", bytes: size) } catch {
+        print("backup: cannot write the test data: \(error)")
+        return false
+    }
+    let config = root + "/zoo.cfg"
+    try? "tickTime=2000\ndataDir=\(root)/data\nclientPort=1\nadmin.enableServer=false\n".write(toFile: config, atomically: true, encoding: .utf8)
+    let ours = [
+        time, "-f", "%M", options.binary, "run", options.runbooks + "/backup-node.json5", "--param", "config=\(config)", "--param", "dest=\(root)/out",
+        "--param", "ensemble=bench", "--param", "member=1", "--param", "keep=1", "--state-dir", root + "/state",
+    ]
+    let tar = ["tar", "cf", root + "/reference.tar", "-C", root + "/data", "version-2"]
+    let copy = ["cp", "-r", root + "/data/version-2", root + "/copy"]
+    var samples: [String: [Double]] = [:]
+    var peakKB = 0
+    for _ in 0..<2 {
+        for (key, argv) in [("tar", tar), ("cp", copy), ("ours", ours)] {
+            try? FileManager.default.removeItem(atPath: root + "/out")
+            try? FileManager.default.removeItem(atPath: root + "/copy")
+            try? FileManager.default.removeItem(atPath: root + "/reference.tar")
+            let started = Date()
+            let result = runner.run(CommandSpec(argv: argv, timeout: 900, outputCap: 1 << 20), cancellation: nil)
+            samples[key, default: []].append(Date().timeIntervalSince(started))
+            guard result.termination == .exited(0) else {
+                print("backup: \(argv.prefix(4).joined(separator: " ")) failed: \(result.termination.summary)\n\(result.stdout.text.suffix(1500))\n\(result.stderr.text)")
+                return false
+            }
+            if key == "ours" { peakKB = max(peakKB, Int(result.stderr.lastLines(1).first?.trimmingCharacters(in: .whitespaces) ?? "") ?? Int.max) }
+        }
+    }
+    func best(_ key: String) -> Double { samples[key]?.min() ?? .infinity }
+    let ratio = best("ours") / best("tar")
+    let peakMiB = Double(peakKB) / 1024
+    print("backup: a 1 GiB data folder (one snapshot of 16 KiB nodes, a 64 MiB log), best of 2 interleaved rounds, whole processes")
+    print(row(["measure", "best", "MB/s", "ratio"]))
+    print(row(["zkrunbook backup-node (copy, SHA-256, snapshot and log checked)", seconds(best("ours")), String(format: "%.0f", Double(size) / 1_048_576 / best("ours")), String(format: "%.2fx", ratio)]))
+    print(row(["tar cf, same files (reference)", seconds(best("tar")), String(format: "%.0f", Double(size) / 1_048_576 / best("tar")), "1.00x"]))
+    print(row(["cp -r, same files (a copy's floor)", seconds(best("cp")), String(format: "%.0f", Double(size) / 1_048_576 / best("cp")), String(format: "%.2fx", best("cp") / best("tar"))]))
+    print(row(["zkrunbook backup-node: peak RSS", "-", String(format: "%.1f MiB", peakMiB), "-"]))
+    return verdict(
+        goal: "backup <= 1.1x tar cf, memory flat", met: ratio <= 1.1 && peakMiB <= 64, limit: "within 8x of tar cf", withinLimit: ratio <= 8)
+}
+
 let options = parseOptions()
 guard FileManager.default.isExecutableFile(atPath: options.binary) else {
     print("no zkrunbook binary at \(options.binary): build it first (swift build -c release)")
@@ -603,6 +715,7 @@ for name in options.benchmarks {
     case "client": allPassed = clientBenchmark(options) && allPassed
     case "rolling": allPassed = rollingBenchmark(options) && allPassed
     case "bundle": allPassed = bundleBenchmark(options) && allPassed
+    case "backup": allPassed = backupBenchmark(options) && allPassed
     default: usage()
     }
 }
