@@ -88,6 +88,8 @@ struct ClientTests {
         let watcher = try ZooKeeperClient.connect(Self.endpoints(sandbox))
         defer { watcher.close() }
         try owner.create("/lease", Array("run-1".utf8), mode: .ephemeral)
+        // Another session may read from a follower not yet holding the create: sync first, as ZooKeeper says.
+        try watcher.sync("/lease")
         #expect(try watcher.exists("/lease")?.ephemeralOwner == owner.session)
         // (the watcher may share the server stopped below: it retries, as any ZooKeeper client must)
 
