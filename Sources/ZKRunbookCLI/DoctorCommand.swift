@@ -18,8 +18,10 @@ enum DoctorCommand {
         fsync, too many connections, session expiry bursts, quorum channel errors, "Not sufficient
         followers synced" — and, given servers, judges the live ensemble (no quorum and why, with the
         two-data-centre case spelled out) and estimates when the zxid counter rolls over (from samples
-        kept in the state directory across runs). Each finding comes with its evidence and the runbook
-        to run next.
+        kept in the state directory across runs). With --zoo-cfg, on a node, it also judges the node's
+        disks: free space against the newest snapshot (the next one must fit), a full disk within 24
+        hours at the growth seen since earlier runs (samples in the state directory), autopurge off, and
+        the count of snapshots and logs. Each finding comes with its evidence and the runbook to run next.
 
         Options:
           --logs PATH          a log file or folder (repeatable); one that holds no log is an error
@@ -27,7 +29,7 @@ enum DoctorCommand {
                                with --ensemble, each node's logFile is read too (through ssh for a
                                remote node: its last 64 MiB) and scanned apart, its findings named by server
           --json               report.json instead of report.md
-          --state-dir DIR      where zxid samples are kept between runs (as for run)
+          --state-dir DIR      where zxid and disk samples are kept between runs (as for run)
           -h, --help           show this help
 
         Exit codes: 0 nothing worse than information, 1 a warning or critical finding, 2 usage error.
@@ -78,6 +80,21 @@ enum DoctorCommand {
             }
         }
         var report = DoctorReport.build(logs: logs, nodeLogs: nodeLogs, view: view, history: history)
+        // On a node (--zoo-cfg): its disks, judged against the snapshot size, their growth and autopurge.
+        if let zooCfg = parsed.value("--zoo-cfg") {
+            do {
+                let measured = try DiskJudgement.measure(zooCfg: zooCfg)
+                let disks = DiskHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
+                let now = Date().timeIntervalSince1970
+                report.findings += DiskJudgement().findings(measured, at: now, earlier: disks.load())
+                disks.append(DiskJudgement.Sample(time: now, zookeeperBytes: measured.zookeeperBytes))
+            } catch {
+                report.findings.append(
+                    Finding(id: "disk-unread", severity: .warning, title: "The node's disks could not be judged", detail: error.description, count: 1, evidence: [], nextRunbook: nil))
+            }
+            let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
+            report.findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
+        }
         if !unread.isEmpty {
             report.findings.append(
                 Finding(

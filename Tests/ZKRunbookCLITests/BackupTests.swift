@@ -234,3 +234,26 @@ extension BackupTests {
         #expect((tree?["persistent"] as? [String: String]) == before.persistent, "server 1, restarted on what purge left, serves the same tree")
     }
 }
+
+extension BackupTests {
+    /// doctor --zoo-cfg on a node whose data disk (a 1 MiB tmpfs) cannot hold another 600 KiB snapshot, with
+    /// autopurge off: both named, with purge as the next runbook.
+    @Test func doctorNamesADataDiskThatCannotHoldTheNextSnapshot() throws {
+        let workspace = Scratch("doctor-disk")
+        let disk = workspace.folder("disk")
+        let mounted = try ZKRunbookBinary(path: "/bin/mount").run(["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk])
+        guard mounted.status == 0 else { throw HarnessError(message: "mounting a 1 MiB tmpfs failed (this test needs root): \(mounted.stderr)") }
+        defer { _ = try? ZKRunbookBinary(path: "/bin/umount").run([disk]) }
+        try FileManager.default.createDirectory(atPath: disk + "/version-2", withIntermediateDirectories: true)
+        try Data(count: 600 << 10).write(to: URL(fileURLWithPath: disk + "/version-2/snapshot.100000000"))
+        let config = workspace.write(
+            "zoo.cfg", "tickTime=2000\ndataDir=\(disk)\nclientPort=1\nadmin.enableServer=false\nserver.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n")
+        let doctor = try zkrunbook.run(["doctor", "--zoo-cfg", config, "--json", "--state-dir", workspace.file("state")])
+        #expect(doctor.status == 1, "\(doctor.stdout)\n\(doctor.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any]
+        let findings = (report?["findings"] as? [[String: Any]]) ?? []
+        let ids = findings.compactMap { $0["id"] as? String }
+        #expect(ids.contains("disk-snapshot-will-not-fit") && ids.contains("autopurge-off"), "\(ids)")
+        #expect(findings.first { $0["id"] as? String == "disk-snapshot-will-not-fit" }?["nextRunbook"] as? String == "purge")
+    }
+}

@@ -48,12 +48,12 @@ struct ZKDiskAction: ArgumentsDecodable {
 }
 
 /// Free space of the file system a path is on, and what ZooKeeper's own files there weigh.
-struct DiskRoom {
-    var free: Int64
-    var percent: Double
-    var device: UInt64
+public struct DiskRoom: Sendable {
+    public var free: Int64
+    public var percent: Double
+    public var device: UInt64
 
-    static func of(_ path: String) -> DiskRoom? {
+    public static func of(_ path: String) -> DiskRoom? {
         var vfs = statvfs()
         var info = stat()
         guard statvfs(path, &vfs) == 0, stat(path, &info) == 0, vfs.f_blocks > 0 else { return nil }
@@ -62,7 +62,7 @@ struct DiskRoom {
     }
 
     /// Count and total bytes of the files in `directory` whose names start with `prefix`.
-    static func files(in directory: String, prefix: String) -> (count: Int64, bytes: Int64) {
+    public static func files(in directory: String, prefix: String) -> (count: Int64, bytes: Int64) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix(prefix) }
         let bytes = names.reduce(Int64(0)) { total, name in
             var info = stat()
