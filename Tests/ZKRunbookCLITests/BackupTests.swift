@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookTestSupport
+import ZKRunbookSandbox
 import Testing
 
 /// Backups of real data: a few thousand znodes of mixed sizes, sequentials and ephemerals written through
@@ -130,9 +131,19 @@ extension BackupTests {
     /// Backup, every data folder wiped and the ensemble started empty, restore: every persistent znode reads
     /// back byte for byte, the ephemerals go once their sessions expire. Then a restore whose third server
     /// cannot start: every server's data folders are put back and the ensemble serves what it held before.
-    @Test func aRestoreBringsBackEveryPersistentZnodeAndAFailedOnePutsAllThreeBack() throws {
+    /// Debian's 3.8 backs up from its data folders; 3.9.3 through its AdminServer's snapshot command.
+    @Test(arguments: [nil, "3.9.3"] as [String?])
+    func aRestoreBringsBackEveryPersistentZnodeAndAFailedOnePutsAllThreeBack(version: String?) throws {
         let workspace = Scratch("restore")
-        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
+        var extra: [String] = []
+        if let version {
+            let jars = Sandbox.jarFolder(version)
+            guard FileManager.default.fileExists(atPath: jars + "/zookeeper-\(version).jar") else {
+                throw HarnessError(message: "no ZooKeeper \(version) jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh \(version)")
+            }
+            extra = ["--zookeeper", jars]
+        }
+        let ensemble = try zkrunbook.sandbox(workspace, extra: extra, firstPort: 29_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let state = workspace.file("state")
         let dest = workspace.file("backups")
@@ -155,6 +166,8 @@ extension BackupTests {
         #expect(backedUp.persistent.count >= 2200 && backedUp.ephemeral.count == 50, "\(backedUp.persistent.count) persistent, \(backedUp.ephemeral.count) ephemeral")
         let backup = try zkrunbook.run(["run", "backup", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
         #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
+        let path = version == nil ? "from its data folders" : "from its AdminServer's snapshot"
+        #expect(backup.stdout.contains(path), "\(backup.stdout.suffix(2000))")
         writer.close()
         let folder = dest + "/" + (try #require(backups(dest).first))
 
@@ -176,7 +189,7 @@ extension BackupTests {
         let after = try dump(ensemble)
         #expect(after.persistent == backedUp.persistent, "every persistent znode byte for byte: \(after.persistent.count) of \(backedUp.persistent.count)")
         try poll("the restored ephemerals gone with their sessions", timeout: 120) { (try? dump(ensemble))?.ephemeral.isEmpty == true }
-        print(String(format: "restore: %.1fs; %d persistent znodes byte for byte; check: %@", seconds, after.persistent.count, check?["message"] as? String ?? "?"))
+        print(String(format: "restore (%@): %.1fs; %d persistent znodes byte for byte; check: %@", version ?? "3.8.0, file path", seconds, after.persistent.count, check?["message"] as? String ?? "?"))
 
         // A restore whose third server cannot start: all three put back as they were.
         let hosts = "127.0.0.1:\(ensemble.clientPort(1))"

@@ -18,9 +18,12 @@ struct ZKBackupAction: ArgumentsDecodable {
     var ensemble: Template
     var member: Template
     var keep: Template
+    /// `files` (the data folders), `admin` (3.9's AdminServer `snapshot` command), or `auto`: the AdminServer
+    /// on 3.9 and later when it answers, the files otherwise (the reason said).
+    var source: Template
     var isReadOnly: Bool { false }
-    static var defaults: [String: any ArgumentValue] { ["keep": Template.literal("7")] }
-    var yieldedFacts: FactNames? { FactNames(["backup", "zxid", "znodes", "bytes", "files", "countCheck", "removed"]) }
+    static var defaults: [String: any ArgumentValue] { ["keep": Template.literal("7"), "source": Template.literal("auto")] }
+    var yieldedFacts: FactNames? { FactNames(["backup", "zxid", "znodes", "bytes", "files", "countCheck", "removed", "source"]) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
@@ -29,8 +32,17 @@ struct ZKBackupAction: ArgumentsDecodable {
         ]
     }
 
+    /// Whether srvr's version ("3.9.3-…, built on …") is 3.9 or later: the first with the snapshot command.
+    static func isAtLeast39(_ version: String) -> Bool {
+        let parts = version.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        return parts.count == 2 && (parts[0], parts[1]) >= (3, 9)
+    }
+
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
-        let values = try context.resolved([config, dest, ensemble, member, keep])
+        let values = try context.resolved([config, dest, ensemble, member, keep, source])
+        guard ["auto", "files", "admin"].contains(values[5]) else {
+            return .failure(cause: .invalidArgument, message: "source '\(values[5])' must be auto, files or admin")
+        }
         guard let memberID = Int(values[3]), let keepCount = Int(values[4]), keepCount >= 1 else {
             return .failure(cause: .invalidArgument, message: "member must be a server id and keep at least 1 (got '\(values[3])', '\(values[4])')")
         }
@@ -64,11 +76,33 @@ struct ZKBackupAction: ArgumentsDecodable {
             let digest = try copyFileAtomically(from: from + "/" + name, to: partial + "/" + name, mode: 0o644, uid: getuid(), gid: getgid())
             files.append(BackupManifest.File(name: name, kind: kind, bytes: FileInfo.stat(partial + "/" + name)?.size ?? 0, sha256: digest))
         }
-        // The newest snapshot whose copy checks out: each file is read once to copy it (hashed as it goes)
-        // and once to check the copy; a snapshot still being written, or corrupt, gives way to the one before.
         var snapshot: SnapshotSummary?
         var rejected: [String] = []
-        for name in BackupSelection.snapshots(dataNames) {
+        var sourceUsed = "files"
+        // 3.9's AdminServer writes a snapshot and streams it: no log needed beside it.
+        let atLeast39 = before.version.map { Self.isAtLeast39($0) } ?? false
+        if values[5] == "admin" || (values[5] == "auto" && atLeast39) {
+            do {
+                guard let adminPort = loaded.adminPort else { throw AdminSnapshot.Refused(description: "\(values[0]) disables the AdminServer") }
+                let streamed = partial + "/.streamed-snapshot"
+                let fetched = try AdminSnapshot.fetch(from: Endpoint(host: "127.0.0.1", port: adminPort), to: streamed, timeout: max(60, context.remainingSeconds))
+                let name = "snapshot." + String(fetched.lastZxid, radix: 16)
+                do { try manager.moveItem(atPath: streamed, toPath: partial + "/" + name) } catch { return abandon(.ioError, "naming the streamed snapshot: \(error)") }
+                do { snapshot = try SnapshotSummary.read(path: partial + "/" + name) } catch {
+                    return abandon(.verifyFailed, "the snapshot the AdminServer streamed does not check out: \(error.description)")
+                }
+                let digest = (try? SHA256.hex(fileAt: partial + "/" + name)) ?? ""
+                files.append(BackupManifest.File(name: name, kind: "data", bytes: fetched.bytes, sha256: digest))
+                sourceUsed = "admin"
+            } catch {
+                try? manager.removeItem(atPath: partial + "/.streamed-snapshot")
+                if values[5] == "admin" { return abandon(.verifyFailed, "the AdminServer snapshot was not taken: \(error)") }
+                rejected.append("AdminServer not used: \(error)")
+            }
+        }
+        // Else the newest snapshot whose copy checks out: each file is read once to copy it (hashed as it goes)
+        // and once to check the copy; a snapshot still being written, or corrupt, gives way to the one before.
+        for name in BackupSelection.snapshots(dataNames) where snapshot == nil {
             do throws(FileCopyError) { try copy(name, from: dataFolder, kind: "data") } catch {
                 return abandon(.ioError, "copying \(dataFolder)/\(name): \(error.message)")
             }
@@ -84,7 +118,7 @@ struct ZKBackupAction: ArgumentsDecodable {
         guard let snapshot else {
             return abandon(.verifyFailed, "no snapshot in \(dataFolder) checks out" + (rejected.isEmpty ? " (there is none)" : ": " + rejected.joined(separator: "; ")))
         }
-        let rest = BackupSelection.logs(logNames, after: snapshot.zxid).map { ($0, logFolder, "log") }
+        let rest = (sourceUsed == "admin" ? [] : BackupSelection.logs(logNames, after: snapshot.zxid).map { ($0, logFolder, "log") })
             + ["currentEpoch", "acceptedEpoch"].filter(dataNames.contains).map { ($0, dataFolder, "data") }
         for (name, from, kind) in rest {
             do throws(FileCopyError) { try copy(name, from: from, kind: kind) } catch {
@@ -132,11 +166,13 @@ struct ZKBackupAction: ArgumentsDecodable {
         for name in removed { try? manager.removeItem(atPath: values[1] + "/" + name) }
         let bytes = files.reduce(Int64(0)) { $0 + $1.bytes }
         return .success(
-            "backed up server \(memberID): \(files.count) file(s), \(bytes) byte(s), \(contents.replay.nodes) node(s) up to 0x\(String(last, radix: 16)) in \(final); count \(countCheck)"
-                + (removed.isEmpty ? "" : "; removed the older \(removed.joined(separator: ", "))"),
+            "backed up server \(memberID) from its \(sourceUsed == "admin" ? "AdminServer's snapshot" : "data folders"): \(files.count) file(s), \(bytes) byte(s), \(contents.replay.nodes) node(s) up to 0x\(String(last, radix: 16)) in \(final); count \(countCheck)"
+                + (removed.isEmpty ? "" : "; removed the older \(removed.joined(separator: ", "))")
+                + (rejected.first { $0.hasPrefix("AdminServer not used") }.map { "; " + $0 } ?? ""),
             facts: [
                 "backup": .string(final), "zxid": .string("0x" + String(last, radix: 16)), "znodes": .int(Int64(contents.replay.nodes)), "bytes": .int(bytes),
                 "files": .int(Int64(files.count)), "countCheck": .string(countCheck), "removed": .string(removed.joined(separator: ",")),
+                "source": .string(sourceUsed),
             ])
     }
 }
