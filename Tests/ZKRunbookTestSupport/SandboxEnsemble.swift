@@ -80,7 +80,10 @@ extension ZKRunbookBinary {
             // A port taken meanwhile, or a JVM that died before it wrote a line (seen once on a loaded CI
             // machine): another base port, another try. Anything ZooKeeper itself said fails at once.
             let died = up.stderr.contains("exited while starting") && up.stderr.hasSuffix("zookeeper.log:\n\n")
-            if !up.stderr.contains("is in use") && !died {
+            // An earlier sandbox of the same test in that folder not yet down (a slow stop on a loaded
+            // machine): another folder, another try.
+            let occupied = up.stderr.contains("a sandbox is already running in")
+            if !up.stderr.contains("is in use") && !died && !occupied {
                 throw HarnessError(message: "sandbox up failed (exit \(up.status)):\n\(up.stdout)\n\(up.stderr)")
             }
         }
