@@ -50,11 +50,23 @@ func endpoints(_ templates: [Template], _ context: ActionContext) -> Result<[End
 
 /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
 func ensembleMembers(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> {
+    ensembleSource(text).map(\.members)
+}
+
+/// The members a source names, and the ensemble's name when the source is an ensemble file (read once).
+func ensembleSource(_ text: String) -> Result<(members: [EnsembleMember], name: String?), ActionOutcome> {
     if text.hasSuffix(".json5") {
-        do { return .success(try EnsembleFile.load(path: text).members) } catch {
+        do {
+            let file = try EnsembleFile.load(path: text)
+            return .success((file.members, file.name))
+        } catch {
             return .failure(.failure(cause: .invalidArgument, message: error.singleLine))
         }
     }
+    return ensembleMembersOutsideAFile(text).map { ($0, nil) }
+}
+
+private func ensembleMembersOutsideAFile(_ text: String) -> Result<[EnsembleMember], ActionOutcome> {
     if FileManager.default.fileExists(atPath: text) {
         do { return .success(EnsembleFile.members(from: try ZooConfig.load(path: text, readMyid: false))) } catch {
             return .failure(.failure(cause: .invalidArgument, message: error.description))

@@ -56,8 +56,9 @@ struct ZKEnsembleAction: ArgumentsDecodable {
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         var members: [EnsembleMember] = []
+        var ensembleName: String?
         if let ensemble {
-            members = try ensembleMembers(fromSource: context.resolved(ensemble)).get()
+            (members, ensembleName) = try ensembleSource(context.resolved(ensemble)).get()
         }
         let lagLimit: UInt64
         switch context.resolve(maxLag) {
@@ -113,11 +114,7 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         let serving = view.members.filter { $0.facts.mode.isServing && $0.facts.zxid != nil }
         let newest = serving.max { ($0.facts.zxid!, $0.facts.mode == .leader ? 1 : 0) < ($1.facts.zxid!, $1.facts.mode == .leader ? 1 : 0) }
         facts["newest"] = .string(newest.map { String($0.member.id) } ?? "")
-        if let source = try? ensemble.map({ (template) throws(ActionOutcome) in try context.resolved(template) }), source.hasSuffix(".json5"),
-            let file = try? EnsembleFile.load(path: source)
-        {
-            facts["name"] = .string(file.name)
-        }
+        if let ensembleName { facts["name"] = .string(ensembleName) }
         if let without {
             switch context.resolve(without) {
             case .failure(let outcome): return outcome
