@@ -39,17 +39,17 @@ public struct DiskJudgement: Sendable {
     /// Measures the node whose zoo.cfg is `path`: free space of dataDir and dataLogDir, its snapshots and logs.
     public static func measure(zooCfg path: String) throws(ZooConfigError) -> Measured {
         let config = try ZooConfig.load(path: path, readMyid: false, dynamicMayBeMissing: true)
-        guard let dataDir = config.dataDir else { throw ZooConfigError(path: path, line: nil, message: "no dataDir: nothing to judge") }
-        let dataLogDir = config.dataLogDir ?? dataDir
+        guard let dataDir = config.dataDir, let dataLogDir = config.dataLogDir, let snapshotFolder = config.snapshotFolder, let logFolder = config.logFolder else {
+            throw ZooConfigError(path: path, line: nil, message: "no dataDir: nothing to judge")
+        }
         guard let data = DiskRoom.of(dataDir), let log = DiskRoom.of(dataLogDir) else {
             throw ZooConfigError(path: path, line: nil, message: "cannot read the file systems of \(dataDir) and \(dataLogDir)")
         }
-        let snapshotFolder = dataDir + "/version-2"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: snapshotFolder)) ?? []
         let newest = names.filter { $0.hasPrefix("snapshot.") }.max { (Int64($0.dropFirst(9), radix: 16) ?? 0) < (Int64($1.dropFirst(9), radix: 16) ?? 0) }
         let newestBytes = newest.flatMap { try? FileManager.default.attributesOfItem(atPath: snapshotFolder + "/" + $0)[.size] as? NSNumber }?.int64Value ?? 0
         let snapshots = DiskRoom.files(in: snapshotFolder, prefix: "snapshot.")
-        let logs = DiskRoom.files(in: dataLogDir + "/version-2", prefix: "log.")
+        let logs = DiskRoom.files(in: logFolder, prefix: "log.")
         return Measured(
             dataFreeBytes: data.free, logFreeBytes: log.free, newestSnapshotBytes: newestBytes, snapshots: Int(snapshots.count), logs: Int(logs.count),
             zookeeperBytes: snapshots.bytes + logs.bytes, purgeIntervalHours: config.properties["autopurge.purgeInterval"].flatMap { Int($0) })

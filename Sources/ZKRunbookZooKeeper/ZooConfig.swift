@@ -41,6 +41,9 @@ public struct ZooConfig: Sendable {
     public var clientPortAddress: String? { properties["clientPortAddress"] }
     public var dataDir: String? { properties["dataDir"] }
     public var dataLogDir: String? { properties["dataLogDir"] ?? dataDir }
+    /// Where the server keeps its snapshots and epoch files, and its transaction logs: version-2 of each.
+    public var snapshotFolder: String? { dataDir.map { $0 + "/version-2" } }
+    public var logFolder: String? { dataLogDir.map { $0 + "/version-2" } }
     public var dynamicConfigFile: String? { properties["dynamicConfigFile"] }
     /// AdminServer port (8080 unless set), or nil when the AdminServer is disabled.
     public var adminPort: Int? {

@@ -51,9 +51,9 @@ struct ZKBackupAction: ArgumentsDecodable {
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false, dynamicMayBeMissing: true) } catch {
             return .failure(cause: .invalidArgument, message: error.description)
         }
-        guard let dataDir = loaded.dataDir else { return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir") }
-        let dataFolder = dataDir + "/version-2"
-        let logFolder = (loaded.dataLogDir ?? dataDir) + "/version-2"
+        guard let dataFolder = loaded.snapshotFolder, let logFolder = loaded.logFolder else {
+            return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir")
+        }
         let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
         let server = Endpoint(host: "127.0.0.1", port: loaded.clientPort ?? 2181)
         let before = probe.probe(server)

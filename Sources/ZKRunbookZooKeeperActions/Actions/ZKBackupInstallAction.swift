@@ -26,10 +26,12 @@ struct ZKBackupInstallAction: ArgumentsDecodable {
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false, dynamicMayBeMissing: true) } catch {
             return .failure(cause: .invalidArgument, message: error.description)
         }
-        guard let dataDir = loaded.dataDir else { return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir") }
+        guard let dataDir = loaded.dataDir, let dataFolder = loaded.snapshotFolder, let logFolder = loaded.logFolder else {
+            return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir")
+        }
         let manifest: BackupManifest
         do { manifest = try BackupFolder(path: values[1]).verify().manifest } catch { return .failure(cause: .verifyFailed, message: error.description) }
-        let targets = ["data": dataDir + "/version-2", "log": (loaded.dataLogDir ?? dataDir) + "/version-2"]
+        let targets = ["data": dataFolder, "log": logFolder]
         let manager = FileManager.default
         for folder in Set(targets.values) {
             let present = ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasPrefix("snapshot.") || $0.hasPrefix("log.") }

@@ -29,9 +29,9 @@ struct ZKPurgeAction: ArgumentsDecodable {
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false, dynamicMayBeMissing: true) } catch {
             return .failure(cause: .invalidArgument, message: error.description)
         }
-        guard let dataDir = loaded.dataDir else { return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir") }
-        let dataFolder = dataDir + "/version-2"
-        let logFolder = (loaded.dataLogDir ?? dataDir) + "/version-2"
+        guard let dataFolder = loaded.snapshotFolder, let logFolder = loaded.logFolder else {
+            return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir")
+        }
         let manager = FileManager.default
         let snapshots = ((try? manager.contentsOfDirectory(atPath: dataFolder)) ?? []).filter { $0.hasPrefix("snapshot.") }
         let logs = ((try? manager.contentsOfDirectory(atPath: logFolder)) ?? []).filter { $0.hasPrefix("log.") }
