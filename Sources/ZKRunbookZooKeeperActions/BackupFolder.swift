@@ -31,11 +31,15 @@ public struct BackupFolder: Sendable {
         public var snapshot: SnapshotSummary
         public var logs: [TxnLogSummary]
         public var replay: TreeReplay
+        /// The node count at the checkpoint asked for (the zxid the server reported), on the way to the end.
+        public var nodesAtCheckpoint: Int?
     }
 
     /// Parses the snapshot and logs named in `files` inside this folder.
     /// `snapshot`: the snapshot already read (a backup checks each file once).
-    func read(_ files: [BackupManifest.File], sample: DataSample = .none, snapshot read: SnapshotSummary? = nil) throws(DataFileError) -> Contents {
+    func read(
+        _ files: [BackupManifest.File], sample: DataSample = .none, snapshot read: SnapshotSummary? = nil, checkpoint: Int64? = nil
+    ) throws(DataFileError) -> Contents {
         guard let snapshotFile = files.first(where: { $0.name.hasPrefix("snapshot.") }) else { throw DataFileError(path, "no snapshot in the backup") }
         let snapshot: SnapshotSummary
         if let read { snapshot = read } else { snapshot = try SnapshotSummary.read(path: path + "/" + snapshotFile.name, sample: sample) }
@@ -43,9 +47,15 @@ public struct BackupFolder: Sendable {
         for file in files where file.name.hasPrefix("log.") {
             logs.append(try TxnLogSummary.read(path: path + "/" + file.name, sample: sample))
         }
+        let ordered = logs.sorted(by: { $0.firstZxid < $1.firstZxid })
         var replay = TreeReplay(snapshot)
-        for log in logs.sorted(by: { $0.firstZxid < $1.firstZxid }) { replay.apply(log.txns) }
-        return Contents(snapshot: snapshot, logs: logs, replay: replay)
+        var atCheckpoint: Int?
+        if let checkpoint {
+            for log in ordered { replay.apply(log.txns, upTo: checkpoint) }
+            atCheckpoint = replay.nodes
+        }
+        for log in ordered { replay.apply(log.txns) }
+        return Contents(snapshot: snapshot, logs: logs, replay: replay, nodesAtCheckpoint: atCheckpoint)
     }
 
     /// Checks every file against the manifest and the formats; the replayed node count against the manifest's.

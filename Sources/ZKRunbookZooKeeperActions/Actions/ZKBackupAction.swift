@@ -128,24 +128,22 @@ struct ZKBackupAction: ArgumentsDecodable {
         let after = probe.probe(server)
 
         let contents: BackupFolder.Contents
-        do { contents = try folder.read(files, snapshot: snapshot) } catch { return abandon(.verifyFailed, "the copy does not check out: \(error.description)") }
+        let reportedZxid = before.zxid.map { Int64(bitPattern: $0.raw) }
+        do { contents = try folder.read(files, snapshot: snapshot, checkpoint: reportedZxid) } catch { return abandon(.verifyFailed, "the copy does not check out: \(error.description)") }
         let last = contents.replay.zxid
         // The count the server reported is compared at its zxid when it did not write during the copy; with
         // writes going on, its two srvr figures may be a few transactions apart: said, not judged.
         var countCheck = "not compared: the server did not answer srvr"
-        if let zxid = before.zxid?.raw, let reported = before.nodeCount {
-            let reportedZxid = Int64(bitPattern: zxid)
+        if let reportedZxid, let reported = before.nodeCount, let nodesAtReported = contents.nodesAtCheckpoint {
             guard last >= reportedZxid else {
                 return abandon(.verifyFailed, "the copied logs end at 0x\(String(last, radix: 16)), before the server's 0x\(String(reportedZxid, radix: 16)): transactions are missing")
             }
-            var atReported = TreeReplay(contents.snapshot)
-            for log in contents.logs.sorted(by: { $0.firstZxid < $1.firstZxid }) { atReported.apply(log.txns, upTo: reportedZxid) }
             // The server's count holds the root twice (its tree maps both "" and "/" to it); a snapshot has it once.
-            if atReported.nodes + 1 == reported {
-                countCheck = "matched: \(atReported.nodes) node(s) at 0x\(String(reportedZxid, radix: 16)), as the server said (it counts \(reported), the root twice)"
+            if nodesAtReported + 1 == reported {
+                countCheck = "matched: \(nodesAtReported) node(s) at 0x\(String(reportedZxid, radix: 16)), as the server said (it counts \(reported), the root twice)"
             } else if before.zxid == after.zxid {
                 return abandon(
-                    .verifyFailed, "the copy holds \(atReported.nodes) node(s) at 0x\(String(reportedZxid, radix: 16)) (\(atReported.nodes + 1) as the server counts, the root twice); the server said \(reported), and did not write since")
+                    .verifyFailed, "the copy holds \(nodesAtReported) node(s) at 0x\(String(reportedZxid, radix: 16)) (\(nodesAtReported + 1) as the server counts, the root twice); the server said \(reported), and did not write since")
             } else {
                 countCheck = "not compared: the server wrote during the copy (\(before.zxid!) -> \(after.zxid.map { "\($0)" } ?? "?"))"
             }
@@ -153,7 +151,7 @@ struct ZKBackupAction: ArgumentsDecodable {
         let stamp = Event.timestamp(Date())
         let manifest = BackupManifest(
             ensemble: values[2], member: memberID, createdAt: stamp, snapshotZxid: contents.snapshot.zxid, lastZxid: last, znodes: contents.replay.nodes,
-            reportedZxid: before.zxid.map { Int64(bitPattern: $0.raw) }, reportedZnodes: before.nodeCount.map { Int($0) }, countCheck: countCheck, files: files)
+            reportedZxid: reportedZxid, reportedZnodes: before.nodeCount.map { Int($0) }, countCheck: countCheck, files: files)
         // The copy was hashed as it was written and parsed since: the manifest records what was checked.
         do { try folder.write(manifest) } catch { return abandon(.ioError, "writing the manifest: \(error.message)") }
         let time = stamp.filter { $0.isNumber || $0 == "T" }

@@ -83,8 +83,9 @@ struct ZKConfigChangeAction: ArgumentsDecodable {
     /// Which of `paths` differ from the backup (a file created since it was taken included); nil: no backup.
     static func editedSinceBackup(_ backup: ConfigBackup, _ paths: [String]) -> [String]? {
         guard case .success(let manifest?) = backup.load() else { return nil }
+        let states = Dictionary(zip(manifest.entries.map(\.path), backup.classify(manifest)), uniquingKeysWith: { first, _ in first })
         return paths.filter { path in
-            if let entry = manifest.entries.first(where: { $0.path == path }) { return (try? SHA256.hex(fileAt: path)) != entry.sha256 }
+            if let state = states[path] { return state != .original }
             return (manifest.absent ?? []).contains(path) && FileManager.default.fileExists(atPath: path)
         }
     }
