@@ -12,6 +12,8 @@ enum AdminSnapshot {
     struct Fetched {
         var lastZxid: Int64
         var bytes: Int64
+        /// SHA-256 of what was written, hashed as it streamed.
+        var sha256: String
     }
 
     /// Why the command was not used: said, then the file path is taken.
@@ -47,6 +49,7 @@ enum AdminSnapshot {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 8)
         defer { buffer.deallocate() }
         var written: Int64 = 0
+        var hasher = SHA256()
         while true {
             guard SocketClient.waitFor(fd, events: Int16(POLLIN), until: deadline) else { throw Refused(description: "the snapshot from \(endpoint) timed out") }
             let count = read(fd, buffer, 1 << 16)
@@ -67,6 +70,7 @@ enum AdminSnapshot {
             let body = try decoder.feed(bytes, endpoint: endpoint)
             if !body.isEmpty {
                 do { try output.write(contentsOf: body) } catch { throw Refused(description: "writing \(path): \(error.localizedDescription)") }
+                body.withUnsafeBytes { hasher.update(bytes: $0) }
                 written += Int64(body.count)
             }
             if decoder.finished { break }
@@ -77,7 +81,7 @@ enum AdminSnapshot {
         if let size = headers["snapshot_size"].flatMap(Int64.init), size != written {
             throw Refused(description: "the AdminServer said \(size) byte(s) and sent \(written)")
         }
-        return Fetched(lastZxid: lastZxid, bytes: written)
+        return Fetched(lastZxid: lastZxid, bytes: written, sha256: hasher.finalizeHex())
     }
 
     static func parseHead(_ bytes: [UInt8], endpoint: Endpoint) throws(Refused) -> [String: String] {

@@ -91,8 +91,7 @@ struct ZKBackupAction: ArgumentsDecodable {
                 do { snapshot = try SnapshotSummary.read(path: partial + "/" + name) } catch {
                     return abandon(.verifyFailed, "the snapshot the AdminServer streamed does not check out: \(error.description)")
                 }
-                let digest = (try? SHA256.hex(fileAt: partial + "/" + name)) ?? ""
-                files.append(BackupManifest.File(name: name, kind: "data", bytes: fetched.bytes, sha256: digest))
+                files.append(BackupManifest.File(name: name, kind: "data", bytes: fetched.bytes, sha256: fetched.sha256))
                 sourceUsed = "admin"
             } catch {
                 try? manager.removeItem(atPath: partial + "/.streamed-snapshot")
