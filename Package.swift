@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
         // ZooKeeper knowledge, knowing nothing of runbooks: four-letter words, AdminServer, typed facts, zoo.cfg,
         // quorum maths, membership, the ensemble file and view.
-        .target(name: "ZKRunbookZooKeeper", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport"]),
+        .target(name: "ZKRunbookZooKeeper", dependencies: ["CZKRunbookBytes", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport"]),
         // ZooKeeper knowledge put to work in runbooks: the zk-* actions (one per file in Actions/), their facts,
         // and the failover's file work.
         .target(

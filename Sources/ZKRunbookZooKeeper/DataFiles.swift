@@ -1,3 +1,4 @@
+import CZKRunbookBytes
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +15,8 @@ public struct DataFileError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path)" + (offset.map { " at byte \($0)" } ?? "") + ": " + message }
 }
 
-/// Adler-32, as java.util.zip.Adler32 computes it (the checksum of ZooKeeper's snapshots and log entries).
+/// Adler-32, as java.util.zip.Adler32 computes it (the checksum of ZooKeeper's snapshots and log entries);
+/// the sums are our C code's, SIMD where the CPU allows.
 public struct Adler32: Sendable {
     private var a: UInt32 = 1
     private var b: UInt32 = 0
@@ -24,19 +26,9 @@ public struct Adler32: Sendable {
     public var value: UInt32 { (b << 16) | a }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        let modulus: UInt32 = 65_521
-        var index = 0
-        // 5552 bytes is the most that can be summed before b may overflow 32 bits.
-        while index < bytes.count {
-            let end = min(index + 5552, bytes.count)
-            while index < end {
-                a &+= UInt32(bytes[index])
-                b &+= a
-                index += 1
-            }
-            a %= modulus
-            b %= modulus
-        }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let combined = zkrunbook_adler32((b << 16) | a, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        (a, b) = (combined & 0xffff, combined >> 16)
     }
 }
 
@@ -177,12 +169,14 @@ public struct SnapshotSummary: Sendable, Equatable {
     public var sampled: [String: [UInt8]] = [:]
 
     /// Reads and checks the snapshot at `path`; its zxid comes from its name, as ZooKeeper takes it.
-    public static func read(path: String, sample: DataSample = .none) throws(DataFileError) -> SnapshotSummary {
-        let name = (path as NSString).lastPathComponent
+    /// `named`: the path it will have, for a copy still under a temporary name (errors say that path).
+    public static func read(path: String, named: String? = nil, sample: DataSample = .none) throws(DataFileError) -> SnapshotSummary {
+        let shownPath = named ?? path
+        let name = (shownPath as NSString).lastPathComponent
         guard name.hasPrefix("snapshot."), let zxid = Int64(name.dropFirst("snapshot.".count), radix: 16) else {
-            throw DataFileError(path, "not a snapshot.<hex zxid> file name")
+            throw DataFileError(shownPath, "not a snapshot.<hex zxid> file name")
         }
-        return try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: path, zxid: zxid, sample: sample) }
+        return try JuteCursor.mapped(path) { bytes throws(DataFileError) in try parse(bytes, path: shownPath, zxid: zxid, sample: sample) }
     }
 
     static func parse(_ bytes: UnsafeRawBufferPointer, path: String, zxid: Int64, sample: DataSample = .none) throws(DataFileError) -> SnapshotSummary {

@@ -42,8 +42,8 @@ public struct ZKRunbookBinary {
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let scratch = NSTemporaryDirectory() + "zkr-out-\(UInt32.random(in: 0...UInt32.max))"
-        FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
-        FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: scratch + ".out")
         process.standardError = FileHandle(forWritingAtPath: scratch + ".err")
         process.standardInput = FileHandle.nullDevice

@@ -19,7 +19,7 @@ public final class Scratch: @unchecked Sendable {
     public func write(_ name: String, _ text: String) -> String {
         let target = file(name)
         try? FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: target, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: target, contents: Data(text.utf8))
         return target
     }
 

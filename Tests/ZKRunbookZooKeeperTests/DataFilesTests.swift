@@ -14,6 +14,24 @@ struct DataFilesTests {
         #expect(large.value == 0x149A_302C)
     }
 
+    /// The SIMD sums over a megabyte fed in uneven pieces (blocks of 32 split, runs of 5552 crossed) give what
+    /// zlib gives: python3 -c "import zlib; print(hex(zlib.adler32(bytes(((i*7)+(i>>8))%256 for i in range(1000003)))))"
+    @Test func adler32InPiecesAsZlibComputesIt() {
+        let bytes = (0..<1_000_003).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ ($0 >> 8)) }
+        for piece in [1, 31, 33, 5551, 5553, 65_536, 1_000_003] {
+            var checksum = Adler32()
+            bytes.withUnsafeBytes { all in
+                var start = 0
+                while start < all.count {
+                    let end = min(start + piece, all.count)
+                    checksum.update(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                    start = end
+                }
+            }
+            #expect(checksum.value == 0xC884_F4B3, "pieces of \(piece)")
+        }
+    }
+
     /// A minimal snapshot as FileSnap writes it: header, no sessions, no ACLs, the root and /a, the seal.
     func snapshotBytes(corruptAt: Int? = nil) -> [UInt8] {
         var out: [UInt8] = []

@@ -42,4 +42,16 @@ size_t zkrunbook_all_tokens(const uint8_t *data, size_t length, size_t from, con
 /// memrchr: the last `byte` in data[0..<length], or NULL (a GNU extension Swift's Glibc module does not show).
 const void *zkrunbook_last_byte(const void *data, int byte, size_t length);
 
+/// Adler-32 of data[0..<length] continued from `adler` (1 to start), as zlib and java.util.zip.Adler32 give it.
+uint32_t zkrunbook_adler32(uint32_t adler, const uint8_t *data, size_t length);
+
+/// copy_file_range(2) from *input_offset to *output_offset, which it advances: the bytes never enter our
+/// memory. Returns what it copied, 0 at the end of the input, or -1 with errno (EXDEV, ENOSYS, EINVAL: the
+/// caller copies through a buffer instead).
+long zkrunbook_copy_file_range(int input, long long *input_offset, int output, long long *output_offset, size_t length);
+
+/// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing those pages out without waiting, so the
+/// fsync at the end has little left to do.
+int zkrunbook_start_writeback(int fd, long long offset, long long length);
+
 #endif

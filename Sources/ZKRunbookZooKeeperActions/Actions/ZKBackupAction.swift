@@ -72,9 +72,11 @@ struct ZKBackupAction: ArgumentsDecodable {
             return .failure(cause: .ioError, message: "cannot create \(partial): \(error.localizedDescription)")
         }
         var files: [BackupManifest.File] = []
-        func copy(_ name: String, from: String, kind: String) throws(FileCopyError) {
-            let digest = try copyFileAtomically(from: from + "/" + name, to: partial + "/" + name, mode: 0o644, uid: getuid(), gid: getgid())
-            files.append(BackupManifest.File(name: name, kind: kind, bytes: FileInfo.stat(partial + "/" + name)?.size ?? 0, sha256: digest))
+        /// Copies one file, hashed as it goes; `check` reads the copy while the hash finishes.
+        func copy<Checked>(_ name: String, from: String, kind: String, check: (String) -> Checked) throws(FileCopyError) -> Checked {
+            let copied = try copyFileAtomically(from: from + "/" + name, to: partial + "/" + name, mode: 0o644, uid: getuid(), gid: getgid(), check: check)
+            files.append(BackupManifest.File(name: name, kind: kind, bytes: FileInfo.stat(partial + "/" + name)?.size ?? 0, sha256: copied.sha256))
+            return copied.checked
         }
         var snapshot: SnapshotSummary?
         var rejected: [String] = []
@@ -99,16 +101,18 @@ struct ZKBackupAction: ArgumentsDecodable {
                 rejected.append("AdminServer not used: \(error)")
             }
         }
-        // Else the newest snapshot whose copy checks out: each file is read once to copy it (hashed as it goes)
-        // and once to check the copy; a snapshot still being written, or corrupt, gives way to the one before.
+        // Else the newest snapshot whose copy checks out: each file is copied by the kernel, hashed behind it, and
+        // its copy parsed; a snapshot still being written, or corrupt, gives way to the one before.
         for name in BackupSelection.snapshots(dataNames) where snapshot == nil {
-            do throws(FileCopyError) { try copy(name, from: dataFolder, kind: "data") } catch {
+            let read: Result<SnapshotSummary, DataFileError>
+            do throws(FileCopyError) {
+                read = try copy(name, from: dataFolder, kind: "data") { copyPath in Result { () throws(DataFileError) in try SnapshotSummary.read(path: copyPath, named: partial + "/" + name) } }
+            } catch {
                 return abandon(.ioError, "copying \(dataFolder)/\(name): \(error.message)")
             }
-            do {
-                snapshot = try SnapshotSummary.read(path: partial + "/" + name)
-                break
-            } catch {
+            switch read {
+            case .success(let summary): snapshot = summary
+            case .failure(let error):
                 rejected.append(error.description)
                 files.removeLast()
                 try? manager.removeItem(atPath: partial + "/" + name)
@@ -120,7 +124,7 @@ struct ZKBackupAction: ArgumentsDecodable {
         let rest = (sourceUsed == "admin" ? [] : BackupSelection.logs(logNames, after: snapshot.zxid).map { ($0, logFolder, "log") })
             + ["currentEpoch", "acceptedEpoch"].filter(dataNames.contains).map { ($0, dataFolder, "data") }
         for (name, from, kind) in rest {
-            do throws(FileCopyError) { try copy(name, from: from, kind: kind) } catch {
+            do throws(FileCopyError) { try copy(name, from: from, kind: kind) { _ in () } } catch {
                 return abandon(.ioError, "copying \(from)/\(name): \(error.message)")
             }
         }
