@@ -9,7 +9,7 @@ import ZKRunbookZooKeeperActions
 
 /// `zkrunbook doctor`: names the incident from logs and live facts, with the evidence lines.
 enum DoctorCommand {
-    static let usage = "Usage: zkrunbook doctor [--logs PATH]... [--ensemble FILE | --zoo-cfg FILE | --server HOST:PORT...] [--json] [--state-dir DIR]"
+    static let usage = "Usage: zkrunbook doctor [--logs PATH]... [--ensemble FILE | --zoo-cfg FILE | --server HOST:PORT...] [--json] [--html FILE] [--state-dir DIR]"
     static let help = """
         \(usage)
 
@@ -23,12 +23,22 @@ enum DoctorCommand {
         hours at the growth seen since earlier runs (samples in the state directory), autopurge off, and
         the count of snapshots and logs. Each finding comes with its evidence and the runbook to run next.
 
+        The timeline: every server's events on one time axis — elections and how long each kept the
+        server from serving, leader and epoch changes, process starts told apart from counter resets,
+        bursts of lost connections, slow fsyncs, expired sessions, refused connections, JVM pauses —
+        beside zkrunbook's own runs read from the journals in the state directory: an election during
+        a rolling restart is labelled planned and not judged as an incident. It is a table in the
+        report, and with --html one self-contained page (inline SVG, nothing fetched) with a lane per
+        server, each mark linked to its finding's evidence lines, and each server's zxid counter
+        against its 2^32 limit with the rollover ETA.
+
         Options:
           --logs PATH          a log file or folder (repeatable); one that holds no log is an error
           --ensemble FILE      the live ensemble to judge (or --zoo-cfg FILE, or --server HOST:PORT...);
                                with --ensemble, each node's logFile is read too (through ssh for a
                                remote node: its last 64 MiB) and scanned apart, its findings named by server
           --json               report.json instead of report.md
+          --html FILE          also write the report as one HTML page with the timeline (report.html)
           --state-dir DIR      where zxid and disk samples are kept between runs (as for run)
           -h, --help           show this help
 
@@ -37,7 +47,7 @@ enum DoctorCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir"],
+            arguments, valueOptions: ["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir", "--html"],
             flagOptions: ["--json"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
@@ -72,14 +82,16 @@ enum DoctorCommand {
         if let path = parsed.value("--ensemble"), let file = try? EnsembleFile.load(path: path) {
             for member in file.members {
                 guard let logFile = member.logFile else { continue }
-                let label = "server \(member.id) (\(member.host))"
+                let label = DoctorReport.lane(id: member.id, host: member.host)
                 switch NodeLogFetcher.fetch(member, logFile: logFile, into: &fetched) {
                 case .success(let local): nodeLogs.append((label, local))
                 case .failure(let why): unread.append("\(label): cannot read \(logFile): \(why.message)")
                 }
             }
         }
-        var report = DoctorReport.build(logs: logs, nodeLogs: nodeLogs, view: view, history: history)
+        let stateDirectory = StateLayout.standard(explicit: parsed.value("--state-dir")).root
+        var report = DoctorReport.build(
+            logs: logs, nodeLogs: nodeLogs, view: view, history: history, planned: PlannedWork.read(stateDirectory: stateDirectory))
         // On a node (--zoo-cfg): its disks, judged against the snapshot size, their growth and autopurge.
         if let zooCfg = parsed.value("--zoo-cfg") {
             do {
@@ -92,14 +104,19 @@ enum DoctorCommand {
                 report.findings.append(
                     Finding(id: "disk-unread", severity: .warning, title: "The node's disks could not be judged", detail: error.description, count: 1, evidence: [], nextRunbook: nil))
             }
-            let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
-            report.findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
+            report.sortFindings()
         }
         if !unread.isEmpty {
             report.findings.append(
                 Finding(
                     id: "logs-unread", severity: .warning, title: "Some servers' logs could not be read", detail: "their findings are missing from this report",
                     count: unread.count, evidence: unread, nextRunbook: nil))
+        }
+        if let html = parsed.value("--html") {
+            do { try Data(TimelinePage.render(report).utf8).write(to: URL(fileURLWithPath: html), options: .atomic) } catch {
+                throw CommandFailure(message: "error: --html \(html): cannot write: \(error.localizedDescription)", exitCode: CLI.ExitCode.usage)
+            }
+            CLI.printError("wrote \(html): \(report.timeline.count) event(s) on the timeline, \(report.findings.count) finding(s)")
         }
         print(parsed.flags.contains("--json") ? report.json : report.markdown)
         return report.findings.contains { $0.severity != .info } ? .stepFailed : .success

@@ -33,12 +33,28 @@ public struct Finding: Codable, Sendable {
 /// memmem, and only matching lines become Swift strings, so scanning keeps pace with the disk.
 public struct LogScanner: Sendable {
     public var bytesScanned: Int64 = 0
+    /// What the matching lines put on the timeline, bursts merged as they come.
+    public private(set) var events: [TimelineEvent] = []
+    /// Where the last event of each lane and kind is in `events`, to merge a burst into it.
+    private var lastEvent: [String: Int] = [:]
+    /// The lane every file scanned belongs to (one server's logs); nil: each file's own, from its path.
+    public var lane: String?
     /// One tally per signature, in the order of `signatures` (an index, not a name lookup per matching line).
     var tallies = [SignatureTally?](repeating: nil, count: LogSignatures.all.count)
     /// The signatures looked for, each with its measure and judgement (one file each, under Signatures/).
     static let signatures: [any LogSignature] = LogSignatures.all
 
-    public init() {}
+    public init(lane: String? = nil) { self.lane = lane }
+
+    /// A file's lane when no server was named: the server of a collected ensemble's folder
+    /// (`server-<id>-<host>/`), else the file's name.
+    static func lane(of path: String) -> String {
+        for component in (path as NSString).pathComponents.reversed() where component.hasPrefix("server-") {
+            let parts = component.dropFirst("server-".count).split(separator: "-", maxSplits: 1)
+            if parts.count == 2, Int(parts[0]) != nil { return "server \(parts[0]) (\(parts[1]))" }
+        }
+        return (path as NSString).lastPathComponent
+    }
 
     /// Scans one file (plain or .gz through gzip -dc).
     public mutating func scan(path: String) {
@@ -90,12 +106,14 @@ public struct LogScanner: Sendable {
     }
 
     private var currentName = ""
+    private var currentLane = ""
     private var carry: [UInt8] = []
     private var lineBase = 1
 
     /// Starts a file; `feed` its bytes in order (any chunking), then `end`.
     public mutating func begin(_ name: String) {
         currentName = name
+        currentLane = lane ?? Self.lane(of: name)
         carry = []
         lineBase = 1
     }
@@ -146,9 +164,23 @@ public struct LogScanner: Sendable {
             countedUpTo[index] = end
             lineBytes.removeAll(keepingCapacity: true)
             lineBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
-            record(index, line: lineBytes[...], location: { "\(name):\(line)" })
+            record(index, line: lineBytes[...], location: { "\(name):\(line)" }, earlierTime: { Self.timeOfLine(before: start, in: chunk) })
         }
         return line + Self.newlines(in: chunk, from: cursor, to: chunk.count)
+    }
+
+    /// The time of the nearest line before `position` that starts with one (a stack trace's lines have none:
+    /// they belong to the line above), at most 50 lines back.
+    static func timeOfLine(before position: Int, in chunk: UnsafeRawBufferPointer) -> Int64? {
+        guard let base = chunk.baseAddress else { return nil }
+        var end = position - 1
+        for _ in 0..<50 where end > 0 {
+            let start = zkrunbook_last_byte(base, 0x0A, end).map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? 0
+            let line = Array(UnsafeRawBufferPointer(rebasing: chunk[start..<min(start + 23, end)]))
+            if let time = LogLineTime.milliseconds(line[...]) { return time }
+            end = start - 1
+        }
+        return nil
     }
 
     private func lineStart(in chunk: UnsafeRawBufferPointer, before position: Int) -> Int {
@@ -170,13 +202,29 @@ public struct LogScanner: Sendable {
 
     /// Updates the tally in place (copying it out and back would copy its arrays on every hit); a line
     /// becomes a String only for the first five, the evidence.
-    mutating func record(_ index: Int, line: ArraySlice<UInt8>, location: () -> String) {
+    mutating func record(_ index: Int, line: ArraySlice<UInt8>, location: () -> String, earlierTime: () -> Int64? = { nil }) {
         if tallies[index] == nil { tallies[index] = SignatureTally() }
         tallies[index]!.count += 1
         if tallies[index]!.evidence.count < 5 {
             tallies[index]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
         }
         Self.signatures[index].measure(line, into: &tallies[index]!)
+        let marks = Self.signatures[index].marks(line)
+        guard !marks.isEmpty, let endMs = LogLineTime.milliseconds(line) ?? earlierTime() else { return }
+        for mark in marks {
+            let key = currentLane + "\u{0}" + mark.kind.rawValue
+            if mark.kind.mergesBursts, let at = lastEvent[key], endMs - events[at].endMs <= 60_000 {
+                events[at].count += 1
+                events[at].durationMs = max(events[at].durationMs ?? 0, endMs - events[at].startMs)
+                continue
+            }
+            let duration = mark.durationMs ?? 0
+            lastEvent[key] = events.count
+            events.append(
+                TimelineEvent(
+                    server: currentLane, kind: mark.kind, startMs: endMs - duration, durationMs: mark.durationMs, detail: mark.detail,
+                    evidence: location(), finding: Self.signatures[index].id))
+        }
     }
 
     /// Findings from everything scanned so far, each judged by its own signature.
@@ -258,43 +306,97 @@ public struct ZxidHistory: Sendable {
     }
 }
 
-/// doctor: findings from logs and from the live ensemble, as report.md and report.json.
+/// doctor: findings from logs and from the live ensemble, and one timeline of what happened to each server,
+/// as report.md, report.json and report.html.
 public struct DoctorReport: Codable, Sendable {
     public var findings: [Finding]
     public var scannedBytes: Int64
     public var scanSeconds: Double
     public var createdAt: String
+    /// Every server's events on one time axis, zkrunbook's own runs among them.
+    public var timeline: [TimelineEvent] = []
+    /// Each live server's zxid and the rollover ETA where samples give a rate: the page's counter gauges.
+    public var counters: [ZxidGauge] = []
+
+    public init(findings: [Finding], scannedBytes: Int64, scanSeconds: Double, createdAt: String) {
+        (self.findings, self.scannedBytes, self.scanSeconds, self.createdAt) = (findings, scannedBytes, scanSeconds, createdAt)
+    }
+
+    /// The lane of a server known by id and host: the same name in logs, journals and live facts.
+    public static func lane(id: Int, host: String) -> String { "server \(id) (\(host))" }
 
     /// `nodeLogs`: each server's own log, scanned apart so that one server's epochs and elections are
-    /// never merged with another's; their findings name the server.
-    public static func build(logs: [String], nodeLogs: [(node: String, path: String)] = [], view: EnsembleView?, history: ZxidHistory?) -> DoctorReport {
+    /// never merged with another's; their findings name the server. `planned`: zkrunbook's own runs, whose
+    /// restarts are labelled planned rather than judged as incidents.
+    public static func build(
+        logs: [String], nodeLogs: [(node: String, path: String)] = [], view: EnsembleView?, history: ZxidHistory?, planned: [PlannedWork] = []
+    ) -> DoctorReport {
         var scanner = LogScanner()
         let started = Date()
         for path in expand(logs) { scanner.scan(path: path) }
-        var report = build(scanner: scanner, seconds: 0, view: view, history: history)
+        var events = scanner.events
+        var nodeFindings: [Finding] = []
+        var nodeBytes: Int64 = 0
         for (node, path) in nodeLogs {
-            var own = LogScanner()
+            var own = LogScanner(lane: node)
             own.scan(path: path)
-            report.scannedBytes += own.bytesScanned
-            report.findings += own.findings.map { finding in
+            nodeBytes += own.bytesScanned
+            events += own.events
+            nodeFindings += own.findings.map { finding in
                 var finding = finding
                 finding.node = node
                 return finding
             }
         }
+        var report = build(scanner: scanner, seconds: 0, view: view, history: history, planned: planned, moreFindings: nodeFindings, moreEvents: events)
+        report.scannedBytes += nodeBytes
         report.scanSeconds = Date().timeIntervalSince(started)
-        let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
-        report.findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
         return report
     }
 
     /// The report from a scanner already fed (the bundle scans logs as it copies them).
-    public static func build(scanner: LogScanner, seconds: Double, view: EnsembleView?, history: ZxidHistory?) -> DoctorReport {
-        var findings = scanner.findings
-        if let view { findings += liveFindings(view, history: history) }
+    public static func build(
+        scanner: LogScanner, seconds: Double, view: EnsembleView?, history: ZxidHistory?, planned: [PlannedWork] = [],
+        moreFindings: [Finding] = [], moreEvents: [TimelineEvent]? = nil
+    ) -> DoctorReport {
+        var findings = scanner.findings + moreFindings
+        var events = moreEvents ?? scanner.events
+        var counters: [ZxidGauge] = []
+        if let view {
+            let live = liveFindings(view, history: history)
+            findings += live.findings
+            events += live.events
+            counters = live.counters
+        }
+        var report = DoctorReport(findings: findings, scannedBytes: scanner.bytesScanned, scanSeconds: seconds, createdAt: Event.timestamp(Date()))
+        let hosts = Dictionary((view?.members ?? []).map { ($0.member.id, $0.member.host) }, uniquingKeysWith: { first, _ in first })
+        report.timeline = Timeline.build(events, planned: planned) { node in
+            planned.first { $0.node == node }?.host.map { lane(id: node, host: hosts[node] ?? $0) } ?? hosts[node].map { lane(id: node, host: $0) }
+        }
+        report.counters = counters
+        report.judgePlannedElections()
+        report.sortFindings()
+        return report
+    }
+
+    public mutating func sortFindings() {
         let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
-        findings.sort { (order[$0.severity]!, $0.id) < (order[$1.severity]!, $1.id) }
-        return DoctorReport(findings: findings, scannedBytes: scanner.bytesScanned, scanSeconds: seconds, createdAt: Event.timestamp(Date()))
+        findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
+    }
+
+    /// Elections during zkrunbook's own runs are planned: a leader-election finding is judged by the others
+    /// alone (a rolling restart's elections are not an incident), and says how many were planned.
+    mutating func judgePlannedElections() {
+        for index in findings.indices where findings[index].id == "leader-election" {
+            let node = findings[index].node
+            let elections = timeline.filter { $0.kind == .election && (node == nil || $0.server == node) }
+            let planned = elections.filter { $0.plannedBy != nil }
+            guard !planned.isEmpty else { continue }
+            let longest = elections.filter { $0.plannedBy == nil }.compactMap(\.durationMs).max()
+            findings[index].severity = longest.map { $0 > 10_000 ? .critical : $0 > 2_000 ? .warning : .info } ?? .info
+            findings[index].detail += "; \(planned.count) of them during zkrunbook's own runs (planned, not judged)"
+                + (longest.map { "; the longest unplanned took \($0) ms" } ?? "; none unplanned")
+        }
     }
 
     /// Files given, and the ZooKeeper logs inside folders given.
@@ -308,8 +410,19 @@ public struct DoctorReport: Codable, Sendable {
         }
     }
 
-    static func liveFindings(_ view: EnsembleView, history: ZxidHistory?) -> [Finding] {
+    /// A live server's zxid against the counter's 2^32 limit, and when it rolls over at the rate seen.
+    public struct ZxidGauge: Codable, Sendable, Equatable {
+        public var server: String
+        public var zxid: String
+        public var epoch: UInt32
+        public var counter: UInt32
+        public var etaSeconds: Double?
+    }
+
+    static func liveFindings(_ view: EnsembleView, history: ZxidHistory?) -> (findings: [Finding], events: [TimelineEvent], counters: [ZxidGauge]) {
         var out: [Finding] = []
+        var events: [TimelineEvent] = []
+        var counters: [ZxidGauge] = []
         if view.verdict == .noQuorum || view.verdict == .split {
             let down = view.members.filter { !$0.facts.mode.isServing }
             let unreachable = down.map { "server \($0.member.id) (\($0.member.endpoint)): \($0.facts.error ?? $0.facts.mode.rawValue)" }
@@ -334,8 +447,16 @@ public struct DoctorReport: Codable, Sendable {
                     id: "degraded", severity: .warning, title: "The ensemble is degraded but keeps its quorum", detail: view.quorum.reason,
                     count: view.reasons.count, evidence: view.reasons, nextRunbook: "health-check"))
         }
-        guard let history else { return out }
         let now = Date()
+        for status in view.members {
+            guard let zxid = status.facts.zxid else { continue }
+            let server = status.member.endpoint.description
+            counters.append(
+                ZxidGauge(
+                    server: lane(id: status.member.id, host: status.member.host), zxid: zxid.description, epoch: zxid.epoch, counter: zxid.counter,
+                    etaSeconds: history?.eta(server: server, now: .init(time: now, zxid: zxid))))
+        }
+        guard let history else { return (out, events, counters) }
         if let leaderZxid = view.leaderZxid, let leader = view.leaderID {
             let server = view.members.first { $0.member.id == leader }!.member.endpoint.description
             if let eta = history.eta(server: server, now: .init(time: now, zxid: leaderZxid)) {
@@ -352,11 +473,21 @@ public struct DoctorReport: Codable, Sendable {
             let server = status.member.endpoint.description
             let sample = RolloverEstimate.Sample(time: now, zxid: zxid, received: status.facts.received, uptimeMs: status.facts.uptimeMs)
             if let previous = history.load(server: server).last, let before = previous.received, let after = sample.received, after < before {
-                out.append(counterDrop(server: server, previous: previous, now: sample))
+                let finding = counterDrop(server: server, previous: previous, now: sample)
+                out.append(finding)
+                // Drawn where it was seen; a restart is also drawn at the time the uptime gives.
+                let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+                let startedMs = finding.id == "counters-reset-restart" ? sample.uptimeMs.map { nowMs - $0 } : nil
+                events.append(
+                    TimelineEvent(
+                        server: lane(id: status.member.id, host: status.member.host), kind: .counterReset,
+                        startMs: Int64(previous.time.timeIntervalSince1970 * 1000), durationMs: nowMs - Int64(previous.time.timeIntervalSince1970 * 1000),
+                        detail: finding.title + (startedMs != nil ? " (a restart)" : finding.id == "counters-reset-in-process" ? " (no restart)" : ""),
+                        evidence: finding.evidence.first, finding: finding.id))
             }
             history.append(server: server, sample: sample)
         }
-        return out
+        return (out, events, counters)
     }
 
     /// The packets-received counter went down since the last sample: the uptime tells a restart from a
@@ -395,6 +526,16 @@ public struct DoctorReport: Codable, Sendable {
             if let next = finding.nextRunbook { lines.append("") ; lines.append("Next: `zkrunbook run \(next)`") }
             lines.append("")
             lines += finding.evidence.map { "    " + $0 }
+            lines.append("")
+        }
+        if !timeline.isEmpty {
+            lines += ["## Timeline (UTC)", "", "| time | server | event | detail | lines | planned | evidence |", "| --- | --- | --- | --- | --- | --- | --- |"]
+            let cell = { (text: String) in text.replacingOccurrences(of: "|", with: "\\|") }
+            for event in timeline.prefix(500) {
+                lines.append(
+                    "| \(event.time) | \(cell(event.server)) | \(event.kind.rawValue) | \(cell(event.detail)) | \(event.count) | \(cell(event.plannedBy ?? "")) | \(cell(event.evidence ?? "")) |")
+            }
+            if timeline.count > 500 { lines += ["", "\(timeline.count - 500) more events in report.json."] }
             lines.append("")
         }
         return lines.joined(separator: "\n")

@@ -86,6 +86,27 @@ public struct Event: Codable, Sendable, Equatable {
             + "\(digits(parts.tm_hour, 2)):\(digits(parts.tm_min, 2)):\(digits(parts.tm_sec, 2)).\(digits(Int32(milliseconds), 3))Z"
     }
 
+    /// The milliseconds since 1970 of a `timestamp` (`2026-11-27T18:54:02.726Z`); nil for any other shape.
+    public static func milliseconds(_ timestamp: String) -> Int64? {
+        let bytes = Array(timestamp.utf8)
+        guard bytes.count == 24, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x2E, bytes[23] == 0x5A
+        else { return nil }
+        func number(_ offset: Int, _ width: Int) -> Int32? {
+            var value: Int32 = 0
+            for byte in bytes[offset..<offset + width] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int32(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2), let minute = number(14, 2),
+            let second = number(17, 2), let millisecond = number(20, 3)
+        else { return nil }
+        var parts = tm()
+        (parts.tm_year, parts.tm_mon, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec) = (year - 1900, month - 1, day, hour, minute, second)
+        return Int64(timegm(&parts)) * 1000 + Int64(millisecond)
+    }
+
     /// `value` in decimal, zero-padded to `width` digits.
     static func digits(_ value: Int32, _ width: Int) -> String {
         let text = String(value)

@@ -153,7 +153,7 @@ struct DoctorTests {
             return facts
         }
         let view = EnsembleInspector().judge(members: members, facts: facts)
-        let report = DoctorReport(findings: DoctorReport.liveFindings(view, history: nil), scannedBytes: 0, scanSeconds: 0, createdAt: "")
+        let report = DoctorReport(findings: DoctorReport.liveFindings(view, history: nil).findings, scannedBytes: 0, scanSeconds: 0, createdAt: "")
         let finding = report.findings.first { $0.id == "no-quorum" }
         #expect(finding?.severity == .critical)
         #expect(finding?.detail.contains("a majority is 3") == true)
@@ -166,7 +166,7 @@ struct DoctorTests {
             member.dataCentre = nil
             return member
         }
-        let blind = DoctorReport.liveFindings(EnsembleInspector().judge(members: unplaced, facts: facts), history: nil).first { $0.id == "no-quorum" }
+        let blind = DoctorReport.liveFindings(EnsembleInspector().judge(members: unplaced, facts: facts), history: nil).findings.first { $0.id == "no-quorum" }
         #expect(blind?.nextRunbook == "restart-node")
         #expect(blind?.evidence.first?.contains("start the stopped servers first (server 1 on zk1, server 2 on zk2, server 3 on zk3)") == true)
     }

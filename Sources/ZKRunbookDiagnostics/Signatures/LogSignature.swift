@@ -11,6 +11,8 @@ protocol LogSignature: Sendable {
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally)
     /// The finding's severity and detail from everything measured; nil: nothing worth saying.
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)?
+    /// What one matching line puts on the timeline (none: the signature is not drawn).
+    func marks(_ line: ArraySlice<UInt8>) -> [TimelineMark]
 }
 
 /// What a finding says of itself: its id, the fixed text every matching line holds, its severity before
@@ -23,6 +25,8 @@ struct SignatureInfo: Sendable {
     var nextRunbook: String?
     /// The text after which each matching line holds a number (a duration, a length): the largest is kept.
     var largestNumberAfter: String? = nil
+    /// What each matching line is on the timeline.
+    var timeline: TimelineEvent.Kind? = nil
 }
 
 extension LogSignature {
@@ -37,6 +41,11 @@ extension LogSignature {
         }
     }
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? { (severity, "\(tally.count) line(s)") }
+    func marks(_ line: ArraySlice<UInt8>) -> [TimelineMark] {
+        guard let kind = info.timeline else { return [] }
+        let number = info.largestNumberAfter.flatMap { LineBytes.number(after: $0, in: line) }
+        return [TimelineMark(kind: kind, detail: info.title + (number.map { " (\($0))" } ?? ""))]
+    }
 }
 
 /// What one signature found: a count, the first lines as evidence, and what its `measure` keeps.
@@ -55,8 +64,8 @@ struct SignatureTally: Sendable {
 struct FixedSignature: LogSignature {
     var info: SignatureInfo
 
-    init(id: String, token: String, severity: Finding.Severity, title: String, nextRunbook: String?) {
-        info = SignatureInfo(id: id, token: token, severity: severity, title: title, nextRunbook: nextRunbook)
+    init(id: String, token: String, severity: Finding.Severity, title: String, nextRunbook: String?, timeline: TimelineEvent.Kind? = nil) {
+        info = SignatureInfo(id: id, token: token, severity: severity, title: title, nextRunbook: nextRunbook, timeline: timeline)
     }
 }
 
@@ -67,24 +76,29 @@ enum LogSignatures {
         EpochChangeSignature(),
         FixedSignature(
             id: "zxid-rollover", token: "zxid lower 32 bits have rolled over", severity: .critical,
-            title: "The zxid counter rolled over and forced a leader election", nextRunbook: "zxid-rollover-watch"),
+            title: "The zxid counter rolled over and forced a leader election", nextRunbook: "zxid-rollover-watch", timeline: .rollover),
         FixedSignature(
             id: "not-serving", token: "not currently serving requests", severity: .critical, title: "The server was not serving requests",
-            nextRunbook: "health-check"),
+            nextRunbook: "health-check", timeline: .notServing),
         FixedSignature(
             id: "not-ready", token: "because the server is not ready", severity: .warning,
-            title: "Client connections closed because the server was not ready", nextRunbook: "health-check"),
-        FixedSignature(id: "connection-loss", token: "ConnectionLoss", severity: .warning, title: "Clients lost their connections", nextRunbook: "health-check"),
+            title: "Client connections closed because the server was not ready", nextRunbook: "health-check", timeline: .notServing),
+        FixedSignature(
+            id: "connection-loss", token: "ConnectionLoss", severity: .warning, title: "Clients lost their connections", nextRunbook: "health-check",
+            timeline: .connectionLoss),
         SlowFsyncSignature(),
         TooManyConnectionsSignature(),
         SessionExpirySignature(),
         FixedSignature(
             id: "quorum-channel", token: "Cannot open channel to", severity: .warning, title: "Servers could not reach each other (quorum/election ports)",
-            nextRunbook: "health-check"),
+            nextRunbook: "health-check", timeline: .connectionLoss),
         FixedSignature(
             id: "followers-not-synced", token: "Not sufficient followers synced", severity: .critical,
             title: "The leader lost its quorum of synced followers", nextRunbook: "health-check"),
         OversizedPacketSignature(),
+        RequestOverMaxBufferSignature(),
+        JvmPauseSignature(),
+        ServerStartSignature(),
     ]
 }
 

@@ -3,7 +3,7 @@
 struct OversizedPacketSignature: LogSignature {
     let info = SignatureInfo(
         id: "jute-maxbuffer", token: "Unreasonable length = ", severity: .warning, title: "A packet or znode exceeded jute.maxbuffer", nextRunbook: "collect-diagnostics",
-        largestNumberAfter: "Unreasonable length = ")
+        largestNumberAfter: "Unreasonable length = ", timeline: .oversizedPacket)
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         let largest = tally.largest.map { "; the largest was \($0) bytes (jute.maxbuffer defaults to 1048575)" } ?? ""

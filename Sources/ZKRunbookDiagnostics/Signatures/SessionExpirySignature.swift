@@ -1,7 +1,7 @@
 /// "Expiring session 0x…": ordinary one by one; a burst means clients were cut off, or the server paused.
 struct SessionExpirySignature: LogSignature {
     let info = SignatureInfo(
-        id: "session-expiry", token: "Expiring session", severity: .info, title: "Sessions expired", nextRunbook: nil)
+        id: "session-expiry", token: "Expiring session", severity: .info, title: "Sessions expired", nextRunbook: nil, timeline: .sessionExpiry)
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         guard tally.count >= 100 else { return (severity, "\(tally.count) line(s)") }

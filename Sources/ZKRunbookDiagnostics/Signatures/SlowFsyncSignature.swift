@@ -2,7 +2,7 @@
 struct SlowFsyncSignature: LogSignature {
     let info = SignatureInfo(
         id: "slow-fsync", token: "fsync-ing the write ahead log", severity: .warning, title: "Slow fsync of the transaction log", nextRunbook: "collect-diagnostics",
-        largestNumberAfter: " took ")
+        largestNumberAfter: " took ", timeline: .slowFsync)
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         (severity, tally.largest.map { "\(tally.count) slow fsync(s); the slowest took \($0) ms" } ?? "\(tally.count) line(s)")

@@ -1,7 +1,8 @@
 /// "Too many connections from /10.0.0.5 - max is 60": a client over maxClientCnxns, named with how often.
 struct TooManyConnectionsSignature: LogSignature {
     let info = SignatureInfo(
-        id: "too-many-connections", token: "Too many connections from", severity: .warning, title: "A client hit maxClientCnxns", nextRunbook: nil)
+        id: "too-many-connections", token: "Too many connections from", severity: .warning, title: "A client hit maxClientCnxns", nextRunbook: nil,
+        timeline: .tooManyConnections)
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         if let client = LineBytes.word(after: "Too many connections from ", in: line), tally.names.count < 1000 || tally.names[client] != nil {

@@ -1,0 +1,190 @@
+import Foundation
+import ZKRunbookEngine
+
+/// One thing that happened to one server, at a time: what doctor draws on its timeline, one lane per server.
+public struct TimelineEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// The process started (a restart when it had run before).
+        case start
+        /// A leader election; `durationMs` is how long it took, the server not serving meanwhile.
+        case election
+        /// This server became the leader.
+        case leaderChange = "leader-change"
+        case epochChange = "epoch-change"
+        case rollover
+        case notServing = "not-serving"
+        /// The packets-received counter went down: a restart, or a reset inside the running process.
+        case counterReset = "counter-reset"
+        case connectionLoss = "connection-loss"
+        case slowFsync = "slow-fsync"
+        case sessionExpiry = "session-expiry"
+        case tooManyConnections = "too-many-connections"
+        case oversizedPacket = "oversized-packet"
+        case jvmPause = "jvm-pause"
+        /// One of zkrunbook's own runs working on this server (from its journal).
+        case plannedRun = "planned-run"
+
+        /// Kinds that come in bursts: one event stands for every line within a minute of the one before.
+        var mergesBursts: Bool {
+            switch self {
+            case .connectionLoss, .slowFsync, .sessionExpiry, .tooManyConnections, .oversizedPacket, .notServing, .jvmPause: return true
+            default: return false
+            }
+        }
+    }
+
+    /// The lane: "server 1 (10.0.0.1)", or the log's name when the server is not known.
+    public var server: String
+    public var kind: Kind
+    /// When it began, in milliseconds since 1970 (an election: when the server started looking).
+    public var startMs: Int64
+    public var time: String
+    public var durationMs: Int64?
+    public var detail: String
+    /// How many lines this event stands for (a burst).
+    public var count: Int
+    /// The first line behind it, `file:line`, or the journal.
+    public var evidence: String?
+    /// The finding it belongs to, to link the two.
+    public var finding: String?
+    /// The zkrunbook run it happened during: a planned event, not an incident.
+    public var plannedBy: String?
+
+    public init(server: String, kind: Kind, startMs: Int64, durationMs: Int64? = nil, detail: String, count: Int = 1, evidence: String? = nil, finding: String? = nil) {
+        (self.server, self.kind, self.startMs, self.durationMs, self.detail) = (server, kind, startMs, durationMs, detail)
+        (self.count, self.evidence, self.finding) = (count, evidence, finding)
+        time = Event.timestamp(Date(timeIntervalSince1970: Double(startMs) / 1000))
+    }
+
+    public var endMs: Int64 { startMs + (durationMs ?? 0) }
+}
+
+/// What a signature puts on the timeline for one matching line.
+struct TimelineMark: Sendable {
+    var kind: TimelineEvent.Kind
+    var detail: String
+    /// The line's time is when it ended (an election logs its duration when it is over).
+    var durationMs: Int64? = nil
+}
+
+/// The time at the start of a ZooKeeper log line, `2026-12-03 09:20:02,483` (log4j's and logback's ISO8601
+/// pattern), read from the bytes, as the local time of the machine reading it.
+enum LogLineTime {
+    static func milliseconds(_ line: ArraySlice<UInt8>) -> Int64? {
+        guard line.count >= 23 else { return nil }
+        let base = line.startIndex
+        func number(_ offset: Int, _ width: Int) -> Int32? {
+            var value: Int32 = 0
+            for index in base + offset..<base + offset + width {
+                let byte = line[index]
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int32(byte - 48)
+            }
+            return value
+        }
+        guard line[base + 4] == 0x2D, line[base + 7] == 0x2D, line[base + 13] == 0x3A, line[base + 19] == 0x2C || line[base + 19] == 0x2E,
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2), let minute = number(14, 2),
+            let second = number(17, 2), let millisecond = number(20, 3)
+        else { return nil }
+        var parts = tm()
+        (parts.tm_year, parts.tm_mon, parts.tm_mday) = (year - 1900, month - 1, day)
+        (parts.tm_hour, parts.tm_min, parts.tm_sec, parts.tm_isdst) = (hour, minute, second, -1)
+        let seconds = mktime(&parts)
+        guard seconds != -1 else { return nil }
+        return Int64(seconds) * 1000 + Int64(millisecond)
+    }
+}
+
+/// zkrunbook's own runs, read from the journals in a state directory: each node a run worked on, and when.
+public struct PlannedWork: Codable, Sendable, Equatable {
+    public var runID: String
+    public var runbook: String
+    public var node: Int?
+    public var host: String?
+    public var startMs: Int64
+    public var endMs: Int64
+
+    /// Every node window (node-started to node-finished) of every run in `stateDirectory`, and each run's
+    /// own span when it worked on no node.
+    public static func read(stateDirectory: String) -> [PlannedWork] {
+        let runs = stateDirectory + "/runs"
+        let decoder = JSONDecoder()
+        var out: [PlannedWork] = []
+        for runID in ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).sorted() {
+            guard let text = try? String(contentsOfFile: runs + "/" + runID + "/journal.jsonl", encoding: .utf8) else { continue }
+            var runbook = "?"
+            var runStart: Int64?
+            var runEnd: Int64?
+            var open: [Int: (Int64, String?)] = [:]
+            var windows: [PlannedWork] = []
+            for line in text.split(separator: "\n") {
+                guard let event = try? decoder.decode(Event.self, from: Data(line.utf8)), let at = Event.milliseconds(event.time) else { continue }
+                switch event.type {
+                case .runStarted where event.node == nil:
+                    runbook = event.runbook ?? runbook
+                    runStart = at
+                case .runFinished where event.node == nil: runEnd = at
+                case .nodeStarted: if let node = event.node { open[node] = (at, event.nodeHost) }
+                case .nodeFinished:
+                    if let node = event.node, let (start, host) = open.removeValue(forKey: node) {
+                        windows.append(PlannedWork(runID: runID, runbook: runbook, node: node, host: host, startMs: start, endMs: at))
+                    }
+                default: break
+                }
+            }
+            guard let runStart else { continue }
+            let end = runEnd ?? windows.map(\.endMs).max() ?? runStart
+            // A node still open when the journal ends (a run cut off) is planned up to the journal's end.
+            windows += open.map { PlannedWork(runID: runID, runbook: runbook, node: $0.key, host: $0.value.1, startMs: $0.value.0, endMs: end) }
+            for index in windows.indices { windows[index].runbook = runbook }
+            out += windows.isEmpty ? [PlannedWork(runID: runID, runbook: runbook, node: nil, host: nil, startMs: runStart, endMs: end)] : windows
+        }
+        return out
+    }
+}
+
+/// Builds the timeline: bursts merged, events during zkrunbook's own work labelled planned, sorted by time.
+public enum Timeline {
+    /// Events a restart causes on every server (the others elect too): planned when inside a run's window.
+    static let causedByRestarts: Set<TimelineEvent.Kind> = [.start, .election, .leaderChange, .epochChange, .notServing, .connectionLoss, .counterReset]
+    /// Elections and starts this long after a node's window closed still belong to it (the last election ends
+    /// as the run sees the node serve).
+    static let slackMs: Int64 = 5_000
+    /// At most this many events per lane, the newest kept: a log years long stays a page.
+    static let perLane = 2_000
+
+    public static func build(_ raw: [TimelineEvent], planned: [PlannedWork], serverForNode: (Int) -> String?) -> [TimelineEvent] {
+        var merged: [TimelineEvent] = []
+        var lastOfKind: [String: Int] = [:]
+        for event in raw.sorted(by: { ($0.server, $0.startMs) < ($1.server, $1.startMs) }) {
+            let key = event.server + "\u{0}" + event.kind.rawValue
+            if event.kind.mergesBursts, let index = lastOfKind[key], event.startMs - merged[index].endMs <= 60_000 {
+                merged[index].count += event.count
+                merged[index].durationMs = max(merged[index].durationMs ?? 0, event.endMs - merged[index].startMs)
+                continue
+            }
+            lastOfKind[key] = merged.count
+            merged.append(event)
+        }
+        for index in merged.indices where causedByRestarts.contains(merged[index].kind) {
+            let event = merged[index]
+            // The window of the node it happened on, else any window it falls in, else one that just closed.
+            let inside = planned.filter { event.startMs >= $0.startMs && event.startMs <= $0.endMs }
+            let node = planned.first { $0.node.flatMap(serverForNode) == event.server && inside.contains($0) }
+            if let work = node ?? inside.first ?? planned.first(where: { event.startMs >= $0.startMs && event.startMs <= $0.endMs + slackMs }) {
+                merged[index].plannedBy = "\(work.runbook) run \(work.runID)" + (work.node.map { " (restarting server \($0))" } ?? "")
+            }
+        }
+        for work in planned {
+            let lane = work.node.flatMap(serverForNode) ?? "zkrunbook"
+            var event = TimelineEvent(
+                server: lane, kind: .plannedRun, startMs: work.startMs, durationMs: work.endMs - work.startMs,
+                detail: "\(work.runbook) run \(work.runID)" + (work.node.map { " on server \($0)" } ?? ""), evidence: "journal of run \(work.runID)")
+            event.plannedBy = work.runID
+            merged.append(event)
+        }
+        var byLane: [String: [TimelineEvent]] = [:]
+        for event in merged { byLane[event.server, default: []].append(event) }
+        return byLane.values.flatMap { $0.sorted { $0.startMs < $1.startMs }.suffix(perLane) }.sorted { ($0.startMs, $0.server) < ($1.startMs, $1.server) }
+    }
+}
