@@ -4,6 +4,7 @@
 #   java + zookeeper: the real ZooKeeper servers of the sandbox ensemble (tests, quick start, bench)
 #   openssh-client + openssh-server: the ssh transport and its tests
 #   python3-kazoo: an independent ZooKeeper client that writes throughout the rolling-restart tests
+#   chromium: the timeline page checked in a real headless browser
 set -euo pipefail
 
 command -v swift >/dev/null 2>&1 || { echo "install-deps: no Swift toolchain on PATH; install Swift 6 first" >&2; exit 1; }
@@ -26,6 +27,8 @@ command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
 [ -x /usr/sbin/sshd ] || needed+=(openssh-server)
 #   a real client as witness: writes during rolling restarts, every acknowledged write read back
 /usr/bin/python3 -c 'import kazoo' >/dev/null 2>&1 || needed+=(python3-kazoo)
+#   a real browser: doctor's report.html opened headless, its DOM read and a screenshot taken
+[ -x /usr/bin/chromium ] || needed+=(chromium)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+import ZKRunbookTestSupport
+
+/// doctor's timeline and signatures on what real servers wrote: a 3-server sandbox lives through a long
+/// election, a planned rolling restart, a forced election, a burst over maxClientCnxns, a request over
+/// jute.maxbuffer, an abandoned session, reported fsyncs and a paused JVM; the page is opened in a real
+/// headless browser.
+@Suite(.serialized, .tags(.realZooKeeper))
+struct TimelineTests {
+    let zkrunbook: ZKRunbookBinary
+    static let chromium = "/usr/bin/chromium"
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    /// Tests/support/incidents.py: raw sockets that make the server log an incident.
+    func incident(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: KazooWitness.python)
+        process.arguments = [repositoryRoot + "/Tests/support/incidents.py"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "incidents.py \(arguments.joined(separator: " ")) failed: \(said)")
+    }
+
+    func healthy(_ ensemble: SandboxEnsemble) throws {
+        try poll("the ensemble healthy", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+    }
+
+    func leader(_ ensemble: SandboxEnsemble) throws -> Int {
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
+        let view = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        return try #require(view?["leaderID"] as? Int, "no leader in \(status.stdout.prefix(500))")
+    }
+
+    @Test func aThreeServerIncidentOnOneTimelineInARealBrowser() throws {
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.chromium), "\(Self.chromium) is missing: apt-get install -y chromium (Tests/run.sh installs it)")
+        let workspace = Scratch("timeline")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 30_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let sandbox = ["--dir", ensemble.directory]
+        // The settings that make the incidents show: two connections per client host, every fsync reported
+        // (and done: the sandbox skips them otherwise), the JVM pause monitor on. Applied by a full restart.
+        for node in 1...3 {
+            var text = try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)
+            text = text.replacingOccurrences(of: "maxClientCnxns=100", with: "maxClientCnxns=2").replacingOccurrences(of: "forceSync=no", with: "forceSync=yes")
+            text += "fsync.warningthresholdms=0\njvm.pause.monitor=true\n"
+            try text.write(toFile: ensemble.zooCfg(node), atomically: true, encoding: .utf8)
+            #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(node)] + sandbox, timeout: 60).status == 0)
+        }
+        for node in 1...3 { #expect(try zkrunbook.run(["sandbox", "start", "--node", String(node)] + sandbox, timeout: 60).status == 0) }
+        try healthy(ensemble)
+
+        // 1. A long election: server 1 alone, looking for a quorum for three seconds (the wait is the incident).
+        for node in 2...3 { #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(node)] + sandbox, timeout: 60).status == 0) }
+        try poll("server 1 looking", timeout: 30) { (try? zkrunbook.run(["status", "--server", "127.0.0.1:\(ensemble.clientPort(1))"]))?.status != 0 }
+        Thread.sleep(forTimeInterval: 3)
+        for node in 2...3 { #expect(try zkrunbook.run(["sandbox", "start", "--node", String(node), "--wait"] + sandbox, timeout: 120).status == 0) }
+        try healthy(ensemble)
+
+        // 2. A planned rolling restart, in zkrunbook's journal.
+        let state = workspace.file("state")
+        let rolled = try zkrunbook.run(["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot, timeout: 300)
+        #expect(rolled.status == 0, "\(rolled.stdout.suffix(2000))")
+
+        // 3. A forced election: the leader stopped until the others elect one, then started again.
+        let first = try leader(ensemble)
+        #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(first)] + sandbox, timeout: 60).status == 0)
+        let others = (1...3).filter { $0 != first }
+        try poll("a new leader among \(others)", timeout: 60) { (try? zkrunbook.run(["status", "--server", "127.0.0.1:\(ensemble.clientPort(others[0]))"]))?.status == 0 }
+        #expect(try zkrunbook.run(["sandbox", "start", "--node", String(first), "--wait"] + sandbox, timeout: 120).status == 0)
+        try healthy(ensemble)
+
+        // 4. Clients: three connections from one host at once, a request over jute.maxbuffer, a session
+        //    abandoned without closeSession; all on server 1.
+        try incident(["too-many-connections", "127.0.0.1", String(ensemble.clientPort(1)), "3"])
+        try incident(["request-over-maxbuffer", "127.0.0.1", String(ensemble.clientPort(1))])
+        try incident(["abandoned-session", "127.0.0.1", String(ensemble.clientPort(1)), "1000"])
+        let allLogs = { (1...3).map(ensemble.log).joined() }
+        try poll("the abandoned session expired", timeout: 30) { allLogs().contains("Expiring session") }
+
+        // 5. A paused JVM: a follower stopped for 1.5 s (the monitor reports pauses over 1 s).
+        let current = try leader(ensemble)
+        let follower = (1...3).first { $0 != current }!
+        let pid = try #require(Int32(ensemble.pid(follower).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGSTOP)
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(pid, SIGCONT)
+        try poll("the pause reported", timeout: 30) { ensemble.log(follower).contains("Detected pause in JVM") }
+        try healthy(ensemble)
+
+        let html = workspace.file("report.html")
+        let doctor = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--state-dir", state, "--html", html, "--json"], timeout: 120)
+        #expect(doctor.status == 1, "warnings found: \(doctor.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any], "\(doctor.stdout.prefix(2000))")
+        let findings = report["findings"] as? [[String: Any]] ?? []
+        let timeline = report["timeline"] as? [[String: Any]] ?? []
+        let server1 = "server 1 (127.0.0.1)"
+        func finding(_ id: String, on node: String? = nil) -> [String: Any]? {
+            findings.first { $0["id"] as? String == id && (node == nil || $0["node"] as? String == node) }
+        }
+        // Signatures, each on a line a real server wrote.
+        #expect(finding("too-many-connections", on: server1).map { ($0["detail"] as? String ?? "").contains("maxClientCnxns is 2") } == true, "\(findings)")
+        #expect(finding("request-over-maxbuffer", on: server1).map { ($0["detail"] as? String ?? "").contains("2097152 bytes") } == true, "\(findings)")
+        #expect(finding("session-expiry") != nil, "the expired session: \(findings.map { $0["id"] ?? "" })")
+        #expect(finding("slow-fsync") != nil, "fsyncs reported with fsync.warningthresholdms=0: \(findings.map { $0["id"] ?? "" })")
+        #expect(finding("jvm-pause", on: "server \(follower) (127.0.0.1)").map { ($0["detail"] as? String ?? "").contains("pause(s)") } == true, "\(findings)")
+        // The long election on server 1 is a warning; the planned ones are said and not judged.
+        let elections = try #require(finding("leader-election", on: server1), "\(findings)")
+        #expect(elections["severity"] as? String == "warning", "\(elections)")
+        #expect((elections["detail"] as? String ?? "").contains("during zkrunbook's own runs (planned, not judged)"), "\(elections)")
+        let electionEvents = timeline.filter { $0["kind"] as? String == "election" }
+        #expect(electionEvents.contains { ($0["durationMs"] as? Int ?? 0) > 2_500 && $0["server"] as? String == server1 && $0["plannedBy"] == nil }, "the long election")
+        #expect(electionEvents.contains { ($0["plannedBy"] as? String ?? "").contains("rolling-restart run") }, "planned elections labelled")
+        #expect(electionEvents.filter { $0["plannedBy"] == nil }.count >= 3, "the long and the forced elections, unplanned")
+        #expect(timeline.filter { $0["kind"] as? String == "planned-run" }.count == 3, "one window per node of the rolling restart")
+        #expect(timeline.contains { $0["kind"] as? String == "too-many-connections" && $0["server"] as? String == server1 })
+        #expect(timeline.contains { $0["kind"] as? String == "start" && $0["plannedBy"] == nil }, "the forced restart's start, unplanned")
+
+        // The page in a real browser: its DOM has a lane per server, and a screenshot is kept.
+        let dom = try runBrowser(["--dump-dom", "file://" + html])
+        for node in 1...3 { #expect(dom.contains("class=\"lane\" data-server=\"server \(node) (127.0.0.1)\""), "lane for server \(node)") }
+        #expect(dom.components(separatedBy: "class=\"incident").count > 10, "incidents drawn")
+        #expect(dom.contains("<a href=\"#finding-too-many-connections-server-1--127-0-0-1-\">"), "a mark linked to its finding")
+        #expect(!dom.contains("<script"), "no script on the page")
+        let output = repositoryRoot + "/.build/test-output"
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let screenshot = output + "/doctor-timeline.png"
+        try? FileManager.default.removeItem(atPath: screenshot)
+        _ = try runBrowser(["--screenshot=" + screenshot, "--window-size=1200,1100", "file://" + html])
+        let png = FileManager.default.contents(atPath: screenshot) ?? Data()
+        #expect(png.count > 20_000 && png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "a PNG screenshot at \(screenshot)")
+        try? FileManager.default.copyItem(atPath: html, toPath: output + "/doctor-timeline.html")
+    }
+
+    /// Headless chromium, its standard output (the DOM with --dump-dom).
+    func runBrowser(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.chromium)
+        let profile = NSTemporaryDirectory() + "zkr-chromium-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=" + profile] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "chromium \(arguments.first ?? "") exited \(process.terminationStatus)")
+        return String(decoding: data, as: UTF8.self)
+    }
+}

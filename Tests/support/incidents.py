@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Makes a real ZooKeeper server write the log lines of the incidents doctor knows, with raw sockets.
+
+    incidents.py too-many-connections HOST PORT COUNT   COUNT connections at once from this host, then closed
+    incidents.py request-over-maxbuffer HOST PORT       a request whose length prefix says 2 MiB
+    incidents.py abandoned-session HOST PORT TIMEOUT_MS a session opened, then its socket closed without
+                                                        closeSession: the server expires it after TIMEOUT_MS
+
+Prints one line saying what it did; exits 1 when the server did not answer as expected.
+"""
+import socket
+import struct
+import sys
+import time
+
+
+def connect(host, port):
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def too_many_connections(host, port, count):
+    sockets = [connect(host, port) for _ in range(int(count))]
+    # The server refuses the one over maxClientCnxns as it accepts it: give its selector a moment to.
+    time.sleep(0.5)
+    for item in sockets:
+        item.close()
+    print("opened and closed %d connections" % len(sockets))
+
+
+def request_over_maxbuffer(host, port):
+    sock = connect(host, port)
+    sock.sendall(struct.pack(">i", 2 * 1024 * 1024) + b"\0" * 64)
+    try:
+        closed = sock.recv(1) == b""
+    except ConnectionResetError:
+        closed = True
+    sock.close()
+    print("sent a 2 MiB length prefix; the server closed the connection: %s" % closed)
+    return 0 if closed else 1
+
+
+def abandoned_session(host, port, timeout_ms):
+    # Connections of the burst before may not be unregistered yet (maxClientCnxns counts them): try again.
+    for _ in range(20):
+        result = open_and_abandon(host, port, timeout_ms)
+        if result == 0:
+            return 0
+        time.sleep(0.25)
+    return 1
+
+
+def open_and_abandon(host, port, timeout_ms):
+    sock = connect(host, port)
+    # ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd (a buffer of 16 bytes).
+    body = struct.pack(">iqiqi", 0, 0, int(timeout_ms), 0, 16) + b"\0" * 16
+    sock.sendall(struct.pack(">i", len(body)) + body)
+    data = b""
+    while len(data) < 4:
+        try:
+            chunk = sock.recv(4 - len(data))
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            print("the server closed the connection before answering")
+            return 1
+        data += chunk
+    (length,) = struct.unpack(">i", data)
+    reply = b""
+    while len(reply) < length:
+        chunk = sock.recv(length - len(reply))
+        if not chunk:
+            break
+        reply += chunk
+    _, negotiated, session = struct.unpack(">iiq", reply[:16])
+    sock.close()
+    print("session 0x%x opened with a timeout of %d ms, then abandoned" % (session, negotiated))
+    return 0
+
+
+def main():
+    if len(sys.argv) < 4:
+        print(__doc__)
+        return 2
+    command, host, port = sys.argv[1:4]
+    if command == "too-many-connections":
+        return too_many_connections(host, port, sys.argv[4]) or 0
+    if command == "request-over-maxbuffer":
+        return request_over_maxbuffer(host, port)
+    if command == "abandoned-session":
+        return abandoned_session(host, port, sys.argv[4])
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
