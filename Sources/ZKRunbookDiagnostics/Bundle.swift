@@ -101,11 +101,29 @@ public struct BundleCollector: Sendable {
         }
     }
 
+    /// `<host>-myid<N>-<time>`: whose bundle it is, in its name (`myidunknown` when myid cannot be read);
+    /// a second bundle in the same second gets `-2`.
+    static func archiveName(zooCfg: String, in directory: String, date: Date = Date()) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let host = buffer.withUnsafeMutableBytes { raw in gethostname(raw.baseAddress!.assumingMemoryBound(to: CChar.self), 255) } == 0
+            ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self).split(separator: ".").first.map(String.init) ?? "host" : "host"
+        let dataDir = (try? ZooConfig.load(path: zooCfg, readMyid: false, dynamicMayBeMissing: true))?.dataDir
+        let myid = dataDir.flatMap { try? String(contentsOfFile: $0 + "/myid", encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let base = "\(host)-myid\(myid.flatMap { Int($0) }.map(String.init) ?? "unknown")-\(StateLayout.compactTimestamp(date))"
+        var name = base
+        var number = 2
+        while FileManager.default.fileExists(atPath: directory + "/" + name + ".tar.gz") || FileManager.default.fileExists(atPath: directory + "/." + name + ".tar.gz.partial") {
+            name = base + "-\(number)"
+            number += 1
+        }
+        return name
+    }
+
     /// Writes the archive under a temporary name and renames it into place only when it is whole: a
     /// failure (a full disk, say) leaves no truncated archive under the final name.
     public func collect(progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> BundleResult {
-        let stamp = StateLayout.makeRunID(runbook: "zk-diagnostics")
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        let stamp = Self.archiveName(zooCfg: options.zooCfg, in: options.outputDirectory)
         let archive = options.outputDirectory + "/" + stamp + ".tar.gz"
         let partial = options.outputDirectory + "/." + stamp + ".tar.gz.partial"
         let checksumPath = archive + ".sha256"

@@ -325,7 +325,7 @@ public struct DoctorReport: Codable, Sendable {
     /// The lane of a server known by id and host: the same name in logs, journals and live facts.
     public static func lane(id: Int, host: String) -> String { "server \(id) (\(host))" }
 
-    /// `nodeLogs`: each server's own log, scanned apart so that one server's epochs and elections are
+    /// `nodeLogs`: each server's own log (a file, or a folder of them), scanned apart so that one server's epochs and elections are
     /// never merged with another's; their findings name the server. `planned`: zkrunbook's own runs, whose
     /// restarts are labelled planned rather than judged as incidents.
     public static func build(
@@ -339,7 +339,7 @@ public struct DoctorReport: Codable, Sendable {
         var nodeBytes: Int64 = 0
         for (node, path) in nodeLogs {
             var own = LogScanner(lane: node)
-            own.scan(path: path)
+            for file in expand([path]) { own.scan(path: file) }
             nodeBytes += own.bytesScanned
             events += own.events
             nodeFindings += own.findings.map { finding in

@@ -50,12 +50,17 @@ public struct StateLayout: Sendable {
 
     /// `20261127T185402Z-<runbook>-<8 hex>`: UTC to the second, written by hand (an ICU DateFormatter costs a
     /// noticeable part of an offline `plan`).
-    public static func makeRunID(runbook: String, date: Date = Date()) -> String {
+    /// UTC to the second, `20261203T093120Z`: what names of runs, bundles and backups begin or end with.
+    public static func compactTimestamp(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let stamp = Event.digits(parts.tm_year + 1900, 4) + Event.digits(parts.tm_mon + 1, 2) + Event.digits(parts.tm_mday, 2) + "T"
+        return Event.digits(parts.tm_year + 1900, 4) + Event.digits(parts.tm_mon + 1, 2) + Event.digits(parts.tm_mday, 2) + "T"
             + Event.digits(parts.tm_hour, 2) + Event.digits(parts.tm_min, 2) + Event.digits(parts.tm_sec, 2) + "Z"
+    }
+
+    public static func makeRunID(runbook: String, date: Date = Date()) -> String {
+        let stamp = compactTimestamp(date)
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return "\(stamp)-\(runbook)-\(String(repeating: "0", count: 8 - suffix.count) + suffix)"
     }

@@ -46,7 +46,16 @@ public struct LocalCommandRunner: CommandRunner {
         }
         let stdoutPipe = Pipe()
         let stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
+        var outputFile: FileHandle?
+        if let path = spec.standardOutputFile {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                let handle = FileHandle(forWritingAtPath: path)
+            else { return CommandResult(termination: .spawnFailed("cannot create \(path) for the command's output")) }
+            outputFile = handle
+            process.standardOutput = handle
+        } else {
+            process.standardOutput = stdoutPipe
+        }
         process.standardError = stderrPipe
         let stdinPipe: Pipe?
         if spec.standardInput != nil || spec.holdStandardInputOpen {
@@ -71,6 +80,8 @@ public struct LocalCommandRunner: CommandRunner {
                 seconds: Date().timeIntervalSince(started))
         }
         let pid = process.processIdentifier
+        // Written to a file: the pipe gets no writer, so its drain ends at once.
+        if outputFile != nil { try? stdoutPipe.fileHandleForWriting.close() }
         drain.start()
         if let stdinPipe, let input = spec.standardInput {
             let writer = stdinPipe.fileHandleForWriting
@@ -115,6 +126,7 @@ public struct LocalCommandRunner: CommandRunner {
         if spec.holdStandardInputOpen { try? stdinPipe?.fileHandleForWriting.close() }
         try? stdoutPipe.fileHandleForReading.close()
         try? stderrPipe.fileHandleForReading.close()
+        try? outputFile?.close()
         if termination == nil, let observedExit {
             termination = observedExit
         } else if termination == nil {

@@ -24,6 +24,9 @@ public struct CommandSpec: Sendable, Hashable {
     /// command's stdin closes too. On timeout or cancellation stdin is closed first and the child gets
     /// `terminationGrace` to finish on its own (and report why) before SIGTERM.
     public var holdStandardInputOpen = false
+    /// The child's stdout goes to this file (created 0600, or truncated) instead of being kept in memory:
+    /// a download of any size (a node's diagnostics bundle through its transport).
+    public var standardOutputFile: String?
 
     public init(
         argv: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [],

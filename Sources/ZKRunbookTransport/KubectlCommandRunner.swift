@@ -52,6 +52,7 @@ public struct KubectlCommandRunner: CommandRunner {
             argv: kubectlArgv(for: spec), timeout: spec.timeout, terminationGrace: spec.terminationGrace, outputCap: spec.outputCap,
             standardInput: spec.standardInput)
         wrapped.holdStandardInputOpen = spec.holdStandardInputOpen
+        wrapped.standardOutputFile = spec.standardOutputFile
         var result = local.run(wrapped, cancellation: cancellation)
         if case .spawnFailed(let why) = result.termination {
             result.termination = .spawnFailed("kubectl: \(why) (install kubectl and give it access to the cluster)")

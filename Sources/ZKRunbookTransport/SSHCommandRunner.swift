@@ -69,6 +69,7 @@ public struct SSHCommandRunner: CommandRunner {
             argv: sshArgv(for: spec), timeout: spec.timeout, terminationGrace: spec.terminationGrace, outputCap: spec.outputCap,
             standardInput: spec.standardInput)
         wrapped.holdStandardInputOpen = spec.holdStandardInputOpen
+        wrapped.standardOutputFile = spec.standardOutputFile
         wrapped.unsetEnvironment = ["SSH_AUTH_SOCK"].filter { _ in settings.identityFile != nil }
         var result = local.run(wrapped, cancellation: cancellation)
         if case .exited(255) = result.termination, let failure = Self.classify(stderr: result.stderr.text, host: host) {

@@ -6,7 +6,7 @@ import ZKRunbookTestSupport
 /// election, a planned rolling restart, a forced election, a burst over maxClientCnxns, a request over
 /// jute.maxbuffer, an abandoned session, reported fsyncs and a paused JVM; the page is opened in a real
 /// headless browser.
-@Suite(.serialized, .tags(.realZooKeeper))
+@Suite(.serialized, .tags(.realZooKeeper, .ssh))
 struct TimelineTests {
     let zkrunbook: ZKRunbookBinary
     static let chromium = "/usr/bin/chromium"
@@ -15,15 +15,8 @@ struct TimelineTests {
 
     /// Tests/support/incidents.py: raw sockets that make the server log an incident.
     func incident(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: KazooWitness.python)
-        process.arguments = [repositoryRoot + "/Tests/support/incidents.py"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "incidents.py \(arguments.joined(separator: " ")) failed: \(said)")
+        let result = try ZKRunbookBinary(path: KazooWitness.python).run([repositoryRoot + "/Tests/support/incidents.py"] + arguments)
+        #expect(result.status == 0, "incidents.py \(arguments.joined(separator: " ")) failed: \(result.stdout)\(result.stderr)")
     }
 
     func healthy(_ ensemble: SandboxEnsemble) throws {
@@ -137,20 +130,55 @@ struct TimelineTests {
         try? FileManager.default.copyItem(atPath: html, toPath: output + "/doctor-timeline.html")
     }
 
+    /// `collect --ensemble` over the real loopback sshd: each node's agent makes its bundle, which comes back
+    /// checked into one archive with a folder per server; a node whose ssh port is closed is a manifest line.
+    @Test func collectsEveryNodeOverSSHAndRecordsTheOneItCannotReach() throws {
+        let workspace = Scratch("collect-ensemble")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 30_400)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let ssh = try SSHServer.start(in: workspace.file("sshd"))
+        defer { ssh.stop() }
+        let reachable = try ensemble.overSSH(ssh, zkrunbook: zkrunbook)
+        var text = try String(contentsOfFile: reachable, encoding: .utf8)
+        let third = try #require(text.range(of: "{ id: 3,"))
+        let port = try #require(text.range(of: "port: \(ssh.port),", range: third.upperBound..<text.endIndex))
+        text.replaceSubrange(port, with: "port: 1,")
+        let file = ensemble.directory + "/ensemble-one-closed.json5"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let output = workspace.file("out")
+        let collect = try zkrunbook.run(["collect", "--ensemble", file, "--output", output, "--state-dir", workspace.file("state")], timeout: 300)
+        #expect(collect.status == 0, "\(collect.stdout)\n\(collect.stderr)")
+        #expect(collect.stdout.contains("2 of 3 server(s) collected"), "\(collect.stdout)")
+        #expect(collect.stdout.contains("server 3 (127.0.0.1): unreachable"), "\(collect.stdout)")
+        let archives = try FileManager.default.contentsOfDirectory(atPath: output).filter { $0.hasSuffix(".tar.gz") }
+        try #require(archives.count == 1, "one archive, no partial left: \(archives)")
+        let name = String(archives[0].dropLast(".tar.gz".count))
+        #expect(name.hasPrefix("sandbox-\(ensemble.base)-"), "\(name)")
+        let unpacked = workspace.folder("unpacked")
+        #expect(try ZKRunbookBinary(path: "/bin/tar").run(["-xzf", output + "/" + archives[0], "-C", unpacked]).status == 0)
+        let top = unpacked + "/" + name
+        for node in 1...2 {
+            let log = (try? String(contentsOfFile: "\(top)/server-\(node)-127.0.0.1/logs/zookeeper.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("LEADER ELECTION TOOK"), "server \(node)'s own log in its folder")
+        }
+        #expect(!FileManager.default.fileExists(atPath: top + "/server-3-127.0.0.1"))
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: top + "/manifest.json"))) as? [String: Any])
+        let servers = manifest["servers"] as? [[String: Any]] ?? []
+        #expect(servers.map { $0["status"] as? String ?? "" } == ["collected", "collected", "unreachable"], "\(servers)")
+        #expect(servers.first.flatMap { $0["bundle"] as? String }.map { $0.contains("-myid1-") && $0.hasSuffix(".tar.gz") } == true, "\(servers)")
+        let report = (try? String(contentsOfFile: top + "/report.md", encoding: .utf8)) ?? ""
+        #expect(report.contains("Some servers' bundles are missing") && report.contains("## Timeline"), "\(report.prefix(3000))")
+        #expect(FileManager.default.fileExists(atPath: top + "/report.html"))
+    }
+
     /// Headless chromium, its standard output (the DOM with --dump-dom).
     func runBrowser(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.chromium)
         let profile = NSTemporaryDirectory() + "zkr-chromium-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=" + profile] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "chromium \(arguments.first ?? "") exited \(process.terminationStatus)")
-        return String(decoding: data, as: UTF8.self)
+        let result = try ZKRunbookBinary(path: Self.chromium).run(
+            ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=" + profile] + arguments, timeout: 120)
+        #expect(result.status == 0, "chromium \(arguments.first ?? "") exited \(result.status): \(result.stderr.suffix(1000))")
+        return result.stdout
     }
 }

@@ -4,7 +4,9 @@ import Foundation
 import Glibc
 #endif
 
-/// Runs the built `zkrunbook` binary as an operator would: a separate process, real signals.
+/// Runs the built `zkrunbook` binary as an operator would: a separate process, real signals. Any other
+/// program too (`ZKRunbookBinary(path: "/bin/tar")`): its exit is read with waitid, where Foundation's
+/// waitUntilExit hangs while another child of the test (an sshd) still runs.
 public struct ZKRunbookBinary {
     public let path: String
 
