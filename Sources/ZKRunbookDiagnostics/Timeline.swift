@@ -21,13 +21,14 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         case tooManyConnections = "too-many-connections"
         case oversizedPacket = "oversized-packet"
         case jvmPause = "jvm-pause"
+        case diskFull = "disk-full"
         /// One of zkrunbook's own runs working on this server (from its journal).
         case plannedRun = "planned-run"
 
         /// Kinds that come in bursts: one event stands for every line within a minute of the one before.
         var mergesBursts: Bool {
             switch self {
-            case .connectionLoss, .slowFsync, .sessionExpiry, .tooManyConnections, .oversizedPacket, .notServing, .jvmPause: return true
+            case .connectionLoss, .slowFsync, .sessionExpiry, .tooManyConnections, .oversizedPacket, .notServing, .jvmPause, .diskFull: return true
             default: return false
             }
         }

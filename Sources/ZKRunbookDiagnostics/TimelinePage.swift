@@ -138,6 +138,7 @@ public enum TimelinePage {
         case .tooManyConnections: return "#c2185b"
         case .oversizedPacket: return "#6d0019"
         case .jvmPause: return "#1a3d8f"
+        case .diskFull: return "#000000"
         case .plannedRun: return "#2f6fd6"
         }
     }

@@ -4,8 +4,8 @@ import ZKRunbookTestSupport
 
 /// doctor's timeline and signatures on what real servers wrote: a 3-server sandbox lives through a long
 /// election, a planned rolling restart, a forced election, a burst over maxClientCnxns, a request over
-/// jute.maxbuffer, an abandoned session, reported fsyncs and a paused JVM; the page is opened in a real
-/// headless browser.
+/// jute.maxbuffer, an abandoned session, reported fsyncs, a paused JVM and a full disk; the page is opened
+/// in a real headless browser.
 @Suite(.serialized, .tags(.realZooKeeper, .ssh))
 struct TimelineTests {
     let zkrunbook: ZKRunbookBinary
@@ -86,6 +86,28 @@ struct TimelineTests {
         try poll("the pause reported", timeout: 30) { ensemble.log(follower).contains("Detected pause in JVM") }
         try healthy(ensemble)
 
+        // 6. A full disk: another follower's data folder on a 1 MiB tmpfs, then 2.1 MB written through kazoo.
+        let full = (1...3).first { $0 != current && $0 != follower }!
+        let dataFolder = ensemble.directory + "/node\(full)/data/version-2"
+        #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(full)] + sandbox, timeout: 60).status == 0)
+        let mounted = try ZKRunbookBinary(path: "/bin/mount").run(["-t", "tmpfs", "-o", "size=1m", "tmpfs", dataFolder])
+        try #require(mounted.status == 0, "mounting a 1 MiB tmpfs failed (this test needs root): \(mounted.stderr)")
+        defer {
+            _ = try? zkrunbook.run(["sandbox", "stop", "--node", String(full)] + sandbox, timeout: 60)
+            _ = try? ZKRunbookBinary(path: "/bin/umount").run([dataFolder])
+        }
+        #expect(try zkrunbook.run(["sandbox", "start", "--node", String(full), "--wait"] + sandbox, timeout: 120).status == 0)
+        let writes = """
+            from kazoo.client import KazooClient
+            client = KazooClient(hosts="127.0.0.1:\(ensemble.clientPort(current))")
+            client.start()
+            for index in range(3):
+                client.create("/disk-full-%d" % index, b"x" * 700000)
+            client.stop()
+            """
+        #expect(try ZKRunbookBinary(path: KazooWitness.python).run(["-c", writes], timeout: 120).status == 0)
+        try poll("server \(full)'s disk full", timeout: 30) { ensemble.log(full).contains("No space left on device") }
+
         let html = workspace.file("report.html")
         let doctor = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--state-dir", state, "--html", html, "--json"], timeout: 120)
         #expect(doctor.status == 1, "warnings found: \(doctor.stderr)")
@@ -101,6 +123,7 @@ struct TimelineTests {
         #expect(finding("request-over-maxbuffer", on: server1).map { ($0["detail"] as? String ?? "").contains("2097152 bytes") } == true, "\(findings)")
         #expect(finding("session-expiry") != nil, "the expired session: \(findings.map { $0["id"] ?? "" })")
         #expect(finding("slow-fsync") != nil, "fsyncs reported with fsync.warningthresholdms=0: \(findings.map { $0["id"] ?? "" })")
+        #expect(finding("disk-full", on: "server \(full) (127.0.0.1)")?["nextRunbook"] as? String == "purge", "\(findings.map { $0["id"] ?? "" })")
         #expect(finding("jvm-pause", on: "server \(follower) (127.0.0.1)").map { ($0["detail"] as? String ?? "").contains("pause(s)") } == true, "\(findings)")
         // The long election on server 1 is a warning; the planned ones are said and not judged.
         let elections = try #require(finding("leader-election", on: server1), "\(findings)")

@@ -99,6 +99,7 @@ enum LogSignatures {
         RequestOverMaxBufferSignature(),
         JvmPauseSignature(),
         ServerStartSignature(),
+        DiskFullSignature(),
     ]
 }
 
