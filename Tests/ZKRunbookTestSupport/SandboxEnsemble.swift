@@ -64,10 +64,14 @@ extension ZKRunbookBinary {
     }
 
     public func sandbox(at folder: String, nodes: Int = 3, observers: Int = 0, extra: [String] = [], firstPort: Int) throws -> SandboxEnsemble {
-        for attempt in 0..<10 {
+        for attempt in 0..<31 {
             // Below the kernel's ephemeral range (32768 and up), where another test's outgoing connections
             // could take a port between the check and the bind; suites start apart by their firstPort.
             let base = 20_000 + ((firstPort / 100 + Int(getpid()) + attempt * 13 + nodes) % 31) * 400
+            // Not while another sandbox of this test process holds it: one that is down for a while (a
+            // restore's outage) would otherwise see another suite's sandbox take its ports (seen as a
+            // stranger serving on a stopped node's port).
+            guard SandboxBases.shared.claim(base) else { continue }
             let directory = folder + "/sandbox-\(base)"
             let up = try run(
                 ["sandbox", "up", "--nodes", String(nodes), "--observers", String(observers), "--dir", directory, "--base-port", String(base)] + extra,
@@ -114,6 +118,7 @@ extension SandboxEnsemble {
     /// Stops every server, and removes the folder when `start` made it.
     public func close() {
         _ = sandbox.down()
+        SandboxBases.shared.release(base)
         if let owned { try? FileManager.default.removeItem(atPath: owned) }
     }
 
@@ -127,5 +132,33 @@ extension SandboxEnsemble {
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
+    }
+}
+
+/// The base ports handed out to sandboxes in this test process.
+final class SandboxBases: @unchecked Sendable {
+    static let shared = SandboxBases()
+    private let lock = NSLock()
+    private var claimed = Set<Int>()
+
+    /// True when no sandbox of this process holds `base`; it is then held until `release`.
+    func claim(_ base: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return claimed.insert(base).inserted
+    }
+
+    /// After `sandbox down --dir …/sandbox-BASE`: the ports are free again.
+    func release(afterDown arguments: [String]) {
+        guard arguments.starts(with: ["sandbox", "down"]), let flag = arguments.firstIndex(of: "--dir"), flag + 1 < arguments.count,
+            let base = arguments[flag + 1].split(separator: "/").last.flatMap({ $0.hasPrefix("sandbox-") ? Int($0.dropFirst("sandbox-".count)) : nil })
+        else { return }
+        release(base)
+    }
+
+    func release(_ base: Int) {
+        lock.lock()
+        claimed.remove(base)
+        lock.unlock()
     }
 }
