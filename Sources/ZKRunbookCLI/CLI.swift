@@ -201,6 +201,9 @@ enum RunCommand {
           --state-dir DIR     journals, backups and locks (default: ZKRUNBOOK_STATE_DIR, else
                               /var/lib/zkrunbook as root, else ~/.local/state/zkrunbook)
           --no-rollback       on SIGINT/SIGTERM stop without undoing completed steps (resume later)
+          --result FILE       at the end, write one JSON document (- for standard output): run id,
+                              runbook, ensemble, host, version, status, exit code, changed, each
+                              step's outcome, the reason of a refusal or failure
           -h, --help          show this help
         """
 
@@ -240,6 +243,8 @@ enum RunCommand {
           --param NAME=VALUE  set a runbook parameter (repeatable)
           --ensemble FILE     the same as --param ensemble=FILE
           --json              print JSON Lines events instead of text
+          --result FILE       at the end, one JSON document (- for standard output); its `changed` says
+                              whether the run would change anything, each step's whether it would
           -h, --help          show this help
 
         Exit codes: 0 nothing would be refused, 2 invalid runbook or parameters, 3 a guard would refuse.
@@ -262,7 +267,7 @@ enum RunCommand {
     static func run(_ arguments: [String], mode: Mode) throws -> ExitCode {
         let usage = mode == .plan ? planUsage : runUsage
         let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback", "--stop-when-stdin-closes"]
-        let values: Set<String> = mode == .plan ? ["--param", "--state-dir", "--ensemble"] : ["--param", "--state-dir", "--ensemble", "--once"]
+        let values: Set<String> = mode == .plan ? ["--param", "--state-dir", "--ensemble", "--result"] : ["--param", "--state-dir", "--ensemble", "--once", "--result"]
         let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
         if parsed.flags.contains("--help") {
             print(mode == .plan ? planHelp : runHelp)
@@ -319,7 +324,8 @@ enum RunCommand {
             CLI.printError(error)
             return .stepFailed
         }
-        return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
+        let report = parsed.value("--result").map { ResultReport(path: $0, mode: options.mode, ensemble: parameters["ensemble"]?.text) }
+        return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.start(
                 runbook, parameters: parameters, options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken, runID: runID)
         }
@@ -327,7 +333,7 @@ enum RunCommand {
 
     static func resume(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--param", "--state-dir"], flagOptions: ["--json", "--no-rollback"], usage: resumeUsage)
+            arguments, valueOptions: ["--param", "--state-dir", "--result"], flagOptions: ["--json", "--no-rollback"], usage: resumeUsage)
         if parsed.flags.contains("--help") {
             print(resumeHelp)
             return CLI.ExitCode.success
@@ -336,7 +342,8 @@ enum RunCommand {
         let given = try parsed.parameters(usage: resumeUsage)
         let options = RunOptions(
             rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"), layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
-        return execute(json: parsed.flags.contains("--json")) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
+        let report = parsed.value("--result").map { ResultReport(path: $0, mode: .live, ensemble: nil) }
+        return execute(json: parsed.flags.contains("--json"), result: report) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.resume(
                 runID: parsed.positionals[0], extraParameters: given, options: options, sink: sink, cancellation: token,
                 rollbackCancellation: rollbackToken)
@@ -345,7 +352,7 @@ enum RunCommand {
 
     /// Traps SIGINT/SIGTERM for the duration of the run and maps the outcome to an exit code.
     private static func execute(
-        json: Bool, watchStdin: Bool = false,
+        json: Bool, watchStdin: Bool = false, result: ResultReport? = nil,
         _ body: (RunService, any EventSink, CancellationToken, CancellationToken) throws(RunService.StartError) -> RunOutcome
     ) -> ExitCode {
         let token = CancellationToken()
@@ -362,13 +369,37 @@ enum RunCommand {
                 token.cancel(reason: "the conductor went away (standard input closed)")
             }
         }
-        let sink: any EventSink = json ? JSONLinesSink() : HumanRenderer()
+        let output: any EventSink = json ? JSONLinesSink() : HumanRenderer()
+        let recorder = EventRecorder()
+        let sink: any EventSink = HostStampingSink(result == nil ? output : EventFanout([output, recorder]), host: HostName.short)
         do {
             let outcome = try body(RunService(registry: CLI.registry), sink, token, rollbackToken)
+            result?.write(events: recorder.events, outcome: outcome)
             return outcome.exitCode
         } catch {
             CLI.printError(error.description)
+            result?.write(events: recorder.events, outcome: RunOutcome(runID: "", status: error.exitCode == .locked ? .locked : .failed, message: error.description))
             return error.exitCode
+        }
+    }
+}
+
+/// Where `--result` goes, and what the run's events alone cannot say.
+struct ResultReport {
+    var path: String
+    var mode: RunMode
+    /// The ensemble file given, whose name the result carries.
+    var ensemble: String?
+
+    func write(events: [Event], outcome: RunOutcome) {
+        let name = ensemble.flatMap { try? EnsembleFile.load(path: $0) }?.name
+        let result = RunResult.build(events: events, outcome: outcome, mode: mode, ensemble: name, host: HostName.short, version: CLI.version)
+        if path == "-" {
+            print(result.json, terminator: "")
+            return
+        }
+        do { try Data(result.json.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            CLI.printError("error: --result \(path): cannot write: \(error.localizedDescription)")
         }
     }
 }

@@ -20,6 +20,8 @@ struct Subcommand: Sendable {
         },
         Subcommand(name: "run", arguments: "RUNBOOK", summary: "execute a runbook, journaled, under a lock") { try RunCommand.run($0, mode: .run) },
         Subcommand(name: "resume", arguments: "RUN-ID", summary: "continue an interrupted run from its journal", run: RunCommand.resume),
+        Subcommand(name: "runs", summary: "the runs in the state directory (id, runbook, status, start, duration); prune old ones", run: RunsCommand.run),
+        Subcommand(name: "show", arguments: "RUN-ID", summary: "a run's journal, rendered as the run printed it", run: RunsCommand.show),
         Subcommand(name: "status", summary: "probe an ensemble: leader, lag, synced followers, verdict", run: StatusCommand.run),
         Subcommand(name: "diff", summary: "configuration drift across an ensemble: zoo.cfg, server lists, myid, java.env", run: DiffCommand.run),
         Subcommand(name: "node-config", summary: "this node's configuration as JSON (what diff asks each node's agent)", run: NodeConfigCommand.run),

@@ -104,9 +104,7 @@ public struct BundleCollector: Sendable {
     /// `<host>-myid<N>-<time>`: whose bundle it is, in its name (`myidunknown` when myid cannot be read);
     /// a second bundle in the same second gets `-2`.
     static func archiveName(zooCfg: String, in directory: String, date: Date = Date()) -> String {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let host = buffer.withUnsafeMutableBytes { raw in gethostname(raw.baseAddress!.assumingMemoryBound(to: CChar.self), 255) } == 0
-            ? String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self).split(separator: ".").first.map(String.init) ?? "host" : "host"
+        let host = HostName.short
         let dataDir = (try? ZooConfig.load(path: zooCfg, readMyid: false, dynamicMayBeMissing: true))?.dataDir
         let myid = dataDir.flatMap { try? String(contentsOfFile: $0 + "/myid", encoding: .utf8) }?.trimmingCharacters(in: .whitespacesAndNewlines)
         let base = "\(host)-myid\(myid.flatMap { Int($0) }.map(String.init) ?? "unknown")-\(StateLayout.compactTimestamp(date))"

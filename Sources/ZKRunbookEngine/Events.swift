@@ -65,6 +65,10 @@ public struct Event: Codable, Sendable, Equatable {
     /// For events from inside a per-node procedure or a remote agent: the node's id and host.
     public var node: Int?
     public var nodeHost: String?
+    /// The machine whose zkrunbook emitted the event (an agent's events keep their node's).
+    public var host: String?
+    /// For an agent's events relayed by its conductor: the conductor's run, whose step started this one.
+    public var parentRunID: String?
     /// For a nested step's events: the step of the outer runbook that runs it.
     public var parentStep: String?
 
@@ -132,6 +136,18 @@ public struct EventFanout: EventSink {
     public var sinks: [any EventSink]
     public init(_ sinks: [any EventSink]) { self.sinks = sinks }
     public func emit(_ event: Event) { for sink in sinks { sink.emit(event) } }
+}
+
+/// Says which machine emitted each event (`host`), unless an agent on another machine already did.
+public struct HostStampingSink: EventSink {
+    public var inner: any EventSink
+    public var host: String
+    public init(_ inner: any EventSink, host: String) { (self.inner, self.host) = (inner, host) }
+    public func emit(_ event: Event) {
+        var event = event
+        event.host = event.host ?? host
+        inner.emit(event)
+    }
 }
 
 /// Collects events in memory: for tests and for callers that render after the fact.

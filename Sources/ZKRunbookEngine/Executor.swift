@@ -38,6 +38,8 @@ public struct RunOutcome: Sendable {
     public var status: RunStatus
     public var message: String
     public var exitCode: ExitCode { status.exitCode }
+
+    public init(runID: String, status: RunStatus, message: String) { (self.runID, self.status, self.message) = (runID, status, message) }
 }
 
 /// Choices for one execution.

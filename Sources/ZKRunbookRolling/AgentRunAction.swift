@@ -99,6 +99,7 @@ struct AgentRunAction: DeclaredAction {
             event.node = event.node ?? node
             event.nodeHost = event.nodeHost ?? host
             event.parentStep = context.stepID
+            event.parentRunID = event.parentRunID ?? context.resolver.runID
             context.report(event)
         }
         var facts: [String: FactValue] = [:]

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -31,10 +32,17 @@ public struct ZKRunbookBinary {
         public var stderr: String
     }
 
-    /// Runs to completion (at most `timeout` seconds) and returns exit status and output.
+    /// Runs to completion (at most `timeout` seconds) and returns exit status and output. The events a
+    /// `run`, `plan` or `resume --json` prints are checked against packaging/schemas/event.schema.json.
     public func run(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:], timeout: Double = 60) throws -> Result {
         let running = try start(arguments, directory: directory, environment: environment)
-        return try running.wait(timeout: timeout)
+        let result = try running.wait(timeout: timeout)
+        if result.status == 0 { SandboxBases.shared.release(afterDown: arguments) }
+        if ["run", "plan", "resume"].contains(arguments.first ?? ""), arguments.contains("--json") {
+            let problems = try JSONSchema.published("event").problems(lines: result.stdout)
+            if !problems.isEmpty { Issue.record("events not as event.schema.json says: \(problems.prefix(10).joined(separator: "; "))") }
+        }
+        return result
     }
 
     public func start(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:]) throws -> Running {
