@@ -19,12 +19,19 @@ def connect(host, port):
 
 
 def too_many_connections(host, port, count):
-    sockets = [connect(host, port) for _ in range(int(count))]
-    # The server refuses the one over maxClientCnxns as it accepts it: give its selector a moment to.
+    sockets = []
+    refused = 0
+    for _ in range(int(count)):
+        # The server closes the one over maxClientCnxns as it accepts it, which the client may see at once.
+        try:
+            sockets.append(connect(host, port))
+        except OSError:
+            refused += 1
+    # Give the server's selector a moment to refuse the last one.
     time.sleep(0.5)
     for item in sockets:
         item.close()
-    print("opened and closed %d connections" % len(sockets))
+    print("opened %d connections at once, %d refused while connecting; all closed" % (len(sockets), refused))
 
 
 def request_over_maxbuffer(host, port):
