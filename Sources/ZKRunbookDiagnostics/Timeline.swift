@@ -137,14 +137,13 @@ public struct PlannedWork: Codable, Sendable, Equatable {
             let end = runEnd ?? windows.map(\.endMs).max() ?? runStart
             // A node still open when the journal ends (a run cut off) is planned up to the journal's end.
             windows += open.map { PlannedWork(runID: runID, runbook: runbook, node: $0.key, host: $0.value.1, startMs: $0.value.0, endMs: end) }
-            for index in windows.indices { windows[index].runbook = runbook }
             out += windows.isEmpty ? [PlannedWork(runID: runID, runbook: runbook, node: nil, host: nil, startMs: runStart, endMs: end)] : windows
         }
         return out
     }
 }
 
-/// Builds the timeline: bursts merged, events during zkrunbook's own work labelled planned, sorted by time.
+/// Builds the timeline: events during zkrunbook's own work labelled planned, its runs added, sorted by time.
 public enum Timeline {
     /// Events a restart causes on every server (the others elect too): planned when inside a run's window.
     static let causedByRestarts: Set<TimelineEvent.Kind> = [.start, .election, .leaderChange, .epochChange, .notServing, .connectionLoss, .counterReset]
@@ -154,19 +153,9 @@ public enum Timeline {
     /// At most this many events per lane, the newest kept: a log years long stays a page.
     static let perLane = 2_000
 
+    /// `raw`: each lane's events with their bursts already merged (the scanner merges as it reads).
     public static func build(_ raw: [TimelineEvent], planned: [PlannedWork], serverForNode: (Int) -> String?) -> [TimelineEvent] {
-        var merged: [TimelineEvent] = []
-        var lastOfKind: [String: Int] = [:]
-        for event in raw.sorted(by: { ($0.server, $0.startMs) < ($1.server, $1.startMs) }) {
-            let key = event.server + "\u{0}" + event.kind.rawValue
-            if event.kind.mergesBursts, let index = lastOfKind[key], event.startMs - merged[index].endMs <= 60_000 {
-                merged[index].count += event.count
-                merged[index].durationMs = max(merged[index].durationMs ?? 0, event.endMs - merged[index].startMs)
-                continue
-            }
-            lastOfKind[key] = merged.count
-            merged.append(event)
-        }
+        var merged = raw
         for index in merged.indices where causedByRestarts.contains(merged[index].kind) {
             let event = merged[index]
             // The window of the node it happened on, else any window it falls in, else one that just closed.
