@@ -131,6 +131,23 @@ struct DoctorTests {
         #expect(abs(eta / 86_400 - Double(UInt32.max - 200_000_000) / 100_000_000) < 0.01)
     }
 
+    /// A sample every minute for a long time: the file stays under its bound, is read from its tail, and
+    /// still gives the newest samples.
+    @Test func historyStaysBoundedAndIsReadFromItsTail() throws {
+        let folder = Scratch("history-bound")
+        var history = ZxidHistory(stateDirectory: folder.path)
+        (history.readBytes, history.maxBytes) = (4_096, 16_384)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        for minute in 0..<2_000 {
+            history.append(server: "zk1:2181", sample: .init(time: start.addingTimeInterval(Double(minute) * 60), zxid: Zxid(epoch: 1, counter: UInt32(minute))))
+        }
+        let size = try #require(FileInfo.stat(history.path)?.size)
+        #expect(size <= 16_384 + 200, "the file is cut past its bound: \(size) bytes")
+        let samples = history.load(server: "zk1:2181")
+        #expect(samples.last?.zxid.counter == 1_999, "the newest sample is read")
+        #expect(!samples.isEmpty && samples.count < 100, "only the tail is read: \(samples.count)")
+    }
+
     @Test func aCounterDropIsARestartOrAResetByUptime() {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let before = RolloverEstimate.Sample(time: t0, zxid: Zxid(epoch: 1, counter: 5), received: 90_000, uptimeMs: 86_400_000)
