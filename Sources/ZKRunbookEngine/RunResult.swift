@@ -39,10 +39,16 @@ public struct RunResult: Codable, Sendable, Equatable {
     /// The result from a run's own events (those of its top-level steps; a node's or an agent's carry `node`).
     public static func build(events: [Event], outcome: RunOutcome, mode: RunMode, ensemble: String?, host: String, version: String) -> RunResult {
         let own = events.filter { $0.node == nil && $0.parentStep == nil }
+        // Whether a step changes things is said when it starts.
+        var readOnly: [String: Bool] = [:]
+        for event in own where event.type == .stepStarted && event.phase != .rollback {
+            if let id = event.step, let value = event.readOnly { readOnly[id] = value }
+        }
         let steps = own.filter { $0.type == .stepFinished && $0.phase != .rollback }.compactMap { event -> Step? in
             guard let id = event.step, let status = event.status else { return nil }
-            let changes = event.readOnly == false
-            let changed = changes && (mode == .live ? status.isDone : status == .skipped || status == .unknown)
+            let changes = (event.readOnly ?? readOnly[id]) == false
+            // Live: its work stands. A plan: it was reached (skipped, or planned by an action that plans itself).
+            let changed = changes && (mode == .live ? status.isDone : status.isDone || status == .skipped || status == .unknown)
             return Step(
                 id: id, status: status.rawValue, changes: changes, changed: changed, durationMs: event.durationMs, message: event.message,
                 cause: event.cause?.rawValue)
