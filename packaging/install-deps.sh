@@ -27,6 +27,8 @@ command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
 [ -x /usr/sbin/sshd ] || needed+=(openssh-server)
 #   a real client as witness: writes during rolling restarts, every acknowledged write read back
 /usr/bin/python3 -c 'import kazoo' >/dev/null 2>&1 || needed+=(python3-kazoo)
+#   a virtualenv for ansible-core and ansible-lint from PyPI (the Ansible collection's tests)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || needed+=(python3-venv)
 #   a real browser: doctor's report.html opened headless, its DOM read and a screenshot taken
 [ -x /usr/bin/chromium ] || needed+=(chromium)
 

@@ -371,7 +371,7 @@ enum RunCommand {
         }
         let output: any EventSink = json ? JSONLinesSink() : HumanRenderer()
         let recorder = EventRecorder()
-        let sink: any EventSink = HostStampingSink(result == nil ? output : EventFanout([output, recorder]), host: HostName.short)
+        let sink: any EventSink = result == nil ? output : EventFanout([output, recorder])
         do {
             let outcome = try body(RunService(registry: CLI.registry), sink, token, rollbackToken)
             result?.write(events: recorder.events, outcome: outcome)

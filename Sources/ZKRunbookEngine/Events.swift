@@ -138,7 +138,8 @@ public struct EventFanout: EventSink {
     public func emit(_ event: Event) { for sink in sinks { sink.emit(event) } }
 }
 
-/// Says which machine emitted each event (`host`), unless an agent on another machine already did.
+/// Says which machine emitted each event (`host`), unless an agent on another machine already did: the
+/// run service puts it before both the journal and the caller's sink.
 public struct HostStampingSink: EventSink {
     public var inner: any EventSink
     public var host: String

@@ -46,7 +46,7 @@ public struct RunService: Sendable {
         let runID = explicitID ?? StateLayout.makeRunID(runbook: options.dryRun ? "dry-run" : runbook.name)
         func executor(_ sink: any EventSink) -> Executor {
             Executor(
-                runbook: runbook, parameters: parameters, options: options, sink: sink, runner: runner, registry: registry,
+                runbook: runbook, parameters: parameters, options: options, sink: HostStampingSink(sink, host: HostName.short), runner: runner, registry: registry,
                 cancellation: cancellation, rollbackCancellation: rollbackCancellation)
         }
         if options.dryRun { return executor(sink).run(runID: runID) }
@@ -137,7 +137,7 @@ public struct RunService: Sendable {
         let journal: JournalWriter
         do { journal = try JournalWriter(path: journalPath) } catch { throw .journal(error) }
         let executor = Executor(
-            runbook: runbook, parameters: parameters, options: options, sink: EventFanout([journal, sink]), runner: runner,
+            runbook: runbook, parameters: parameters, options: options, sink: HostStampingSink(EventFanout([journal, sink]), host: HostName.short), runner: runner,
             registry: registry, cancellation: cancellation, rollbackCancellation: rollbackCancellation)
         return executor.resume(state)
     }

@@ -70,6 +70,9 @@ struct RunResultTests {
         #expect(listed.contains { $0["status"] as? String == "refused" })
         let shown = try zkrunbook.run(["show", runID] + state)
         #expect(shown.status == 0 && shown.stdout.contains("changes a file"), "\(shown.stdout)")
+        let journal = try zkrunbook.run(["show", runID, "--json"] + state)
+        #expect(try JSONSchema.published("event").problems(lines: journal.stdout) == [])
+        #expect(journal.stdout.split(separator: "\n").allSatisfy { $0.contains("\"host\":") }, "the journal's events say their host too")
         #expect(try zkrunbook.run(["show", "no-such-run"] + state).status == 2)
 
         let pruned = try zkrunbook.run(["runs", "--keep", "1", "--json"] + state)
