@@ -35,8 +35,18 @@ public struct LogScanner: Sendable {
     public var bytesScanned: Int64 = 0
     /// What the matching lines put on the timeline, bursts merged as they come.
     public private(set) var events: [TimelineEvent] = []
-    /// Where the last event of each lane and kind is in `events`, to merge a burst into it.
-    private var lastEvent: [String: Int] = [:]
+    /// Where the last event of each lane and kind is in `events` (at lane × kinds + the kind's place in
+    /// `allCases`; -1: none), to merge a burst into it without hashing anything per line.
+    private var lastEvent: [Int] = []
+    private static let kinds = TimelineEvent.Kind.allCases
+    /// Each signature's timeline kind and its place in `allCases`, read once rather than per matching line.
+    private static let timelineKinds: [(kind: TimelineEvent.Kind, place: Int)?] = signatures.map { signature in
+        signature.info.timeline.map { ($0, kinds.firstIndex(of: $0)!) }
+    }
+    /// A number for each lane seen.
+    private var laneNumbers: [String: Int] = [:]
+    private var currentLaneNumber = 0
+    private var clock = LogClock()
     /// The lane every file scanned belongs to (one server's logs); nil: each file's own, from its path.
     public var lane: String?
     /// One tally per signature, in the order of `signatures` (an index, not a name lookup per matching line).
@@ -114,6 +124,9 @@ public struct LogScanner: Sendable {
     public mutating func begin(_ name: String) {
         currentName = name
         currentLane = lane ?? Self.lane(of: name)
+        currentLaneNumber = laneNumbers[currentLane] ?? laneNumbers.count
+        laneNumbers[currentLane] = currentLaneNumber
+        if lastEvent.count < laneNumbers.count * Self.kinds.count { lastEvent += [Int](repeating: -1, count: Self.kinds.count) }
         carry = []
         lineBase = 1
     }
@@ -177,7 +190,8 @@ public struct LogScanner: Sendable {
         for _ in 0..<50 where end > 0 {
             let start = zkrunbook_last_byte(base, 0x0A, end).map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? 0
             let line = Array(UnsafeRawBufferPointer(rebasing: chunk[start..<min(start + 23, end)]))
-            if let time = LogLineTime.milliseconds(line[...]) { return time }
+            var clock = LogClock()
+            if let time = clock.milliseconds(line[...]) { return time }
             end = start - 1
         }
         return nil
@@ -209,17 +223,18 @@ public struct LogScanner: Sendable {
             tallies[index]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
         }
         Self.signatures[index].measure(line, into: &tallies[index]!)
-        let marks = Self.signatures[index].marks(line)
-        guard !marks.isEmpty, let endMs = LogLineTime.milliseconds(line) ?? earlierTime() else { return }
-        for mark in marks {
-            let key = currentLane + "\u{0}" + mark.kind.rawValue
-            if mark.kind.mergesBursts, let at = lastEvent[key], endMs - events[at].endMs <= 60_000 {
-                events[at].count += 1
-                events[at].durationMs = max(events[at].durationMs ?? 0, endMs - events[at].startMs)
-                continue
-            }
+        guard let (kind, place) = Self.timelineKinds[index], let endMs = clock.milliseconds(line) ?? earlierTime() else { return }
+        // A line of a burst only counts: nothing is built for it.
+        let base = currentLaneNumber * Self.kinds.count
+        // Stored fields only: a computed property of an element would copy the whole event per line.
+        if kind.mergesBursts, case let at = lastEvent[base + place], at >= 0, endMs - events[at].startMs - (events[at].durationMs ?? 0) <= 60_000 {
+            events[at].count += 1
+            events[at].durationMs = max(events[at].durationMs ?? 0, endMs - events[at].startMs)
+            return
+        }
+        for mark in Self.signatures[index].marks(line) {
             let duration = mark.durationMs ?? 0
-            lastEvent[key] = events.count
+            lastEvent[base + (mark.kind == kind ? place : Self.kinds.firstIndex(of: mark.kind)!)] = events.count
             events.append(
                 TimelineEvent(
                     server: currentLane, kind: mark.kind, startMs: endMs - duration, durationMs: mark.durationMs, detail: mark.detail,

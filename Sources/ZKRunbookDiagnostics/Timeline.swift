@@ -69,9 +69,14 @@ struct TimelineMark: Sendable {
 }
 
 /// The time at the start of a ZooKeeper log line, `2026-12-03 09:20:02,483` (log4j's and logback's ISO8601
-/// pattern), read from the bytes, as the local time of the machine reading it.
-enum LogLineTime {
-    static func milliseconds(_ line: ArraySlice<UInt8>) -> Int64? {
+/// pattern), read from the bytes, as the local time of the machine reading it. mktime runs once per day
+/// seen, not per line: a day's lines are its midnight plus their seconds (a DST change inside that day
+/// shifts the later ones by its hour).
+struct LogClock {
+    private var day: Int32 = -1
+    private var midnightSeconds: Int64 = 0
+
+    mutating func milliseconds(_ line: ArraySlice<UInt8>) -> Int64? {
         guard line.count >= 23 else { return nil }
         let base = line.startIndex
         func number(_ offset: Int, _ width: Int) -> Int32? {
@@ -84,15 +89,18 @@ enum LogLineTime {
             return value
         }
         guard line[base + 4] == 0x2D, line[base + 7] == 0x2D, line[base + 13] == 0x3A, line[base + 19] == 0x2C || line[base + 19] == 0x2E,
-            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2), let minute = number(14, 2),
+            let year = number(0, 4), let month = number(5, 2), let date = number(8, 2), let hour = number(11, 2), let minute = number(14, 2),
             let second = number(17, 2), let millisecond = number(20, 3)
         else { return nil }
-        var parts = tm()
-        (parts.tm_year, parts.tm_mon, parts.tm_mday) = (year - 1900, month - 1, day)
-        (parts.tm_hour, parts.tm_min, parts.tm_sec, parts.tm_isdst) = (hour, minute, second, -1)
-        let seconds = mktime(&parts)
-        guard seconds != -1 else { return nil }
-        return Int64(seconds) * 1000 + Int64(millisecond)
+        let key = year * 10_000 + month * 100 + date
+        if key != day {
+            var parts = tm()
+            (parts.tm_year, parts.tm_mon, parts.tm_mday, parts.tm_isdst) = (year - 1900, month - 1, date, -1)
+            let seconds = mktime(&parts)
+            guard seconds != -1 else { return nil }
+            (day, midnightSeconds) = (key, Int64(seconds))
+        }
+        return (midnightSeconds + Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)) * 1000 + Int64(millisecond)
     }
 }
 

@@ -1,7 +1,8 @@
 /// A snapshot at zxid 0x<epoch>00000000 is taken when a new epoch begins: the epochs in order.
 struct EpochChangeSignature: LogSignature {
     let info = SignatureInfo(
-        id: "epoch-change", token: "Snapshotting: 0x", severity: .info, title: "Epoch changes (a new leader's epoch began)", nextRunbook: nil)
+        id: "epoch-change", token: "Snapshotting: 0x", severity: .info, title: "Epoch changes (a new leader's epoch began)", nextRunbook: nil,
+        timeline: .epochChange)
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         guard let zxid = LineBytes.hex(after: "Snapshotting: 0x", in: line), zxid & 0xFFFF_FFFF == 0 else { return }
