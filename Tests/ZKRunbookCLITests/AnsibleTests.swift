@@ -5,7 +5,7 @@ import ZKRunbookTestSupport
 /// Real ansible-core (from PyPI, in a virtualenv Tests/support/ansible-venv.sh makes) drives two sandbox
 /// ensembles through the collection in packaging/ansible, over the real loopback sshd: check mode changes
 /// nothing and says what would change, a real run rolls both, a degraded ensemble fails the play with
-/// zkrunbook's reason, a play on an ensemble another run holds fails as locked; ansible-test sanity passes.
+/// zkrunbook's reason, a play on an ensemble another run holds fails as locked; ansible-lint passes.
 @Suite(.serialized, .tags(.realZooKeeper, .ssh))
 struct AnsibleTests {
     let zkrunbook: ZKRunbookBinary
@@ -52,6 +52,81 @@ struct AnsibleTests {
             environment: ["ANSIBLE_COLLECTIONS_PATH": workspace.path, "PATH": bin + ":/usr/bin:/bin", "ANSIBLE_HOME": workspace.file("ansible-home")],
             timeout: 300)
         #expect(lint.status == 0 && (lint.stdout + lint.stderr).contains("Passed"), "\(lint.stdout.suffix(3000))\n\(lint.stderr.suffix(3000))")
+    }
+
+    /// The role installs the agent (checked against its SHA-256) and writes the ensemble file from an
+    /// inventory group, which zkrunbook then reads: status through that file sees the sandbox healthy. A
+    /// wrong SHA-256 fails the play.
+    @Test func theRoleInstallsTheAgentAndWritesTheEnsembleFileFromAGroup() throws {
+        let bin = try ansible()
+        let workspace = Scratch("ansible-role")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 31_800)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let ssh = try SSHServer.start(in: workspace.file("sshd"))
+        defer { ssh.stop() }
+        let digest = try ZKRunbookBinary(path: "/usr/bin/sha256sum").run([zkrunbook.path]).stdout.prefix(64)
+        let members = (1...3).map { node in
+            """
+                    zk-\(node):
+                      zookeeper_id: \(node)
+                      zookeeper_client_port: \(ensemble.clientPort(node))
+                      zookeeper_admin_port: \(ensemble.base + 300 + node)
+                      zookeeper_zoo_cfg: \(ensemble.zooCfg(node))
+
+            """
+        }.joined()
+        workspace.write(
+            "inventory.yml",
+            """
+            all:
+              vars:
+                ansible_host: 127.0.0.1
+                ansible_port: \(ssh.port)
+                ansible_user: root
+                ansible_ssh_private_key_file: \(ssh.identityFile)
+                ansible_ssh_common_args: "-o UserKnownHostsFile=\(ssh.knownHosts) -o StrictHostKeyChecking=yes"
+                ansible_python_interpreter: /usr/bin/python3
+              children:
+                sandbox_ensemble:
+                  hosts:
+            \(members)    conductors:
+                  hosts:
+                    conductor:
+
+            """)
+        func install(sha256: String) throws -> ZKRunbookBinary.Result {
+            workspace.write(
+                "install.yml",
+                """
+                - name: Install the agent and write the ensemble file
+                  hosts: conductor
+                  gather_facts: false
+                  roles:
+                    - role: zkrunbook.zookeeper.zkrunbook
+                      vars:
+                        zkrunbook_binary_src: \(zkrunbook.path)
+                        zkrunbook_binary_sha256: "\(sha256)"
+                        zkrunbook_install_path: \(workspace.file("installed/zkrunbook"))
+                        zkrunbook_ensemble_group: sandbox_ensemble
+                        zkrunbook_ensemble_name: from-inventory
+                        zkrunbook_ensemble_path: \(workspace.file("etc/ensemble.json5"))
+
+                """)
+            try FileManager.default.createDirectory(atPath: workspace.file("installed"), withIntermediateDirectories: true)
+            return try ZKRunbookBinary(path: bin + "/ansible-playbook").run(
+                ["-i", workspace.file("inventory.yml"), workspace.file("install.yml")], directory: workspace.path,
+                environment: ["ANSIBLE_COLLECTIONS_PATH": collections, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": workspace.file("ansible-home"), "ANSIBLE_LOCAL_TEMP": workspace.file("ansible-tmp")],
+                timeout: 300)
+        }
+        let wrong = try install(sha256: String(repeating: "0", count: 64))
+        #expect(wrong.status != 0 && wrong.stdout.contains("the release says 000"), "\(wrong.stdout.suffix(2000))")
+        let installed = try install(sha256: String(digest))
+        #expect(installed.status == 0, "\(installed.stdout.suffix(3000))\n\(installed.stderr.suffix(1000))")
+        let status = try ZKRunbookBinary(path: workspace.file("installed/zkrunbook")).run(["status", "--ensemble", workspace.file("etc/ensemble.json5"), "--json"])
+        let view = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let written = workspace.read("etc/ensemble.json5") ?? "(none)"
+        #expect(view?["verdict"] as? String == "healthy", "the written file reaches every server: \(status.stdout.prefix(800))\(status.stderr)\n\(written)")
+        #expect(((view?["members"] as? [Any]) ?? []).count == 3)
     }
 
     @Test func ansibleChecksRollsRefusesAndSeesTheLock() throws {
