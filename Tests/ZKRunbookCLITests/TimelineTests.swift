@@ -51,7 +51,7 @@ struct TimelineTests {
         // 1. A long election: server 1 alone, looking for a quorum for three seconds (the wait is the incident).
         for node in 2...3 { #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(node)] + sandbox, timeout: 60).status == 0) }
         try poll("server 1 looking", timeout: 30) { (try? zkrunbook.run(["status", "--server", "127.0.0.1:\(ensemble.clientPort(1))"]))?.status != 0 }
-        Thread.sleep(forTimeInterval: 3)
+        Thread.sleep(forTimeInterval: 3)  // the incident itself: an election that cannot finish for 3 s
         for node in 2...3 { #expect(try zkrunbook.run(["sandbox", "start", "--node", String(node), "--wait"] + sandbox, timeout: 120).status == 0) }
         try healthy(ensemble)
 
@@ -81,7 +81,7 @@ struct TimelineTests {
         let follower = (1...3).first { $0 != current }!
         let pid = try #require(Int32(ensemble.pid(follower).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGSTOP)
-        Thread.sleep(forTimeInterval: 1.5)
+        Thread.sleep(forTimeInterval: 1.5)  // the incident itself: the JVM stands still for 1.5 s
         kill(pid, SIGCONT)
         try poll("the pause reported", timeout: 30) { ensemble.log(follower).contains("Detected pause in JVM") }
         try healthy(ensemble)

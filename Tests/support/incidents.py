@@ -27,8 +27,18 @@ def too_many_connections(host, port, count):
             sockets.append(connect(host, port))
         except OSError:
             refused += 1
-    # Give the server's selector a moment to refuse the last one.
-    time.sleep(0.5)
+    # Wait (at most 10 s) until the server has closed the one over the limit: it reads as end of file.
+    deadline = time.monotonic() + 10
+    while refused == 0 and sockets and time.monotonic() < deadline:
+        for item in list(sockets):
+            item.settimeout(0.05)
+            try:
+                if item.recv(1) == b"":
+                    refused += 1
+            except socket.timeout:
+                pass
+            except OSError:
+                refused += 1
     for item in sockets:
         item.close()
     print("opened %d connections at once, %d refused while connecting; all closed" % (len(sockets), refused))
@@ -47,12 +57,12 @@ def request_over_maxbuffer(host, port):
 
 
 def abandoned_session(host, port, timeout_ms):
-    # Connections of the burst before may not be unregistered yet (maxClientCnxns counts them): try again.
-    for _ in range(20):
-        result = open_and_abandon(host, port, timeout_ms)
-        if result == 0:
+    # Connections of the burst before may not be unregistered yet (maxClientCnxns counts them): try again
+    # until a deadline; each try is a round trip to the server.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if open_and_abandon(host, port, timeout_ms) == 0:
             return 0
-        time.sleep(0.25)
     return 1
 
 
