@@ -22,13 +22,22 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
         defer { lock.unlock() }
         // Events from inside a per-node procedure are indented under their node.
         let prefix = event.node.map { event.type == .nodeStarted || event.type == .nodeFinished ? "" : "    node \($0) | " } ?? ""
-        for line in render(event) { write(prefix + line) }
+        var bytes: [UInt8] = []
+        for line in render(event) { append(prefix + line, to: &bytes) }
+        if !bytes.isEmpty { try? output.write(contentsOf: bytes) }
     }
 
-    /// Writes one line; a line break inside a value is shown as \n so one event stays one line.
-    private func write(_ line: String) {
-        let flat = line.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
-        try? output.write(contentsOf: Data((flat + "\n").utf8))
+    /// Appends one line; a line break inside a value is shown as \n so one event stays one line. Byte by
+    /// byte: a plan prints hundreds of lines, and Foundation's search bridges each one through NSString.
+    private func append(_ line: String, to bytes: inout [UInt8]) {
+        for byte in line.utf8 {
+            switch byte {
+            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     private var clock: String {

@@ -204,6 +204,20 @@ struct CLIProcessTests {
         #expect(workspace.text("zoo.cfg") == "tickTime=2000\nclientPort=2181\n")
     }
 
+    /// A line break inside a value stays inside its line, shown as \\r and \\n: one event is one line.
+    @Test func aLineBreakInAValueIsShownNotPrinted() throws {
+        let workspace = Scratch("line-break")
+        let runbook = workspace.write("echo.json5", """
+            { name: "echo", parameters: { note: { type: "string", required: true } },
+              steps: [{ id: "say", description: "say ${note}", action: "exec", with: { argv: ["/bin/echo", "${note}"] } }] }
+            """)
+        let result = try zkrunbook.run(["plan", runbook, "--param", "note=first\r\nsecond"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("parameters: note=first\\r\\nsecond\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("say first\\r\\nsecond"), "\(result.stdout)")
+        #expect(!result.stdout.split(separator: "\n").contains { $0.hasPrefix("second") }, "\(result.stdout)")
+    }
+
     /// Two files that name the same members, in another order and spelling of host case, are one ensemble.
     @Test func identityIsTheMembersNotThePath() throws {
         let workspace = Scratch("identity")
