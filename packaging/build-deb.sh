@@ -19,6 +19,8 @@ install -D -m 0644 packaging/deb/zkrunbook.bash-completion "$root/usr/share/bash
 install -D -m 0644 packaging/deb/zkrunbook-health.service "$root/lib/systemd/system/zkrunbook-health.service"
 install -D -m 0644 packaging/deb/zkrunbook-health.timer "$root/lib/systemd/system/zkrunbook-health.timer"
 install -D -m 0644 README.md "$root/usr/share/doc/zkrunbook/README.md"
+install -D -m 0644 packaging/prometheus/zookeeper-alerts.yml "$root/usr/share/zkrunbook/prometheus/zookeeper-alerts.yml"
+install -D -m 0644 packaging/grafana/zookeeper-dashboard.json "$root/usr/share/zkrunbook/grafana/zookeeper-dashboard.json"
 # The man page: --help of every command, as roff.
 man="$root/usr/share/man/man1/zkrunbook.1"
 install -d "$(dirname "$man")"

@@ -5,6 +5,7 @@
 #   openssh-client + openssh-server: the ssh transport and its tests
 #   python3-kazoo: an independent ZooKeeper client that writes throughout the rolling-restart tests
 #   chromium: the timeline page checked in a real headless browser
+#   prometheus (promtool), lintian, rpm (rpmbuild), systemd (systemd-analyze): the ecosystem's checkers
 set -euo pipefail
 
 command -v swift >/dev/null 2>&1 || { echo "install-deps: no Swift toolchain on PATH; install Swift 6 first" >&2; exit 1; }
@@ -31,6 +32,11 @@ command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || needed+=(python3-venv)
 #   a real browser: doctor's report.html opened headless, its DOM read and a screenshot taken
 [ -x /usr/bin/chromium ] || needed+=(chromium)
+#   the ecosystem's own checkers: promtool (metrics, alert rules), lintian (.deb), rpmbuild (the spec)
+command -v promtool >/dev/null 2>&1 || needed+=(prometheus)
+command -v lintian >/dev/null 2>&1 || needed+=(lintian)
+command -v rpmbuild >/dev/null 2>&1 || needed+=(rpm)
+command -v systemd-analyze >/dev/null 2>&1 || needed+=(systemd)
 
 if [ ${#needed[@]} -eq 0 ]; then
   exit 0

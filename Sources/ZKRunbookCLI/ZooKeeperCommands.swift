@@ -2,6 +2,7 @@ import Foundation
 
 import ZKRunbookEngine
 import ZKRunbookProcess
+import ZKRunbookRolling
 import ZKRunbookZooKeeper
 import ZKRunbookSandbox
 import ZKRunbookZooKeeperActions
@@ -24,8 +25,15 @@ enum StatusCommand {
           --json               print the whole view as JSON
           --timeout DUR        per connect and per reply (default 2s)
           --max-lag N          transactions a member may be behind before the ensemble is degraded (default 1000)
-          --prometheus FILE    also write the metrics for node_exporter's textfile collector (atomically):
-                               zxid epoch and counter, rollover ETA, mode, serving, synced followers
+          --prometheus FILE    also write the metrics for node_exporter's textfile collector (atomically;
+                               names as ZooKeeper's Prometheus provider, zookeeper_ prefix): this node's
+                               server series, and the ensemble's (verdict, quorum, leader, rollover ETA)
+                               from the member with the lowest id that answered, so alerts fire once
+          --ensemble-name NAME the metrics' ensemble label (default: the ensemble file's name; with
+                               --zoo-cfg, the members' identity, as zkrunbook identity prints it)
+          --metrics-server ID|all
+                               whose server series to write (default: the myid next to --zoo-cfg's
+                               dataDir; all without one, as a central exporter does)
           --state-dir DIR      where zxid samples are kept for the rollover ETA (as for run)
           -h, --help           show this help
 
@@ -36,12 +44,15 @@ enum StatusCommand {
         never "no-quorum".
 
         Exit codes: 0 healthy, 1 degraded-but-quorate or unknown (a partial view that proves nothing),
-        2 usage error, 3 no quorum or split (judged on the whole ensemble only).
+        2 usage error, 3 no quorum or split (judged on the whole ensemble only), 5 the --prometheus file
+        could not be written.
         """
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag", "--prometheus", "--state-dir"],
+            arguments, valueOptions: [
+                "--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag", "--prometheus", "--state-dir", "--ensemble-name", "--metrics-server",
+            ],
             flagOptions: ["--json"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
@@ -70,8 +81,9 @@ enum StatusCommand {
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         if let path = parsed.value("--prometheus") {
             let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
-            do { try PrometheusTextfile.write(view, history: history, to: path) } catch {
-                throw CommandFailure(message: "error: cannot write \(path): \(error.localizedDescription)", exitCode: .stepFailed)
+            let metrics = try metricsSettings(parsed, usage: usage)
+            do { try PrometheusTextfile.write(view, metrics: metrics, history: history, to: path) } catch {
+                throw CommandFailure(message: "error: cannot write \(path): \(error.localizedDescription)", exitCode: .outputFailed)
             }
         }
         switch view.verdict {
@@ -79,6 +91,32 @@ enum StatusCommand {
         case .degraded, .unknown: return .stepFailed
         case .noQuorum, .split: return CLI.ExitCode.refused
         }
+    }
+
+    /// The ensemble label (--ensemble-name, else the ensemble file's name, else the members' identity) and
+    /// whose per-server series to write (--metrics-server, else this node's myid from --zoo-cfg, else all).
+    static func metricsSettings(_ parsed: ParsedArguments, usage: String) throws -> PrometheusMetrics {
+        var name = parsed.value("--ensemble-name")
+        var servers = PrometheusMetrics.Servers.all
+        if let path = parsed.value("--ensemble"), let file = try? EnsembleFile.load(path: path) {
+            name = name ?? file.name
+        }
+        if let path = parsed.value("--zoo-cfg"), let config = try? ZooConfig.load(path: path) {
+            if name == nil {
+                name = EnsembleLease.identity(of: EnsembleFile.members(from: config))
+            }
+            if let myid = config.myid { servers = .only(myid) }
+        }
+        if let text = parsed.value("--metrics-server") {
+            if text == "all" {
+                servers = .all
+            } else if let id = Int(text) {
+                servers = .only(id)
+            } else {
+                throw UsageError(message: "--metrics-server takes a server id (myid) or 'all', found '\(text)'", usage: usage)
+            }
+        }
+        return PrometheusMetrics(ensemble: name ?? "zookeeper", servers: servers)
     }
 
     /// Members from --ensemble, --zoo-cfg or --server (exactly one kind).
@@ -116,34 +154,28 @@ enum StatusCommand {
     }
 }
 
-/// Metrics for node_exporter's textfile collector: the graphs the rollover team lacked.
+/// Writes `status --prometheus`: the rollover ETA from the zxid samples kept in the state directory, the
+/// exposition from the library, then an atomic rename so node_exporter never reads half a file.
 enum PrometheusTextfile {
-    static func write(_ view: EnsembleView, history: ZxidHistory, to path: String) throws {
-        var lines: [String] = []
-        func metric(_ name: String, _ help: String, _ samples: [(String, Double)]) {
-            guard !samples.isEmpty else { return }
-            lines.append("# HELP \(name) \(help)")
-            lines.append("# TYPE \(name) gauge")
-            for (labels, value) in samples { lines.append("\(name){\(labels)} \(value == value.rounded() ? String(Int64(value)) : String(value))") }
-        }
-        func labels(_ status: EnsembleView.MemberStatus) -> String { "server=\"\(status.member.endpoint)\",id=\"\(status.member.id)\"" }
-        metric("zookeeper_serving", "1 when the server serves (leader, follower, observer or standalone)", view.members.map { (labels($0), $0.facts.mode.isServing ? 1 : 0) })
-        metric("zookeeper_mode", "the server's mode, as a label", view.members.map { (labels($0) + ",mode=\"\($0.facts.mode.rawValue)\"", 1) })
-        metric("zookeeper_zxid_epoch", "high 32 bits of the last zxid: the leader epoch", view.members.compactMap { s in s.facts.zxid.map { (labels(s), Double($0.epoch)) } })
-        metric("zookeeper_zxid_counter", "low 32 bits of the last zxid: rolls over (forcing an election) at 4294967295", view.members.compactMap { s in s.facts.zxid.map { (labels(s), Double($0.counter)) } })
-        metric("zookeeper_lag_transactions", "transactions behind the leader", view.members.compactMap { s in s.lag.map { (labels(s), Double($0)) } })
-        metric("zookeeper_synced_followers", "followers the leader reports in sync", view.members.compactMap { s in s.facts.syncedFollowers.map { (labels(s), Double($0)) } })
+    static func write(_ view: EnsembleView, metrics: PrometheusMetrics, history: ZxidHistory, to path: String) throws {
+        var metrics = metrics
         if let leaderID = view.leaderID, let leader = view.members.first(where: { $0.member.id == leaderID }), let zxid = leader.facts.zxid {
-            let now = RolloverEstimate.Sample(time: Date(), zxid: zxid)
-            if let eta = history.eta(server: leader.member.endpoint.description, now: now) {
-                metric("zookeeper_zxid_rollover_eta_seconds", "seconds until the counter rolls over at the rate since the oldest sample of this epoch", [(labels(leader), eta.rounded())])
-            }
+            let now = RolloverEstimate.Sample(time: metrics.time, zxid: zxid)
+            metrics.rolloverETA = history.eta(server: leader.member.endpoint.description, now: now)
             history.append(server: leader.member.endpoint.description, sample: now)
         }
-        metric("zookeeper_ensemble_healthy", "1 when the ensemble's verdict is healthy", [("verdict=\"\(view.verdict.rawValue)\"", view.verdict == .healthy ? 1 : 0)])
         let temporary = path + ".tmp-\(getpid())"
-        try (lines.joined(separator: "\n") + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
-        guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        do {
+            try metrics.render(view).write(toFile: temporary, atomically: false, encoding: .utf8)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
+        }
     }
 }
 

@@ -23,9 +23,12 @@ public struct ExitCode: Hashable, Sendable, CustomStringConvertible {
     public static let usage = ExitCode(2, "usage error or invalid runbook: nothing was run")
     public static let refused = ExitCode(3, "a guard refused before anything changed")
     public static let locked = ExitCode(4, "another run holds the lock, or a node's lease (the holder is named)")
+    /// Distinct from 1 and 3, which a health timer counts as success (the verdict is in the metrics): a file
+    /// nobody could write must fail the unit.
+    public static let outputFailed = ExitCode(5, "an output file could not be written (status --prometheus)")
     public static let interrupted = ExitCode(130, "interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback")
 
-    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .interrupted]
+    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .outputFailed, .interrupted]
 
     /// The "Exit codes:" block of `--help`.
     public static var help: String {

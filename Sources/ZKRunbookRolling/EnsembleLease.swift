@@ -53,8 +53,10 @@ public final class EnsembleLease: @unchecked Sendable {
     public static func key(for member: EnsembleMember) -> String { "zookeeper-\(member.clientPort)" }
 
     /// The ensemble's identity: its members' endpoints, sorted and hashed (the name is only shown).
-    public static func identity(of file: EnsembleFile) -> String {
-        let endpoints = file.members.map { "\($0.host.lowercased()):\($0.clientPort)" }.sorted().joined(separator: ",")
+    public static func identity(of file: EnsembleFile) -> String { identity(of: file.members) }
+
+    public static func identity(of members: [EnsembleMember]) -> String {
+        let endpoints = members.map { "\($0.host.lowercased()):\($0.clientPort)" }.sorted().joined(separator: ",")
         return String(SHA256.hex(Data(endpoints.utf8)).prefix(16))
     }
 

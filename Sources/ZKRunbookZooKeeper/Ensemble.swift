@@ -210,7 +210,7 @@ public struct EnsembleFile: Sendable {
 }
 
 /// The ensemble's health in one word.
-public enum EnsembleVerdict: String, Sendable, Codable {
+public enum EnsembleVerdict: String, Sendable, Codable, CaseIterable {
     case healthy
     case degraded = "degraded-but-quorate"
     case noQuorum = "no-quorum"
