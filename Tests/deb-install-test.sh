@@ -6,7 +6,21 @@ cd "$(dirname "$0")/.."
 if dpkg -s zkrunbook >/dev/null 2>&1; then echo "deb test: FAILED: a zkrunbook package is already installed; remove it first" >&2; exit 1; fi
 deb=$(bash packaging/build-deb.sh | tail -1 | awk '{print $1}')
 fail() { echo "deb test: FAILED: $*" >&2; dpkg -P zkrunbook >/dev/null 2>&1 || true; exit 1; }
+for tool in lintian systemd-analyze; do
+  command -v "$tool" >/dev/null || fail "$tool is missing: bash packaging/install-deps.sh (apt-get install -y lintian systemd)"
+done
+# Debian's own checker: no error and no warning (the overrides in packaging/deb/lintian-overrides say why).
+findings=$(lintian --fail-on error,warning "$deb" 2>&1 | grep -v 'running with root privileges' || true)
+lintian --fail-on error,warning "$deb" >/dev/null 2>&1 || fail "lintian: $findings"
 dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb"
+getent passwd zkrunbook >/dev/null || fail "the package did not create the zkrunbook user"
+# The installed units: systemd's own verification, and the hardening score at 4.0 or below.
+units="/lib/systemd/system/zkrunbook-health.service /lib/systemd/system/zkrunbook-health.timer"
+verify=$(systemd-analyze verify $units 2>&1) || fail "systemd-analyze verify: $verify"
+[ -z "$verify" ] || fail "systemd-analyze verify: $verify"
+exposure=$(systemd-analyze security --offline=true /lib/systemd/system/zkrunbook-health.service 2>&1 | tail -1)
+systemd-analyze security --offline=true --threshold=40 /lib/systemd/system/zkrunbook-health.service >/dev/null 2>&1 \
+  || fail "systemd-analyze security: above 4.0: $exposure"
 [ "$(/usr/bin/zkrunbook --version)" = "zkrunbook $(.build/dist/zkrunbook --version | awk '{print $2}')" ] || fail "--version"
 scratch=$(mktemp -d)
 # From a folder without ./runbooks: the runbooks come from /usr/share/zkrunbook/runbooks.
@@ -24,4 +38,4 @@ dpkg -r zkrunbook >/dev/null || fail "dpkg -r"
 dpkg -P zkrunbook >/dev/null || fail "dpkg -P"
 [ ! -e /usr/share/zkrunbook ] || fail "/usr/share/zkrunbook is still there after purge"
 rm -rf "$scratch"
-echo "deb test: ok ($(basename "$deb"): installed, --version, validate/list/run from /usr/share, man page, removed and purged)"
+echo "deb test: ok ($(basename "$deb"): lintian clean, installed with its user, units verified ($exposure), --version, validate/list/run from /usr/share, man page, removed and purged)"

@@ -19,6 +19,13 @@ install -D -m 0644 packaging/deb/zkrunbook.bash-completion "$root/usr/share/bash
 install -D -m 0644 packaging/deb/zkrunbook-health.service "$root/lib/systemd/system/zkrunbook-health.service"
 install -D -m 0644 packaging/deb/zkrunbook-health.timer "$root/lib/systemd/system/zkrunbook-health.timer"
 install -D -m 0644 README.md "$root/usr/share/doc/zkrunbook/README.md"
+install -D -m 0644 packaging/deb/copyright "$root/usr/share/doc/zkrunbook/copyright"
+# A native package's changelog, its newest entry the binary's version (lintian: no-changelog otherwise).
+head -1 packaging/deb/changelog | grep -q "^zkrunbook ($version) " \
+  || { echo "build-deb: packaging/deb/changelog does not start with version $version: add an entry" >&2; exit 1; }
+gzip -9n -c packaging/deb/changelog >"$root/usr/share/doc/zkrunbook/changelog.gz"
+chmod 0644 "$root/usr/share/doc/zkrunbook/changelog.gz"
+install -D -m 0644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/zkrunbook"
 install -D -m 0644 packaging/prometheus/zookeeper-alerts.yml "$root/usr/share/zkrunbook/prometheus/zookeeper-alerts.yml"
 install -D -m 0644 packaging/grafana/zookeeper-dashboard.json "$root/usr/share/zkrunbook/grafana/zookeeper-dashboard.json"
 # The man page: --help of every command, as roff.
@@ -29,10 +36,10 @@ install -d "$(dirname "$man")"
   echo ".SH NAME"; echo "zkrunbook \\- runbook automation for Apache ZooKeeper ensembles"
   echo ".SH SYNOPSIS"; echo ".B zkrunbook"; echo "\\fIcommand\\fR [\\fIoptions\\fR]"
   echo ".SH DESCRIPTION"; echo ".nf"
-  .build/dist/zkrunbook --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
+  .build/dist/zkrunbook --help | sed "s/\\\\/\\\\\\\\/g; s/^[.']/\\\\\\&&/"
   for command in list validate plan run resume status sandbox collect doctor install; do
     echo; echo ".SH \"$(echo "$command" | tr a-z A-Z)\""
-    .build/dist/zkrunbook "$command" --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
+    .build/dist/zkrunbook "$command" --help | sed "s/\\\\/\\\\\\\\/g; s/^[.']/\\\\\\&&/"
   done
   echo ".fi"
   echo ".SH FILES"
@@ -41,13 +48,15 @@ install -d "$(dirname "$man")"
 gzip -9n "$man"
 size=$(du -sk "$root" | cut -f1)
 install -d "$root/DEBIAN"
+install -m 0755 packaging/deb/postinst "$root/DEBIAN/postinst"
+( cd "$root" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum ) >"$root/DEBIAN/md5sums"
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: zkrunbook
 Version: $version
 Architecture: $arch
-Maintainer: zkrunbook developers <zkrunbook@localhost>
+Maintainer: zkrunbook developers <zkrunbook@example.org>
 Installed-Size: $size
-Depends: libc6, libstdc++6, libgcc-s1, gzip
+Depends: libc6, libstdc++6, libgcc-s1, adduser
 Recommends: openssh-client
 Section: admin
 Priority: optional

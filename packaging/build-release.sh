@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .build/dist
-swift build -c release --static-swift-stdlib --product zkrunbook >.build/release-build.log 2>&1 \
+# -z now -z relro: every symbol bound at start, the GOT read-only after it (lintian: hardening-no-bindnow).
+swift build -c release --static-swift-stdlib -Xlinker -z -Xlinker now -Xlinker -z -Xlinker relro --product zkrunbook >.build/release-build.log 2>&1 \
   || { cat .build/release-build.log >&2; exit 1; }
 cp .build/release/zkrunbook .build/dist/zkrunbook
-strip .build/dist/zkrunbook
+strip --remove-section=.comment .build/dist/zkrunbook
 size=$(stat -c %s .build/dist/zkrunbook)
 echo "binary: .build/dist/zkrunbook, $((size / 1024 / 1024)) MiB stripped ($size bytes)"
 echo "dynamic libraries:"
