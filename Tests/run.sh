@@ -46,8 +46,11 @@ fi
 echo "== release binary (static Swift runtime)"
 bash packaging/build-release.sh
 
-echo "== .deb: build, install, use, remove"
+echo "== .deb: build, lintian, install, units verified, use, remove"
 bash Tests/deb-install-test.sh
+
+echo "== .rpm: rpmbuild -bb and what it holds"
+bash Tests/rpm-build-test.sh
 
 echo "== benchmark"
 bash packaging/bench.sh

@@ -28,24 +28,9 @@ chmod 0644 "$root/usr/share/doc/zkrunbook/changelog.gz"
 install -D -m 0644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/zkrunbook"
 install -D -m 0644 packaging/prometheus/zookeeper-alerts.yml "$root/usr/share/zkrunbook/prometheus/zookeeper-alerts.yml"
 install -D -m 0644 packaging/grafana/zookeeper-dashboard.json "$root/usr/share/zkrunbook/grafana/zookeeper-dashboard.json"
-# The man page: --help of every command, as roff.
-man="$root/usr/share/man/man1/zkrunbook.1"
-install -d "$(dirname "$man")"
-{
-  echo ".TH ZKRUNBOOK 1 \"$(date -u +%Y-%m-%d)\" \"zkrunbook $version\" \"User Commands\""
-  echo ".SH NAME"; echo "zkrunbook \\- runbook automation for Apache ZooKeeper ensembles"
-  echo ".SH SYNOPSIS"; echo ".B zkrunbook"; echo "\\fIcommand\\fR [\\fIoptions\\fR]"
-  echo ".SH DESCRIPTION"; echo ".nf"
-  .build/dist/zkrunbook --help | sed "s/\\\\/\\\\\\\\/g; s/^[.']/\\\\\\&&/"
-  for command in list validate plan run resume status sandbox collect doctor install; do
-    echo; echo ".SH \"$(echo "$command" | tr a-z A-Z)\""
-    .build/dist/zkrunbook "$command" --help | sed "s/\\\\/\\\\\\\\/g; s/^[.']/\\\\\\&&/"
-  done
-  echo ".fi"
-  echo ".SH FILES"
-  echo "/usr/share/zkrunbook/runbooks, /etc/zkrunbook/runbooks (local runbooks, looked up first), /var/lib/zkrunbook (journals, locks)"
-} >"$man"
-gzip -9n "$man"
+bash packaging/build-man.sh >/dev/null
+install -D -m 0644 .build/dist/zkrunbook.1 "$root/usr/share/man/man1/zkrunbook.1"
+gzip -9n "$root/usr/share/man/man1/zkrunbook.1"
 size=$(du -sk "$root" | cut -f1)
 install -d "$root/DEBIAN"
 install -m 0755 packaging/deb/postinst "$root/DEBIAN/postinst"
