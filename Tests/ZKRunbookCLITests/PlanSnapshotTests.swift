@@ -29,6 +29,27 @@ struct PlanSnapshotTests {
         }
     }
 
+    /// The CI example reads a params file as a command line is read: a quoted JSON value with spaces is one
+    /// argument, and an unmatched quote fails the check naming the file (it once split on every space).
+    @Test func theCIExampleKeepsAQuotedJSONValueWhole() throws {
+        let workspace = Scratch("ci-params")
+        _ = workspace.write("runbooks/say.json5", """
+            { name: "say", parameters: { restartCommand: { type: "string", required: true } },
+              steps: [{ id: "say", description: "run ${restartCommand}", action: "exec", with: { argv: ["/bin/echo", "${restartCommand}"] } }] }
+            """)
+        _ = workspace.write("plans/say.params", "# the restart command, as JSON\n--param 'restartCommand=[\"systemctl\", \"restart\", \"zookeeper\"]'\n")
+        let script = repositoryRoot + "/packaging/ci-example/check-runbooks.sh"
+        let arguments = [script, "--zkrunbook", zkrunbook.path, "--runbooks", workspace.file("runbooks"), "--plans", workspace.file("plans")]
+        let update = try ZKRunbookBinary(path: "/bin/bash").run(arguments + ["--update"])
+        #expect(update.status == 0, "\(update.stdout)\(update.stderr)")
+        #expect(workspace.text("plans/say.plan").contains("run [\"systemctl\", \"restart\", \"zookeeper\"]"), "\(workspace.text("plans/say.plan"))")
+        #expect(try ZKRunbookBinary(path: "/bin/bash").run(arguments).status == 0)
+        _ = workspace.write("plans/say.params", "--param 'restartCommand=[\"systemctl\"]\n")
+        let broken = try ZKRunbookBinary(path: "/bin/bash").run(arguments)
+        #expect(broken.status != 0)
+        #expect(broken.stderr.contains("say.params: cannot read its arguments"), "\(broken.stderr)")
+    }
+
     @Test func removingTheQuorumGuardChangesThePlan() throws {
         let workspace = Scratch("dangerous")
         let original = try String(contentsOfFile: repositoryRoot + "/runbooks/rolling-restart.json5", encoding: .utf8)

@@ -9,13 +9,30 @@
 # Usage: check-runbooks.sh --runbooks DIR --plans DIR [--sandbox-params DIR] [--zkrunbook PATH]
 #                          [--base-port N] [--update]
 #
-# PLANS/NAME.params and SANDBOX/NAME.params hold extra `plan` arguments (e.g. --param key=value). In the
+# PLANS/NAME.params and SANDBOX/NAME.params hold extra `plan` arguments (e.g. --param key=value), written
+# as on a command line: split on white space, with '…' and "…" quoting, so a JSON value with spaces is one
+# argument when quoted (--param 'restartCommand=["systemctl", "restart", "zookeeper"]'); nothing is run or
+# expanded. Lines starting with # are comments. In the
 # sandbox ones these words are replaced: @ENSEMBLE@ (the sandbox's ensemble file), @SERVER@ (node 1's
 # host:port), @CLIENTPORT@, @ADMINPORT@, @ZOOCFG@ (node 1's zoo.cfg), @DIR@ (the sandbox folder). A sandbox
 # params file whose first line is "# expect: refused" must be refused (exit 3): for a runbook whose guards
 # exist to refuse a healthy ensemble (dc-failover), proving the guards live.
 # Needs: zkrunbook, and for the sandbox Java and ZooKeeper's jars (Debian: apt-get install zookeeper).
 set -euo pipefail
+
+# Reads a params file's text into the array `args`, with the shell's quoting but none of its expansions
+# (xargs splits words the same way); an unmatched quote fails the check, saying which file.
+params_to_args() {
+  local split
+  split=$(mktemp)
+  if ! printf '%s\n' "$1" | sed '/^[[:space:]]*#/d' | xargs -r printf '%s\0' >"$split" 2>"$split.err"; then
+    fail "$2: cannot read its arguments: $(cat "$split.err")"
+    rm -f "$split" "$split.err"
+    return 1
+  fi
+  mapfile -d '' -t args <"$split"
+  rm -f "$split" "$split.err"
+}
 
 runbooks=""
 plans=""
@@ -53,7 +70,7 @@ echo "== plan snapshots ($plans)"
 mkdir -p "$plans"
 for runbook in "$runbooks"/*.json5; do
   name=$(basename "$runbook" .json5)
-  read -r -a args <<<"$(cat "$plans/$name.params" 2>/dev/null || true)"
+  params_to_args "$(cat "$plans/$name.params" 2>/dev/null || true)" "$plans/$name.params" || continue
   actual=$(mktemp)
   if ! "$zkrunbook" plan "$runbook" --offline "${args[@]}" >"$actual" 2>&1; then
     fail "$name: plan --offline failed:"
@@ -103,9 +120,8 @@ if [ -n "$sandbox_params" ]; then
     expect_refusal=0
     if head -1 "$sandbox_params/$name.params" | grep -q '^# expect: refused'; then
       expect_refusal=1
-      text=$(printf '%s\n' "$text" | grep -v '^#')
     fi
-    read -r -a args <<<"$(printf '%s' "$text" | tr '\n' ' ')"
+    params_to_args "$text" "$sandbox_params/$name.params" || continue
     status=0
     "$zkrunbook" plan "$runbook" "${args[@]}" >"$dir/$name.plan" 2>&1 || status=$?
     if [ "$expect_refusal" = 1 ] && [ "$status" = 3 ]; then
