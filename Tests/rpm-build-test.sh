@@ -14,7 +14,8 @@ for expected in /usr/bin/zkrunbook /usr/share/zkrunbook/runbooks/rolling-restart
   /usr/share/licenses/zkrunbook/LICENSE /usr/share/doc/zkrunbook/README.md /etc/zkrunbook/runbooks /var/lib/zkrunbook; do
   grep -qx -- "$expected" <<<"$files" || fail "$expected is not in $(basename "$rpm")"
 done
-grep -q '^/usr/share/man/man1/zkrunbook.1' <<<"$files" || fail "no man page in $(basename "$rpm")"
+grep -q '^/usr/share/man/man1/zkrunbook.1' <<<"$files" || fail "no zkrunbook(1) in $(basename "$rpm")"
+grep -q '^/usr/share/man/man5/zkrunbook-runbook.5' <<<"$files" || fail "no zkrunbook-runbook(5) in $(basename "$rpm")"
 runbooks=$(grep -c '^/usr/share/zkrunbook/runbooks/.*\.json5$' <<<"$files")
 [ "$runbooks" -eq "$(ls runbooks/*.json5 | wc -l)" ] || fail "$runbooks runbooks in the package, $(ls runbooks/*.json5 | wc -l) in runbooks/"
 scripts=$(rpm -qp --scripts "$rpm" 2>/dev/null)

@@ -58,6 +58,8 @@ public enum CLI {
             case "--version", "version":
                 print("zkrunbook \(version)")
                 return ExitCode.success
+            case "--complete":
+                return CompletionCommand.run(rest)
             case "--commands":
                 // For shell completion: the subcommands, one per line, from the same table as dispatch.
                 print((Subcommand.all.map(\.name) + ["--version", "--help"]).joined(separator: "\n"))

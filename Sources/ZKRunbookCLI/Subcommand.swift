@@ -31,6 +31,7 @@ struct Subcommand: Sendable {
         Subcommand(name: "lease", summary: "the per-node leases that keep one run per ensemble (show, break)", run: LeaseCommand.run),
         Subcommand(name: "zk", arguments: "ls|get|stat|create|set|delete|config", summary: "znodes through ZooKeeper's own protocol", run: ZKCommand.run),
         Subcommand(name: "identity", summary: "an ensemble file's identity: which runs exclude each other", run: IdentityCommand.run),
+        Subcommand(name: "manual", arguments: "1|5", summary: "the man pages as roff: the commands (1), the runbook format (5)", run: ManualCommand.run),
         Subcommand(
             name: "sandbox", arguments: "up|down|status|stop|start|restart",
             summary: "a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)", run: SandboxCommand.run),

@@ -110,6 +110,10 @@ public struct ActionArguments: Sendable {
     public var readSteps: @Sendable (_ node: JSON5Node, _ context: String) -> [Step]? = { node, context in nil }
 
     public var diagnostics: DiagnosticCollector { reader.diagnostics }
+
+    public init(reader: ObjectReader, registry: ActionRegistry, stepID: String, asProbe: Bool = false) {
+        (self.reader, self.registry, self.stepID, self.asProbe) = (reader, registry, stepID, asProbe)
+    }
 }
 
 /// Everything an action may use while it runs.

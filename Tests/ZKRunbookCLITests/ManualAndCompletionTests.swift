@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import ZKRunbookTestSupport
+
+/// The man pages and the bash completion, both written from the binary's own tables: every command and
+/// every action is in them, man renders them without a warning, and bash completes what a user types.
+@Suite(.serialized)
+struct ManualAndCompletionTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    func lines(_ result: ZKRunbookBinary.Result) -> [String] { result.stdout.split(separator: "\n").map(String.init) }
+
+    @Test func bothManPagesHoldEveryCommandAndActionAndRenderWithoutAWarning() throws {
+        let workspace = Scratch("manual")
+        let commands = try lines(zkrunbook.run(["--commands"])).filter { !$0.hasPrefix("-") }
+        let actions = try lines(zkrunbook.run(["list", "--actions"])).compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(commands.count > 15 && actions.count > 20)
+        let one = try zkrunbook.run(["manual", "1"])
+        let five = try zkrunbook.run(["manual", "5"])
+        #expect(one.status == 0 && five.status == 0)
+        for command in commands { #expect(one.stdout.contains(".SS \"\(command)"), "zkrunbook(1) lacks \(command)") }
+        for action in actions { #expect(five.stdout.contains(".B \(action)\n"), "zkrunbook-runbook(5) lacks \(action)") }
+        for section in ["SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES", "SEE ALSO"] {
+            #expect(one.stdout.contains(".SH \"\(section)\""), "zkrunbook(1) has no \(section)")
+        }
+        #expect(five.stdout.contains("Facts: ") && five.stdout.contains("notEquals"))
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/man"), "/usr/bin/man is missing: apt-get install -y man-db")
+        for (name, page) in [("zkrunbook.1", one.stdout), ("zkrunbook-runbook.5", five.stdout)] {
+            let path = workspace.write(name, page)
+            let rendered = try ZKRunbookBinary(path: "/bin/sh").run(["-c", "MANWIDTH=80 man --warnings -l \"$0\" 2>&1 >/dev/null", path])
+            #expect(rendered.status == 0 && rendered.stdout.isEmpty, "man -l \(name) warns: \(rendered.stdout)")
+        }
+    }
+
+    /// `bash` sources the shipped completion and asks it, as a user pressing Tab would.
+    func complete(_ words: [String], environment: [String: String] = [:]) throws -> [String] {
+        let script = """
+            source "$1"; shift
+            COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=()
+            _zkrunbook
+            printf '%s\\n' "${COMPREPLY[@]}"
+            """
+        let directory = (zkrunbook.path as NSString).deletingLastPathComponent
+        let result = try ZKRunbookBinary(path: "/bin/bash").run(
+            ["-c", script, "bash", repositoryRoot + "/packaging/deb/zkrunbook.bash-completion"] + words, directory: repositoryRoot,
+            environment: ["PATH": directory + ":/usr/bin:/bin"].merging(environment) { $1 })
+        #expect(result.status == 0, "\(result.stderr)")
+        return lines(result).filter { !$0.isEmpty }
+    }
+
+    @Test func bashCompletesCommandsOptionsVerbsRunbooksParametersAndRunIDs() throws {
+        #expect(try complete(["zkrunbook", "sa"]) == ["sandbox"])
+        #expect(try complete(["zkrunbook", "sandbox", ""]) == ["up", "down", "status", "stop", "start", "restart"])
+        let statusOptions = try complete(["zkrunbook", "status", "--"])
+        #expect(statusOptions.contains("--prometheus") && statusOptions.contains("--zoo-cfg"))
+        #expect(!statusOptions.contains("--dry-run") && !statusOptions.contains("--offline"), "\(statusOptions)")
+        #expect(try complete(["zkrunbook", "sandbox", "up", "--no"]) == ["--nodes"])
+        #expect(Set(try complete(["zkrunbook", "plan", "rolling-r"])) == ["rolling-restart"])
+        #expect(try complete(["zkrunbook", "run", "zoo-cfg-set", "--param", ""]) == ["config=", "key=", "value="])
+        #expect(try complete(["zkrunbook", "status", "--ensemble", "packaging/examples/ensemble-w"]) == ["packaging/examples/ensemble-with-4.json5"])
+
+        let workspace = Scratch("completion")
+        let runbook = workspace.write("hello.json5", "{ name: \"hello\", steps: [{ id: \"say\", description: \"say\", action: \"exec\", with: { argv: [\"true\"] } }] }")
+        let state = workspace.folder("state")
+        #expect(try zkrunbook.run(["run", runbook, "--state-dir", state]).status == 0)
+        let runID = try #require(try lines(zkrunbook.run(["runs", "--state-dir", state, "--json"])).first.flatMap {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["runID"] as? String
+        })
+        #expect(try complete(["zkrunbook", "show", "--state-dir", state, ""]) == [runID])
+        #expect(try complete(["zkrunbook", "resume", ""], environment: ["ZKRUNBOOK_STATE_DIR": state]) == [runID])
+    }
+}
