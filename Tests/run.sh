@@ -52,5 +52,8 @@ bash Tests/deb-install-test.sh
 echo "== .rpm: rpmbuild -bb and what it holds"
 bash Tests/rpm-build-test.sh
 
+echo "== the CI example's GitHub and GitLab jobs, as written, on a fresh checkout"
+bash Tests/ci-example-test.sh
+
 echo "== benchmark"
 bash packaging/bench.sh
