@@ -66,21 +66,36 @@ public final class EnsembleLease: @unchecked Sendable {
         return String(cString: buffer)
     }
 
-    /// Takes the lease on every member in id order (so two conductors meet on the same first node), and
-    /// gives back what it took if any node refuses.
+    /// Takes the lease on the member with the lowest id first, so two conductors meet on the same node and
+    /// only one gets past it; then on the others at once (whoever holds the first is the only one asking).
+    /// Gives back what it took if any node refuses, naming the lowest refusing id.
     public static func acquire(
         file: EnsembleFile, runID: String, runbook: String, options: Options, cancellation: CancellationToken?
     ) -> Result<EnsembleLease, Failure> {
         let lease = EnsembleLease(file: file, runID: runID, runbook: runbook, options: options)
-        for member in file.members.sorted(by: { $0.id < $1.id }) {
-            switch lease.request(member, verb: "acquire", cancellation: cancellation) {
+        let members = file.members.sorted(by: { $0.id < $1.id })
+        guard let first = members.first else { return .success(lease) }
+        func record(_ member: EnsembleMember, _ result: Result<String?, Failure>) -> Failure? {
+            switch result {
             case .success(let note):
-                lease.state.withLock { lease.held.append(member) }
-                if let note { lease.replaced.append(note) }
+                lease.state.withLock {
+                    lease.held.append(member)
+                    if let note { lease.replaced.append(note) }
+                }
+                return nil
             case .failure(let failure):
-                lease.release()
-                return .failure(failure)
+                return failure
             }
+        }
+        if let failure = record(first, lease.request(first, verb: "acquire", cancellation: cancellation)) {
+            return .failure(failure)
+        }
+        let rest = Array(members.dropFirst())
+        let results = Parallel.map(rest) { lease.request($0, verb: "acquire", cancellation: cancellation) }
+        let failures = zip(rest, results).compactMap { record($0, $1) }
+        if let failure = failures.first {
+            lease.release()
+            return .failure(failure)
         }
         return .success(lease)
     }

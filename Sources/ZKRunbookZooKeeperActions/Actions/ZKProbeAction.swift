@@ -26,8 +26,11 @@ struct ZKProbeAction: ArgumentsDecodable {
     /// srvr alone (mode, zxid): for a tight poll while a server starts, where every extra word is a
     /// connection the starting JVM must serve, and measurably delays it.
     var srvrOnly: Bool
+    /// false: no mntr (a gate that reads only imok, mode or the zxid): mntr is the word a just-started JVM is
+    /// slowest to answer.
+    var monitor: Bool
     var isReadOnly: Bool { true }
-    static var defaults: [String: any ArgumentValue] { ["ensemble": [Template](), "srvrOnly": false] }
+    static var defaults: [String: any ArgumentValue] { ["ensemble": [Template](), "srvrOnly": false, "monitor": true] }
 
     func check(_ arguments: ActionArguments) {
         if maxLag != nil && ensemble.isEmpty {
@@ -37,7 +40,7 @@ struct ZKProbeAction: ArgumentsDecodable {
     var yieldedFacts: FactNames? { ServerFacts.factNames.union(FactNames(["leader", "leaderZxid", "lagBehindLeader", "caughtUp"])) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        var line = "probe \(server.display(resolver)) (srvr" + (srvrOnly ? " only" : ", ruok, mntr")
+        var line = "probe \(server.display(resolver)) (srvr" + (srvrOnly ? " only" : monitor ? ", ruok, mntr" : ", ruok")
         if let adminPort { line += "; AdminServer on port \(adminPort.display(resolver)) where the whitelist refuses" }
         line += ")"
         if !ensemble.isEmpty { line += "; lag measured against the leader among \(ensemble.map { $0.display(resolver) }.joined(separator: ","))" }
@@ -66,19 +69,25 @@ struct ZKProbeAction: ArgumentsDecodable {
                 admin = port
             }
         }
-        let probe = ServerProbe(limits: limits(timeout, context.resolver), wantMonitor: !srvrOnly, wantRuok: !srvrOnly)
-        let facts = probe.probe(target, adminPort: admin)
+        let probe = ServerProbe(limits: limits(timeout, context.resolver), wantMonitor: !srvrOnly && monitor, wantRuok: !srvrOnly)
+        var others: [(endpoint: Endpoint, adminPort: Int?)] = []
+        for template in ensemble {
+            others += try ensembleMembers(fromSource: context.resolved(template)).get().map { ($0.endpoint, $0.adminPort) }
+        }
+        let peers = others.filter { $0.endpoint != target }.map { ($0.endpoint, $0.adminPort) }
+        // The server and the others (to find the leader) in one round, not one after the other. The others are
+        // asked srvr alone, with their AdminServers: a leader with leaderServes=no answers "not serving" over 4lw.
+        let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
+        let targetAdmin = admin
+        let rounds =
+            peers.isEmpty
+            ? [[probe.probe(target, adminPort: targetAdmin)], []]
+            : Parallel.map([0, 1]) { round in round == 0 ? [probe.probe(target, adminPort: targetAdmin)] : quick.probeAll(peers) }
+        let facts = rounds[0][0]
         var map = facts.factMap
         if !ensemble.isEmpty {
-            var others: [(endpoint: Endpoint, adminPort: Int?)] = []
-            for template in ensemble {
-                others += try ensembleMembers(fromSource: context.resolved(template)).get().map { ($0.endpoint, $0.adminPort) }
-            }
             if !others.isEmpty {
-                let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
-                // With their AdminServers: a leader with leaderServes=no answers "not serving" over 4lw.
-                let leader = quick.probeAll(others.filter { $0.endpoint != target }.map { ($0.endpoint, $0.adminPort) }).first { $0.mode == .leader }
-                    ?? (facts.mode == .leader ? facts : nil)
+                let leader = rounds[1].first { $0.mode == .leader } ?? (facts.mode == .leader ? facts : nil)
                 var lag: UInt64?
                 if let leader {
                     map["leader"] = .string(leader.endpoint.description)

@@ -3,15 +3,17 @@ import ZKRunbookClient
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
 
-/// `zk-write-check`: the only honest "it serves" — a write through the ensemble, then a read of it from one
-/// server (`sync`, then `get`), within the step's deadline. `ruok` answers `imok` from a server that has not
-/// joined the quorum; this does not pass until the server serves the ensemble's writes.
+/// `zk-write-check`: the only honest "it serves" — a write made through the server itself, which forwards it
+/// to the leader and answers only once a quorum committed it and the server applied it, then read back from
+/// it, within the step's deadline. `ruok` answers `imok` from a server that has not joined the quorum; this
+/// does not pass until the server serves the ensemble's writes.
 ///
-/// The canary is `/zkrunbook/canary/<ensemble name>` holding the run id; it is deleted once read back. With
+/// The canary is `/zkrunbook/canary/<ensemble name>` holding the run id: an ephemeral node of the check's own
+/// session, gone when the session is closed (or, were the check killed, when the session expires). With
 /// `enabled: false` (an ensemble that is read-only to us) the check is skipped and says so.
 struct ZKWriteCheckAction: ArgumentsDecodable {
     static let name = "zk-write-check"
-    static let summary = "read-only for data: write a canary through the ensemble, read it back from 'server' after sync, delete it"
+    static let summary = "read-only for data: write an ephemeral canary through 'server' (committed by the ensemble's quorum), read it back from it"
 
     static let root = "/zkrunbook/canary"
 
@@ -25,7 +27,7 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
-            "write \(Self.root)/<ensemble> through \(ensemble.display(resolver)), read it back from \(server.display(resolver)) after sync, delete it"
+            "write \(Self.root)/<ensemble> of \(ensemble.display(resolver)) through \(server.display(resolver)) (ephemeral, committed by the quorum), read it back from it"
                 + (enabled.map { " (enabled: \($0.display(resolver)))" } ?? "")
         ]
     }
@@ -37,22 +39,14 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
         }
         // A plan changes nothing, not even a canary: what the write would show is known only in a real run.
         if context.isDryRun { return .unknown("not written in a dry run: the canary is written and read back in a real run") }
-        // The ensemble's own name where a file gives one (read once, with its members): the canaries of two
-        // ensembles never meet.
+        // The ensemble's own name where a file gives one: the canaries of two ensembles never meet.
         var named: String?
-        let members: [EnsembleMember]
         if values[0].hasSuffix(".json5") {
-            do {
-                let file = try EnsembleFile.load(path: values[0])
-                (named, members) = (file.name, file.members)
-            } catch {
+            do { named = try EnsembleFile.load(path: values[0]).name } catch {
                 return .failure(cause: .invalidArgument, message: error.singleLine)
             }
-        } else {
-            switch ZooKeeperActions.members(fromSource: values[0]) {
-            case .success(let found): members = found
-            case .failure(let outcome): return outcome
-            }
+        } else if case .failure(let outcome) = ZooKeeperActions.members(fromSource: values[0]) {
+            return outcome
         }
         guard let target = Endpoint(parsing: values[1], defaultPort: 2181) else {
             return .failure(cause: .invalidArgument, message: "server '\(values[1])' is not HOST:PORT")
@@ -67,10 +61,10 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
             attempts += 1
             if context.cancellation.isCancelled { return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted") }
             let limit = max(0.5, min(5, context.remainingSeconds))
-            switch Self.check(members: members, target: target, path: path, token: token, limit: limit) {
+            switch Self.check(target: target, path: path, token: token, limit: limit) {
             case .success(let (writeMs, readMs)):
                 return .success(
-                    "wrote \(path) through the ensemble in \(writeMs) ms, read it back from \(target) in \(readMs) ms",
+                    "wrote \(path) through \(target), committed by the ensemble, in \(writeMs) ms, read it back in \(readMs) ms",
                     facts: ["path": .string(path), "writeMs": .int(Int64(writeMs)), "readMs": .int(Int64(readMs)), "attempts": .int(Int64(attempts))])
             case .failure(let error):
                 last = error.description
@@ -83,28 +77,29 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
         }
     }
 
-    /// One attempt: write (create or set) through any member, `sync` and read from `target` alone, delete.
-    static func check(members: [EnsembleMember], target: Endpoint, path: String, token: [UInt8], limit: Double)
-        -> Result<(Int, Int), ZooKeeperClientError>
-    {
+    /// One attempt: a session on `target` alone, the canary created through it (the parents only where they
+    /// are missing), read back, the session closed (which removes the canary).
+    static func check(target: Endpoint, path: String, token: [UInt8], limit: Double) -> Result<(Int, Int), ZooKeeperClientError> {
         let options = ClientOptions(sessionTimeout: 10, connectTimeout: limit, requestTimeout: limit)
         do {
             let started = Date()
-            let writer = try ZooKeeperClient.connect(members.map(\.endpoint), options: options)
-            defer { writer.close() }
-            for parent in ["/zkrunbook", root] {
-                do { try writer.create(parent) } catch .server(.nodeExists, _) {}
+            let client = try ZooKeeperClient.connect([target], options: options)
+            defer { client.close() }
+            do {
+                try client.create(path, token, mode: .ephemeral)
+            } catch .server(.noNode, _) {
+                for parent in ["/zkrunbook", root] {
+                    do { try client.create(parent) } catch .server(.nodeExists, _) {}
+                }
+                try client.create(path, token, mode: .ephemeral)
+            } catch .server(.nodeExists, _) {
+                // A killed check's canary, until its session expires.
+                try client.setData(path, token)
             }
-            do { try writer.create(path, token, mode: .persistent) } catch .server(.nodeExists, _) { try writer.setData(path, token) }
             let wrote = Date()
-            let reader = try ZooKeeperClient.connect([target], options: options)
-            defer { reader.close() }
-            try reader.sync(path)
-            let (data, _) = try reader.getData(path)
+            let (data, _) = try client.getData(path)
             guard data == token else { return .failure(.malformed("\(target) read back other data than was written (an older write)")) }
-            let read = Date()
-            try? writer.delete(path)
-            return .success((Int(wrote.timeIntervalSince(started) * 1000), Int(read.timeIntervalSince(wrote) * 1000)))
+            return .success((Int(wrote.timeIntervalSince(started) * 1000), Int(Date().timeIntervalSince(wrote) * 1000)))
         } catch {
             return .failure(error)
         }
