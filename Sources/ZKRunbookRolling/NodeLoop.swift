@@ -20,7 +20,8 @@ struct WrittenOrder: NodeOrderPolicy {
 struct LeaderLastOrder: NodeOrderPolicy {
     var members: [EnsembleMember]
     var offline: Bool
-    var inspector = EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3)))
+    /// srvr alone: who leads is all the order needs (the node's guards then probe the ensemble in full).
+    var inspector = EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3), wantMonitor: false, wantRuok: false))
 
     /// Observers first, then followers, the leader last; by id within each group.
     static func order(_ members: [EnsembleMember], leader: Int?) -> [EnsembleMember] {
