@@ -57,7 +57,7 @@ enum CompletionCommand {
         func matching(_ list: [String]) -> [String] { list.filter { $0.hasPrefix(current) } }
         guard index >= 2, words.count >= 2 else { return matching(Subcommand.all.map(\.name) + ["--version", "--help"]) }
         guard let command = Subcommand.named(words[1]) else { return [] }
-        let options = options(inHelp: ManualCommand.capturedHelp(command))
+        let options = options(inHelp: command.helpText)
         let previous = words[index - 1]
         let before = Array(words[2..<index])
         func value(of option: String) -> String? { before.indices.last { before[$0] == option && $0 + 1 < before.count }.map { before[$0 + 1] } }

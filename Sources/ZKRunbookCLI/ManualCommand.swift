@@ -66,7 +66,7 @@ enum ManualCommand {
         for command in Subcommand.all {
             page.raw(".SS \"\(Roff.escape(([command.name, command.arguments].filter { !$0.isEmpty }).joined(separator: " ")))\"")
             page.text(command.summary)
-            page.preformatted(capturedHelp(command))
+            page.preformatted(command.helpText)
         }
         page.section("EXIT STATUS")
         for code in ExitCode.all { page.item(String(code.rawValue), code.meaning) }
@@ -94,23 +94,6 @@ enum ManualCommand {
         page.section("SEE ALSO")
         page.text("zkrunbook-runbook(5), systemd.timer(5), zkServer.sh from Apache ZooKeeper, and the README in /usr/share/doc/zkrunbook.")
         return page.text
-    }
-
-    /// A subcommand's own --help, as it prints it: run in this process with standard output sent to a file.
-    static func capturedHelp(_ command: Subcommand) -> String {
-        let path = NSTemporaryDirectory() + "zkrunbook-manual-\(getpid())-\(command.name)"
-        defer { unlink(path) }
-        fflush(nil)
-        let saved = dup(STDOUT_FILENO)
-        let file = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
-        guard saved >= 0, file >= 0 else { return "(zkrunbook \(command.name) --help)" }
-        dup2(file, STDOUT_FILENO)
-        close(file)
-        _ = try? command.run(["--help"])
-        fflush(nil)
-        dup2(saved, STDOUT_FILENO)
-        close(saved)
-        return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
     }
 
     // MARK: zkrunbook-runbook(5)

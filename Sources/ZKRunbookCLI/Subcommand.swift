@@ -1,3 +1,4 @@
+import Foundation
 import ZKRunbookEngine
 
 /// One `zkrunbook` subcommand: what dispatch, did-you-mean and the main `--help` read.
@@ -38,6 +39,29 @@ struct Subcommand: Sendable {
     ]
 
     static func named(_ name: String) -> Subcommand? { all.first { $0.name == name } }
+
+    /// Its own --help, as it prints it (for the man page and completion): run in this process with standard
+    /// output sent to a file, so every subcommand's help is read the one way it is written.
+    var helpText: String {
+        let path = NSTemporaryDirectory() + "zkrunbook-help-\(getpid())-\(name)"
+        defer { unlink(path) }
+        fflush(nil)
+        let saved = dup(STDOUT_FILENO)
+        guard saved >= 0 else { return "(zkrunbook \(name) --help)" }
+        let file = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0o600)
+        guard file >= 0 else {
+            close(saved)
+            return "(zkrunbook \(name) --help)"
+        }
+        dup2(file, STDOUT_FILENO)
+        close(file)
+        _ = try? run(["--help"])
+        fflush(nil)
+        dup2(saved, STDOUT_FILENO)
+        close(saved)
+        return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
+    }
+
 
     /// The "Commands:" lines of the main help: name and arguments in a column of 29, the summary beside
     /// them, or on the next line where they are longer.

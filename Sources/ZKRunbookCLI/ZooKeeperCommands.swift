@@ -60,6 +60,8 @@ enum StatusCommand {
         }
         if !parsed.positionals.isEmpty { throw UsageError(message: "unexpected argument '\(parsed.positionals[0])'", usage: usage) }
         let members = try resolveMembers(parsed, usage: usage)
+        // Read before any probe, so a bad --metrics-server is a usage error with nothing done.
+        let metrics = parsed.value("--prometheus") == nil ? nil : try metricsSettings(parsed, usage: usage)
         var timeout = 2.0
         if let text = parsed.value("--timeout") {
             guard let duration = RunbookDuration.parse(text) else {
@@ -79,10 +81,10 @@ enum StatusCommand {
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
         let view = inspector.inspect(members)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
-        if let path = parsed.value("--prometheus") {
+        if let path = parsed.value("--prometheus"), let metrics {
             let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
-            let metrics = try metricsSettings(parsed, usage: usage)
-            do { try PrometheusTextfile.write(view, metrics: metrics, history: history, to: path) } catch {
+            let limits = SocketLimits(connectTimeout: timeout, readTimeout: timeout)
+            do { try PrometheusTextfile.write(view, metrics: metrics, history: history, limits: limits, to: path) } catch {
                 throw CommandFailure(message: "error: cannot write \(path): \(error.localizedDescription)", exitCode: .outputFailed)
             }
         }
@@ -157,8 +159,21 @@ enum StatusCommand {
 /// Writes `status --prometheus`: the rollover ETA from the zxid samples kept in the state directory, the
 /// exposition from the library, then an atomic rename so node_exporter never reads half a file.
 enum PrometheusTextfile {
-    static func write(_ view: EnsembleView, metrics: PrometheusMetrics, history: ZxidHistory, to path: String) throws {
+    static func write(_ view: EnsembleView, metrics: PrometheusMetrics, history: ZxidHistory, limits: SocketLimits, to path: String) throws {
         var metrics = metrics
+        // status reads mntr of the leader alone; the servers this file covers need theirs (watches, file
+        // descriptors): asked of those still without it, at once.
+        var view = view
+        let missing = view.members.indices.filter {
+            metrics.covers(view.members[$0].member.id) && view.members[$0].facts.monitor.isEmpty && view.members[$0].facts.mode.isServing
+        }
+        let monitor = ServerProbe(limits: limits)
+        let added = Parallel.map(missing.map { view.members[$0] }) { status in
+            var facts = status.facts
+            monitor.addMonitor(to: &facts, adminPort: status.member.adminPort)
+            return facts
+        }
+        for (index, facts) in zip(missing, added) { view.members[index].facts = facts }
         if let leaderID = view.leaderID, let leader = view.members.first(where: { $0.member.id == leaderID }), let zxid = leader.facts.zxid {
             let now = RolloverEstimate.Sample(time: metrics.time, zxid: zxid)
             metrics.rolloverETA = history.eta(server: leader.member.endpoint.description, now: now)

@@ -37,6 +37,14 @@ public struct PrometheusMetrics: Sendable {
         view.members.filter { $0.facts.mode != .unreachable }.map(\.member.id).min()
     }
 
+    /// True for a server whose series this file holds.
+    public func covers(_ id: Int) -> Bool {
+        switch servers {
+        case .all: return true
+        case .only(let own): return own == id
+        }
+    }
+
     /// True when this node writes the ensemble-wide series.
     public func writesEnsembleSeries(_ view: EnsembleView) -> Bool {
         switch servers {
@@ -49,12 +57,7 @@ public struct PrometheusMetrics: Sendable {
     public func render(_ view: EnsembleView) -> String {
         var out = Exposition()
         let ensembleLabel = "ensemble=\"\(Exposition.escape(ensemble))\""
-        let statuses = view.members.filter { status in
-            switch servers {
-            case .all: return true
-            case .only(let id): return status.member.id == id
-            }
-        }
+        let statuses = view.members.filter { covers($0.member.id) }
         func perServer(_ name: String, _ help: String, _ value: (EnsembleView.MemberStatus) -> Double?) {
             out.gauge(name, help, statuses.compactMap { status in value(status).map { ("\(ensembleLabel),server=\"\(status.member.id)\"", $0) } })
         }

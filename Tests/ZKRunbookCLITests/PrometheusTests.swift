@@ -48,6 +48,10 @@ struct PrometheusTests {
         #expect(node1.contains("zookeeper_serving{ensemble=\""))
         #expect(node1.contains(",server=\"1\"} 1") && !node1.contains("server=\"2\""), "node 1 writes its own server only:\n\(node1)")
         #expect(!node2.contains("server=\"1\"") && node2.contains("zookeeper_up{"), "\(node2)")
+        // A follower's own mntr series too, not only the leader's.
+        for name in ["zookeeper_watches", "zookeeper_open_file_descriptors", "zookeeper_avg_latency", "zookeeper_znodes"] {
+            #expect(node1.contains(name + "{") && node2.contains(name + "{"), "\(name) missing:\n\(node1)\n---\n\(node2)")
+        }
         // The ensemble series once: the lowest id that answered (node 1), with every verdict a stable series.
         #expect(node1.contains("zookeeper_ensemble_verdict{") && !node2.contains("zookeeper_ensemble_verdict{"), "\(node1)\n---\n\(node2)")
         for verdict in ["healthy", "degraded-but-quorate", "no-quorum", "split", "unknown"] {
@@ -101,6 +105,8 @@ struct PrometheusTests {
         let result = try zkrunbook.run([
             "status", "--server", "127.0.0.1:1", "--prometheus", workspace.file("missing-folder/zk.prom"), "--state-dir", workspace.folder("state"),
         ])
+        let bad = try zkrunbook.run(["status", "--server", "127.0.0.1:1", "--prometheus", workspace.file("zk.prom"), "--metrics-server", "first"])
+        #expect(bad.status == 2 && bad.stderr.contains("--metrics-server") && !bad.stdout.contains("voter"), "\(bad.stdout)\(bad.stderr)")
         // 5, not 1 or 3: the health unit counts those as success, since the verdict is in the metrics.
         #expect(result.status == 5, "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("cannot write"), "\(result.stderr)")
