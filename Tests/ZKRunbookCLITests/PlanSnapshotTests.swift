@@ -29,8 +29,8 @@ struct PlanSnapshotTests {
         }
     }
 
-    /// The CI example reads a params file as a command line is read: a quoted JSON value with spaces is one
-    /// argument, and an unmatched quote fails the check naming the file (it once split on every space).
+    /// The CI example keeps a JSON value with spaces whole, quoted or not (it once split on every space), and an
+    /// unmatched quote fails the check naming the file.
     @Test func theCIExampleKeepsAQuotedJSONValueWhole() throws {
         let workspace = Scratch("ci-params")
         _ = workspace.write("runbooks/say.json5", """
@@ -44,6 +44,9 @@ struct PlanSnapshotTests {
         #expect(update.status == 0, "\(update.stdout)\(update.stderr)")
         #expect(workspace.text("plans/say.plan").contains("run [\"systemctl\", \"restart\", \"zookeeper\"]"), "\(workspace.text("plans/say.plan"))")
         #expect(try ZKRunbookBinary(path: "/bin/bash").run(arguments).status == 0)
+        // Unquoted, as the issue's user wrote it: the brackets keep the value whole, its quotes kept.
+        _ = workspace.write("plans/say.params", "--param restartCommand=[\"systemctl\", \"restart\", \"zookeeper\"]\n")
+        #expect(try ZKRunbookBinary(path: "/bin/bash").run(arguments).status == 0, "the unquoted JSON value did not plan as the quoted one")
         _ = workspace.write("plans/say.params", "--param 'restartCommand=[\"systemctl\"]\n")
         let broken = try ZKRunbookBinary(path: "/bin/bash").run(arguments)
         #expect(broken.status != 0)

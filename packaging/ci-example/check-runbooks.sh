@@ -9,10 +9,11 @@
 # Usage: check-runbooks.sh --runbooks DIR --plans DIR [--sandbox-params DIR] [--zkrunbook PATH]
 #                          [--base-port N] [--update]
 #
-# PLANS/NAME.params and SANDBOX/NAME.params hold extra `plan` arguments (e.g. --param key=value), written
-# as on a command line: split on white space, with '…' and "…" quoting, so a JSON value with spaces is one
-# argument when quoted (--param 'restartCommand=["systemctl", "restart", "zookeeper"]'); nothing is run or
-# expanded. Lines starting with # are comments. In the
+# PLANS/NAME.params and SANDBOX/NAME.params hold extra `plan` arguments (e.g. --param key=value), split on
+# white space except inside a JSON value's brackets or double quotes, which are kept as written: so
+# --param restartCommand=["systemctl", "restart", "zookeeper"] is one argument, quotes and all. '…' keeps
+# anything else whole (its quotes removed, as a shell would). Nothing is run or expanded. Lines starting
+# with # are comments. In the
 # sandbox ones these words are replaced: @ENSEMBLE@ (the sandbox's ensemble file), @SERVER@ (node 1's
 # host:port), @CLIENTPORT@, @ADMINPORT@, @ZOOCFG@ (node 1's zoo.cfg), @DIR@ (the sandbox folder). A sandbox
 # params file whose first line is "# expect: refused" must be refused (exit 3): for a runbook whose guards
@@ -20,17 +21,34 @@
 # Needs: zkrunbook, and for the sandbox Java and ZooKeeper's jars (Debian: apt-get install zookeeper).
 set -euo pipefail
 
-# Reads a params file's text into the array `args`, with the shell's quoting but none of its expansions
-# (xargs splits words the same way); an unmatched quote fails the check, saying which file.
+# Reads a params file's text into the array `args` (the rules above); an unmatched quote or bracket fails
+# the check, saying which file.
 params_to_args() {
   local split
   split=$(mktemp)
-  if ! printf '%s\n' "$1" | sed '/^[[:space:]]*#/d' | xargs -r printf '%s\0' >"$split" 2>"$split.err"; then
+  if ! printf '%s\n' "$1" | awk '
+    /^[[:space:]]*#/ { next }
+    {
+      token = ""; has = 0; depth = 0; dq = 0; sq = 0
+      for (i = 1; i <= length($0); i++) {
+        c = substr($0, i, 1)
+        if (sq) { if (c == "\047") sq = 0; else token = token c; continue }
+        if (dq) { token = token c; if (c == "\\") { i++; token = token substr($0, i, 1) } else if (c == "\"") dq = 0; continue }
+        if (c == "\047") { sq = 1; has = 1; continue }
+        if (c == "\"") { dq = 1; has = 1; token = token c; continue }
+        if (c == "[" || c == "{") depth++
+        if ((c == "]" || c == "}") && depth > 0) depth--
+        if ((c == " " || c == "\t") && depth == 0) { if (has) print token; token = ""; has = 0; continue }
+        token = token c; has = 1
+      }
+      if (sq || dq || depth > 0) { print "unmatched quote or bracket in: " $0 > "/dev/stderr"; exit 1 }
+      if (has) print token
+    }' >"$split" 2>"$split.err"; then
     fail "$2: cannot read its arguments: $(cat "$split.err")"
     rm -f "$split" "$split.err"
     return 1
   fi
-  mapfile -d '' -t args <"$split"
+  mapfile -t args <"$split"
   rm -f "$split" "$split.err"
 }
 
