@@ -135,28 +135,12 @@ enum ManualCommand {
             per-node step runs on; $${ is a literal ${. Durations are written as 500ms, 30s, 10m or 2h.
             """)
         page.section("TOP-LEVEL KEYS")
-        page.item("name", "The runbook's name (required).")
-        page.item("description", "One line for zkrunbook list.")
-        page.item("lock", "What a run locks: a name (a template), so two runs of the same lock exclude each other.")
-        page.item("defaultTimeout", "The timeout of a step that gives none.")
-        page.item("parameters", "An object of parameter specifications (below).")
-        page.item("steps", "The steps, run in order (required).")
-        page.item("rollbacks", "Steps that only undo: named by a step's rollback list, run in reverse order when a later step fails.")
+        for (key, meaning) in topLevelKeys { page.item(key, meaning) }
         page.section("PARAMETERS")
         page.text("Each parameter has type (required), required, default, description and secret (a secret's value is shown as *** in every event, the journal included). Types:")
         for type in ParameterType.allCases { page.item(type.rawValue, parameterMeaning(type)) }
         page.section("STEP KEYS")
-        page.item("id", "Unique in the runbook; facts are read as ${steps.ID.FACT}.")
-        page.item("description", "What the step does, in the plan and the events.")
-        page.item("action", "One of the actions below (required).")
-        page.item("with", "The action's arguments.")
-        page.item("guards", "Conditions checked on live facts just before the step runs; one that fails refuses the run (exit 3) before anything changes. A guard that cannot be evaluated refuses too.")
-        page.item("when", "A condition that skips the step when it does not hold.")
-        page.item("timeout", "How long the step may take.")
-        page.item("retries", "{ count, backoff, factor, maxBackoff }: attempts after the first, and the wait between them.")
-        page.item("onFailure", "abort (the default: roll back and stop) or continue (a non-critical step).")
-        page.item("rollback", "Ids of rollbacks steps that undo this one.")
-        page.item("rollbackWhenFailed", "Also undo this step when it fails itself (it may have changed something before failing).")
+        for (key, meaning) in stepKeys { page.item(key, meaning) }
         page.section("CONDITIONS")
         page.text(
             "A guard or when names a fact — from a probe (probe and its with), from an earlier step (steps.ID.FACT) or a parameter (params.NAME) — and exactly one comparison: "
@@ -177,6 +161,32 @@ enum ManualCommand {
         page.text("zkrunbook(1)")
         return page.text
     }
+
+    /// The runbook's own keys, as the loader reads them (RunbookLoader).
+    static let topLevelKeys: [(String, String)] = [
+        ("name", "The runbook's name (required)."),
+        ("description", "One line for zkrunbook list."),
+        ("lock", "What a run locks: a name (a template), so two runs of the same lock exclude each other."),
+        ("defaultTimeout", "The timeout of a step that gives none."),
+        ("parameters", "An object of parameter specifications (below)."),
+        ("steps", "The steps, run in order (required)."),
+        ("rollbacks", "Steps that only undo: named by a step's rollback list, run in reverse order when a later step fails."),
+    ]
+
+    /// A step's keys, as the loader reads them (RunbookLoader.readStep).
+    static let stepKeys: [(String, String)] = [
+        ("id", "Unique in the runbook; facts are read as ${steps.ID.FACT}."),
+        ("description", "What the step does, in the plan and the events."),
+        ("action", "One of the actions below (required)."),
+        ("with", "The action's arguments."),
+        ("guards", "Conditions checked on live facts just before the step runs; one that fails refuses the run (exit 3) before anything changes. A guard that cannot be evaluated refuses too."),
+        ("when", "A condition that skips the step when it does not hold."),
+        ("timeout", "How long the step may take."),
+        ("retries", "{ count, backoff, factor, maxBackoff }: attempts after the first, and the wait between them."),
+        ("onFailure", "abort (the default: roll back and stop) or continue (a non-critical step)."),
+        ("rollback", "Ids of rollbacks steps that undo this one."),
+        ("rollbackWhenFailed", "Also undo this step when it fails itself (it may have changed something before failing)."),
+    ]
 
     static func parameterMeaning(_ type: ParameterType) -> String {
         switch type {

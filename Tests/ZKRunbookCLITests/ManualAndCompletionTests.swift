@@ -34,6 +34,29 @@ struct ManualAndCompletionTests {
         }
     }
 
+    /// The keys zkrunbook-runbook(5) documents are the ones the loader accepts: a runbook using every one of
+    /// them validates, and the page lists each.
+    @Test func theDocumentedKeysAreTheLoadersKeys() throws {
+        let workspace = Scratch("manual-keys")
+        let runbook = workspace.write("all-keys.json5", """
+            { name: "all-keys", description: "every key", lock: "all-keys", defaultTimeout: "10s",
+              parameters: { flag: { type: "bool", default: false, description: "a flag", required: false, secret: false } },
+              steps: [
+                { id: "one", description: "true", action: "exec", with: { argv: ["true"] },
+                  guards: [{ fact: "params.flag", equals: false }], when: { fact: "params.flag", equals: false },
+                  timeout: "5s", retries: { count: 1, backoff: "10ms", factor: 2, maxBackoff: "20ms" }, onFailure: "continue",
+                  rollback: ["undo"], rollbackWhenFailed: true },
+              ],
+              rollbacks: [{ id: "undo", description: "undo", action: "exec", with: { argv: ["true"] } }] }
+            """)
+        let validate = try zkrunbook.run(["validate", runbook])
+        #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+        let page = try zkrunbook.run(["manual", "5"]).stdout
+        let documented = ["name", "description", "lock", "defaultTimeout", "parameters", "steps", "rollbacks", "id", "action", "with", "guards", "when",
+            "timeout", "retries", "onFailure", "rollback", "rollbackWhenFailed"]
+        for key in documented { #expect(page.contains(".B \(key)\n"), "zkrunbook-runbook(5) does not document '\(key)'") }
+    }
+
     /// `bash` sources the shipped completion and asks it, as a user pressing Tab would.
     func complete(_ words: [String], environment: [String: String] = [:]) throws -> [String] {
         let script = """
