@@ -17,16 +17,16 @@ work=$(mktemp -d)
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-# The mirror: the .deb over HTTP on a free loopback port; ready when it answers.
-/usr/bin/python3 -m http.server 0 --bind 127.0.0.1 --directory "$(dirname "$deb")" >"$work/http.log" 2>&1 &
+# The mirror: the .deb over HTTP on a free loopback port. Ready is its first line ("Serving HTTP on …
+# port N"), which it prints once bound: read from a FIFO, within a deadline.
+mkfifo "$work/http.ready"
+/usr/bin/python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$(dirname "$deb")" >"$work/http.ready" 2>"$work/http.log" &
 server_pid=$!
-port=""
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/http.log" | head -1)
-  [ -n "$port" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
-  port=""; sleep 0.05
-done
-[ -n "$port" ] || fail "the loopback HTTP server did not start: $(cat "$work/http.log")"
+exec 3<"$work/http.ready"
+ready=""
+IFS= read -r -t 30 ready <&3 || fail "the loopback HTTP server did not start within 30 s: $(cat "$work/http.log")"
+port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' <<<"$ready")
+[ -n "$port" ] || fail "the loopback HTTP server said '$ready', not its port"
 url="http://127.0.0.1:$port/$(basename "$deb")"
 
 # The runbooks repository, committed, then cloned as the job's checkout would.
