@@ -71,17 +71,9 @@ enum ManualCommand {
         page.section("EXIT STATUS")
         for code in ExitCode.all { page.item(String(code.rawValue), code.meaning) }
         page.section("ENVIRONMENT")
-        page.item("ZKRUNBOOK_RUNBOOK_PATH", "Folders (colon-separated) where a runbook named without a path is looked up, before ./runbooks, /etc/zkrunbook/runbooks and /usr/share/zkrunbook/runbooks.")
-        page.item("ZKRUNBOOK_STATE_DIR", "Journals, backups, locks and zxid samples, when --state-dir is not given (default /var/lib/zkrunbook for root, else ~/.local/state/zkrunbook).")
-        page.item("ZKRUNBOOK_ZOOKEEPER_JARS", "Where sandbox up --zookeeper VERSION finds other ZooKeeper versions' jars (default ~/.cache/zkrunbook/zookeeper-jars).")
-        page.item("ZK_HOME", "An Apache ZooKeeper installation the sandbox starts servers from, instead of Debian's jars.")
-        page.item("JAVA, JAVA_HOME", "The java the sandbox runs: $JAVA, else $JAVA_HOME/bin/java, else java on PATH.")
+        page.items(Self.environment)
         page.section("FILES")
-        page.item("/usr/share/zkrunbook/runbooks", "The shipped runbooks.")
-        page.item("/etc/zkrunbook/runbooks", "Local runbooks, looked up before the shipped ones.")
-        page.item("/var/lib/zkrunbook", "Journals (resume, runs, show), backups, locks, node leases and zxid samples.")
-        page.item("/usr/share/zkrunbook/prometheus/zookeeper-alerts.yml", "Alert rules for the series status --prometheus writes.")
-        page.item("/usr/share/zkrunbook/grafana/zookeeper-dashboard.json", "A Grafana dashboard for the same series.")
+        page.items(Self.files)
         page.section("EXAMPLES")
         page.text("Probe an ensemble and write the metrics node_exporter reads:")
         page.preformatted("zkrunbook status --ensemble /etc/zkrunbook/ensemble.json5 --prometheus /var/lib/prometheus/node-exporter/zookeeper.prom")
@@ -135,12 +127,12 @@ enum ManualCommand {
             per-node step runs on; $${ is a literal ${. Durations are written as 500ms, 30s, 10m or 2h.
             """)
         page.section("TOP-LEVEL KEYS")
-        for (key, meaning) in topLevelKeys { page.item(key, meaning) }
+        page.items(topLevelKeys)
         page.section("PARAMETERS")
         page.text("Each parameter has type (required), required, default, description and secret (a secret's value is shown as *** in every event, the journal included). Types:")
         for type in ParameterType.allCases { page.item(type.rawValue, parameterMeaning(type)) }
         page.section("STEP KEYS")
-        for (key, meaning) in stepKeys { page.item(key, meaning) }
+        page.items(stepKeys)
         page.section("CONDITIONS")
         page.text(
             "A guard or when names a fact — from a probe (probe and its with), from an earlier step (steps.ID.FACT) or a parameter (params.NAME) — and exactly one comparison: "
@@ -161,6 +153,24 @@ enum ManualCommand {
         page.text("zkrunbook(1)")
         return page.text
     }
+
+    /// The variables the program reads (Journal, RunbookLocator, Sandbox).
+    static let environment: [(String, String)] = [
+        ("ZKRUNBOOK_RUNBOOK_PATH", "Folders (colon-separated) where a runbook named without a path is looked up, before ./runbooks, /etc/zkrunbook/runbooks and /usr/share/zkrunbook/runbooks."),
+        ("ZKRUNBOOK_STATE_DIR", "Journals, backups, locks and zxid samples, when --state-dir is not given (default /var/lib/zkrunbook for root, else ~/.local/state/zkrunbook)."),
+        ("ZKRUNBOOK_ZOOKEEPER_JARS", "Where sandbox up --zookeeper VERSION finds other ZooKeeper versions' jars (default ~/.cache/zkrunbook/zookeeper-jars)."),
+        ("ZK_HOME", "An Apache ZooKeeper installation the sandbox starts servers from, instead of Debian's jars."),
+        ("JAVA, JAVA_HOME", "The java the sandbox runs: $JAVA, else $JAVA_HOME/bin/java, else java on PATH."),
+    ]
+
+    /// Where the packages put things, and where runs keep theirs.
+    static let files: [(String, String)] = [
+        ("/usr/share/zkrunbook/runbooks", "The shipped runbooks."),
+        ("/etc/zkrunbook/runbooks", "Local runbooks, looked up before the shipped ones."),
+        ("/var/lib/zkrunbook", "Journals (resume, runs, show), backups, locks, node leases and zxid samples."),
+        ("/usr/share/zkrunbook/prometheus/zookeeper-alerts.yml", "Alert rules for the series status --prometheus writes."),
+        ("/usr/share/zkrunbook/grafana/zookeeper-dashboard.json", "A Grafana dashboard for the same series."),
+    ]
 
     /// The runbook's own keys, as the loader reads them (RunbookLoader).
     static let topLevelKeys: [(String, String)] = [
@@ -227,6 +237,9 @@ struct Roff {
         raw(".TP")
         raw(".B \(Self.escape(tag))")
         raw(Self.escape(body))
+    }
+    mutating func items(_ table: [(String, String)]) {
+        for (tag, body) in table { item(tag, body) }
     }
     mutating func preformatted(_ block: String) {
         raw(".PP")
