@@ -32,6 +32,16 @@ struct AnsibleTests {
     }
 
     /// The recap line of one host: ok, changed, failed counts.
+    /// The inventory's `all: vars:` lines that reach every host through the loopback sshd, indented as they
+    /// stand under `vars:` (each line ends with a line break, so the next key follows on its own line).
+    static func connectionVariables(_ ssh: SSHServer) -> String {
+        [
+            "ansible_host: 127.0.0.1", "ansible_port: \(ssh.port)", "ansible_user: root", "ansible_ssh_private_key_file: \(ssh.identityFile)",
+            "ansible_ssh_common_args: \"-o UserKnownHostsFile=\(ssh.knownHosts) -o StrictHostKeyChecking=yes\"",
+            "ansible_python_interpreter: /usr/bin/python3",
+        ].map { "    " + $0 + "\n" }.joined()
+    }
+
     func recap(_ output: String, _ host: String) -> (ok: Int, changed: Int, failed: Int)? {
         guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix(host + " ") && $0.contains("ok=") }) else { return nil }
         func count(_ name: String) -> Int {
@@ -80,13 +90,7 @@ struct AnsibleTests {
             """
             all:
               vars:
-                ansible_host: 127.0.0.1
-                ansible_port: \(ssh.port)
-                ansible_user: root
-                ansible_ssh_private_key_file: \(ssh.identityFile)
-                ansible_ssh_common_args: "-o UserKnownHostsFile=\(ssh.knownHosts) -o StrictHostKeyChecking=yes"
-                ansible_python_interpreter: /usr/bin/python3
-              children:
+            \(Self.connectionVariables(ssh))  children:
                 sandbox_ensemble:
                   hosts:
             \(members)    conductors:
@@ -151,13 +155,7 @@ struct AnsibleTests {
         let inventory = """
             all:
               vars:
-                ansible_host: 127.0.0.1
-                ansible_port: \(ssh.port)
-                ansible_user: root
-                ansible_ssh_private_key_file: \(ssh.identityFile)
-                ansible_ssh_common_args: "-o UserKnownHostsFile=\(ssh.knownHosts) -o StrictHostKeyChecking=yes"
-                ansible_python_interpreter: /usr/bin/python3
-                zkrunbook_binary: \(zkrunbook.path)
+            \(Self.connectionVariables(ssh))    zkrunbook_binary: \(zkrunbook.path)
                 zkrunbook_runbook: \(repositoryRoot)/runbooks/rolling-restart.json5
               children:
                 zookeeper_conductors:
