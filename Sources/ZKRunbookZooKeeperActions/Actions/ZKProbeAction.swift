@@ -79,35 +79,32 @@ struct ZKProbeAction: ArgumentsDecodable {
         // asked srvr alone, with their AdminServers: a leader with leaderServes=no answers "not serving" over 4lw.
         let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
         let targetAdmin = admin
-        let rounds =
-            peers.isEmpty
-            ? [[probe.probe(target, adminPort: targetAdmin)], []]
-            : Parallel.map([0, 1]) { round in round == 0 ? [probe.probe(target, adminPort: targetAdmin)] : quick.probeAll(peers) }
+        let asks: [@Sendable () -> [ServerFacts]] =
+            [{ [probe.probe(target, adminPort: targetAdmin)] }] + (peers.isEmpty ? [] : [{ quick.probeAll(peers) }])
+        let rounds = Parallel.map(asks) { $0() }
         let facts = rounds[0][0]
         var map = facts.factMap
-        if !ensemble.isEmpty {
-            if !others.isEmpty {
-                let leader = rounds[1].first { $0.mode == .leader } ?? (facts.mode == .leader ? facts : nil)
-                var lag: UInt64?
-                if let leader {
-                    map["leader"] = .string(leader.endpoint.description)
-                    if let leaderZxid = leader.zxid {
-                        map["leaderZxid"] = .string(leaderZxid.description)
-                        lag = facts.zxid.map { $0.lag(behind: leaderZxid) }
-                        if let lag { map["lagBehindLeader"] = .int(Int64(lag)) }
-                    }
-                } else {
-                    map["leader"] = .string("none")
+        if !others.isEmpty {
+            let leader = rounds.dropFirst().first?.first { $0.mode == .leader } ?? (facts.mode == .leader ? facts : nil)
+            var lag: UInt64?
+            if let leader {
+                map["leader"] = .string(leader.endpoint.description)
+                if let leaderZxid = leader.zxid {
+                    map["leaderZxid"] = .string(leaderZxid.description)
+                    lag = facts.zxid.map { $0.lag(behind: leaderZxid) }
+                    if let lag { map["lagBehindLeader"] = .int(Int64(lag)) }
                 }
-                if let maxLag {
-                    switch context.resolve(maxLag) {
-                    case .failure(let outcome): return outcome
-                    case .success(let text):
-                        guard let limit = UInt64(text) else {
-                            return .failure(cause: .invalidArgument, message: "maxLag '\(text)' is not a whole number")
-                        }
-                        map["caughtUp"] = .bool(ZKProbeAction.caughtUp(facts, leaderFound: leader != nil, lag: lag, limit: limit))
+            } else {
+                map["leader"] = .string("none")
+            }
+            if let maxLag {
+                switch context.resolve(maxLag) {
+                case .failure(let outcome): return outcome
+                case .success(let text):
+                    guard let limit = UInt64(text) else {
+                        return .failure(cause: .invalidArgument, message: "maxLag '\(text)' is not a whole number")
                     }
+                    map["caughtUp"] = .bool(ZKProbeAction.caughtUp(facts, leaderFound: leader != nil, lag: lag, limit: limit))
                 }
             }
         }
