@@ -317,16 +317,15 @@ func fixedCostPerNode(stateDirectory: String) -> Double? {
     var finished: Int64?
     var zooKeeperMs: Int64 = 0
     var nodes = Set<Int>()
+    let decoder = JSONDecoder()
     for line in text.split(separator: "\n") {
-        guard let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let type = event["type"] as? String,
-            let time = (event["time"] as? String).flatMap(Event.milliseconds)
-        else { continue }
-        let node = event["node"] as? Int
-        if node == nil, event["parentRunID"] == nil, type == "run-started" { started = started ?? time }
-        if node == nil, event["parentRunID"] == nil, type == "run-finished" { finished = time }
-        // The agent's own steps (relayed: they carry the conductor's run as their parent).
-        if let node, event["parentRunID"] != nil, type == "step-finished", let step = event["step"] as? String, ["restart", "serving"].contains(step),
-            let took = event["durationMs"] as? Int
+        guard let event = try? decoder.decode(Event.self, from: Data(line.utf8)), let time = Event.milliseconds(event.time) else { continue }
+        // The conductor's own run events carry no node and no parent run; the agents' relayed ones carry both.
+        let own = event.node == nil && event.parentRunID == nil
+        if own, event.type == .runStarted { started = started ?? time }
+        if own, event.type == .runFinished { finished = time }
+        if let node = event.node, event.parentRunID != nil, event.type == .stepFinished, let step = event.step, ["restart", "serving"].contains(step),
+            let took = event.durationMs
         {
             zooKeeperMs += Int64(took)
             nodes.insert(node)
