@@ -24,6 +24,9 @@ enum CompletionCommand {
         var takesPath: Bool { placeholder.map { ["FILE", "DIR", "PATH", "FILE|-", "DIR|-"].contains($0) } ?? false }
     }
 
+    /// `--` and lower-case letters, digits and dashes: not a wrapped line's `--zoo-cfg,` or a `--param=…`.
+    static func isOptionName(_ name: String) -> Bool { name.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" } }
+
     static func options(inHelp help: String) -> [Option] {
         var found: [Option] = []
         for line in help.split(separator: "\n") {
@@ -31,7 +34,7 @@ enum CompletionCommand {
             // An option's own line starts with two spaces and its name; a wrapped description is indented further.
             guard let first = words.first, line.hasPrefix("  --") else { continue }
             let name = String(first.split(separator: "=").first ?? first)
-            guard name.dropFirst(2).allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else { continue }
+            guard isOptionName(name) else { continue }
             let second = words.dropFirst().first.map(String.init)
             let placeholder = second.flatMap { $0.first?.isUppercase == true && $0.uppercased() == $0 ? $0 : nil }
             if !found.contains(where: { $0.name == name }) { found.append(Option(name: name, placeholder: placeholder)) }
@@ -43,7 +46,7 @@ enum CompletionCommand {
             let parts = inside.split(separator: " ")
             if let head = parts.first {
                 let name = "--" + head
-                if name.dropFirst(2).allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !found.contains(where: { $0.name == name }) {
+                if isOptionName(name), !found.contains(where: { $0.name == name }) {
                     found.append(Option(name: name, placeholder: parts.count > 1 ? String(parts[1]) : nil))
                 }
             }
