@@ -70,7 +70,12 @@ struct TimelineTests {
 
         // 4. Clients: three connections from one host at once, a request over jute.maxbuffer, a session
         //    abandoned without closeSession; all on server 1.
+        let refusals = { ensemble.log(1).components(separatedBy: "Too many connections").count }
+        let refusedBefore = refusals()
         try incident(["too-many-connections", "127.0.0.1", String(ensemble.clientPort(1)), "3"])
+        #expect(
+            eventually(10) { refusals() > refusedBefore },
+            "server 1 logged no refused connection; its log ends:\n\(ensemble.log(1).suffix(4000))")
         try incident(["request-over-maxbuffer", "127.0.0.1", String(ensemble.clientPort(1))])
         try incident(["abandoned-session", "127.0.0.1", String(ensemble.clientPort(1)), "1000"])
         let allLogs = { (1...3).map(ensemble.log).joined() }

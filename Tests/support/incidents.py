@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Makes a real ZooKeeper server write the log lines of the incidents doctor knows, with raw sockets.
 
-    incidents.py too-many-connections HOST PORT COUNT   COUNT connections at once from this host, then closed
+    incidents.py too-many-connections HOST PORT COUNT   COUNT sessions, one after another, from this host
     incidents.py request-over-maxbuffer HOST PORT       a request whose length prefix says 2 MiB
     incidents.py abandoned-session HOST PORT TIMEOUT_MS a session opened, then its socket closed without
                                                         closeSession: the server expires it after TIMEOUT_MS
@@ -19,29 +19,27 @@ def connect(host, port):
 
 
 def too_many_connections(host, port, count):
-    sockets = []
+    # The server counts a host's connections once its selector has registered them, after the accept: a
+    # burst of connects can all be accepted. So each connection opens a session (registered once answered)
+    # before the next; the one over maxClientCnxns is closed without an answer.
+    sessions = []
     refused = 0
     for _ in range(int(count)):
-        # The server closes the one over maxClientCnxns as it accepts it, which the client may see at once.
-        try:
-            sockets.append(connect(host, port))
-        except OSError:
+        sock = connect(host, port)
+        if handshake(sock, 30000) is None:
             refused += 1
-    # Wait (at most 10 s) until the server has closed the one over the limit: it reads as end of file.
-    deadline = time.monotonic() + 10
-    while refused == 0 and sockets and time.monotonic() < deadline:
-        for item in list(sockets):
-            item.settimeout(0.05)
-            try:
-                if item.recv(1) == b"":
-                    refused += 1
-            except socket.timeout:
-                pass
-            except OSError:
-                refused += 1
-    for item in sockets:
-        item.close()
-    print("opened %d connections at once, %d refused while connecting; all closed" % (len(sockets), refused))
+            sock.close()
+        else:
+            sessions.append(sock)
+    for sock in sessions:
+        # closeSession (type -11), so no session is left to expire.
+        sock.sendall(struct.pack(">iii", 8, 1, -11))
+        sock.close()
+    print("opened %d connections one after another, %d refused; sessions closed" % (int(count), refused))
+    if refused == 0:
+        print("the server refused none of them: is maxClientCnxns below %s?" % count)
+        return 1
+    return 0
 
 
 def request_over_maxbuffer(host, port):
@@ -66,8 +64,8 @@ def abandoned_session(host, port, timeout_ms):
     return 1
 
 
-def open_and_abandon(host, port, timeout_ms):
-    sock = connect(host, port)
+def handshake(sock, timeout_ms):
+    """Sends a ConnectRequest and reads the answer: (session, negotiated timeout), None when closed unanswered."""
     # ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd (a buffer of 16 bytes).
     body = struct.pack(">iqiqi", 0, 0, int(timeout_ms), 0, 16) + b"\0" * 16
     sock.sendall(struct.pack(">i", len(body)) + body)
@@ -78,19 +76,27 @@ def open_and_abandon(host, port, timeout_ms):
         except ConnectionResetError:
             chunk = b""
         if not chunk:
-            print("the server closed the connection before answering")
-            return 1
+            return None
         data += chunk
     (length,) = struct.unpack(">i", data)
     reply = b""
     while len(reply) < length:
         chunk = sock.recv(length - len(reply))
         if not chunk:
-            break
+            return None
         reply += chunk
     _, negotiated, session = struct.unpack(">iiq", reply[:16])
+    return session, negotiated
+
+
+def open_and_abandon(host, port, timeout_ms):
+    sock = connect(host, port)
+    answer = handshake(sock, timeout_ms)
     sock.close()
-    print("session 0x%x opened with a timeout of %d ms, then abandoned" % (session, negotiated))
+    if answer is None:
+        print("the server closed the connection before answering")
+        return 1
+    print("session 0x%x opened with a timeout of %d ms, then abandoned" % answer)
     return 0
 
 
@@ -100,7 +106,7 @@ def main():
         return 2
     command, host, port = sys.argv[1:4]
     if command == "too-many-connections":
-        return too_many_connections(host, port, sys.argv[4]) or 0
+        return too_many_connections(host, port, sys.argv[4])
     if command == "request-over-maxbuffer":
         return request_over_maxbuffer(host, port)
     if command == "abandoned-session":
