@@ -262,9 +262,10 @@ public struct EnsembleInspector: Sendable {
         self.maxLag = maxLag
     }
 
-    /// srvr, ruok and mntr on every member at once, in one round; only the leader's mntr is read (followers'
-    /// changes no verdict). Asking mntr of everyone costs each server a short connection, and saves the second
-    /// round trip that asking the leader once it is known would take.
+    /// srvr and ruok on every member at once, in one round, and mntr, which only the leader's is read for
+    /// (followers' changes no verdict): asked of the member that led when this process last looked at these
+    /// members, or of every member the first time (a short connection each, instead of a second round). A
+    /// leader that was not asked is asked afterwards.
     ///
     /// `thorough` (a preflight): ruok, mntr and conf on every member, all read, so the view also says whether
     /// every gate a rolling change will poll can be evaluated on whichever member leads next.
@@ -274,7 +275,15 @@ public struct EnsembleInspector: Sendable {
             thorough
             ? ServerProbe(limits: probe.limits, wantMonitor: true, wantRuok: true, wantConfig: true)
             : ServerProbe(limits: probe.limits, wantMonitor: probe.wantMonitor, wantRuok: probe.wantRuok, wantConfig: probe.wantConfig, monitorLeaderOnly: true)
-        var facts = firstPass.probeAll(members.map { ($0.endpoint, $0.adminPort) })
+        let targets = members.map { ($0.endpoint, $0.adminPort) }
+        let endpoints = members.map(\.endpoint)
+        let monitorAt = thorough || !firstPass.wantMonitor ? nil : LeaderHints.shared.leader(among: endpoints).map { Set([$0]) }
+        var facts = firstPass.probeAll(targets, monitorAt: monitorAt)
+        let leaders = facts.indices.filter { facts[$0].mode == .leader }
+        if let monitorAt {
+            for index in leaders where !monitorAt.contains(index) { firstPass.addMonitor(to: &facts[index], adminPort: members[index].adminPort) }
+        }
+        LeaderHints.shared.record(leaders.count == 1 ? leaders[0] : nil, among: endpoints)
         if thorough || probe.wantConfig {
             Self.addZooCfgMembership(members: members, facts: &facts)
             if let readConfig { Self.addConfigZnodeMembership(facts: &facts, read: readConfig) }
@@ -454,5 +463,23 @@ public struct EnsembleInspector: Sendable {
         return EnsembleView(
             members: statuses, leaderID: leaderID, leaderZxid: leaderZxid, verdict: verdict, reasons: reasons, notes: notes,
             quorum: quorum, probeMs: probeMs, membership: membership)
+    }
+}
+
+/// Which member led when this process last inspected a set of members: where `mntr` is asked in the
+/// first round of the next inspection. A hint, not a fact: the next round's `srvr` says who leads now.
+final class LeaderHints: @unchecked Sendable {
+    static let shared = LeaderHints()
+    private let lock = NSLock()
+    private var leaders: [[Endpoint]: Endpoint] = [:]
+
+    /// The index in `members` of the member that led last time, nil when none is known.
+    func leader(among members: [Endpoint]) -> Int? {
+        lock.withLock { leaders[members] }.flatMap { members.firstIndex(of: $0) }
+    }
+
+    /// Records the leader at `index` (nil: no single leader seen, so the next inspection asks everyone).
+    func record(_ index: Int?, among members: [Endpoint]) {
+        lock.withLock { leaders[members] = index.map { members[$0] } }
     }
 }

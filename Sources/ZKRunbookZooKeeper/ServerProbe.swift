@@ -31,18 +31,26 @@ public struct ServerProbe: Sendable {
 
     /// Probes every endpoint at once: every word to every server in one round from this thread
     /// (`SocketClient.exchangeAll`), then each server's facts from its replies, asking its AdminServer where a
-    /// word was refused. The answer keeps the order given.
-    public func probeAll(_ targets: [(Endpoint, Int?)]) -> [ServerFacts] {
+    /// word was refused. `monitorAt`: the indices of the targets asked `mntr` (nil: all of them). The answer
+    /// keeps the order given.
+    public func probeAll(_ targets: [(Endpoint, Int?)], monitorAt: Set<Int>? = nil) -> [ServerFacts] {
         let started = Date()
-        let asked = askedWords
-        let requests = targets.flatMap { target in asked.map { SocketClient.Request(Data($0.rawValue.utf8), to: target.0, command: $0.rawValue) } }
+        let asked = targets.indices.map { index in askedWords.filter { $0 != .mntr || monitorAt?.contains(index) != false } }
+        let requests = targets.indices.flatMap { index in
+            asked[index].map { SocketClient.Request(Data($0.rawValue.utf8), to: targets[index].0, command: $0.rawValue) }
+        }
         let exchanged = SocketClient.exchangeAll(requests, limits: limits)
         let replies: [Result<String, ZooKeeperError>] = zip(requests, exchanged).map { request, result in
             result.flatMap { FourLetterWordClient.classify($0, word: FourLetterWord(rawValue: request.command)!, endpoint: request.endpoint) }
         }
-        let perTarget = targets.indices.map { Array(replies[($0 * asked.count)..<(($0 + 1) * asked.count)]) }
-        let facts = { @Sendable (index: Int) -> ServerFacts in
-            var facts = self.facts(targets[index].0, adminPort: targets[index].1, asked: asked, replies: perTarget[index])
+        var perTarget: [[Result<String, ZooKeeperError>]] = []
+        var offset = 0
+        for words in asked {
+            perTarget.append(Array(replies[offset..<(offset + words.count)]))
+            offset += words.count
+        }
+        let facts = { @Sendable [perTarget] (index: Int) -> ServerFacts in
+            var facts = self.facts(targets[index].0, adminPort: targets[index].1, asked: asked[index], replies: perTarget[index])
             facts.probeMs = Int(Date().timeIntervalSince(started) * 1000)
             return facts
         }

@@ -7,6 +7,8 @@ public final class FakeServer: @unchecked Sendable {
         case silent
         case endless
         case reply(Data)
+        /// A reply chosen by the request's first four bytes (a four-letter word), each word recorded in `words`.
+        case answer(@Sendable (String) -> Data)
     }
 
     public let port: Int
@@ -14,6 +16,7 @@ public final class FakeServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
     private var clients: [Int32] = []
+    private var received: [String] = []
     /// Signalled when the accept loop has ended: only then is the listener's descriptor closed, so a
     /// number the kernel hands out again never reaches a stopped server's threads.
     private let acceptEnded = DispatchSemaphore(value: 0)
@@ -59,13 +62,21 @@ public final class FakeServer: @unchecked Sendable {
 
     private func serve(_ client: Int32, _ behaviour: Behaviour) {
         var request = [UInt8](repeating: 0, count: 64)
-        _ = recv(client, &request, 64, 0)
+        let count = recv(client, &request, 64, 0)
+        var behaviour = behaviour
+        if case .answer(let reply) = behaviour {
+            let word = String(decoding: request.prefix(min(4, max(count, 0))), as: UTF8.self)
+            lock.withLock { received.append(word) }
+            behaviour = .reply(reply(word))
+        }
         switch behaviour {
         case .silent:
             released.wait()
         case .endless:
             let chunk = [UInt8](repeating: UInt8(ascii: "z"), count: 4096)
             while !isStopped && send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL)) > 0 {}
+        case .answer:
+            break
         case .reply(let data):
             _ = data.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             shutdown(client, Int32(SHUT_WR))
@@ -85,6 +96,14 @@ public final class FakeServer: @unchecked Sendable {
     }
 
     public var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: port) }
+
+    /// The words asked so far (`.answer` servers), and forgets them.
+    public func takeWords() -> [String] {
+        lock.withLock {
+            defer { received = [] }
+            return received
+        }
+    }
 
     public func stop() {
         // Shut down, not closed, under the lock the serving threads close under: each closes its own.

@@ -99,7 +99,8 @@ struct ZKEnsembleAction: ArgumentsDecodable {
             members.removeAll { ids.contains($0.id) }
         }
         guard !members.isEmpty else { return .failure(cause: .invalidArgument, message: "no servers to probe") }
-        var inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver)), maxLag: lagLimit)
+        // No ruok: no verdict or fact of this action reads it (a preflight asks it, for the gates that do).
+        var inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver), wantRuok: false), maxLag: lagLimit)
         let seconds = inspector.probe.limits.readTimeout
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
         let view = inspector.inspect(members, thorough: preflight)
