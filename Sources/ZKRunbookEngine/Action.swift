@@ -40,9 +40,10 @@ struct DeclaredKind<Action: DeclaredAction>: ActionKind {
 public protocol PreparedAction: Sendable {
     /// Read-only actions change nothing: they may run in a dry run, and serve as guard probes.
     var isReadOnly: Bool { get }
-    /// Every template in the arguments, so the loader can check each reference. By default, every `Template`
-    /// the action holds, found by reflection, so a new argument cannot be left out of the check.
-    var templates: [Template] { get }
+    /// Templates the action makes from its arguments itself (a condition's expected value and fact), for the
+    /// loader's reference check; those read with `template`/`templates` are recorded as they are read, so a
+    /// new argument cannot be left out of the check.
+    var derivedTemplates: [Template] { get }
     /// Lines that say exactly what the step would do (the argv it would run), for plans and events.
     func describe(_ resolver: TemplateResolver) -> [String]
     /// The argv this step would run, when it runs a command.
@@ -89,7 +90,7 @@ extension PreparedAction {
         do { return try execute(context) } catch { return error }
     }
 
-    public var templates: [Template] { TemplateCollector.templates(in: self) }
+    public var derivedTemplates: [Template] { [] }
     public var yieldedFacts: FactNames? { nil }
     public func command(_ resolver: TemplateResolver) -> [String]? { nil }
     public var nestedSteps: [Step] { [] }
@@ -236,26 +237,4 @@ public struct ActionRegistry: Sendable {
     public static let builtIn: ActionRegistry = {
         do { return try ActionRegistry(composing: engineActions) } catch { fatalError("the engine's own actions: \(error)") }
     }()
-}
-
-/// Finds the templates an action holds, wherever they sit in its stored properties (optionals, arrays,
-/// tuples, enum payloads), in the order they stand in the file. Nested steps are not entered: the loader
-/// checks them in their own scope.
-enum TemplateCollector {
-    static func templates(in action: any PreparedAction) -> [Template] {
-        var found: [Template] = []
-        collect(action, into: &found)
-        return found.enumerated()
-            .sorted { ($0.element.location.line, $0.element.location.column, $0.offset) < ($1.element.location.line, $1.element.location.column, $1.offset) }
-            .map(\.element)
-    }
-
-    private static func collect(_ value: Any, into found: inout [Template]) {
-        if let template = value as? Template {
-            found.append(template)
-            return
-        }
-        if value is Step || value is String { return }
-        for child in Mirror(reflecting: value).children { collect(child.value, into: &found) }
-    }
 }

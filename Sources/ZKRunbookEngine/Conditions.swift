@@ -19,6 +19,7 @@ enum ConditionReader {
                 if let argumentReader = ObjectReader(argumentsNode, context: "the arguments of probe '\(probeName)'", diagnostics: diagnostics) {
                     let arguments = ActionArguments(reader: argumentReader, registry: registry, stepID: stepID, asProbe: true)
                     let errorsBefore = diagnostics.items.count
+                    let readsBefore = diagnostics.readCount
                     let prepared = kind.prepare(arguments)
                     argumentReader.finish()
                     if let prepared, diagnostics.items.count == errorsBefore {
@@ -27,7 +28,9 @@ enum ConditionReader {
                                 reader.location,
                                 "probe '\(probeName)' in \(reader.context) changes things; a guard's probe must be read-only")
                         }
-                        probe = Condition.Probe(actionName: probeName, action: prepared)
+                        probe = Condition.Probe(
+                            actionName: probeName, action: prepared,
+                            templates: Template.held(since: readsBefore, in: diagnostics, adding: prepared.derivedTemplates))
                         if let fact, let names = prepared.yieldedFacts, !names.contains(fact) {
                             diagnostics.error(
                                 reader.object["fact"]?.location ?? reader.location,
@@ -109,8 +112,13 @@ enum ConditionReader {
         }
     }
 
-    /// The templates inside a condition's expected value, for reference checking.
+    /// The templates of a condition, its probe's arguments included, for reference checking.
     static func templates(in condition: Condition) -> [Template] {
+        ownTemplates(of: condition) + (condition.probe?.templates ?? [])
+    }
+
+    /// The templates of a condition itself: its expected value, and the fact it reads unless a probe gives it.
+    static func ownTemplates(of condition: Condition) -> [Template] {
         var out: [Template] = []
         func collect(_ value: FactValue) {
             switch value {
@@ -123,7 +131,6 @@ enum ConditionReader {
             }
         }
         collect(condition.expected)
-        if let probe = condition.probe, case .probe(let name) = condition.reference { out += probe.action.templates }
         switch condition.reference {
         case .probe: break
         case .step(let id, let fact):
@@ -258,7 +265,7 @@ public final class ProbeMemo: @unchecked Sendable {
 
     func outcome(of probe: Condition.Probe, context: ActionContext) -> ActionOutcome {
         let resolver = context.resolver
-        let arguments = probe.action.templates.map { (try? $0.resolve(resolver).get()) ?? $0.source }
+        let arguments = probe.templates.map { (try? $0.resolve(resolver).get()) ?? $0.source }
         let key = ([probe.actionName] + probe.action.describe(resolver) + arguments).joined(separator: "\u{0}")
         lock.lock()
         if let known = outcomes[key] {

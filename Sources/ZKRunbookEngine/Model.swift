@@ -78,8 +78,7 @@ public struct ParameterSpec: Sendable {
             }
             return .success(.duration(value))
         case .argv:
-            guard let data = text.data(using: .utf8), let words = try? JSONSerialization.jsonObject(with: data) as? [String], !words.isEmpty
-            else {
+            guard let words = JSONText.stringArray(text), !words.isEmpty else {
                 return .failure(InputProblem("expected a command as a JSON array of strings, such as [\"systemctl\", \"restart\", \"zookeeper\"], found '\(text)'"))
             }
             return .success(.argv(words))
@@ -104,9 +103,7 @@ public enum ParameterValue: Sendable, Hashable {
         case .int(let value): return String(value)
         case .bool(let value): return String(value)
         case .duration(let value): return value.description
-        case .argv(let words):
-            let data = (try? JSONSerialization.data(withJSONObject: words, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)
-            return String(decoding: data, as: UTF8.self)
+        case .argv(let words): return JSONText.array(words)
         }
     }
 }
@@ -216,6 +213,8 @@ public struct Condition: Sendable {
     public struct Probe: Sendable {
         public var actionName: String
         public var action: any PreparedAction
+        /// Every template its arguments hold, in file order.
+        public var templates: [Template]
     }
 
     /// "exitStatus equals 0", for plans and events, with `${...}` in the expected value filled in where known.
@@ -233,6 +232,9 @@ public struct Step: Sendable {
     public var description: String
     public var actionName: String
     public var action: any PreparedAction
+    /// Every template its action holds (read from its arguments, and derived), in file order: what the
+    /// loader checks. Nested steps are not in it: the loader checks them in their own scope.
+    public var templates: [Template]
     public var guards: [Condition]
     /// The step runs only when this holds (checked before its guards); otherwise it is skipped, and the run
     /// goes on: a restart only where the config changed. Unlike a guard, a false `when` is not a refusal.

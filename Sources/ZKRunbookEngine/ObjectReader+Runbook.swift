@@ -4,7 +4,7 @@ import ZKRunbookJSON5
 extension ObjectReader {
     public func template(_ key: String, required: Bool = false) -> Template? {
         guard let node = value(key, required: required, expected: "a string") else { return nil }
-        return Template.read(node, what: "'\(key)' in \(context)", diagnostics: diagnostics)
+        return Template.read(node, what: "'\(key)' in \(context)", diagnostics: diagnostics).map(recorded)
     }
 
     public func templates(_ key: String, required: Bool = false, nonEmpty: Bool = false) -> [Template]? {
@@ -18,7 +18,14 @@ extension ObjectReader {
             return nil
         }
         let parsed = elements.compactMap { Template.read($0, what: "an element of '\(key)'", diagnostics: diagnostics) }
-        return parsed.count == elements.count ? parsed : nil
+        return parsed.count == elements.count ? parsed.map(recorded) : nil
+    }
+
+    /// Every template read is recorded with the diagnostics: the loader takes those an action's arguments
+    /// made as the templates it holds (`Template.held(since:in:)`), so none escapes the reference check.
+    private func recorded(_ template: Template) -> Template {
+        diagnostics.record(read: template)
+        return template
     }
 
     public func duration(_ key: String, required: Bool = false) -> DurationSpec? {
@@ -35,5 +42,18 @@ extension ObjectReader {
         }
         let parsed = elements.compactMap { DurationSpec.read($0, what: "an element of '\(key)'", diagnostics: diagnostics) }
         return parsed.count == elements.count ? parsed : nil
+    }
+}
+
+extension Template {
+    /// The templates recorded in `diagnostics` since `mark`, in the order they stand in the file.
+    static func held(since mark: Int, in diagnostics: DiagnosticCollector, adding derived: [Template] = []) -> [Template] {
+        inFileOrder(diagnostics.reads(since: mark).compactMap { $0 as? Template } + derived)
+    }
+
+    static func inFileOrder(_ templates: [Template]) -> [Template] {
+        templates.enumerated()
+            .sorted { ($0.element.location.line, $0.element.location.column, $0.offset) < ($1.element.location.line, $1.element.location.column, $1.offset) }
+            .map(\.element)
     }
 }

@@ -286,15 +286,21 @@ public struct RunbookLoader: Sendable {
         let actionName = reader.string("action", required: true)
         let withNode = reader.value("with")
         var action: (any PreparedAction)?
+        var templates: [Template] = []
         if let actionName {
             if let kind = registry.kind(named: actionName) {
                 let argumentsNode = withNode ?? JSON5Node(value: .object(JSON5Object(members: [])), location: reader.location)
                 if let argumentReader = ObjectReader(argumentsNode, context: "the 'with' of \(label)", diagnostics: diagnostics) {
                     var arguments = ActionArguments(reader: argumentReader, registry: registry, stepID: id ?? "", asProbe: false)
                     arguments.readSteps = { [self] node, context in
-                        self.readStepList(node, context: context, diagnostics: diagnostics, identifiers: identifiers)
+                        // Nested steps hold their own templates, checked in their own scope.
+                        let mark = diagnostics.readCount
+                        defer { diagnostics.forgetReads(after: mark) }
+                        return self.readStepList(node, context: context, diagnostics: diagnostics, identifiers: identifiers)
                     }
+                    let readsBefore = diagnostics.readCount
                     action = kind.prepare(arguments)
+                    templates = Template.held(since: readsBefore, in: diagnostics, adding: action?.derivedTemplates ?? [])
                     argumentReader.finish()
                     if let exec = action as? ExecAction, case .shell = exec.command {
                         diagnostics.warning(
@@ -367,7 +373,7 @@ public struct RunbookLoader: Sendable {
         reader.finish()
         guard let id, let description, let actionName, let action else { return nil }
         return Step(
-            id: id, description: description, actionName: actionName, action: action, guards: guards, when: when, timeout: timeout,
+            id: id, description: description, actionName: actionName, action: action, templates: templates, guards: guards, when: when, timeout: timeout,
             retry: retry, onFailure: onFailure, rollback: rollback, rollbackWhenFailed: rollbackWhenFailed, location: reader.location)
     }
 
@@ -473,7 +479,7 @@ public struct RunbookLoader: Sendable {
         }
         func checkStep(_ step: Step, index: Int, isRollback: Bool, scope: Scope) {
             let label = "step '\(step.id)'"
-            for template in step.action.templates { check(template, in: label, scope: scope, latestStep: index, allowSame: isRollback) }
+            for template in step.templates { check(template, in: label, scope: scope, latestStep: index, allowSame: isRollback) }
             for condition in step.guards {
                 for template in ConditionReader.templates(in: condition) {
                     check(template, in: "a guard of \(label)", scope: scope, latestStep: index, allowSame: isRollback)
@@ -529,6 +535,6 @@ enum RollbackReference {
     static func placeholder(id: String, at location: SourceLocation) -> Step {
         Step(
             id: id, description: "", actionName: marker, action: SleepAction(duration: .literal(RunbookDuration(milliseconds: 0))),
-            guards: [], when: nil, timeout: nil, retry: .none, onFailure: .abort, rollback: [], rollbackWhenFailed: false, location: location)
+            templates: [], guards: [], when: nil, timeout: nil, retry: .none, onFailure: .abort, rollback: [], rollbackWhenFailed: false, location: location)
     }
 }

@@ -63,7 +63,8 @@ public struct SHA256: Sendable {
 
     /// The digest as 64 lowercase hex digits, the form every manifest, checksum file and fact uses.
     public mutating func finalizeHex() -> String {
-        finalize().map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: finalize().flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     public static func hex(_ data: Data) -> String {

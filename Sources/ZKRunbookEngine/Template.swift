@@ -233,10 +233,7 @@ public struct NodeFields: Sendable {
     /// A field as text; a list of words reads as its JSON array, as a plan shows it.
     public subscript(field: String) -> String? {
         if let value = text[field] { return value }
-        guard let list = words[field], let data = try? JSONSerialization.data(withJSONObject: list, options: [.withoutEscapingSlashes]) else {
-            return nil
-        }
-        return String(decoding: data, as: UTF8.self)
+        return words[field].map(JSONText.array)
     }
 
     public var isEmpty: Bool { text.isEmpty && words.isEmpty }

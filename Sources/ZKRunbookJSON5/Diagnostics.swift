@@ -18,6 +18,9 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
 /// Collects every problem in a file, so one `validate` shows them all rather than the first.
 public final class DiagnosticCollector: @unchecked Sendable {
     public private(set) var items: [Diagnostic] = []
+    /// Values built from the text while reading it (the engine records its templates), in reading order:
+    /// what one reader call made is the range between two `readCount`s.
+    public private(set) var reads: [any Sendable] = []
 
     public init() {}
 
@@ -30,6 +33,18 @@ public final class DiagnosticCollector: @unchecked Sendable {
     }
 
     public var hasErrors: Bool { items.contains { $0.severity == .error } }
+
+    public var readCount: Int { reads.count }
+
+    public func record(read value: any Sendable) { reads.append(value) }
+
+    /// The values recorded since `mark`.
+    public func reads(since mark: Int) -> ArraySlice<any Sendable> { reads[min(mark, reads.count)...] }
+
+    /// Drops what was recorded after `mark` (what a nested reader made that belongs to its own scope).
+    public func forgetReads(after mark: Int) {
+        if mark < reads.count { reads.removeSubrange(mark...) }
+    }
 }
 
 /// Reads one JSON5 object key by key and reports, at the end, every key nobody asked for.

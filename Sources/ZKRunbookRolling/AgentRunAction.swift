@@ -26,7 +26,6 @@ struct AgentRunAction: DeclaredAction {
     /// Adds `--param lease=RUN-ID` (this run's id): the remote runbook checks the node's lease against it.
     var passLease = false
     var isReadOnly: Bool { readOnly }
-    var templates: [Template] { [runbook] + parameters.map(\.1) + [agentPath, stateDir].compactMap { $0 } }
 
     /// The agent's argv, with whatever values are known.
     func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}") -> [String]? {

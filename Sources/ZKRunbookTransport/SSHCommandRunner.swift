@@ -59,10 +59,7 @@ public struct SSHCommandRunner: CommandRunner {
         return command
     }
 
-    static func quote(_ word: String) -> String {
-        if !word.isEmpty, word.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0)) }) { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
+    static func quote(_ word: String) -> String { ShellQuoting.quote(word) }
 
     public func run(_ spec: CommandSpec, cancellation: CancellationToken?) -> CommandResult {
         var wrapped = CommandSpec(

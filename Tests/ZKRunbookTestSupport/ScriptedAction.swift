@@ -66,7 +66,6 @@ public struct ScriptedAction: ActionKind {
         var script: ActionScript
         var stepID: String
         var isReadOnly: Bool { readOnly }
-        var templates: [Template] { [] }
         func describe(_ resolver: TemplateResolver) -> [String] { ["scripted \(stepID)"] }
         func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome { script.answer(context.stepID) }
     }

@@ -7,7 +7,7 @@ struct AssertAction: DeclaredAction {
 
     var condition: Condition
     var isReadOnly: Bool { true }
-    var templates: [Template] { ConditionReader.templates(in: condition) }
+    var derivedTemplates: [Template] { ConditionReader.ownTemplates(of: condition) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         var lines = ["assert: \(condition.summary(resolver))"]

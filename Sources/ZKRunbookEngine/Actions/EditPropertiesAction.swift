@@ -14,7 +14,6 @@ struct EditPropertiesAction: DeclaredAction {
     var assignments: [(Template, Template)]
     var removals: [Template]
     var isReadOnly: Bool { false }
-    var templates: [Template] { [path] + assignments.flatMap { [$0.0, $0.1] } + removals }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         ["edit \(path.display(resolver))"] + assignments.map { "  set \($0.0.display(resolver))=\($0.1.display(resolver))" }

@@ -24,12 +24,6 @@ struct ExecAction: DeclaredAction {
     var isReadOnly: Bool
     var outputCap: Int
 
-    var templates: [Template] {
-        var out = environment.map(\.1) + [workingDirectory, stdin].compactMap { $0 }
-        if case .argv(let argv) = command { out += argv }
-        return out
-    }
-
     func command(_ resolver: TemplateResolver) -> [String]? {
         switch command {
         case .argv(let argv): return argv.flatMap { $0.argvWords(resolver) ?? [$0.display(resolver)] }
@@ -172,15 +166,4 @@ extension ExecAction {
         env.finish()
         return out
     }
-}
-
-/// Quotes argv for display so an operator can copy a planned command into a shell.
-public enum ShellQuoting {
-    public static func quote(_ word: String) -> String {
-        let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,*")
-        if !word.isEmpty, word.unicodeScalars.allSatisfy({ safe.contains($0) }) { return word }
-        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
-    public static func join(_ argv: [String]) -> String { argv.map(quote).joined(separator: " ") }
 }

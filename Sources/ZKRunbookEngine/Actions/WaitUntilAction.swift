@@ -11,7 +11,7 @@ struct WaitUntilAction: DeclaredAction {
     /// change, and a slow one does not fill the server's log with our own probes.
     var maxInterval: DurationSpec?
     var isReadOnly: Bool { true }
-    var templates: [Template] { ConditionReader.templates(in: condition) }
+    var derivedTemplates: [Template] { ConditionReader.ownTemplates(of: condition) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         var every = interval.resolve(resolver.parameters)?.description ?? interval.description
