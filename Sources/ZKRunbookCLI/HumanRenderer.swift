@@ -43,7 +43,16 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
     private var clock: String {
         guard isTerminal else { return "" }
         let seconds = Int(Date().timeIntervalSince(runStarted))
-        return String(format: " %02d:%02d", seconds / 60, seconds % 60)
+        return " " + Self.twoDigits(seconds / 60) + ":" + Self.twoDigits(seconds % 60)
+    }
+
+    private static func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+
+    /// " in 1.3s", shown on a terminal only (a log or a pipe keeps the durations in the events).
+    private func took(_ milliseconds: Int?) -> String {
+        guard isTerminal, let milliseconds else { return "" }
+        let tenths = (milliseconds + 50) / 100
+        return " in \(tenths / 10).\(tenths % 10)s"
     }
 
     private func render(_ event: Event) -> [String] {
@@ -98,11 +107,11 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
             if let wait = event.timeoutMs { lines.append(indent + "retrying in \(RunbookDuration(milliseconds: Int64(wait)))") }
             return lines
         case .stepFinished:
-            let took = event.durationMs.map { " in " + String(format: "%.1fs", Double($0) / 1000) } ?? ""
+            let took = took(event.durationMs)
             switch event.status {
             case .succeeded:
                 let detail = (event.message ?? "").isEmpty ? "" : ": \(event.message!)"
-                return [indent + "-> ok\(isTerminal ? took : "")\(detail)"]
+                return [indent + "-> ok\(took)\(detail)"]
             case .skipped:
                 return [indent + "-> \(event.message ?? "skipped")"]
             case .unknown:
@@ -124,9 +133,9 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
         case .nodeStarted:
             return ["  == node \(event.node ?? 0) (\(event.nodeHost ?? "?")) \(event.index ?? 0)/\(event.total ?? 0)\(clock): \(event.message ?? "")"]
         case .nodeFinished:
-            let took = event.durationMs.map { String(format: " in %.1fs", Double($0) / 1000) } ?? ""
+            let took = took(event.durationMs)
             let verdict = event.status == .succeeded ? "done" : (event.status?.rawValue.uppercased() ?? "FAILED")
-            return ["  == node \(event.node ?? 0) \(verdict)\(isTerminal ? took : ""): \(event.message ?? "")"]
+            return ["  == node \(event.node ?? 0) \(verdict)\(took): \(event.message ?? "")"]
                 + (event.evidence ?? []).map { "     | " + $0 }
         }
     }

@@ -26,14 +26,18 @@ public protocol DeclaredAction: PreparedAction {
 
 extension DeclaredAction {
     /// The action kind a registry holds for this type.
-    public static var kind: any ActionKind { DeclaredKind<Self>() }
+    public static var kind: any ActionKind { DeclaredKind(name: name, summary: summary) { Self($0) } }
 }
 
-/// The `ActionKind` of a `DeclaredAction`: its name and summary, preparing by its `init`.
-struct DeclaredKind<Action: DeclaredAction>: ActionKind {
-    var name: String { Action.name }
-    var summary: String { Action.summary }
-    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? { Action(arguments) }
+/// The `ActionKind` of a `DeclaredAction`: its name and summary, preparing by its `init`. Not generic over
+/// the action: a generic kind per action type is instantiated at run time, a conformance lookup each, which
+/// every command paid at start for the whole registry.
+struct DeclaredKind: ActionKind {
+    let name: String
+    let summary: String
+    let make: @Sendable (ActionArguments) -> (any PreparedAction)?
+
+    func prepare(_ arguments: ActionArguments) -> (any PreparedAction)? { make(arguments) }
 }
 
 /// A step's action with its arguments checked, not yet resolved against parameters and facts.

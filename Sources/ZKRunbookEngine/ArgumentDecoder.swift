@@ -79,6 +79,13 @@ extension ArgumentsDecodable {
 /// The `Decoder` behind `ArgumentsDecodable`: a keyed container over an `ObjectReader`, which records which
 /// keys were asked (so a misspelt one is still reported) and every problem with its position.
 struct ArgumentDecoder: Decoder {
+    /// The argument types, compared by identity first: `as? any ArgumentValue.Type` scans the binary's
+    /// conformance records the first time for each type, which every command paid at start.
+    fileprivate static let knownTypes: [(type: Any.Type, value: any ArgumentValue.Type)] = [
+        (Template.self, Template.self), ([Template].self, [Template].self), (DurationSpec.self, DurationSpec.self), (Bool.self, Bool.self),
+        (String.self, String.self),
+    ]
+
     struct Unsupported: Error, CustomStringConvertible {
         var description: String
     }
@@ -124,6 +131,7 @@ struct ArgumentDecoder: Decoder {
         func superDecoder(forKey key: Key) throws -> any Decoder { throw Unsupported(description: "no super decoder") }
 
         private static func valueType<T>(_ type: T.Type) throws -> any ArgumentValue.Type {
+            if let match = ArgumentDecoder.knownTypes.first(where: { $0.type == type }) { return match.value }
             guard let value = type as? any ArgumentValue.Type else {
                 throw Unsupported(description: "\(type) is not an argument type (Template, [Template], DurationSpec, Bool, String)")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookProcess
 
 /// Problems with the state directory, journals and resume, each saying what to do.
 public enum JournalError: Error, Sendable, CustomStringConvertible {
@@ -31,7 +32,7 @@ public struct StateLayout: Sendable {
     public init(root: String) { self.root = root }
 
     /// `--state-dir`, else ZKRUNBOOK_STATE_DIR, else /var/lib/zkrunbook for root, else ~/.local/state/zkrunbook.
-    public static func standard(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> StateLayout {
+    public static func standard(explicit: String?, environment: [String: String] = EnvironmentVariables.values(of: ["ZKRUNBOOK_STATE_DIR", "HOME"])) -> StateLayout {
         if let explicit { return StateLayout(root: explicit) }
         if let fromEnvironment = environment["ZKRUNBOOK_STATE_DIR"], !fromEnvironment.isEmpty {
             return StateLayout(root: fromEnvironment)

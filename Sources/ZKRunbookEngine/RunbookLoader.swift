@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookJSON5
+import ZKRunbookProcess
 
 /// Everything that can go wrong before a runbook runs: not found, unreadable, or invalid (with every problem).
 public enum RunbookError: Error, Sendable, CustomStringConvertible {
@@ -29,7 +30,7 @@ public struct RunbookLocator: Sendable {
 
     /// `./runbooks`, `/etc/zkrunbook/runbooks`, `/usr/share/zkrunbook/runbooks`, or the colon-separated
     /// list in ZKRUNBOOK_RUNBOOK_PATH.
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> RunbookLocator {
+    public static func standard(environment: [String: String] = EnvironmentVariables.values(of: ["ZKRUNBOOK_RUNBOOK_PATH"])) -> RunbookLocator {
         if let custom = environment["ZKRUNBOOK_RUNBOOK_PATH"], !custom.isEmpty {
             return RunbookLocator(searchDirectories: custom.split(separator: ":").map(String.init))
         }

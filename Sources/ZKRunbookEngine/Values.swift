@@ -87,24 +87,38 @@ public struct RunbookDuration: Sendable, Hashable, Comparable, CustomStringConve
 
     /// Parses `text`, or returns nil. Units: ms, s, m, h, d; parts may be combined largest first.
     public static func parse(_ text: String) -> RunbookDuration? {
-        let multipliers: [Substring: Double] = ["ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000]
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
-        guard !rest.isEmpty else { return nil }
+        let bytes = Array(text.utf8)
+        var index = bytes.startIndex
+        var end = bytes.endIndex
+        while index < end, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") { index += 1 }
+        while end > index, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+        guard index < end else { return nil }
         var total = 0.0
         var previous = Double.infinity
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            let unit = rest.prefix { $0.isLetter }
+        while index < end {
+            let numberStart = index
+            while index < end, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) || bytes[index] == UInt8(ascii: ".") { index += 1 }
+            guard index > numberStart, let value = Double(String(decoding: bytes[numberStart..<index], as: UTF8.self)) else { return nil }
+            let unitStart = index
+            while index < end, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[index] | 0x20) { index += 1 }
             // Units must come largest first (1h30m, not 30m1h) and each at most once.
-            guard let multiplier = multipliers[unit], multiplier < previous else { return nil }
+            guard let multiplier = Self.multiplier(bytes[unitStart..<index]), multiplier < previous else { return nil }
             previous = multiplier
             total += value * multiplier
-            rest = rest.dropFirst(unit.count)
         }
         guard total.isFinite, total <= 365 * 86_400_000 else { return nil }
         return RunbookDuration(milliseconds: Int64(total.rounded()))
+    }
+
+    private static func multiplier(_ unit: ArraySlice<UInt8>) -> Double? {
+        switch String(decoding: unit, as: UTF8.self) {
+        case "ms": return 1
+        case "s": return 1000
+        case "m": return 60_000
+        case "h": return 3_600_000
+        case "d": return 86_400_000
+        default: return nil
+        }
     }
 
     public var description: String {

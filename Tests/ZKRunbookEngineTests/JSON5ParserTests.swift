@@ -96,13 +96,13 @@ struct JSON5ParserTests {
 
 struct ValuesTests {
     @Test(arguments: [
-        ("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("1h30m", 5_400_000), ("2d", 172_800_000), ("1.5s", 1500),
+        ("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("1h30m", 5_400_000), ("2d", 172_800_000), ("1.5s", 1500), (" 5m\t", 300_000),
     ])
     func durationsParse(text: String, milliseconds: Int64) {
         #expect(RunbookDuration.parse(text)?.milliseconds == milliseconds)
     }
 
-    @Test(arguments: ["10 parsecs", "", "5", "30m1h", "1s1s", "-3s", "1x", "s"])
+    @Test(arguments: ["10 parsecs", "", "5", "30m1h", "1s1s", "-3s", "1x", "s", "1h 30m", "5MS", "1.2.3s", "400d"])
     func badDurationsAreRejected(text: String) {
         #expect(RunbookDuration.parse(text) == nil)
     }
