@@ -41,6 +41,26 @@ public struct FileCopyError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// A small file's bytes with open(2) and read(2): `URL(fileURLWithPath:)` and `Data(contentsOf:)` cost a short
+/// command (a plan, an agent's start) more than reading the file.
+public func readSmallFile(_ path: String, limit: Int = 64 << 20) throws(FileCopyError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw .errno("cannot open", path) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw .errno("cannot read", path)
+        }
+        if count == 0 { return bytes }
+        bytes += chunk[0..<count]
+        if bytes.count > limit { throw FileCopyError(message: "\(path) is larger than \(limit >> 20) MiB") }
+    }
+}
+
 /// Copies a file to a temporary name beside `destination`, sets mode and owner, fsyncs, then renames it into
 /// place: a reader never sees a half-written file, and a crash leaves either the old or the new one.
 /// Returns the sha256 of what was copied.

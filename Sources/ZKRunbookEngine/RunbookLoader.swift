@@ -77,15 +77,14 @@ public struct RunbookLoader: Sendable {
     public func load(path: String) throws(RunbookError) -> Runbook {
         let text: String
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let decoded = String(data: data, encoding: .utf8) else {
+            guard let decoded = String(validating: try readSmallFile(path), as: UTF8.self) else {
                 throw RunbookError.unreadable(path: path, reason: "cannot read the runbook: not UTF-8 text")
             }
             text = decoded
         } catch let error as RunbookError {
             throw error
         } catch {
-            throw .unreadable(path: path, reason: "cannot read the runbook: " + (error as NSError).localizedDescription)
+            throw .unreadable(path: path, reason: "cannot read the runbook: \(error)")
         }
         return try load(text: text, path: path)
     }
