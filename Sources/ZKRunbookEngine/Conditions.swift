@@ -80,12 +80,12 @@ enum ConditionReader {
                 return nil
             }
             // A pattern from a reference is known only when the run gets there.
-            if !pattern.contains("${"), (try? NSRegularExpression(pattern: pattern)) == nil {
+            if !pattern.containsReferenceMark, (try? NSRegularExpression(pattern: pattern)) == nil {
                 diagnostics.error(node.location, "'matches' in \(reader.context): '\(pattern)' is not a valid regular expression")
                 return nil
             }
         case .atLeast, .atMost:
-            if expected.number == nil, !expected.description.contains("${") {
+            if expected.number == nil, !expected.description.containsReferenceMark {
                 diagnostics.error(node.location, "'\(op.rawValue)' in \(reader.context) needs a number, found \(node.kindName)")
                 return nil
             }
@@ -189,7 +189,7 @@ public enum ConditionEvaluator {
                     verdict: context.isDryRun ? .unknown : .failed, actual: nil, expected: expected, detail: detail, probeFacts: [:])
             }
         }
-        if case .string(let text) = expected, text.contains("${") {
+        if case .string(let text) = expected, text.containsReferenceMark {
             return ConditionResult(
                 verdict: context.isDryRun ? .unknown : .failed, actual: actual, expected: expected,
                 detail: "the expected value \(text) refers to a value not known yet", probeFacts: probeFacts)
@@ -202,7 +202,7 @@ public enum ConditionEvaluator {
 
     static func resolveExpected(_ value: FactValue, _ resolver: TemplateResolver) -> FactValue {
         switch value {
-        case .string(let text) where text.contains("${"):
+        case .string(let text) where text.containsReferenceMark:
             let location = SourceLocation(file: "", line: 0, column: 0)
             guard case .success(let template) = Template.parse(text, at: location),
                 case .success(let resolved) = template.resolve(resolver)

@@ -117,7 +117,7 @@ public final class Executor {
     public static func lockName(of runbook: Runbook, parameters: [String: ParameterValue]) -> String {
         let secrets = Set(runbook.parameters.filter(\.secret).map(\.name))
         return runbook.lock.display(TemplateResolver(parameters: parameters, secretParameters: secrets))
-            .replacingOccurrences(of: "***", with: "secret")
+            .split(separator: "***", omittingEmptySubsequences: false).joined(separator: "secret")
     }
 
     // MARK: - Entry points
@@ -539,7 +539,7 @@ public final class Executor {
 
     /// A description with its `${...}` references filled in where known (secrets as ***).
     private func display(_ text: String) -> String {
-        guard text.contains("${"), case .success(let template) = Template.parse(text, at: runbook.steps.first?.location ?? SourceLocation(file: "", line: 0, column: 0)) else {
+        guard text.containsReferenceMark, case .success(let template) = Template.parse(text, at: runbook.steps.first?.location ?? SourceLocation(file: "", line: 0, column: 0)) else {
             return text
         }
         return template.display(resolver)

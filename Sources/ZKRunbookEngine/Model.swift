@@ -53,13 +53,6 @@ public struct ParameterSpec: Sendable {
         (self.secret, self.defaultValue, self.location) = (secret, defaultValue, location)
     }
 
-    /// `text` without the spaces and tabs around it.
-    static func trimmingSpaces(_ text: String) -> Substring {
-        let isSpace = { (character: Character) in character == " " || character == "\t" }
-        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return text[first...last]
-    }
-
     /// Checks and types a value given on the command line or in the file.
     public func parse(_ text: String) -> Result<ParameterValue, InputProblem> {
         switch type {
@@ -69,7 +62,7 @@ public struct ParameterSpec: Sendable {
             guard !text.isEmpty, !text.contains("\0") else { return .failure(InputProblem("expected a file path, found '\(text)'")) }
             return .success(.path(text))
         case .int:
-            guard let value = Int64(Self.trimmingSpaces(text)) else {
+            guard let value = Int64(text.trimmingSpaces) else {
                 return .failure(InputProblem("expected an integer, found '\(text)'"))
             }
             return .success(.int(value))

@@ -40,15 +40,16 @@ public struct RunbookLocator: Sendable {
     public init(searchDirectories: [String]) { self.searchDirectories = searchDirectories }
 
     public func locate(_ nameOrPath: String) throws(RunbookError) -> String {
-        let fileManager = FileManager.default
-        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".json5") {
-            if fileManager.fileExists(atPath: nameOrPath) { return nameOrPath }
-            if nameOrPath.contains("/") { throw .notFound(name: nameOrPath, searched: []) }
+        let exists = { (path: String) in access(path, F_OK) == 0 }
+        let isPath = nameOrPath.utf8.contains(UInt8(ascii: "/"))
+        if isPath || nameOrPath.hasSuffix(".json5") {
+            if exists(nameOrPath) { return nameOrPath }
+            if isPath { throw .notFound(name: nameOrPath, searched: []) }
         }
         let fileName = nameOrPath.hasSuffix(".json5") ? nameOrPath : nameOrPath + ".json5"
         for directory in searchDirectories {
             let candidate = directory + "/" + fileName
-            if fileManager.fileExists(atPath: candidate) { return candidate }
+            if exists(candidate) { return candidate }
         }
         throw .notFound(name: nameOrPath, searched: searchDirectories)
     }

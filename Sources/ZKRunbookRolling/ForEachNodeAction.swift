@@ -93,7 +93,7 @@ struct ForEachNodeAction: DeclaredAction {
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: .invalidArgument, message: error.singleLine) }
         var members: [EnsembleMember] = []
-        for word in named.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for word in named.split(separator: ",").map(\.trimmingSpaces) {
             guard let id = Int(word), let member = file.members.first(where: { $0.id == id }) else {
                 return .failure(
                     cause: .invalidArgument,

@@ -30,7 +30,7 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
 
     /// Its line in a dynamic config: `server.N=host:quorumPort:electionPort:role;host:clientPort`.
     public var serverLine: String {
-        let address = host.contains(":") ? "[\(host)]" : host
+        let address = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         return "server.\(id)=\(address):\(quorumPort ?? 2888):\(electionPort ?? 3888):\(role.rawValue);\(address):\(clientPort)"
     }
 
