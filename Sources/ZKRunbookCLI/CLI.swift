@@ -301,7 +301,7 @@ enum RunCommand {
         // (a CI job planning against /etc/zkrunbook/ensemble.json5); a file that is there must still be valid.
         let offline = parsed.flags.contains("--offline")
         if let ensemble = parameters["ensemble"]?.text, ensemble.hasSuffix(".json5"),
-            !offline || FileManager.default.fileExists(atPath: ensemble)
+            !offline || access(ensemble, F_OK) == 0
         {
             do { _ = try EnsembleFile.load(path: ensemble) } catch {
                 CLI.printError(error.description)

@@ -117,7 +117,7 @@ public final class Executor {
     public static func lockName(of runbook: Runbook, parameters: [String: ParameterValue]) -> String {
         let secrets = Set(runbook.parameters.filter(\.secret).map(\.name))
         return runbook.lock.display(TemplateResolver(parameters: parameters, secretParameters: secrets))
-            .split(separator: "***", omittingEmptySubsequences: false).joined(separator: "secret")
+            .replacingEvery("***", with: "secret")
     }
 
     // MARK: - Entry points

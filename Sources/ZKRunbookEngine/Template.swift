@@ -48,8 +48,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
     /// A template with no references, for values that the engine makes itself.
     public static func literal(_ text: String, at location: SourceLocation) -> Template {
-        let source = text.utf8.contains(UInt8(ascii: "$")) ? text.split(separator: "${", omittingEmptySubsequences: false).joined(separator: "$${") : text
-        return Template(segments: [.literal(text)], location: location, source: source)
+        Template(segments: [.literal(text)], location: location, source: text.replacingEvery("${", with: "$${"))
     }
 
     /// A built-in default: no references, so no position is ever reported for it.

@@ -11,6 +11,27 @@ extension StringProtocol {
         return false
     }
 
+    /// Every `target` replaced by `replacement`, compared on bytes; the text itself when `target` does not occur.
+    public func replacingEvery(_ target: String, with replacement: String) -> String {
+        let bytes = Array(utf8)
+        let needle = Array(target.utf8)
+        guard !needle.isEmpty, bytes.count >= needle.count else { return String(self) }
+        var out: [UInt8] = []
+        var index = 0
+        var replaced = false
+        while index < bytes.count {
+            if index + needle.count <= bytes.count, bytes[index] == needle[0], bytes[index..<(index + needle.count)].elementsEqual(needle) {
+                out += replacement.utf8
+                index += needle.count
+                replaced = true
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return replaced ? String(decoding: out, as: UTF8.self) : String(self)
+    }
+
     /// The text without the spaces and tabs around it.
     public var trimmingSpaces: SubSequence {
         let isSpace = { (character: Character) in character == " " || character == "\t" }
