@@ -5,11 +5,13 @@ public enum ShellQuoting {
         return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 
+    private static let punctuation = Array("-_./:=@%+,".utf8)
+
     /// Bytes a shell takes literally: letters, digits and `-_./:=@%+,` (not `*`, which it expands).
     private static func isSafe(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): return true
-        default: return Array("-_./:=@%+,".utf8).contains(byte)
+        default: return punctuation.contains(byte)
         }
     }
 

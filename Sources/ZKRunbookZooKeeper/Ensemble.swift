@@ -179,36 +179,14 @@ public struct EnsembleFile: Sendable {
     public func stopCommand(for member: EnsembleMember) -> [String] { command(stopCommand, for: member) }
 
     func command(_ words: [String], for member: EnsembleMember) -> [String] {
-        let marker = Array("${node.".utf8)
-        guard words.contains(where: { Self.range(of: marker, in: Array($0.utf8), from: 0) != nil }) else { return words }
+        guard words.contains(where: \.containsReferenceMark) else { return words }
         let fields = nodeFields(member)
-        return words.map { Self.substitutingNodeFields(in: $0, fields, marker: marker) }
+        return words.map { Self.fillingNodeFields(in: $0, fields) }
     }
 
-    /// `${node.FIELD}` replaced by the field's value, in one pass over the bytes; an unknown field stays as written.
-    static func substitutingNodeFields(in word: String, _ fields: [String: String], marker: [UInt8]) -> String {
-        let bytes = Array(word.utf8)
-        var out: [UInt8] = []
-        var index = 0
-        while let start = range(of: marker, in: bytes, from: index) {
-            guard let close = bytes[(start + marker.count)...].firstIndex(of: UInt8(ascii: "}")) else { break }
-            out += bytes[index..<start]
-            let field = String(decoding: bytes[(start + marker.count)..<close], as: UTF8.self)
-            if let value = fields[field] { out += Array(value.utf8) } else { out += bytes[start...close] }
-            index = close + 1
-        }
-        out += bytes[index...]
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func range(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard needle.count <= bytes.count else { return nil }
-        var index = start
-        while index + needle.count <= bytes.count {
-            if bytes[index] == needle[0] && bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
-            index += 1
-        }
-        return nil
+    /// `${node.FIELD}` replaced by the field's value; an unknown field stays as written.
+    static func fillingNodeFields(in word: String, _ fields: [String: String]) -> String {
+        fields.reduce(word) { text, field in text.replacingEvery("${node.\(field.key)}", with: field.value) }
     }
 
     /// An array of plain strings (`${node.id}` in a restart command is the node's, not a runbook reference).

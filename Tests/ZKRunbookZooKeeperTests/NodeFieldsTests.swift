@@ -4,11 +4,10 @@ import Testing
 
 /// `${node.*}` in an ensemble file's restart command, filled in for each node.
 struct NodeFieldsTests {
-    @Test func nodeFieldsAreFilledInOnePass() {
+    @Test func nodeFieldsAreFilledIn() {
         let fields = ["id": "3", "host": "zk3", "clientPort": "2181"]
-        let marker = Array("${node.".utf8)
-        #expect(EnsembleFile.substitutingNodeFields(in: "ssh ${node.host} restart ${node.id}:${node.clientPort}", fields, marker: marker) == "ssh zk3 restart 3:2181")
-        #expect(EnsembleFile.substitutingNodeFields(in: "${node.unknown} ${node.id", fields, marker: marker) == "${node.unknown} ${node.id", "unknown or unclosed: as written")
-        #expect(EnsembleFile.substitutingNodeFields(in: "plain", fields, marker: marker) == "plain")
+        #expect(EnsembleFile.fillingNodeFields(in: "ssh ${node.host} restart ${node.id}:${node.clientPort}", fields) == "ssh zk3 restart 3:2181")
+        #expect(EnsembleFile.fillingNodeFields(in: "${node.unknown} ${node.id", fields) == "${node.unknown} ${node.id", "unknown or unclosed: as written")
+        #expect(EnsembleFile.fillingNodeFields(in: "plain", fields) == "plain")
     }
 }
