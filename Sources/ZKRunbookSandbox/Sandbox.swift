@@ -178,11 +178,11 @@ public struct Sandbox: Sendable {
         } catch {
             throw SandboxError("cannot write the sandbox in \(sandbox.directory): \(error.localizedDescription)")
         }
-        for id in 1...spec.nodes {
-            try sandbox.start(node: id)
-            progress("started node \(id) (client port \(spec.clientPort(id)))")
-        }
         do {
+            for id in 1...spec.nodes {
+                try sandbox.start(node: id)
+                progress("started node \(id) (client port \(spec.clientPort(id)))")
+            }
             try sandbox.waitUntilServing(timeout: timeout)
         } catch {
             // Free when checked, bound by someone else a moment later (two sandboxes starting side by side):
@@ -190,8 +190,9 @@ public struct Sandbox: Sendable {
             let bindFailure = (1...spec.nodes).first { id in
                 sandbox.tail(id, lines: 40).contains { $0.contains("Address already in use") || $0.contains("electionPortBindRetry") }
             }
+            // A sandbox that did not come up leaves no server running (its folder and logs stay).
+            _ = sandbox.down()
             if let id = bindFailure {
-                _ = sandbox.down()
                 throw SandboxError("a port of node \(id) is in use (taken by another process while the sandbox started): choose another --base-port")
             }
             throw error

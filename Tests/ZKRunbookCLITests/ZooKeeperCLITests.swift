@@ -19,6 +19,20 @@ struct ZooKeeperCLITests {
         return (ensemble.directory, ensemble.base)
     }
 
+    /// A sandbox that does not serve within its timeout stops the servers it started before it fails (a JVM
+    /// left behind holds ports and memory the next sandbox needs); its folder and logs stay.
+    @Test func aSandboxThatDoesNotComeUpLeavesNoServerRunning() throws {
+        let workspace = Scratch("sandbox-timeout")
+        do {
+            _ = try zkrunbook.sandbox(workspace, extra: ["--timeout", "100ms"], firstPort: 25_100)
+            Issue.record("three ZooKeeper JVMs served within 100 ms: the test cannot make sandbox up fail this way")
+        } catch {
+            #expect("\(error)".contains("did not form a quorum"), "\(error)")
+        }
+        let left = processes(commandLineContaining: workspace.path)
+        #expect(left.isEmpty, "servers left running after a failed sandbox up: \(left)")
+    }
+
     /// leaderServes=no: the leader answers "not currently serving" to every client, four-letter words too.
     /// That is no outage: its AdminServer says it leads, status is healthy and whole, and a rolling restart
     /// (whose gates find the leader through the AdminServers) goes through.

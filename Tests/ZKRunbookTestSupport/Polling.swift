@@ -33,6 +33,17 @@ public func processesNamed(_ name: String) -> [Int32] {
     }
 }
 
+/// Pids of live processes whose command line contains `text` anywhere (a sandbox folder in a JVM's arguments).
+public func processes(commandLineContaining text: String) -> [Int32] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    return entries.compactMap { entry in
+        guard let pid = Int32(entry), pid != getpid(), let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+            String(decoding: cmdline, as: UTF8.self).contains(text)
+        else { return nil }
+        return pid
+    }
+}
+
 /// The repository root, found from this source file's path.
 public let repositoryRoot: String = {
     var path = #filePath
