@@ -144,7 +144,7 @@ struct EdgeSafetyTests {
         #expect(alone.stdout.contains("verdict: healthy, scope: partial"), "\(alone.stdout)")
         #expect(!alone.stdout.contains("no-quorum"))
         #expect(alone.stdout.contains("a leader with a quorum exists"))
-        let doctor = try zkrunbook.run(["doctor", "--server", endpoint])
+        let doctor = try zkrunbook.run(["doctor", "--server", endpoint, "--state-dir", workspace.file("state")])
         #expect(doctor.status == 0, "\(doctor.stdout)")
         #expect(!doctor.stdout.contains("CRITICAL"))
         let bundle = try zkrunbook.run(

@@ -26,6 +26,11 @@ public struct ZKRunbookBinary {
         throw HarnessError(message: "the zkrunbook binary is not built next to the tests: run 'swift build' before 'swift test' (or set ZKRUNBOOK_BIN)")
     }
 
+    /// A command given no --state-dir keeps its state here, never in the machine's /var/lib/zkrunbook:
+    /// what earlier runs and other suites left there (zxid samples of another sandbox on the same port)
+    /// must not change a test's verdict. A test that judges history gives its own --state-dir.
+    static let testStateDirectory = NSTemporaryDirectory() + "zkr-state-\(getpid())"
+
     public struct Result {
         public var status: Int32
         public var stdout: String
@@ -50,7 +55,9 @@ public struct ZKRunbookBinary {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if merged["ZKRUNBOOK_STATE_DIR"] == nil { merged["ZKRUNBOOK_STATE_DIR"] = Self.testStateDirectory }
+        process.environment = merged
         let scratch = NSTemporaryDirectory() + "zkr-out-\(UInt32.random(in: 0...UInt32.max))"
         _ = FileManager.default.createFile(atPath: scratch + ".out", contents: nil)
         _ = FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
