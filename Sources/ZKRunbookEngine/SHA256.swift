@@ -63,8 +63,10 @@ public struct SHA256: Sendable {
 
     /// The digest as 64 lowercase hex digits, the form every manifest, checksum file and fact uses.
     public mutating func finalizeHex() -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: finalize().flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in finalize() { HexDigits.append(byte, to: &text) }
+        return String(decoding: text, as: UTF8.self)
     }
 
     public static func hex(_ data: Data) -> String {
