@@ -148,7 +148,8 @@ struct EdgeSafetyTests {
         #expect(doctor.status == 0, "\(doctor.stdout)")
         #expect(!doctor.stdout.contains("CRITICAL"))
         let bundle = try zkrunbook.run(
-            ["collect", "--zoo-cfg", ensemble.zooCfg(follower), "--log-dir", "\(ensemble.directory)/node\(follower)", "--output", workspace.file("bundle")],
+            ["collect", "--zoo-cfg", ensemble.zooCfg(follower), "--log-dir", "\(ensemble.directory)/node\(follower)", "--output", workspace.file("bundle"),
+             "--state-dir", workspace.file("state")],
             directory: repositoryRoot, timeout: 120)
         #expect(bundle.status == 0, "\(bundle.stdout.suffix(1500))")
         let archive = try #require(((try? FileManager.default.contentsOfDirectory(atPath: workspace.file("bundle"))) ?? []).first { $0.hasSuffix(".tar.gz") })
