@@ -29,7 +29,11 @@ public struct ZKRunbookBinary {
     /// A command given no --state-dir keeps its state here, never in the machine's /var/lib/zkrunbook:
     /// what earlier runs and other suites left there (zxid samples of another sandbox on the same port)
     /// must not change a test's verdict. A test that judges history gives its own --state-dir.
-    static let testStateDirectory = NSTemporaryDirectory() + "zkr-state-\(getpid())"
+    /// Removed when the test process exits.
+    static let testStateDirectory: String = {
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "zkr-state-\(getpid())") }
+        return NSTemporaryDirectory() + "zkr-state-\(getpid())"
+    }()
 
     public struct Result {
         public var status: Int32
