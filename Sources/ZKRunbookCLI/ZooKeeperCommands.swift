@@ -34,7 +34,8 @@ enum StatusCommand {
           --metrics-server ID|all
                                whose server series to write (default: the myid next to --zoo-cfg's
                                dataDir; all without one, as a central exporter does)
-          --state-dir DIR      where zxid samples are kept for the rollover ETA (as for run)
+          --state-dir DIR      where zxid samples are kept for the rollover ETA, and which member led
+                               last (the next status asks only it mntr); as for run, never created here
           -h, --help           show this help
 
         The servers' own member lists (conf, or the AdminServer's voting_view) are compared with the list
@@ -78,6 +79,7 @@ enum StatusCommand {
         var inspector = EnsembleInspector(
             probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false, wantConfig: true), maxLag: maxLag)
         let seconds = timeout
+        LeaderHints.shared.keep(inStateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
         let view = inspector.inspect(members)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))

@@ -260,6 +260,8 @@ public struct EnsembleInspector: Sendable {
     /// for the membership check where neither `conf` nor an AdminServer answers; given by a caller that
     /// has the client (this target does not speak the protocol).
     public var readConfig: (@Sendable ([Endpoint]) -> String?)?
+    /// Where the last leader of these members is remembered, to ask only it `mntr` in the first round.
+    public var hints = LeaderHints.shared
 
     public init(probe: ServerProbe = ServerProbe(), maxLag: UInt64 = 1000) {
         self.probe = probe
@@ -267,8 +269,8 @@ public struct EnsembleInspector: Sendable {
     }
 
     /// srvr and ruok on every member at once, in one round, and mntr, which only the leader's is read for
-    /// (followers' changes no verdict): asked of the member that led when this process last looked at these
-    /// members, or of every member the first time (a short connection each, instead of a second round). A
+    /// (followers' changes no verdict): asked of the member that led when this process (or, through `hints`,
+    /// an earlier one) last looked at these members, or of every member the first time (a short connection each, instead of a second round). A
     /// leader that was not asked is asked afterwards.
     ///
     /// `thorough` (a preflight): ruok, mntr and conf on every member, all read, so the view also says whether
@@ -281,13 +283,13 @@ public struct EnsembleInspector: Sendable {
             : ServerProbe(limits: probe.limits, wantMonitor: probe.wantMonitor, wantRuok: probe.wantRuok, wantConfig: probe.wantConfig, monitorLeaderOnly: true)
         let targets = members.map { ($0.endpoint, $0.adminPort) }
         let endpoints = members.map(\.endpoint)
-        let monitorAt = thorough || !firstPass.wantMonitor ? nil : LeaderHints.shared.leader(among: endpoints).map { Set([$0]) }
+        let monitorAt = thorough || !firstPass.wantMonitor ? nil : hints.leader(among: endpoints).map { Set([$0]) }
         var facts = firstPass.probeAll(targets, monitorAt: monitorAt)
         let leaders = facts.indices.filter { facts[$0].mode == .leader }
         if let monitorAt {
             for index in leaders where !monitorAt.contains(index) { firstPass.addMonitor(to: &facts[index], adminPort: members[index].adminPort) }
         }
-        LeaderHints.shared.record(leaders.count == 1 ? leaders[0] : nil, among: endpoints)
+        hints.record(leaders.count == 1 ? leaders[0] : nil, among: endpoints)
         if thorough || probe.wantConfig {
             Self.addZooCfgMembership(members: members, facts: &facts)
             if let readConfig { Self.addConfigZnodeMembership(facts: &facts, read: readConfig) }
@@ -470,20 +472,76 @@ public struct EnsembleInspector: Sendable {
     }
 }
 
-/// Which member led when this process last inspected a set of members: where `mntr` is asked in the
-/// first round of the next inspection. A hint, not a fact: the next round's `srvr` says who leads now.
-final class LeaderHints: @unchecked Sendable {
-    static let shared = LeaderHints()
+/// Which member led when this process, or an earlier one keeping its hints in the same state folder, last
+/// inspected a set of members: where `mntr` is asked in the first round of the next inspection. A hint, not
+/// a fact: the round's `srvr` says who leads now, and a leader that moved is asked afterwards.
+///
+/// The file holds one line per set of members (their sorted endpoints, a tab, the leader's endpoint) and
+/// is rewritten only when a leader changes; a lost or torn write costs one round of `mntr` to everyone.
+public final class LeaderHints: @unchecked Sendable {
+    public static let shared = LeaderHints()
+    static let fileName = "leader-hints"
+    static let maxEnsembles = 64
+
     private let lock = NSLock()
     private var leaders: [[Endpoint]: Endpoint] = [:]
+    private var path: String?
+    private var kept: [String: String]?
+
+    public init(stateDirectory: String? = nil) {
+        path = stateDirectory.map { $0 + "/" + Self.fileName }
+    }
+
+    /// Keeps the hints in `directory` too, when it exists and is writable: a hint never creates a folder.
+    public func keep(inStateDirectory directory: String) {
+        guard access(directory, W_OK) == 0 else { return }
+        lock.withLock {
+            path = directory + "/" + Self.fileName
+            kept = nil
+        }
+    }
 
     /// The index in `members` of the member that led last time, nil when none is known.
     func leader(among members: [Endpoint]) -> Int? {
-        lock.withLock { leaders[members] }.flatMap { members.firstIndex(of: $0) }
+        lock.withLock {
+            if let known = leaders[members] { return members.firstIndex(of: known) }
+            guard let text = keptLeaders()[Self.key(members)] else { return nil }
+            return members.firstIndex { $0.description == text }
+        }
     }
 
     /// Records the leader at `index` (nil: no single leader seen, so the next inspection asks everyone).
     func record(_ index: Int?, among members: [Endpoint]) {
-        lock.withLock { leaders[members] = index.map { members[$0] } }
+        lock.withLock {
+            leaders[members] = index.map { members[$0] }
+            guard let path else { return }
+            var file = keptLeaders()
+            let key = Self.key(members)
+            let leader = index.map { members[$0].description }
+            guard file[key] != leader else { return }
+            if file.count >= Self.maxEnsembles { file = [:] }
+            file[key] = leader
+            kept = file
+            let text = file.keys.sorted().map { "\($0)\t\(file[$0]!)\n" }.joined()
+            let temporary = path + ".\(getpid()).tmp"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else { return }
+            if rename(temporary, path) != 0 { unlink(temporary) }
+        }
     }
+
+    /// The file's hints, read once (the caller holds the lock).
+    private func keptLeaders() -> [String: String] {
+        if let kept { return kept }
+        var read: [String: String] = [:]
+        if let path, let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 {
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                let fields = line.split(separator: "\t")
+                if fields.count == 2 { read[String(fields[0])] = String(fields[1]) }
+            }
+        }
+        kept = read
+        return read
+    }
+
+    static func key(_ members: [Endpoint]) -> String { members.map(\.description).sorted().joined(separator: ",") }
 }
