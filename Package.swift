@@ -13,13 +13,14 @@ let package = Package(
     ],
     targets: [
         // Process hygiene: spawning, draining, timeouts, process-group teardown, signals.
-        .target(name: "ZKRunbookProcess"),
+        .target(name: "ZKRunbookProcess", dependencies: ["CZKRunbookBytes"]),
         // Reading configuration: the JSON5 parser with positions, diagnostics (file:line:column), the object reader.
         .target(name: "ZKRunbookJSON5"),
         // The step engine: JSON5 runbooks -> validated model -> plan -> execution -> events.
         .target(name: "ZKRunbookEngine", dependencies: ["ZKRunbookJSON5", "ZKRunbookProcess", "CZKRunbookBytes"]),
-        // Byte work at the machine's speed, in our own C: SHA-256 blocks with the CPU's SHA extensions, and the
-        // search for many fixed tokens at once (doctor's log signatures) with SIMD compares.
+        // Byte work at the machine's speed, in our own C: SHA-256 blocks with the CPU's SHA extensions, the
+        // search for many fixed tokens at once (doctor's log signatures) with SIMD compares, and the kernel calls
+        // Swift's Glibc module does not show (copy_file_range, sync_file_range, pidfd_open).
         .target(name: "CZKRunbookBytes"),
         // Reaching nodes: the ssh transport (OpenSSH client through Process).
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),

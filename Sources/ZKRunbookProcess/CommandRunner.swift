@@ -1,3 +1,4 @@
+import CZKRunbookBytes
 import Dispatch
 import Foundation
 
@@ -94,9 +95,11 @@ public struct LocalCommandRunner: CommandRunner {
         var termination: Termination?
         var observedExit: Termination?
         let deadline = started.addingTimeInterval(spec.timeout)
+        let watch = ExitWatch(pid)
+        defer { watch.close() }
         var finished = false
         while !finished {
-            if exited.wait(timeout: .now() + .milliseconds(10)) == .success {
+            if watch.wait(milliseconds: 10, orUntil: exited) {
                 finished = true
                 break
             }
@@ -174,6 +177,34 @@ enum SignalMask {
         defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return try body()
     }
+}
+
+/// Waits for a child's exit to be seen, woken by the exit itself where the kernel gives a pidfd, so a short
+/// command is not charged the rest of a polling tick; otherwise by Foundation's termination handler or the
+/// tick's end.
+struct ExitWatch {
+    private let pid: Int32
+    private let pidfd: Int32
+
+    init(_ pid: Int32) {
+        self.pid = pid
+        pidfd = zkrunbook_pidfd_open(pid)
+    }
+
+    /// True when Foundation's handler has signalled `exited`; false after at most `milliseconds`, or as soon
+    /// as the child has exited (then `ExitProbe.peek` reads how).
+    func wait(milliseconds: Int, orUntil exited: DispatchSemaphore) -> Bool {
+        guard pidfd >= 0 else { return exited.wait(timeout: .now() + .milliseconds(milliseconds)) == .success }
+        if exited.wait(timeout: .now()) == .success { return true }
+        var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        if poll(&entry, 1, Int32(milliseconds)) > 0, ExitProbe.peek(pid) == .gone {
+            // Already reaped by Foundation, whose handler is about to signal: wait for that, not a spin.
+            return exited.wait(timeout: .now() + .milliseconds(milliseconds)) == .success
+        }
+        return false
+    }
+
+    func close() { if pidfd >= 0 { Glibc.close(pidfd) } }
 }
 
 /// Sees whether a child has exited without reaping it.

@@ -54,4 +54,8 @@ long zkrunbook_copy_file_range(int input, long long *input_offset, int output, l
 /// fsync at the end has little left to do.
 int zkrunbook_start_writeback(int fd, long long offset, long long length);
 
+/// pidfd_open(2): a descriptor that poll(2) reports readable once the process `pid` has exited, so a wait
+/// wakes at the exit rather than at the next tick; -1 with errno where the kernel has none (before 5.3).
+int zkrunbook_pidfd_open(int pid);
+
 #endif
