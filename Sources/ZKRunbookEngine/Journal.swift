@@ -107,11 +107,12 @@ public final class JournalWriter: EventSink, @unchecked Sendable {
         }
     }
 
-    /// The records `resume` reads: run and step boundaries, rollbacks, nodes done.
+    /// The records `resume` reads: run and step boundaries, rollbacks, nodes done. A node agent's own run
+    /// boundaries, relayed under a parent step, are read by no resume (the agent's journal on its node has them).
     static func mustReachDisk(_ event: Event) -> Bool {
         switch event.type {
-        case .runStarted, .runResumed, .runFinished, .rollbackStarted, .rollbackFinished, .nodeFinished: return true
-        case .stepStarted, .stepFinished: return event.parentStep == nil
+        case .rollbackStarted, .rollbackFinished, .nodeFinished: return true
+        case .runStarted, .runResumed, .runFinished, .stepStarted, .stepFinished: return event.parentStep == nil
         case .guardEvaluated, .attemptStarted, .attemptFailed, .nodeStarted: return false
         }
     }

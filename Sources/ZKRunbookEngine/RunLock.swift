@@ -34,8 +34,9 @@ public final class RunLock: @unchecked Sendable {
         }
         let record = "pid \(getpid()), run \(runID), runbook \(runbook), since \(Event.timestamp(Date()))\n"
         _ = ftruncate(fd, 0)
+        // Not fsynced: the record only names the holder to a run refused while the lock is held, and no
+        // lock outlives a crash (flock ends with the process).
         _ = record.withCString { pwrite(fd, $0, strlen($0), 0) }
-        _ = fsync(fd)
         return RunLock(path: path, fd: fd)
     }
 
