@@ -90,7 +90,9 @@ for runbook in "$runbooks"/*.json5; do
   name=$(basename "$runbook" .json5)
   params_to_args "$(cat "$plans/$name.params" 2>/dev/null || true)" "$plans/$name.params" || continue
   actual=$(mktemp)
-  if ! "$zkrunbook" plan "$runbook" --offline "${args[@]}" >"$actual" 2>&1; then
+  # A plan names state-folder paths (backups, for one); pinned to a node's, so the snapshot is the same
+  # whoever runs the check (root or not, any ZKRUNBOOK_STATE_DIR). An offline plan writes nothing there.
+  if ! ZKRUNBOOK_STATE_DIR=/var/lib/zkrunbook "$zkrunbook" plan "$runbook" --offline "${args[@]}" >"$actual" 2>&1; then
     fail "$name: plan --offline failed:"
     sed 's/^/    /' "$actual" >&2
   elif [ "$update" = 1 ]; then
