@@ -259,13 +259,26 @@ public final class ZooKeeperClient: @unchecked Sendable {
     }
 
     /// Ends the session: its ephemeral znodes are deleted at once.
-    public func close() {
+    ///
+    /// `awaitingReply: false` sends the close and returns without waiting for the ensemble to commit it (a
+    /// quorum write, as long as any other): the server reads the request before the connection's end and
+    /// closes the session all the same; only a request lost on the way would leave it to expire instead.
+    public func close(awaitingReply: Bool = true) {
         lock.lock()
         defer { lock.unlock() }
         guard !closed else { return }
         closed = true
         if fd >= 0 && !expired {
-            _ = try? exchange(.closeSession, JuteWriter(), xid: takeXid(), path: nil, failOnError: false)
+            if awaitingReply {
+                _ = try? exchange(.closeSession, JuteWriter(), xid: takeXid(), path: nil, failOnError: false)
+            } else {
+                var packet = JuteWriter()
+                packet.int(takeXid())
+                packet.int(OpCode.closeSession.rawValue)
+                _ = try? send(packet.bytes, deadline: Date().addingTimeInterval(options.requestTimeout), what: "closeSession")
+                // The end of our side after the request: nothing is left unread, so the server sees the close, then the end.
+                if fd >= 0 { shutdown(fd, Int32(SHUT_WR)) }
+            }
         }
         disconnect()
     }

@@ -111,6 +111,21 @@ struct ClientTests {
         }
         #expect(after == nil, "closing the session deletes its ephemeral znode at once")
         #expect(throws: ZooKeeperClientError.self) { _ = try owner.exists("/") }
+
+        // Closed without waiting for the commit (as the write gate closes): the server still reads the close,
+        // so the znode goes long before the session could have expired.
+        let quick = try ZooKeeperClient.connect(Self.endpoints(sandbox), options: ClientOptions(sessionTimeout: 10))
+        try quick.create("/quick", [], mode: .ephemeral)
+        let expiresAfter = quick.negotiatedTimeout
+        let closed = Date()
+        quick.close(awaitingReply: false)
+        try poll("the unawaited close to remove /quick", timeout: expiresAfter) {
+            try watcher.retryingConnectionLoss(for: 5) { () throws(ZooKeeperClientError) in
+                try watcher.sync("/")
+                return try watcher.exists("/quick")
+            } == nil
+        }
+        #expect(Date().timeIntervalSince(closed) < expiresAfter / 2, "removed by the close, not by the session's expiry (\(expiresAfter) s)")
     }
 
     /// Our client and an independent one (kazoo) see the same znodes, data, versions and children.

@@ -78,13 +78,14 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
     }
 
     /// One attempt: a session on `target` alone, the canary created through it (the parents only where they
-    /// are missing), read back, the session closed (which removes the canary).
+    /// are missing), read back, the session closed (which removes the canary; not waited for).
     static func check(target: Endpoint, path: String, token: [UInt8], limit: Double) -> Result<(Int, Int), ZooKeeperClientError> {
         let options = ClientOptions(sessionTimeout: 10, connectTimeout: limit, requestTimeout: limit)
         do {
             let started = Date()
             let client = try ZooKeeperClient.connect([target], options: options)
-            defer { client.close() }
+            // The check is done once the canary is read back: its removal is committed while the run goes on.
+            defer { client.close(awaitingReply: false) }
             do {
                 try client.create(path, token, mode: .ephemeral)
             } catch .server(.noNode, _) {
