@@ -172,7 +172,9 @@ extension BackupTests {
         let folder = dest + "/" + (try #require(backups(dest).first))
 
         // Every data folder wiped; the ensemble started empty.
-        #expect(try zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]).status == 0)
+        // Each node stopped, not the sandbox brought down: a down gives its ports back to the other suites, and one
+        // of their sandboxes would take them during the restore's outage below.
+        for node in 1...3 { #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)]).status == 0) }
         for node in 1...3 { try FileManager.default.removeItem(atPath: ensemble.directory + "/node\(node)/data/version-2") }
         for node in 1...3 { #expect(try zkrunbook.run(["sandbox", "start", "--dir", ensemble.directory, "--node", String(node)]).status == 0) }
         try poll("the empty ensemble serving", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }

@@ -148,7 +148,8 @@ final class SandboxBases: @unchecked Sendable {
         return claimed.insert(base).inserted
     }
 
-    /// After `sandbox down --dir …/sandbox-BASE`: the ports are free again.
+    /// After `sandbox down --dir …/sandbox-BASE`: the ports are free again, for any suite's next sandbox. A
+    /// test that brings its servers back afterwards stops them node by node instead (`sandbox stop --node`).
     func release(afterDown arguments: [String]) {
         guard arguments.starts(with: ["sandbox", "down"]), let flag = arguments.firstIndex(of: "--dir"), flag + 1 < arguments.count,
             let base = arguments[flag + 1].split(separator: "/").last.flatMap({ $0.hasPrefix("sandbox-") ? Int($0.dropFirst("sandbox-".count)) : nil })
