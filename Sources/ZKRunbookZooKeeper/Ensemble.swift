@@ -270,8 +270,8 @@ public struct EnsembleInspector: Sendable {
 
     /// srvr and ruok on every member at once, in one round, and mntr, which only the leader's is read for
     /// (followers' changes no verdict): asked of the member that led when this process (or, through `hints`,
-    /// an earlier one) last looked at these members, or of every member the first time (a short connection each, instead of a second round). A
-    /// leader that was not asked is asked afterwards.
+    /// an earlier one) last looked at these members, or of every member the first time (a short connection
+    /// each, instead of a second round). A leader that was not asked is asked afterwards.
     ///
     /// `thorough` (a preflight): ruok, mntr and conf on every member, all read, so the view also says whether
     /// every gate a rolling change will poll can be evaluated on whichever member leads next.
@@ -484,9 +484,9 @@ public final class LeaderHints: @unchecked Sendable {
     static let maxEnsembles = 64
 
     private let lock = NSLock()
-    private var leaders: [[Endpoint]: Endpoint] = [:]
     private var path: String?
-    private var kept: [String: String]?
+    /// Each set of members' key to its leader's endpoint: what the file holds, read from it once.
+    private var known: [String: String]?
 
     public init(stateDirectory: String? = nil) {
         path = stateDirectory.map { $0 + "/" + Self.fileName }
@@ -497,15 +497,14 @@ public final class LeaderHints: @unchecked Sendable {
         guard access(directory, W_OK) == 0 else { return }
         lock.withLock {
             path = directory + "/" + Self.fileName
-            kept = nil
+            known = nil
         }
     }
 
     /// The index in `members` of the member that led last time, nil when none is known.
     func leader(among members: [Endpoint]) -> Int? {
         lock.withLock {
-            if let known = leaders[members] { return members.firstIndex(of: known) }
-            guard let text = keptLeaders()[Self.key(members)] else { return nil }
+            guard let text = leaders()[Self.key(members)] else { return nil }
             return members.firstIndex { $0.description == text }
         }
     }
@@ -513,25 +512,24 @@ public final class LeaderHints: @unchecked Sendable {
     /// Records the leader at `index` (nil: no single leader seen, so the next inspection asks everyone).
     func record(_ index: Int?, among members: [Endpoint]) {
         lock.withLock {
-            leaders[members] = index.map { members[$0] }
-            guard let path else { return }
-            var file = keptLeaders()
+            var all = leaders()
             let key = Self.key(members)
             let leader = index.map { members[$0].description }
-            guard file[key] != leader else { return }
-            if file.count >= Self.maxEnsembles { file = [:] }
-            file[key] = leader
-            kept = file
-            let text = file.keys.sorted().map { "\($0)\t\(file[$0]!)\n" }.joined()
+            guard all[key] != leader else { return }
+            if all.count >= Self.maxEnsembles { all = [:] }
+            all[key] = leader
+            known = all
+            guard let path else { return }
+            let text = all.keys.sorted().map { "\($0)\t\(all[$0]!)\n" }.joined()
             let temporary = path + ".\(getpid()).tmp"
             guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else { return }
             if rename(temporary, path) != 0 { unlink(temporary) }
         }
     }
 
-    /// The file's hints, read once (the caller holds the lock).
-    private func keptLeaders() -> [String: String] {
-        if let kept { return kept }
+    /// The hints, from the file the first time (the caller holds the lock).
+    private func leaders() -> [String: String] {
+        if let known { return known }
         var read: [String: String] = [:]
         if let path, let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 {
             for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
@@ -539,7 +537,7 @@ public final class LeaderHints: @unchecked Sendable {
                 if fields.count == 2 { read[String(fields[0])] = String(fields[1]) }
             }
         }
-        kept = read
+        known = read
         return read
     }
 
