@@ -272,10 +272,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
             if awaitingReply {
                 _ = try? exchange(.closeSession, JuteWriter(), xid: takeXid(), path: nil, failOnError: false)
             } else {
-                var packet = JuteWriter()
-                packet.int(takeXid())
-                packet.int(OpCode.closeSession.rawValue)
-                _ = try? send(packet.bytes, deadline: Date().addingTimeInterval(options.requestTimeout), what: "closeSession")
+                try? write(.closeSession, JuteWriter(), xid: takeXid(), deadline: Date().addingTimeInterval(options.requestTimeout))
                 // The end of our side after the request: nothing is left unread, so the server sees the close, then the end.
                 if fd >= 0 { shutdown(fd, Int32(SHUT_WR)) }
             }
@@ -325,11 +322,8 @@ public final class ZooKeeperClient: @unchecked Sendable {
 
     /// Writes a request and reads frames until its reply (pings' replies and watch events are skipped).
     private func exchange(_ op: OpCode, _ body: JuteWriter, xid: Int32, path: String?, failOnError: Bool) throws(ZooKeeperClientError) -> JuteReader {
-        var packet = JuteWriter()
-        packet.int(xid)
-        packet.int(op.rawValue)
         let deadline = Date().addingTimeInterval(options.requestTimeout)
-        try send(packet.bytes + body.bytes, deadline: deadline, what: "\(op)")
+        try write(op, body, xid: xid, deadline: deadline)
         while true {
             var reply = JuteReader(try readFrame(deadline: deadline, what: "\(op)"))
             let header: (xid: Int32, zxid: Int64, error: Int32)
@@ -352,6 +346,14 @@ public final class ZooKeeperClient: @unchecked Sendable {
             if code != .ok && failOnError { throw .server(code, path: path) }
             return reply
         }
+    }
+
+    /// Sends one request: its header (xid, operation) and body, framed.
+    private func write(_ op: OpCode, _ body: JuteWriter, xid: Int32, deadline: Date) throws(ZooKeeperClientError) {
+        var packet = JuteWriter()
+        packet.int(xid)
+        packet.int(op.rawValue)
+        try send(packet.bytes + body.bytes, deadline: deadline, what: "\(op)")
     }
 
     /// Connects (or reconnects with the same session) to the next member that answers.
@@ -416,14 +418,12 @@ public final class ZooKeeperClient: @unchecked Sendable {
     }
 
     private func sendAuth(scheme: String, auth: [UInt8]) throws(ZooKeeperClientError) {
-        var packet = JuteWriter()
-        packet.int(SpecialXid.auth)
-        packet.int(OpCode.auth.rawValue)
-        packet.int(0)
-        packet.string(scheme)
-        packet.buffer(auth)
+        var body = JuteWriter()
+        body.int(0)
+        body.string(scheme)
+        body.buffer(auth)
         let deadline = Date().addingTimeInterval(options.requestTimeout)
-        try send(packet.bytes, deadline: deadline, what: "addAuth")
+        try write(.auth, body, xid: SpecialXid.auth, deadline: deadline)
         var reply = JuteReader(try readFrame(deadline: deadline, what: "addAuth"))
         guard let xid = try? reply.int(), xid == SpecialXid.auth, (try? reply.long()) != nil, let error = try? reply.int() else {
             disconnect()
