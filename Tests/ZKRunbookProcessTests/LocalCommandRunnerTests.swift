@@ -42,7 +42,7 @@ struct LocalCommandRunnerTests {
         #expect(result.termination == .timedOut)
         // Idle: ~0.8 s; without the group-wide SIGKILL the grandchild would hold on for 300 s.
         #expect(result.seconds < 60)
-        #expect(processesNamed(marker).isEmpty, "a grandchild outlived the timeout")
+        #expect(processes(named: marker).isEmpty, "a grandchild outlived the timeout")
         if let pid = result.pid {
             // Dead when the runner returns (gone, or a zombie Foundation's monitor thread has yet to reap),
             // and reaped after: under load that reaping lagged the return by more than 10 s once, so the
@@ -93,19 +93,6 @@ struct LocalCommandRunnerTests {
         #expect(result.stdout.text == "started\n")
         // Idle: ~0.01 s; a runner that waited for the daemon's end of the pipe would take 300 s.
         #expect(result.seconds < 60)
-        for pid in processesNamed(marker) { kill(pid, SIGKILL) }
-    }
-}
-
-/// Pids whose command line starts with `name` (read from /proc, so no pgrep is needed).
-func processesNamed(_ name: String) -> [Int32] {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-    return entries.compactMap { entry in
-        guard let pid = Int32(entry),
-            let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
-            String(decoding: cmdline, as: UTF8.self).hasPrefix(name)
-        else { return nil }
-        // A zombie has an empty cmdline; treat only live processes as leftovers.
-        return pid
+        for pid in processes(named: marker) { kill(pid, SIGKILL) }
     }
 }

@@ -22,25 +22,14 @@ public func eventually(_ timeout: Double = 20, every interval: Double = 0.05, _ 
     (try? poll("a condition", timeout: timeout, every: interval, until: condition)) != nil
 }
 
-/// Pids of live processes whose command line starts with `name`.
-public func processesNamed(_ name: String) -> [Int32] {
+/// Pids of live processes (not this one) whose command line starts with `name` and contains `text`: a
+/// grandchild by its marker, a sandbox's JVM by its folder. Read from /proc, so no pgrep is needed.
+public func processes(named name: String = "", commandLineContaining text: String = "") -> [Int32] {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
     return entries.compactMap { entry in
-        guard let pid = Int32(entry), let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
-            String(decoding: cmdline, as: UTF8.self).hasPrefix(name)
-        else { return nil }
-        return pid
-    }
-}
-
-/// Pids of live processes whose command line contains `text` anywhere (a sandbox folder in a JVM's arguments).
-public func processes(commandLineContaining text: String) -> [Int32] {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-    return entries.compactMap { entry in
-        guard let pid = Int32(entry), pid != getpid(), let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
-            String(decoding: cmdline, as: UTF8.self).contains(text)
-        else { return nil }
-        return pid
+        guard let pid = Int32(entry), pid != getpid(), let bytes = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+        let cmdline = String(decoding: bytes, as: UTF8.self)
+        return cmdline.hasPrefix(name) && (text.isEmpty || cmdline.contains(text)) ? pid : nil
     }
 }
 
