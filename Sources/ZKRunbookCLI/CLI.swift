@@ -227,6 +227,9 @@ enum RunCommand {
           --stop-when-stdin-closes
                               stop the run (as SIGTERM would) when standard input closes: the agent of a
                               conductor that died or gave up stops with it, over ssh as locally
+          --lease RUN-ID --lease-key KEY
+                              a conductor's request: before each step that changes something, check that
+                              run RUN-ID still holds this machine's lease KEY (see 'zkrunbook lease')
         \(commonOptions)
 
         \(CLI.exitCodeHelp)
@@ -269,7 +272,7 @@ enum RunCommand {
     static func run(_ arguments: [String], mode: Mode) throws -> ExitCode {
         let usage = mode == .plan ? planUsage : runUsage
         let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback", "--stop-when-stdin-closes"]
-        let values: Set<String> = mode == .plan ? ["--param", "--state-dir", "--ensemble", "--result"] : ["--param", "--state-dir", "--ensemble", "--once", "--result"]
+        let values: Set<String> = mode == .plan ? ["--param", "--state-dir", "--ensemble", "--result"] : ["--param", "--state-dir", "--ensemble", "--once", "--result", "--lease", "--lease-key"]
         let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
         if parsed.flags.contains("--help") {
             print(mode == .plan ? planHelp : runHelp)
@@ -309,9 +312,15 @@ enum RunCommand {
             }
         }
         let dryRun = mode == .plan || parsed.flags.contains("--dry-run")
-        let options = RunOptions(
+        var options = RunOptions(
             mode: offline ? .offlinePlan : dryRun ? .dryRun : .live, rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
             layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
+        options.fenceProvider = EnsembleLeaseProvider()
+        switch (parsed.value("--lease"), parsed.value("--lease-key")) {
+        case (let runID?, let key?): options.fence = NodeLeaseFence(store: .standard(), key: key, runID: runID)
+        case (nil, nil): break
+        default: throw UsageError(message: "--lease RUN-ID and --lease-key KEY go together", usage: usage)
+        }
         let once = parsed.value("--once").map { OnceRecord(layout: options.layout, key: $0) }
         if let once, !dryRun, let done = once.succeededRun() {
             let json = parsed.flags.contains("--json")
@@ -342,8 +351,9 @@ enum RunCommand {
         }
         guard parsed.positionals.count == 1 else { throw UsageError(message: "name the RUN-ID to resume", usage: resumeUsage) }
         let given = try parsed.parameters(usage: resumeUsage)
-        let options = RunOptions(
+        var options = RunOptions(
             rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"), layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
+        options.fenceProvider = EnsembleLeaseProvider()
         let report = parsed.value("--result").map { ResultReport(path: $0, mode: .live, ensemble: nil) }
         return execute(json: parsed.flags.contains("--json"), result: report) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.resume(

@@ -130,6 +130,8 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
             return [event.status == .succeeded ? "rollback: done" : "rollback: FAILED; check the target by hand"]
         case .runFinished:
             return ["result: \(event.status?.rawValue ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
+        case .leaseTaken:
+            return ["lease: \(event.message ?? "")"]
         case .nodeStarted:
             return ["  == node \(event.node ?? 0) (\(event.nodeHost ?? "?")) \(event.index ?? 0)/\(event.total ?? 0)\(clock): \(event.message ?? "")"]
         case .nodeFinished:

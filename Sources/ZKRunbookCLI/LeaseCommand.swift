@@ -11,19 +11,23 @@ enum LeaseCommand {
     static let help = """
         \(usage)
 
-        A run that changes an ensemble (rolling-restart) first takes a lease on every node, through the
-        node's own agent, in node-id order, all or nothing: a file in the agent's state directory
-        (STATE/leases/zookeeper-CLIENTPORT.json) naming the run, its host and pid, and an expiry. It is
-        renewed every third of its TTL while the run lives; each node's restart-node checks it before it
-        changes anything. A second conductor — another machine, state directory or spelling of the
-        ensemble file — meets the lease on the first node and is refused (exit 4, naming the holder). A
+        A run that changes an ensemble (every runbook that declares 'lease': rolling-restart, add-server,
+        remove-server, set-role, replace-node, restore, rolling-config-change, purge) takes a lease on
+        every node before its first change, through the node's own agent, in node-id order, all or
+        nothing: a file in the machine's lease folder (ZKRUNBOOK_LEASE_DIR, else /run/zkrunbook/leases as
+        root, else /tmp/zkrunbook-leases-UID; never a state directory, which each ensemble file may name
+        otherwise) called zookeeper-CLIENTPORT.json, naming the run, its host and pid, and an expiry. It
+        is renewed every third of its TTL while the run lives; the conductor checks it before each change
+        and each node's agent before each change it makes there. A second conductor — another machine,
+        state directory, copy or spelling of the ensemble file — meets the lease on the first node and is
+        refused before any change (exit 4, naming the holder). A
         conductor that died stops renewing: its lease expires (default 60 s) and is then taken over and
         reported; one whose holder is known gone can be broken at once.
 
           lease show --ensemble FILE     every node's lease, through its agent
           lease break --ensemble FILE    remove every node's lease (after making sure its run is dead)
 
-        Node side (what the conductor runs through the agent; --state-dir as for run):
+        Node side (what the conductor runs through the agent):
           lease acquire --key KEY --run RUN-ID --ttl DUR [--runbook NAME] [--ensemble NAME]
                         [--ensemble-id ID] [--holder-host HOST] [--holder-pid PID] [--needs RUNBOOK]...
           lease release --key KEY --run RUN-ID
@@ -55,7 +59,7 @@ enum LeaseCommand {
             return try fanOut(verb, ensemblePath: path, json: parsed.flags.contains("--json"))
         }
         guard let key = parsed.value("--key") else { throw UsageError(message: "give --ensemble FILE, or --key KEY on a node", usage: usage) }
-        let store = NodeLeaseStore(layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
+        let store = NodeLeaseStore.standard()
         let json = parsed.flags.contains("--json")
         func emit(_ object: [String: Any], _ text: String) {
             if json, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {

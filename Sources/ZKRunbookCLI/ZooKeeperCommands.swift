@@ -322,6 +322,14 @@ enum SandboxCommand {
                     reconfig: parsed.flags.contains("--reconfig"))
                 let started = Date()
                 let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }
+                // New servers on ports that were free: a lease left on those ports (a conductor killed while it
+                // held an earlier sandbox there) concerns servers that are gone.
+                let leases = NodeLeaseStore.standard()
+                for id in 1...(spec.nodes + spec.spareCount) {
+                    if let stale = try? leases.release("zookeeper-\(spec.clientPort(id))", runID: nil) {
+                        print("broke the lease of gone servers on port \(spec.clientPort(id)): \(stale.holderDescription)")
+                    }
+                }
                 print(String(format: "sandbox up in %.1fs: %@", Date().timeIntervalSince(started), sandbox.directory))
                 print(EnsembleTable.render(EnsembleInspector().inspect(sandbox.members)))
                 print("ensemble file: \(sandbox.directory)/\(Sandbox.ensembleFile)")

@@ -16,6 +16,8 @@ public struct Event: Codable, Sendable, Equatable {
         case rollbackStarted = "rollback-started", rollbackFinished = "rollback-finished"
         /// A per-node procedure begins or ends on one node (rolling restart).
         case nodeStarted = "node-started", nodeFinished = "node-finished"
+        /// The run took its hold on what it changes (a runbook's `lease`), before its first change.
+        case leaseTaken = "lease-taken"
     }
 
     public var schema: Int = Event.schemaVersion

@@ -49,6 +49,11 @@ public struct RunOptions: Sendable {
     /// On SIGINT/SIGTERM, undo completed steps before exiting (the default); off with --no-rollback.
     public var rollbackOnInterrupt: Bool
     public var layout: StateLayout
+    /// Takes the hold a runbook's `lease` declares before its first change (nil: no host program wired one).
+    public var fenceProvider: (any RunFenceProvider)?
+    /// The run's hold on its target: given on a node by the agent's caller (`--lease`), or taken by the
+    /// executor from `fenceProvider`; checked before every changing step, nested ones included.
+    public var fence: (any RunFence)?
 
     /// Nothing is changed: a dry run or an offline plan.
     public var dryRun: Bool { mode.isDryRun }
@@ -86,6 +91,9 @@ public final class Executor {
     /// Dry run: mutating steps skipped so far; guards after them are unknown, not passed or failed.
     private var skippedMutations: [String] = []
     private var dryRunRefusals: [String] = []
+    /// The hold checked before each change: `options.fence`, or the one this executor took (and releases).
+    private var heldFence: (any RunFence)?
+    private var ownsFence = false
 
     public init(
         runbook: Runbook, parameters: [String: ParameterValue], options: RunOptions, sink: any EventSink,
@@ -102,6 +110,7 @@ public final class Executor {
         self.resolver = TemplateResolver(parameters: parameters, stepFacts: outerFacts, secretParameters: secretNames)
         self.resolver.node = node
         self.skippedMutations = priorSkippedChanges
+        self.heldFence = options.fence
     }
 
     /// The parameters as they may be shown and journaled: secrets as ***.
@@ -237,6 +246,7 @@ public final class Executor {
                 index += 1
                 continue
             }
+            if !step.action.isReadOnly && !options.dryRun, let stop = holdFence(before: step, index: index) { return stop }
             let changedBefore = changedSomething
             if !step.action.isReadOnly && !options.dryRun { changedSomething = true }
             let result = attempt(step, index: index, phase: .forward, token: cancellation)
@@ -284,6 +294,44 @@ public final class Executor {
             return finish(.succeeded, "dry run complete\(unknownNote)")
         }
         return finish(.succeeded, "all \(total) steps done")
+    }
+
+    /// Before a changing step: takes the runbook's `lease` if this run does not hold it yet (all or nothing,
+    /// before the first change), then checks the hold is still this run's. A run that cannot take it, or
+    /// lost it, stops here: nothing more is changed under another run.
+    private func holdFence(before step: Step, index: Int) -> RunOutcome? {
+        let before = changedSomething ? "before step '\(step.id)' changed anything" : "before any change: step '\(step.id)'"
+        if heldFence == nil, let declaration = runbook.lease, let provider = options.fenceProvider {
+            let target: String
+            switch declaration.target.resolve(resolver) {
+            case .success(let value): target = value
+            case .failure(let reference):
+                emit(finishedEvent(step, index: index, status: .failed, cause: .unresolvedReference, message: "lease: ${\(reference)} has no value"))
+                return finish(.failed, "\(before): lease: ${\(reference)} has no value")
+            }
+            let ttl = declaration.ttl?.resolve(parameters)?.seconds ?? 60
+            switch provider.acquire(target: target, ttl: ttl, runID: runID, runbook: runbook, parameters: parameters, cancellation: cancellation) {
+            case .failure(let refusal):
+                let status: RunStatus = refusal.cause == .locked ? .locked : .refused
+                var event = finishedEvent(step, index: index, status: status.eventStatus, cause: refusal.cause, message: "lease: " + refusal.message)
+                event.evidence = refusal.evidence.isEmpty ? nil : refusal.evidence
+                emit(event)
+                return finish(status, "\(status == .locked ? "locked" : "refused") \(before): lease: \(refusal.message)")
+            case .success(let taken):
+                heldFence = taken.fence
+                ownsFence = true
+                var event = Event(type: .leaseTaken, runID: runID)
+                event.step = step.id
+                event.message = taken.note
+                emit(event)
+            }
+        }
+        guard let fence = heldFence, let lost = fence.check() else { return nil }
+        emit(finishedEvent(step, index: index, status: .failed, cause: .locked, message: "the run no longer holds its target: \(lost)"))
+        if !changedSomething { return finish(.locked, "locked \(before): \(lost)") }
+        return finish(
+            .failed,
+            "the run no longer holds its target before step '\(step.id)': \(lost); nothing rolled back, since another run may be changing it now: check the target, then 'zkrunbook resume \(runID)'")
     }
 
     private enum WhenResult {
@@ -400,6 +448,8 @@ public final class Executor {
 
     private func actionContext(step: Step, timeout seconds: Double, token: CancellationToken) -> ActionContext {
         let sink = self.sink
+        var options = self.options
+        options.fence = heldFence
         return ActionContext(
             stepID: step.id, resolver: resolver, deadline: Date().addingTimeInterval(seconds), runner: runner,
             cancellation: token, isDryRun: options.dryRun, registry: registry, options: options,
@@ -503,6 +553,10 @@ public final class Executor {
     }
 
     private func finish(_ status: RunStatus, _ message: String) -> RunOutcome {
+        if ownsFence {
+            heldFence?.release()
+            (heldFence, ownsFence) = (nil, false)
+        }
         var event = Event(type: .runFinished, runID: runID)
         event.runbook = runbook.name
         event.status = status.eventStatus

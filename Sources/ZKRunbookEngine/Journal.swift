@@ -113,7 +113,7 @@ public final class JournalWriter: EventSink, @unchecked Sendable {
         switch event.type {
         case .rollbackStarted, .rollbackFinished, .nodeFinished: return true
         case .runStarted, .runResumed, .runFinished, .stepStarted, .stepFinished: return event.parentStep == nil
-        case .guardEvaluated, .attemptStarted, .attemptFailed, .nodeStarted: return false
+        case .guardEvaluated, .attemptStarted, .attemptFailed, .nodeStarted, .leaseTaken: return false
         }
     }
 

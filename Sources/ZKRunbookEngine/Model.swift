@@ -9,6 +9,9 @@ public struct Runbook: Sendable {
     public var steps: [Step]
     /// The lock this runbook takes; two runs with the same lock name cannot act at once.
     public var lock: Template
+    /// What the runbook changes, held for one run at a time wherever runs start (`lease`); nil: read-only
+    /// or node-local runbooks, which take only their lock.
+    public var lease: LeaseDeclaration?
     public var defaultTimeout: RunbookDuration
     public var sourcePath: String
     /// The file's exact text: journaled beside each run so `resume` continues the plan it started with.
@@ -17,8 +20,9 @@ public struct Runbook: Sendable {
 
     public init(
         name: String, description: String, parameters: [ParameterSpec], steps: [Step], lock: Template, defaultTimeout: RunbookDuration,
-        sourcePath: String, sourceText: String, warnings: [Diagnostic] = []
+        sourcePath: String, sourceText: String, warnings: [Diagnostic] = [], lease: LeaseDeclaration? = nil
     ) {
+        self.lease = lease
         (self.name, self.description, self.parameters, self.steps) = (name, description, parameters, steps)
         (self.lock, self.defaultTimeout, self.sourcePath, self.sourceText) = (lock, defaultTimeout, sourcePath, sourceText)
         (self.warnings) = (warnings)

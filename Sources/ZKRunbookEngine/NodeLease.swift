@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookProcess
 
 /// Who holds a node for a run that changes its ensemble: written on the node itself, in its agent's
 /// state directory, so every conductor that would touch the node meets it, whatever machine, state
@@ -68,13 +69,24 @@ public enum LeasePolicy {
     }
 }
 
-/// The lease files of one state directory: `STATE/leases/KEY.json`, changed only under `KEY.lock`.
+/// The lease files of one machine: `DIR/KEY.json`, changed only under `KEY.lock`.
+///
+/// Why not in a state directory: each conductor's ensemble file may name another `stateDir` for the same
+/// node, and two runs whose leases live in two folders never meet. The lease lives where every agent on
+/// the machine looks, whatever it was told: `ZKRUNBOOK_LEASE_DIR` (set for the node's agent, never by a
+/// conductor), else /run/zkrunbook/leases as root, else /tmp/zkrunbook-leases-UID. A lease is short-lived
+/// (renewed every third of its TTL), so a folder a reboot empties loses nothing a renewal does not restore.
 public struct NodeLeaseStore: Sendable {
-    public var layout: StateLayout
+    public var directory: String
 
-    public init(layout: StateLayout) { self.layout = layout }
+    public init(directory: String) { self.directory = directory }
 
-    public var directory: String { layout.root + "/leases" }
+    /// The machine's lease folder, as every agent on it finds it.
+    public static func standard(environment: [String: String] = EnvironmentVariables.values(of: ["ZKRUNBOOK_LEASE_DIR"])) -> NodeLeaseStore {
+        if let explicit = environment["ZKRUNBOOK_LEASE_DIR"], !explicit.isEmpty { return NodeLeaseStore(directory: explicit) }
+        if getuid() == 0 { return NodeLeaseStore(directory: "/run/zkrunbook/leases") }
+        return NodeLeaseStore(directory: "/tmp/zkrunbook-leases-\(getuid())")
+    }
 
     func path(_ key: String) -> String { directory + "/" + Self.safe(key) + ".json" }
 
@@ -137,7 +149,11 @@ public struct NodeLeaseStore: Sendable {
     }
 
     private func withLock<T>(_ key: String, _ body: () throws(JournalError) -> T) throws(JournalError) -> T {
-        try layout.createDirectory(directory)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .cannotCreate(path: directory, reason: (error as NSError).localizedDescription)
+        }
         let lockPath = directory + "/" + Self.safe(key) + ".lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }

@@ -125,6 +125,13 @@ public struct RunbookLoader: Sendable {
         let description = top.string("description") ?? ""
         let parameters = readParameters(top.object("parameters", context: "'parameters'"), diagnostics: diagnostics)
         let lock = top.template("lock") ?? Template.literal("node", at: top.location)
+        var lease: LeaseDeclaration?
+        if let leaseReader = top.object("lease", context: "'lease'") {
+            let target = leaseReader.template("ensemble", required: true)
+            let ttl = leaseReader.duration("ttl")
+            leaseReader.finish()
+            if let target { lease = LeaseDeclaration(target: target, ttl: ttl) }
+        }
         let defaultTimeout = top.duration("defaultTimeout") ?? .literal(RunbookDuration(milliseconds: 600_000))
         if case .parameter(_, let location) = defaultTimeout {
             diagnostics.error(location, "'defaultTimeout' must be a literal duration")
@@ -168,7 +175,7 @@ public struct RunbookLoader: Sendable {
         let runbook = Runbook(
             name: name, description: description, parameters: parameters, steps: steps, lock: lock,
             defaultTimeout: defaultTimeout.resolve([:]) ?? RunbookDuration(milliseconds: 600_000), sourcePath: path,
-            sourceText: text, warnings: [])
+            sourceText: text, warnings: [], lease: lease)
         checkReferences(runbook, diagnostics: diagnostics)
         return runbook
     }
@@ -518,6 +525,13 @@ public struct RunbookLoader: Sendable {
             diagnostics.error(runbook.lock.location, "'lock' may refer only to parameters")
         }
         check(runbook.lock, in: "'lock'", scope: top, latestStep: -1, allowSame: false)
+        if let lease = runbook.lease {
+            for reference in lease.target.references {
+                if case .parameter = reference { continue }
+                diagnostics.error(lease.target.location, "'lease.ensemble' may refer only to parameters")
+            }
+            check(lease.target, in: "'lease.ensemble'", scope: top, latestStep: -1, allowSame: false)
+        }
     }
 }
 

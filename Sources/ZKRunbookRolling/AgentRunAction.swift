@@ -28,7 +28,7 @@ struct AgentRunAction: DeclaredAction {
     var isReadOnly: Bool { readOnly }
 
     /// The agent's argv, with whatever values are known.
-    func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}") -> [String]? {
+    func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", fence: [String] = []) -> [String]? {
         guard let runbookName = resolve(runbook) else { return nil }
         let agent = agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook"
         var argv = [agent, "run", runbookName, "--json"]
@@ -41,6 +41,8 @@ struct AgentRunAction: DeclaredAction {
             argv += ["--param", "\(name)=\(value)"]
         }
         if passLease { argv += ["--param", "lease=\(runID)"] }
+        // The run's hold on the ensemble, checked by the agent on the node before each change it makes.
+        if !readOnly { argv += fence }
         return argv
     }
 
@@ -75,7 +77,7 @@ struct AgentRunAction: DeclaredAction {
                 return nil
             }
         }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")",
-            runID: context.resolver.runID)
+            runID: context.resolver.runID, fence: context.options.fence?.agentArguments(node: context.resolver.node) ?? [])
         guard let argv = resolved else { return missing ?? .failure(cause: .unresolvedReference, message: "agent command incomplete") }
         var environment: [String: String] = [:]
         if let path = context.resolver.node["runbookPath"] { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }

@@ -11,7 +11,7 @@ import ZKRunbookZooKeeperActions
 /// conductors on two machines, with two state directories or two spellings of the ensemble file, share.
 /// Why a lease (an expiry) and not a lock: a conductor that dies cannot release anything; its lease
 /// runs out, and each node's agent refuses to change the node for a run whose lease it no longer holds.
-public final class EnsembleLease: @unchecked Sendable {
+public final class EnsembleLease: RunFence, @unchecked Sendable {
     public struct Options: Sendable {
         /// How long a lease lasts without renewal; renewed every third of it.
         public var ttl: Double
@@ -123,6 +123,17 @@ public final class EnsembleLease: @unchecked Sendable {
     /// Why the run no longer holds every node (another run took a node over after our lease expired).
     public var lost: String? { state.withLock { lostReason } }
 
+    public func check() -> String? { lost }
+
+    /// The node's agent checks the same lease before each change it makes there.
+    public func agentArguments(node: NodeFields) -> [String] {
+        guard let port = node["clientPort"] else { return [] }
+        return ["--lease", runID, "--lease-key", "zookeeper-\(port)"]
+    }
+
+    /// Whether this lease holds exactly `other`'s members (the same ensemble, whatever the file's name).
+    public func covers(_ other: EnsembleFile) -> Bool { Self.identity(of: other) == Self.identity(of: file) }
+
     /// Stops renewing and removes the lease from every node that has it (best effort: a node that cannot
     /// be reached now keeps it until it expires).
     public func release() {
@@ -152,7 +163,6 @@ public final class EnsembleLease: @unchecked Sendable {
             ]
             for name in options.needs { argv += ["--needs", name] }
         }
-        if let stateDir = member.stateDir { argv += ["--state-dir", stateDir] }
         var environment: [String: String] = [:]
         if let path = file.runbookPath { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
         let result = member.access.runner(host: member.host).run(
@@ -203,13 +213,57 @@ public enum EnsembleLeaseInspector {
     public static func run(_ verb: String, file: EnsembleFile) -> [Answer] {
         Parallel.map(file.members) { member in
             let agent = member.agentPath ?? file.agentPath ?? "zkrunbook"
-            var argv = [agent, "lease", verb, "--key", EnsembleLease.key(for: member)]
-            if let stateDir = member.stateDir { argv += ["--state-dir", stateDir] }
+            let argv = [agent, "lease", verb, "--key", EnsembleLease.key(for: member)]
             let human = member.access.runner(host: member.host).run(CommandSpec(argv: argv, timeout: 30, outputCap: 1 << 16), cancellation: nil)
             let reached = human.exitStatus == 0
             let text = reached ? human.stdout.lastLines(1).joined() : "cannot ask the agent: \(human.termination.summary) \(human.stderr.lastLines(1).joined())"
             let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             return Answer(member: member, reached: reached, text: text, json: "{\"node\":\(member.id),\"reached\":\(reached),\"answer\":\"\(escaped)\"}")
         }
+    }
+}
+
+/// Takes the members' lease for a runbook that declares `lease: { ensemble: … }`: every member of the
+/// ensemble file, through each node's agent, all or nothing, renewed until the run ends.
+public struct EnsembleLeaseProvider: RunFenceProvider {
+    public init() {}
+
+    public func acquire(
+        target: String, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
+    ) -> Result<(fence: any RunFence, note: String), FenceRefusal> {
+        let file: EnsembleFile
+        do { file = try EnsembleFile.load(path: target) } catch {
+            return .failure(FenceRefusal(cause: .refused, message: "the ensemble file: \(error.singleLine)"))
+        }
+        switch EnsembleLease.acquire(
+            file: file, runID: runID, runbook: runbook.name, options: .init(ttl: ttl, needs: Self.agentRunbooks(of: runbook, parameters: parameters)),
+            cancellation: cancellation)
+        {
+        case .failure(let failure):
+            return .failure(FenceRefusal(cause: failure.cause, message: failure.message, evidence: failure.evidence))
+        case .success(let lease):
+            lease.startRenewing()
+            let note =
+                "leased every node (\(file.members.count)) of ensemble \(file.name) [\(EnsembleLease.identity(of: file))] for this run"
+                + (lease.replaced.isEmpty ? "" : "; " + lease.replaced.joined(separator: "; "))
+            return .success((lease, note))
+        }
+    }
+
+    /// The runbooks the run will ask the nodes' agents to run, as far as parameters tell: each agent must
+    /// have them before the first change, not when its node's turn comes.
+    static func agentRunbooks(of runbook: Runbook, parameters: [String: ParameterValue]) -> [String] {
+        let resolver = TemplateResolver(parameters: parameters)
+        var names: [String] = []
+        func walk(_ steps: [Step]) {
+            for step in steps {
+                if let agentRun = step.action as? AgentRunAction, case .success(let name) = agentRun.runbook.resolve(resolver), !names.contains(name) {
+                    names.append(name)
+                }
+                walk(step.action.nestedSteps + step.rollback)
+            }
+        }
+        walk(runbook.steps)
+        return names
     }
 }

@@ -117,7 +117,7 @@ struct NodeLoop {
             if context.cancellation.isCancelled {
                 return ending(.failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted"))
             }
-            if let lost = lease?.lost {
+            if let lost = lease?.lost ?? context.options.fence?.check() {
                 var failure = ActionOutcome.failure(cause: .locked, message: "the run lost its lease: \(lost)" + halt(untouched: Array(remaining.dropFirst())))
                 failure.changedSomething = !done.isEmpty && changesNodes
                 return ending(failure)

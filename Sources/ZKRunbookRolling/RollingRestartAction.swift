@@ -31,7 +31,7 @@ struct RollingRestartAction: DeclaredAction {
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         [
-            "take the lease on every node of \(ensemble.display(resolver)) through its agent (all or nothing; refused while another run holds one)",
+            "hold the lease on every node of \(ensemble.display(resolver)) through its agent (the run's own, else taken here: all or nothing; refused while another run holds one)",
             "for every node of \(ensemble.display(resolver)), one at a time: observers, then followers, the leader last (found again before each node):",
         ] + perNode.map { "  \($0.id): \($0.description)" }
     }
@@ -48,7 +48,12 @@ struct RollingRestartAction: DeclaredAction {
         let progress = RollingProgress(path: context.resolver.runDirectory + "/rolling-\(context.stepID).json")
         let offline = context.options.offline
         var lease: EnsembleLease?
-        if !context.isDryRun && !offline {
+        var ownLease = false
+        var context = context
+        if let held = context.options.fence as? EnsembleLease, held.covers(file) {
+            // The run took the members' lease before its first change (the runbook's `lease`): keep using it.
+            lease = held
+        } else if !context.isDryRun && !offline {
             let needs = perNode.compactMap { ($0.action as? AgentRunAction)?.runbook.display(context.resolver) }
             let ttl = leaseTTL?.resolve(context.resolver.parameters)?.seconds ?? 60
             switch EnsembleLease.acquire(
@@ -64,16 +69,17 @@ struct RollingRestartAction: DeclaredAction {
                 refusal.changedSomething = false
                 return refusal
             case .success(let taken):
-                lease = taken
-                var event = Event(type: .nodeStarted, runID: context.resolver.runID)
-                event.parentStep = context.stepID
+                (lease, ownLease) = (taken, true)
+                var event = Event(type: .leaseTaken, runID: context.resolver.runID)
+                event.step = context.stepID
                 event.message = "leased every node (\(file.members.count)) for this run: ensemble \(file.name) [\(EnsembleLease.identity(of: file))]"
                     + (taken.replaced.isEmpty ? "" : "; " + taken.replaced.joined(separator: "; "))
                 context.report(event)
                 taken.startRenewing()
+                context.options.fence = taken
             }
         }
-        defer { lease?.release() }
+        defer { if ownLease { lease?.release() } }
         let loop = NodeLoop(
             procedure: NodeProcedure(steps: perNode, file: file, location: ensemble.location), members: file.members, progress: progress,
             doneWord: "restarted", lease: lease, skippedWork: { "restart of node \($0.id)" },

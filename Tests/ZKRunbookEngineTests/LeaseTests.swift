@@ -31,7 +31,7 @@ struct LeaseTests {
 
     @Test func theStoreTakesRenewsRefusesAndBreaks() throws {
         let scratch = Scratch("lease")
-        let store = NodeLeaseStore(layout: StateLayout(root: scratch.path))
+        let store = NodeLeaseStore(directory: scratch.path + "/leases")
         #expect(try store.request("zookeeper-2181", record("A"), now: 1000) == .acquired(replaced: nil))
         #expect(try store.request("zookeeper-2181", record("A", since: 1020), now: 1020) == .renewed)
         #expect(store.read("zookeeper-2181")?.since == 1000, "renewal keeps when the lease was first taken")
@@ -44,9 +44,17 @@ struct LeaseTests {
         #expect(mode == 0o700)
     }
 
+    /// The lease folder is the machine's, never a state directory: two ensemble files that name two
+    /// stateDirs for one node still meet on its lease.
+    @Test func theLeaseFolderIsTheMachinesWhateverTheStateDirectory() {
+        #expect(NodeLeaseStore.standard(environment: ["ZKRUNBOOK_LEASE_DIR": "/srv/leases"]).directory == "/srv/leases")
+        let standard = NodeLeaseStore.standard(environment: [:]).directory
+        #expect(standard == (getuid() == 0 ? "/run/zkrunbook/leases" : "/tmp/zkrunbook-leases-\(getuid())"))
+    }
+
     @Test func concurrentRequestsGiveOneHolder() throws {
         let scratch = Scratch("lease-race")
-        let store = NodeLeaseStore(layout: StateLayout(root: scratch.path))
+        let store = NodeLeaseStore(directory: scratch.path + "/leases")
         let now = Date().timeIntervalSince1970
         let winners = LockedCounter()
         DispatchQueue.concurrentPerform(iterations: 16) { index in

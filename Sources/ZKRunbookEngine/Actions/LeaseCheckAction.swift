@@ -8,7 +8,7 @@ import Foundation
 /// died (and so stopped renewing) stops here instead of restarting a server nobody watches.
 struct LeaseCheckAction: ArgumentsDecodable {
     static let name = "lease-check"
-    static let summary = "read-only: refuse unless the node's lease (state dir, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
+    static let summary = "read-only: refuse unless the node's lease (the machine's lease folder, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
 
     var key: Template
     var lease: Template?
@@ -22,7 +22,7 @@ struct LeaseCheckAction: ArgumentsDecodable {
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let values = try context.resolved([key] + [lease].compactMap { $0 })
         let runID = values.count > 1 && !values[1].isEmpty ? values[1] : nil
-        let store = NodeLeaseStore(layout: context.options.layout)
+        let store = NodeLeaseStore.standard()
         let existing = store.read(values[0])
         if let problem = LeasePolicy.check(existing: existing, runID: runID, now: Date().timeIntervalSince1970) {
             // Held by another run: "locked" (exit 4). Our own lease gone: refused before any change (exit 3).

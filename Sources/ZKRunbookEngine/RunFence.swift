@@ -1,0 +1,66 @@
+import Foundation
+import ZKRunbookProcess
+
+/// What a runbook says it changes, so that one run at a time changes it: `lease: { ensemble: "${ensemble}",
+/// ttl: "${leaseTTL}" }`. The engine knows nothing of ensembles; the host program's `RunFenceProvider`
+/// turns the resolved target into a hold on it (for zkrunbook, every member's lease through its agent).
+public struct LeaseDeclaration: Sendable {
+    /// The target, resolved from parameters only (like `lock`).
+    public var target: Template
+    /// How long the hold outlives a conductor that stopped renewing it (default 60 s).
+    public var ttl: DurationSpec?
+
+    public init(target: Template, ttl: DurationSpec? = nil) { (self.target, self.ttl) = (target, ttl) }
+}
+
+/// A run's hold on its target, from before its first change to its end.
+///
+/// Why the engine asks before every changing step, not only once: a hold is a lease with an expiry, and a
+/// conductor that stalled past it may find another run now holds the target; it must stop there.
+public protocol RunFence: AnyObject, Sendable {
+    /// nil while this run may still change its target; otherwise why not (said as the step's failure).
+    func check() -> String?
+    /// Arguments that carry the hold to a node's agent (`zkrunbook run … --lease RUN --lease-key KEY`), so the
+    /// agent checks it on the node before each change there; empty where the node has nothing to check.
+    func agentArguments(node: NodeFields) -> [String]
+    /// Gives the hold back (best effort: a node that cannot be reached keeps it until it expires).
+    func release()
+}
+
+/// Why a run could not take its hold: `.locked` (another run holds it, exit 4) or `.refused` (a node that
+/// cannot be asked, an agent missing: exit 3).
+public struct FenceRefusal: Error, Sendable {
+    public var cause: FailureCause
+    public var message: String
+    public var evidence: [String]
+
+    public init(cause: FailureCause, message: String, evidence: [String] = []) { (self.cause, self.message, self.evidence) = (cause, message, evidence) }
+}
+
+/// Takes holds for runbooks that declare `lease`.
+public protocol RunFenceProvider: Sendable {
+    /// Takes the hold on `target` for run `runID`, all or nothing; `note` says what was taken (and any
+    /// expired hold of a dead run that was taken over).
+    /// `runbook` and `parameters` say what the run will ask of the nodes (runbooks their agents must have).
+    func acquire(
+        target: String, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
+    ) -> Result<(fence: any RunFence, note: String), FenceRefusal>
+}
+
+/// On a node: the conductor's lease on this server, read again before each change the agent makes.
+public final class NodeLeaseFence: RunFence {
+    public let store: NodeLeaseStore
+    public let key: String
+    public let runID: String
+
+    public init(store: NodeLeaseStore, key: String, runID: String) { (self.store, self.key, self.runID) = (store, key, runID) }
+
+    public func check() -> String? {
+        LeasePolicy.check(existing: store.read(key), runID: runID, now: Date().timeIntervalSince1970).map { "lease \(key) in \(store.directory): " + $0 }
+    }
+
+    public func agentArguments(node: NodeFields) -> [String] { [] }
+
+    /// The conductor took it and gives it back; the node only reads it.
+    public func release() {}
+}
