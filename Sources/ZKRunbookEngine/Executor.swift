@@ -8,7 +8,7 @@ public enum RunStatus: String, Sendable {
     case succeeded
     /// A step failed; completed steps were rolled back. Exit 1.
     case rolledBack = "rolled-back"
-    /// A step failed and a rollback step failed too: the target needs a person. Exit 1.
+    /// A step failed (or the run was interrupted) and a rollback step failed too: the target needs a person. Exit 6.
     case rollbackFailed = "rollback-failed"
     /// A step failed with nothing to roll back. Exit 1.
     case failed
@@ -25,7 +25,8 @@ public enum RunStatus: String, Sendable {
     public var exitCode: ExitCode {
         switch self {
         case .succeeded: return .success
-        case .rolledBack, .rollbackFailed, .failed: return .stepFailed
+        case .rolledBack, .failed: return .stepFailed
+        case .rollbackFailed: return .rollbackFailed
         case .refused: return .refused
         case .locked: return .locked
         case .interrupted: return .interrupted
@@ -479,7 +480,7 @@ public final class Executor {
         }
         let ok = rollBack(toUndo, reason: reason)
         return finish(
-            .interrupted,
+            ok ? .interrupted : .rollbackFailed,
             reason + (step.map { " during step '\($0.id)'" } ?? "")
                 + (ok ? "; rolled back \(toUndo.count) step(s)" : "; ROLLBACK FAILED: check the target by hand"))
     }

@@ -26,9 +26,12 @@ public struct ExitCode: Hashable, Sendable, CustomStringConvertible {
     /// Distinct from 1 and 3, which a health timer counts as success (the verdict is in the metrics): a file
     /// nobody could write must fail the unit.
     public static let outputFailed = ExitCode(5, "an output file could not be written (status --prometheus)")
+    /// Distinct from 1: a rollback that failed leaves the target half-changed, and a caller (a timer, an
+    /// Ansible play, a pager rule) must tell "undone" from "a person must look now".
+    public static let rollbackFailed = ExitCode(6, "a step failed and undoing it failed too: the target is half-changed and needs a person (the journal says what was left)")
     public static let interrupted = ExitCode(130, "interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback")
 
-    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .outputFailed, .interrupted]
+    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .outputFailed, .rollbackFailed, .interrupted]
 
     /// The "Exit codes:" block of `--help`.
     public static var help: String {

@@ -31,6 +31,30 @@ struct ScriptedRunTests {
         #expect(events.first { $0.step == "c" && $0.type == .stepFinished }?.cause == .exitStatus)
     }
 
+    /// A rollback that fails too is not a clean rollback: its own status and exit code (6), the person's cue.
+    @Test func aFailedRollbackExitsSixNotOne() throws {
+        let script = ActionScript()
+        script.on("b", .failure(cause: .exitStatus, message: "broken"))
+        script.on("undo-a", .failure(cause: .exitStatus, message: "cannot undo"))
+        let (outcome, _) = try run(Self.step("a") + Self.step("b", undo: false), script)
+        #expect(outcome.status == .rollbackFailed)
+        #expect(outcome.exitCode == .rollbackFailed && outcome.exitCode.rawValue == 6)
+        #expect(ExitCode.rollbackFailed != ExitCode.stepFailed && ExitCode.all.contains(.rollbackFailed))
+
+        let clean = ActionScript()
+        clean.on("b", .failure(cause: .exitStatus, message: "broken"))
+        let (rolledBack, _) = try run(Self.step("a") + Self.step("b", undo: false), clean)
+        #expect(rolledBack.status == .rolledBack && rolledBack.exitCode.rawValue == 1)
+
+        // Interrupted, and the undo fails: the same cue, not a plain 130.
+        let token = CancellationToken()
+        let interrupted = ActionScript()
+        interrupted.on("undo-a", .failure(cause: .exitStatus, message: "cannot undo"))
+        interrupted.onAttempt = { id in if id == "a" { token.cancel(reason: "SIGINT") } }
+        let (stopped, _) = try run(Self.step("a") + Self.step("b"), interrupted, token: token)
+        #expect(stopped.status == .rollbackFailed && stopped.exitCode.rawValue == 6, "\(stopped.message)")
+    }
+
     /// Two guards reading two facts of one probe (same action, same arguments) run it once; a guard whose
     /// probe asks something else runs its own.
     @Test func guardsAskingTheSameProbeShareOneRun() throws {

@@ -27,6 +27,10 @@ struct ZKReconfigAction: ArgumentsDecodable {
     var role: Template?
     /// Only check that the change is possible now; change nothing.
     var check: Bool
+    /// The config version (hex, as `version` facts give it) the run planned against, read by its `check`
+    /// step: a membership changed since then — by another run or a person — refuses this change with
+    /// nothing done, instead of building on it. ZooKeeper enforces it too (reconfig's fromConfig).
+    var fromVersion: Template?
     var timeout: DurationSpec?
     var isReadOnly: Bool { check }
     static var defaults: [String: any ArgumentValue] { ["check": false] }
@@ -103,6 +107,19 @@ struct ZKReconfigAction: ArgumentsDecodable {
             return refusal("\(error)")
         }
         if check, let refused = mayReconfigure(client) { return refusal(refused) }
+        var planned = before.version
+        if !check, let fromVersion {
+            let text = try context.resolved(fromVersion)
+            guard let version = Int64(text, radix: 16) else {
+                return .failure(cause: .invalidArgument, message: "fromVersion '\(text)' is not a config version (hex, as the check step's 'version' fact)")
+            }
+            if version != before.version {
+                return refusal(
+                    "the membership changed since this run planned its change against config version \(text): it is now version \(before.versionText), members \(before.ids) (another run or a person changed it); this run changed nothing: look at the ensemble and start again"
+                )
+            }
+            planned = version
+        }
         let request: MembershipChange.Request
         switch change.request(current: before.servers, written: members) {
         case .success(let decided): request = decided
@@ -138,7 +155,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
         let deadline = Date().addingTimeInterval(seconds)
         var note = ""
         do {
-            changed = try Membership.parse(try client.reconfig(joining: request.joining, leaving: request.leaving, fromConfig: before.version).text)
+            changed = try Membership.parse(try client.reconfig(joining: request.joining, leaving: request.leaving, fromConfig: planned).text)
         } catch let error as ZooKeeperClientError where error.code == nil {
             // The session ended before the reply (a leaving leader closes its clients' sessions): whether the
             // change committed is read from the servers that stay, never assumed.
@@ -150,7 +167,9 @@ struct ZKReconfigAction: ArgumentsDecodable {
                 return .failure(cause: .reconfigRefused, message: "reconfig sent, its session lost before the reply (\(error)); \(problem.message)")
             }
         } catch let error as ZooKeeperClientError {
-            return .failure(cause: .reconfigRefused, message: "ZooKeeper refused the reconfig: \(error)")
+            // An error reply: the reconfig did not commit (ReconfigInProgress, BadVersion, NewConfigNoQuorum):
+            // nothing changed, said as a refusal (exit 3 when nothing changed before it).
+            return refusal("ZooKeeper refused the reconfig, nothing changed: \(error)")
         } catch {
             return .failure(cause: .reconfigRefused, message: "\(error)")
         }

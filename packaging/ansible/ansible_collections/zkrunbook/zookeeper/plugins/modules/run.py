@@ -65,7 +65,7 @@ result:
   returned: when zkrunbook ran
   type: dict
 rc:
-  description: zkrunbook's exit code (0 done, 1 a step failed, 2 usage, 3 refused, 4 locked, 130 interrupted).
+  description: zkrunbook's exit code (0 done, 1 a step failed, 2 usage, 3 refused, 4 locked, 6 rollback failed, 130 interrupted).
   returned: always
   type: int
 refused:
@@ -93,6 +93,7 @@ MEANINGS = {
     2: "usage error or invalid runbook: nothing was run",
     3: "refused",
     4: "locked by another run",
+    6: "ROLLBACK FAILED: the ensemble is half-changed and needs a person",
     130: "interrupted",
 }
 
