@@ -55,6 +55,9 @@ public struct RunOptions: Sendable {
     /// The run's hold on its target: given on a node by the agent's caller (`--lease`), or taken by the
     /// executor from `fenceProvider`; checked before every changing step, nested ones included.
     public var fence: (any RunFence)?
+    /// Why the run's record (the journal) can no longer be written, if it cannot: checked before every
+    /// changing step, nested ones included, so a run never goes on changing things it cannot record.
+    public var recordFailure: (@Sendable () -> String?)?
 
     /// Nothing is changed: a dry run or an offline plan.
     public var dryRun: Bool { mode.isDryRun }
@@ -181,6 +184,9 @@ public final class Executor {
             startIndex < runbook.steps.count
             ? "resuming at step \(startIndex + 1)/\(runbook.steps.count) '\(runbook.steps[startIndex].id)'; \(journal.finishedSteps.count) step(s) already done"
             : "every step was already done"
+        if let torn = journal.tornLine {
+            event.message! += "; the journal's last record (line \(torn)) was torn, a write cut short by a crash or a full disk: left out"
+        }
         emit(event)
         return execute(from: startIndex)
     }
@@ -247,7 +253,9 @@ public final class Executor {
                 index += 1
                 continue
             }
-            if !step.action.isReadOnly && !options.dryRun, let stop = holdFence(before: step, index: index) { return stop }
+            if !step.action.isReadOnly && !options.dryRun {
+                if let stop = recordIntact(before: step, index: index) ?? holdFence(before: step, index: index) { return stop }
+            }
             let changedBefore = changedSomething
             if !step.action.isReadOnly && !options.dryRun { changedSomething = true }
             let result = attempt(step, index: index, phase: .forward, token: cancellation)
@@ -333,6 +341,17 @@ public final class Executor {
         return finish(
             .failed,
             "the run no longer holds its target before step '\(step.id)': \(lost); nothing rolled back, since another run may be changing it now: check the target, then 'zkrunbook resume \(runID)'")
+    }
+
+    /// Before a changing step: the journal must still be writable. A run that cannot record what it does
+    /// stops here, rolls nothing back (that would change more, unrecorded) and says how to go on.
+    private func recordIntact(before step: Step, index: Int) -> RunOutcome? {
+        guard let failure = options.recordFailure?() else { return nil }
+        let message =
+            "the journal cannot be written (\(failure)): stopped before step '\(step.id)'"
+            + (changedSomething ? "; nothing rolled back; free space in \(options.layout.root), then 'zkrunbook resume \(runID)'" : ", nothing was changed")
+        emit(finishedEvent(step, index: index, status: .failed, cause: .ioError, message: message))
+        return finish(.failed, message)
     }
 
     private enum WhenResult {

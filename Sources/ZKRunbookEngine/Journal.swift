@@ -87,12 +87,30 @@ public final class JournalWriter: EventSink, @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
     private var failure: String?
+    /// Bytes of a torn last record (a write cut short by a crash or a full disk) cut off when the journal
+    /// was opened again: appended to, they would have made one unreadable line in the middle for good.
+    public private(set) var repairedTail = 0
 
     public init(path: String) throws(JournalError) {
         self.path = path
-        let opened = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let opened = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard opened >= 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         fd = opened
+        let end = lseek(fd, 0, SEEK_END)
+        if end > 0 {
+            // Back from the end to the last newline: what follows it is a record that never fully reached the disk.
+            var offset = end
+            var byte: UInt8 = 0
+            while offset > 0, pread(fd, &byte, 1, offset - 1) == 1, byte != UInt8(ascii: "\n") { offset -= 1 }
+            if offset < end {
+                guard ftruncate(fd, offset) == 0, fsync(fd) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    close(fd)
+                    throw .cannotWrite(path: path, reason: "cannot cut off its torn last record: \(reason)")
+                }
+                repairedTail = Int(end - offset)
+            }
+        }
     }
 
     deinit { close(fd) }
@@ -101,9 +119,17 @@ public final class JournalWriter: EventSink, @unchecked Sendable {
         let line = Array((event.jsonLine() + "\n").utf8)
         lock.lock()
         defer { lock.unlock() }
+        // After a failed write nothing more is written: the run stops before its next change, and a record
+        // written after a hole would claim more than the journal can show.
+        guard failure == nil else { return }
+        let before = lseek(fd, 0, SEEK_END)
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written != line.count || (Self.mustReachDisk(event) && fsync(fd) != 0) {
-            failure = String(cString: strerror(errno))
+        if written != line.count {
+            failure = written < 0 ? String(cString: strerror(errno)) : "only \(written) of \(line.count) bytes written (\(String(cString: strerror(errno))))"
+            // No torn record left behind for `show` and `resume` to stumble on.
+            if before >= 0 { _ = ftruncate(fd, before) }
+        } else if Self.mustReachDisk(event) && fsync(fd) != 0 {
+            failure = "fsync: " + String(cString: strerror(errno))
         }
     }
 
@@ -117,7 +143,7 @@ public final class JournalWriter: EventSink, @unchecked Sendable {
         }
     }
 
-    /// The first write error, if any: the run reports it rather than trusting a journal with holes.
+    /// The first write error, if any: the run stops before its next change rather than go on unrecorded.
     public var writeFailure: String? {
         lock.lock()
         defer { lock.unlock() }
@@ -141,6 +167,8 @@ public struct JournalState: Sendable {
     public var rollbackStarted: Bool
     public var finalStatus: EventStatus?
     public var events: [Event]
+    /// The line number of a torn last record that was left out (killed mid-write), if there was one.
+    public var tornLine: Int?
 
     public static func read(path: String) throws(JournalError) -> JournalState {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -148,13 +176,17 @@ public struct JournalState: Sendable {
         }
         let decoder = JSONDecoder()
         var events: [Event] = []
+        var torn: Int?
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         for (number, line) in lines.enumerated() where !line.isEmpty {
             do {
                 events.append(try decoder.decode(Event.self, from: Data(line)))
             } catch {
                 // A torn last line (killed mid-write) is expected after a crash; anything else is not.
-                if number == lines.count - 1 || (number == lines.count - 2 && lines.last?.isEmpty == true) { break }
+                if number == lines.count - 1 || (number == lines.count - 2 && lines.last?.isEmpty == true) {
+                    torn = number + 1
+                    break
+                }
                 throw .unreadable(path: path, line: number + 1, reason: "\(error)")
             }
         }
@@ -165,7 +197,7 @@ public struct JournalState: Sendable {
             runID: start.runID, runbookName: start.runbook ?? "", runbookPath: start.runbookPath ?? "",
             runbookSHA256: start.runbookSHA256 ?? "", parameters: start.parameters ?? [:], lock: start.lock ?? "node",
             dryRun: start.dryRun ?? false, finishedSteps: [], facts: [:], startedSteps: [], rollbackStarted: false,
-            finalStatus: nil, events: events)
+            finalStatus: nil, events: events, tornLine: torn)
         for event in events where event.parentStep == nil {
             switch event.type {
             case .stepStarted where event.phase == .forward:

@@ -41,18 +41,12 @@ public struct RunHistory: Sendable {
             finishedAt: finished?.time, durationMs: duration, dryRun: started.dryRun ?? false)
     }
 
-    /// The journal's events, in order: what `show` renders.
+    /// The journal's events, in order: what `show` renders. A torn last record (a write cut short) is left
+    /// out, as `resume` leaves it out; a bad line before the last is an error naming it.
     public func events(_ runID: String) throws(JournalError) -> [Event] {
         let path = layout.journalPath(runID)
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw .noSuchRun(id: runID, stateDirectory: layout.root) }
-        let decoder = JSONDecoder()
-        var events: [Event] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            do { events.append(try decoder.decode(Event.self, from: Data(line.utf8))) } catch {
-                throw .unreadable(path: path, line: index + 1, reason: "\(error)")
-            }
-        }
-        return events
+        guard FileManager.default.fileExists(atPath: path) else { throw .noSuchRun(id: runID, stateDirectory: layout.root) }
+        return try JournalState.read(path: path).events
     }
 
     /// The finished runs to remove: all but the newest `keep`, and those that finished before `before`.

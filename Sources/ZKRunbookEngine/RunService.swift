@@ -44,7 +44,7 @@ public struct RunService: Sendable {
         runID explicitID: String? = nil
     ) throws(StartError) -> RunOutcome {
         let runID = explicitID ?? StateLayout.makeRunID(runbook: options.dryRun ? "dry-run" : runbook.name)
-        func executor(_ sink: any EventSink) -> Executor {
+        func executor(_ sink: any EventSink, options: RunOptions = options) -> Executor {
             Executor(
                 runbook: runbook, parameters: parameters, options: options, sink: HostStampingSink(sink, host: HostName.short), runner: runner, registry: registry,
                 cancellation: cancellation, rollbackCancellation: rollbackCancellation)
@@ -64,7 +64,9 @@ public struct RunService: Sendable {
         } catch {
             throw .journal(.cannotCreate(path: layout.runDirectory(runID), reason: (error as NSError).localizedDescription))
         }
-        return executor(EventFanout([journal, sink])).run(runID: runID)
+        var recorded = options
+        recorded.recordFailure = { [journal] in journal.writeFailure }
+        return executor(EventFanout([journal, sink]), options: recorded).run(runID: runID)
     }
 
     private func acquireLock(_ name: String, layout: StateLayout, runID: String, runbook: String) throws(StartError) -> RunLock {
@@ -136,8 +138,10 @@ public struct RunService: Sendable {
         defer { lock.release() }
         let journal: JournalWriter
         do { journal = try JournalWriter(path: journalPath) } catch { throw .journal(error) }
+        var recorded = options
+        recorded.recordFailure = { [journal] in journal.writeFailure }
         let executor = Executor(
-            runbook: runbook, parameters: parameters, options: options, sink: HostStampingSink(EventFanout([journal, sink]), host: HostName.short), runner: runner,
+            runbook: runbook, parameters: parameters, options: recorded, sink: HostStampingSink(EventFanout([journal, sink]), host: HostName.short), runner: runner,
             registry: registry, cancellation: cancellation, rollbackCancellation: rollbackCancellation)
         return executor.resume(state)
     }

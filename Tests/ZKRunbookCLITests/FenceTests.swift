@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import ZKRunbookTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One run per ensemble for every runbook that changes it, on real servers: a second conductor started from
+/// a copy of the ensemble file with other state folders is refused before it changes anything, naming the
+/// first; a run whose journal cannot be written stops before its next change.
+@Suite(.serialized, .tags(.realZooKeeper))
+struct FenceTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    /// A rolling restart holds node 1's restart (its restart command waits for a file) with the ensemble whole;
+    /// meanwhile remove-server and a second rolling restart, from a copy of the file whose nodes name other
+    /// stateDirs and with another --state-dir, pass their read-only checks and are refused at the lease: exit
+    /// 4, naming the first run; neither changed anything. The first then completes; kazoo loses no write.
+    @Test func aSecondConductorFromACopyWithOtherStateFoldersIsRefusedBeforeAnyChange() throws {
+        let workspace = Scratch("fence")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig"], firstPort: 25_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let go = workspace.file("go")
+        let held = try ensemble.variant(
+            "ensemble-held.json5",
+            restartCommand: [
+                "sh", "-c", "while [ ! -e \"$2\" ]; do sleep 0.05; done; exec \"$0\" sandbox restart --dir \"$1\" --node \"$3\"", zkrunbook.path,
+                ensemble.directory, go, "${node.id}",
+            ])
+        let copy = try ensemble.variant("copy-other-state.json5") { text in
+            text = text.replacingOccurrences(of: "/state\"", with: "/state-of-another-conductor\"")
+        }
+        #expect(try String(contentsOfFile: copy, encoding: .utf8).contains("state-of-another-conductor"))
+        let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-fence")
+
+        let first = try zkrunbook.start(["run", "rolling-restart", "--ensemble", held, "--json", "--state-dir", workspace.file("state-a")], directory: repositoryRoot)
+        try poll("the first run's lease, and its first node's restart waiting", timeout: 120) {
+            first.outputSoFar.contains("\"lease-taken\"") && first.outputSoFar.contains("\"restart\"")
+        }
+        let runID = try #require(jsonLines(first.outputSoFar).first { $0["type"] as? String == "run-started" }?["runID"] as? String)
+
+        for (runbook, extra) in [("remove-server", ["--param", "server=3"]), ("rolling-restart", [])] {
+            let second = try zkrunbook.run(
+                ["run", runbook, "--ensemble", copy, "--json", "--state-dir", workspace.file("state-b")] + extra, directory: repositoryRoot, timeout: 120)
+            #expect(second.status == 4, "\(runbook): \(second.stdout.suffix(2000))\n\(second.stderr)")
+            let events = jsonLines(second.stdout)
+            let finished = events.last { $0["type"] as? String == "run-finished" }
+            let message = finished?["message"] as? String ?? ""
+            #expect(message.contains("before any change") && message.contains("leased to run \(runID)") && message.contains("by pid \(first.pid)"), "\(message)")
+            let changing = events.filter { $0["type"] as? String == "attempt-started" && $0["parentStep"] == nil }.compactMap { $0["step"] as? String }
+            #expect(!changing.contains("reconfig") && !changing.contains("restart-each-node"), "\(runbook) began a change: \(changing)")
+        }
+        let members = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(members.status == 0 && members.stdout.contains("verdict: healthy"), "server 3 is still a member: \(members.stdout)")
+
+        FileManager.default.createFile(atPath: go, contents: nil)
+        let done = try first.wait(timeout: 600)
+        #expect(done.status == 0, "\(done.stdout.suffix(3000))\n\(done.stderr)")
+        let verdict = try witness.finish()
+        print("fence: second conductors refused while the first held the lease; kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+
+        // Released at the end: the copy's rolling restart now runs.
+        let after = try zkrunbook.run(["lease", "show", "--ensemble", copy])
+        #expect(after.status == 0 && after.stdout.components(separatedBy: ": free").count == 4, "\(after.stdout)")
+    }
+
+    /// The state folder on a 256 KiB tmpfs: a step whose record (300 KB of output) does not fit fails the
+    /// journal; the next changing step never runs, and the run says so. `show` reads the journal; with room
+    /// again, `resume` finishes the run.
+    @Test func aRunWhoseJournalFillsItsDiskStopsBeforeItsNextChangeAndResumes() throws {
+        let workspace = Scratch("journal-full")
+        let state = workspace.folder("state")
+        let mounted = try ZKRunbookBinary(path: "/bin/mount").run(["-t", "tmpfs", "-o", "size=256k", "tmpfs", state])
+        guard mounted.status == 0 else { throw HarnessError(message: "mounting a 256 KiB tmpfs failed (this test needs root): \(mounted.stderr)") }
+        defer { _ = try? ZKRunbookBinary(path: "/bin/umount").run([state]) }
+        let marker = workspace.file("second-change")
+        let runbook = workspace.write(
+            "fills.json5",
+            """
+            {
+              name: "fills",
+              description: "a change whose record is too large for the state folder, then another change",
+              steps: [
+                { id: "big", description: "print 300 KB", action: "exec", with: { argv: ["sh", "-c", "head -c 300000 /dev/zero | tr '\\\\0' x"] } },
+                { id: "next", description: "a second change", action: "exec", with: { argv: ["touch", "\(marker)"] } },
+              ],
+            }
+            """)
+        let run = try zkrunbook.run(["run", runbook, "--state-dir", state], timeout: 60)
+        #expect(run.status == 1, "\(run.stdout.suffix(2000))\n\(run.stderr)")
+        #expect(run.stdout.contains("the journal cannot be written") && run.stdout.contains("stopped before step 'next'"), "\(run.stdout.suffix(2000))")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the second change ran with no journal")
+        let runID = try #require(((try? FileManager.default.contentsOfDirectory(atPath: state + "/runs")) ?? []).first)
+        let show = try zkrunbook.run(["show", runID, "--state-dir", state])
+        #expect(show.status == 0, "\(show.stdout)\n\(show.stderr)")
+
+        let grown = try ZKRunbookBinary(path: "/bin/mount").run(["-o", "remount,size=4m", state])
+        #expect(grown.status == 0, "\(grown.stderr)")
+        let resumed = try zkrunbook.run(["resume", runID, "--state-dir", state], timeout: 60)
+        #expect(resumed.status == 0, "\(resumed.stdout.suffix(2000))\n\(resumed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: marker))
+    }
+}
