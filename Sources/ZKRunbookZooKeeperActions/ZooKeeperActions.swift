@@ -38,6 +38,11 @@ func endpoints(_ templates: [Template], _ context: ActionContext) -> Result<[End
         case .failure(let outcome): return .failure(outcome)
         case .success(let text):
             for part in text.split(separator: ",") where !part.trimmingCharacters(in: .whitespaces).isEmpty {
+                // `local:PORT`: the server on this machine, at the address the kernel says it listens on.
+                if part.hasPrefix("local:"), let port = Int(part.dropFirst(6)), (1...65535).contains(port) {
+                    out.append(Endpoint(host: ListeningAddress.resolve(port: port).host, port: port))
+                    continue
+                }
                 guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
                     return .failure(.failure(cause: .invalidArgument, message: "'\(part)' is not host:port"))
                 }

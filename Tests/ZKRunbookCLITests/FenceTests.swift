@@ -104,4 +104,38 @@ struct FenceTests {
         #expect(resumed.status == 0, "\(resumed.stdout.suffix(2000))\n\(resumed.stderr)")
         #expect(FileManager.default.fileExists(atPath: marker))
     }
+
+    /// Every server bound to 127.0.0.2 (every address of its zoo.cfg), nothing on 127.0.0.1: the agents ask each server
+    /// where the kernel says it listens, so a rolling restart completes; and a stop command that does not
+    /// stop fails the stop instead of passing on a refused 127.0.0.1.
+    @Test func serversBoundToAnotherAddressAreCheckedWhereTheyListen() throws {
+        let workspace = Scratch("bound")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 25_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        // Client, quorum, election and admin addresses alike: the whole ensemble moved to 127.0.0.2.
+        for node in 1...3 {
+            let text = try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)
+            try text.replacingOccurrences(of: "127.0.0.1", with: "127.0.0.2").write(toFile: ensemble.zooCfg(node), atomically: true, encoding: .utf8)
+            #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", String(node)], timeout: 60).status == 0)
+        }
+        for node in 1...3 { #expect(try zkrunbook.run(["sandbox", "start", "--dir", ensemble.directory, "--node", String(node)], timeout: 60).status == 0) }
+        let bound = try ensemble.variant("ensemble-bound.json5") { text in
+            text = text.replacingOccurrences(of: "host: \"127.0.0.1\"", with: "host: \"127.0.0.2\"")
+        }
+        try poll("the servers serving on 127.0.0.2", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", bound]))?.status == 0 }
+        #expect(try zkrunbook.run(["status", "--server", "127.0.0.1:\(ensemble.clientPort(1))"]).status != 0, "nothing answers on 127.0.0.1")
+
+        let rolled = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", bound, "--param", "gateTimeout=60s", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 400)
+        #expect(rolled.status == 0, "\(rolled.stdout.suffix(3000))\n\(rolled.stderr)")
+
+        // A stop command that stops nothing: the wait for "no longer answers" meets the server at 127.0.0.2.
+        let leave = try zkrunbook.run(
+            [
+                "run", "zoo-cfg-leave-node", "--param", "clientPort=\(ensemble.clientPort(3))", "--param", "stopCommand=[\"true\"]",
+                "--param", "stopTimeout=3s", "--state-dir", workspace.file("state"),
+            ], directory: repositoryRoot, timeout: 60)
+        #expect(leave.status != 0, "a stop that did not stop passed: \(leave.stdout.suffix(2000))")
+        #expect(ensemble.sandbox.runningNodes() == [1, 2, 3])
+    }
 }

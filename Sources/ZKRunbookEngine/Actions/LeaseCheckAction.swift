@@ -21,7 +21,8 @@ struct LeaseCheckAction: ArgumentsDecodable {
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let values = try context.resolved([key] + [lease].compactMap { $0 })
-        let runID = values.count > 1 && !values[1].isEmpty ? values[1] : nil
+        // No run named: the run this agent was started for (`run --lease RUN`), if any; else none may hold it.
+        let runID = values.count > 1 && !values[1].isEmpty ? values[1] : (context.options.fence as? NodeLeaseFence)?.runID
         let store = NodeLeaseStore.standard()
         let existing = store.read(values[0])
         if let problem = LeasePolicy.check(existing: existing, runID: runID, now: Date().timeIntervalSince1970) {

@@ -55,7 +55,8 @@ struct ZKBackupAction: ArgumentsDecodable {
             return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir")
         }
         let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
-        let server = Endpoint(host: "127.0.0.1", port: loaded.clientPort ?? 2181)
+        let port = loaded.clientPort ?? 2181
+        let server = Endpoint(host: ListeningAddress.resolve(port: port).host, port: port)
         let before = probe.probe(server)
 
         let manager = FileManager.default
