@@ -272,3 +272,63 @@ extension BackupTests {
         #expect(findings.first { $0["id"] as? String == "disk-snapshot-will-not-fit" }?["nextRunbook"] as? String == "purge")
     }
 }
+
+extension BackupTests {
+    /// What a restore needs is proven on every node before the first stop: a stop command that is not there,
+    /// and a data folder whose file system (an 8 MiB tmpfs mounted on it) has no room for the backup beside
+    /// the data, each refuse the restore (exit 3) with every server still running as it was. The same
+    /// mount point grown to 200 MiB (the backup holds a 64 MiB preallocated log) is restored: its contents set aside inside it, since it cannot be renamed.
+    @Test func aRestoreThatCannotBeDoneIsRefusedBeforeAnyStopAndAMountPointIsRestored() throws {
+        let workspace = Scratch("restore-preflight")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let state = workspace.file("state")
+        let writer = try fill(ensemble, workspace)
+        writer.close()
+        let file = try ensemble.variant("ensemble-restore.json5") { _ in }
+        let name = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\"").dropFirst().first { $0.hasPrefix("sandbox-") }).description
+        let dest = workspace.file("backups")
+        let backup = try zkrunbook.run(["run", "backup", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
+        let folder = dest + "/" + (try #require(backups(dest).first))
+        let backedUp = try dump(ensemble)
+        func restore(_ file: String) throws -> ZKRunbookBinary.Result {
+            try zkrunbook.run(
+                ["run", "restore", "--ensemble", file, "--param", "backup=\(folder)", "--param", "confirm=\(name)", "--state-dir", state], directory: repositoryRoot,
+                timeout: 600)
+        }
+
+        let noStop = try ensemble.variant("ensemble-no-stop.json5") { text in
+            text = text.replacingOccurrences(of: "stopCommand: [\"", with: "stopCommand: [\"/nonexistent/zookeeper-stop\", \"")
+        }
+        var pids = ensemble.pids
+        let missing = try restore(noStop)
+        #expect(missing.status == 3, "\(missing.stdout.suffix(2000))")
+        #expect(missing.stdout.contains("/nonexistent/zookeeper-stop is not an executable file"), "\(missing.stdout.suffix(2000))")
+        #expect(ensemble.pids == pids, "a server was stopped or restarted")
+
+        // Node 2's data folder becomes an 8 MiB tmpfs holding the same files.
+        let data = ensemble.directory + "/node2/data"
+        #expect(try zkrunbook.run(["sandbox", "stop", "--dir", ensemble.directory, "--node", "2"]).status == 0)
+        try FileManager.default.moveItem(atPath: data, toPath: data + "-on-disk")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+        let mounted = try ZKRunbookBinary(path: "/bin/mount").run(["-t", "tmpfs", "-o", "size=8m", "tmpfs", data])
+        guard mounted.status == 0 else { throw HarnessError(message: "mounting an 8 MiB tmpfs failed (this test needs root): \(mounted.stderr)") }
+        defer { _ = try? ZKRunbookBinary(path: "/bin/umount").run(["-l", data]) }
+        #expect(try ZKRunbookBinary(path: "/bin/cp").run(["-a", data + "-on-disk/.", data]).status == 0)
+        #expect(try zkrunbook.run(["sandbox", "start", "--dir", ensemble.directory, "--node", "2"]).status == 0)
+        try poll("the ensemble healthy with node 2 on its tmpfs", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+        pids = ensemble.pids
+        let full = try restore(file)
+        #expect(full.status == 3, "\(full.stdout.suffix(2000))")
+        #expect(full.stdout.contains("the file system of \(data) has") && full.stdout.contains("refused before any stop"), "\(full.stdout.suffix(2000))")
+        #expect(ensemble.pids == pids, "a server was stopped or restarted")
+
+        #expect(try ZKRunbookBinary(path: "/bin/mount").run(["-o", "remount,size=200m", data]).status == 0)
+        let restored = try restore(file)
+        #expect(restored.status == 0, "\(restored.stdout.suffix(3000))")
+        #expect(restored.stdout.contains("\(data) is a mount point"), "said before the stop: \(restored.stdout.suffix(3000))")
+        #expect(backups(data).contains { $0.hasPrefix(".zkrunbook-replaced-") }, "\(backups(data))")
+        #expect(try dump(ensemble).persistent == backedUp.persistent)
+    }
+}

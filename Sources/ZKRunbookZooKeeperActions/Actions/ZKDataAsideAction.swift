@@ -37,43 +37,70 @@ struct ZKDataAsideAction: ArgumentsDecodable {
         let folders = Array(Set([dataDir, loaded.dataLogDir ?? dataDir])).sorted()
         let manager = FileManager.default
         var moved: [String] = []
+        var keptAs: [String] = []
         for folder in folders {
-            let kept = folder + ".replaced-" + values[1]
+            // A mount point cannot be renamed (EBUSY): its contents are set aside inside it, on its own file system.
+            let inside = ZKRestorePreflightAction.isMountPoint(folder)
+            let kept = inside ? folder + "/.zkrunbook-replaced-" + values[1] : folder + ".replaced-" + values[1]
+            let failed = inside ? folder + "/.zkrunbook-failed-" + values[1] : folder + ".failed-" + values[1]
             do {
                 if back {
                     guard manager.fileExists(atPath: kept) else { continue }
-                    if manager.fileExists(atPath: folder) { try manager.moveItem(atPath: folder, toPath: folder + ".failed-" + values[1]) }
-                    try manager.moveItem(atPath: kept, toPath: folder)
+                    if inside {
+                        try Self.moveEntries(of: folder, into: failed)
+                        try Self.moveEntries(of: kept, into: folder)
+                        try manager.removeItem(atPath: kept)
+                    } else {
+                        if manager.fileExists(atPath: folder) { try manager.moveItem(atPath: folder, toPath: failed) }
+                        try manager.moveItem(atPath: kept, toPath: folder)
+                    }
                     moved.append(folder)
+                    if manager.fileExists(atPath: failed) { keptAs.append(failed) }
                 } else {
                     // A resumed run finds its own rename done: the empty folder is the one it made.
                     if manager.fileExists(atPath: kept) { continue }
                     // A wiped disk has no folder to keep: an empty one is made, nothing is moved.
                     let info = FileInfo.stat(folder)
-                    if info != nil { try manager.moveItem(atPath: folder, toPath: kept) }
-                    try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    if inside {
+                        try Self.moveEntries(of: folder, into: kept)
+                    } else {
+                        if info != nil { try manager.moveItem(atPath: folder, toPath: kept) }
+                        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    }
                     if let info {
                         chmod(folder, info.mode)
                         _ = chown(folder, info.uid, info.gid)
                         moved.append(folder)
+                        keptAs.append(kept)
                         // The server's id stays: myid is copied into the empty folder.
                         if manager.fileExists(atPath: kept + "/myid") { try manager.copyItem(atPath: kept + "/myid", toPath: folder + "/myid") }
                     }
                 }
             } catch {
-                return .failure(cause: .ioError, message: "cannot rename \(back ? kept : folder): \(error.localizedDescription)")
+                return .failure(cause: .ioError, message: "cannot set \(back ? kept : folder) \(back ? "back" : "aside"): \(error.localizedDescription)")
             }
         }
-        let keptAs = moved.map { $0 + (back ? "" : ".replaced-" + values[1]) }.joined(separator: ",")
         if back {
             return .success(
-                moved.isEmpty ? "nothing set aside under \(values[1]): nothing to put back" : "put back \(moved.joined(separator: ", "))",
-                facts: ["moved": .string(moved.joined(separator: ",")), "keptAs": .string(keptAs)])
+                moved.isEmpty
+                    ? "nothing set aside under \(values[1]): nothing to put back"
+                    : "put back \(moved.joined(separator: ", "))" + (keptAs.isEmpty ? "" : "; what the failed attempt wrote is left in \(keptAs.joined(separator: ", ")): remove it once you no longer need it"),
+                facts: ["moved": .string(moved.joined(separator: ",")), "keptAs": .string(keptAs.joined(separator: ","))])
         }
         return .success(
             moved.isEmpty
                 ? "nothing to set aside (\(folders.joined(separator: ", ")): absent, or set aside already); empty folders in place"
-                : "moved \(moved.joined(separator: ", ")) aside to \(keptAs); empty folders in their place",
-            facts: ["moved": .string(moved.joined(separator: ",")), "keptAs": .string(keptAs)])
+                : "moved \(moved.joined(separator: ", ")) aside to \(keptAs.joined(separator: ", ")) (kept for the way back: remove once the result is confirmed); empty folders in their place",
+            facts: ["moved": .string(moved.joined(separator: ",")), "keptAs": .string(keptAs.joined(separator: ","))])
+    }
+
+    /// Moves every entry of `folder` but zkrunbook's own kept folders into `target` (made, mode 0700): renames
+    /// on one file system.
+    static func moveEntries(of folder: String, into target: String) throws {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for name in try manager.contentsOfDirectory(atPath: folder) where !name.hasPrefix(".zkrunbook-") {
+            try manager.moveItem(atPath: folder + "/" + name, toPath: target + "/" + name)
+        }
     }
 }

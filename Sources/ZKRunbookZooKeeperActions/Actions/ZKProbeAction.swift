@@ -40,7 +40,9 @@ struct ZKProbeAction: ArgumentsDecodable {
     var yieldedFacts: FactNames? { ServerFacts.factNames.union(FactNames(["leader", "leaderZxid", "lagBehindLeader", "caughtUp"])) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        var line = "probe \(server.display(resolver)) (srvr" + (srvrOnly ? " only" : monitor ? ", ruok, mntr" : ", ruok")
+        let shown = server.display(resolver)
+        let target = shown.hasPrefix("local:") ? "the server on port \(shown.dropFirst(6)) here, at the address it listens on" : shown
+        var line = "probe \(target) (srvr" + (srvrOnly ? " only" : monitor ? ", ruok, mntr" : ", ruok")
         if let adminPort { line += "; AdminServer on port \(adminPort.display(resolver)) where the whitelist refuses" }
         line += ")"
         if !ensemble.isEmpty { line += "; lag measured against the leader among \(ensemble.map { $0.display(resolver) }.joined(separator: ","))" }
