@@ -138,4 +138,25 @@ struct FenceTests {
         #expect(leave.status != 0, "a stop that did not stop passed: \(leave.stdout.suffix(2000))")
         #expect(ensemble.sandbox.runningNodes() == [1, 2, 3])
     }
+
+    /// Three servers on one host whose agents share one state folder: each node's backup of its files for a
+    /// config change is kept per server (config-change/RUN-clientPort), so node 2's is not taken for node 1's
+    /// (it was refused: "a failover may be in place").
+    @Test func serversSharingOneStateFolderEachKeepTheirOwnRecords() throws {
+        let workspace = Scratch("shared-state")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 25_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let shared = workspace.folder("node-state")
+        let file = try ensemble.variant("ensemble-shared-state.json5") { text in
+            for node in 1...3 { text = text.replacingOccurrences(of: "\(ensemble.directory)/node\(node)/state\"", with: "\(shared)\"") }
+        }
+        #expect(try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: "stateDir: \"\(shared)\"").count == 4)
+        let run = try zkrunbook.run(
+            ["run", "rolling-config-change", "--ensemble", file, "--param", "set=maxClientCnxns=60", "--state-dir", workspace.file("state")], directory: repositoryRoot,
+            timeout: 600)
+        #expect(run.status == 0, "\(run.stdout.suffix(3000))")
+        for node in 1...3 { #expect(try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8).contains("maxClientCnxns=60")) }
+        let kept = (try? FileManager.default.contentsOfDirectory(atPath: shared + "/config-change")) ?? []
+        #expect(Set(kept.compactMap { $0.split(separator: "-").last.map(String.init) }) == Set((1...3).map { String(ensemble.clientPort($0)) }), "\(kept)")
+    }
 }

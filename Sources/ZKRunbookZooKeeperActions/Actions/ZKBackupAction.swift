@@ -139,7 +139,11 @@ struct ZKBackupAction: ArgumentsDecodable {
         // writes going on, its two srvr figures may be a few transactions apart: said, not judged.
         var countCheck = "not compared: the server did not answer srvr"
         if let reportedZxid, let reported = before.nodeCount, let nodesAtReported = contents.nodesAtCheckpoint {
-            guard last >= reportedZxid else {
+            // A zxid whose counter is 0 names a new epoch with no transaction in it yet (a fresh ensemble after
+            // its first election: 0x100000000): the last transaction is an earlier one, and the node count,
+            // compared below, is what tells a whole copy.
+            let newEpochOnly = reportedZxid & 0xffff_ffff == 0
+            guard last >= reportedZxid || (newEpochOnly && last < reportedZxid) else {
                 return abandon(.verifyFailed, "the copied logs end at 0x\(String(last, radix: 16)), before the server's 0x\(String(reportedZxid, radix: 16)): transactions are missing")
             }
             // The server's count holds the root twice (its tree maps both "" and "/" to it); a snapshot has it once.
