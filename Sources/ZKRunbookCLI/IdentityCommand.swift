@@ -12,8 +12,11 @@ enum IdentityCommand {
         \(usage)
 
         Prints each ensemble file's identity: the sha256 (first 16 hex digits) of its members' host:clientPort,
-        lower-cased and sorted. Runs on ensembles of one identity exclude each other wherever they start,
-        whatever the file's path or name; the name is only shown.
+        lower-cased and sorted; the name is only shown. Runs that change an ensemble (every runbook that
+        declares 'lease') exclude each other through a lease on each member, taken on the node itself
+        (zookeeper-CLIENTPORT in the machine's lease folder), all or nothing: two runs whose files share any
+        member cannot both hold it, whatever their paths, names, state folders or identities. Read-only runbooks, and
+        dc-failover and dc-restore (run when part of the ensemble cannot be reached), take no lease.
 
         Options:
           --json      one JSON object per file

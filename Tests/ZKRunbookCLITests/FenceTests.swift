@@ -159,4 +159,48 @@ struct FenceTests {
         let kept = (try? FileManager.default.contentsOfDirectory(atPath: shared + "/config-change")) ?? []
         #expect(Set(kept.compactMap { $0.split(separator: "-").last.map(String.init) }) == Set((1...3).map { String(ensemble.clientPort($0)) }), "\(kept)")
     }
+
+    /// The sandbox's file of members and spares, cut to `nodes`, its agents finding runbooks in the repo.
+    func ensembleFile(_ ensemble: SandboxEnsemble, nodes: [Int]) throws -> String {
+        var text = try String(contentsOfFile: ensemble.directory + "/ensemble-all.json5", encoding: .utf8)
+        for id in 1...9 where !nodes.contains(id) {
+            if let start = text.range(of: "    { id: \(id),"), let end = text[start.upperBound...].range(of: " },\n") { text.removeSubrange(start.lowerBound..<end.upperBound) }
+        }
+        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
+        let path = ensemble.directory + "/ensemble-" + nodes.map(String.init).joined() + ".json5"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// add-server 4 (file 1,2,3,4) and add-server 5 (file 1,2,3,5) started 0.3 s apart: one adds its server,
+    /// the other is refused before it changes anything, and the membership is exactly the winner's file
+    /// (both used to end "rolled-back" with both servers voting).
+    @Test func twoAddServersAtOnceAddOneServer() throws {
+        let workspace = Scratch("two-adds")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--spares", "2"], firstPort: 25_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let files = [4: try ensembleFile(ensemble, nodes: [1, 2, 3, 4]), 5: try ensembleFile(ensemble, nodes: [1, 2, 3, 5])]
+        let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-two-adds")
+        func start(_ server: Int) throws -> ZKRunbookBinary.Running {
+            try zkrunbook.start(
+                ["run", "add-server", "--ensemble", files[server]!, "--param", "server=\(server)", "--state-dir", workspace.file("state-\(server)")], directory: repositoryRoot)
+        }
+        let four = try start(4)
+        Thread.sleep(forTimeInterval: 0.3)  // the stagger under test, not a wait for readiness
+        let five = try start(5)
+        let results = [4: try four.wait(timeout: 600), 5: try five.wait(timeout: 600)]
+        let winners = results.filter { $0.value.status == 0 }.map(\.key)
+        #expect(winners.count == 1, "4: exit \(results[4]!.status)\n\(results[4]!.stdout.suffix(1500))\n5: exit \(results[5]!.status)\n\(results[5]!.stdout.suffix(1500))")
+        guard let winner = winners.first else { return }
+        let loser = winner == 4 ? 5 : 4
+        let refused = results[loser]!
+        #expect([3, 4].contains(refused.status), "\(refused.stdout.suffix(2000))")
+        #expect(refused.stdout.contains("before any change"), "\(refused.stdout.suffix(2000))")
+        let asWritten = try zkrunbook.run(["status", "--ensemble", files[winner]!])
+        #expect(asWritten.status == 0 && asWritten.stdout.contains("verdict: healthy"), "\(asWritten.stdout)")
+        #expect(try zkrunbook.run(["status", "--ensemble", files[loser]!]).status != 0, "server \(loser) is no member")
+        let verdict = try witness.finish()
+        print("two add-servers 0.3 s apart: server \(winner) added, \(loser) refused (exit \(refused.status)); kazoo: \(verdict.acked) writes, \(verdict.lost.count) lost")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+    }
 }
