@@ -44,9 +44,13 @@ enum StatusCommand {
         serving follower proves a leader with a quorum; a partial view where nothing serves is "unknown",
         never "no-quorum".
 
-        Exit codes: 0 healthy, 1 degraded-but-quorate or unknown (a partial view that proves nothing),
-        2 usage error, 3 no quorum or split (judged on the whole ensemble only), 5 the --prometheus file
-        could not be written.
+        An election is not "no quorum": with no leader but a majority of the voters up (answering "not
+        currently serving requests"), the verdict is "electing"; "no-quorum" means too few voters are up to
+        elect one. A voter that answers but does not serve is said as up, electing or syncing, never down.
+
+        Exit codes: 0 healthy, 1 degraded-but-quorate, 2 usage error, 3 no quorum or split (judged on the
+        whole ensemble only), 5 the --prometheus file could not be written, 7 electing (a majority is up,
+        no leader yet: look again in a few seconds), 8 unknown (a partial view that proves nothing).
         """
 
     static func run(_ arguments: [String]) throws -> ExitCode {
@@ -81,7 +85,7 @@ enum StatusCommand {
         let seconds = timeout
         LeaderHints.shared.keep(inStateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
-        let view = inspector.inspect(members)
+        let view = inspector.inspect(members, namedByPosition: parsed.values["--server"] != nil)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         if let path = parsed.value("--prometheus"), let metrics {
             let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
@@ -92,7 +96,9 @@ enum StatusCommand {
         }
         switch view.verdict {
         case .healthy: return CLI.ExitCode.success
-        case .degraded, .unknown: return .stepFailed
+        case .degraded: return .stepFailed
+        case .electing: return .electing
+        case .unknown: return .partialView
         case .noQuorum, .split: return CLI.ExitCode.refused
         }
     }
@@ -240,7 +246,12 @@ enum EnsembleTable {
         }
         lines.append("verdict: \(view.verdict.rawValue)" + (view.leaderID.map { " (leader: server \($0))" } ?? "") + ", scope: \(view.scope.rawValue)")
         lines += view.reasons.map { "  - " + $0 }
-        lines.append("quorum: " + quorum.reason)
+        if view.verdict == .unknown {
+            // No arithmetic over a list that is not the ensemble: a mistyped port is not "1 voter, too few".
+            lines.append("quorum: not judged: a partial view (\(view.members.count) server(s) given) in which nothing serves")
+        } else {
+            lines.append("quorum: " + quorum.reason)
+        }
         lines += view.notes.map { "note: " + $0 }
         return lines.joined(separator: "\n")
     }

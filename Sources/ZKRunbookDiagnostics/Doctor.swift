@@ -469,6 +469,12 @@ public struct DoctorReport: Codable, Sendable {
                     title: view.verdict == .split ? "More than one server claims to lead" : "The ensemble cannot elect a leader",
                     detail: view.quorum.reason, count: unreachable.count, evidence: Array(evidence.prefix(8)),
                     nextRunbook: advice.runbook))
+        } else if view.verdict == .electing {
+            out.append(
+                Finding(
+                    id: "electing", severity: .warning, title: "An election is under way: a majority of the voters is up, none leads yet",
+                    detail: view.quorum.reason, count: view.quorum.electingVoters.count, evidence: view.reasons,
+                    nextRunbook: "health-check"))
         } else if view.verdict == .unknown {
             out.append(
                 Finding(

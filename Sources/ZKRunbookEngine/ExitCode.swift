@@ -29,9 +29,13 @@ public struct ExitCode: Hashable, Sendable, CustomStringConvertible {
     /// Distinct from 1: a rollback that failed leaves the target half-changed, and a caller (a timer, an
     /// Ansible play, a pager rule) must tell "undone" from "a person must look now".
     public static let rollbackFailed = ExitCode(6, "a step failed and undoing it failed too: the target is half-changed and needs a person (the journal says what was left)")
+    /// status: a majority of the voters is up and none leads yet; seconds later it is healthy or it is not.
+    public static let electing = ExitCode(7, "status: an election is under way (a majority of the voters is up, none leads yet): look again in a few seconds")
+    /// status: too little was seen to judge (a partial view in which nothing serves): neither good nor bad.
+    public static let partialView = ExitCode(8, "status: a partial view that cannot tell whether the ensemble has a quorum (unknown)")
     public static let interrupted = ExitCode(130, "interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback")
 
-    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .outputFailed, .rollbackFailed, .interrupted]
+    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .outputFailed, .rollbackFailed, .electing, .partialView, .interrupted]
 
     /// The "Exit codes:" block of `--help`.
     public static var help: String {

@@ -218,6 +218,9 @@ public enum EnsembleVerdict: String, Sendable, Codable, CaseIterable {
     case healthy
     case degraded = "degraded-but-quorate"
     case noQuorum = "no-quorum"
+    /// No server leads yet, but a majority of the voters is up (answering, not serving): an election (or a
+    /// sync with a new leader) is under way and can finish. Not "no quorum": too few up to elect is that.
+    case electing
     case split
     /// A partial view in which nothing serves: what it saw cannot tell whether the ensemble has a quorum.
     case unknown
@@ -275,7 +278,10 @@ public struct EnsembleInspector: Sendable {
     ///
     /// `thorough` (a preflight): ruok, mntr and conf on every member, all read, so the view also says whether
     /// every gate a rolling change will poll can be evaluated on whichever member leads next.
-    public func inspect(_ members: [EnsembleMember], thorough: Bool = false) -> EnsembleView {
+    /// `namedByPosition`: the members were numbered by their place in a list (`status --server`), not by
+    /// their myid: each is renamed by the myid it reports (conf, AdminServer) before it is judged, and one
+    /// that does not say is named as such, so the leader is never "server 1" because it came first.
+    public func inspect(_ members: [EnsembleMember], thorough: Bool = false, namedByPosition: Bool = false) -> EnsembleView {
         let started = Date()
         let firstPass =
             thorough
@@ -294,9 +300,36 @@ public struct EnsembleInspector: Sendable {
             Self.addZooCfgMembership(members: members, facts: &facts)
             if let readConfig { Self.addConfigZnodeMembership(facts: &facts, read: readConfig) }
         }
+        var members = members
+        var relabelNotes: [String] = []
+        if namedByPosition { (members, relabelNotes) = Self.named(byTheirMyid: members, facts: facts) }
         var view = judge(members: members, facts: facts, probeMs: Int(Date().timeIntervalSince(started) * 1000))
+        view.notes += relabelNotes
         if thorough { view.gateProblems = Self.gateProblems(members: members, facts: facts) }
         return view
+    }
+
+    /// Members numbered by their place in a list, renamed by the myid each reported; one that reported none
+    /// (or the same as another) gets an id no server claimed, said in a note.
+    public static func named(byTheirMyid members: [EnsembleMember], facts: [ServerFacts]) -> (members: [EnsembleMember], notes: [String]) {
+        let said = facts.map(\.serverID)
+        let unique = Set(said.compactMap { $0 }.filter { id in said.filter { $0 == id }.count == 1 })
+        var used = unique
+        var next = 1
+        var out = members
+        var notes: [String] = []
+        for index in out.indices {
+            if let id = said[index], unique.contains(id) {
+                out[index].id = id
+                continue
+            }
+            while used.contains(next) { next += 1 }
+            used.insert(next)
+            out[index].id = next
+            let why = said[index].map { "says myid \($0), as another server does" } ?? "did not say its myid (conf refused and no AdminServer asked, or no answer)"
+            notes.append("the server at \(members[index].endpoint) \(why): called server \(next) here, by no myid of its own")
+        }
+        return (out, notes)
     }
 
     /// The members `/zookeeper/config` lists, for the serving 3.5+ members that reported none (the whitelist
@@ -371,8 +404,11 @@ public struct EnsembleInspector: Sendable {
         let roles = membership.roles(written: statuses.map(\.member))
         let probedIDs = Set(members.map(\.id))
         let notServing = Set(statuses.filter { !$0.facts.mode.isServing }.map(\.member.id))
+        // Up but not serving: "This ZooKeeper instance is not currently serving requests" — electing or syncing.
+        let alive = Set(statuses.filter { $0.facts.mode == .notServing }.map(\.member.id))
         let unseen = Set(roles.voters + roles.observers).subtracting(probedIDs)
-        var quorum = QuorumMath.assess(voters: roles.voters, observers: roles.observers, unreachable: notServing, unseen: unseen)
+        var quorum = QuorumMath.assess(voters: roles.voters, observers: roles.observers, unreachable: notServing, unseen: unseen, alive: alive)
+        let upVoters = roles.voters.filter { id in alive.contains(id) || statuses.contains { $0.member.id == id && $0.facts.mode.isServing } }.count
         let voters = roles.voters
         var reasons: [String] = []
         var notes: [String] = []
@@ -415,9 +451,14 @@ public struct EnsembleInspector: Sendable {
                 quorum.canElect = true
                 quorum.reason += " Server \(leader.member.id) serves as leader: it holds a quorum."
             }
-            if servingVoters < quorum.majority && !partial {
+            if servingVoters < quorum.majority && !partial && upVoters >= quorum.majority {
+                verdict = .electing
+                reasons.insert(
+                    "server \(leader.member.id) says it leads, \(servingVoters) of \(voters.count) voters serve, and \(upVoters) are up: the others are syncing with it or electing (\(quorum.majority) needed to serve)",
+                    at: 0)
+            } else if servingVoters < quorum.majority && !partial {
                 verdict = .noQuorum
-                reasons.insert("server \(leader.member.id) says it leads, but only \(servingVoters) of \(voters.count) voters serve (\(quorum.majority) needed)", at: 0)
+                reasons.insert("server \(leader.member.id) says it leads, but only \(servingVoters) of \(voters.count) voters serve and \(upVoters) are up (\(quorum.majority) needed)", at: 0)
             } else {
                 verdict = reasons.isEmpty ? .healthy : .degraded
             }
@@ -458,9 +499,14 @@ public struct EnsembleInspector: Sendable {
             reasons.insert(
                 "none of the \(members.count) server(s) probed serves, and the others were not probed: a partial view cannot tell whether the ensemble has a quorum",
                 at: 0)
+        } else if upVoters >= quorum.majority {
+            verdict = .electing
+            reasons.insert(
+                "no server leads yet: \(upVoters) of \(voters.count) voters are up (a majority is \(quorum.majority)) and electing or syncing; clients are not served until a leader is elected",
+                at: 0)
         } else {
             verdict = .noQuorum
-            reasons.insert("no server is leading", at: 0)
+            reasons.insert("no server is leading, and only \(upVoters) of \(voters.count) voters are up (\(quorum.majority) needed to elect)", at: 0)
         }
         for status in statuses where status.facts.mode == .standalone && members.count > 1 {
             reasons.append("\(describe(status)) runs standalone: it has not joined the ensemble")

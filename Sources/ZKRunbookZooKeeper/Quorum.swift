@@ -13,6 +13,8 @@ public struct QuorumAssessment: Sendable, Codable, Hashable {
     public var unreachableObservers: [Int]
     /// Members the servers report that were not probed: neither counted up nor down.
     public var unseen: [Int] = []
+    /// Voters that answer but do not serve: electing or syncing, up — not down.
+    public var electingVoters: [Int] = []
     public var canElect: Bool
     public var reason: String
 }
@@ -23,7 +25,9 @@ public enum QuorumMath {
     ///
     /// `unseen`: members not probed. They are not assumed up: `canElect` counts only voters seen serving,
     /// and the reason says how many were not seen.
-    public static func assess(voters: [Int], observers: [Int], unreachable: Set<Int>, unseen: Set<Int> = []) -> QuorumAssessment {
+    /// `alive`: those of `unreachable` that answer but do not serve (electing or syncing): said as up, and
+    /// counted toward a majority that can finish an election, never toward one that serves now.
+    public static func assess(voters: [Int], observers: [Int], unreachable: Set<Int>, unseen: Set<Int> = [], alive: Set<Int> = []) -> QuorumAssessment {
         let voters = voters.sorted()
         let observers = observers.sorted()
         let majority = voters.count / 2 + 1
@@ -38,23 +42,34 @@ public enum QuorumMath {
         if !notSeen.isEmpty {
             reason += "; \(notSeen.count) not probed (\(list(notSeen)))"
         }
+        let electing = lost.filter { alive.contains($0) }
+        let down = lost.filter { !alive.contains($0) }
         if lost.isEmpty {
             reason += notSeen.isEmpty ? "; all are serving" : "; the \(left.count) probed serve"
         } else {
-            reason += "; \(lost.count) \(lost.count == 1 ? "is" : "are") down or not serving (\(list(lost))), leaving \(left.count)"
+            var parts: [String] = []
+            if !down.isEmpty { parts.append("\(down.count) \(down.count == 1 ? "is" : "are") down (\(list(down)))") }
+            if !electing.isEmpty {
+                parts.append("\(electing.count) \(electing.count == 1 ? "is" : "are") up but not serving, electing or syncing (\(list(electing)))")
+            }
+            reason += "; " + parts.joined(separator: " and ") + ", leaving \(left.count) serving"
             reason += left.isEmpty ? "" : " (\(list(left)))"
         }
         if voters.isEmpty {
             reason = "no voters are configured"
+        } else if canElect {
+            reason += ": they can elect a leader"
+        } else if notSeen.isEmpty && left.count + electing.count >= majority {
+            reason += ": \(left.count + electing.count) are up, a majority (\(majority) needed), so the election can finish; nothing is served until it does"
         } else {
-            reason += canElect ? ": they can elect a leader" : notSeen.isEmpty ? ": too few to elect a leader (\(majority) needed)" : ": too few seen to prove a majority (\(majority) needed)"
+            reason += notSeen.isEmpty ? ": too few up to elect a leader (\(majority) needed)" : ": too few seen to prove a majority (\(majority) needed)"
         }
         if !observers.isEmpty {
             reason += ". \(observers.count == 1 ? "The observer" : "Observers") (\(list(observers))) \(observers.count == 1 ? "does" : "do") not vote"
         }
         return QuorumAssessment(
             voters: voters, observers: observers, majority: majority, tolerated: tolerated, reachableVoters: left,
-            unreachableVoters: lost, unreachableObservers: lostObservers, unseen: notSeen, canElect: canElect, reason: reason + ".")
+            unreachableVoters: lost, unreachableObservers: lostObservers, unseen: notSeen, electingVoters: electing, canElect: canElect, reason: reason + ".")
     }
 
     static func list(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: ", ") }

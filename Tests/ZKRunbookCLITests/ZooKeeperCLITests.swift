@@ -107,6 +107,72 @@ struct ZooKeeperCLITests {
         #expect(typo.status == 2 && typo.stderr.contains("did you mean 'get'?") && typo.stderr.contains("Try 'zkrunbook zk --help'."))
     }
 
+    /// `status` polled every 50 ms while the leader stops and the two others elect: never "no-quorum" (exit 3)
+    /// while two voters are up — healthy, degraded or electing (exit 7) only — until a new leader serves.
+    @Test func statusThroughALeadersStopNeverSaysNoQuorum() throws {
+        let workspace = Scratch("electing")
+        let (directory, _) = try sandboxUp(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
+        let ensemble = directory + "/ensemble.json5"
+        func look() throws -> (verdict: String, status: Int32, leader: Int?) {
+            let result = try zkrunbook.run(["status", "--ensemble", ensemble, "--json"], timeout: 30)
+            let view = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            return (view?["verdict"] as? String ?? "no view: \(result.stderr)", result.status, view?["leaderID"] as? Int)
+        }
+        let leader = try #require(try look().leader)
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var looks: [(verdict: String, status: Int32)] = []
+            var stop = false
+        }
+        let seen = Seen()
+        let done = DispatchSemaphore(value: 0)
+        let binary = zkrunbook
+        Thread.detachNewThread {
+            defer { done.signal() }
+            while !seen.lock.withLock({ seen.stop }) {
+                if let result = try? binary.run(["status", "--ensemble", ensemble, "--json"], timeout: 30) {
+                    let view = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+                    seen.lock.withLock { seen.looks.append((view?["verdict"] as? String ?? "no view", result.status)) }
+                }
+                usleep(50_000)
+            }
+        }
+        #expect(try zkrunbook.run(["sandbox", "stop", "--dir", directory, "--node", String(leader)]).status == 0)
+        try poll("a new leader serving", timeout: 60) { (try? look()).map { $0.leader != nil && $0.leader != leader } ?? false }
+        seen.lock.withLock { seen.stop = true }
+        done.wait()
+        let looks = seen.lock.withLock { seen.looks }
+        let counts = Dictionary(grouping: looks, by: { "\($0.verdict) (exit \($0.status))" }).mapValues(\.count)
+        print("status every 50 ms through the leader's stop: \(looks.count) looks: \(counts)")
+        #expect(looks.count >= 3, "\(looks.count) looks")
+        #expect(!looks.contains { $0.verdict == "no-quorum" || $0.status == 3 }, "\(counts)")
+        #expect(looks.allSatisfy { ["healthy", "degraded-but-quorate", "electing"].contains($0.verdict) }, "\(counts)")
+        #expect(looks.filter { $0.verdict == "electing" }.allSatisfy { $0.status == 7 }, "\(counts)")
+    }
+
+    /// `status --server` in any order names each server by the myid it reports, the leader included; a
+    /// mistyped port is a partial view, exit 8, with no quorum arithmetic over it.
+    @Test func statusNamesServersByTheirMyidInAnyOrder() throws {
+        let workspace = Scratch("myid-order")
+        let (directory, base) = try sandboxUp(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
+        let whole = try zkrunbook.run(["status", "--ensemble", directory + "/ensemble.json5", "--json"])
+        let leader = try #require((try JSONSerialization.jsonObject(with: Data(whole.stdout.utf8)) as? [String: Any])?["leaderID"] as? Int)
+        let reversed = try zkrunbook.run(["status", "--server", [3, 2, 1].map { "127.0.0.1:\(base + $0)" }.joined(separator: ","), "--json"])
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(reversed.stdout.utf8)) as? [String: Any])
+        #expect(view["leaderID"] as? Int == leader, "\(reversed.stdout.prefix(1500))")
+        let ids = (view["members"] as? [[String: Any]] ?? []).compactMap { ($0["member"] as? [String: Any])?["id"] as? Int }
+        #expect(ids == [3, 2, 1], "\(ids)")
+        let human = try zkrunbook.run(["status", "--server", [3, 2, 1].map { "127.0.0.1:\(base + $0)" }.joined(separator: ",")])
+        #expect(human.stdout.contains("(leader: server \(leader))"), "\(human.stdout)")
+
+        let typo = try zkrunbook.run(["status", "--server", "127.0.0.1:\(base + 9)"])
+        #expect(typo.status == 8, "\(typo.stdout)")
+        #expect(typo.stdout.contains("verdict: unknown") && typo.stdout.contains("quorum: not judged"), "\(typo.stdout)")
+        #expect(!typo.stdout.contains("too few"), "\(typo.stdout)")
+    }
+
     @Test func statusAndHealthCheckFollowTheEnsembleDown() throws {
         let workspace = Scratch("zk")
         let (directory, base) = try sandboxUp(workspace)
@@ -149,7 +215,8 @@ struct ZooKeeperCLITests {
         }
         #expect(lost.status == 3, "\(lost.stdout)")
         #expect(lost.stdout.contains("verdict: no-quorum"))
-        #expect(lost.stdout.contains("too few to elect a leader (2 needed)"))
+        #expect(lost.stdout.contains("too few up to elect a leader (2 needed)"), "\(lost.stdout)")
+        #expect(lost.stdout.contains("is up but not serving, electing or syncing"), "the live voter is up, not down: \(lost.stdout)")
 
         #expect(try zkrunbook.run(["sandbox", "start", "--dir", directory, "--node", String(leader), "--wait"]).status == 0)
         #expect(try zkrunbook.run(["sandbox", "restart", "--dir", directory, "--node", String(other), "--wait"]).status == 0)

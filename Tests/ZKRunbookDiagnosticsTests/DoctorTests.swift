@@ -174,7 +174,7 @@ struct DoctorTests {
         let finding = report.findings.first { $0.id == "no-quorum" }
         #expect(finding?.severity == .critical)
         #expect(finding?.detail.contains("a majority is 3") == true)
-        #expect(finding?.detail.contains("too few to elect a leader") == true)
+        #expect(finding?.detail.contains("too few up to elect a leader") == true)
         #expect(finding?.nextRunbook == "dc-failover")
         #expect(finding?.evidence.first?.contains("zkrunbook run dc-failover --ensemble FILE --param survivors=4,5,6") == true)
         // The same outage in a file that does not say where the nodes are: start them, no failover.

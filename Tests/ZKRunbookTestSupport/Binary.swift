@@ -8,7 +8,7 @@ import Glibc
 /// Runs the built `zkrunbook` binary as an operator would: a separate process, real signals. Any other
 /// program too (`ZKRunbookBinary(path: "/bin/tar")`): its exit is read with waitid, where Foundation's
 /// waitUntilExit hangs while another child of the test (an sshd) still runs.
-public struct ZKRunbookBinary {
+public struct ZKRunbookBinary: Sendable {
     public let path: String
 
     public init(path: String) { self.path = path }

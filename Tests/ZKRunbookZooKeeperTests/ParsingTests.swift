@@ -230,11 +230,11 @@ struct QuorumMathTests {
         #expect(dc1Lost.reachableVoters == [4, 5])
         #expect(
             dc1Lost.reason
-                == "5 voters (1, 2, 3, 4, 5): a majority is 3, so 2 may fail; 3 are down or not serving (1, 2, 3), leaving 2 (4, 5): too few to elect a leader (3 needed). The observer (6) does not vote.")
+                == "5 voters (1, 2, 3, 4, 5): a majority is 3, so 2 may fail; 3 are down (1, 2, 3), leaving 2 serving (4, 5): too few up to elect a leader (3 needed). The observer (6) does not vote.")
         let dc2Lost = QuorumMath.assess(voters: [1, 2, 3, 4, 5], observers: [6], unreachable: [4, 5, 6])
         #expect(dc2Lost.canElect)
         #expect(dc2Lost.unreachableObservers == [6])
-        #expect(dc2Lost.reason.contains("leaving 3 (1, 2, 3): they can elect a leader"))
+        #expect(dc2Lost.reason.contains("leaving 3 serving (1, 2, 3): they can elect a leader"))
     }
 }
 
@@ -284,5 +284,23 @@ struct EnsembleJudgementTests {
         #expect(none.verdict == .noQuorum)
         #expect(!none.quorum.canElect)
         #expect(none.factMap["quorate"] == .bool(false))
+        #expect(none.quorum.reason.contains("2 are down (1, 3) and 1 is up but not serving, electing or syncing (2), leaving 0 serving"), "\(none.quorum.reason)")
+        #expect(none.reasons.first == "no server is leading, and only 1 of 3 voters are up (2 needed to elect)")
+    }
+
+    /// The leader stopped, two voters up and electing: an election, not "no quorum"; the live ones are up, not down.
+    @Test func anElectionIsNotNoQuorum() {
+        let inspector = EnsembleInspector(maxLag: 100)
+        let electing = inspector.judge(members: members, facts: [facts(2181, .unreachable), facts(2182, .notServing), facts(2183, .notServing)])
+        #expect(electing.verdict == .electing)
+        #expect(electing.quorum.electingVoters == [2, 3])
+        #expect(!electing.quorum.canElect, "nothing serves until the election ends")
+        #expect(electing.quorum.reason.contains("1 is down (1) and 2 are up but not serving, electing or syncing (2, 3)"), "\(electing.quorum.reason)")
+        #expect(electing.quorum.reason.contains("so the election can finish"), "\(electing.quorum.reason)")
+        #expect(electing.reasons.first?.hasPrefix("no server leads yet: 2 of 3 voters are up") == true, "\(electing.reasons)")
+
+        // A new leader whose followers are still syncing with it: electing too, not no-quorum.
+        let syncing = inspector.judge(members: members, facts: [facts(2181, .unreachable), facts(2182, .leader, synced: 0), facts(2183, .notServing)])
+        #expect(syncing.verdict == .electing, "\(syncing.reasons)")
     }
 }

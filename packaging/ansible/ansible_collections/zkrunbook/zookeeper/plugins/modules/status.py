@@ -59,7 +59,7 @@ ansible_facts:
   returned: when zkrunbook answered
   type: dict
 verdict:
-  description: healthy, degraded-but-quorate, no-quorum, split, unknown.
+  description: healthy, degraded-but-quorate, electing (a majority up, no leader yet), no-quorum, split, unknown.
   returned: when zkrunbook answered
   type: str
 exit_code:
