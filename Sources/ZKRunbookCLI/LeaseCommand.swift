@@ -13,7 +13,7 @@ enum LeaseCommand {
 
         A run that changes an ensemble (every runbook that declares 'lease': rolling-restart, add-server,
         remove-server, set-role, replace-node, restore, rolling-config-change, purge) takes a lease on
-        every node before its first change, through the node's own agent, in node-id order, all or
+        every node before its first step, through the node's own agent, in node-id order, all or
         nothing: a file in the machine's lease folder (ZKRUNBOOK_LEASE_DIR, else /run/zkrunbook/leases as
         root, else /tmp/zkrunbook-leases-UID; never a state directory, which each ensemble file may name
         otherwise) called zookeeper-CLIENTPORT.json, naming the run, its host and pid, and an expiry. It

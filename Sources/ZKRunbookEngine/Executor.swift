@@ -201,6 +201,12 @@ public final class Executor {
 
     private func execute(from startIndex: Int) -> RunOutcome {
         let total = runbook.steps.count
+        // A live run of a runbook that declares `lease` takes it before its first step, read-only checks
+        // included: a second run is told who holds the ensemble before any health judgement, not "degraded"
+        // because the first run has a node down.
+        if !options.dryRun, runbook.lease != nil, startIndex < total, let stop = holdFence(before: runbook.steps[startIndex], index: startIndex) {
+            return stop
+        }
         var index = startIndex
         while index < total {
             let step = runbook.steps[index]
@@ -305,8 +311,8 @@ public final class Executor {
         return finish(.succeeded, "all \(total) steps done")
     }
 
-    /// Before a changing step: takes the runbook's `lease` if this run does not hold it yet (all or nothing,
-    /// before the first change), then checks the hold is still this run's. A run that cannot take it, or
+    /// Before the first step and before each changing step: takes the runbook's `lease` if this run does not
+    /// hold it yet (all or nothing, before the first change), then checks the hold is still this run's. A run that cannot take it, or
     /// lost it, stops here: nothing more is changed under another run.
     private func holdFence(before step: Step, index: Int) -> RunOutcome? {
         let before = changedSomething ? "before step '\(step.id)' changed anything" : "before any change: step '\(step.id)'"

@@ -15,10 +15,11 @@ struct FenceTests {
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-    /// A rolling restart holds node 1's restart (its restart command waits for a file) with the ensemble whole;
+    /// A rolling restart holds its first node stopped (its restart command stops it, then waits for a file);
     /// meanwhile remove-server and a second rolling restart, from a copy of the file whose nodes name other
-    /// stateDirs and with another --state-dir, pass their read-only checks and are refused at the lease: exit
-    /// 4, naming the first run; neither changed anything. The first then completes; kazoo loses no write.
+    /// stateDirs and with another --state-dir, are refused at the lease before any check could call the
+    /// ensemble "degraded": exit 4, naming the first run; neither changed anything. The first then completes;
+    /// kazoo loses no write.
     @Test func aSecondConductorFromACopyWithOtherStateFoldersIsRefusedBeforeAnyChange() throws {
         let workspace = Scratch("fence")
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig"], firstPort: 25_000)
@@ -27,7 +28,9 @@ struct FenceTests {
         let held = try ensemble.variant(
             "ensemble-held.json5",
             restartCommand: [
-                "sh", "-c", "while [ ! -e \"$2\" ]; do sleep 0.05; done; exec \"$0\" sandbox restart --dir \"$1\" --node \"$3\"", zkrunbook.path,
+                "sh", "-c",
+                "\"$0\" sandbox stop --dir \"$1\" --node \"$3\" && touch \"$2.stopped\" && while [ ! -e \"$2\" ]; do sleep 0.05; done; exec \"$0\" sandbox start --dir \"$1\" --node \"$3\"",
+                zkrunbook.path,
                 ensemble.directory, go, "${node.id}",
             ])
         let copy = try ensemble.variant("copy-other-state.json5") { text in
@@ -37,8 +40,8 @@ struct FenceTests {
         let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-fence")
 
         let first = try zkrunbook.start(["run", "rolling-restart", "--ensemble", held, "--json", "--state-dir", workspace.file("state-a")], directory: repositoryRoot)
-        try poll("the first run's lease, and its first node's restart waiting", timeout: 120) {
-            first.outputSoFar.contains("\"lease-taken\"") && first.outputSoFar.contains("\"restart\"")
+        try poll("the first run's lease, and its first node stopped", timeout: 120) {
+            first.outputSoFar.contains("\"lease-taken\"") && FileManager.default.fileExists(atPath: go + ".stopped")
         }
         let runID = try #require(jsonLines(first.outputSoFar).first { $0["type"] as? String == "run-started" }?["runID"] as? String)
 
@@ -53,12 +56,11 @@ struct FenceTests {
             let changing = events.filter { $0["type"] as? String == "attempt-started" && $0["parentStep"] == nil }.compactMap { $0["step"] as? String }
             #expect(!changing.contains("reconfig") && !changing.contains("restart-each-node"), "\(runbook) began a change: \(changing)")
         }
-        let members = try zkrunbook.run(["status", "--ensemble", ensemble.file])
-        #expect(members.status == 0 && members.stdout.contains("verdict: healthy"), "server 3 is still a member: \(members.stdout)")
-
         FileManager.default.createFile(atPath: go, contents: nil)
         let done = try first.wait(timeout: 600)
         #expect(done.status == 0, "\(done.stdout.suffix(3000))\n\(done.stderr)")
+        let members = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(members.status == 0 && members.stdout.contains("verdict: healthy"), "server 3 is still a member: \(members.stdout)")
         let verdict = try witness.finish()
         print("fence: second conductors refused while the first held the lease; kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")

@@ -49,23 +49,23 @@ struct RunFenceTests {
         return (outcome, recorder.events)
     }
 
-    @Test func theLeaseIsTakenAfterTheChecksBeforeTheFirstChangeAndReleasedAtTheEnd() throws {
+    @Test func theLeaseIsTakenBeforeTheFirstStepCheckedBeforeEachChangeAndReleasedAtTheEnd() throws {
         let provider = Provider(script: ActionScript())
         let (outcome, events) = try run(ScriptedRunTests.step("look", "check", undo: false) + ScriptedRunTests.step("a") + ScriptedRunTests.step("b"), provider: provider)
         #expect(outcome.status == .succeeded)
         #expect(provider.targets == ["e.json5 ttl 90"], "taken once, with the declared target and ttl")
-        #expect(provider.callsAtAcquire == ["look"], "after the read-only check, before the first change")
-        #expect(provider.fence.checks == 2, "checked before each changing step")
+        #expect(provider.callsAtAcquire == [], "before the first step, read-only checks included: the holder is named before any health judgement")
+        #expect(provider.fence.checks == 3, "checked when taken and before each changing step")
         #expect(provider.fence.released == 1)
-        #expect(events.contains { $0.type == .leaseTaken && $0.message == "leased e.json5" && $0.step == "a" })
+        #expect(events.contains { $0.type == .leaseTaken && $0.message == "leased e.json5" && $0.step == "look" })
     }
 
-    @Test func aRunThatChangesNothingTakesNoLease() throws {
+    @Test func aDryRunOrARunbookThatDeclaresNoLeaseTakesNone() throws {
         let provider = Provider(script: ActionScript())
-        let (live, _) = try run(ScriptedRunTests.step("look", "check", undo: false), provider: provider)
-        #expect(live.status == .succeeded)
         let (dry, _) = try run(ScriptedRunTests.step("a"), provider: provider, mode: .dryRun)
         #expect(dry.status == .succeeded)
+        let (undeclared, _) = try run(ScriptedRunTests.step("a"), lease: "", provider: provider)
+        #expect(undeclared.status == .succeeded)
         #expect(provider.targets.isEmpty)
     }
 
