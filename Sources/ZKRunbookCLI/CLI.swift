@@ -223,7 +223,8 @@ enum RunCommand {
         Options:
           --dry-run           plan instead: run only read-only steps and probes, change nothing
           --once KEY          a conductor's request: if a run started with this KEY already succeeded here,
-                              report that run's result again and do nothing (so 'resume' never repeats it)
+                              report that run's result again and do nothing (so 'resume' never repeats it);
+                              if it never ended (its agent was killed), resume it from its journal here
           --stop-when-stdin-closes
                               stop the run (as SIGTERM would) when standard input closes: the agent of a
                               conductor that died or gave up stops with it, over ssh as locally
@@ -330,12 +331,20 @@ enum RunCommand {
             return CLI.ExitCode.success
         }
         let watchStdin = parsed.flags.contains("--stop-when-stdin-closes")
+        let report = parsed.value("--result").map { ResultReport(path: $0, mode: options.mode, ensemble: parameters["ensemble"]?.text) }
+        if let once, !dryRun, let unfinished = once.unfinishedRun() {
+            // The agent this request started before was killed mid-run: continue that run, as the node's
+            // journal has it, rather than repeat what it already did.
+            return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) {
+                (service, sink, token, rollbackToken) throws(RunService.StartError) in
+                try service.resume(runID: unfinished, extraParameters: [], options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken)
+            }
+        }
         let runID = StateLayout.makeRunID(runbook: dryRun ? "dry-run" : runbook.name)
         if let once, !dryRun, let error = once.record(runID: runID) {
             CLI.printError(error)
             return .stepFailed
         }
-        let report = parsed.value("--result").map { ResultReport(path: $0, mode: options.mode, ensemble: parameters["ensemble"]?.text) }
         return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.start(
                 runbook, parameters: parameters, options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken, runID: runID)

@@ -368,16 +368,28 @@ public struct EnsembleInspector: Sendable {
     /// the verdict's business, not a gate problem.
     public static func gateProblems(members: [EnsembleMember], facts: [ServerFacts]) -> [String] {
         var problems: [String] = []
+        var refusedByWhitelist = false
         for (member, fact) in zip(members, facts) where fact.mode.isServing {
             var missing: [String] = []
             if fact.imok == nil { missing.append("ruok") }
             if fact.monitor.isEmpty { missing.append("mntr") }
             if fact.membership == nil && fact.serverID == nil && fact.version?.hasPrefix("3.4.") != true { missing.append("conf") }
             guard !missing.isEmpty else { continue }
-            let admin = member.adminPort.map { "the AdminServer on port \($0) did not answer either" } ?? "no adminPort is given to ask instead"
-            problems.append("server \(member.id) (\(member.endpoint)) refuses \(missing.joined(separator: ", ")) (\(admin))")
+            // Said as seen: a word the whitelist refused, or one the server did not answer (a connection it
+            // closed at its limit, a timeout) — only the first is fixed by the whitelist.
+            let refused = missing.filter { word in fact.notes.contains { $0.hasPrefix(word + ":") && $0.contains("not in 4lw.commands.whitelist") } }
+            let unanswered = missing.filter { !refused.contains($0) }
+            if !refused.isEmpty {
+                refusedByWhitelist = true
+                let admin = member.adminPort.map { "the AdminServer on port \($0) did not answer either" } ?? "no adminPort is given to ask instead"
+                problems.append("server \(member.id) (\(member.endpoint)) refuses \(refused.joined(separator: ", ")) (\(admin))")
+            }
+            if !unanswered.isEmpty {
+                let seen = unanswered.map { word in fact.notes.first { $0.hasPrefix(word + ":") } ?? "\(word): no answer" }
+                problems.append("server \(member.id) (\(member.endpoint)) gave no answer to \(unanswered.joined(separator: ", ")): \(seen.joined(separator: "; "))")
+            }
         }
-        if !problems.isEmpty {
+        if refusedByWhitelist {
             problems.append("fix: add 4lw.commands.whitelist=srvr,ruok,mntr,conf to zoo.cfg (a restart applies it), or give each node's adminPort with the AdminServer enabled")
         }
         return problems

@@ -40,8 +40,20 @@ public struct ServerProbe: Sendable {
             asked[index].map { SocketClient.Request(Data($0.rawValue.utf8), to: targets[index].0, command: $0.rawValue) }
         }
         let exchanged = SocketClient.exchangeAll(requests, limits: limits)
-        let replies: [Result<String, ZooKeeperError>] = zip(requests, exchanged).map { request, result in
+        var replies: [Result<String, ZooKeeperError>] = zip(requests, exchanged).map { request, result in
             result.flatMap { FourLetterWordClient.classify($0, word: FourLetterWord(rawValue: request.command)!, endpoint: request.endpoint) }
+        }
+        // A server at its connection limit (maxClientCnxns per client address) closes the connections beyond
+        // it at once, without a word: those words are asked again one at a time, servers in parallel, so a
+        // low limit is never taken for a refused word or a server that is down.
+        let closed = replies.indices.filter { Self.closedWithoutAnswer(replies[$0]) }
+        if !closed.isEmpty {
+            let byServer = Dictionary(grouping: closed, by: { requests[$0].endpoint.description }).map(\.value)
+            let client = FourLetterWordClient(limits: limits)
+            let again = Parallel.map(byServer) { indices in
+                indices.map { index in (index, client.send(FourLetterWord(rawValue: requests[index].command)!, to: requests[index].endpoint)) }
+            }
+            for (index, result) in again.flatMap({ $0 }) { replies[index] = result }
         }
         var perTarget: [[Result<String, ZooKeeperError>]] = []
         var offset = 0
@@ -57,6 +69,15 @@ public struct ServerProbe: Sendable {
         // Only a refused word sends a server's facts back to the network (its AdminServer): then in parallel.
         let asksAdmin = targets.indices.contains { index in targets[index].1 != nil && perTarget[index].contains { (try? $0.get()) == nil } }
         return asksAdmin ? Parallel.map(Array(targets.indices), facts) : targets.indices.map(facts)
+    }
+
+    /// A connection the server closed (or reset) without an answer: not a refused word, not a server down.
+    static func closedWithoutAnswer(_ reply: Result<String, ZooKeeperError>) -> Bool {
+        switch reply {
+        case .failure(.io): return true
+        case .failure(.malformed(_, _, let reason)): return reason.hasPrefix("empty reply")
+        default: return false
+        }
     }
 
     /// One server's facts from its replies to `asked`, in that order.

@@ -205,4 +205,43 @@ struct FenceTests {
         print("two add-servers 0.3 s apart: server \(winner) added, \(loser) refused (exit \(refused.status)); kazoo: \(verdict.acked) writes, \(verdict.lost.count) lost")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
     }
+
+    /// The first node's agent is SIGKILLed after its restart command ran, while it waits for the server: the
+    /// conductor halts. `resume` asks that node again, and its agent continues the killed run from its own
+    /// journal at the wait instead of starting over: the node is restarted once, not twice.
+    @Test func aResumeAfterAKilledAgentDoesNotRestartItsNodeAgain() throws {
+        let workspace = Scratch("killed-agent")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 25_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let counter = workspace.file("restarts")
+        let first = workspace.file("first")
+        // Every call counted; the first only stops its server (the test starts it again after the kill).
+        let file = try ensemble.variant(
+            "ensemble-killed.json5",
+            restartCommand: [
+                "sh", "-c",
+                "echo \"$3\" >> \"$1\"; if [ ! -e \"$4\" ]; then \"$0\" sandbox stop --dir \"$2\" --node \"$3\" && echo \"$3\" > \"$4\"; else exec \"$0\" sandbox restart --dir \"$2\" --node \"$3\"; fi",
+                zkrunbook.path, counter, ensemble.directory, "${node.id}", first,
+            ])
+        let state = workspace.file("state")
+        let conductor = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", state, "--param", "gateTimeout=60s"], directory: repositoryRoot)
+        try poll("the first node stopped by its restart command", timeout: 120) { FileManager.default.fileExists(atPath: first) }
+        let node = try #require(Int(try String(contentsOfFile: first, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let agents = processes(commandLineContaining: "clientPort=\(ensemble.clientPort(node))").filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("restart-node")
+        }
+        #expect(agents.count == 1, "the agent of node \(node): \(agents)")
+        for pid in agents { kill(pid, SIGKILL) }
+        let halted = try conductor.wait(timeout: 300)
+        #expect(halted.status != 0, "\(halted.stdout.suffix(2000))")
+        let runID = try #require(jsonLines(halted.stdout).first { $0["type"] as? String == "run-started" }?["runID"] as? String)
+        #expect(try zkrunbook.run(["sandbox", "start", "--dir", ensemble.directory, "--node", String(node), "--wait"], timeout: 120).status == 0)
+
+        let resumed = try zkrunbook.run(["resume", runID, "--json", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        #expect(resumed.status == 0, "\(resumed.stdout.suffix(3000))")
+        let calls = try String(contentsOfFile: counter, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(calls.filter { $0 == String(node) }.count == 1, "node \(node) restarted \(calls.filter { $0 == String(node) }.count) times: \(calls)")
+        #expect(Set(calls) == Set(["1", "2", "3"]), "\(calls)")
+        #expect(jsonLines(resumed.stdout).contains { $0["type"] as? String == "run-resumed" && $0["parentStep"] != nil }, "the node's agent resumed its run")
+    }
 }

@@ -173,6 +173,24 @@ struct ZooKeeperCLITests {
         #expect(!typo.stdout.contains("too few"), "\(typo.stdout)")
     }
 
+    /// maxClientCnxns=1 on every server: the preflight's words, asked at once, meet a server that closes the
+    /// connections beyond its limit without a word; they are asked again one at a time, so the plan passes —
+    /// never "refuses mntr … add 4lw.commands.whitelist" (the flake the timeline test hit on a loaded machine).
+    @Test func aServerAtItsConnectionLimitIsAskedOneWordAtATime() throws {
+        let workspace = Scratch("cnxns")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 25_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        for node in 1...3 {
+            let text = try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)
+            try text.replacingOccurrences(of: "maxClientCnxns=100", with: "maxClientCnxns=1").write(toFile: ensemble.zooCfg(node), atomically: true, encoding: .utf8)
+            #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", String(node), "--wait"], timeout: 120).status == 0)
+        }
+        try poll("the ensemble healthy at maxClientCnxns=1", timeout: 60) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
+        let plan = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", ensemble.file], directory: repositoryRoot, timeout: 120)
+        #expect(plan.status == 0, "\(plan.stdout.suffix(3000))")
+        #expect(!plan.stdout.contains("4lw.commands.whitelist") && !plan.stdout.contains("gave no answer"), "\(plan.stdout.suffix(3000))")
+    }
+
     @Test func statusAndHealthCheckFollowTheEnsembleDown() throws {
         let workspace = Scratch("zk")
         let (directory, base) = try sandboxUp(workspace)
@@ -319,7 +337,7 @@ struct ZooKeeperCLITests {
         #expect(badServer.status == 2)
         // One server that does not answer is a partial view: never "no quorum" from it alone.
         let refused = try zkrunbook.run(["status", "--server", "127.0.0.1:1"])
-        #expect(refused.status == 1)
+        #expect(refused.status == 8, "unknown: a partial view that proves nothing")
         #expect(refused.stdout.contains("connection refused"))
         #expect(refused.stdout.contains("verdict: unknown, scope: partial"), "\(refused.stdout)")
         #expect(!refused.stdout.contains("no-quorum"))
