@@ -146,27 +146,6 @@ struct EnsembleChangeTests {
         }
     }
 
-    /// An ensemble file for a dynamic sandbox with only `nodes` listed (members and spares as the file
-    /// written by 'sandbox up' gives them), the runbooks of this checkout on every node.
-    func ensembleFile(_ ensemble: SandboxEnsemble, nodes: [Int], observers: [Int] = []) throws -> String {
-        let all = ensemble.directory + "/ensemble-all.json5"
-        var text = try String(contentsOfFile: all, encoding: .utf8)
-        for id in 1...9 where !nodes.contains(id) {
-            if let start = text.range(of: "    { id: \(id),"), let end = text[start.upperBound...].range(of: " },\n") {
-                text.removeSubrange(start.lowerBound..<end.upperBound)
-            }
-        }
-        for id in observers {
-            if let start = text.range(of: "    { id: \(id),"), let role = text[start.upperBound...].range(of: "role: \"participant\"") {
-                text.replaceSubrange(role, with: "role: \"observer\"")
-            }
-        }
-        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
-        let path = ensemble.directory + "/ensemble-" + nodes.map(String.init).joined() + observers.map { "-o\($0)" }.joined() + ".json5"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     func leaderOf(_ ensemble: SandboxEnsemble, among nodes: [Int]) throws -> Int? {
         let servers = nodes.map { "127.0.0.1:\(ensemble.clientPort($0))" }.joined(separator: ",")
         let status = try zkrunbook.run(["status", "--server", servers, "--json"])
@@ -195,7 +174,7 @@ struct EnsembleChangeTests {
         func run(_ runbook: String, _ nodes: [Int], server: Int, observers: [Int] = [], _ extra: [String] = []) throws -> ZKRunbookBinary.Result {
             let started = Date()
             let result = try zkrunbook.run(
-                ["run", runbook, "--ensemble", try ensembleFile(ensemble, nodes: nodes, observers: observers), "--param", "server=\(server)", "--json", "--state-dir", state]
+                ["run", runbook, "--ensemble", try ensemble.file(listing: nodes, observers: observers), "--param", "server=\(server)", "--json", "--state-dir", state]
                     + extra,
                 directory: repositoryRoot, timeout: 600)
             seconds.append(String(format: "%@ %d: %.1fs", runbook, server, Date().timeIntervalSince(started)))
@@ -237,7 +216,7 @@ struct EnsembleChangeTests {
         witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-restart-leader")
         #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", String(newLeader), "--wait"], timeout: 120).status == 0)
         try poll("the ensemble healthy after the leader's restart", timeout: 60) {
-            (try? zkrunbook.run(["status", "--ensemble", try ensembleFile(ensemble, nodes: left)]))?.status == 0
+            (try? zkrunbook.run(["status", "--ensemble", try ensemble.file(listing: left)]))?.status == 0
         }
         let restart = try witness.finish()
         print("leader removed through reconfig: longest write gap \(handOff.longestGapMs) ms (\(handOff.acked) writes); leader restarted: longest write gap \(restart.longestGapMs) ms (\(restart.acked) writes)")
@@ -255,7 +234,7 @@ struct EnsembleChangeTests {
         print("reconfig 3 -> 5 -> 3: \(seconds.joined(separator: ", ")); last removal: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
         #expect(ensemble.sandbox.runningNodes() == remaining, "the removed servers \(leader) and \(second) were stopped")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
-        let status = try zkrunbook.run(["status", "--ensemble", try ensembleFile(ensemble, nodes: remaining)])
+        let status = try zkrunbook.run(["status", "--ensemble", try ensemble.file(listing: remaining)])
         #expect(status.status == 0 && status.stdout.contains("verdict: healthy"), "\(status.stdout)")
     }
 
@@ -265,7 +244,7 @@ struct EnsembleChangeTests {
         let workspace = Scratch("reconfig-fail")
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--spares", "1"], firstPort: 29_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
-        let file = try ensembleFile(ensemble, nodes: [1, 2, 3, 4])
+        let file = try ensemble.file(listing: [1, 2, 3, 4])
         try edit(file) { text in
             let start = text.range(of: "restartCommand: [")!
             let end = text[start.upperBound...].range(of: "],")!
@@ -457,7 +436,7 @@ struct EnsembleChangeTests {
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--zookeeper", jars, "--spares", "1"], firstPort: 29_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let witness = try KazooWitness.start(ensemble, in: workspace)
-        let file = try ensembleFile(ensemble, nodes: [1, 2, 3, 4])
+        let file = try ensemble.file(listing: [1, 2, 3, 4])
         let state = workspace.file("state")
         var started = Date()
         let add = try zkrunbook.run(
@@ -484,7 +463,7 @@ struct EnsembleChangeTests {
         let verdict = try witness.finish()
         print(String(format: "3.4.14 static path: add-server-static %.1fs, remove-server-static (server %d, leader: %@) %.1fs; kazoo: %d writes acknowledged, %d lost, longest write gap %d ms", addSeconds, leaving, leader == leaving ? "yes" : "no", removeSeconds, verdict.acked, verdict.lost.count, verdict.longestGapMs))
         #expect(ensemble.sandbox.runningNodes() == remaining)
-        let three = try zkrunbook.run(["status", "--ensemble", try ensembleFile(ensemble, nodes: remaining)])
+        let three = try zkrunbook.run(["status", "--ensemble", try ensemble.file(listing: remaining)])
         #expect(three.status == 0 && three.stdout.contains("3 voter(s)"), "\(three.stdout)")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
     }

@@ -162,18 +162,6 @@ struct FenceTests {
         #expect(Set(kept.compactMap { $0.split(separator: "-").last.map(String.init) }) == Set((1...3).map { String(ensemble.clientPort($0)) }), "\(kept)")
     }
 
-    /// The sandbox's file of members and spares, cut to `nodes`, its agents finding runbooks in the repo.
-    func ensembleFile(_ ensemble: SandboxEnsemble, nodes: [Int]) throws -> String {
-        var text = try String(contentsOfFile: ensemble.directory + "/ensemble-all.json5", encoding: .utf8)
-        for id in 1...9 where !nodes.contains(id) {
-            if let start = text.range(of: "    { id: \(id),"), let end = text[start.upperBound...].range(of: " },\n") { text.removeSubrange(start.lowerBound..<end.upperBound) }
-        }
-        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
-        let path = ensemble.directory + "/ensemble-" + nodes.map(String.init).joined() + ".json5"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
     /// add-server 4 (file 1,2,3,4) and add-server 5 (file 1,2,3,5) started 0.3 s apart: one adds its server,
     /// the other is refused before it changes anything, and the membership is exactly the winner's file
     /// (both used to end "rolled-back" with both servers voting).
@@ -181,7 +169,7 @@ struct FenceTests {
         let workspace = Scratch("two-adds")
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--spares", "2"], firstPort: 25_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
-        let files = [4: try ensembleFile(ensemble, nodes: [1, 2, 3, 4]), 5: try ensembleFile(ensemble, nodes: [1, 2, 3, 5])]
+        let files = [4: try ensemble.file(listing: [1, 2, 3, 4]), 5: try ensemble.file(listing: [1, 2, 3, 5])]
         let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-two-adds")
         func start(_ server: Int) throws -> ZKRunbookBinary.Running {
             try zkrunbook.start(

@@ -163,3 +163,26 @@ final class SandboxBases: @unchecked Sendable {
         lock.unlock()
     }
 }
+
+extension SandboxEnsemble {
+    /// An ensemble file for a dynamic sandbox with only `nodes` listed (members and spares as the file
+    /// written by 'sandbox up' gives them), `observers` among them as observers, the runbooks of this
+    /// checkout on every node.
+    public func file(listing nodes: [Int], observers: [Int] = []) throws -> String {
+        var text = try String(contentsOfFile: directory + "/ensemble-all.json5", encoding: .utf8)
+        for id in 1...9 where !nodes.contains(id) {
+            if let start = text.range(of: "    { id: \(id),"), let end = text[start.upperBound...].range(of: " },\n") {
+                text.removeSubrange(start.lowerBound..<end.upperBound)
+            }
+        }
+        for id in observers {
+            if let start = text.range(of: "    { id: \(id),"), let role = text[start.upperBound...].range(of: "role: \"participant\"") {
+                text.replaceSubrange(role, with: "role: \"observer\"")
+            }
+        }
+        text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(repositoryRoot)/runbooks\",\n  agentPath:")
+        let path = directory + "/ensemble-" + nodes.map(String.init).joined() + observers.map { "-o\($0)" }.joined() + ".json5"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
