@@ -8,6 +8,8 @@ public enum JournalError: Error, Sendable, CustomStringConvertible {
     case noSuchRun(id: String, stateDirectory: String)
     case unreadable(path: String, line: Int, reason: String)
     case notResumable(id: String, reason: String)
+    /// The machine's lease folder (NodeLeaseStore) cannot be used: a state directory would not help.
+    case leaseFolder(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum JournalError: Error, Sendable, CustomStringConvertible {
             return "\(path):\(line): error: unreadable journal line: \(reason)"
         case .notResumable(let id, let reason):
             return "error: run \(id) cannot be resumed: \(reason)"
+        case .leaseFolder(let path, let reason):
+            return "error: the lease folder: cannot use \(path): \(reason); every agent on this machine must share one writable lease folder (ZKRUNBOOK_LEASE_DIR in the agent's environment, else /run/zkrunbook/leases as root)"
         }
     }
 }

@@ -120,7 +120,7 @@ public struct NodeLeaseStore: Sendable {
         try withLock(key) { () throws(JournalError) -> LeaseRecord? in
             guard let existing = read(key), runID == nil || existing.runID == runID else { return nil }
             if unlink(path(key)) != 0 && errno != ENOENT {
-                throw .cannotCreate(path: path(key), reason: String(cString: strerror(errno)))
+                throw .leaseFolder(path: path(key), reason: String(cString: strerror(errno)))
             }
             return existing
         }
@@ -134,17 +134,17 @@ public struct NodeLeaseStore: Sendable {
         do {
             let data = try encoder.encode(record)
             let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw JournalError.cannotCreate(path: temporary, reason: String(cString: strerror(errno))) }
+            guard fd >= 0 else { throw JournalError.leaseFolder(path: temporary, reason: String(cString: strerror(errno))) }
             defer { close(fd) }
             let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            guard written == data.count, fsync(fd) == 0 else { throw JournalError.cannotCreate(path: temporary, reason: String(cString: strerror(errno))) }
-            guard rename(temporary, target) == 0 else { throw JournalError.cannotCreate(path: target, reason: String(cString: strerror(errno))) }
+            guard written == data.count, fsync(fd) == 0 else { throw JournalError.leaseFolder(path: temporary, reason: String(cString: strerror(errno))) }
+            guard rename(temporary, target) == 0 else { throw JournalError.leaseFolder(path: target, reason: String(cString: strerror(errno))) }
         } catch let error as JournalError {
             unlink(temporary)
             throw error
         } catch {
             unlink(temporary)
-            throw .cannotCreate(path: target, reason: "\(error)")
+            throw .leaseFolder(path: target, reason: "\(error)")
         }
     }
 
@@ -152,14 +152,14 @@ public struct NodeLeaseStore: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw .cannotCreate(path: directory, reason: (error as NSError).localizedDescription)
+            throw .leaseFolder(path: directory, reason: (error as NSError).localizedDescription)
         }
         let lockPath = directory + "/" + Self.safe(key) + ".lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .leaseFolder(path: lockPath, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         // Held for a few milliseconds by whoever reads or writes the lease: a blocking wait is right.
-        guard flock(fd, LOCK_EX) == 0 else { throw .cannotCreate(path: lockPath, reason: String(cString: strerror(errno))) }
+        guard flock(fd, LOCK_EX) == 0 else { throw .leaseFolder(path: lockPath, reason: String(cString: strerror(errno))) }
         defer { flock(fd, LOCK_UN) }
         return try body()
     }
