@@ -124,18 +124,33 @@ struct MembershipTests {
         #expect(wrong.findings.contains { $0.kind == .hostDiffers && $0.ids == [1] })
     }
 
-    @Test func gateProblemsNameTheFix() {
+    @Test func gateProblemsNameTheFix() throws {
         var refusing = server(1, .follower)
         refusing.imok = nil
         refusing.monitor = [:]
+        // As the probe notes them when the whitelist refuses.
+        refusing.notes += ["ruok: not in 4lw.commands.whitelist", "mntr: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)"]
         var fine = server(2, .leader)
         fine.imok = true
         fine.monitor = ["zk_version": "3.8.0"]
         let problems = EnsembleInspector.gateProblems(members: [member(1), member(2)], facts: [refusing, fine])
-        #expect(problems.count == 2)
+        try #require(problems.count == 2, "\(problems)")
         #expect(problems[0].contains("server 1 (10.0.0.1:2181) refuses ruok, mntr"))
         #expect(problems[1].contains("4lw.commands.whitelist=srvr,ruok,mntr,conf"))
         #expect(EnsembleInspector.gateProblems(members: [member(2)], facts: [fine]).isEmpty)
+    }
+
+    /// A word the server did not answer (a connection closed at its maxClientCnxns) is said as unanswered,
+    /// with what was seen, and never draws the whitelist advice.
+    @Test func anUnansweredWordIsNotAWhitelistRefusal() throws {
+        var closing = server(1, .follower)
+        closing.imok = true
+        closing.monitor = [:]
+        closing.notes.append("mntr: 10.0.0.1:2181: malformed reply to 'mntr': empty reply (connection closed without an answer)")
+        let problems = EnsembleInspector.gateProblems(members: [member(1)], facts: [closing])
+        try #require(problems.count == 1, "\(problems)")
+        #expect(problems[0].contains("server 1 (10.0.0.1:2181) gave no answer to mntr: mntr: 10.0.0.1:2181: malformed reply"), "\(problems[0])")
+        #expect(!problems.contains { $0.contains("whitelist") })
     }
 
     @Test func everyFactTheProbesReportIsDeclared() {
