@@ -235,10 +235,18 @@ public struct EnsembleLeaseProvider: RunFenceProvider {
         do { file = try EnsembleFile.load(path: target) } catch {
             return .failure(FenceRefusal(cause: .refused, message: "the ensemble file: \(error.singleLine)"))
         }
-        switch EnsembleLease.acquire(
+        return Self.take(
             file: file, runID: runID, runbook: runbook.name, options: .init(ttl: ttl, needs: Self.agentRunbooks(of: runbook, parameters: parameters)),
-            cancellation: cancellation)
-        {
+            cancellation: cancellation
+        ).map { ($0.lease, $0.note) }
+    }
+
+    /// Takes every member's lease, starts renewing it, and says what was taken (the lease-taken event's
+    /// message): for a runbook's `lease`, and for a `zk-rolling-restart` whose runbook declares none.
+    static func take(
+        file: EnsembleFile, runID: String, runbook: String, options: EnsembleLease.Options, cancellation: CancellationToken?
+    ) -> Result<(lease: EnsembleLease, note: String), FenceRefusal> {
+        switch EnsembleLease.acquire(file: file, runID: runID, runbook: runbook, options: options, cancellation: cancellation) {
         case .failure(let failure):
             return .failure(FenceRefusal(cause: failure.cause, message: failure.message, evidence: failure.evidence))
         case .success(let lease):

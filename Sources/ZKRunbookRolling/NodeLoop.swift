@@ -67,7 +67,7 @@ enum NodeEnding: Equatable {
 }
 
 /// The one loop over nodes, one at a time: resume from the progress beside the journal, halt at the first
-/// node that fails (naming the nodes untouched and those done before), keep the lease, and say what the
+/// node that fails (naming the nodes untouched and those done before), check the run's lease, and say what the
 /// nodes were left as. `zk-rolling-restart` and `for-each-node` differ only in their order and their words.
 struct NodeLoop {
     var procedure: NodeProcedure
@@ -79,7 +79,6 @@ struct NodeLoop {
     var continueOnFailure = false
     /// False for read-only checks: nodes checked before a refusal changed nothing.
     var changesNodes = true
-    var lease: EnsembleLease?
     /// Dry run: what the previous node's skipped work is called, for the unknowns after it.
     var skippedWork: (EnsembleMember) -> String
     /// More about a node that failed: a headline to lead the message, and evidence (what it answers now).
@@ -117,7 +116,7 @@ struct NodeLoop {
             if context.cancellation.isCancelled {
                 return ending(.failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted"))
             }
-            if let lost = lease?.lost ?? context.options.fence?.check() {
+            if let lost = context.options.fence?.check() {
                 var failure = ActionOutcome.failure(cause: .locked, message: "the run lost its lease: \(lost)" + halt(untouched: Array(remaining.dropFirst())))
                 failure.changedSomething = !done.isEmpty && changesNodes
                 return ending(failure)

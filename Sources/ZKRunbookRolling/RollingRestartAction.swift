@@ -47,16 +47,15 @@ struct RollingRestartAction: DeclaredAction {
         }
         let progress = RollingProgress(path: context.resolver.runDirectory + "/rolling-\(context.stepID).json")
         let offline = context.options.offline
-        var lease: EnsembleLease?
-        var ownLease = false
+        var ownLease: EnsembleLease?
         var context = context
         if let held = context.options.fence as? EnsembleLease, held.covers(file) {
-            // The run took the members' lease before its first change (the runbook's `lease`): keep using it.
-            lease = held
+            // The run took the members' lease before its first step (the runbook's `lease`): the loop checks it.
         } else if !context.isDryRun && !offline {
+            // A runbook that declares no `lease`: this step takes the members' lease itself, for its own span.
             let needs = perNode.compactMap { ($0.action as? AgentRunAction)?.runbook.display(context.resolver) }
             let ttl = leaseTTL?.resolve(context.resolver.parameters)?.seconds ?? 60
-            switch EnsembleLease.acquire(
+            switch EnsembleLeaseProvider.take(
                 file: file, runID: context.resolver.runID, runbook: "zk-rolling-restart, step \(context.stepID)", options: .init(ttl: ttl, needs: needs),
                 cancellation: context.cancellation)
             {
@@ -69,20 +68,18 @@ struct RollingRestartAction: DeclaredAction {
                 refusal.changedSomething = false
                 return refusal
             case .success(let taken):
-                (lease, ownLease) = (taken, true)
+                ownLease = taken.lease
                 var event = Event(type: .leaseTaken, runID: context.resolver.runID)
                 event.step = context.stepID
-                event.message = "leased every node (\(file.members.count)) for this run: ensemble \(file.name) [\(EnsembleLease.identity(of: file))]"
-                    + (taken.replaced.isEmpty ? "" : "; " + taken.replaced.joined(separator: "; "))
+                event.message = taken.note
                 context.report(event)
-                taken.startRenewing()
-                context.options.fence = taken
+                context.options.fence = taken.lease
             }
         }
-        defer { if ownLease { lease?.release() } }
+        defer { ownLease?.release() }
         let loop = NodeLoop(
             procedure: NodeProcedure(steps: perNode, file: file, location: ensemble.location), members: file.members, progress: progress,
-            doneWord: "restarted", lease: lease, skippedWork: { "restart of node \($0.id)" },
+            doneWord: "restarted", skippedWork: { "restart of node \($0.id)" },
             explainFailure: { member, started in
                 let (lines, now) = Self.evidence(for: member)
                 return (Self.headline(node: member.id, now: now, since: started), lines)

@@ -135,7 +135,7 @@ struct ZooKeeperCLITests {
                     let view = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
                     seen.lock.withLock { seen.looks.append((view?["verdict"] as? String ?? "no view", result.status)) }
                 }
-                usleep(50_000)
+                usleep(50_000)  // the 50 ms polling period under test, not a wait for readiness
             }
         }
         #expect(try zkrunbook.run(["sandbox", "stop", "--dir", directory, "--node", String(leader)]).status == 0)
