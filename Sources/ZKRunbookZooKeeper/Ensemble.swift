@@ -402,6 +402,17 @@ public struct EnsembleInspector: Sendable {
     /// proves that a leader with a quorum exists; a partial view in which nothing serves is `unknown`,
     /// never `no-quorum`.
     public func judge(members: [EnsembleMember], facts: [ServerFacts], probeMs: Int = 0) -> EnsembleView {
+        // A server that is not the member written at its endpoint counts neither up nor down: that member was
+        // not seen, so the view is partial, and the stranger is named.
+        let doubts = MemberIdentity.doubts(written: members, facts: facts)
+        var facts = facts
+        for doubt in doubts {
+            facts[doubt.index].mode = doubt.kind == .stranger ? .stranger : .unconfirmed
+            facts[doubt.index].error = doubt.message
+            facts[doubt.index].membership = nil
+            facts[doubt.index].serverID = nil
+        }
+        let doubted = Set(doubts.map { members[$0.index].id })
         var statuses = zip(members, facts).map { member, facts -> EnsembleView.MemberStatus in
             var member = member
             if facts.mode == .observer { member.role = .observer }
@@ -412,14 +423,16 @@ public struct EnsembleInspector: Sendable {
             // One server of an ensemble whose members nobody reported: it cannot stand for the whole.
             membership.scope = .partial
         }
+        if !doubted.isEmpty { membership.scope = .partial }
         let partial = membership.scope == .partial
         let roles = membership.roles(written: statuses.map(\.member))
         let probedIDs = Set(members.map(\.id))
-        let notServing = Set(statuses.filter { !$0.facts.mode.isServing }.map(\.member.id))
+        let notServing = Set(statuses.filter { !$0.facts.mode.isServing }.map(\.member.id)).subtracting(doubted)
         // Up but not serving: "This ZooKeeper instance is not currently serving requests" — electing or syncing.
         let alive = Set(statuses.filter { $0.facts.mode == .notServing }.map(\.member.id))
-        let unseen = Set(roles.voters + roles.observers).subtracting(probedIDs)
-        var quorum = QuorumMath.assess(voters: roles.voters, observers: roles.observers, unreachable: notServing, unseen: unseen, alive: alive)
+        let unseen = Set(roles.voters + roles.observers).subtracting(probedIDs).union(doubted)
+        let silent = Set(statuses.filter { $0.facts.closedWithoutAnswer }.map(\.member.id))
+        var quorum = QuorumMath.assess(voters: roles.voters, observers: roles.observers, unreachable: notServing, unseen: unseen, alive: alive, silent: silent)
         let upVoters = roles.voters.filter { id in alive.contains(id) || statuses.contains { $0.member.id == id && $0.facts.mode.isServing } }.count
         let voters = roles.voters
         var reasons: [String] = []
@@ -431,8 +444,15 @@ public struct EnsembleInspector: Sendable {
         func describe(_ status: EnsembleView.MemberStatus) -> String {
             "server \(status.member.id) (\(status.member.endpoint))"
         }
-        for status in statuses where !status.facts.mode.isServing {
+        for doubt in doubts { reasons.append(doubt.message) }
+        for status in statuses where !status.facts.mode.isServing && !doubted.contains(status.member.id) {
             let why = status.facts.error ?? status.facts.notes.first ?? "no usable answer"
+            if status.facts.closedWithoutAnswer {
+                // The limit as the servers that answered report it: a setting seen, not guessed.
+                let limits = statuses.compactMap { other in other.facts.maxClientCnxns.map { "server \(other.member.id) has maxClientCnxns=\($0)" } }
+                reasons.append("\(describe(status)) answered nothing: \(why)" + (limits.isEmpty ? "" : "; " + limits.joined(separator: ", ")))
+                continue
+            }
             reasons.append("\(describe(status)) is \(status.facts.mode.rawValue): \(why)")
         }
         for finding in membership.findings {
@@ -444,7 +464,7 @@ public struct EnsembleInspector: Sendable {
         if partial {
             let others = unseen.sorted().map(String.init).joined(separator: ", ")
             notes.insert(
-                "partial view: \(members.count) server(s) probed" + (others.isEmpty ? "" : "; members \(others) were not") + "; the verdict covers only what was seen",
+                "partial view: \(members.count - doubted.count) server(s) of this ensemble probed" + (others.isEmpty ? "" : "; members \(others) were not seen") + "; the verdict covers only what was seen",
                 at: 0)
         }
 
@@ -500,10 +520,11 @@ public struct EnsembleInspector: Sendable {
         } else if members.count == 1, standalone.count == 1 {
             verdict = .healthy
             notes.append("a standalone server: no ensemble, no failover")
-        } else if partial, let witness = inQuorum.first {
+        } else if let witness = inQuorum.first {
             // A follower serves only while it is synced with a leader that holds a quorum.
             verdict = reasons.isEmpty ? .healthy : .degraded
-            notes.insert("the leader was not probed; \(describe(witness)) serves as \(witness.facts.mode.rawValue), which proves a leader with a quorum", at: 1)
+            let unseenLeader = partial ? "the leader was not probed" : "the leader is not among the servers that answered"
+            notes.insert("\(unseenLeader); \(describe(witness)) serves as \(witness.facts.mode.rawValue), which proves a leader with a quorum", at: min(1, notes.count))
             quorum.canElect = true
             quorum.reason += " Server \(witness.member.id) serves as \(witness.facts.mode.rawValue): a leader with a quorum exists."
         } else if partial {

@@ -92,9 +92,7 @@ public enum MembershipCheck {
         guard !reporting.isEmpty else {
             let serving = facts.contains { $0.mode.isServing }
             let asked = facts.contains { $0.serverID != nil || $0.notes.contains { $0.hasPrefix("conf:") } }
-            if facts.contains(where: { $0.mode == .follower || $0.mode == .observer }) && !facts.contains(where: { $0.mode == .leader }) {
-                findings.append(missingLeader)
-            }
+            if leaderOutsideList(facts) { findings.append(missingLeader) }
             findings.append(
                 MembershipFinding(
                     .unknown, ids: [],
@@ -114,7 +112,14 @@ public enum MembershipCheck {
         let dissenters = reporting.filter { key($0.list) != reference }
         if !dissenters.isEmpty {
             let ids = ([chosen.member.id] + dissenters.map(\.member.id)).sorted()
-            let lists = ([chosen] + dissenters).map { "server \($0.member.id) lists \($0.list.map { String($0.id) }.sorted().joined(separator: ","))" + ($0.fact.configVersion.map { " (version \($0))" } ?? "") }
+            // Ids alone when they differ; the addresses too when the ids are the same (or the lists read alike).
+            let sameIDs = Set(([chosen] + dissenters).map { $0.list.map(\.id).sorted() }).count == 1
+            let lists = ([chosen] + dissenters).map { reporter in
+                let entries = reporter.list.sorted { $0.id < $1.id }.map {
+                    sameIDs ? "\($0.id)=\($0.host):\($0.quorumPort):\($0.electionPort):\($0.role.rawValue)" : String($0.id)
+                }
+                return "server \(reporter.member.id) lists \(entries.joined(separator: ","))" + (reporter.fact.configVersion.map { " (version \($0))" } ?? "")
+            }
             findings.append(
                 MembershipFinding(
                     .serversDisagree, ids: ids,
@@ -147,11 +152,18 @@ public enum MembershipCheck {
                         .hostDiffers, ids: [member.id], "server \(member.id) is written at \(member.host), but the servers reach it at \(entry.host)"))
             }
         }
-        let leaderSeen = facts.contains { $0.mode == .leader }
-        if !leaderSeen && facts.contains(where: { $0.mode == .follower || $0.mode == .observer }) { findings.append(missingLeader) }
+        if leaderOutsideList(facts) { findings.append(missingLeader) }
         let scope: ViewScope = reportedIDs.isSubset(of: writtenIDs) && !findings.contains { $0.kind == .missingLeader } ? .whole : .partial
         return MembershipReport(
             reported: reported, source: "server \(chosen.member.id), \(chosen.fact.channels["membership"] ?? "conf")", findings: findings, scope: scope)
+    }
+
+    /// A listed server follows, no listed server leads, and every listed server answered as itself: the
+    /// leader is outside the list. When one did not answer (down, at its connection limit, a stranger at
+    /// its address), the leader may be that one: nothing says the list is short.
+    static func leaderOutsideList(_ facts: [ServerFacts]) -> Bool {
+        facts.contains { $0.mode == .follower || $0.mode == .observer } && !facts.contains { $0.mode == .leader }
+            && facts.allSatisfy { $0.mode.isServing || $0.mode == .notServing }
     }
 
     static let missingLeader = MembershipFinding(

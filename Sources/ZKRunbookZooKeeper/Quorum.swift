@@ -27,7 +27,11 @@ public enum QuorumMath {
     /// and the reason says how many were not seen.
     /// `alive`: those of `unreachable` that answer but do not serve (electing or syncing): said as up, and
     /// counted toward a majority that can finish an election, never toward one that serves now.
-    public static func assess(voters: [Int], observers: [Int], unreachable: Set<Int>, unseen: Set<Int> = [], alive: Set<Int> = []) -> QuorumAssessment {
+    /// `silent`: those of `unreachable` that accepted a connection and answered nothing (at a connection
+    /// limit): neither down nor serving, said as such.
+    public static func assess(
+        voters: [Int], observers: [Int], unreachable: Set<Int>, unseen: Set<Int> = [], alive: Set<Int> = [], silent: Set<Int> = []
+    ) -> QuorumAssessment {
         let voters = voters.sorted()
         let observers = observers.sorted()
         let majority = voters.count / 2 + 1
@@ -43,12 +47,16 @@ public enum QuorumMath {
             reason += "; \(notSeen.count) not probed (\(list(notSeen)))"
         }
         let electing = lost.filter { alive.contains($0) }
-        let down = lost.filter { !alive.contains($0) }
+        let quiet = lost.filter { silent.contains($0) && !alive.contains($0) }
+        let down = lost.filter { !alive.contains($0) && !silent.contains($0) }
         if lost.isEmpty {
             reason += notSeen.isEmpty ? "; all are serving" : "; the \(left.count) probed serve"
         } else {
             var parts: [String] = []
             if !down.isEmpty { parts.append("\(down.count) \(down.count == 1 ? "is" : "are") down (\(list(down)))") }
+            if !quiet.isEmpty {
+                parts.append("\(quiet.count) accepted the connection but answered nothing (\(list(quiet)))")
+            }
             if !electing.isEmpty {
                 parts.append("\(electing.count) \(electing.count == 1 ? "is" : "are") up but not serving, electing or syncing (\(list(electing)))")
             }

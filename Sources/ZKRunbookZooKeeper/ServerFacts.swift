@@ -45,6 +45,11 @@ public enum ServerMode: String, Sendable, Codable, CaseIterable {
     case unreachable
     /// Answered, but nothing said what it is (every channel refused).
     case unknown
+    /// Answered, but what it said proves it is not the member written at this endpoint (another ensemble's
+    /// member list, another client address): never counted (`MemberIdentity`).
+    case stranger = "not-a-member"
+    /// Claims to lead but says nothing of who it is while the other servers say who they are: not counted.
+    case unconfirmed
 
     public var isServing: Bool { [.leader, .follower, .observer, .standalone].contains(self) }
 }
@@ -86,12 +91,19 @@ public struct ServerFacts: Sendable, Codable {
     public var channels: [String: String] = [:]
     /// What could not be learned and why ("mntr: not in 4lw.commands.whitelist").
     public var notes: [String] = []
+    /// `conf`'s `maxClientCnxns`: connections one client address may hold (0: no limit).
+    public var maxClientCnxns: Int?
     /// Why the server is unreachable or not serving, when it is.
     public var error: String?
     public var errorKind: String?
     public var probeMs: Int = 0
 
     public init(endpoint: Endpoint) { self.endpoint = endpoint }
+
+    /// `errorKind` of a server that accepted every connection and closed it without a word, asked one word
+    /// at a time too: up, its state unknown — what ZooKeeper does to a client address at its maxClientCnxns.
+    public static let closedWithoutAnswer = "closed-without-answer"
+    public var closedWithoutAnswer: Bool { errorKind == Self.closedWithoutAnswer }
 
 }
 
@@ -208,6 +220,8 @@ public enum ReplyParser {
                 sawServerID = true
             } else if key == "version" {
                 facts.configVersion = value
+            } else if key == "maxClientCnxns" {
+                facts.maxClientCnxns = Int(value)
             } else if key.hasPrefix("server.") {
                 do { servers.append(try ZooConfig.parseServer(key: key, value: value, path: "conf", line: index + 1)) } catch {
                     return .failure(InputProblem(error.message))

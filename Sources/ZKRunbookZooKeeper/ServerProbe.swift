@@ -71,10 +71,31 @@ public struct ServerProbe: Sendable {
         return asksAdmin ? Parallel.map(Array(targets.indices), facts) : targets.indices.map(facts)
     }
 
+    /// A word the AdminServer is asked instead: one the whitelist refuses or a server not serving will not
+    /// answer, and — where an AdminServer is given — one whose connection was closed without an answer (a
+    /// server at its maxClientCnxns limit still answers over HTTP, which that limit does not count).
+    static func askAdminInstead(_ error: ZooKeeperError, adminGiven: Bool) -> Bool {
+        switch error {
+        case .notWhitelisted, .notServing: return true
+        default: return adminGiven && closedWithoutAnswer(.failure(error))
+        }
+    }
+
+    /// The 4lw failure in a note that also says what the AdminServer answered.
+    static func refusal(_ error: ZooKeeperError) -> String {
+        switch error {
+        case .notWhitelisted: return "not in 4lw.commands.whitelist"
+        case .notServing: return "not serving"
+        default: return "\(error)"
+        }
+    }
+
     /// A connection the server closed (or reset) without an answer: not a refused word, not a server down.
     static func closedWithoutAnswer(_ reply: Result<String, ZooKeeperError>) -> Bool {
         switch reply {
-        case .failure(.io): return true
+        case .failure(.io(_, let reason)):
+            // EPIPE and ECONNRESET: the peer closed; a route or host that cannot be reached is not this.
+            return reason.hasSuffix(String(cString: strerror(EPIPE))) || reason.hasSuffix(String(cString: strerror(ECONNRESET)))
         case .failure(.malformed(_, _, let reason)): return reason.hasPrefix("empty reply")
         default: return false
         }
@@ -112,7 +133,7 @@ public struct ServerProbe: Sendable {
                         facts = asked
                     }
                 }
-            } else if let adminEndpoint, error.isUnreachable || error.kind == "not-whitelisted" {
+            } else if let adminEndpoint, error.isUnreachable || error.kind == "not-whitelisted" || Self.closedWithoutAnswer(.failure(error)) {
                 facts.notes.append("srvr: \(error)")
                 switch admin.command("srvr", at: adminEndpoint) {
                 case .success(let json):
@@ -125,12 +146,19 @@ public struct ServerProbe: Sendable {
                         facts.mode = .notServing
                         facts.channels["mode"] = "admin srvr"
                         record(adminError, in: &facts)
+                    } else if Self.closedWithoutAnswer(.failure(error)) {
+                        markClosed(&facts, endpoint)
+                        facts.notes.append("admin srvr: \(adminError)")
+                        return facts
                     } else {
                         facts.mode = error.isUnreachable ? .unreachable : .unknown
                         record(error, in: &facts)
                         facts.notes.append("admin srvr: \(adminError)")
                     }
                 }
+            } else if Self.closedWithoutAnswer(.failure(error)) {
+                markClosed(&facts, endpoint)
+                return facts
             } else {
                 facts.mode = error.isUnreachable ? .unreachable : .unknown
                 record(error, in: &facts)
@@ -143,12 +171,12 @@ public struct ServerProbe: Sendable {
             case .success(let text):
                 facts.imok = text.trimmingCharacters(in: .whitespacesAndNewlines) == "imok"
                 facts.channels["imok"] = "4lw ruok"
-            case .failure(.notWhitelisted):
+            case .failure(let error) where Self.askAdminInstead(error, adminGiven: adminEndpoint != nil) && error.kind != "not-serving":
                 if let adminEndpoint, case .success = admin.command("ruok", at: adminEndpoint) {
                     facts.imok = true
                     facts.channels["imok"] = "admin ruok"
                 } else {
-                    facts.notes.append("ruok: not in 4lw.commands.whitelist" + (adminEndpoint == nil ? "" : " and the AdminServer did not answer"))
+                    facts.notes.append("ruok: \(Self.refusal(error))" + (adminEndpoint == nil ? "" : " and the AdminServer did not answer"))
                 }
             case .failure(let error):
                 facts.notes.append("ruok: \(error)")
@@ -171,7 +199,7 @@ public struct ServerProbe: Sendable {
             if case .failure(let problem) = ReplyParser.applyConfig(text, to: &facts, channel: "4lw conf") {
                 facts.notes.append("conf: malformed reply: \(problem.message)")
             }
-        case .failure(.notWhitelisted), .failure(.notServing):
+        case .failure(let error) where Self.askAdminInstead(error, adminGiven: adminEndpoint != nil):
             guard let adminEndpoint else {
                 facts.notes.append("conf: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)")
                 return
@@ -180,8 +208,8 @@ public struct ServerProbe: Sendable {
             let answers = Parallel.map(["voting_view", "configuration"]) { admin.command($0, at: adminEndpoint) }
             ReplyParser.applyAdminMembership(
                 votingView: try? answers[0].get(), configuration: try? answers[1].get(), to: &facts)
-            if facts.membership == nil, case .failure(let error) = answers[0] {
-                facts.notes.append("conf: not in 4lw.commands.whitelist; admin voting_view: \(error)")
+            if facts.membership == nil, case .failure(let adminError) = answers[0] {
+                facts.notes.append("conf: \(Self.refusal(error)); admin voting_view: \(adminError)")
             }
         case .failure(let error):
             facts.notes.append("conf: \(error)")
@@ -200,11 +228,11 @@ public struct ServerProbe: Sendable {
             case .success(let map): ReplyParser.applyMonitor(map, to: &facts, channel: "4lw mntr")
             case .failure(let problem): facts.notes.append("mntr: malformed reply: \(problem.message)")
             }
-        case .failure(.notWhitelisted), .failure(.notServing):
+        case .failure(let error) where Self.askAdminInstead(error, adminGiven: adminPort != nil):
             if let adminPort {
                 switch AdminServerClient(limits: limits).command("mntr", at: Endpoint(host: facts.endpoint.host, port: adminPort)) {
                 case .success(let json): ReplyParser.applyMonitor(Self.monitorMap(fromAdmin: json), to: &facts, channel: "admin mntr")
-                case .failure(let error): facts.notes.append("mntr: not in 4lw.commands.whitelist; admin mntr: \(error)")
+                case .failure(let adminError): facts.notes.append("mntr: \(Self.refusal(error)); admin mntr: \(adminError)")
                 }
             } else {
                 facts.notes.append("mntr: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)")
@@ -212,6 +240,14 @@ public struct ServerProbe: Sendable {
         case .failure(let error):
             facts.notes.append("mntr: \(error)")
         }
+    }
+
+    /// Up, its state unknown: every connection accepted and closed without a word.
+    private func markClosed(_ facts: inout ServerFacts, _ endpoint: Endpoint) {
+        facts.mode = .unknown
+        facts.error =
+            "\(endpoint): accepted the connection and closed it without an answer, asked again one word at a time too (ZooKeeper does this to a client address that holds maxClientCnxns connections; its log then says 'Too many connections from')"
+        facts.errorKind = ServerFacts.closedWithoutAnswer
     }
 
     private func record(_ error: ZooKeeperError, in facts: inout ServerFacts) {

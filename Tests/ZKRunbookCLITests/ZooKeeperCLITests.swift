@@ -171,6 +171,29 @@ struct ZooKeeperCLITests {
         #expect(typo.status == 8, "\(typo.stdout)")
         #expect(typo.stdout.contains("verdict: unknown") && typo.stdout.contains("quorum: not judged"), "\(typo.stdout)")
         #expect(!typo.stdout.contains("too few"), "\(typo.stdout)")
+
+        // A small server answering srvr with `Mode: leader` (conf refused, as a stale 3.5+ server with the
+        // default whitelist answers) written where the real leader is: never healthy, never the leader.
+        let fake = FakeServer(
+            .answer { word in
+                Data(
+                    (word == "srvr"
+                        ? "Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 0\nConnections: 1\nOutstanding: 0\nZxid: 0x900000001\nMode: leader\nNode count: 5\n"
+                        : "\(word) is not executed because it is not in the whitelist.\n").utf8)
+            })
+        defer { fake.stop() }
+        let written = try String(contentsOfFile: directory + "/ensemble.json5", encoding: .utf8)
+        let leaderEntry = "clientPort: \(base + leader), adminPort: \(base + 300 + leader),"
+        #expect(written.contains(leaderEntry), "\(written)")
+        let impostor = workspace.file("impostor.json5")
+        try written.replacingOccurrences(of: leaderEntry, with: "clientPort: \(fake.port),").write(toFile: impostor, atomically: true, encoding: .utf8)
+        let fooled = try zkrunbook.run(["status", "--ensemble", impostor])
+        #expect(fooled.status == 1, "\(fooled.stdout)")
+        #expect(fooled.stdout.contains("verdict: degraded-but-quorate, scope: partial"), "\(fooled.stdout)")
+        #expect(!fooled.stdout.contains("(leader: server"), "\(fooled.stdout)")
+        #expect(
+            fooled.stdout.contains("127.0.0.1:\(fake.port) (written as server \(leader)) says Mode: leader but not which server it is"), "\(fooled.stdout)")
+        #expect(fooled.stdout.contains("which proves a leader with a quorum"), "\(fooled.stdout)")
     }
 
     /// maxClientCnxns=1 on every server: the preflight's words, asked at once, meet a server that closes the
@@ -189,6 +212,33 @@ struct ZooKeeperCLITests {
         let plan = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", ensemble.file], directory: repositoryRoot, timeout: 120)
         #expect(plan.status == 0, "\(plan.stdout.suffix(3000))")
         #expect(!plan.stdout.contains("4lw.commands.whitelist") && !plan.stdout.contains("gave no answer"), "\(plan.stdout.suffix(3000))")
+
+        // Another client holding the one connection allowed, on the leader and then on a follower. With an
+        // AdminServer each, the server is asked over HTTP (which the limit does not count); without, it is
+        // said plainly as a server that answers nothing at its limit: never the whitelist, the file or "down".
+        let whole = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
+        let leader = try #require((try JSONSerialization.jsonObject(with: Data(whole.stdout.utf8)) as? [String: Any])?["leaderID"] as? Int)
+        let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
+        let withoutAdmin = workspace.file("no-admin.json5")
+        try written.replacingOccurrences(of: #"adminPort: \d+, "#, with: "", options: .regularExpression).write(toFile: withoutAdmin, atomically: true, encoding: .utf8)
+        #expect(!(try String(contentsOfFile: withoutAdmin, encoding: .utf8)).contains("adminPort"))
+        for node in [leader, leader % 3 + 1] {
+            let holder = try ConnectionHolder(port: ensemble.clientPort(node), in: workspace, name: "holder-\(node)")
+            defer { holder.release() }
+            let viaAdmin = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+            #expect(viaAdmin.status == 0 && viaAdmin.stdout.contains("admin srvr"), "\(viaAdmin.stdout)")
+            let status = try zkrunbook.run(["status", "--ensemble", withoutAdmin])
+            #expect(status.status == 1, "\(status.stdout)")
+            #expect(status.stdout.contains("server \(node) (127.0.0.1:\(ensemble.clientPort(node))) answered nothing"), "\(status.stdout)")
+            #expect(status.stdout.contains("maxClientCnxns=1"), "\(status.stdout)")
+            for wrong in ["whitelist", "ensemble file", "not as written", "is down", "are down"] {
+                #expect(!status.stdout.contains(wrong), "\(wrong): \(status.stdout)")
+            }
+            let refused = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", withoutAdmin], directory: repositoryRoot, timeout: 120)
+            #expect(refused.status == 3, "\(refused.stdout.suffix(2000))")
+            #expect(refused.stdout.contains("answered nothing"), "\(refused.stdout.suffix(2000))")
+            #expect(!refused.stdout.contains("whitelist") && !refused.stdout.contains("not as written"), "\(refused.stdout.suffix(2000))")
+        }
     }
 
     @Test func statusAndHealthCheckFollowTheEnsembleDown() throws {
@@ -341,5 +391,33 @@ struct ZooKeeperCLITests {
         #expect(refused.stdout.contains("connection refused"))
         #expect(refused.stdout.contains("verdict: unknown, scope: partial"), "\(refused.stdout)")
         #expect(!refused.stdout.contains("no-quorum"))
+    }
+}
+
+/// Another client (Debian's python3-kazoo) holding one session on one server, until released.
+final class ConnectionHolder {
+    let process: Process
+    let input = Pipe()
+
+    init(port: Int, in workspace: Scratch, name: String) throws {
+        let ready = workspace.file(name + ".ready")
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: KazooWitness.python)
+        process.arguments = [
+            "-c",
+            "import sys; from kazoo.client import KazooClient; k = KazooClient(hosts=sys.argv[1]); k.start(timeout=30); open(sys.argv[2], 'w').close(); sys.stdin.read(); k.stop()",
+            "127.0.0.1:\(port)", ready,
+        ]
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try poll("a kazoo session held on port \(port)", timeout: 60) { FileManager.default.fileExists(atPath: ready) || !self.process.isRunning }
+        guard process.isRunning else { throw HarnessError(message: "kazoo could not hold a session on port \(port)") }
+    }
+
+    func release() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
     }
 }
