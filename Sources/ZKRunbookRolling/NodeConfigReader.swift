@@ -10,10 +10,11 @@ public enum NodeConfigReader {
     /// Debian's zoo.cfg, for a member whose entry names none.
     public static let defaultZooCfg = "/etc/zookeeper/conf/zoo.cfg"
 
-    /// The agent command that prints one node's `NodeConfigSnapshot`.
+    /// The agent command that prints one node's `NodeConfigSnapshot`: the zoo.cfg the member names, else the
+    /// one its running server was started with (found by the agent from the client port), else Debian's.
     public static func argv(for member: EnsembleMember, in file: EnsembleFile, checkDirectories: [String] = []) -> [String] {
-        [member.agentPath ?? file.agentPath ?? "zkrunbook", "node-config", "--zoo-cfg", member.zooCfg ?? defaultZooCfg]
-            + checkDirectories.flatMap { ["--check-dir", $0] }
+        [member.agentPath ?? file.agentPath ?? "zkrunbook", "node-config", "--client-port", String(member.clientPort)]
+            + (member.zooCfg.map { ["--zoo-cfg", $0] } ?? []) + checkDirectories.flatMap { ["--check-dir", $0] }
     }
 
     public static func readAll(
@@ -30,7 +31,7 @@ public enum NodeConfigReader {
         let result = runner.run(CommandSpec(argv: argv, timeout: timeout, outputCap: 4 << 20), cancellation: nil)
         guard result.termination == .exited(0) else {
             if result.termination == .exited(127) { return .failure(ConfigReadFailure("the agent \(argv[0]) is not installed on the node (zkrunbook install)")) }
-            if result.stderr.text.contains("unknown command 'node-config'") {
+            if result.stderr.text.contains("unknown command 'node-config'") || result.stderr.text.contains("unknown option --client-port") {
                 return .failure(ConfigReadFailure("the agent \(argv[0]) on the node is older than this conductor (no node-config): zkrunbook install"))
             }
             let said = result.stderr.lastLines(3).joined(separator: " ")

@@ -27,6 +27,8 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
             case settingsDiffer = "settings-differ"
             /// A node's files could not be read: what follows judges only the others.
             case unread
+            /// The zoo.cfg read is not the one the node's running server was started with.
+            case notTheRunningConfig = "not-the-running-config"
         }
 
         public var kind: Kind
@@ -57,6 +59,14 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
             case .failure(let failure):
                 findings.append(Finding(kind: .unread, nodes: [member.id], message: "node \(member.id) (\(member.host)): not read: \(failure.message)"))
             }
+        }
+        for (id, snapshot) in read where snapshot.running?.configPath.map({ NodeConfigSnapshot.realpath($0) != NodeConfigSnapshot.realpath(snapshot.zooCfg) }) == true {
+            findings.append(
+                Finding(
+                    kind: .notTheRunningConfig, nodes: [id],
+                    message:
+                        "node \(id): \(snapshot.zooCfg) was read, but its server (pid \(snapshot.running!.pid)) was started with \(snapshot.running!.configPath!): fix zooCfg in the ensemble file, or leave it out to read the running server's"
+                ))
         }
         let ids = read.map { String($0.id) }
         func rows(_ file: Row.File, _ values: (NodeConfigSnapshot) -> [String: String]?) -> [Row] {

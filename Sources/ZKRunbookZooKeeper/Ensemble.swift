@@ -130,7 +130,7 @@ public struct EnsembleFile: Sendable {
                         }
                         var member = EnsembleMember(
                             id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh, kubectl: kubectl,
-                            logFile: logFile, stateDir: stateDir, agentPath: nodeAgent, zooCfg: zooCfg, dataCentre: dataCentre)
+                            logFile: logFile, stateDir: stateDir, agentPath: nodeAgent ?? agentPath, zooCfg: zooCfg, dataCentre: dataCentre)
                         (member.quorumPort, member.electionPort) = (quorumPort.map(Int.init), electionPort.map(Int.init))
                         members.append(member)
                     }
@@ -347,20 +347,41 @@ public struct EnsembleInspector: Sendable {
     }
 
     /// ZooKeeper 3.4 keeps its members only in zoo.cfg (`conf` does not list them, and there is no
-    /// AdminServer): for a 3.4 server, its members are read from the node's own zoo.cfg, over the node's
-    /// transport, and said to come from there.
+    /// AdminServer): for a 3.4 server, its members are read from the node's zoo.cfg over the node's
+    /// transport — the one the member names, else the one its running server was started with, found by
+    /// the agent on the node — and said to come from there; what stopped the read is said too.
     static func addZooCfgMembership(members: [EnsembleMember], facts: inout [ServerFacts]) {
-        let wanted = facts.indices.filter { facts[$0].membership == nil && facts[$0].version?.hasPrefix("3.4.") == true && members[$0].zooCfg != nil }
-        let read = Parallel.map(wanted.map { members[$0] }) { member -> [ServerEntry]? in
-            guard let path = member.zooCfg else { return nil }
-            let result = member.access.runner(host: member.host).run(CommandSpec(argv: ["cat", path], timeout: 10, outputCap: 1 << 20), cancellation: nil)
-            guard result.termination == .exited(0), let config = try? ZooConfig.parse(result.stdout.text, path: path), !config.servers.isEmpty else { return nil }
-            return config.servers
+        let wanted = facts.indices.filter { facts[$0].membership == nil && facts[$0].version?.hasPrefix("3.4.") == true }
+        let read = Parallel.map(wanted.map { members[$0] }) { member -> Result<(servers: [ServerEntry], channel: String), ConfigReadFailure> in
+            let runner = member.access.runner(host: member.host)
+            if let path = member.zooCfg {
+                let result = runner.run(CommandSpec(argv: ["cat", path], timeout: 10, outputCap: 1 << 20), cancellation: nil)
+                guard result.termination == .exited(0) else { return .failure(ConfigReadFailure("cat \(path): \(result.termination.summary)")) }
+                guard let config = try? ZooConfig.parse(result.stdout.text, path: path), !config.servers.isEmpty else {
+                    return .failure(ConfigReadFailure("\(path) lists no server.N lines"))
+                }
+                return .success((config.servers, "zoo.cfg \(path) (ZooKeeper 3.4 lists no members over conf)"))
+            }
+            let argv = [member.agentPath ?? "zkrunbook", "node-config", "--client-port", String(member.clientPort)]
+            let result = runner.run(CommandSpec(argv: argv, timeout: 20, outputCap: 4 << 20), cancellation: nil)
+            guard result.termination == .exited(0), let snapshot = try? JSONDecoder().decode(NodeConfigSnapshot.self, from: Data(result.stdout.text.utf8)) else {
+                let said = result.stderr.lastLines(2).joined(separator: " ")
+                return .failure(ConfigReadFailure("the agent (\(ShellQuoting.join(argv))) \(result.termination.summary)" + (said.isEmpty ? "" : ": " + said)))
+            }
+            let servers = snapshot.servers.compactMap { key, value in
+                Int(key).flatMap { _ in try? ZooConfig.parseServer(key: "server." + key, value: value, path: snapshot.serversFile, line: 0) }
+            }
+            guard !servers.isEmpty else { return .failure(ConfigReadFailure("\(snapshot.zooCfg) (\(snapshot.source ?? "read")) lists no server.N lines")) }
+            return .success((servers, "zoo.cfg \(snapshot.zooCfg), \(snapshot.source ?? "read by the agent") (ZooKeeper 3.4 lists no members over conf)"))
         }
-        for (index, servers) in zip(wanted, read) {
-            guard let servers else { continue }
-            facts[index].membership = servers.sorted { $0.id < $1.id }
-            facts[index].channels["membership"] = "zoo.cfg (ZooKeeper 3.4 lists no members over conf)"
+        for (index, result) in zip(wanted, read) {
+            switch result {
+            case .success(let found):
+                facts[index].membership = found.servers.sorted { $0.id < $1.id }
+                facts[index].channels["membership"] = found.channel
+            case .failure(let failure):
+                facts[index].notes.append("membership: ZooKeeper 3.4 lists its members only in zoo.cfg, which could not be read: \(failure.message)")
+            }
         }
     }
 

@@ -12,8 +12,10 @@ public enum ListeningAddress {
         /// Dotted IPv4 (an IPv4-mapped IPv6 address is given as IPv4), or nil for a wildcard (0.0.0.0, ::).
         public var address: String?
         public var isIPv6: Bool
+        /// The socket's inode: which process holds it is found through /proc/PID/fd (`RunningServer`).
+        public var inode: UInt64 = 0
 
-        public init(address: String?, isIPv6: Bool) { (self.address, self.isIPv6) = (address, isIPv6) }
+        public init(address: String?, isIPv6: Bool, inode: UInt64 = 0) { (self.address, self.isIPv6, self.inode) = (address, isIPv6, inode) }
     }
 
     /// The listening sockets on `port` in the given tables' text (the format of /proc/net/tcp and tcp6).
@@ -44,20 +46,22 @@ public enum ListeningAddress {
             let local = fields[1].split(separator: ":")
             guard local.count == 2, let listening = Int(local[1], radix: 16), listening == port else { continue }
             let hex = local[0]
+            // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+            let inode = fields.count > 9 ? UInt64(fields[9]) ?? 0 : 0
             if ipv6 {
                 guard hex.count == 32 else { continue }
                 if hex.allSatisfy({ $0 == "0" }) {
-                    out.append(Socket(address: nil, isIPv6: true))
+                    out.append(Socket(address: nil, isIPv6: true, inode: inode))
                 } else if hex.prefix(16) == "0000000000000000" && hex.dropFirst(16).prefix(8) == "FFFF0000" {
-                    out.append(Socket(address: ipv4(hex.suffix(8)), isIPv6: true))
+                    out.append(Socket(address: ipv4(hex.suffix(8)), isIPv6: true, inode: inode))
                 } else if hex == "00000000000000000000000001000000" {
-                    out.append(Socket(address: "::1", isIPv6: true))
+                    out.append(Socket(address: "::1", isIPv6: true, inode: inode))
                 } else {
                     continue
                 }
             } else {
                 guard hex.count == 8 else { continue }
-                out.append(Socket(address: hex == "00000000" ? nil : ipv4(hex), isIPv6: false))
+                out.append(Socket(address: hex == "00000000" ? nil : ipv4(hex), isIPv6: false, inode: inode))
             }
         }
         return out

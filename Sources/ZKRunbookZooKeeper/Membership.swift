@@ -92,12 +92,18 @@ public enum MembershipCheck {
         guard !reporting.isEmpty else {
             let serving = facts.contains { $0.mode.isServing }
             let asked = facts.contains { $0.serverID != nil || $0.notes.contains { $0.hasPrefix("conf:") } }
+            // 3.4 answers conf without members: no whitelist change would make it list them.
+            let zooCfgOnly = facts.filter(\.mode.isServing).allSatisfy { $0.version?.hasPrefix("3.4.") == true }
+            let unread = facts.lazy.flatMap(\.notes).first { $0.hasPrefix("membership: ZooKeeper 3.4") }
             if leaderOutsideList(facts) { findings.append(missingLeader) }
             findings.append(
                 MembershipFinding(
                     .unknown, ids: [],
                     !asked
                         ? "not checked: the servers were not asked who their members are"
+                        : serving && zooCfgOnly
+                            ? (unread.map { String($0.dropFirst("membership: ".count)) } ?? "ZooKeeper 3.4 lists its members only in zoo.cfg, which was not read")
+                                + ": give each node's zooCfg in the ensemble file, or install the agent (zkrunbook install) to find the running server's"
                         : serving
                             ? "no server reported its members (conf is not whitelisted and no AdminServer answered): \(fix)"
                             : "no server answered with its members"))

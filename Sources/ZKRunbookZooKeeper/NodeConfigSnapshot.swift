@@ -19,6 +19,10 @@ public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
     public var javaEnvFile: String
     /// Whether each folder asked about (`--check-dir`) exists on the node: a change may point dataDir there.
     public var directories: [String: Bool]?
+    /// The server running behind the node's client port, when the agent was told the port and found it.
+    public var running: RunningServer?
+    /// Why `zooCfg` is the file read (given, or the running server's), and any mismatch between the two.
+    public var source: String?
 
     public init(
         zooCfg: String, properties: [String: String], servers: [String: String], serversFile: String, myid: String? = nil, myidFile: String? = nil,
@@ -27,6 +31,40 @@ public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
         (self.zooCfg, self.properties, self.servers, self.serversFile) = (zooCfg, properties, servers, serversFile)
         (self.myid, self.myidFile, self.javaEnv, self.javaEnvFile) = (myid, myidFile, javaEnv, javaEnvFile)
     }
+
+    /// The zoo.cfg to read on this node: the one given, else the one the server behind `clientPort` was started
+    /// with, else `fallback`; with the running server and a sentence on the choice (a given file other than
+    /// the running server's is said).
+    public static func choose(given: String?, clientPort: Int?, fallback: String) -> (path: String, running: RunningServer?, source: String) {
+        let found = clientPort.map { RunningServer.find(clientPort: $0) }
+        let running = try? found?.get()
+        let runningPath = running?.configPath
+        switch (given, runningPath) {
+        case (let given?, let runningPath?):
+            let same = realpath(given) == realpath(runningPath)
+            return (
+                given, running,
+                same
+                    ? "given; the running server (pid \(running!.pid)) was started with it"
+                    : "given, but the server on port \(clientPort!) (pid \(running!.pid)) was started with \(runningPath): it runs another file"
+            )
+        case (let given?, nil):
+            return (given, running, "given" + (found.map { "; the running server not found: \(Self.why($0))" } ?? ""))
+        case (nil, let runningPath?):
+            return (runningPath, running, "the file the server on port \(clientPort!) (pid \(running!.pid)) was started with")
+        case (nil, nil):
+            return (fallback, running, "the default, \(fallback)" + (found.map { ": the running server not found: \(Self.why($0))" } ?? ""))
+        }
+    }
+
+    static func why(_ found: Result<RunningServer, RunningServer.Problem>) -> String {
+        switch found {
+        case .success(let server): return "process \(server.pid) names no config file after \(server.mainClass)"
+        case .failure(let problem): return problem.description
+        }
+    }
+
+    static func realpath(_ path: String) -> String { URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path }
 
     /// Reads the node's files; an unreadable or malformed zoo.cfg (or dynamic file) is an error with its line.
     public static func read(zooCfg path: String, checkDirectories: [String] = []) throws(ZooConfigError) -> NodeConfigSnapshot {

@@ -34,6 +34,7 @@ struct VersionMatrixTests {
         #expect(versions.count == 3 && versions.allSatisfy { $0.hasPrefix(version) }, "\(versions)")
         let text = try zkrunbook.run(["status", "--ensemble", ensemble.file])
         #expect(text.stdout.contains("scope: whole"), "\(text.stdout)")
+        if version.hasPrefix("3.4.") { try membersOf34WithoutZooCfg(ensemble, workspace) }
 
         // Our client protocol.
         let zk = { (words: [String]) throws -> ZKRunbookBinary.Result in try zkrunbook.run(["zk"] + words + ["--ensemble", ensemble.file]) }
@@ -107,5 +108,39 @@ struct VersionMatrixTests {
         if !version.hasPrefix("3.4.") { #expect(statusLocked.stdout.contains("admin "), "the AdminServer answered: \(statusLocked.stdout)") }
         let plan = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", locked.file], directory: repositoryRoot, timeout: 120)
         #expect(plan.status == 0 && plan.stdout.contains("preflight passed"), "\(plan.stdout.prefix(3000))")
+    }
+
+    /// 3.4 lists its members only in zoo.cfg. Without `zooCfg` in the ensemble file, the agent on each node
+    /// finds the file the running server was started with (here not Debian's default path); without an agent
+    /// either, it says so — never "add conf to the whitelist" to a server that answers conf. A zooCfg that is
+    /// not the running server's is named by `diff`.
+    func membersOf34WithoutZooCfg(_ ensemble: SandboxEnsemble, _ workspace: Scratch) throws {
+        let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
+        let unnamed = workspace.file("no-zoo-cfg.json5")
+        try written.replacingOccurrences(of: #", zooCfg: "[^"]*""#, with: "", options: .regularExpression).write(toFile: unnamed, atomically: true, encoding: .utf8)
+        #expect(!(try String(contentsOfFile: unnamed, encoding: .utf8)).contains("zooCfg"))
+        let found = try zkrunbook.run(["status", "--ensemble", unnamed, "--json"])
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(found.stdout.utf8)) as? [String: Any])
+        let source = (view["membership"] as? [String: Any])?["source"] as? String ?? ""
+        #expect(view["verdict"] as? String == "healthy" && source.contains("started with"), "\(found.stdout.prefix(2500))")
+        #expect(source.contains(ensemble.directory), "\(source)")
+
+        let withoutAgent = workspace.file("no-agent.json5")
+        try (try String(contentsOfFile: unnamed, encoding: .utf8)).replacingOccurrences(of: #"agentPath: "[^"]*""#, with: #"agentPath: "/nonexistent/zkrunbook""#, options: .regularExpression)
+            .write(toFile: withoutAgent, atomically: true, encoding: .utf8)
+        let blind = try zkrunbook.run(["status", "--ensemble", withoutAgent])
+        #expect(blind.stdout.contains("ZooKeeper 3.4 lists its members only in zoo.cfg, which could not be read"), "\(blind.stdout)")
+        #expect(!blind.stdout.contains("whitelist"), "\(blind.stdout)")
+        let refused = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", withoutAgent], directory: repositoryRoot, timeout: 120)
+        #expect(refused.status == 3 && refused.stdout.contains("give each node's zooCfg") && !refused.stdout.contains("whitelist"), "\(refused.stdout.suffix(2000))")
+
+        let copy = workspace.file("copied-zoo.cfg")
+        try FileManager.default.copyItem(atPath: ensemble.zooCfg(1), toPath: copy)
+        let misnamed = workspace.file("misnamed.json5")
+        try written.replacingOccurrences(of: ensemble.zooCfg(1), with: copy).write(toFile: misnamed, atomically: true, encoding: .utf8)
+        let diff = try zkrunbook.run(["diff", "--ensemble", misnamed])
+        #expect(diff.status == 1 && diff.stdout.contains("node 1: \(copy) was read, but its server"), "\(diff.stdout)")
+        let clean = try zkrunbook.run(["diff", "--ensemble", unnamed])
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
     }
 }
