@@ -39,6 +39,8 @@ command -v rpmbuild >/dev/null 2>&1 || needed+=(rpm)
 command -v systemd-analyze >/dev/null 2>&1 || needed+=(systemd)
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || needed+=(python3-yaml)   # the CI example's jobs read from their YAML
 command -v curl >/dev/null 2>&1 || needed+=(curl)
+#   iptables: two servers on loopback cut off from each other (a rule per server's cgroup) in the partition test
+command -v iptables >/dev/null 2>&1 || needed+=(iptables)
 command -v man >/dev/null 2>&1 || needed+=(man-db)      # the man pages rendered, warnings fail the tests
 
 if [ ${#needed[@]} -eq 0 ]; then
