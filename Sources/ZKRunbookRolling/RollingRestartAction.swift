@@ -80,10 +80,7 @@ struct RollingRestartAction: DeclaredAction {
         let loop = NodeLoop(
             procedure: NodeProcedure(steps: perNode, file: file, location: ensemble.location), members: file.members, progress: progress,
             doneWord: "restarted", skippedWork: { "restart of node \($0.id)" },
-            explainFailure: { member, started in
-                let (lines, now) = Self.evidence(for: member)
-                return (Self.headline(node: member.id, now: now, since: started), lines)
-            },
+            explainFailure: { member, started in Self.explain(member, among: file.members, since: started) },
             describeInterrupted: { member in
                 ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false)
                     .probe(member.endpoint, adminPort: member.adminPort).mode.rawValue
@@ -100,6 +97,25 @@ struct RollingRestartAction: DeclaredAction {
         return .success(
             summary + result.order.map { "node \($0)" }.joined(separator: ", "),
             facts: ["order": .string((result.done.isEmpty ? result.order : result.done).map(String.init).joined(separator: ",")), "restarted": .int(Int64(result.done.count))])
+    }
+
+    /// The headline and evidence of a node whose procedure failed. When the node serves again but another
+    /// member does not (a follower that froze or fell out during this node's restart), the headline names
+    /// that member — the one the gate waited on — and its evidence and log come first.
+    static func explain(_ member: EnsembleMember, among members: [EnsembleMember], since started: Date) -> (headline: String, evidence: [String]) {
+        let (lines, now) = evidence(for: member)
+        let headline = headline(node: member.id, now: now, since: started)
+        guard now.mode.isServing else { return (headline, lines) }
+        let others = members.filter { $0.id != member.id }
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
+        let stranded = zip(others, probe.probeAll(others.map { ($0.endpoint, $0.adminPort) })).filter { !$0.1.mode.isServing }
+        guard !stranded.isEmpty else { return (headline, lines) }
+        let named = stranded.map { "server \($0.0.id) (it is \($0.1.mode.rawValue) now)" }.joined(separator: ", ")
+        let theirs = Parallel.map(stranded.map(\.0)) { evidence(for: $0).lines }.flatMap { $0 }
+        return (
+            "node \(member.id) serves again as \(now.mode.rawValue), but \(named) \(stranded.count == 1 ? "does" : "do") not: the gate waited on \(stranded.count == 1 ? "it" : "them")",
+            theirs + lines
+        )
     }
 
     /// What happened to a node whose procedure failed, in words that match what it answers now: a node

@@ -98,6 +98,35 @@ struct RollingRestartTests {
         #expect(status.status == 1, "quorum is kept: degraded, not lost\n\(status.stdout)")
     }
 
+    /// Another follower frozen (SIGSTOP) while the first restarts: the first serves again, the gate waits on
+    /// the frozen one, and the halt names the frozen one with its evidence — not "node 1 failed".
+    @Test func aFollowerFrozenDuringAnothersRestartIsTheOneNamed() throws {
+        let workspace = Scratch("rr-frozen")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let leaderBefore = try leader(ensemble)
+        let followers = (1...3).filter { $0 != leaderBefore }
+        // The first follower restarted is the lower id; the other one freezes as that restart begins.
+        let (restarted, frozen) = (followers[0], followers[1])
+        let frozenPid = try #require(Int32(ensemble.pid(frozen).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(frozenPid, SIGCONT) }
+        let once = workspace.file("froze")
+        let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
+        let restart = #"restartCommand: ["sh", "-c", "[ -e '\#(once)' ] || { touch '\#(once)'; kill -STOP \#(frozenPid); }; exec \"$0\" \"$@\"", "\#(zkrunbook.path)", "sandbox", "restart", "--dir", "\#(ensemble.directory)", "--node", "${node.id}"],"#
+        let file = workspace.file("freezing.json5")
+        let lines = written.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("  restartCommand:") ? "  " + restart : String($0) }
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try String(contentsOfFile: file, encoding: .utf8).contains("kill -STOP"))
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", file, "--param", "gateTimeout=8s", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 300)
+        #expect(run.status == 1, "\(run.stdout.suffix(3000))\(run.stderr)")
+        #expect(run.stdout.contains("node \(restarted) serves again as"), "\(run.stdout.suffix(3000))")
+        #expect(run.stdout.contains("but server \(frozen) (it is"), "\(run.stdout.suffix(3000))")
+        #expect(!run.stdout.contains("node \(restarted) failed, but serves again"), "\(run.stdout.suffix(3000))")
+        #expect(run.stdout.contains("last lines of \(ensemble.directory)/node\(frozen)/zookeeper.log"), "the frozen server's log: \(run.stdout.suffix(3000))")
+    }
+
     /// A node that comes back, but not into the ensemble (here: standalone, its server lines gone): the
     /// gate waits for a quorum Mode until its deadline, then says what it saw.
     @Test func aNodeThatComesBackWrongWaitsThenTimesOutClearly() throws {
