@@ -72,7 +72,7 @@ public struct LocalCommandRunner: CommandRunner {
 
         let drain = StreamDrain(
             fds: [stdoutPipe.fileHandleForReading.fileDescriptor, stderrPipe.fileHandleForReading.fileDescriptor],
-            cap: max(0, spec.outputCap))
+            cap: max(0, spec.outputCap), firstPipeLines: spec.standardOutputFile == nil ? spec.onStandardOutputLine : nil)
         do {
             try SignalMask.withEmptyMask { try process.run() }
         } catch {

@@ -27,6 +27,9 @@ public struct CommandSpec: Sendable, Hashable {
     /// The child's stdout goes to this file (created 0600, or truncated) instead of being kept in memory:
     /// a download of any size (a node's diagnostics bundle through its transport).
     public var standardOutputFile: String?
+    /// Each line of stdout as the child writes it (on a drain thread), besides what is kept: a node agent's
+    /// events shown while the agent still works. Runners that cannot stream leave it uncalled.
+    public var onStandardOutputLine: OutputLineHandler?
 
     public init(
         argv: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [],
@@ -36,6 +39,16 @@ public struct CommandSpec: Sendable, Hashable {
         (self.argv, self.environment, self.unsetEnvironment, self.workingDirectory) = (argv, environment, unsetEnvironment, workingDirectory)
         (self.timeout, self.terminationGrace, self.outputCap, self.standardInput) = (timeout, terminationGrace, outputCap, standardInput)
     }
+}
+
+/// A callback for lines of output; every handler compares equal, so a spec stays a value to compare.
+public struct OutputLineHandler: Sendable, Hashable {
+    public let handle: @Sendable (String) -> Void
+
+    public init(_ handle: @escaping @Sendable (String) -> Void) { self.handle = handle }
+
+    public static func == (lhs: OutputLineHandler, rhs: OutputLineHandler) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
 }
 
 /// How a command ended. A non-zero exit is an ordinary outcome here, not an error.

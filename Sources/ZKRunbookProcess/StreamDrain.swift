@@ -16,9 +16,13 @@ final class StreamDrain: @unchecked Sendable {
     private var totals: [Int]
     private var stopAt: Date?
     private let done = DispatchSemaphore(value: 0)
+    /// Called on the drain thread with each complete line of the first pipe (stdout), as it arrives.
+    private let firstPipeLines: OutputLineHandler?
+    private var pendingLine = Data()
 
-    init(fds: [Int32], cap: Int) {
+    init(fds: [Int32], cap: Int, firstPipeLines: OutputLineHandler? = nil) {
         self.fds = fds
+        self.firstPipeLines = firstPipeLines
         self.headCap = cap / 2
         self.tailCap = cap - cap / 2
         self.heads = Array(repeating: Data(), count: fds.count)
@@ -52,6 +56,8 @@ final class StreamDrain: @unchecked Sendable {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 8)
         defer {
             buffer.deallocate()
+            // A last line without its newline is still a line.
+            if let firstPipeLines, !pendingLine.isEmpty { firstPipeLines.handle(String(decoding: pendingLine, as: UTF8.self)) }
             done.signal()
         }
         while open.contains(true) {
@@ -75,11 +81,23 @@ final class StreamDrain: @unchecked Sendable {
                 let index = indices[slot]
                 let count = read(entry.fd, buffer, bufferSize)
                 if count > 0 {
-                    append(Data(bytes: buffer, count: count), to: index)
+                    let chunk = Data(bytes: buffer, count: count)
+                    append(chunk, to: index)
+                    if index == 0, let firstPipeLines { deliverLines(chunk, to: firstPipeLines) }
                 } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
                     open[index] = false
                 }
             }
+        }
+    }
+
+    /// Complete lines of `chunk` (with what an earlier chunk left unfinished) to `handler`, on this thread.
+    private func deliverLines(_ chunk: Data, to handler: OutputLineHandler) {
+        pendingLine.append(chunk)
+        while let newline = pendingLine.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = pendingLine[pendingLine.startIndex..<newline]
+            handler.handle(String(decoding: line, as: UTF8.self))
+            pendingLine = Data(pendingLine[pendingLine.index(after: newline)...])
         }
     }
 

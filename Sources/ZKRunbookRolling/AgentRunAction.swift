@@ -84,25 +84,17 @@ struct AgentRunAction: DeclaredAction {
         let limit = budgetSeconds(context.resolver) ?? context.remainingSeconds
         var spec = CommandSpec(argv: argv, environment: environment, timeout: limit, terminationGrace: 15, outputCap: 16 << 20)
         spec.holdStandardInputOpen = !readOnly
-        let result = context.runner.run(spec, cancellation: context.cancellation)
-        let node = context.resolver.node["id"].flatMap(Int.init)
         let host = context.resolver.node["host"]
-        var finished: Event?
-        var failures: [String] = []
-        let decoder = JSONDecoder()
-        for line in result.stdout.text.split(separator: "\n") {
-            guard var event = try? decoder.decode(Event.self, from: Data(line.utf8)) else { continue }
-            if event.type == .runFinished { finished = event }
-            if event.type == .attemptFailed || (event.type == .stepFinished && event.status == .failed) {
-                failures.append("\(event.step ?? "?"): \(event.message ?? "")")
-                failures += (event.evidence ?? []).suffix(5).map { "  | " + $0 }
-            }
-            event.node = event.node ?? node
-            event.nodeHost = event.nodeHost ?? host
-            event.parentStep = context.stepID
-            event.parentRunID = event.parentRunID ?? context.resolver.runID
-            context.report(event)
-        }
+        // Each event the agent writes is journaled and shown as it arrives: a restart that takes minutes
+        // shows its steps while it runs, and a killed agent's last events are kept.
+        let events = AgentEvents(
+            node: context.resolver.node["id"].flatMap(Int.init), host: host, parentStep: context.stepID, parentRunID: context.resolver.runID,
+            report: context.report)
+        spec.onStandardOutputLine = OutputLineHandler { events.take($0) }
+        let result = context.runner.run(spec, cancellation: context.cancellation)
+        // A runner that cannot stream (a test double) leaves the events in its output.
+        if events.count == 0 { for line in result.stdout.text.split(separator: "\n") { events.take(String(line)) } }
+        let (finished, failures) = events.summary
         var facts: [String: FactValue] = [:]
         if let finished {
             facts["remoteRunID"] = .string(finished.runID)
@@ -158,5 +150,45 @@ extension AgentRunAction {
         }
         guard let runbook else { return nil }
         self.init(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [], passLease: passLease)
+    }
+}
+
+/// A node agent's JSON Lines events, taken one line at a time (on the runner's drain thread), tagged with the
+/// node and reported at once; what the step's outcome needs is kept: the run's end and its failures.
+final class AgentEvents: @unchecked Sendable {
+    private let lock = NSLock()
+    private let node: Int?
+    private let host: String?
+    private let parentStep: String
+    private let parentRunID: String
+    private let report: (Event) -> Void
+    private var taken = 0
+    private var finished: Event?
+    private var failures: [String] = []
+    private let decoder = JSONDecoder()
+
+    init(node: Int?, host: String?, parentStep: String, parentRunID: String, report: @escaping (Event) -> Void) {
+        (self.node, self.host, self.parentStep, self.parentRunID, self.report) = (node, host, parentStep, parentRunID, report)
+    }
+
+    var count: Int { lock.withLock { taken } }
+    var summary: (finished: Event?, failures: [String]) { lock.withLock { (finished, failures) } }
+
+    func take(_ line: String) {
+        guard line.hasPrefix("{"), var event = try? decoder.decode(Event.self, from: Data(line.utf8)) else { return }
+        event.node = event.node ?? node
+        event.nodeHost = event.nodeHost ?? host
+        event.parentStep = parentStep
+        event.parentRunID = event.parentRunID ?? parentRunID
+        lock.withLock {
+            taken += 1
+            if event.type == .runFinished { finished = event }
+            if event.type == .attemptFailed || (event.type == .stepFinished && event.status == .failed) {
+                failures.append("\(event.step ?? "?"): \(event.message ?? "")")
+                failures += (event.evidence ?? []).suffix(5).map { "  | " + $0 }
+            }
+            // Reported under the lock: the node's events reach the journal in the order the agent wrote them.
+            report(event)
+        }
     }
 }

@@ -53,6 +53,7 @@ public struct KubectlCommandRunner: CommandRunner {
             standardInput: spec.standardInput)
         wrapped.holdStandardInputOpen = spec.holdStandardInputOpen
         wrapped.standardOutputFile = spec.standardOutputFile
+        wrapped.onStandardOutputLine = spec.onStandardOutputLine
         var result = local.run(wrapped, cancellation: cancellation)
         if case .spawnFailed(let why) = result.termination {
             result.termination = .spawnFailed("kubectl: \(why) (install kubectl and give it access to the cluster)")

@@ -67,6 +67,7 @@ public struct SSHCommandRunner: CommandRunner {
             standardInput: spec.standardInput)
         wrapped.holdStandardInputOpen = spec.holdStandardInputOpen
         wrapped.standardOutputFile = spec.standardOutputFile
+        wrapped.onStandardOutputLine = spec.onStandardOutputLine
         wrapped.unsetEnvironment = ["SSH_AUTH_SOCK"].filter { _ in settings.identityFile != nil }
         var result = local.run(wrapped, cancellation: cancellation)
         if case .exited(255) = result.termination, let failure = Self.classify(stderr: result.stderr.text, host: host) {

@@ -127,6 +127,36 @@ struct RollingRestartTests {
         #expect(run.stdout.contains("last lines of \(ensemble.directory)/node\(frozen)/zookeeper.log"), "the frozen server's log: \(run.stdout.suffix(3000))")
     }
 
+    /// A node's events are shown as its agent writes them: while the first node's restart command still
+    /// runs (held until the test releases it), the conductor has already printed that node's restart step.
+    @Test func aNodesStepsAreShownWhileItsAgentStillWorks() throws {
+        let workspace = Scratch("rr-stream")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let (started, release) = (workspace.file("restart-started"), workspace.file("release"))
+        let restart = #"restartCommand: ["sh", "-c", "touch '\#(started)'; while [ ! -e '\#(release)' ]; do sleep 0.05; done; exec \"$0\" \"$@\"", "\#(zkrunbook.path)", "sandbox", "restart", "--dir", "\#(ensemble.directory)", "--node", "${node.id}"],"#
+        let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
+        let lines = written.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("  restartCommand:") ? "  " + restart : String($0) }
+        let file = workspace.file("held.json5")
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        // Whatever happens below, the held restart is let go and the conductor ends before the sandbox does.
+        defer {
+            FileManager.default.createFile(atPath: release, contents: nil)
+            if (try? run.wait(timeout: 120)) == nil { run.signal(SIGKILL) }
+        }
+        try poll("the first node's restart command to start", timeout: 120) { FileManager.default.fileExists(atPath: started) }
+        // The agent is still running the restart (it waits for the release); its steps so far are printed.
+        let shown = run.outputSoFar
+        let first = try #require(shown.split(separator: "\n").first { $0.contains("restart: Restart the server with its restart command") })
+        #expect(first.contains("node "), "tagged with its node: \(first)")
+        #expect(shown.contains("-> ok: 127.0.0.1:"), "the agent's earlier probe step, with its result: \(shown.suffix(2000))")
+        #expect(!FileManager.default.fileExists(atPath: release))
+        FileManager.default.createFile(atPath: release, contents: nil)
+        try poll("the run to finish", timeout: 300) { run.outputSoFar.contains("result: ") }
+        #expect(run.outputSoFar.contains("result: succeeded"), "\(run.outputSoFar.suffix(2000))")
+    }
+
     /// A node that comes back, but not into the ensemble (here: standalone, its server lines gone): the
     /// gate waits for a quorum Mode until its deadline, then says what it saw.
     @Test func aNodeThatComesBackWrongWaitsThenTimesOutClearly() throws {
