@@ -61,16 +61,7 @@ enum LeaseCommand {
         guard let key = parsed.value("--key") else { throw UsageError(message: "give --ensemble FILE, or --key KEY on a node", usage: usage) }
         let store = NodeLeaseStore.standard()
         let json = parsed.flags.contains("--json")
-        func emit(_ object: [String: Any], _ text: String) {
-            if json, let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            } else {
-                print(text)
-            }
-        }
-        func object(_ record: LeaseRecord) -> [String: Any] {
-            (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(record)) as? [String: Any]) ?? [:]
-        }
+        func emit(_ reply: LeaseReply, _ text: String) { print(json ? reply.line : text) }
         do {
             switch verb {
             case "acquire":
@@ -80,7 +71,9 @@ enum LeaseCommand {
                 }
                 for name in parsed.values["--needs"] ?? [] {
                     do { _ = try RunbookLoader(registry: CLI.registry).load(path: try RunbookLocator.standard().locate(name)) } catch {
-                        emit(["result": "missing-runbook", "message": "runbook \(name) is not usable on this node: \(error.description)"], "error: runbook \(name): \(error.description)")
+                        emit(
+                            LeaseReply(.missingRunbook, message: "runbook \(name) is not usable on this node: \(error.description)"),
+                            "error: runbook \(name): \(error.description)")
                         return CLI.ExitCode.usage
                     }
                 }
@@ -91,29 +84,27 @@ enum LeaseCommand {
                     holderPID: parsed.value("--holder-pid").flatMap { Int32($0) } ?? getppid(), since: now, expires: now + ttl.seconds)
                 switch try store.request(key, record, now: now) {
                 case .acquired(let replaced):
-                    var answer: [String: Any] = ["result": "acquired", "lease": object(record)]
-                    if let replaced { answer["replaced"] = object(replaced) }
-                    emit(answer, "acquired \(key) for run \(runID)" + (replaced.map { "; took over the expired lease of \($0.holderDescription)" } ?? ""))
+                    emit(LeaseReply(.acquired, lease: record, replaced: replaced), "acquired \(key) for run \(runID)" + (replaced.map { "; took over the expired lease of \($0.holderDescription)" } ?? ""))
                 case .renewed:
-                    emit(["result": "renewed", "lease": object(record)], "renewed \(key) for run \(runID)")
+                    emit(LeaseReply(.renewed, lease: record), "renewed \(key) for run \(runID)")
                 case .held(let holder):
-                    emit(["result": "held", "lease": object(holder), "message": "leased to \(holder.holderDescription)"], "error: \(key) is leased to \(holder.holderDescription)")
+                    emit(LeaseReply(.held, lease: holder, message: "leased to \(holder.holderDescription)"), "error: \(key) is leased to \(holder.holderDescription)")
                     return CLI.ExitCode.locked
                 }
             case "release":
                 guard let runID = parsed.value("--run") else { throw UsageError(message: "release needs --run RUN-ID", usage: usage) }
                 let removed = try store.release(key, runID: runID)
-                emit(["result": removed == nil ? "not-held" : "released"], removed == nil ? "\(key): not held by run \(runID)" : "released \(key)")
+                emit(LeaseReply(removed == nil ? .notHeld : .released), removed == nil ? "\(key): not held by run \(runID)" : "released \(key)")
             case "show":
                 if let record = store.read(key) {
                     let expired = record.isExpired(at: Date().timeIntervalSince1970)
-                    emit(["result": expired ? "expired" : "held", "lease": object(record)], "\(key): \(expired ? "EXPIRED" : "held"): \(record.holderDescription)")
+                    emit(LeaseReply(expired ? .expired : .held, lease: record), "\(key): \(expired ? "EXPIRED" : "held"): \(record.holderDescription)")
                 } else {
-                    emit(["result": "free"], "\(key): free")
+                    emit(LeaseReply(.free), "\(key): free")
                 }
             default:
                 let removed = try store.release(key, runID: nil)
-                emit(["result": removed == nil ? "free" : "broken"] .merging(removed.map { ["lease": object($0)] } ?? [:]) { $1 },
+                emit(LeaseReply(removed == nil ? .free : .broken, lease: removed),
                     removed.map { "broke \(key): it was held by \($0.holderDescription)" } ?? "\(key): free")
             }
         } catch let error as JournalError {

@@ -147,7 +147,7 @@ public struct EnsembleCollector: Sendable {
             return finish(.failed, "cannot make a scratch folder on the node: \(made.termination.summary) \(made.stderr.lastLines(2).joined(separator: " "))")
         }
         defer { _ = runner.run(CommandSpec(argv: ["rm", "-rf", scratch], timeout: 60), cancellation: nil) }
-        let agent = member.agentPath ?? file.agentPath ?? "zkrunbook"
+        let agent = member.agent
         var argv = [
             agent, "collect", "--json", "--zoo-cfg", member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg", "--output", scratch, "--since", options.since,
             "--max-log-bytes", String(options.maxLogBytes), "--state-dir", scratch + "/state",
@@ -161,7 +161,7 @@ public struct EnsembleCollector: Sendable {
         }
         guard bundle.exitStatus == 0, let remoteArchive = facts.compactMap({ fact -> String? in if case .string(let path) = fact["archive"] { return path } else { return nil } }).last else {
             if case .transportFailed(_, let message) = bundle.termination { return finish(.unreachable, message) }
-            let why = bundle.termination == .exited(127) ? "the agent \(agent) is not installed on the node" : bundle.termination.summary
+            let why = bundle.termination == .commandNotFound ? "the agent \(agent) is not installed on the node" : bundle.termination.summary
             return finish(.failed, "the node's collect failed: \(why) \(bundle.stderr.lastLines(2).joined(separator: " "))")
         }
         let local = folder + "/." + (remoteArchive as NSString).lastPathComponent

@@ -37,6 +37,9 @@ public struct ExitCode: Hashable, Sendable, CustomStringConvertible {
 
     public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .outputFailed, .rollbackFailed, .electing, .partialView, .interrupted]
 
+    /// The code a zkrunbook process (an agent on a node) ended with, when it is one of ours.
+    public static func known(_ rawValue: Int32) -> ExitCode? { all.first { $0.rawValue == rawValue } }
+
     /// The "Exit codes:" block of `--help`.
     public static var help: String {
         "Exit codes:\n" + all.map { "  " + String($0.rawValue).padding(toLength: 5, withPad: " ", startingAt: 0) + $0.meaning }.joined(separator: "\n")

@@ -32,6 +32,38 @@ public struct LeaseRecord: Sendable, Codable, Hashable {
     }
 }
 
+/// A node agent's answer to `zkrunbook lease … --json`, as it writes it and as the conductor reads it back.
+public struct LeaseReply: Sendable, Codable, Equatable {
+    public enum Result: String, Sendable, Codable {
+        case acquired, renewed, held, released, expired, free, broken
+        case notHeld = "not-held"
+        case missingRunbook = "missing-runbook"
+    }
+
+    public var result: Result
+    /// The lease now on the node (taken, renewed, or someone else's).
+    public var lease: LeaseRecord?
+    /// The expired lease an acquire took over.
+    public var replaced: LeaseRecord?
+    public var message: String?
+
+    public init(_ result: Result, lease: LeaseRecord? = nil, replaced: LeaseRecord? = nil, message: String? = nil) {
+        (self.result, self.lease, self.replaced, self.message) = (result, lease, replaced, message)
+    }
+
+    /// One line of JSON, keys sorted.
+    public var line: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"result":"\#(result.rawValue)"}"#
+    }
+
+    /// The reply in an agent's output: its last line that decodes as one.
+    public static func read(_ output: String) -> LeaseReply? {
+        output.split(separator: "\n").reversed().lazy.compactMap { try? JSONDecoder().decode(LeaseReply.self, from: Data($0.utf8)) }.first
+    }
+}
+
 /// What a lease request on one node came to.
 public enum LeaseDecision: Sendable, Equatable {
     /// Taken (none was held, or the one held had expired and is named as `replaced`).

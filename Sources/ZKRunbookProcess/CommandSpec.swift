@@ -64,6 +64,9 @@ public enum Termination: Sendable, Hashable {
     /// The transport to a remote node failed (kind: ssh-unreachable, ssh-auth, ssh-host-key, ssh-dropped).
     case transportFailed(kind: FailureCause, message: String)
 
+    /// What a shell (ssh's remote one, `sh -c`) exits with when the command is not there: an agent not installed.
+    public static let commandNotFound = Termination.exited(127)
+
     /// Why the command failed, for events; nil when it exited 0.
     public var cause: FailureCause? {
         switch self {

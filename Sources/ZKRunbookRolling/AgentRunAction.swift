@@ -113,20 +113,20 @@ struct AgentRunAction: DeclaredAction {
                 evidence: failures + result.stderr.lastLines(5))
         }
         guard let finished, let code = finished.exitCode else {
-            let why = result.termination == .exited(127) ? "the agent \(argv[0]) is not installed on the node" : result.termination.summary
+            let why = result.termination == .commandNotFound ? "the agent \(argv[0]) is not installed on the node" : result.termination.summary
             return .failure(
                 cause: result.termination.cause ?? .agentFailed,
                 message: "the agent gave no result: \(why)", facts: facts, evidence: result.stderr.lastLines(10))
         }
         let summary = "agent run \(finished.runID) on node \(host ?? "?"): \(finished.status?.rawValue ?? "?") (exit \(code)): \(finished.message ?? "")"
-        switch code {
-        case 0: return .success(summary, facts: facts)
-        case 3:
+        switch ExitCode.known(Int32(code)) {
+        case .success?: return .success(summary, facts: facts)
+        case .refused?:
             var outcome = ActionOutcome.failure(cause: .refused, message: summary, facts: facts, evidence: failures)
             outcome.changedSomething = false
             return outcome
-        case 4: return .failure(cause: .locked, message: summary + "; another run holds the node's lock", facts: facts, evidence: result.stderr.lastLines(3))
-        case 130: return .failure(cause: .interrupted, message: summary, facts: facts, evidence: failures)
+        case .locked?: return .failure(cause: .locked, message: summary + "; another run holds the node's lock", facts: facts, evidence: result.stderr.lastLines(3))
+        case .interrupted?: return .failure(cause: .interrupted, message: summary, facts: facts, evidence: failures)
         default: return .failure(cause: .remoteFailed, message: summary, facts: facts, evidence: failures)
         }
     }

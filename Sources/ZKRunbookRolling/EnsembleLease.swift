@@ -154,7 +154,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
 
     /// `zkrunbook lease VERB` on the node through its agent; success carries a note of a replaced lease.
     func request(_ member: EnsembleMember, verb: String, cancellation: CancellationToken?) -> Result<String?, Failure> {
-        let agent = member.agentPath ?? file.agentPath ?? "zkrunbook"
+        let agent = member.agent
         var argv = [agent, "lease", verb, "--key", Self.key(for: member), "--run", runID, "--json"]
         if verb == "acquire" {
             argv += [
@@ -168,32 +168,32 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
         let result = member.access.runner(host: member.host).run(
             CommandSpec(argv: argv, environment: environment, timeout: 30, outputCap: 1 << 16), cancellation: cancellation)
         let where_ = "node \(member.id) (\(member.host), \(member.access.describe(host: member.host)))"
-        let reply = result.stdout.text.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let reply = LeaseReply.read(result.stdout.text)
         switch result.termination {
         case .exited(0):
-            if let previous = reply?["replaced"] as? [String: Any] {
-                return .success(
-                    "\(where_): took over the expired lease of run \(previous["runID"] as? String ?? "?") (pid \(previous["holderPID"] ?? "?") on \(previous["holderHost"] as? String ?? "?"))")
+            if let previous = reply?.replaced {
+                return .success("\(where_): took over the expired lease of run \(previous.runID) (pid \(previous.holderPID) on \(previous.holderHost))")
             }
             return .success(nil)
-        case .exited(4):
-            let holder = (reply?["message"] as? String) ?? result.stdout.lastLines(1).joined()
-            return .failure(Failure(cause: .locked, message: "\(where_): \(holder)\(Self.staleHint(reply?["lease"] as? [String: Any], file: file))", evidence: []))
-        case .exited(127):
+        case .exited(ExitCode.locked.rawValue):
+            let holder = reply?.message ?? result.stdout.lastLines(1).joined()
+            return .failure(Failure(cause: .locked, message: "\(where_): \(holder)\(Self.staleHint(reply?.lease, file: file))", evidence: []))
+        case .commandNotFound:
             return .failure(
                 Failure(cause: .refused, message: "\(where_): the agent \(agent) is not installed there (install it: zkrunbook install --ensemble FILE)", evidence: result.stderr.lastLines(3)))
         case .transportFailed(_, let message):
             return .failure(Failure(cause: .refused, message: "\(where_) cannot be reached: \(message)", evidence: result.stderr.lastLines(3)))
         default:
-            let why = (reply?["message"] as? String) ?? result.stderr.lastLines(2).joined(separator: " ")
+            let why = reply?.message ?? result.stderr.lastLines(2).joined(separator: " ")
             return .failure(Failure(cause: .refused, message: "\(where_): lease \(verb) \(result.termination.summary): \(why)", evidence: result.stderr.lastLines(5)))
         }
     }
 
     /// A holder on this machine whose process is gone left a stale lease: say so, and how to break it.
-    static func staleHint(_ lease: [String: Any]?, file: EnsembleFile) -> String {
-        guard let lease, let host = lease["holderHost"] as? String, let pid = (lease["holderPID"] as? NSNumber)?.int32Value else { return "" }
-        let expires = (lease["expires"] as? NSNumber).map { Event.timestamp(Date(timeIntervalSince1970: $0.doubleValue)) } ?? "?"
+    static func staleHint(_ lease: LeaseRecord?, file: EnsembleFile) -> String {
+        guard let lease else { return "" }
+        let (host, pid) = (lease.holderHost, lease.holderPID)
+        let expires = Event.timestamp(Date(timeIntervalSince1970: lease.expires))
         if host == hostName && kill(pid, 0) != 0 && errno == ESRCH {
             return "; STALE: pid \(pid) no longer runs on this host; the lease expires at \(expires), or break it now: zkrunbook lease break --ensemble \(file.path)"
         }
@@ -212,7 +212,7 @@ public enum EnsembleLeaseInspector {
 
     public static func run(_ verb: String, file: EnsembleFile) -> [Answer] {
         Parallel.map(file.members) { member in
-            let agent = member.agentPath ?? file.agentPath ?? "zkrunbook"
+            let agent = member.agent
             let argv = [agent, "lease", verb, "--key", EnsembleLease.key(for: member)]
             let human = member.access.runner(host: member.host).run(CommandSpec(argv: argv, timeout: 30, outputCap: 1 << 16), cancellation: nil)
             let reached = human.exitStatus == 0

@@ -13,7 +13,7 @@ public enum NodeConfigReader {
     /// The agent command that prints one node's `NodeConfigSnapshot`: the zoo.cfg the member names, else the
     /// one its running server was started with (found by the agent from the client port), else Debian's.
     public static func argv(for member: EnsembleMember, in file: EnsembleFile, checkDirectories: [String] = []) -> [String] {
-        [member.agentPath ?? file.agentPath ?? "zkrunbook", "node-config", "--client-port", String(member.clientPort)]
+        [member.agent, "node-config", "--client-port", String(member.clientPort)]
             + (member.zooCfg.map { ["--zoo-cfg", $0] } ?? []) + checkDirectories.flatMap { ["--check-dir", $0] }
     }
 
@@ -30,7 +30,7 @@ public enum NodeConfigReader {
         let runner = member.access.runner(host: member.host)
         let result = runner.run(CommandSpec(argv: argv, timeout: timeout, outputCap: 4 << 20), cancellation: nil)
         guard result.termination == .exited(0) else {
-            if result.termination == .exited(127) { return .failure(ConfigReadFailure("the agent \(argv[0]) is not installed on the node (zkrunbook install)")) }
+            if result.termination == .commandNotFound { return .failure(ConfigReadFailure("the agent \(argv[0]) is not installed on the node (zkrunbook install)")) }
             if result.stderr.text.contains("unknown command 'node-config'") || result.stderr.text.contains("unknown option --client-port") {
                 return .failure(ConfigReadFailure("the agent \(argv[0]) on the node is older than this conductor (no node-config): zkrunbook install"))
             }

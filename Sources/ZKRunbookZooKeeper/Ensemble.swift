@@ -18,8 +18,11 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
     public var logFile: String?
     /// `--state-dir` for the agent on the node (default: the agent's own default).
     public var stateDir: String?
-    /// The zkrunbook binary on the node (default: the ensemble's agentPath, else "zkrunbook").
+    /// The zkrunbook binary on the node (default: the ensemble's agentPath, filled in when the file is
+    /// loaded, else "zkrunbook": `agent`).
     public var agentPath: String?
+    /// The agent to run on this node: the one place the default is written.
+    public var agent: String { agentPath ?? "zkrunbook" }
     /// The node's zoo.cfg, for runbooks that edit it (default: Debian's /etc/zookeeper/conf/zoo.cfg).
     public var zooCfg: String?
     /// The data centre (or zone) the node is in: only with it does doctor ever advise a data-centre failover.
@@ -157,7 +160,7 @@ public struct EnsembleFile: Sendable {
     public func nodeFields(_ member: EnsembleMember) -> [String: String] {
         var fields: [String: String] = [
             "id": String(member.id), "host": member.host, "clientPort": String(member.clientPort), "endpoint": member.endpoint.description,
-            "role": member.role.rawValue, "agentPath": member.agentPath ?? agentPath ?? "zkrunbook",
+            "role": member.role.rawValue, "agentPath": member.agentPath ?? agentPath ?? member.agent,
         ]
         // Empty when unknown: a probe then asks no AdminServer instead of failing on a missing value.
         fields["adminPort"] = member.adminPort.map(String.init) ?? ""
@@ -362,7 +365,7 @@ public struct EnsembleInspector: Sendable {
                 }
                 return .success((config.servers, "zoo.cfg \(path) (ZooKeeper 3.4 lists no members over conf)"))
             }
-            let argv = [member.agentPath ?? "zkrunbook", "node-config", "--client-port", String(member.clientPort)]
+            let argv = [member.agent, "node-config", "--client-port", String(member.clientPort)]
             let result = runner.run(CommandSpec(argv: argv, timeout: 20, outputCap: 4 << 20), cancellation: nil)
             guard result.termination == .exited(0), let snapshot = try? JSONDecoder().decode(NodeConfigSnapshot.self, from: Data(result.stdout.text.utf8)) else {
                 let said = result.stderr.lastLines(2).joined(separator: " ")

@@ -79,3 +79,17 @@ final class LockedCounter: @unchecked Sendable {
     func add() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
 }
+
+/// The agent's lease answer is one typed value on both sides of the wire.
+struct LeaseReplyTests {
+    @Test func aReplyReadsBackAsWrittenWithTheKeysAndWordsOfTheWire() throws {
+        let record = LeaseRecord(runID: "r1", runbook: "rolling-restart", ensemble: "e", ensembleID: "id", holderHost: "h", holderPID: 42, since: 1, expires: 61)
+        let reply = LeaseReply(.acquired, lease: record, replaced: record, message: nil)
+        #expect(LeaseReply.read("noise\n" + reply.line + "\n") == reply)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(reply.line.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["result", "lease", "replaced"])
+        #expect(LeaseReply(.notHeld).line == #"{"result":"not-held"}"#)
+        #expect(LeaseReply(.missingRunbook, message: "m").line == #"{"message":"m","result":"missing-runbook"}"#)
+        #expect(LeaseReply.read("not json\n") == nil)
+    }
+}

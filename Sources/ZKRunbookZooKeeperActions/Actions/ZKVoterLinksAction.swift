@@ -48,7 +48,7 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
         }
         let asked = Parallel.map(staying) { voter -> Result<ReachReport, ConfigReadFailure> in
             let targets = staying.filter { $0.id != voter.id }.map { links[$0.id]! }
-            let argv = [voter.agentPath ?? "zkrunbook", "reach", "--timeout", "\(Int(seconds * 1000))ms"] + targets.map(\.description)
+            let argv = [voter.agent, "reach", "--timeout", "\(Int(seconds * 1000))ms"] + targets.map(\.description)
             let result = voter.access.runner(host: voter.host).run(
                 CommandSpec(argv: argv, timeout: seconds + 20, outputCap: 1 << 20), cancellation: context.cancellation)
             guard result.termination == .exited(0) else {
