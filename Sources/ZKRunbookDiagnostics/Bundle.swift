@@ -564,12 +564,12 @@ struct ZooKeeperProcess {
     static func find(config: String) -> ZooKeeperProcess? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for entry in entries {
-            guard let pid = Int32(entry), let raw = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            guard let pid = Int32(entry), let raw = ProcFile.data("/proc/\(entry)/cmdline") else { continue }
             let words = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             guard words.contains(where: { $0.hasSuffix("QuorumPeerMain") || $0.hasSuffix("ZooKeeperServerMain") }),
                 words.last == config || words.contains(config)
             else { continue }
-            let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ").map {
+            let environ = ProcFile.data("/proc/\(entry)/environ").map {
                 $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
             } ?? ""
             let files = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd").count) ?? -1

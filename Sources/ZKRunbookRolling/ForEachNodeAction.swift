@@ -20,6 +20,14 @@ struct NodeProcedure {
     func run(
         _ member: EnsembleMember, index: Int, total: Int, headline: String, context: ActionContext, priorSkippedChanges: [String]
     ) -> (outcome: RunOutcome, finished: Event) {
+        var member = member
+        var headline = headline
+        // A node whose zoo.cfg the ensemble file does not name: the one its running server was started with,
+        // found by its agent (`${node.zooCfg}` in the steps), rather than a default path it may not use.
+        if member.zooCfg == nil && !context.options.offline, let running = NodeConfigReader.runningZooCfg(of: member, cancellation: context.cancellation) {
+            member.zooCfg = running
+            headline += " (zoo.cfg: \(running), as its running server was started with)"
+        }
         var started = Event(type: .nodeStarted, runID: context.resolver.runID)
         started.node = member.id
         started.nodeHost = member.host

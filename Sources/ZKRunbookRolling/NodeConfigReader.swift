@@ -17,6 +17,17 @@ public enum NodeConfigReader {
             + (member.zooCfg.map { ["--zoo-cfg", $0] } ?? []) + checkDirectories.flatMap { ["--check-dir", $0] }
     }
 
+    /// The zoo.cfg the server behind `member`'s client port was started with, as its agent finds it; nil
+    /// when the agent cannot say (not installed, no server running there, not ZooKeeper's).
+    public static func runningZooCfg(of member: EnsembleMember, cancellation: CancellationToken?) -> String? {
+        let argv = [member.agent, "node-config", "--client-port", String(member.clientPort)]
+        let result = member.access.runner(host: member.host).run(CommandSpec(argv: argv, timeout: 20, outputCap: 4 << 20), cancellation: cancellation)
+        guard result.termination == .exited(0), let snapshot = try? JSONDecoder().decode(NodeConfigSnapshot.self, from: Data(result.stdout.text.utf8)) else {
+            return nil
+        }
+        return snapshot.running?.configPath
+    }
+
     public static func readAll(
         _ file: EnsembleFile, timeout: Double, checkDirectories: [String] = []
     ) -> [(member: EnsembleMember, snapshot: Result<NodeConfigSnapshot, ConfigReadFailure>)] {

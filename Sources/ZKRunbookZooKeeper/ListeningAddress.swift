@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookProcess
 
 /// Where the server on this machine listens for clients on a port, from the kernel's own table
 /// (/proc/net/tcp and tcp6), so that a node's checks ask the server at its real address.
@@ -27,8 +28,8 @@ public enum ListeningAddress {
     /// address it is bound to; 127.0.0.1 too when nothing listens (a connection there is refused, which is
     /// the truth for "stopped"). `note` names what was found when it is not plain.
     public static func resolve(port: Int, tcp: String? = nil, tcp6: String? = nil) -> (host: String, note: String?) {
-        let tcpText = tcp ?? ((try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? "")
-        let tcp6Text = tcp6 ?? ((try? String(contentsOfFile: "/proc/net/tcp6", encoding: .utf8)) ?? "")
+        let tcpText = tcp ?? (ProcFile.text("/proc/net/tcp") ?? "")
+        let tcp6Text = tcp6 ?? (ProcFile.text("/proc/net/tcp6") ?? "")
         let found = sockets(port: port, tcp: tcpText, tcp6: tcp6Text)
         if found.isEmpty || found.contains(where: { $0.address == nil }) { return ("127.0.0.1", nil) }
         let addresses = found.compactMap(\.address)

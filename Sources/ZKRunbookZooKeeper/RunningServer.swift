@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookProcess
 
 /// The ZooKeeper server that runs on this machine behind a client port, and the zoo.cfg it was started with.
 ///
@@ -24,8 +25,8 @@ public struct RunningServer: Sendable, Codable, Equatable {
 
     /// The server listening on `clientPort` here.
     public static func find(clientPort: Int, proc: String = "/proc") -> Result<RunningServer, Problem> {
-        let tcp = (try? String(contentsOfFile: proc + "/net/tcp", encoding: .utf8)) ?? ""
-        let tcp6 = (try? String(contentsOfFile: proc + "/net/tcp6", encoding: .utf8)) ?? ""
+        let tcp = ProcFile.text(proc + "/net/tcp") ?? ""
+        let tcp6 = ProcFile.text(proc + "/net/tcp6") ?? ""
         let inodes = Set(ListeningAddress.sockets(port: clientPort, tcp: tcp, tcp6: tcp6).map(\.inode).filter { $0 != 0 })
         guard !inodes.isEmpty else { return .failure(Problem(description: "nothing listens on port \(clientPort) here")) }
         guard let pid = owner(of: inodes, proc: proc) else {
@@ -35,7 +36,7 @@ public struct RunningServer: Sendable, Codable, Equatable {
                         "a socket listens on port \(clientPort), but no process visible to this user (uid \(getuid())) holds it: run the agent as root or as the server's user"
                 ))
         }
-        guard let data = FileManager.default.contents(atPath: "\(proc)/\(pid)/cmdline") else {
+        guard let data = ProcFile.data("\(proc)/\(pid)/cmdline") else {
             return .failure(Problem(description: "process \(pid) listens on port \(clientPort), but its command line cannot be read"))
         }
         let arguments = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }

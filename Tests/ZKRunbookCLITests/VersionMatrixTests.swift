@@ -124,6 +124,12 @@ struct VersionMatrixTests {
         let source = (view["membership"] as? [String: Any])?["source"] as? String ?? ""
         #expect(view["verdict"] as? String == "healthy" && source.contains("started with"), "\(found.stdout.prefix(2500))")
         #expect(source.contains(ensemble.directory), "\(source)")
+        // A runbook's per-node steps get the same file as ${node.zooCfg}.
+        let purge = try zkrunbook.run(["plan", "purge", "--ensemble", unnamed], directory: repositoryRoot, timeout: 120)
+        for node in 1...3 {
+            #expect(purge.stdout.contains("(zoo.cfg: \(ensemble.zooCfg(node)), as its running server was started with)"), "\(purge.stdout.prefix(3000))")
+            #expect(purge.stdout.contains("--param config=\(ensemble.zooCfg(node))"), "\(purge.stdout.prefix(3000))")
+        }
 
         let withoutAgent = workspace.file("no-agent.json5")
         try (try String(contentsOfFile: unnamed, encoding: .utf8)).replacingOccurrences(of: #"agentPath: "[^"]*""#, with: #"agentPath: "/nonexistent/zkrunbook""#, options: .regularExpression)

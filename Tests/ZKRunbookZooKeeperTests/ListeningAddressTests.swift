@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZKRunbookProcess
 import ZKRunbookTestSupport
 
 @testable import ZKRunbookZooKeeper
@@ -64,5 +65,23 @@ struct RunningServerTests {
             return
         }
         #expect(problem.description.contains("process \(getpid())") && problem.description.contains("it is not a ZooKeeper server"), "\(problem)")
+    }
+}
+
+/// /proc files are read whole: Foundation stopped after the first ~4 KB of /proc/net/tcp, so a listener
+/// further down the table was "nothing listens" (seen: node-config found no server on a busy machine).
+struct ProcFileTests {
+    @Test func everyListenerIsSeenPastTheFirstPage() throws {
+        let servers = (0..<80).map { _ in FakeServer(.silent) }
+        defer { servers.forEach { $0.stop() } }
+        let text = try #require(ProcFile.text("/proc/net/tcp"))
+        #expect(text.utf8.count > 8192, "80 listeners make the table longer than two pages: \(text.utf8.count) bytes")
+        let missing = servers.filter { server in ListeningAddress.sockets(port: server.port, tcp: text, tcp6: "").isEmpty }.map(\.port)
+        #expect(missing.isEmpty, "listeners not in the table as read: \(missing)")
+        guard case .failure(let problem) = RunningServer.find(clientPort: servers[79].port) else {
+            Issue.record("the test process was taken for a ZooKeeper server")
+            return
+        }
+        #expect(problem.description.contains("it is not a ZooKeeper server"), "found as a listener, whatever its place in the table: \(problem)")
     }
 }
