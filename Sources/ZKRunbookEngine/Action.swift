@@ -2,7 +2,7 @@ import Foundation
 import ZKRunbookJSON5
 import ZKRunbookProcess
 
-/// An action kind a runbook step can name (`exec`, `backup-file`, later ZooKeeper and ssh actions).
+/// An action kind a runbook step can name (`exec`, `backup-file`, the `zk-*` actions, `agent-run`).
 ///
 /// This is the seam through which later modules add actions without touching the engine: they register
 /// an `ActionKind` in an `ActionRegistry`, and the loader, planner and executor treat it like the built-ins.

@@ -2,7 +2,7 @@ import CZKRunbookBytes
 import Dispatch
 import Foundation
 
-/// The seam through which everything in zkrunbook runs a command: locally now, over ssh later.
+/// The seam through which everything in zkrunbook runs a command: locally, over ssh or through kubectl exec.
 public protocol CommandRunner: Sendable {
     /// Runs `spec` to completion, timeout or cancellation. Never throws: every way a command can end,
     /// including failing to start, is a `Termination` in the result.
