@@ -188,3 +188,14 @@ struct DoctorTests {
         #expect(blind?.evidence.first?.contains("start the stopped servers first (server 1 on zk1, server 2 on zk2, server 3 on zk3)") == true)
     }
 }
+
+/// Every runbook doctor names as the next step is one zkrunbook ships.
+struct NextRunbookTests {
+    @Test func everySignaturesNextRunbookIsShipped() throws {
+        let shipped = Set(try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/runbooks").filter { $0.hasSuffix(".json5") }.map { String($0.dropLast(6)) })
+        #expect(shipped.contains("health-check"), "\(shipped.sorted())")
+        let named = LogSignatures.all.compactMap(\.nextRunbook) + ["health-check"]
+        let unknown = Set(named).subtracting(shipped)
+        #expect(unknown.isEmpty, "doctor names runbooks zkrunbook does not ship: \(unknown.sorted())")
+    }
+}
