@@ -26,19 +26,24 @@ scratch=$(mktemp -d)
 # From a folder without ./runbooks: the runbooks come from /usr/share/zkrunbook/runbooks.
 ( cd "$scratch" && /usr/bin/zkrunbook validate --quiet /usr/share/zkrunbook/runbooks ) || fail "validate /usr/share/zkrunbook/runbooks"
 [ -x /usr/share/zkrunbook/ci/check-runbooks.sh ] || fail "the CI check script is not installed"
-( cd "$scratch" && /usr/bin/zkrunbook list | grep -q "/usr/share/zkrunbook/runbooks/health-check.json5" ) || fail "list does not find the installed runbooks"
+listed=$(cd "$scratch" && /usr/bin/zkrunbook list) || fail "list failed"
+grep -q "/usr/share/zkrunbook/runbooks/health-check.json5" <<<"$listed" || fail "list does not find the installed runbooks"
 printf 'tickTime=2000\nclientPort=2181\n' > "$scratch/zoo.cfg"
 ( cd "$scratch" && /usr/bin/zkrunbook run zoo-cfg-set --state-dir "$scratch/state" --param config="$scratch/zoo.cfg" \
     --param key=maxClientCnxns --param value=200 >/dev/null ) || fail "run zoo-cfg-set from /usr/share"
 grep -qx 'maxClientCnxns=200' "$scratch/zoo.cfg" || fail "the runbook did not change the file"
 [ -f /usr/share/man/man1/zkrunbook.1.gz ] || fail "no man page"
-zcat /usr/share/man/man1/zkrunbook.1.gz | grep -q "rolling" || fail "the man page is empty"
+# Read whole before grep: under pipefail, grep -q leaving early breaks zcat's pipe (seen once the page
+# outgrew one pipe buffer: "the man page is empty" for a page of 33 KB).
+page1=$(zcat /usr/share/man/man1/zkrunbook.1.gz)
+grep -q "rolling" <<<"$page1" || fail "the man page is empty"
 for page in /usr/share/man/man1/zkrunbook.1.gz /usr/share/man/man5/zkrunbook-runbook.5.gz; do
   [ -f "$page" ] || fail "no man page $page"
   warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null) || fail "man -l $page: $warnings"
   [ -z "$warnings" ] || fail "man -l $page warns: $warnings"
 done
-zcat /usr/share/man/man5/zkrunbook-runbook.5.gz | grep -q '^\.B zk-reconfig$' || fail "zkrunbook-runbook(5) does not list the actions"
+page5=$(zcat /usr/share/man/man5/zkrunbook-runbook.5.gz)
+grep -q '^\.B zk-reconfig$' <<<"$page5" || fail "zkrunbook-runbook(5) does not list the actions"
 dpkg -r zkrunbook >/dev/null || fail "dpkg -r"
 [ ! -e /usr/bin/zkrunbook ] || fail "/usr/bin/zkrunbook is still there after dpkg -r"
 dpkg -P zkrunbook >/dev/null || fail "dpkg -P"

@@ -21,7 +21,8 @@ runbooks=$(grep -c '^/usr/share/zkrunbook/runbooks/.*\.json5$' <<<"$files")
 scripts=$(rpm -qp --scripts "$rpm" 2>/dev/null)
 grep -q 'useradd -r -g zkrunbook' <<<"$scripts" || fail "no scriptlet makes the zkrunbook user"
 grep -q 'preset zkrunbook-health.timer' <<<"$scripts" || fail "no scriptlet presets the timer"
-rpm -qp --changelog "$rpm" 2>/dev/null | grep -q . || fail "no %changelog"
+changelog=$(rpm -qp --changelog "$rpm" 2>/dev/null) || true
+[ -n "$changelog" ] || fail "no %changelog"
 # The binary in the package is the one built, byte for byte (rpm records each file's SHA-256).
 packaged=$(rpm -qp --dump "$rpm" 2>/dev/null | awk '$1 == "/usr/bin/zkrunbook" {print $4}')
 [ "$packaged" = "$(sha256sum .build/dist/zkrunbook | awk '{print $1}')" ] || fail "the packaged binary differs from .build/dist/zkrunbook"
