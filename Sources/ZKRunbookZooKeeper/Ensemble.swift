@@ -547,7 +547,7 @@ public struct EnsembleInspector: Sendable {
         } else if let witness = inQuorum.first {
             // A follower serves only while it is synced with a leader that holds a quorum.
             verdict = reasons.isEmpty ? .healthy : .degraded
-            let unseenLeader = partial ? "the leader was not probed" : "the leader is not among the servers that answered"
+            let unseenLeader = partial ? "the leader was not probed" : "no server answered as leader"
             notes.insert("\(unseenLeader); \(describe(witness)) serves as \(witness.facts.mode.rawValue), which proves a leader with a quorum", at: min(1, notes.count))
             quorum.canElect = true
             quorum.reason += " Server \(witness.member.id) serves as \(witness.facts.mode.rawValue): a leader with a quorum exists."

@@ -131,7 +131,7 @@ struct MemberIdentityTests {
         #expect(view.scope == .whole)
         #expect(view.verdict == .degraded, "\(view.verdict) \(view.reasons)")
         #expect(
-            view.notes.contains { $0.contains("the leader is not among the servers that answered") },
+            view.notes.contains { $0.contains("no server answered as leader") },
             "\(view.notes)")
     }
 
