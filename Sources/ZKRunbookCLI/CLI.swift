@@ -1,8 +1,8 @@
 import Foundation
-import ZKRunbookJSON5
-import ZKRunbookEngine
-import ZKRunbookProcess
 import ZKRunbookDiagnostics
+import ZKRunbookEngine
+import ZKRunbookJSON5
+import ZKRunbookProcess
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
@@ -124,7 +124,9 @@ enum ListCommand {
                 let runbook = try loader.load(path: path)
                 print("\(runbook.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(runbook.description)  [\(path)]")
             } catch {
-                print("\(((path as NSString).lastPathComponent as NSString).deletingPathExtension.padding(toLength: 22, withPad: " ", startingAt: 0)) INVALID (run: zkrunbook validate \(path))")
+                print(
+                    "\(((path as NSString).lastPathComponent as NSString).deletingPathExtension.padding(toLength: 22, withPad: " ", startingAt: 0)) INVALID (run: zkrunbook validate \(path))"
+                )
                 status = CLI.ExitCode.usage
             }
         }
@@ -273,7 +275,9 @@ enum RunCommand {
     static func run(_ arguments: [String], mode: Mode) throws -> ExitCode {
         let usage = mode == .plan ? planUsage : runUsage
         let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback", "--stop-when-stdin-closes"]
-        let values: Set<String> = mode == .plan ? ["--param", "--state-dir", "--ensemble", "--result"] : ["--param", "--state-dir", "--ensemble", "--once", "--result", "--lease", "--lease-key"]
+        let values: Set<String> =
+            mode == .plan
+            ? ["--param", "--state-dir", "--ensemble", "--result"] : ["--param", "--state-dir", "--ensemble", "--once", "--result", "--lease", "--lease-key"]
         let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
         if parsed.flags.contains("--help") {
             print(mode == .plan ? planHelp : runHelp)
@@ -337,7 +341,8 @@ enum RunCommand {
             // journal has it, rather than repeat what it already did.
             return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) {
                 (service, sink, token, rollbackToken) throws(RunService.StartError) in
-                try service.resume(runID: unfinished, extraParameters: [], options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken)
+                try service.resume(
+                    runID: unfinished, extraParameters: [], options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken)
             }
         }
         let runID = StateLayout.makeRunID(runbook: dryRun ? "dry-run" : runbook.name)
@@ -345,7 +350,8 @@ enum RunCommand {
             CLI.printError(error)
             return .stepFailed
         }
-        return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
+        return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) {
+            (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.start(
                 runbook, parameters: parameters, options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken, runID: runID)
         }
@@ -399,7 +405,8 @@ enum RunCommand {
             return outcome.exitCode
         } catch {
             CLI.printError(error.description)
-            result?.write(events: recorder.events, outcome: RunOutcome(runID: "", status: error.exitCode == .locked ? .locked : .failed, message: error.description))
+            result?.write(
+                events: recorder.events, outcome: RunOutcome(runID: "", status: error.exitCode == .locked ? .locked : .failed, message: error.description))
             return error.exitCode
         }
     }

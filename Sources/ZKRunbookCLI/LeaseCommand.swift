@@ -84,11 +84,15 @@ enum LeaseCommand {
                     holderPID: parsed.value("--holder-pid").flatMap { Int32($0) } ?? getppid(), since: now, expires: now + ttl.seconds)
                 switch try store.request(key, record, now: now) {
                 case .acquired(let replaced):
-                    emit(LeaseReply(.acquired, lease: record, replaced: replaced), "acquired \(key) for run \(runID)" + (replaced.map { "; took over the expired lease of \($0.holderDescription)" } ?? ""))
+                    emit(
+                        LeaseReply(.acquired, lease: record, replaced: replaced),
+                        "acquired \(key) for run \(runID)" + (replaced.map { "; took over the expired lease of \($0.holderDescription)" } ?? ""))
                 case .renewed:
                     emit(LeaseReply(.renewed, lease: record), "renewed \(key) for run \(runID)")
                 case .held(let holder):
-                    emit(LeaseReply(.held, lease: holder, message: "leased to \(holder.holderDescription)"), "error: \(key) is leased to \(holder.holderDescription)")
+                    emit(
+                        LeaseReply(.held, lease: holder, message: "leased to \(holder.holderDescription)"),
+                        "error: \(key) is leased to \(holder.holderDescription)")
                     return CLI.ExitCode.locked
                 }
             case "release":
@@ -104,7 +108,8 @@ enum LeaseCommand {
                 }
             default:
                 let removed = try store.release(key, runID: nil)
-                emit(LeaseReply(removed == nil ? .free : .broken, lease: removed),
+                emit(
+                    LeaseReply(removed == nil ? .free : .broken, lease: removed),
                     removed.map { "broke \(key): it was held by \($0.holderDescription)" } ?? "\(key): free")
             }
         } catch let error as JournalError {

@@ -13,7 +13,9 @@ struct OnceRecord {
 
     /// The run id this key recorded, if any.
     var recordedRunID: String? {
-        guard let runID = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), !runID.isEmpty else { return nil }
+        guard let runID = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines), !runID.isEmpty else {
+            return nil
+        }
         return runID
     }
 

@@ -26,7 +26,9 @@ struct Subcommand: Sendable {
         Subcommand(name: "status", summary: "probe an ensemble: leader, lag, synced followers, verdict", run: StatusCommand.run),
         Subcommand(name: "diff", summary: "configuration drift across an ensemble: zoo.cfg, server lists, myid, java.env", run: DiffCommand.run),
         Subcommand(name: "node-config", summary: "this node's configuration as JSON (what diff asks each node's agent)", run: NodeConfigCommand.run),
-        Subcommand(name: "reach", arguments: "HOST:PORT...", summary: "from this machine, which endpoints answer a connection (what voters' agents are asked)", run: ReachCommand.run),
+        Subcommand(
+            name: "reach", arguments: "HOST:PORT...", summary: "from this machine, which endpoints answer a connection (what voters' agents are asked)",
+            run: ReachCommand.run),
         Subcommand(name: "collect", summary: "a diagnostics bundle (.tar.gz) for support, secrets redacted", run: CollectCommand.run),
         Subcommand(name: "doctor", summary: "name the incident from logs and live facts, with evidence", run: DoctorCommand.run),
         Subcommand(name: "install", summary: "put the agent and runbooks on every node (ssh), sha256-verified", run: InstallCommand.run),
@@ -62,7 +64,6 @@ struct Subcommand: Sendable {
         close(saved)
         return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .newlines)
     }
-
 
     /// The "Commands:" lines of the main help: name and arguments in a column of 29, the summary beside
     /// them, or on the next line where they are longer.

@@ -110,7 +110,9 @@ public struct BundleCollector: Sendable {
         let base = "\(host)-myid\(myid.flatMap { Int($0) }.map(String.init) ?? "unknown")-\(StateLayout.compactTimestamp(date))"
         var name = base
         var number = 2
-        while FileManager.default.fileExists(atPath: directory + "/" + name + ".tar.gz") || FileManager.default.fileExists(atPath: directory + "/." + name + ".tar.gz.partial") {
+        while FileManager.default.fileExists(atPath: directory + "/" + name + ".tar.gz")
+            || FileManager.default.fileExists(atPath: directory + "/." + name + ".tar.gz.partial")
+        {
             name = base + "-\(number)"
             number += 1
         }
@@ -138,7 +140,8 @@ public struct BundleCollector: Sendable {
             let text = "\(error)"
             if text.contains("No space left") || (error as NSError).code == NSFileWriteOutOfSpaceError {
                 throw BundleError(
-                    "\(options.outputDirectory) is full (No space left on device): the bundle was not written (its partial archive was removed); free space there or give --output another folder")
+                    "\(options.outputDirectory) is full (No space left on device): the bundle was not written (its partial archive was removed); free space there or give --output another folder"
+                )
             }
             throw error
         }
@@ -204,13 +207,18 @@ public struct BundleCollector: Sendable {
         plans += systemPlans(process: process, processText: processText, report: report)
         plans += logPlans(config: config)
         let endpointForDoctor = endpoint
-        plans.append(Plan(name: "report.md") { context in
-            // doctor over the logs just copied and the live server, inside the bundle.
-            let view = endpointForDoctor.map { EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2))).inspect([EnsembleMember(id: 1, host: $0.host, clientPort: $0.port)]) }
-            let report = DoctorReport.build(scanner: context.scanner, seconds: context.scanSeconds, view: view, history: nil)
-            context.addText("report.md", report.markdown, source: "zkrunbook doctor")
-            context.addText("report.json", report.json, source: "zkrunbook doctor")
-        })
+        plans.append(
+            Plan(name: "report.md") { context in
+                // doctor over the logs just copied and the live server, inside the bundle.
+                let view = endpointForDoctor.map {
+                    EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2))).inspect([
+                        EnsembleMember(id: 1, host: $0.host, clientPort: $0.port)
+                    ])
+                }
+                let report = DoctorReport.build(scanner: context.scanner, seconds: context.scanSeconds, view: view, history: nil)
+                context.addText("report.md", report.markdown, source: "zkrunbook doctor")
+                context.addText("report.json", report.json, source: "zkrunbook doctor")
+            })
         for (index, plan) in plans.enumerated() {
             progress(index + 1, plans.count, plan.name)
             plan.work(&context)
@@ -244,7 +252,8 @@ public struct BundleCollector: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: configDirectory)) ?? []
         for name in names.sorted() {
             let lower = name.lowercased()
-            let wanted = lower == "java.env" || lower == "zookeeper-env.sh" || lower == "environment" || lower.hasPrefix("log4j")
+            let wanted =
+                lower == "java.env" || lower == "zookeeper-env.sh" || lower == "environment" || lower.hasPrefix("log4j")
                 || lower.hasPrefix("logback") || lower.contains("jaas") || ConfigRedactor.isKeyMaterial(name)
             if wanted { paths.append(configDirectory + "/" + name) }
         }
@@ -297,7 +306,8 @@ public struct BundleCollector: Sendable {
                     let data = (try? JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])) ?? Data()
                     context.addText(name, String(decoding: data, as: UTF8.self), source: "http://\(target)/commands/\(command)")
                 case .failure(let error):
-                    context.record(name, source: "http://\(target)/commands/\(command)", status: error.isUnreachable ? .unavailable : .failed, note: error.description)
+                    context.record(
+                        name, source: "http://\(target)/commands/\(command)", status: error.isUnreachable ? .unavailable : .failed, note: error.description)
                 }
             }
         }
@@ -328,13 +338,14 @@ public struct BundleCollector: Sendable {
         ]
         for file in ["currentEpoch", "acceptedEpoch"] {
             let path = dataDir + "/version-2/" + file
-            plans.append(Plan(name: "data/\(file)") { context in
-                if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-                    context.addText("data/\(file)", text, source: path)
-                } else {
-                    context.record("data/\(file)", source: path, status: .unavailable, note: "no \(path)")
-                }
-            })
+            plans.append(
+                Plan(name: "data/\(file)") { context in
+                    if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+                        context.addText("data/\(file)", text, source: path)
+                    } else {
+                        context.record("data/\(file)", source: path, status: .unavailable, note: "no \(path)")
+                    }
+                })
         }
         return plans
     }
@@ -355,17 +366,21 @@ public struct BundleCollector: Sendable {
             }
         }
         if !FileManager.default.fileExists(atPath: "/run/systemd/system") {
-            plans.append(Plan(name: "system/journal.txt") { $0.record("system/journal.txt", source: "journalctl", status: .unavailable, note: "no systemd journal on this machine") })
+            plans.append(
+                Plan(name: "system/journal.txt") {
+                    $0.record("system/journal.txt", source: "journalctl", status: .unavailable, note: "no systemd journal on this machine")
+                })
         }
-        plans.append(Plan(name: "system/process.txt") { context in
-            guard let process, let processText else {
-                context.record("system/process.txt", source: "/proc", status: .unavailable, note: "no running ZooKeeper server found for \(options.zooCfg)")
-                return
-            }
-            let environment = ConfigRedactor.redactEnvironment(process.environment, source: "/proc/\(process.pid)/environ", report: RedactionReport())
-            let text = "pid: \(process.pid)\nopen file descriptors: \(process.openFiles)\ncommand line: \(processText)\n\nenvironment:\n\(environment)\n"
-            context.addText("system/process.txt", text, source: "/proc/\(process.pid)")
-        })
+        plans.append(
+            Plan(name: "system/process.txt") { context in
+                guard let process, let processText else {
+                    context.record("system/process.txt", source: "/proc", status: .unavailable, note: "no running ZooKeeper server found for \(options.zooCfg)")
+                    return
+                }
+                let environment = ConfigRedactor.redactEnvironment(process.environment, source: "/proc/\(process.pid)/environ", report: RedactionReport())
+                let text = "pid: \(process.pid)\nopen file descriptors: \(process.openFiles)\ncommand line: \(processText)\n\nenvironment:\n\(environment)\n"
+                context.addText("system/process.txt", text, source: "/proc/\(process.pid)")
+            })
         return plans
     }
 
@@ -569,9 +584,10 @@ struct ZooKeeperProcess {
             guard words.contains(where: { $0.hasSuffix("QuorumPeerMain") || $0.hasSuffix("ZooKeeperServerMain") }),
                 words.last == config || words.contains(config)
             else { continue }
-            let environ = ProcFile.data("/proc/\(entry)/environ").map {
-                $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
-            } ?? ""
+            let environ =
+                ProcFile.data("/proc/\(entry)/environ").map {
+                    $0.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+                } ?? ""
             let files = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd").count) ?? -1
             return ZooKeeperProcess(pid: pid, commandLine: words.map { ShellQuoting.quote($0) }.joined(separator: " "), environment: environ, openFiles: files)
         }

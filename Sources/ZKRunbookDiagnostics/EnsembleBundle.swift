@@ -115,7 +115,8 @@ public struct EnsembleCollector: Sendable {
         }
         // Written under a hidden name, renamed when whole.
         let partial = options.outputDirectory + "/." + name + ".tar.gz.partial"
-        let tar = LocalCommandRunner().run(CommandSpec(argv: ["tar", "-czf", partial, "-C", staging, name], timeout: 3600, outputCap: 1 << 16), cancellation: nil)
+        let tar = LocalCommandRunner().run(
+            CommandSpec(argv: ["tar", "-czf", partial, "-C", staging, name], timeout: 3600, outputCap: 1 << 16), cancellation: nil)
         guard tar.exitStatus == 0 else {
             unlink(partial)
             throw BundleError("tar -czf \(partial) failed: \(tar.termination.summary) \(tar.stderr.lastLines(3).joined(separator: " "))")
@@ -142,7 +143,8 @@ public struct EnsembleCollector: Sendable {
         let deadline = started.addingTimeInterval(options.timeout)
         func remaining() -> Double { max(1, deadline.timeIntervalSinceNow) }
         let made = runner.run(CommandSpec(argv: ["mktemp", "-d", "/tmp/zkrunbook-collect-XXXXXX"], timeout: min(60, remaining())), cancellation: nil)
-        guard made.exitStatus == 0, let scratch = made.stdout.text.split(separator: "\n").first.map(String.init), scratch.hasPrefix("/tmp/zkrunbook-collect-") else {
+        guard made.exitStatus == 0, let scratch = made.stdout.text.split(separator: "\n").first.map(String.init), scratch.hasPrefix("/tmp/zkrunbook-collect-")
+        else {
             if case .transportFailed(_, let message) = made.termination { return finish(.unreachable, message) }
             return finish(.failed, "cannot make a scratch folder on the node: \(made.termination.summary) \(made.stderr.lastLines(2).joined(separator: " "))")
         }
@@ -155,11 +157,14 @@ public struct EnsembleCollector: Sendable {
         if let logFile = member.logFile { argv += ["--log-dir", (logFile as NSString).deletingLastPathComponent] }
         var environment: [String: String] = [:]
         if let path = file.runbookPath { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
-        let bundle = runner.run(CommandSpec(argv: argv, environment: environment, timeout: remaining(), terminationGrace: 10, outputCap: 8 << 20), cancellation: nil)
+        let bundle = runner.run(
+            CommandSpec(argv: argv, environment: environment, timeout: remaining(), terminationGrace: 10, outputCap: 8 << 20), cancellation: nil)
         let facts = bundle.stdout.text.split(separator: "\n").compactMap { line -> [String: FactValue]? in
             (try? JSONDecoder().decode(Event.self, from: Data(line.utf8)))?.facts
         }
-        guard bundle.exitStatus == 0, let remoteArchive = facts.compactMap({ fact -> String? in if case .string(let path) = fact["archive"] { return path } else { return nil } }).last else {
+        guard bundle.exitStatus == 0,
+            let remoteArchive = facts.compactMap({ fact -> String? in if case .string(let path) = fact["archive"] { return path } else { return nil } }).last
+        else {
             if case .transportFailed(_, let message) = bundle.termination { return finish(.unreachable, message) }
             let why = bundle.termination == .commandNotFound ? "the agent \(agent) is not installed on the node" : bundle.termination.summary
             return finish(.failed, "the node's collect failed: \(why) \(bundle.stderr.lastLines(2).joined(separator: " "))")
@@ -171,7 +176,8 @@ public struct EnsembleCollector: Sendable {
         let fetched = runner.run(fetch, cancellation: nil)
         let expected = runner.run(CommandSpec(argv: ["cat", remoteArchive + ".sha256"], timeout: min(60, remaining())), cancellation: nil)
         guard fetched.exitStatus == 0, expected.exitStatus == 0 else {
-            return finish(.failed, "bringing \(remoteArchive) back failed: \(fetched.termination.summary) \(fetched.stderr.lastLines(2).joined(separator: " "))")
+            return finish(
+                .failed, "bringing \(remoteArchive) back failed: \(fetched.termination.summary) \(fetched.stderr.lastLines(2).joined(separator: " "))")
         }
         let digest = (try? SHA256.hex(fileAt: local)) ?? ""
         guard expected.stdout.text.hasPrefix(digest + " ") else {
@@ -181,7 +187,9 @@ public struct EnsembleCollector: Sendable {
         try? FileManager.default.createDirectory(atPath: folder + "/" + serverFolder, withIntermediateDirectories: true)
         let unpacked = LocalCommandRunner().run(
             CommandSpec(argv: ["tar", "-xzf", local, "-C", folder + "/" + serverFolder, "--strip-components=1"], timeout: remaining()), cancellation: nil)
-        guard unpacked.exitStatus == 0 else { return finish(.failed, "cannot unpack the node's bundle: \(unpacked.stderr.lastLines(2).joined(separator: " "))") }
+        guard unpacked.exitStatus == 0 else {
+            return finish(.failed, "cannot unpack the node's bundle: \(unpacked.stderr.lastLines(2).joined(separator: " "))")
+        }
         server.folder = serverFolder
         server.bundle = (remoteArchive as NSString).lastPathComponent
         server.bytes = FileInfo.stat(local)?.size

@@ -28,14 +28,17 @@ public struct ExitCode: Hashable, Sendable, CustomStringConvertible {
     public static let outputFailed = ExitCode(5, "an output file could not be written (status --prometheus)")
     /// Distinct from 1: a rollback that failed leaves the target half-changed, and a caller (a timer, an
     /// Ansible play, a pager rule) must tell "undone" from "a person must look now".
-    public static let rollbackFailed = ExitCode(6, "a step failed and undoing it failed too: the target is half-changed and needs a person (the journal says what was left)")
+    public static let rollbackFailed = ExitCode(
+        6, "a step failed and undoing it failed too: the target is half-changed and needs a person (the journal says what was left)")
     /// status: a majority of the voters is up and none leads yet; seconds later it is healthy or it is not.
     public static let electing = ExitCode(7, "status: an election is under way (a majority of the voters is up, none leads yet): look again in a few seconds")
     /// status: too little was seen to judge (a partial view in which nothing serves): neither good nor bad.
     public static let partialView = ExitCode(8, "status: a partial view that cannot tell whether the ensemble has a quorum (unknown)")
     public static let interrupted = ExitCode(130, "interrupted (SIGINT/SIGTERM); completed steps rolled back unless --no-rollback")
 
-    public static let all: [ExitCode] = [.success, .stepFailed, .usage, .refused, .locked, .outputFailed, .rollbackFailed, .electing, .partialView, .interrupted]
+    public static let all: [ExitCode] = [
+        .success, .stepFailed, .usage, .refused, .locked, .outputFailed, .rollbackFailed, .electing, .partialView, .interrupted,
+    ]
 
     /// The code a zkrunbook process (an agent on a node) ended with, when it is one of ours.
     public static func known(_ rawValue: Int32) -> ExitCode? { all.first { $0.rawValue == rawValue } }

@@ -24,7 +24,8 @@ public enum JournalError: Error, Sendable, CustomStringConvertible {
         case .notResumable(let id, let reason):
             return "error: run \(id) cannot be resumed: \(reason)"
         case .leaseFolder(let path, let reason):
-            return "error: the lease folder: cannot use \(path): \(reason); every agent on this machine must share one writable lease folder (ZKRUNBOOK_LEASE_DIR in the agent's environment, else /run/zkrunbook/leases as root)"
+            return
+                "error: the lease folder: cannot use \(path): \(reason); every agent on this machine must share one writable lease folder (ZKRUNBOOK_LEASE_DIR in the agent's environment, else /run/zkrunbook/leases as root)"
         }
     }
 }
@@ -36,7 +37,9 @@ public struct StateLayout: Sendable {
     public init(root: String) { self.root = root }
 
     /// `--state-dir`, else ZKRUNBOOK_STATE_DIR, else /var/lib/zkrunbook for root, else ~/.local/state/zkrunbook.
-    public static func standard(explicit: String?, environment: [String: String] = EnvironmentVariables.values(of: ["ZKRUNBOOK_STATE_DIR", "HOME"])) -> StateLayout {
+    public static func standard(explicit: String?, environment: [String: String] = EnvironmentVariables.values(of: ["ZKRUNBOOK_STATE_DIR", "HOME"]))
+        -> StateLayout
+    {
         if let explicit { return StateLayout(root: explicit) }
         if let fromEnvironment = environment["ZKRUNBOOK_STATE_DIR"], !fromEnvironment.isEmpty {
             return StateLayout(root: fromEnvironment)

@@ -94,7 +94,8 @@ public enum LeasePolicy {
         case (let lease?, let runID?):
             if lease.runID != runID { return "the node is leased to \(lease.holderDescription), not to run \(runID)" }
             if lease.isExpired(at: now) {
-                return "run \(runID)'s lease on this node expired at \(Event.timestamp(Date(timeIntervalSince1970: lease.expires))): its conductor stopped renewing it"
+                return
+                    "run \(runID)'s lease on this node expired at \(Event.timestamp(Date(timeIntervalSince1970: lease.expires))): its conductor stopped renewing it"
             }
             return nil
         }

@@ -167,25 +167,28 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
         if let path = file.runbookPath { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
         let result = member.access.runner(host: member.host).run(
             CommandSpec(argv: argv, environment: environment, timeout: 30, outputCap: 1 << 16), cancellation: cancellation)
-        let where_ = "node \(member.id) (\(member.host), \(member.access.describe(host: member.host)))"
+        let location = "node \(member.id) (\(member.host), \(member.access.describe(host: member.host)))"
         let reply = LeaseReply.read(result.stdout.text)
         switch result.termination {
         case .exited(0):
             if let previous = reply?.replaced {
-                return .success("\(where_): took over the expired lease of run \(previous.runID) (pid \(previous.holderPID) on \(previous.holderHost))")
+                return .success("\(location): took over the expired lease of run \(previous.runID) (pid \(previous.holderPID) on \(previous.holderHost))")
             }
             return .success(nil)
         case .exited(ExitCode.locked.rawValue):
             let holder = reply?.message ?? result.stdout.lastLines(1).joined()
-            return .failure(Failure(cause: .locked, message: "\(where_): \(holder)\(Self.staleHint(reply?.lease, file: file))", evidence: []))
+            return .failure(Failure(cause: .locked, message: "\(location): \(holder)\(Self.staleHint(reply?.lease, file: file))", evidence: []))
         case .commandNotFound:
             return .failure(
-                Failure(cause: .refused, message: "\(where_): the agent \(agent) is not installed there (install it: zkrunbook install --ensemble FILE)", evidence: result.stderr.lastLines(3)))
+                Failure(
+                    cause: .refused, message: "\(location): the agent \(agent) is not installed there (install it: zkrunbook install --ensemble FILE)",
+                    evidence: result.stderr.lastLines(3)))
         case .transportFailed(_, let message):
-            return .failure(Failure(cause: .refused, message: "\(where_) cannot be reached: \(message)", evidence: result.stderr.lastLines(3)))
+            return .failure(Failure(cause: .refused, message: "\(location) cannot be reached: \(message)", evidence: result.stderr.lastLines(3)))
         default:
             let why = reply?.message ?? result.stderr.lastLines(2).joined(separator: " ")
-            return .failure(Failure(cause: .refused, message: "\(where_): lease \(verb) \(result.termination.summary): \(why)", evidence: result.stderr.lastLines(5)))
+            return .failure(
+                Failure(cause: .refused, message: "\(location): lease \(verb) \(result.termination.summary): \(why)", evidence: result.stderr.lastLines(5)))
         }
     }
 
@@ -195,7 +198,8 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
         let (host, pid) = (lease.holderHost, lease.holderPID)
         let expires = Event.timestamp(Date(timeIntervalSince1970: lease.expires))
         if host == hostName && kill(pid, 0) != 0 && errno == ESRCH {
-            return "; STALE: pid \(pid) no longer runs on this host; the lease expires at \(expires), or break it now: zkrunbook lease break --ensemble \(file.path)"
+            return
+                "; STALE: pid \(pid) no longer runs on this host; the lease expires at \(expires), or break it now: zkrunbook lease break --ensemble \(file.path)"
         }
         return "; it expires at \(expires) unless its conductor renews it"
     }

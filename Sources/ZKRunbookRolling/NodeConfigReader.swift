@@ -41,12 +41,17 @@ public enum NodeConfigReader {
         let runner = member.access.runner(host: member.host)
         let result = runner.run(CommandSpec(argv: argv, timeout: timeout, outputCap: 4 << 20), cancellation: nil)
         guard result.termination == .exited(0) else {
-            if result.termination == .commandNotFound { return .failure(ConfigReadFailure("the agent \(argv[0]) is not installed on the node (zkrunbook install)")) }
+            if result.termination == .commandNotFound {
+                return .failure(ConfigReadFailure("the agent \(argv[0]) is not installed on the node (zkrunbook install)"))
+            }
             if result.stderr.text.contains("unknown command 'node-config'") || result.stderr.text.contains("unknown option --client-port") {
                 return .failure(ConfigReadFailure("the agent \(argv[0]) on the node is older than this conductor (no node-config): zkrunbook install"))
             }
             let said = result.stderr.lastLines(3).joined(separator: " ")
-            return .failure(ConfigReadFailure("\(ShellQuoting.join(argv)) \(member.access.describe(host: member.host)): \(result.termination.summary)" + (said.isEmpty ? "" : ": " + said)))
+            return .failure(
+                ConfigReadFailure(
+                    "\(ShellQuoting.join(argv)) \(member.access.describe(host: member.host)): \(result.termination.summary)" + (said.isEmpty ? "" : ": " + said)
+                ))
         }
         do {
             return .success(try JSONDecoder().decode(NodeConfigSnapshot.self, from: Data(result.stdout.text.utf8)))

@@ -39,7 +39,10 @@ struct LeaderLastOrder: NodeOrderPolicy {
         let next = Self.order(remaining, leader: leader)[0]
         if offline { return (next, "node \(next.id) (order by id: offline, the leader is not known)") }
         let role = next.id == leader ? "the leader" : next.role == .observer ? "an observer" : "a follower"
-        return (next, "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(next.access.describe(host: next.host))")
+        return (
+            next,
+            "node \(next.id) is \(role)" + (leader.map { " (leader now: server \($0))" } ?? " (no leader found)") + ", \(next.access.describe(host: next.host))"
+        )
     }
 }
 
@@ -164,14 +167,16 @@ struct NodeLoop {
                 context.report(finished)
                 return ending(
                     .failure(
-                        cause: .nodeFailed, message: (explained.map { $0.headline + ": " } ?? "node \(next.id): ") + run.outcome.message + halt(untouched: untouched),
+                        cause: .nodeFailed,
+                        message: (explained.map { $0.headline + ": " } ?? "node \(next.id): ") + run.outcome.message + halt(untouched: untouched),
                         facts: ["failedNode": .int(Int64(next.id))], evidence: finished.evidence ?? []))
             }
         }
         if !failures.isEmpty {
             return ending(
                 .failure(
-                    cause: .nodeFailed, message: "\(failures.count) of \(members.count) node(s) failed, the others were done: " + failures.joined(separator: "; "),
+                    cause: .nodeFailed,
+                    message: "\(failures.count) of \(members.count) node(s) failed, the others were done: " + failures.joined(separator: "; "),
                     evidence: failures))
         }
         return ending(.success())

@@ -100,7 +100,9 @@ public struct SSHCommandRunner: CommandRunner {
         if text.contains("closed by remote host") || text.contains("broken pipe") || text.contains("connection reset")
             || text.contains("not responding") || text.contains("connection closed")
         {
-            return (.sshDropped, "ssh to \(host): the connection dropped during the command (\(firstLine)); the command may or may not have finished on the node")
+            return (
+                .sshDropped, "ssh to \(host): the connection dropped during the command (\(firstLine)); the command may or may not have finished on the node"
+            )
         }
         return nil
     }

@@ -3,7 +3,11 @@
 public struct ConfigDrift: Sendable, Codable, Equatable {
     /// One key whose value is not the same on every node read.
     public struct Row: Sendable, Codable, Equatable {
-        public enum File: String, Sendable, Codable { case zooCfg = "zoo.cfg", javaEnv = "java.env", servers, myid }
+        public enum File: String, Sendable, Codable {
+            case zooCfg = "zoo.cfg"
+            case javaEnv = "java.env"
+            case servers, myid
+        }
         public var file: File
         public var key: String
         /// By node id; nil where the node does not set the key.
@@ -20,7 +24,8 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
             /// Nodes hold different server lists: each may form a quorum the others do not know of.
             case serverListsDiffer = "server-lists-differ"
             /// A node's myid is not the id the ensemble file gives it; a node has no myid.
-            case myidMismatch = "myid-mismatch", myidMissing = "myid-missing"
+            case myidMismatch = "myid-mismatch"
+            case myidMissing = "myid-missing"
             /// A node's own id has no `server.N` line in its list ("My id N not in the peer list").
             case notInOwnList = "not-in-own-list"
             /// Settings other than per-node ones differ.
@@ -60,7 +65,8 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
                 findings.append(Finding(kind: .unread, nodes: [member.id], message: "node \(member.id) (\(member.host)): not read: \(failure.message)"))
             }
         }
-        for (id, snapshot) in read where snapshot.running?.configPath.map({ NodeConfigSnapshot.realpath($0) != NodeConfigSnapshot.realpath(snapshot.zooCfg) }) == true {
+        for (id, snapshot) in read
+        where snapshot.running?.configPath.map({ NodeConfigSnapshot.realpath($0) != NodeConfigSnapshot.realpath(snapshot.zooCfg) }) == true {
             findings.append(
                 Finding(
                     kind: .notTheRunningConfig, nodes: [id],
@@ -96,7 +102,8 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
         }
         for (id, snapshot) in read {
             guard let text = snapshot.myid else {
-                findings.append(Finding(kind: .myidMissing, nodes: [id], message: "node \(id): no myid in \(snapshot.myidFile ?? "its dataDir (zoo.cfg sets none)")"))
+                findings.append(
+                    Finding(kind: .myidMissing, nodes: [id], message: "node \(id): no myid in \(snapshot.myidFile ?? "its dataDir (zoo.cfg sets none)")"))
                 continue
             }
             if Int(text) != id {
@@ -109,7 +116,9 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
                 findings.append(
                     Finding(
                         kind: .notInOwnList, nodes: [id],
-                        message: "node \(id): its id \(own) has no server.\(own) line in \(snapshot.serversFile): it will not start (\"My id \(own) not in the peer list\")"))
+                        message:
+                            "node \(id): its id \(own) has no server.\(own) line in \(snapshot.serversFile): it will not start (\"My id \(own) not in the peer list\")"
+                    ))
             }
         }
         let drifting = settingRows.filter { !$0.perNode }

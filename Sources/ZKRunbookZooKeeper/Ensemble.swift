@@ -44,7 +44,8 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
 
     public init(
         id: Int, host: String, clientPort: Int, adminPort: Int? = nil, role: ServerEntry.Role = .participant, ssh: SSHSettings? = nil,
-        kubectl: KubectlSettings? = nil, logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil, dataCentre: String? = nil,
+        kubectl: KubectlSettings? = nil, logFile: String? = nil, stateDir: String? = nil, agentPath: String? = nil, zooCfg: String? = nil,
+        dataCentre: String? = nil,
         quorumPort: Int? = nil, electionPort: Int? = nil
     ) {
         (self.quorumPort, self.electionPort) = (quorumPort, electionPort)
@@ -100,7 +101,9 @@ public struct EnsembleFile: Sendable {
                     let adminPort = node.integer("adminPort", range: 1...65535)
                     var role = ServerEntry.Role.participant
                     if let text = node.string("role") {
-                        if let parsed = ServerEntry.Role(rawValue: text) { role = parsed } else {
+                        if let parsed = ServerEntry.Role(rawValue: text) {
+                            role = parsed
+                        } else {
                             diagnostics.error(node.object["role"]!.location, "role must be \"participant\" or \"observer\", found '\(text)'")
                         }
                     }
@@ -329,7 +332,8 @@ public struct EnsembleInspector: Sendable {
             while used.contains(next) { next += 1 }
             used.insert(next)
             out[index].id = next
-            let why = said[index].map { "says myid \($0), as another server does" } ?? "did not say its myid (conf refused and no AdminServer asked, or no answer)"
+            let why =
+                said[index].map { "says myid \($0), as another server does" } ?? "did not say its myid (conf refused and no AdminServer asked, or no answer)"
             notes.append("the server at \(members[index].endpoint) \(why): called server \(next) here, by no myid of its own")
         }
         return (out, notes)
@@ -367,7 +371,8 @@ public struct EnsembleInspector: Sendable {
             }
             let argv = [member.agent, "node-config", "--client-port", String(member.clientPort)]
             let result = runner.run(CommandSpec(argv: argv, timeout: 20, outputCap: 4 << 20), cancellation: nil)
-            guard result.termination == .exited(0), let snapshot = try? JSONDecoder().decode(NodeConfigSnapshot.self, from: Data(result.stdout.text.utf8)) else {
+            guard result.termination == .exited(0), let snapshot = try? JSONDecoder().decode(NodeConfigSnapshot.self, from: Data(result.stdout.text.utf8))
+            else {
                 let said = result.stderr.lastLines(2).joined(separator: " ")
                 return .failure(ConfigReadFailure("the agent (\(ShellQuoting.join(argv))) \(result.termination.summary)" + (said.isEmpty ? "" : ": " + said)))
             }
@@ -410,11 +415,14 @@ public struct EnsembleInspector: Sendable {
             }
             if !unanswered.isEmpty {
                 let seen = unanswered.map { word in fact.notes.first { $0.hasPrefix(word + ":") } ?? "\(word): no answer" }
-                problems.append("server \(member.id) (\(member.endpoint)) gave no answer to \(unanswered.joined(separator: ", ")): \(seen.joined(separator: "; "))")
+                problems.append(
+                    "server \(member.id) (\(member.endpoint)) gave no answer to \(unanswered.joined(separator: ", ")): \(seen.joined(separator: "; "))")
             }
         }
         if refusedByWhitelist {
-            problems.append("fix: add 4lw.commands.whitelist=srvr,ruok,mntr,conf to zoo.cfg (a restart applies it), or give each node's adminPort with the AdminServer enabled")
+            problems.append(
+                "fix: add 4lw.commands.whitelist=srvr,ruok,mntr,conf to zoo.cfg (a restart applies it), or give each node's adminPort with the AdminServer enabled"
+            )
         }
         return problems
     }
@@ -488,7 +496,8 @@ public struct EnsembleInspector: Sendable {
         if partial {
             let others = unseen.sorted().map(String.init).joined(separator: ", ")
             notes.insert(
-                "partial view: \(members.count - doubted.count) server(s) of this ensemble probed" + (others.isEmpty ? "" : "; members \(others) were not seen") + "; the verdict covers only what was seen",
+                "partial view: \(members.count - doubted.count) server(s) of this ensemble probed" + (others.isEmpty ? "" : "; members \(others) were not seen")
+                    + "; the verdict covers only what was seen",
                 at: 0)
         }
 
@@ -514,7 +523,9 @@ public struct EnsembleInspector: Sendable {
                     at: 0)
             } else if servingVoters < quorum.majority && !partial {
                 verdict = .noQuorum
-                reasons.insert("server \(leader.member.id) says it leads, but only \(servingVoters) of \(voters.count) voters serve and \(upVoters) are up (\(quorum.majority) needed)", at: 0)
+                reasons.insert(
+                    "server \(leader.member.id) says it leads, but only \(servingVoters) of \(voters.count) voters serve and \(upVoters) are up (\(quorum.majority) needed)",
+                    at: 0)
             } else {
                 verdict = reasons.isEmpty ? .healthy : .degraded
             }
@@ -548,7 +559,8 @@ public struct EnsembleInspector: Sendable {
             // A follower serves only while it is synced with a leader that holds a quorum.
             verdict = reasons.isEmpty ? .healthy : .degraded
             let unseenLeader = partial ? "the leader was not probed" : "no server answered as leader"
-            notes.insert("\(unseenLeader); \(describe(witness)) serves as \(witness.facts.mode.rawValue), which proves a leader with a quorum", at: min(1, notes.count))
+            notes.insert(
+                "\(unseenLeader); \(describe(witness)) serves as \(witness.facts.mode.rawValue), which proves a leader with a quorum", at: min(1, notes.count))
             quorum.canElect = true
             quorum.reason += " Server \(witness.member.id) serves as \(witness.facts.mode.rawValue): a leader with a quorum exists."
         } else if partial {

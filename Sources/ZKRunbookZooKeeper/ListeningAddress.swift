@@ -35,7 +35,9 @@ public enum ListeningAddress {
         let addresses = found.compactMap(\.address)
         let first = addresses[0]
         let others = Set(addresses).subtracting([first])
-        return (first, others.isEmpty ? nil : "several addresses listen on port \(port): \(([first] + others.sorted()).joined(separator: ", ")); asked \(first)")
+        return (
+            first, others.isEmpty ? nil : "several addresses listen on port \(port): \(([first] + others.sorted()).joined(separator: ", ")); asked \(first)"
+        )
     }
 
     static func parse(_ table: String, port: Int, ipv6: Bool) -> [Socket] {

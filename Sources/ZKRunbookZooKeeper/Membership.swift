@@ -102,11 +102,12 @@ public enum MembershipCheck {
                     !asked
                         ? "not checked: the servers were not asked who their members are"
                         : serving && zooCfgOnly
-                            ? (unread.map { String($0.dropFirst("membership: ".count)) } ?? "ZooKeeper 3.4 lists its members only in zoo.cfg, which was not read")
+                            ? (unread.map { String($0.dropFirst("membership: ".count)) }
+                                ?? "ZooKeeper 3.4 lists its members only in zoo.cfg, which was not read")
                                 + ": give each node's zooCfg in the ensemble file, or install the agent (zkrunbook install) to find the running server's"
-                        : serving
-                            ? "no server reported its members (conf is not whitelisted and no AdminServer answered): \(fix)"
-                            : "no server answered with its members"))
+                            : serving
+                                ? "no server reported its members (conf is not whitelisted and no AdminServer answered): \(fix)"
+                                : "no server answered with its members"))
             let partial = findings.contains { $0.kind == .missingLeader }
             return MembershipReport(reported: nil, source: nil, findings: findings, scope: partial ? .partial : .unconfirmed)
         }
@@ -143,14 +144,16 @@ public enum MembershipCheck {
         for member in written where !reportedIDs.contains(member.id) {
             findings.append(
                 MembershipFinding(
-                    .extraMember, ids: [member.id], "server \(member.id) (\(member.endpoint)) is in the list given, but the servers do not list it as a member"))
+                    .extraMember, ids: [member.id], "server \(member.id) (\(member.endpoint)) is in the list given, but the servers do not list it as a member")
+            )
         }
         for member in written {
             guard let entry = reported.first(where: { $0.id == member.id }) else { continue }
             if entry.role != member.role {
                 findings.append(
                     MembershipFinding(
-                        .roleDiffers, ids: [member.id], "server \(member.id) is written as \(member.role.rawValue), but the servers say \(entry.role.rawValue)"))
+                        .roleDiffers, ids: [member.id], "server \(member.id) is written as \(member.role.rawValue), but the servers say \(entry.role.rawValue)")
+                )
             }
             if isAddressLiteral(entry.host), isAddressLiteral(member.host), entry.host != member.host {
                 findings.append(

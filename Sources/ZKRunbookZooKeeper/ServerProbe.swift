@@ -129,7 +129,9 @@ public struct ServerProbe: Sendable {
                     if case .success = ReplyParser.applyAdminStats(json, to: &asked, channel: "admin srvr"), asked.mode == .leader {
                         asked.error = nil
                         asked.errorKind = nil
-                        asked.notes.append("srvr over 4lw: not serving clients, but the AdminServer says it leads (leaderServes=no: a leader that takes no client connections)")
+                        asked.notes.append(
+                            "srvr over 4lw: not serving clients, but the AdminServer says it leads (leaderServes=no: a leader that takes no client connections)"
+                        )
                         facts = asked
                     }
                 }

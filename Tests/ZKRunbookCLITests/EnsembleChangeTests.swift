@@ -1,7 +1,7 @@
 import Foundation
-import ZKRunbookTestSupport
-import ZKRunbookSandbox
 import Testing
+import ZKRunbookSandbox
+import ZKRunbookTestSupport
 
 /// Changing an ensemble safely, on real sandboxes: configuration drift read on every node by its agent over ssh.
 @Suite(.serialized, .tags(.realZooKeeper, .ssh))
@@ -43,7 +43,8 @@ struct EnsembleChangeTests {
         let rows = (report["rows"] as? [[String: Any]]) ?? []
         let cnxns = rows.first { $0["key"] as? String == "maxClientCnxns" }
         #expect((cnxns?["values"] as? [String: String]) == ["1": "100", "2": "60", "3": "100"], "\(rows)")
-        #expect(rows.contains { $0["key"] as? String == "server.4" && ($0["values"] as? [String: Any])?["3"] as? String == "127.0.0.1:29999:29998:participant" })
+        #expect(
+            rows.contains { $0["key"] as? String == "server.4" && ($0["values"] as? [String: Any])?["3"] as? String == "127.0.0.1:29999:29998:participant" })
 
         let human = try zkrunbook.run(["diff", "--ensemble", file])
         #expect(human.stdout.contains("split-brain risk"), "\(human.stdout)")
@@ -90,11 +91,16 @@ struct EnsembleChangeTests {
         let electionsBefore = ensemble.leaderElections
         let witness = try KazooWitness.start(ensemble, in: workspace)
         let run = try zkrunbook.run(
-            ["run", "rolling-config-change", "--ensemble", ensemble.file, "--param", "set=maxClientCnxns=60", "--json", "--state-dir", workspace.file("state")],
+            [
+                "run", "rolling-config-change", "--ensemble", ensemble.file, "--param", "set=maxClientCnxns=60", "--json", "--state-dir",
+                workspace.file("state"),
+            ],
             directory: repositoryRoot, timeout: 600)
         let verdict = try witness.finish()
         let elections = ensemble.leaderElections - electionsBefore
-        print("config change: exit \(run.status); pids \(pids) -> \(ensemble.pids); \(elections) election(s); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        print(
+            "config change: exit \(run.status); pids \(pids) -> \(ensemble.pids); \(elections) election(s); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms"
+        )
         #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
         let check = jsonLines(run.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "check" }
         let facts = check?["facts"] as? [String: Any]
@@ -120,21 +126,25 @@ struct EnsembleChangeTests {
         let counter = workspace.file("restarts")
         let wrapper = workspace.file("restart.sh")
         try """
-            #!/bin/sh
-            n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter)
-            [ "$n" = 2 ] && { echo "restart $n refused by the test" >&2; exit 1; }
-            exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
-            """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter)
+        [ "$n" = 2 ] && { echo "restart $n refused by the test" >&2; exit 1; }
+        exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
         let file = try ensemble.variant("ensemble-failing.json5", restartCommand: [wrapper, "${node.id}"])
         let before = files(ensemble)
         let witness = try KazooWitness.start(ensemble, in: workspace)
         let run = try zkrunbook.run(
-            ["run", "rolling-config-change", "--ensemble", file, "--param", "set=maxClientCnxns=60", "--param", "javaEnv=JVMFLAGS=-Xmx256m",
-             "--state-dir", workspace.file("state")],
+            [
+                "run", "rolling-config-change", "--ensemble", file, "--param", "set=maxClientCnxns=60", "--param", "javaEnv=JVMFLAGS=-Xmx256m",
+                "--state-dir", workspace.file("state"),
+            ],
             directory: repositoryRoot, timeout: 600)
         let verdict = try witness.finish()
-        print("failed config change: exit \(run.status); \((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "?") restart command(s); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        print(
+            "failed config change: exit \(run.status); \((try? String(contentsOfFile: counter, encoding: .utf8)) ?? "?") restart command(s); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms"
+        )
         #expect(run.status == 1, "\(run.stdout.suffix(3000))\n\(run.stderr)")
         #expect(run.stdout.contains("rolled back"), "\(run.stdout.suffix(2000))")
         let now = files(ensemble)
@@ -174,7 +184,10 @@ struct EnsembleChangeTests {
         func run(_ runbook: String, _ nodes: [Int], server: Int, observers: [Int] = [], _ extra: [String] = []) throws -> ZKRunbookBinary.Result {
             let started = Date()
             let result = try zkrunbook.run(
-                ["run", runbook, "--ensemble", try ensemble.file(listing: nodes, observers: observers), "--param", "server=\(server)", "--json", "--state-dir", state]
+                [
+                    "run", runbook, "--ensemble", try ensemble.file(listing: nodes, observers: observers), "--param", "server=\(server)", "--json",
+                    "--state-dir", state,
+                ]
                     + extra,
                 directory: repositoryRoot, timeout: 600)
             seconds.append(String(format: "%@ %d: %.1fs", runbook, server, Date().timeIntervalSince(started)))
@@ -196,7 +209,8 @@ struct EnsembleChangeTests {
         let back = try run("set-role", [1, 2, 3, 4, 5], server: follower, observers: [follower], ["--param", "role=participant"])
         #expect(stepFacts(back, "reconfig")["voters"] as? String == "1,2,3,4,5" && stepFacts(back, "reconfig")["observers"] as? String == "")
         var verdict = try witness.finish()
-        print("reconfig 3 -> 5, set-role: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        print(
+            "reconfig 3 -> 5, set-role: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
         #expect(verdict.acked > 20)
 
@@ -219,7 +233,9 @@ struct EnsembleChangeTests {
             (try? zkrunbook.run(["status", "--ensemble", try ensemble.file(listing: left)]))?.status == 0
         }
         let restart = try witness.finish()
-        print("leader removed through reconfig: longest write gap \(handOff.longestGapMs) ms (\(handOff.acked) writes); leader restarted: longest write gap \(restart.longestGapMs) ms (\(restart.acked) writes)")
+        print(
+            "leader removed through reconfig: longest write gap \(handOff.longestGapMs) ms (\(handOff.acked) writes); leader restarted: longest write gap \(restart.longestGapMs) ms (\(restart.acked) writes)"
+        )
         #expect(restart.lost.isEmpty, "acknowledged writes lost: \(restart.lost.prefix(5))")
 
         // One more away, not the leader, keeping one of the witness's servers (1...3).
@@ -231,7 +247,9 @@ struct EnsembleChangeTests {
         let remainingText = remaining.map(String.init).joined(separator: ",")
         #expect(stepFacts(last, "reconfig")["members"] as? String == remainingText)
         verdict = try witness.finish()
-        print("reconfig 3 -> 5 -> 3: \(seconds.joined(separator: ", ")); last removal: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        print(
+            "reconfig 3 -> 5 -> 3: \(seconds.joined(separator: ", ")); last removal: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms"
+        )
         #expect(ensemble.sandbox.runningNodes() == remaining, "the removed servers \(leader) and \(second) were stopped")
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
         let status = try zkrunbook.run(["status", "--ensemble", try ensemble.file(listing: remaining)])
@@ -307,7 +325,10 @@ struct EnsembleChangeTests {
         #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
         let alone = try kazoo("127.0.0.1:\(ensemble.clientPort(2))", "print(z.get('/zkr-while-gone')[0].decode())\nprint(len(z.get_children('/zkr-witness')))")
         let verdict = try witness.finish()
-        print(String(format: "replace-node: %.1fs; server 2 alone serves: %@; kazoo: %d writes acknowledged, %d lost, longest write gap %d ms", seconds, alone.replacingOccurrences(of: "\n", with: " / "), verdict.acked, verdict.lost.count, verdict.longestGapMs))
+        print(
+            String(
+                format: "replace-node: %.1fs; server 2 alone serves: %@; kazoo: %d writes acknowledged, %d lost, longest write gap %d ms", seconds,
+                alone.replacingOccurrences(of: "\n", with: " / "), verdict.acked, verdict.lost.count, verdict.longestGapMs))
         #expect(alone.hasPrefix("written while server 2 was gone\n"), "\(alone)")
         #expect((Int(alone.split(separator: "\n").last ?? "") ?? 0) > 0, "the witness's writes are on server 2: \(alone)")
         #expect(try String(contentsOfFile: ensemble.directory + "/node2/data/myid", encoding: .utf8) == "2\n", "the same id")
@@ -317,7 +338,8 @@ struct EnsembleChangeTests {
         // This ensemble runs without reconfigEnabled: ZooKeeper's own answer refuses remove-server, named,
         // before any change.
         let refused = try zkrunbook.run(
-            ["run", "remove-server", "--ensemble", file, "--param", "server=3", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+            ["run", "remove-server", "--ensemble", file, "--param", "server=3", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120
+        )
         #expect(refused.status == 3, "\(refused.stdout.suffix(2000))")
         #expect(refused.stdout.contains("reconfigEnabled is false on the leader"), "\(refused.stdout.suffix(2000))")
         #expect(ensemble.sandbox.runningNodes() == [1, 2, 3])
@@ -353,7 +375,9 @@ struct EnsembleChangeTests {
         let script = "import socket\ns = socket.create_connection(('127.0.0.1', \(port)), 5)\ns.sendall(b'conf')\nprint(s.makefile().read())"
         let result = try ZKRunbookBinary(path: KazooWitness.python).run(["-c", script], timeout: 30)
         return Dictionary(
-            result.stdout.split(separator: "\n").compactMap { line in line.firstIndex(of: "=").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) } },
+            result.stdout.split(separator: "\n").compactMap { line in
+                line.firstIndex(of: "=").map { (String(line[..<$0]), String(line[line.index(after: $0)...])) }
+            },
             uniquingKeysWith: { first, _ in first })
     }
 
@@ -368,11 +392,11 @@ struct EnsembleChangeTests {
         let hanging = workspace.file("hanging")
         let wrapper = workspace.file("restart.sh")
         try """
-            #!/bin/sh
-            n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter)
-            [ "$n" = 2 ] && { touch \(hanging); sleep 120; }
-            exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
-            """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        n=$(( $(cat \(counter) 2>/dev/null || echo 0) + 1 )); echo $n > \(counter)
+        [ "$n" = 2 ] && { touch \(hanging); sleep 120; }
+        exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
         let file = try ensemble.variant("ensemble-hanging.json5", restartCommand: [wrapper, "${node.id}"])
         let state = workspace.file("state")
@@ -413,9 +437,12 @@ struct EnsembleChangeTests {
         // An agent killed outright (no chance to undo) after its edit: the same change run again on that
         // node finds the file as wanted but not as backed up, and restarts the server all the same.
         let again = try zkrunbook.run(
-            ["run", "zoo-cfg-change-node", "--param", "config=\(ensemble.zooCfg(first))", "--param", "set=maxClientCnxns=61", "--param", "change=\(runID)",
-             "--param", "clientPort=\(ensemble.clientPort(first))", "--param", "restartCommand=[\"\(zkrunbook.path)\",\"sandbox\",\"restart\",\"--dir\",\"\(ensemble.directory)\",\"--node\",\"\(first)\"]",
-             "--state-dir", ensemble.directory + "/node\(first)/state", "--json"],
+            [
+                "run", "zoo-cfg-change-node", "--param", "config=\(ensemble.zooCfg(first))", "--param", "set=maxClientCnxns=61", "--param", "change=\(runID)",
+                "--param", "clientPort=\(ensemble.clientPort(first))", "--param",
+                "restartCommand=[\"\(zkrunbook.path)\",\"sandbox\",\"restart\",\"--dir\",\"\(ensemble.directory)\",\"--node\",\"\(first)\"]",
+                "--state-dir", ensemble.directory + "/node\(first)/state", "--json",
+            ],
             directory: repositoryRoot, timeout: 300)
         #expect(again.status == 0, "\(again.stdout.suffix(2000))")
         let restart = jsonLines(again.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "restart" }
@@ -454,14 +481,19 @@ struct EnsembleChangeTests {
         let leaving = leader ?? 4
         started = Date()
         let remove = try zkrunbook.run(
-            ["run", "remove-server-static", "--ensemble", file, "--param", "server=\(leaving)", "--json", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+            ["run", "remove-server-static", "--ensemble", file, "--param", "server=\(leaving)", "--json", "--state-dir", state], directory: repositoryRoot,
+            timeout: 600)
         let removeSeconds = Date().timeIntervalSince(started)
         #expect(remove.status == 0, "\(remove.stdout.suffix(3000))\n\(remove.stderr)")
         let remaining = [1, 2, 3, 4].filter { $0 != leaving }
         let handOff = jsonLines(remove.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" }
         #expect((handOff?["status"] as? String == "succeeded") == (leader == leaving), "the leader is restarted first only when it leaves: \(handOff ?? [:])")
         let verdict = try witness.finish()
-        print(String(format: "3.4.14 static path: add-server-static %.1fs, remove-server-static (server %d, leader: %@) %.1fs; kazoo: %d writes acknowledged, %d lost, longest write gap %d ms", addSeconds, leaving, leader == leaving ? "yes" : "no", removeSeconds, verdict.acked, verdict.lost.count, verdict.longestGapMs))
+        print(
+            String(
+                format:
+                    "3.4.14 static path: add-server-static %.1fs, remove-server-static (server %d, leader: %@) %.1fs; kazoo: %d writes acknowledged, %d lost, longest write gap %d ms",
+                addSeconds, leaving, leader == leaving ? "yes" : "no", removeSeconds, verdict.acked, verdict.lost.count, verdict.longestGapMs))
         #expect(ensemble.sandbox.runningNodes() == remaining)
         let three = try zkrunbook.run(["status", "--ensemble", try ensemble.file(listing: remaining)])
         #expect(three.status == 0 && three.stdout.contains("3 voter(s)"), "\(three.stdout)")

@@ -3,7 +3,7 @@ import Testing
 import ZKRunbookTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One run per ensemble for every runbook that changes it, on real servers: a second conductor started from
@@ -39,7 +39,8 @@ struct FenceTests {
         #expect(try String(contentsOfFile: copy, encoding: .utf8).contains("state-of-another-conductor"))
         let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-fence")
 
-        let first = try zkrunbook.start(["run", "rolling-restart", "--ensemble", held, "--json", "--state-dir", workspace.file("state-a")], directory: repositoryRoot)
+        let first = try zkrunbook.start(
+            ["run", "rolling-restart", "--ensemble", held, "--json", "--state-dir", workspace.file("state-a")], directory: repositoryRoot)
         try poll("the first run's lease, and its first node stopped", timeout: 120) {
             first.outputSoFar.contains("\"lease-taken\"") && FileManager.default.fileExists(atPath: go + ".stopped")
         }
@@ -52,7 +53,8 @@ struct FenceTests {
             let events = jsonLines(second.stdout)
             let finished = events.last { $0["type"] as? String == "run-finished" }
             let message = finished?["message"] as? String ?? ""
-            #expect(message.contains("before any change") && message.contains("leased to run \(runID)") && message.contains("by pid \(first.pid)"), "\(message)")
+            #expect(
+                message.contains("before any change") && message.contains("leased to run \(runID)") && message.contains("by pid \(first.pid)"), "\(message)")
             let changing = events.filter { $0["type"] as? String == "attempt-started" && $0["parentStep"] == nil }.compactMap { $0["step"] as? String }
             #expect(!changing.contains("reconfig") && !changing.contains("restart-each-node"), "\(runbook) began a change: \(changing)")
         }
@@ -62,7 +64,9 @@ struct FenceTests {
         let members = try zkrunbook.run(["status", "--ensemble", ensemble.file])
         #expect(members.status == 0 && members.stdout.contains("verdict: healthy"), "server 3 is still a member: \(members.stdout)")
         let verdict = try witness.finish()
-        print("fence: second conductors refused while the first held the lease; kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
+        print(
+            "fence: second conductors refused while the first held the lease; kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms"
+        )
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
 
         // Released at the end: the copy's rolling restart now runs.
@@ -128,7 +132,8 @@ struct FenceTests {
         #expect(try zkrunbook.run(["status", "--server", "127.0.0.1:\(ensemble.clientPort(1))"]).status != 0, "nothing answers on 127.0.0.1")
 
         let rolled = try zkrunbook.run(
-            ["run", "rolling-restart", "--ensemble", bound, "--param", "gateTimeout=60s", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 400)
+            ["run", "rolling-restart", "--ensemble", bound, "--param", "gateTimeout=60s", "--state-dir", workspace.file("state")], directory: repositoryRoot,
+            timeout: 400)
         #expect(rolled.status == 0, "\(rolled.stdout.suffix(3000))\n\(rolled.stderr)")
 
         // A stop command that stops nothing: the wait for "no longer answers" meets the server at 127.0.0.2.
@@ -154,7 +159,8 @@ struct FenceTests {
         }
         #expect(try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: "stateDir: \"\(shared)\"").count == 4)
         let run = try zkrunbook.run(
-            ["run", "rolling-config-change", "--ensemble", file, "--param", "set=maxClientCnxns=60", "--state-dir", workspace.file("state")], directory: repositoryRoot,
+            ["run", "rolling-config-change", "--ensemble", file, "--param", "set=maxClientCnxns=60", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot,
             timeout: 600)
         #expect(run.status == 0, "\(run.stdout.suffix(3000))")
         for node in 1...3 { #expect(try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8).contains("maxClientCnxns=60")) }
@@ -173,14 +179,17 @@ struct FenceTests {
         let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-two-adds")
         func start(_ server: Int) throws -> ZKRunbookBinary.Running {
             try zkrunbook.start(
-                ["run", "add-server", "--ensemble", files[server]!, "--param", "server=\(server)", "--state-dir", workspace.file("state-\(server)")], directory: repositoryRoot)
+                ["run", "add-server", "--ensemble", files[server]!, "--param", "server=\(server)", "--state-dir", workspace.file("state-\(server)")],
+                directory: repositoryRoot)
         }
         let four = try start(4)
         Thread.sleep(forTimeInterval: 0.3)  // the stagger under test, not a wait for readiness
         let five = try start(5)
         let results = [4: try four.wait(timeout: 600), 5: try five.wait(timeout: 600)]
         let winners = results.filter { $0.value.status == 0 }.map(\.key)
-        #expect(winners.count == 1, "4: exit \(results[4]!.status)\n\(results[4]!.stdout.suffix(1500))\n5: exit \(results[5]!.status)\n\(results[5]!.stdout.suffix(1500))")
+        #expect(
+            winners.count == 1,
+            "4: exit \(results[4]!.status)\n\(results[4]!.stdout.suffix(1500))\n5: exit \(results[5]!.status)\n\(results[5]!.stdout.suffix(1500))")
         guard let winner = winners.first else { return }
         let loser = winner == 4 ? 5 : 4
         let refused = results[loser]!
@@ -190,7 +199,9 @@ struct FenceTests {
         #expect(asWritten.status == 0 && asWritten.stdout.contains("verdict: healthy"), "\(asWritten.stdout)")
         #expect(try zkrunbook.run(["status", "--ensemble", files[loser]!]).status != 0, "server \(loser) is no member")
         let verdict = try witness.finish()
-        print("two add-servers 0.3 s apart: server \(winner) added, \(loser) refused (exit \(refused.status)); kazoo: \(verdict.acked) writes, \(verdict.lost.count) lost")
+        print(
+            "two add-servers 0.3 s apart: server \(winner) added, \(loser) refused (exit \(refused.status)); kazoo: \(verdict.acked) writes, \(verdict.lost.count) lost"
+        )
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
     }
 
@@ -212,7 +223,8 @@ struct FenceTests {
                 zkrunbook.path, counter, ensemble.directory, "${node.id}", first,
             ])
         let state = workspace.file("state")
-        let conductor = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", state, "--param", "gateTimeout=60s"], directory: repositoryRoot)
+        let conductor = try zkrunbook.start(
+            ["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", state, "--param", "gateTimeout=60s"], directory: repositoryRoot)
         try poll("the first node stopped by its restart command", timeout: 120) { FileManager.default.fileExists(atPath: first) }
         let node = try #require(Int(try String(contentsOfFile: first, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         let agents = processes(commandLineContaining: "clientPort=\(ensemble.clientPort(node))").filter { pid in

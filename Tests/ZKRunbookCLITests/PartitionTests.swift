@@ -36,7 +36,8 @@ struct PartitionTests {
             let server = try RunningServer.find(clientPort: ensemble.clientPort(node)).get()
             try cgroups.move(server.pid, to: group)
             let wrapper = workspace.file("agent-\(node).sh")
-            try "#!/bin/sh\necho $$ > '\(cgroups.path(group))/cgroup.procs' || exit 70\nexec '\(zkrunbook.path)' \"$@\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+            try "#!/bin/sh\necho $$ > '\(cgroups.path(group))/cgroup.procs' || exit 70\nexec '\(zkrunbook.path)' \"$@\"\n".write(
+                toFile: wrapper, atomically: true, encoding: .utf8)
             chmod(wrapper, 0o755)
             agents[node] = wrapper
         }
@@ -105,7 +106,9 @@ struct CgroupRoot {
     func path(_ group: String) -> String { root + "/" + group }
 
     func create(_ group: String) throws {
-        guard mkdir(path(group), 0o755) == 0 || errno == EEXIST else { throw HarnessError(message: "mkdir \(path(group)): \(String(cString: strerror(errno)))") }
+        guard mkdir(path(group), 0o755) == 0 || errno == EEXIST else {
+            throw HarnessError(message: "mkdir \(path(group)): \(String(cString: strerror(errno)))")
+        }
     }
 
     func move(_ pid: Int32, to group: String) throws {

@@ -1,9 +1,9 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Rolling restarts against real ZooKeeper sandboxes, over a real sshd and locally.
@@ -39,9 +39,12 @@ struct RollingRestartTests {
         let pidsBefore = ensemble.pids
         let witness = try KazooWitness.start(ensemble, in: workspace)
 
-        let run = try zkrunbook.run(["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
         let verdict = try witness.finish()
-        print("rolling restart over ssh: kazoo wrote throughout: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        print(
+            "rolling restart over ssh: kazoo wrote throughout: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms"
+        )
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
         #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
         let stream = jsonLines(run.stdout)
@@ -82,7 +85,8 @@ struct RollingRestartTests {
         let leaderBefore = try leader(ensemble)
         let first = (1...3).first { $0 != leaderBefore }!
         let config = "\(ensemble.directory)/node\(first)/zoo.cfg"
-        try (try String(contentsOfFile: config, encoding: .utf8) + "server.9=this-is-not-a-server-line\n").write(toFile: config, atomically: true, encoding: .utf8)
+        try (try String(contentsOfFile: config, encoding: .utf8) + "server.9=this-is-not-a-server-line\n").write(
+            toFile: config, atomically: true, encoding: .utf8)
         let pidsBefore = ensemble.pids
         let run = try zkrunbook.run(
             ["run", "rolling-restart", "--ensemble", ensemble.file, "--param", "gateTimeout=8s", "--state-dir", workspace.file("state")],
@@ -112,7 +116,8 @@ struct RollingRestartTests {
         defer { kill(frozenPid, SIGCONT) }
         let once = workspace.file("froze")
         let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
-        let restart = #"restartCommand: ["sh", "-c", "[ -e '\#(once)' ] || { touch '\#(once)'; kill -STOP \#(frozenPid); }; exec \"$0\" \"$@\"", "\#(zkrunbook.path)", "sandbox", "restart", "--dir", "\#(ensemble.directory)", "--node", "${node.id}"],"#
+        let restart =
+            #"restartCommand: ["sh", "-c", "[ -e '\#(once)' ] || { touch '\#(once)'; kill -STOP \#(frozenPid); }; exec \"$0\" \"$@\"", "\#(zkrunbook.path)", "sandbox", "restart", "--dir", "\#(ensemble.directory)", "--node", "${node.id}"],"#
         let file = workspace.file("freezing.json5")
         let lines = written.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("  restartCommand:") ? "  " + restart : String($0) }
         try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
@@ -134,7 +139,8 @@ struct RollingRestartTests {
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let (started, release) = (workspace.file("restart-started"), workspace.file("release"))
-        let restart = #"restartCommand: ["sh", "-c", "touch '\#(started)'; while [ ! -e '\#(release)' ]; do sleep 0.05; done; exec \"$0\" \"$@\"", "\#(zkrunbook.path)", "sandbox", "restart", "--dir", "\#(ensemble.directory)", "--node", "${node.id}"],"#
+        let restart =
+            #"restartCommand: ["sh", "-c", "touch '\#(started)'; while [ ! -e '\#(release)' ]; do sleep 0.05; done; exec \"$0\" \"$@\"", "\#(zkrunbook.path)", "sandbox", "restart", "--dir", "\#(ensemble.directory)", "--node", "${node.id}"],"#
         let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
         let lines = written.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("  restartCommand:") ? "  " + restart : String($0) }
         let file = workspace.file("held.json5")
@@ -205,7 +211,9 @@ struct RollingRestartTests {
         let hold = workspace.write("hold", "")
         let reached = workspace.file("reached")
         let agent = workspace.write(
-            "agent.sh", "#!/bin/sh\nif [ -e \(hold) ] && [ \"$1\" = run ]; then echo $$ > \(reached); while [ -e \(hold) ]; do sleep 0.05; done; fi\nexec \(zkrunbook.path) \"$@\"\n")
+            "agent.sh",
+            "#!/bin/sh\nif [ -e \(hold) ] && [ \"$1\" = run ]; then echo $$ > \(reached); while [ -e \(hold) ]; do sleep 0.05; done; fi\nexec \(zkrunbook.path) \"$@\"\n"
+        )
         chmod(agent, 0o755)
         let file = try ensemble.overSSH(ssh, zkrunbook: zkrunbook, agent: agent)
         let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)

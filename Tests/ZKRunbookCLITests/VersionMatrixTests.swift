@@ -14,7 +14,6 @@ struct VersionMatrixTests {
 
     init() throws { zkrunbook = try ZKRunbookBinary.locate() }
 
-
     @Test(arguments: ["3.4.14", "3.6.3", "3.9.3"])
     func statusClientRollingRestartAndDoctor(version: String) throws {
         let jars = Sandbox.jarFolder(version)
@@ -59,7 +58,9 @@ struct VersionMatrixTests {
             ["run", "rolling-restart", "--ensemble", overSSH, "--json", "--param", "soak=1s", "--state-dir", workspace.file("state")],
             directory: repositoryRoot, timeout: 300)
         let verdict = try witness.finish()
-        print("ZooKeeper \(version): rolling restart over ssh exit \(run.status); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms; \(ensemble.leaderElections - electionsBefore) new leader(s)")
+        print(
+            "ZooKeeper \(version): rolling restart over ssh exit \(run.status); kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms; \(ensemble.leaderElections - electionsBefore) new leader(s)"
+        )
         #expect(run.status == 0, "\(run.stdout.suffix(3000))")
         let order = jsonLines(run.stdout).filter { $0["type"] as? String == "node-started" }.compactMap { $0["node"] as? Int }
         #expect(order.count == 3 && order.last == leaderBefore, "\(order)")
@@ -91,8 +92,10 @@ struct VersionMatrixTests {
 
         // A support bundle from one node of this version: its four-letter words answered, its logs taken.
         let bundle = try zkrunbook.run(
-            ["collect", "--zoo-cfg", ensemble.zooCfg(1), "--log-dir", "\(ensemble.directory)/node1", "--output", workspace.file("bundle"),
-             "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+            [
+                "collect", "--zoo-cfg", ensemble.zooCfg(1), "--log-dir", "\(ensemble.directory)/node1", "--output", workspace.file("bundle"),
+                "--state-dir", workspace.file("state"),
+            ], directory: repositoryRoot, timeout: 120)
         #expect(bundle.status == 0, "\(bundle.stdout.suffix(1500))")
         let archive = try #require(((try? FileManager.default.contentsOfDirectory(atPath: workspace.file("bundle"))) ?? []).first { $0.hasSuffix(".tar.gz") })
         let manifest = try ZKRunbookBinary(path: "/bin/sh").run(["-c", "tar -xzOf '\(workspace.file("bundle"))/\(archive)' --wildcards '*/manifest.json'"])
@@ -117,7 +120,8 @@ struct VersionMatrixTests {
     func membersOf34WithoutZooCfg(_ ensemble: SandboxEnsemble, _ workspace: Scratch) throws {
         let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
         let unnamed = workspace.file("no-zoo-cfg.json5")
-        try written.replacingOccurrences(of: #", zooCfg: "[^"]*""#, with: "", options: .regularExpression).write(toFile: unnamed, atomically: true, encoding: .utf8)
+        try written.replacingOccurrences(of: #", zooCfg: "[^"]*""#, with: "", options: .regularExpression).write(
+            toFile: unnamed, atomically: true, encoding: .utf8)
         #expect(!(try String(contentsOfFile: unnamed, encoding: .utf8)).contains("zooCfg"))
         let found = try zkrunbook.run(["status", "--ensemble", unnamed, "--json"])
         let view = try #require(try JSONSerialization.jsonObject(with: Data(found.stdout.utf8)) as? [String: Any])
@@ -132,13 +136,17 @@ struct VersionMatrixTests {
         }
 
         let withoutAgent = workspace.file("no-agent.json5")
-        try (try String(contentsOfFile: unnamed, encoding: .utf8)).replacingOccurrences(of: #"agentPath: "[^"]*""#, with: #"agentPath: "/nonexistent/zkrunbook""#, options: .regularExpression)
-            .write(toFile: withoutAgent, atomically: true, encoding: .utf8)
+        try (try String(contentsOfFile: unnamed, encoding: .utf8)).replacingOccurrences(
+            of: #"agentPath: "[^"]*""#, with: #"agentPath: "/nonexistent/zkrunbook""#, options: .regularExpression
+        )
+        .write(toFile: withoutAgent, atomically: true, encoding: .utf8)
         let blind = try zkrunbook.run(["status", "--ensemble", withoutAgent])
         #expect(blind.stdout.contains("ZooKeeper 3.4 lists its members only in zoo.cfg, which could not be read"), "\(blind.stdout)")
         #expect(!blind.stdout.contains("whitelist"), "\(blind.stdout)")
         let refused = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", withoutAgent], directory: repositoryRoot, timeout: 120)
-        #expect(refused.status == 3 && refused.stdout.contains("give each node's zooCfg") && !refused.stdout.contains("whitelist"), "\(refused.stdout.suffix(2000))")
+        #expect(
+            refused.status == 3 && refused.stdout.contains("give each node's zooCfg") && !refused.stdout.contains("whitelist"), "\(refused.stdout.suffix(2000))"
+        )
 
         let copy = workspace.file("copied-zoo.cfg")
         try FileManager.default.copyItem(atPath: ensemble.zooCfg(1), toPath: copy)

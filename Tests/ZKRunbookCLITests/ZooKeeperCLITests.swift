@@ -1,9 +1,9 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `sandbox`, `status` and the health-check runbook through the binary, against real ZooKeeper servers.
@@ -205,7 +205,8 @@ struct ZooKeeperCLITests {
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         for node in 1...3 {
             let text = try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)
-            try text.replacingOccurrences(of: "maxClientCnxns=100", with: "maxClientCnxns=1").write(toFile: ensemble.zooCfg(node), atomically: true, encoding: .utf8)
+            try text.replacingOccurrences(of: "maxClientCnxns=100", with: "maxClientCnxns=1").write(
+                toFile: ensemble.zooCfg(node), atomically: true, encoding: .utf8)
             #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", String(node), "--wait"], timeout: 120).status == 0)
         }
         try poll("the ensemble healthy at maxClientCnxns=1", timeout: 60) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
@@ -220,7 +221,8 @@ struct ZooKeeperCLITests {
         let leader = try #require((try JSONSerialization.jsonObject(with: Data(whole.stdout.utf8)) as? [String: Any])?["leaderID"] as? Int)
         let written = try String(contentsOfFile: ensemble.file, encoding: .utf8)
         let withoutAdmin = workspace.file("no-admin.json5")
-        try written.replacingOccurrences(of: #"adminPort: \d+, "#, with: "", options: .regularExpression).write(toFile: withoutAdmin, atomically: true, encoding: .utf8)
+        try written.replacingOccurrences(of: #"adminPort: \d+, "#, with: "", options: .regularExpression).write(
+            toFile: withoutAdmin, atomically: true, encoding: .utf8)
         #expect(!(try String(contentsOfFile: withoutAdmin, encoding: .utf8)).contains("adminPort"))
         for node in [leader, leader % 3 + 1] {
             let holder = try ConnectionHolder(port: ensemble.clientPort(node), in: workspace, name: "holder-\(node)")
@@ -315,7 +317,9 @@ struct ZooKeeperCLITests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(base + 1).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         _ = "srst".withCString { send(fd, $0, 4, 0) }
         var reply = [UInt8](repeating: 0, count: 256)
         _ = recv(fd, &reply, 256, 0)
@@ -349,7 +353,10 @@ struct ZooKeeperCLITests {
         try poll("zkCli.sh to start writing", timeout: 60) { counter() > 50 }
 
         let far = try zkrunbook.run(
-            ["run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=2s", "--param", "warnBelow=365d", "--state-dir", workspace.file("state"), "--json"],
+            [
+                "run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=2s", "--param", "warnBelow=365d", "--state-dir",
+                workspace.file("state"), "--json",
+            ],
             directory: repositoryRoot, timeout: 60)
         let sample = jsonLines(far.stdout).first { $0["type"] as? String == "step-finished" && $0["step"] as? String == "sample" }
         let facts = sample?["facts"] as? [String: Any]
@@ -368,7 +375,10 @@ struct ZooKeeperCLITests {
         }
 
         let near = try zkrunbook.run(
-            ["run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=1s", "--param", "warnBelow=1m", "--state-dir", workspace.file("state")],
+            [
+                "run", "zxid-rollover-watch", "--ensemble", ensemble, "--param", "interval=1s", "--param", "warnBelow=1m", "--state-dir",
+                workspace.file("state"),
+            ],
             directory: repositoryRoot, timeout: 60)
         #expect(near.status == 0, "years away is fine: \(near.stdout)")
         #expect(near.stdout.contains("the counter rolls over in") || near.stdout.contains("did not grow"), "\(near.stdout)")

@@ -1,7 +1,7 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
+import ZKRunbookTestSupport
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
@@ -82,13 +82,19 @@ struct DoctorTests {
         var lines = ""
         for index in 0..<7 {
             let client = index < 5 ? "/10.0.0.5" : "/10.0.0.9"
-            lines += "2026-11-24 10:00:0\(index),000 [myid:1] - WARN  [NIOServerCxnFactory.AcceptThread:0.0.0.0/0.0.0.0:2181:NIOServerCnxnFactory$AcceptThread@427] - Too many connections from \(client) - max is 60\n"
+            lines +=
+                "2026-11-24 10:00:0\(index),000 [myid:1] - WARN  [NIOServerCxnFactory.AcceptThread:0.0.0.0/0.0.0.0:2181:NIOServerCnxnFactory$AcceptThread@427] - Too many connections from \(client) - max is 60\n"
         }
-        lines += "2026-11-24 10:01:00,000 [myid:1] - WARN  [NIOWorkerThread-1:NIOServerCnxn@380] - Exception causing close of session 0x0: Unreasonable length = 1048583\n"
-        lines += "2026-11-24 10:01:01,000 [myid:1] - ERROR [main:QuorumPeer@1153] - Unable to load database on disk\njava.io.IOException: Unreasonable length = 2097160\n"
+        lines +=
+            "2026-11-24 10:01:00,000 [myid:1] - WARN  [NIOWorkerThread-1:NIOServerCnxn@380] - Exception causing close of session 0x0: Unreasonable length = 1048583\n"
+        lines +=
+            "2026-11-24 10:01:01,000 [myid:1] - ERROR [main:QuorumPeer@1153] - Unable to load database on disk\njava.io.IOException: Unreasonable length = 2097160\n"
         let result = report(["zookeeper.log": lines])
         let crowded = result.findings.first { $0.id == "too-many-connections" }
-        #expect(crowded?.detail == "7 refused connection(s) from 2 client(s), most from /10.0.0.5 (5), /10.0.0.9 (2); maxClientCnxns is 60: raise it in zoo.cfg or fix the client's connection leak", "\(String(describing: crowded))")
+        #expect(
+            crowded?.detail
+                == "7 refused connection(s) from 2 client(s), most from /10.0.0.5 (5), /10.0.0.9 (2); maxClientCnxns is 60: raise it in zoo.cfg or fix the client's connection leak",
+            "\(String(describing: crowded))")
         let oversized = result.findings.first { $0.id == "jute-maxbuffer" }
         #expect(oversized?.count == 2)
         #expect(oversized?.detail.contains("the largest was 2097160 bytes") == true, "\(String(describing: oversized))")
@@ -139,7 +145,8 @@ struct DoctorTests {
         (history.readBytes, history.maxBytes) = (4_096, 16_384)
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         for minute in 0..<2_000 {
-            history.append(server: "zk1:2181", sample: .init(time: start.addingTimeInterval(Double(minute) * 60), zxid: Zxid(epoch: 1, counter: UInt32(minute))))
+            history.append(
+                server: "zk1:2181", sample: .init(time: start.addingTimeInterval(Double(minute) * 60), zxid: Zxid(epoch: 1, counter: UInt32(minute))))
         }
         let size = try #require(FileInfo.stat(history.path)?.size)
         #expect(size <= 16_384 + 200, "the file is cut past its bound: \(size) bytes")
@@ -192,7 +199,8 @@ struct DoctorTests {
 /// Every runbook doctor names as the next step is one zkrunbook ships.
 struct NextRunbookTests {
     @Test func everySignaturesNextRunbookIsShipped() throws {
-        let shipped = Set(try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/runbooks").filter { $0.hasSuffix(".json5") }.map { String($0.dropLast(6)) })
+        let shipped = Set(
+            try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/runbooks").filter { $0.hasSuffix(".json5") }.map { String($0.dropLast(6)) })
         #expect(shipped.contains("health-check"), "\(shipped.sorted())")
         let named = LogSignatures.all.compactMap(\.nextRunbook) + ["health-check"]
         let unknown = Set(named).subtracting(shipped)

@@ -1,6 +1,6 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookTestSupport
 
 @testable import ZKRunbookEngine
 
@@ -83,7 +83,8 @@ final class LockedCounter: @unchecked Sendable {
 /// The agent's lease answer is one typed value on both sides of the wire.
 struct LeaseReplyTests {
     @Test func aReplyReadsBackAsWrittenWithTheKeysAndWordsOfTheWire() throws {
-        let record = LeaseRecord(runID: "r1", runbook: "rolling-restart", ensemble: "e", ensembleID: "id", holderHost: "h", holderPID: 42, since: 1, expires: 61)
+        let record = LeaseRecord(
+            runID: "r1", runbook: "rolling-restart", ensemble: "e", ensembleID: "id", holderHost: "h", holderPID: 42, since: 1, expires: 61)
         let reply = LeaseReply(.acquired, lease: record, replaced: record, message: nil)
         #expect(LeaseReply.read("noise\n" + reply.line + "\n") == reply)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(reply.line.utf8)) as? [String: Any])

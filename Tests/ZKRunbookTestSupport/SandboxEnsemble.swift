@@ -1,9 +1,9 @@
 import Foundation
-import ZKRunbookZooKeeper
 import ZKRunbookSandbox
+import ZKRunbookZooKeeper
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A sandbox ensemble a test started (`zkrunbook sandbox up`, as an operator would): its folder, ports and

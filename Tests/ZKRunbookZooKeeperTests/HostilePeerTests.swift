@@ -1,14 +1,13 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
-
-@testable import ZKRunbookZooKeeper
+import ZKRunbookTestSupport
 import ZKRunbookZooKeeperActions
 
-#if canImport(Glibc)
-import Glibc
-#endif
+@testable import ZKRunbookZooKeeper
 
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite(.serialized)
 struct HostilePeerTests {

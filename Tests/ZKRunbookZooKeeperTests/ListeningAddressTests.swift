@@ -73,7 +73,7 @@ struct RunningServerTests {
 struct ProcFileTests {
     @Test func everyListenerIsSeenPastTheFirstPage() throws {
         let servers = (0..<80).map { _ in FakeServer(.silent) }
-        defer { servers.forEach { $0.stop() } }
+        defer { for server in servers { server.stop() } }
         let text = try #require(ProcFile.text("/proc/net/tcp"))
         #expect(text.utf8.count > 8192, "80 listeners make the table longer than two pages: \(text.utf8.count) bytes")
         let missing = servers.filter { server in ListeningAddress.sockets(port: server.port, tcp: text, tcp6: "").isEmpty }.map(\.port)

@@ -1,10 +1,10 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
+import ZKRunbookTestSupport
+import ZKRunbookZooKeeperActions
 
 @testable import ZKRunbookZooKeeper
-import ZKRunbookZooKeeperActions
 
 /// What the servers report about their members, against what the user wrote; and partial views judged as such.
 struct MembershipTests {
@@ -118,9 +118,11 @@ struct MembershipTests {
     }
 
     @Test func aDifferentAddressIsNamedOnlyWhenBothAreAddresses() {
-        let byName = MembershipCheck.compare(written: [member(1, host: "zk1.example")] + (2...3).map { member($0) }, facts: (1...3).map { server($0, $0 == 2 ? .leader : .follower) })
+        let byName = MembershipCheck.compare(
+            written: [member(1, host: "zk1.example")] + (2...3).map { member($0) }, facts: (1...3).map { server($0, $0 == 2 ? .leader : .follower) })
         #expect(!byName.findings.contains { $0.kind == .hostDiffers })
-        let wrong = MembershipCheck.compare(written: [member(1, host: "10.9.9.9")] + (2...3).map { member($0) }, facts: (1...3).map { server($0, $0 == 2 ? .leader : .follower) })
+        let wrong = MembershipCheck.compare(
+            written: [member(1, host: "10.9.9.9")] + (2...3).map { member($0) }, facts: (1...3).map { server($0, $0 == 2 ? .leader : .follower) })
         #expect(wrong.findings.contains { $0.kind == .hostDiffers && $0.ids == [1] })
     }
 
@@ -158,12 +160,22 @@ struct MembershipTests {
         facts.imok = true
         facts.readOnly = false
         facts.version = "3.8.0"
-        facts.latencyAvg = 1; facts.latencyMin = 0; facts.latencyMax = 2
+        facts.latencyAvg = 1
+        facts.latencyMin = 0
+        facts.latencyMax = 2
         for key in ["received", "sent", "connections", "outstanding", "nodeCount", "learners", "syncedObservers", "pendingSyncs", "quorumSize", "uptimeMs"] {
             ReplyParser.applyMonitor(["zk_\(key)": "1"], to: &facts, channel: "4lw mntr")
         }
-        facts.received = 1; facts.sent = 1; facts.learners = 2; facts.syncedObservers = 0; facts.pendingSyncs = 0; facts.quorumSize = 3
-        facts.uptimeMs = 5; facts.errorKind = "x"; facts.error = "x"; facts.notes = ["n"]
+        facts.received = 1
+        facts.sent = 1
+        facts.learners = 2
+        facts.syncedObservers = 0
+        facts.pendingSyncs = 0
+        facts.quorumSize = 3
+        facts.uptimeMs = 5
+        facts.errorKind = "x"
+        facts.error = "x"
+        facts.notes = ["n"]
         for key in facts.factMap.keys { #expect(ServerFacts.factNames.contains(key), "zk-probe reports '\(key)' but does not declare it") }
         let view = EnsembleInspector().judge(members: (1...3).map { member($0) }, facts: [server(1, .follower), facts, server(3, .follower)])
         for key in view.factMap.keys { #expect(EnsembleView.factNames.contains(key), "zk-ensemble reports '\(key)' but does not declare it") }

@@ -24,7 +24,10 @@ struct BundleAction: ArgumentsDecodable {
     var commandTimeout: DurationSpec
     var isReadOnly: Bool { false }
     static var defaults: [String: any ArgumentValue] {
-        ["since": DurationSpec.literal(RunbookDuration(milliseconds: 86_400_000)), "commandTimeout": DurationSpec.literal(RunbookDuration(milliseconds: 10_000))]
+        [
+            "since": DurationSpec.literal(RunbookDuration(milliseconds: 86_400_000)),
+            "commandTimeout": DurationSpec.literal(RunbookDuration(milliseconds: 10_000)),
+        ]
     }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
@@ -48,7 +51,9 @@ struct BundleAction: ArgumentsDecodable {
         }
         var endpoint: Endpoint?
         if let text = resolved.2 {
-            guard let parsed = Endpoint(parsing: text, defaultPort: 2181) else { return .failure(cause: .invalidArgument, message: "server '\(text)' is not host:port") }
+            guard let parsed = Endpoint(parsing: text, defaultPort: 2181) else {
+                return .failure(cause: .invalidArgument, message: "server '\(text)' is not host:port")
+            }
             endpoint = parsed
         }
         let options = BundleOptions(

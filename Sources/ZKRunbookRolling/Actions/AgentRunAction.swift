@@ -57,7 +57,9 @@ struct AgentRunAction: DeclaredAction {
     func describe(_ resolver: TemplateResolver) -> [String] {
         let target = resolver.node["host"].map { "on node \(resolver.node["id"] ?? "?") (\($0))" } ?? "on this machine"
         var lines = ["agent \(target): " + ShellQuoting.join(command(resolver) ?? [])]
-        if let seconds = budgetSeconds(resolver) { lines.append("  waits at most \(RunbookDuration(seconds: seconds)) for it (the agent's own limits added up)") }
+        if let seconds = budgetSeconds(resolver) {
+            lines.append("  waits at most \(RunbookDuration(seconds: seconds)) for it (the agent's own limits added up)")
+        }
         return lines
     }
 
@@ -69,14 +71,15 @@ struct AgentRunAction: DeclaredAction {
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         var missing: ActionOutcome?
-        let resolved = argv({ template in
-            switch context.resolve(template) {
-            case .success(let value): return value
-            case .failure(let outcome):
-                missing = outcome
-                return nil
-            }
-        }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")",
+        let resolved = argv(
+            { template in
+                switch context.resolve(template) {
+                case .success(let value): return value
+                case .failure(let outcome):
+                    missing = outcome
+                    return nil
+                }
+            }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")",
             runID: context.resolver.runID, fence: context.options.fence?.agentArguments(node: context.resolver.node) ?? [])
         guard let argv = resolved else { return missing ?? .failure(cause: .unresolvedReference, message: "agent command incomplete") }
         var environment: [String: String] = [:]
@@ -105,8 +108,11 @@ struct AgentRunAction: DeclaredAction {
             return .failure(cause: kind, message: message, facts: facts, evidence: failures + result.stderr.lastLines(5))
         }
         if result.termination == .timedOut || result.termination.cause == .interrupted {
-            let why = result.termination == .timedOut ? "the conductor's limit of \(RunbookDuration(seconds: limit)) for the agent passed" : "the conductor was interrupted"
-            let agentSaid = finished.map { "the agent stopped: \($0.status?.rawValue ?? "?"): \($0.message ?? "")" } ?? "the agent gave no result before it was stopped"
+            let why =
+                result.termination == .timedOut
+                ? "the conductor's limit of \(RunbookDuration(seconds: limit)) for the agent passed" : "the conductor was interrupted"
+            let agentSaid =
+                finished.map { "the agent stopped: \($0.status?.rawValue ?? "?"): \($0.message ?? "")" } ?? "the agent gave no result before it was stopped"
             return .failure(
                 cause: result.termination == .timedOut ? .timeout : .interrupted,
                 message: "\(why); its stdin was closed so the agent on node \(host ?? "?") stops too; \(agentSaid)", facts: facts,
@@ -125,7 +131,8 @@ struct AgentRunAction: DeclaredAction {
             var outcome = ActionOutcome.failure(cause: .refused, message: summary, facts: facts, evidence: failures)
             outcome.changedSomething = false
             return outcome
-        case .locked?: return .failure(cause: .locked, message: summary + "; another run holds the node's lock", facts: facts, evidence: result.stderr.lastLines(3))
+        case .locked?:
+            return .failure(cause: .locked, message: summary + "; another run holds the node's lock", facts: facts, evidence: result.stderr.lastLines(3))
         case .interrupted?: return .failure(cause: .interrupted, message: summary, facts: facts, evidence: failures)
         default: return .failure(cause: .remoteFailed, message: summary, facts: facts, evidence: failures)
         }
@@ -149,7 +156,8 @@ extension AgentRunAction {
             params.finish()
         }
         guard let runbook else { return nil }
-        self.init(runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [], passLease: passLease)
+        self.init(
+            runbook: runbook, parameters: parameters, agentPath: agentPath, stateDir: stateDir, readOnly: readOnly, budget: budget ?? [], passLease: passLease)
     }
 }
 

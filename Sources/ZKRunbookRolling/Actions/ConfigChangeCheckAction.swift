@@ -70,7 +70,9 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         if verify {
             let unread = drift.findings.filter { $0.kind == .unread }.map(\.message)
             guard unread.isEmpty, changed.isEmpty else {
-                return .failure(cause: .verifyFailed, message: "not every node holds the change: " + (unread + lines.filter { !$0.hasSuffix("unchanged") }).joined(separator: "; "), facts: facts)
+                return .failure(
+                    cause: .verifyFailed,
+                    message: "not every node holds the change: " + (unread + lines.filter { !$0.hasSuffix("unchanged") }).joined(separator: "; "), facts: facts)
             }
             return .success("every node (\(nodes.count)) holds the change", facts: facts)
         }

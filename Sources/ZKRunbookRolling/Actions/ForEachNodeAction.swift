@@ -1,6 +1,6 @@
 import Foundation
-import ZKRunbookJSON5
 import ZKRunbookEngine
+import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookTransport
 import ZKRunbookZooKeeper
@@ -81,7 +81,10 @@ struct ForEachNodeAction: DeclaredAction {
     var nestedNodeFields: Set<String>? { EnsembleFile.nodeFieldNames }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
-        ["for nodes \(nodes.display(resolver)) of \(ensemble.display(resolver)), one at a time, in that order" + (continueOnFailure ? ", every node even after one fails:" : ":")]
+        [
+            "for nodes \(nodes.display(resolver)) of \(ensemble.display(resolver)), one at a time, in that order"
+                + (continueOnFailure ? ", every node even after one fails:" : ":")
+        ]
             + steps.map { "  \($0.id): \($0.description)" }
     }
 
@@ -137,7 +140,9 @@ extension ForEachNodeAction {
         guard let ensemble, let nodes, let steps, !steps.isEmpty else { return nil }
         if readOnly, let changing = steps.first(where: { !$0.action.isReadOnly }) {
             reader.diagnostics.error(
-                changing.location, "for-each-node is marked readOnly, but its step '\(changing.id)' (\(changing.actionName)) may change things: mark it readOnly too, or drop readOnly")
+                changing.location,
+                "for-each-node is marked readOnly, but its step '\(changing.id)' (\(changing.actionName)) may change things: mark it readOnly too, or drop readOnly"
+            )
         }
         self.init(ensemble: ensemble, nodes: nodes, steps: steps, readOnly: readOnly, continueOnFailure: continueOnFailure)
     }

@@ -63,7 +63,8 @@ struct RollingRestartAction: DeclaredAction {
                 let done = progress.load()
                 var refusal = ActionOutcome.failure(
                     cause: failure.cause,
-                    message: "lease: " + failure.message + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before"),
+                    message: "lease: " + failure.message
+                        + (done.isEmpty ? "" : "; nodes \(done.map(String.init).joined(separator: ", ")) were restarted before"),
                     evidence: failure.evidence)
                 refusal.changedSomething = false
                 return refusal
@@ -96,7 +97,10 @@ struct RollingRestartAction: DeclaredAction {
         let summary = context.isDryRun ? "would restart, in this order: " : "restarted, in this order: "
         return .success(
             summary + result.order.map { "node \($0)" }.joined(separator: ", "),
-            facts: ["order": .string((result.done.isEmpty ? result.order : result.done).map(String.init).joined(separator: ",")), "restarted": .int(Int64(result.done.count))])
+            facts: [
+                "order": .string((result.done.isEmpty ? result.order : result.done).map(String.init).joined(separator: ",")),
+                "restarted": .int(Int64(result.done.count)),
+            ])
     }
 
     /// The headline and evidence of a node whose procedure failed. When the node serves again but another
@@ -131,7 +135,9 @@ struct RollingRestartAction: DeclaredAction {
     /// What an operator needs when a node does not come back: what it answers now, and its log's tail.
     static func evidence(for member: EnsembleMember) -> (lines: [String], facts: ServerFacts) {
         let facts = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2)).probe(member.endpoint, adminPort: member.adminPort)
-        var lines = ["srvr on \(member.endpoint): mode \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")]
+        var lines = [
+            "srvr on \(member.endpoint): mode \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")
+        ]
         lines += facts.notes.map { "  " + $0 }
         if let logFile = member.logFile {
             // Our own probes' "Processing srvr command from …" lines are left out: they are most of a

@@ -44,7 +44,9 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
         let staying = file.members.filter { $0.role == .participant && $0.id != left }
         let links = Self.electionAddresses(of: staying, seconds: seconds)
         guard staying.count > 1 else {
-            return .success("\(staying.count) voter stays up: no link between voters to check", facts: ["connected": .bool(true), "cutLinks": .string(""), "checkedLinks": .int(0)])
+            return .success(
+                "\(staying.count) voter stays up: no link between voters to check",
+                facts: ["connected": .bool(true), "cutLinks": .string(""), "checkedLinks": .int(0)])
         }
         let asked = Parallel.map(staying) { voter -> Result<ReachReport, ConfigReadFailure> in
             let targets = staying.filter { $0.id != voter.id }.map { links[$0.id]! }
@@ -53,7 +55,10 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
                 CommandSpec(argv: argv, timeout: seconds + 20, outputCap: 1 << 20), cancellation: context.cancellation)
             guard result.termination == .exited(0) else {
                 let said = result.stderr.lastLines(2).joined(separator: " ")
-                return .failure(ConfigReadFailure("\(ShellQuoting.join(argv)) \(voter.access.describe(host: voter.host)): \(result.termination.summary)" + (said.isEmpty ? "" : ": " + said)))
+                return .failure(
+                    ConfigReadFailure(
+                        "\(ShellQuoting.join(argv)) \(voter.access.describe(host: voter.host)): \(result.termination.summary)"
+                            + (said.isEmpty ? "" : ": " + said)))
             }
             guard let report = try? JSONDecoder().decode(ReachReport.self, from: Data(result.stdout.text.utf8)) else {
                 return .failure(ConfigReadFailure("the agent on node \(voter.id) answered no reach report (an older agent? zkrunbook install)"))
@@ -80,9 +85,12 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
         let ids = staying.map { String($0.id) }.joined(separator: ", ")
         if !unasked.isEmpty {
             // A link nobody could test is not a link that works: the guard cannot be evaluated.
-            return .failure(cause: .unreachable, message: "the links between voters \(ids) could not all be checked: " + (unasked + cut).joined(separator: "; "))
+            return .failure(
+                cause: .unreachable, message: "the links between voters \(ids) could not all be checked: " + (unasked + cut).joined(separator: "; "))
         }
-        let facts: [String: FactValue] = ["connected": .bool(cut.isEmpty), "cutLinks": .string(cut.joined(separator: "; ")), "checkedLinks": .int(Int64(checked))]
+        let facts: [String: FactValue] = [
+            "connected": .bool(cut.isEmpty), "cutLinks": .string(cut.joined(separator: "; ")), "checkedLinks": .int(Int64(checked)),
+        ]
         if cut.isEmpty {
             return .success("voters \(ids) reach each other's election ports (\(checked) links, each checked from its own node)", facts: facts)
         }
@@ -94,7 +102,8 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
     /// Each voter's election address as the servers' own member list gives it (what ZooKeeper connects to),
     /// else as the ensemble file writes it (its electionPort, or ZooKeeper's default 3888).
     static func electionAddresses(of voters: [EnsembleMember], seconds: Double) -> [Int: Endpoint] {
-        let probe = ServerProbe(limits: SocketLimits(connectTimeout: seconds, readTimeout: seconds, maxReplyBytes: 1 << 20), wantMonitor: false, wantRuok: false, wantConfig: true)
+        let probe = ServerProbe(
+            limits: SocketLimits(connectTimeout: seconds, readTimeout: seconds, maxReplyBytes: 1 << 20), wantMonitor: false, wantRuok: false, wantConfig: true)
         let facts = probe.probeAll(voters.map { ($0.endpoint, $0.adminPort) })
         let reported = facts.lazy.compactMap(\.membership).first ?? []
         var out: [Int: Endpoint] = [:]
