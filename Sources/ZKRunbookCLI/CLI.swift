@@ -60,6 +60,11 @@ public enum CLI {
                 return ExitCode.success
             case "--complete":
                 return CompletionCommand.run(rest)
+            case GroupSentinel.subcommand:
+                // Started by an agent beside itself; not for people (see GroupSentinel).
+                let grace = rest.firstIndex(of: "--grace").flatMap { rest.indices.contains($0 + 1) ? Double(rest[$0 + 1]) : nil } ?? 5
+                GroupSentinel.watch(grace: grace)
+                return ExitCode.success
             case "--commands":
                 // For shell completion: the subcommands, one per line, from the same table as dispatch.
                 print((Subcommand.all.map(\.name) + ["--version", "--help"]).joined(separator: "\n"))
@@ -389,6 +394,8 @@ enum RunCommand {
         }
         _ = trap
         if watchStdin {
+            // An agent: if it is killed outright, the sentinel ends the commands it was running.
+            _ = GroupSentinel.start()
             // Nothing is ever sent on stdin: EOF (or an error) means the conductor's end is gone.
             Thread.detachNewThread {
                 var byte: UInt8 = 0

@@ -324,8 +324,17 @@ public final class Executor {
                 emit(finishedEvent(step, index: index, status: .failed, cause: .unresolvedReference, message: "lease: ${\(reference)} has no value"))
                 return finish(.failed, "\(before): lease: ${\(reference)} has no value")
             }
+            var nodes: String?
+            if let template = declaration.nodes {
+                switch template.resolve(resolver) {
+                case .success(let value): nodes = value
+                case .failure(let reference):
+                    emit(finishedEvent(step, index: index, status: .failed, cause: .unresolvedReference, message: "lease.nodes: ${\(reference)} has no value"))
+                    return finish(.failed, "\(before): lease.nodes: ${\(reference)} has no value")
+                }
+            }
             let ttl = declaration.ttl?.resolve(parameters)?.seconds ?? 60
-            switch provider.acquire(target: target, ttl: ttl, runID: runID, runbook: runbook, parameters: parameters, cancellation: cancellation) {
+            switch provider.acquire(target: target, nodes: nodes, ttl: ttl, runID: runID, runbook: runbook, parameters: parameters, cancellation: cancellation) {
             case .failure(let refusal):
                 let status: RunStatus = refusal.cause == .locked ? .locked : .refused
                 var event = finishedEvent(step, index: index, status: status.eventStatus, cause: refusal.cause, message: "lease: " + refusal.message)

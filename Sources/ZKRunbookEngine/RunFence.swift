@@ -9,8 +9,11 @@ public struct LeaseDeclaration: Sendable {
     public var target: Template
     /// How long the hold outlives a conductor that stopped renewing it (default 60 s).
     public var ttl: DurationSpec?
+    /// Only these members (comma-separated ids), for a run that changes no other: dc-failover changes the
+    /// survivors, and the lost data centre's nodes cannot be asked. nil: every member.
+    public var nodes: Template?
 
-    public init(target: Template, ttl: DurationSpec? = nil) { (self.target, self.ttl) = (target, ttl) }
+    public init(target: Template, ttl: DurationSpec? = nil, nodes: Template? = nil) { (self.target, self.ttl, self.nodes) = (target, ttl, nodes) }
 }
 
 /// A run's hold on its target, from before its first change to its end.
@@ -41,9 +44,10 @@ public struct FenceRefusal: Error, Sendable {
 public protocol RunFenceProvider: Sendable {
     /// Takes the hold on `target` for run `runID`, all or nothing; `note` says what was taken (and any
     /// expired hold of a dead run that was taken over).
-    /// `runbook` and `parameters` say what the run will ask of the nodes (runbooks their agents must have).
+    /// `runbook` and `parameters` say what the run will ask of the nodes (runbooks their agents must have);
+    /// `nodes`, when the runbook names them, the only members it changes.
     func acquire(
-        target: String, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
+        target: String, nodes: String?, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
     ) -> Result<(fence: any RunFence, note: String), FenceRefusal>
 }
 

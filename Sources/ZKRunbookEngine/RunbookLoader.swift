@@ -129,8 +129,9 @@ public struct RunbookLoader: Sendable {
         if let leaseReader = top.object("lease", context: "'lease'") {
             let target = leaseReader.template("ensemble", required: true)
             let ttl = leaseReader.duration("ttl")
+            let nodes = leaseReader.template("nodes", required: false)
             leaseReader.finish()
-            if let target { lease = LeaseDeclaration(target: target, ttl: ttl) }
+            if let target { lease = LeaseDeclaration(target: target, ttl: ttl, nodes: nodes) }
         }
         let defaultTimeout = top.duration("defaultTimeout") ?? .literal(RunbookDuration(milliseconds: 600_000))
         if case .parameter(_, let location) = defaultTimeout {
@@ -531,6 +532,13 @@ public struct RunbookLoader: Sendable {
                 diagnostics.error(lease.target.location, "'lease.ensemble' may refer only to parameters")
             }
             check(lease.target, in: "'lease.ensemble'", scope: top, latestStep: -1, allowSame: false)
+            if let nodes = lease.nodes {
+                for reference in nodes.references {
+                    if case .parameter = reference { continue }
+                    diagnostics.error(nodes.location, "'lease.nodes' may refer only to parameters")
+                }
+                check(nodes, in: "'lease.nodes'", scope: top, latestStep: -1, allowSame: false)
+            }
         }
     }
 }

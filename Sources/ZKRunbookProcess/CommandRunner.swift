@@ -16,6 +16,9 @@ public protocol CommandRunner: Sendable {
 /// `run()`, so a fast exit is never missed; the child leads its own process group (Foundation on Linux puts
 /// it there), so on timeout or cancellation SIGTERM and then SIGKILL reach grandchildren too.
 public struct LocalCommandRunner: CommandRunner {
+    /// Told of each command's process group as it starts and ends (a `GroupSentinel`, where one runs).
+    public static let groupObserver = GroupObserver()
+
     public init() {}
 
     public func run(_ spec: CommandSpec, cancellation: CancellationToken? = nil) -> CommandResult {
@@ -81,6 +84,8 @@ public struct LocalCommandRunner: CommandRunner {
                 seconds: Date().timeIntervalSince(started))
         }
         let pid = process.processIdentifier
+        Self.groupObserver.tell(pid, started: true)
+        defer { Self.groupObserver.tell(pid, started: false) }
         // Written to a file: the pipe gets no writer, so its drain ends at once.
         if outputFile != nil { try? stdoutPipe.fileHandleForWriting.close() }
         drain.start()

@@ -17,10 +17,13 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
         public var ttl: Double
         /// Runbooks the run will ask each node's agent to run: their absence is found now, not mid-run.
         public var needs: [String]
+        /// Only these members' leases (a run that changes no other); nil: every member.
+        public var only: Set<Int>?
 
-        public init(ttl: Double = 60, needs: [String] = []) {
+        public init(ttl: Double = 60, needs: [String] = [], only: Set<Int>? = nil) {
             self.ttl = min(max(ttl, 5), 3600)
             self.needs = needs
+            self.only = only
         }
     }
 
@@ -73,7 +76,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
         file: EnsembleFile, runID: String, runbook: String, options: Options, cancellation: CancellationToken?
     ) -> Result<EnsembleLease, Failure> {
         let lease = EnsembleLease(file: file, runID: runID, runbook: runbook, options: options)
-        let members = file.members.sorted(by: { $0.id < $1.id })
+        let members = file.members.filter { options.only?.contains($0.id) ?? true }.sorted(by: { $0.id < $1.id })
         guard let first = members.first else { return .success(lease) }
         func record(_ member: EnsembleMember, _ result: Result<String?, Failure>) -> Failure? {
             switch result {
@@ -233,16 +236,37 @@ public struct EnsembleLeaseProvider: RunFenceProvider {
     public init() {}
 
     public func acquire(
-        target: String, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
+        target: String, nodes: String?, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
     ) -> Result<(fence: any RunFence, note: String), FenceRefusal> {
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: target) } catch {
             return .failure(FenceRefusal(cause: .refused, message: "the ensemble file: \(error.singleLine)"))
         }
+        var only: Set<Int>?
+        if let nodes {
+            switch Self.memberIDs(nodes, of: file) {
+            case .success(let ids): only = ids
+            case .failure(let refusal): return .failure(refusal)
+            }
+        }
         return Self.take(
-            file: file, runID: runID, runbook: runbook.name, options: .init(ttl: ttl, needs: Self.agentRunbooks(of: runbook, parameters: parameters)),
-            cancellation: cancellation
+            file: file, runID: runID, runbook: runbook.name,
+            options: .init(ttl: ttl, needs: Self.agentRunbooks(of: runbook, parameters: parameters), only: only), cancellation: cancellation
         ).map { ($0.lease, $0.note) }
+    }
+
+    /// `lease.nodes` as member ids: every word an id of the file, at least one.
+    static func memberIDs(_ text: String, of file: EnsembleFile) -> Result<Set<Int>, FenceRefusal> {
+        var ids = Set<Int>()
+        for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !word.isEmpty {
+            guard let id = Int(word), file.members.contains(where: { $0.id == id }) else {
+                let known = file.members.map { String($0.id) }.joined(separator: ", ")
+                return .failure(FenceRefusal(cause: .refused, message: "lease.nodes: '\(word)' is not a member id of \(file.path) (members: \(known))"))
+            }
+            ids.insert(id)
+        }
+        if ids.isEmpty { return .failure(FenceRefusal(cause: .refused, message: "lease.nodes names no member of \(file.path)")) }
+        return .success(ids)
     }
 
     /// Takes every member's lease, starts renewing it, and says what was taken (the lease-taken event's
@@ -255,8 +279,9 @@ public struct EnsembleLeaseProvider: RunFenceProvider {
             return .failure(FenceRefusal(cause: failure.cause, message: failure.message, evidence: failure.evidence))
         case .success(let lease):
             lease.startRenewing()
+            let scope = options.only.map { "nodes \($0.sorted().map(String.init).joined(separator: ", ")) of \(file.members.count)" } ?? "every node (\(file.members.count))"
             let note =
-                "leased every node (\(file.members.count)) of ensemble \(file.name) [\(EnsembleLease.identity(of: file))] for this run"
+                "leased \(scope) of ensemble \(file.name) [\(EnsembleLease.identity(of: file))] for this run"
                 + (lease.replaced.isEmpty ? "" : "; " + lease.replaced.joined(separator: "; "))
             return .success((lease, note))
         }

@@ -229,4 +229,35 @@ struct CLIProcessTests {
         let missing = try zkrunbook.run(["identity", "--ensemble", workspace.file("none.json5")])
         #expect(missing.status == 2)
     }
+
+    /// An agent (stdin held by its conductor) SIGKILLed while its step's command runs: the command's whole
+    /// process group ends with it (the sentinel), not only once someone notices the orphan. A grandchild
+    /// that ignores SIGTERM is SIGKILLed after the grace.
+    @Test func aKilledAgentsCommandDiesWithIt() throws {
+        let workspace = Scratch("killed-agent-orphan")
+        let pids = workspace.file("pids")
+        let runbook = workspace.file("long.json5")
+        try """
+            { name: "long", steps: [
+              { id: "restart", description: "a restart that takes long", action: "exec", timeout: "10m",
+                with: { argv: ["/bin/sh", "-c", "sleep 300 & echo $! >> \(pids); (trap '' TERM; exec sleep 301) & echo $! >> \(pids); wait"] } },
+            ]}
+            """.write(toFile: runbook, atomically: true, encoding: .utf8)
+        let agent = try zkrunbook.start(
+            ["run", runbook, "--stop-when-stdin-closes", "--state-dir", workspace.file("state")], holdStandardInput: true)
+        func started() -> [Int32] {
+            ((try? String(contentsOfFile: pids, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        }
+        try poll("the step's two sleeps started", timeout: 30) { started().count == 2 }
+        let children = started()
+        #expect(children.allSatisfy { kill($0, 0) == 0 })
+        agent.signal(SIGKILL)
+        _ = try agent.wait(timeout: 10)
+        /// Gone, or a zombie waiting for init to reap it.
+        func gone(_ pid: Int32) -> Bool {
+            guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).first == "Z"
+        }
+        try poll("both sleeps gone after their agent was killed", timeout: 20) { children.allSatisfy(gone) }
+    }
 }

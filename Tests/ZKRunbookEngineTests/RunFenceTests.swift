@@ -28,9 +28,9 @@ struct RunFenceTests {
         init(script: ActionScript) { self.script = script }
 
         func acquire(
-            target: String, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
+            target: String, nodes: String?, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
         ) -> Result<(fence: any RunFence, note: String), FenceRefusal> {
-            targets.append("\(target) ttl \(Int(ttl))")
+            targets.append("\(target) ttl \(Int(ttl))" + (nodes.map { " nodes \($0)" } ?? ""))
             callsAtAcquire = script.calls
             if let refusal { return .failure(refusal) }
             return .success((fence, "leased \(target)"))
@@ -98,6 +98,15 @@ struct RunFenceTests {
         #expect(outcome.message.contains("taken over by run S") && outcome.message.contains("nothing rolled back"), "\(outcome.message)")
         #expect(script.calls == ["a"], "b never ran, a was not undone: \(script.calls)")
         #expect(provider.fence.released == 1)
+    }
+
+    @Test func aLeaseMayNameTheOnlyMembersTheRunChanges() throws {
+        let provider = Provider(script: ActionScript())
+        let (outcome, _) = try run(ScriptedRunTests.step("a"), lease: "lease: { ensemble: \"${ensemble}\", nodes: \"4,5\" },", provider: provider)
+        #expect(outcome.status == .succeeded)
+        #expect(provider.targets == ["e.json5 ttl 60 nodes 4,5"])
+        let text = "{ name: \"f\", lease: { ensemble: \"x\", nodes: \"${steps.a.ids}\" }, steps: [\(ScriptedRunTests.step("a"))] }"
+        #expect(throws: RunbookError.self) { try RunbookLoader(registry: provider.script.registry).load(text: text, path: "f.json5") }
     }
 
     @Test func theLeaseMayNameOnlyParameters() throws {

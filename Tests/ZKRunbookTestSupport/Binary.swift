@@ -54,7 +54,11 @@ public struct ZKRunbookBinary: Sendable {
         return result
     }
 
-    public func start(_ arguments: [String], directory: String? = nil, environment: [String: String] = [:]) throws -> Running {
+    /// `holdStandardInput`: its stdin a pipe this process keeps open (an agent started with
+    /// `--stop-when-stdin-closes`, as a conductor would start it) instead of /dev/null.
+    public func start(
+        _ arguments: [String], directory: String? = nil, environment: [String: String] = [:], holdStandardInput: Bool = false
+    ) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -67,14 +71,19 @@ public struct ZKRunbookBinary: Sendable {
         _ = FileManager.default.createFile(atPath: scratch + ".err", contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: scratch + ".out")
         process.standardError = FileHandle(forWritingAtPath: scratch + ".err")
-        process.standardInput = FileHandle.nullDevice
+        let input = holdStandardInput ? Pipe() : nil
+        process.standardInput = input ?? FileHandle.nullDevice
         try process.run()
-        return Running(process: process, outputBase: scratch)
+        let running = Running(process: process, outputBase: scratch)
+        running.input = input
+        return running
     }
 
     public final class Running {
         public let process: Process
         public let outputBase: String
+        /// Held open for its life when started with `holdStandardInput`.
+        var input: Pipe?
 
         public init(process: Process, outputBase: String) {
             self.process = process
