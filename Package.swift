@@ -27,37 +27,70 @@ let package = Package(
         // ZooKeeper knowledge, knowing nothing of runbooks: four-letter words, AdminServer, typed facts, zoo.cfg,
         // quorum maths, membership, the ensemble file and view.
         .target(name: "ZKRunbookZooKeeper", dependencies: ["CZKRunbookBytes", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport"]),
+        // The conductor–agent protocol: typed requests to a node's agent (one table of words the CLI parses too),
+        // their Codable replies, and the node lease they carry (record, policy, store, check).
+        .target(name: "ZKRunbookAgent", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),
         // ZooKeeper knowledge put to work in runbooks: the zk-* actions (one per file in Actions/), their facts,
         // and the failover's file work.
         .target(
             name: "ZKRunbookZooKeeperActions",
-            dependencies: ["ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookClient"]),
+            dependencies: [
+                "ZKRunbookAgent", "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookClient",
+            ]),
         // ZooKeeper's own client protocol (jute over TCP), written here: sessions, znodes, multi, sync, reconfig.
         .target(name: "ZKRunbookClient", dependencies: ["ZKRunbookZooKeeper"]),
         // A throwaway ensemble on loopback from ZooKeeper's jars (tests, CI, the quick start).
-        .target(name: "ZKRunbookSandbox", dependencies: ["ZKRunbookProcess", "ZKRunbookZooKeeper"]),
+        .target(name: "ZKRunbookSandbox", dependencies: ["ZKRunbookAgent", "ZKRunbookProcess", "ZKRunbookZooKeeper"]),
         // Driving many nodes: the node-side agent over a transport, and the rolling restart.
-        .target(name: "ZKRunbookRolling", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookJSON5", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
+        .target(
+            name: "ZKRunbookRolling",
+            dependencies: [
+                "ZKRunbookAgent", "ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookJSON5", "ZKRunbookZooKeeper",
+                "ZKRunbookZooKeeperActions",
+            ]),
         // Diagnostics: the support bundle (redaction, manifest, streaming .tar.gz).
-        .target(name: "ZKRunbookDiagnostics", dependencies: ["CZKRunbookBytes", "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions"]),
+        .target(
+            name: "ZKRunbookDiagnostics",
+            dependencies: [
+                "ZKRunbookAgent", "CZKRunbookBytes", "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions",
+            ]),
         // Argument parsing, commands and renderers; the executable only calls into this.
         .target(
             name: "ZKRunbookCLI",
             dependencies: [
-                "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookRolling",
+                "ZKRunbookAgent", "ZKRunbookEngine", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions",
+                "ZKRunbookRolling",
                 "ZKRunbookDiagnostics", "ZKRunbookSandbox", "ZKRunbookClient",
             ]),
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
-        .executableTarget(name: "zkrunbook-bench", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI", "ZKRunbookClient", "ZKRunbookZooKeeper", "ZKRunbookDiagnostics"]),
+        .executableTarget(
+            name: "zkrunbook-bench",
+            dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI", "ZKRunbookClient", "ZKRunbookZooKeeper", "ZKRunbookDiagnostics"]),
         // What every test suite shares: scratch folders, polling, the binary harness, the sandbox and sshd
         // fixtures, an in-memory scripted action. Test code, never linked into the binary.
-        .target(name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookSandbox"], path: "Tests/ZKRunbookTestSupport"),
+        .target(
+            name: "ZKRunbookTestSupport", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookZooKeeper", "ZKRunbookSandbox"],
+            path: "Tests/ZKRunbookTestSupport"),
         .testTarget(name: "ZKRunbookProcessTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookZooKeeperTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookSandbox", "ZKRunbookEngine", "ZKRunbookProcess"]),
-        .testTarget(name: "ZKRunbookRollingTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
         .testTarget(
-            name: "ZKRunbookDiagnosticsTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess"]),
+            name: "ZKRunbookEngineTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookAgent"]),
+        .testTarget(
+            name: "ZKRunbookZooKeeperTests",
+            dependencies: [
+                "ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookSandbox", "ZKRunbookEngine",
+                "ZKRunbookProcess",
+            ]),
+        .testTarget(
+            name: "ZKRunbookRollingTests",
+            dependencies: [
+                "ZKRunbookAgent", "ZKRunbookTestSupport", "ZKRunbookJSON5", "ZKRunbookRolling", "ZKRunbookTransport", "ZKRunbookZooKeeper",
+                "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess",
+            ]),
+        .testTarget(
+            name: "ZKRunbookDiagnosticsTests",
+            dependencies: [
+                "ZKRunbookTestSupport", "ZKRunbookDiagnostics", "ZKRunbookZooKeeper", "ZKRunbookZooKeeperActions", "ZKRunbookEngine", "ZKRunbookProcess",
+            ]),
         .testTarget(name: "ZKRunbookClientTests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookClient", "ZKRunbookZooKeeper"]),
         .testTarget(name: "ZKRunbookCLITests", dependencies: ["ZKRunbookTestSupport", "ZKRunbookCLI", "ZKRunbookEngine", "ZKRunbookSandbox"]),
     ]

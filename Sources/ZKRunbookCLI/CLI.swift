@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookDiagnostics
 import ZKRunbookEngine
 import ZKRunbookJSON5
@@ -14,7 +15,8 @@ public enum CLI {
     /// Every action a runbook may name: the engine's, the ZooKeeper ones and the rolling ones.
     public static let registry: ActionRegistry = {
         do {
-            return try ActionRegistry(composing: ActionRegistry.engineActions, ZooKeeperActions.all, RollingActions.all, DiagnosticsActions.all)
+            return try ActionRegistry(
+                composing: ActionRegistry.engineActions, AgentActions.all, ZooKeeperActions.all, RollingActions.all, DiagnosticsActions.all)
         } catch {
             fatalError("zkrunbook's actions: \(error)")
         }
@@ -279,10 +281,10 @@ enum RunCommand {
 
     static func run(_ arguments: [String], mode: Mode) throws -> ExitCode {
         let usage = mode == .plan ? planUsage : runUsage
-        let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : ["--json", "--dry-run", "--no-rollback", "--stop-when-stdin-closes"]
+        // A conductor's words (AgentVerb.run) and an operator's.
+        let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : AgentVerb.run.flagOptions.union(["--dry-run", "--no-rollback"])
         let values: Set<String> =
-            mode == .plan
-            ? ["--param", "--state-dir", "--ensemble", "--result"] : ["--param", "--state-dir", "--ensemble", "--once", "--result", "--lease", "--lease-key"]
+            mode == .plan ? ["--param", "--state-dir", "--ensemble", "--result"] : AgentVerb.run.valueOptions.union(["--ensemble", "--result"])
         let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
         if parsed.flags.contains("--help") {
             print(mode == .plan ? planHelp : runHelp)
@@ -326,12 +328,12 @@ enum RunCommand {
             mode: offline ? .offlinePlan : dryRun ? .dryRun : .live, rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
             layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
         options.fenceProvider = EnsembleLeaseProvider()
-        switch (parsed.value("--lease"), parsed.value("--lease-key")) {
+        switch (parsed.value(AgentOption.lease.rawValue), parsed.value(AgentOption.leaseKey.rawValue)) {
         case (let runID?, let key?): options.fence = NodeLeaseFence(store: .standard(), key: key, runID: runID)
         case (nil, nil): break
         default: throw UsageError(message: "--lease RUN-ID and --lease-key KEY go together", usage: usage)
         }
-        let once = parsed.value("--once").map { OnceRecord(layout: options.layout, key: $0) }
+        let once = parsed.value(AgentOption.once.rawValue).map { OnceRecord(layout: options.layout, key: $0) }
         if let once, !dryRun, let done = once.succeededRun() {
             let json = parsed.flags.contains("--json")
             var replay = done
@@ -339,7 +341,7 @@ enum RunCommand {
             if json { JSONLinesSink().emit(replay) } else { print(replay.message ?? "") }
             return CLI.ExitCode.success
         }
-        let watchStdin = parsed.flags.contains("--stop-when-stdin-closes")
+        let watchStdin = parsed.flags.contains(AgentOption.stopWhenStdinCloses.rawValue)
         let report = parsed.value("--result").map { ResultReport(path: $0, mode: options.mode, ensemble: parameters["ensemble"]?.text) }
         if let once, !dryRun, let unfinished = once.unfinishedRun() {
             // The agent this request started before was killed mid-run: continue that run, as the node's

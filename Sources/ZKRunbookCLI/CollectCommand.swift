@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookDiagnostics
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
@@ -51,8 +52,8 @@ enum CollectCommand {
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments,
-            valueOptions: ["--since", "--output", "--max-log-bytes", "--zoo-cfg", "--server", "--admin-port", "--log-dir", "--state-dir", "--ensemble", "--parallel", "--timeout"],
-            flagOptions: ["--json"], usage: usage)
+            valueOptions: AgentVerb.collect.valueOptions.union(["--server", "--admin-port", "--ensemble", "--parallel", "--timeout"]),
+            flagOptions: AgentVerb.collect.flagOptions, usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return CLI.ExitCode.success
@@ -92,7 +93,9 @@ enum CollectCommand {
             options.parallel = count
         }
         if let text = parsed.value("--timeout") {
-            guard let limit = RunbookDuration.parse(text), limit.seconds > 0 else { throw UsageError(message: "--timeout \(text): \(RunbookDuration.expectation)", usage: usage) }
+            guard let limit = RunbookDuration.parse(text), limit.seconds > 0 else {
+                throw UsageError(message: "--timeout \(text): \(RunbookDuration.expectation)", usage: usage)
+            }
             options.timeout = limit.seconds
         }
         options.stateDirectory = StateLayout.standard(explicit: parsed.value("--state-dir")).root

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
@@ -44,18 +45,16 @@ enum LeaseCommand {
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments,
-            valueOptions: [
-                "--ensemble", "--key", "--run", "--ttl", "--runbook", "--ensemble-id", "--holder-host", "--holder-pid", "--needs", "--state-dir",
-            ], flagOptions: ["--json"], usage: usage)
+            valueOptions: AgentVerb.lease.valueOptions, flagOptions: AgentVerb.lease.flagOptions, usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return CLI.ExitCode.success
         }
-        guard parsed.positionals.count == 1, let verb = parsed.positionals.first, ["acquire", "release", "show", "break"].contains(verb) else {
+        guard parsed.positionals.count == 1, let verb = parsed.positionals.first.flatMap(LeaseRequest.Verb.init(rawValue:)) else {
             throw UsageError(message: "lease takes one of acquire, release, show, break", usage: usage)
         }
         if let path = parsed.value("--ensemble"), parsed.value("--key") == nil {
-            guard verb == "show" || verb == "break" else { throw UsageError(message: "with --ensemble, lease takes show or break", usage: usage) }
+            guard verb == .show || verb == .breakIt else { throw UsageError(message: "with --ensemble, lease takes show or break", usage: usage) }
             return try fanOut(verb, ensemblePath: path, json: parsed.flags.contains("--json"))
         }
         guard let key = parsed.value("--key") else { throw UsageError(message: "give --ensemble FILE, or --key KEY on a node", usage: usage) }
@@ -64,7 +63,7 @@ enum LeaseCommand {
         func emit(_ reply: LeaseReply, _ text: String) { print(json ? reply.line : text) }
         do {
             switch verb {
-            case "acquire":
+            case .acquire:
                 guard let runID = parsed.value("--run") else { throw UsageError(message: "acquire needs --run RUN-ID", usage: usage) }
                 guard let ttlText = parsed.value("--ttl"), let ttl = RunbookDuration.parse(ttlText), ttl.seconds >= 1 else {
                     throw UsageError(message: "acquire needs --ttl DUR (\(RunbookDuration.expectation), at least 1s)", usage: usage)
@@ -95,18 +94,18 @@ enum LeaseCommand {
                         "error: \(key) is leased to \(holder.holderDescription)")
                     return CLI.ExitCode.locked
                 }
-            case "release":
+            case .release:
                 guard let runID = parsed.value("--run") else { throw UsageError(message: "release needs --run RUN-ID", usage: usage) }
                 let removed = try store.release(key, runID: runID)
                 emit(LeaseReply(removed == nil ? .notHeld : .released), removed == nil ? "\(key): not held by run \(runID)" : "released \(key)")
-            case "show":
+            case .show:
                 if let record = store.read(key) {
                     let expired = record.isExpired(at: Date().timeIntervalSince1970)
                     emit(LeaseReply(expired ? .expired : .held, lease: record), "\(key): \(expired ? "EXPIRED" : "held"): \(record.holderDescription)")
                 } else {
                     emit(LeaseReply(.free), "\(key): free")
                 }
-            default:
+            case .breakIt:
                 let removed = try store.release(key, runID: nil)
                 emit(
                     LeaseReply(removed == nil ? .free : .broken, lease: removed),
@@ -119,7 +118,7 @@ enum LeaseCommand {
     }
 
     /// show/break on every node of an ensemble through its agent.
-    static func fanOut(_ verb: String, ensemblePath: String, json: Bool) throws -> ExitCode {
+    static func fanOut(_ verb: LeaseRequest.Verb, ensemblePath: String, json: Bool) throws -> ExitCode {
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: ensemblePath) } catch { throw CommandFailure(message: error.description, exitCode: CLI.ExitCode.usage) }
         let answers = EnsembleLeaseInspector.run(verb, file: file)

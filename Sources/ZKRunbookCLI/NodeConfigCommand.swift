@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
@@ -26,7 +27,8 @@ enum NodeConfigCommand {
         """
 
     static func run(_ arguments: [String]) throws -> ExitCode {
-        let parsed = try ParsedArguments(arguments, valueOptions: ["--zoo-cfg", "--check-dir", "--client-port"], flagOptions: [], usage: usage)
+        let parsed = try ParsedArguments(
+            arguments, valueOptions: AgentVerb.nodeConfig.valueOptions, flagOptions: AgentVerb.nodeConfig.flagOptions, usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return .success

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookZooKeeper
 
@@ -23,7 +24,7 @@ enum ReachCommand {
         """
 
     static func run(_ arguments: [String]) throws -> ExitCode {
-        let parsed = try ParsedArguments(arguments, valueOptions: ["--timeout"], flagOptions: [], usage: usage)
+        let parsed = try ParsedArguments(arguments, valueOptions: AgentVerb.reach.valueOptions, flagOptions: AgentVerb.reach.flagOptions, usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return .success

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 
 /// One `zkrunbook` subcommand: what dispatch, did-you-mean and the main `--help` read.
@@ -13,31 +14,36 @@ struct Subcommand: Sendable {
     var summary: String
     var run: @Sendable ([String]) throws -> ExitCode
 
+    /// The words a conductor asks of an agent (`AgentVerb`) are spelled by the protocol, not here.
     static let all: [Subcommand] = [
         Subcommand(name: "list", summary: "list the runbooks found (and --actions: the step actions)", run: ListCommand.run),
         Subcommand(name: "validate", arguments: "PATH...", summary: "check runbook files or folders offline; nothing runs", run: ValidateCommand.run),
         Subcommand(name: "plan", arguments: "RUNBOOK", summary: "show exactly what a run would do (a dry run; probes may run)") {
             try RunCommand.run($0, mode: .plan)
         },
-        Subcommand(name: "run", arguments: "RUNBOOK", summary: "execute a runbook, journaled, under a lock") { try RunCommand.run($0, mode: .run) },
+        Subcommand(name: AgentVerb.run.rawValue, arguments: "RUNBOOK", summary: "execute a runbook, journaled, under a lock") {
+            try RunCommand.run($0, mode: .run)
+        },
         Subcommand(name: "resume", arguments: "RUN-ID", summary: "continue an interrupted run from its journal", run: RunCommand.resume),
         Subcommand(name: "runs", summary: "the runs in the state directory (id, runbook, status, start, duration); prune old ones", run: RunsCommand.run),
         Subcommand(name: "show", arguments: "RUN-ID", summary: "a run's journal, rendered as the run printed it", run: RunsCommand.show),
         Subcommand(name: "status", summary: "probe an ensemble: leader, lag, synced followers, verdict", run: StatusCommand.run),
         Subcommand(name: "diff", summary: "configuration drift across an ensemble: zoo.cfg, server lists, myid, java.env", run: DiffCommand.run),
-        Subcommand(name: "node-config", summary: "this node's configuration as JSON (what diff asks each node's agent)", run: NodeConfigCommand.run),
         Subcommand(
-            name: "reach", arguments: "HOST:PORT...", summary: "from this machine, which endpoints answer a connection (what voters' agents are asked)",
+            name: AgentVerb.nodeConfig.rawValue, summary: "this node's configuration as JSON (what diff asks each node's agent)", run: NodeConfigCommand.run),
+        Subcommand(
+            name: AgentVerb.reach.rawValue, arguments: "HOST:PORT...",
+            summary: "from this machine, which endpoints answer a connection (what voters' agents are asked)",
             run: ReachCommand.run),
-        Subcommand(name: "collect", summary: "a diagnostics bundle (.tar.gz) for support, secrets redacted", run: CollectCommand.run),
+        Subcommand(name: AgentVerb.collect.rawValue, summary: "a diagnostics bundle (.tar.gz) for support, secrets redacted", run: CollectCommand.run),
         Subcommand(name: "doctor", summary: "name the incident from logs and live facts, with evidence", run: DoctorCommand.run),
         Subcommand(name: "install", summary: "put the agent and runbooks on every node (ssh), sha256-verified", run: InstallCommand.run),
-        Subcommand(name: "lease", summary: "the per-node leases that keep one run per ensemble (show, break)", run: LeaseCommand.run),
+        Subcommand(name: AgentVerb.lease.rawValue, summary: "the per-node leases that keep one run per ensemble (show, break)", run: LeaseCommand.run),
         Subcommand(name: "zk", arguments: "ls|get|stat|create|set|delete|config", summary: "znodes through ZooKeeper's own protocol", run: ZKCommand.run),
         Subcommand(name: "identity", summary: "an ensemble file's identity: which runs exclude each other", run: IdentityCommand.run),
         Subcommand(name: "manual", arguments: "1|5", summary: "the man pages as roff: the commands (1), the runbook format (5)", run: ManualCommand.run),
         Subcommand(
-            name: "sandbox", arguments: "up|down|status|stop|start|restart",
+            name: AgentVerb.sandbox.rawValue, arguments: "up|down|status|stop|start|restart",
             summary: "a throwaway ZooKeeper ensemble on loopback (tests, CI, quick start)", run: SandboxCommand.run),
     ]
 

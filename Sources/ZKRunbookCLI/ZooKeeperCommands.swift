@@ -1,12 +1,12 @@
 import Foundation
-
+import ZKRunbookAgent
+import ZKRunbookDiagnostics
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookRolling
-import ZKRunbookZooKeeper
 import ZKRunbookSandbox
+import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
-import ZKRunbookDiagnostics
 
 enum StatusCommand {
     static let usage = "Usage: zkrunbook status (--ensemble FILE | --zoo-cfg FILE | --server HOST:PORT...) [--json] [--timeout DUR] [--max-lag N]"
@@ -55,7 +55,8 @@ enum StatusCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: [
+            arguments,
+            valueOptions: [
                 "--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag", "--prometheus", "--state-dir", "--ensemble-name", "--metrics-server",
             ],
             flagOptions: ["--json"], usage: usage)
@@ -85,6 +86,7 @@ enum StatusCommand {
         let seconds = timeout
         LeaderHints.shared.keep(inStateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
+        inspector.readMembersFile = ZooKeeperActions.readMembersFile
         let view = inspector.inspect(members, namedByPosition: parsed.values["--server"] != nil)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         if let path = parsed.value("--prometheus"), let metrics {
@@ -242,7 +244,9 @@ enum EnsembleTable {
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         for row in [header] + rows {
-            lines.append(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+            lines.append(
+                row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(
+                    in: .whitespaces))
         }
         lines.append("verdict: \(view.verdict.rawValue)" + (view.leaderID.map { " (leader: server \($0))" } ?? "") + ", scope: \(view.scope.rawValue)")
         lines += view.reasons.map { "  - " + $0 }
@@ -262,7 +266,7 @@ enum SandboxCommand {
     static var agent: SandboxAgent {
         let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "zkrunbook"
         let path = running.hasSuffix("/zkrunbook") ? running : "zkrunbook"
-        return SandboxAgent(path: path) { directory in [path, "sandbox", "restart", "--dir", directory, "--node", "${node.id}"] }
+        return SandboxAgent(path: path) { directory in AgentRequest.sandbox(.restart, directory: directory, node: "${node.id}").argv(agent: path) }
     }
     static let usage = "Usage: zkrunbook sandbox (up|down|status|stop|start|restart) [options]"
     static let help = """
@@ -300,7 +304,8 @@ enum SandboxCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares"],
+            arguments,
+            valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares"],
             flagOptions: ["--json", "--wait", "--reconfig"], usage: usage)
         if parsed.flags.contains("--help") || parsed.positionals.isEmpty {
             print(help)

@@ -10,6 +10,8 @@ public struct ClientOptions: Sendable {
     public var requestTimeout: Double
     /// The largest reply accepted: ZooKeeper's own jute.maxbuffer (0xfffff) and a margin for the headers.
     public var maxReplyBytes: Int
+    /// What carries the session's bytes (plaintext TCP unless told otherwise).
+    public var connector: any ServerConnector = PlaintextConnector()
 
     public init(sessionTimeout: Double = 10, connectTimeout: Double = 3, requestTimeout: Double = 10, maxReplyBytes: Int = 0xFFFFF + 4096) {
         self.sessionTimeout = min(max(sessionTimeout, 1), 600)
@@ -49,7 +51,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
     public let servers: [Endpoint]
     public let options: ClientOptions
     private let lock = NSLock()
-    private var fd: Int32 = -1
+    private var connection: (any ServerConnection)?
     private var sessionID: Int64 = 0
     private var password = [UInt8](repeating: 0, count: 16)
     private var lastZxid: Int64 = 0
@@ -88,7 +90,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
         self.options = options
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit { connection?.close() }
 
     /// Runs `body`, again after a connection loss, until it succeeds or `seconds` pass (default: the session's
     /// timeout, by which a session that found no member has expired anyway). For reads and for writes that
@@ -268,13 +270,13 @@ public final class ZooKeeperClient: @unchecked Sendable {
         defer { lock.unlock() }
         guard !closed else { return }
         closed = true
-        if fd >= 0 && !expired {
+        if connection != nil && !expired {
             if awaitingReply {
                 _ = try? exchange(.closeSession, JuteWriter(), xid: takeXid(), path: nil, failOnError: false)
             } else {
                 try? write(.closeSession, JuteWriter(), xid: takeXid(), deadline: Date().addingTimeInterval(options.requestTimeout))
                 // The end of our side after the request: nothing is left unread, so the server sees the close, then the end.
-                if fd >= 0 { shutdown(fd, Int32(SHUT_WR)) }
+                connection?.shutdownWrite()
             }
         }
         disconnect()
@@ -359,16 +361,16 @@ public final class ZooKeeperClient: @unchecked Sendable {
     /// Connects (or reconnects with the same session) to the next member that answers.
     private func ensureConnected() throws(ZooKeeperClientError) {
         if expired { throw .sessionExpired }
-        if fd >= 0 { return }
+        if connection != nil { return }
         var reasons: [String] = []
         for _ in 0..<servers.count {
             let endpoint = servers[serverIndex % servers.count]
             serverIndex += 1
-            switch SocketClient.connect(endpoint, timeout: options.connectTimeout) {
+            switch options.connector.connect(endpoint, timeout: options.connectTimeout) {
             case .failure(let error):
                 reasons.append(error.description)
-            case .success(let socket):
-                fd = socket
+            case .success(let opened):
+                connection = opened
                 do {
                     try handshake()
                     connectedTo = endpoint
@@ -437,20 +439,18 @@ public final class ZooKeeperClient: @unchecked Sendable {
     }
 
     private func send(_ bytes: [UInt8], deadline: Date, what: String) throws(ZooKeeperClientError) {
+        guard let connection else { throw .connectionLoss(reason: "not connected for \(what)") }
         var frame = JuteWriter()
         frame.int(Int32(bytes.count))
-        let all = frame.bytes + bytes
-        var sent = 0
-        while sent < all.count {
-            let written = all[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN, wait(for: Int16(POLLOUT), until: deadline) { continue }
-                let reason = errno == EAGAIN ? "timed out sending \(what)" : "send failed: \(String(cString: strerror(errno)))"
-                disconnect()
-                throw .connectionLoss(reason: reason)
+        if case .failure(let failure) = connection.send(frame.bytes + bytes, until: deadline) {
+            let reason: String
+            switch failure {
+            case .timedOut: reason = "timed out sending \(what)"
+            case .reset: reason = "send failed: connection reset by peer"
+            case .failed(let why): reason = why
             }
-            sent += written
+            disconnect()
+            throw .connectionLoss(reason: reason)
         }
         lastSent = Date()
     }
@@ -471,34 +471,31 @@ public final class ZooKeeperClient: @unchecked Sendable {
     }
 
     private func readExactly(_ count: Int, deadline: Date, what: String) throws(ZooKeeperClientError) -> [UInt8] {
+        guard let connection else { throw .connectionLoss(reason: "not connected for \(what)") }
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
-            guard wait(for: Int16(POLLIN), until: deadline) else {
-                disconnect()
-                throw .timedOut(operation: what, seconds: options.requestTimeout)
-            }
-            let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, count - filled, 0) }
-            if received == 0 {
+            let received = buffer.withUnsafeMutableBytes { connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), until: deadline) }
+            switch received {
+            case .success(0):
                 disconnect()
                 throw .connectionLoss(reason: "the server closed the connection during \(what)")
-            }
-            if received < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                let reason = String(cString: strerror(errno))
+            case .success(let count):
+                filled += count
+            case .failure(.timedOut):
                 disconnect()
-                throw .connectionLoss(reason: "read failed during \(what): \(reason)")
+                throw .timedOut(operation: what, seconds: options.requestTimeout)
+            case .failure(let failure):
+                disconnect()
+                throw .connectionLoss(reason: "read failed during \(what): \(failure == .reset ? "connection reset by peer" : "\(failure)")")
             }
-            filled += received
         }
         return buffer
     }
 
-    private func wait(for events: Int16, until deadline: Date) -> Bool { SocketClient.waitFor(fd, events: events, until: deadline) }
-
     private func disconnect() {
-        if fd >= 0 { Glibc.close(fd) }
-        fd = -1
+        connection?.close()
+        connection = nil
         connectedTo = nil
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
@@ -149,16 +150,13 @@ public struct EnsembleCollector: Sendable {
             return finish(.failed, "cannot make a scratch folder on the node: \(made.termination.summary) \(made.stderr.lastLines(2).joined(separator: " "))")
         }
         defer { _ = runner.run(CommandSpec(argv: ["rm", "-rf", scratch], timeout: 60), cancellation: nil) }
-        let agent = member.agent
-        var argv = [
-            agent, "collect", "--json", "--zoo-cfg", member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg", "--output", scratch, "--since", options.since,
-            "--max-log-bytes", String(options.maxLogBytes), "--state-dir", scratch + "/state",
-        ]
-        if let logFile = member.logFile { argv += ["--log-dir", (logFile as NSString).deletingLastPathComponent] }
-        var environment: [String: String] = [:]
-        if let path = file.runbookPath { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
-        let bundle = runner.run(
-            CommandSpec(argv: argv, environment: environment, timeout: remaining(), terminationGrace: 10, outputCap: 8 << 20), cancellation: nil)
+        let agent = member.nodeAgent(environment: file.agentEnvironment)
+        let request = CollectRequest(
+            zooCfg: member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg", output: scratch, since: options.since, maxLogBytes: Int64(options.maxLogBytes),
+            stateDir: scratch + "/state", logDir: member.logFile.map { ($0 as NSString).deletingLastPathComponent })
+        var spec = agent.spec(.collect(request), timeout: remaining(), outputCap: 8 << 20)
+        spec.terminationGrace = 10
+        let bundle = runner.run(spec, cancellation: nil)
         let facts = bundle.stdout.text.split(separator: "\n").compactMap { line -> [String: FactValue]? in
             (try? JSONDecoder().decode(Event.self, from: Data(line.utf8)))?.facts
         }
@@ -166,7 +164,7 @@ public struct EnsembleCollector: Sendable {
             let remoteArchive = facts.compactMap({ fact -> String? in if case .string(let path) = fact["archive"] { return path } else { return nil } }).last
         else {
             if case .transportFailed(_, let message) = bundle.termination { return finish(.unreachable, message) }
-            let why = bundle.termination == .commandNotFound ? "the agent \(agent) is not installed on the node" : bundle.termination.summary
+            let why = bundle.termination == .commandNotFound ? "the agent \(agent.path) is not installed on the node" : bundle.termination.summary
             return finish(.failed, "the node's collect failed: \(why) \(bundle.stderr.lastLines(2).joined(separator: " "))")
         }
         let local = folder + "/." + (remoteArchive as NSString).lastPathComponent

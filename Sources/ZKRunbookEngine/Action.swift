@@ -231,10 +231,10 @@ public struct ActionRegistry: Sendable {
 
     public var all: [any ActionKind] { names.compactMap { kinds[$0] } }
 
-    /// The engine's own actions: exec, file, assert, wait-until, backup-file, restore-file, sleep, edit-properties, lease-check.
+    /// The engine's own actions: exec, file, assert, wait-until, backup-file, restore-file, sleep, edit-properties.
     public static let engineActions: [any ActionKind] = [
         ExecAction.kind, FileProbeAction.kind, AssertAction.kind, WaitUntilAction.kind, BackupFileAction.kind, RestoreFileAction.kind,
-        SleepAction.kind, EditPropertiesAction.kind, LeaseCheckAction.kind,
+        SleepAction.kind, EditPropertiesAction.kind,
     ]
 
     /// The engine's actions alone (a test checks their names are distinct).

@@ -58,6 +58,8 @@ public struct RunOptions: Sendable {
     /// Why the run's record (the journal) can no longer be written, if it cannot: checked before every
     /// changing step, nested ones included, so a run never goes on changing things it cannot record.
     public var recordFailure: (@Sendable () -> String?)?
+    /// The seams the actions reach nodes and servers through (their defaults where none is given).
+    public var services = RunServices()
 
     /// Nothing is changed: a dry run or an offline plan.
     public var dryRun: Bool { mode.isDryRun }
@@ -334,7 +336,8 @@ public final class Executor {
                 }
             }
             let ttl = declaration.ttl?.resolve(parameters)?.seconds ?? 60
-            switch provider.acquire(target: target, nodes: nodes, ttl: ttl, runID: runID, runbook: runbook, parameters: parameters, cancellation: cancellation) {
+            switch provider.acquire(target: target, nodes: nodes, ttl: ttl, runID: runID, runbook: runbook, parameters: parameters, cancellation: cancellation)
+            {
             case .failure(let refusal):
                 let status: RunStatus = refusal.cause == .locked ? .locked : .refused
                 var event = finishedEvent(step, index: index, status: status.eventStatus, cause: refusal.cause, message: "lease: " + refusal.message)
@@ -355,7 +358,8 @@ public final class Executor {
         if !changedSomething { return finish(.locked, "locked \(before): \(lost)") }
         return finish(
             .failed,
-            "the run no longer holds its target before step '\(step.id)': \(lost); nothing rolled back, since another run may be changing it now: check the target, then 'zkrunbook resume \(runID)'")
+            "the run no longer holds its target before step '\(step.id)': \(lost); nothing rolled back, since another run may be changing it now: check the target, then 'zkrunbook resume \(runID)'"
+        )
     }
 
     /// Before a changing step: the journal must still be writable. A run that cannot record what it does
@@ -628,7 +632,9 @@ public final class Executor {
 
     /// A description with its `${...}` references filled in where known (secrets as ***).
     private func display(_ text: String) -> String {
-        guard text.containsReferenceMark, case .success(let template) = Template.parse(text, at: runbook.steps.first?.location ?? SourceLocation(file: "", line: 0, column: 0)) else {
+        guard text.containsReferenceMark,
+            case .success(let template) = Template.parse(text, at: runbook.steps.first?.location ?? SourceLocation(file: "", line: 0, column: 0))
+        else {
             return text
         }
         return template.display(resolver)

@@ -1,3 +1,5 @@
+import ZKRunbookProcess
+
 /// How the process ends, the same for every subcommand: the one place an exit code and its meaning are
 /// written (`--help` and the README's table are generated from `all`).
 ///
@@ -42,6 +44,12 @@ public struct ExitCode: Hashable, Sendable, CustomStringConvertible {
 
     /// The code a zkrunbook process (an agent on a node) ended with, when it is one of ours.
     public static func known(_ rawValue: Int32) -> ExitCode? { all.first { $0.rawValue == rawValue } }
+
+    /// The code of a zkrunbook that ran to its end; nil for one that was killed, not found or not reached.
+    public static func of(_ termination: Termination) -> ExitCode? {
+        if case .exited(let status) = termination { return known(status) }
+        return nil
+    }
 
     /// The "Exit codes:" block of `--help`.
     public static var help: String {

@@ -16,6 +16,8 @@ public struct Runbook: Sendable {
     public var sourcePath: String
     /// The file's exact text: journaled beside each run so `resume` continues the plan it started with.
     public var sourceText: String
+    /// The parts it includes that live under its folder, as read when it was loaded.
+    public var parts: [RunbookPart] = []
     public var warnings: [Diagnostic]
 
     public init(
@@ -83,7 +85,8 @@ public struct ParameterSpec: Sendable {
             return .success(.duration(value))
         case .argv:
             guard let words = JSONText.stringArray(text), !words.isEmpty else {
-                return .failure(InputProblem("expected a command as a JSON array of strings, such as [\"systemctl\", \"restart\", \"zookeeper\"], found '\(text)'"))
+                return .failure(
+                    InputProblem("expected a command as a JSON array of strings, such as [\"systemctl\", \"restart\", \"zookeeper\"], found '\(text)'"))
             }
             return .success(.argv(words))
         }
@@ -141,7 +144,10 @@ public enum DurationSpec: Sendable, Hashable, CustomStringConvertible {
         if text.hasPrefix("${"), text.hasSuffix("}") {
             let name = String(text.dropFirst(2).dropLast())
             if !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
-                return .parameter(name, node.location)
+                let spec = DurationSpec.parameter(name, node.location)
+                // Recorded, so the loader checks it names a duration parameter wherever an action keeps it.
+                diagnostics.record(read: spec)
+                return spec
             }
         }
         guard let duration = RunbookDuration.parse(text) else {
@@ -251,4 +257,12 @@ public struct Step: Sendable {
     /// Also undo this step when it fails itself (its undo must be safe after a partial change).
     public var rollbackWhenFailed: Bool
     public var location: SourceLocation
+}
+
+/// A part a runbook included (`{ include: … }`): its path from the runbook's folder and its text.
+public struct RunbookPart: Sendable, Equatable {
+    public var relativePath: String
+    public var text: String
+
+    public init(relativePath: String, text: String) { (self.relativePath, self.text) = (relativePath, text) }
 }

@@ -23,9 +23,9 @@ public struct LeaseDeclaration: Sendable {
 public protocol RunFence: AnyObject, Sendable {
     /// nil while this run may still change its target; otherwise why not (said as the step's failure).
     func check() -> String?
-    /// Arguments that carry the hold to a node's agent (`zkrunbook run … --lease RUN --lease-key KEY`), so the
-    /// agent checks it on the node before each change there; empty where the node has nothing to check.
-    func agentArguments(node: NodeFields) -> [String]
+    /// The hold as a node's agent checks it before each change there (`zkrunbook run … --lease RUN
+    /// --lease-key KEY`); nil where the node has nothing to check.
+    func hold(on node: NodeFields) -> NodeHold?
     /// Gives the hold back (best effort: a node that cannot be reached keeps it until it expires).
     func release()
 }
@@ -51,20 +51,9 @@ public protocol RunFenceProvider: Sendable {
     ) -> Result<(fence: any RunFence, note: String), FenceRefusal>
 }
 
-/// On a node: the conductor's lease on this server, read again before each change the agent makes.
-public final class NodeLeaseFence: RunFence {
-    public let store: NodeLeaseStore
-    public let key: String
-    public let runID: String
-
-    public init(store: NodeLeaseStore, key: String, runID: String) { (self.store, self.key, self.runID) = (store, key, runID) }
-
-    public func check() -> String? {
-        LeasePolicy.check(existing: store.read(key), runID: runID, now: Date().timeIntervalSince1970).map { "lease \(key) in \(store.directory): " + $0 }
-    }
-
-    public func agentArguments(node: NodeFields) -> [String] { [] }
-
-    /// The conductor took it and gives it back; the node only reads it.
-    public func release() {}
+/// A conductor's run and the lease key it holds on one node.
+public struct NodeHold: Sendable, Equatable {
+    public var runID: String
+    public var key: String
+    public init(runID: String, key: String) { (self.runID, self.key) = (runID, key) }
 }

@@ -46,7 +46,8 @@ public struct RunService: Sendable {
         let runID = explicitID ?? StateLayout.makeRunID(runbook: options.dryRun ? "dry-run" : runbook.name)
         func executor(_ sink: any EventSink, options: RunOptions = options) -> Executor {
             Executor(
-                runbook: runbook, parameters: parameters, options: options, sink: HostStampingSink(sink, host: HostName.short), runner: runner, registry: registry,
+                runbook: runbook, parameters: parameters, options: options, sink: HostStampingSink(sink, host: HostName.short), runner: runner,
+                registry: registry,
                 cancellation: cancellation, rollbackCancellation: rollbackCancellation)
         }
         if options.dryRun { return executor(sink).run(runID: runID) }
@@ -58,6 +59,12 @@ public struct RunService: Sendable {
         do {
             try layout.createDirectory(layout.runDirectory(runID))
             try Data(runbook.sourceText.utf8).write(to: URL(fileURLWithPath: layout.runbookCopyPath(runID)))
+            // Its parts beside it, at the paths it names them by: resume reads the run's own.
+            for part in runbook.parts {
+                let path = layout.runDirectory(runID) + "/" + part.relativePath
+                try layout.createDirectory((path as NSString).deletingLastPathComponent)
+                try Data(part.text.utf8).write(to: URL(fileURLWithPath: path))
+            }
             journal = try JournalWriter(path: layout.journalPath(runID))
         } catch let error as JournalError {
             throw .journal(error)
@@ -141,7 +148,8 @@ public struct RunService: Sendable {
         var recorded = options
         recorded.recordFailure = { [journal] in journal.writeFailure }
         let executor = Executor(
-            runbook: runbook, parameters: parameters, options: recorded, sink: HostStampingSink(EventFanout([journal, sink]), host: HostName.short), runner: runner,
+            runbook: runbook, parameters: parameters, options: recorded, sink: HostStampingSink(EventFanout([journal, sink]), host: HostName.short),
+            runner: runner,
             registry: registry, cancellation: cancellation, rollbackCancellation: rollbackCancellation)
         return executor.resume(state)
     }

@@ -98,12 +98,18 @@ public struct RunbookLoader: Sendable {
             throw .invalid([Diagnostic(location: error.location, severity: .error, message: error.message)])
         }
         let diagnostics = DiagnosticCollector()
-        let runbook = decode(root, text: text, path: path, diagnostics: diagnostics)
+        let included = RunbookParts.Included()
+        let runbook = decode(RunbookParts.expand(root, diagnostics: diagnostics, included: included), text: text, path: path, diagnostics: diagnostics)
         if diagnostics.hasErrors || runbook == nil {
             throw .invalid(diagnostics.items.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
         }
         var result = runbook!
         result.warnings = diagnostics.items
+        // Parts under the runbook's folder, by their path from it: what a run keeps beside its copy.
+        let folder = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
+        for (resolved, partText) in included.texts.sorted(by: { $0.key < $1.key }) where resolved.hasPrefix(folder + "/") {
+            result.parts.append(RunbookPart(relativePath: String(resolved.dropFirst(folder.count + 1)), text: partText))
+        }
         return result
     }
 
@@ -160,7 +166,9 @@ public struct RunbookLoader: Sendable {
             if case .array(let elements) = node.value {
                 if elements.isEmpty { diagnostics.error(node.location, "'steps' is empty: a runbook needs at least one step") }
                 for element in elements {
-                    guard var step = readStep(element, context: "a step", diagnostics: diagnostics, identifiers: identifiers, allowRollback: true) else { continue }
+                    guard var step = readStep(element, context: "a step", diagnostics: diagnostics, identifiers: identifiers, allowRollback: true) else {
+                        continue
+                    }
                     step.rollback = resolveRollbacks(step, identifiers: identifiers, diagnostics: diagnostics)
                     steps.append(step)
                 }
@@ -234,7 +242,8 @@ public struct RunbookLoader: Sendable {
             if let typeName, type == nil, let node = spec.object["type"] {
                 diagnostics.error(
                     node.location,
-                    "unknown type '\(typeName)' for parameter '\(member.key)'; expected one of: \(ParameterType.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "unknown type '\(typeName)' for parameter '\(member.key)'; expected one of: \(ParameterType.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let description = spec.string("description") ?? ""
             let required = spec.bool("required") ?? false
@@ -365,7 +374,9 @@ public struct RunbookLoader: Sendable {
                             object.members.insert(JSON5Object.Member(key: "id", keyLocation: element.location, value: generated), at: 0)
                         }
                         let withID = JSON5Node(value: .object(object), location: element.location)
-                        if let step = readStep(withID, context: "a rollback step of \(label)", diagnostics: diagnostics, identifiers: identifiers, allowRollback: false) {
+                        if let step = readStep(
+                            withID, context: "a rollback step of \(label)", diagnostics: diagnostics, identifiers: identifiers, allowRollback: false)
+                        {
                             rollback.append(step)
                         }
                     default:
@@ -450,7 +461,8 @@ public struct RunbookLoader: Sendable {
                     }
                 case .stepFact(let step, let fact):
                     if let names = declaredFacts[step], !names.contains(fact) {
-                        diagnostics.error(template.location, "\(label) refers to fact '\(fact)' of step '\(step)', which it does not yield; \(names.hint(for: fact))")
+                        diagnostics.error(
+                            template.location, "\(label) refers to fact '\(fact)' of step '\(step)', which it does not yield; \(names.hint(for: fact))")
                     }
                     if scope.outer.contains(step) { continue }
                     guard let index = scope.index[step] else {
@@ -476,8 +488,10 @@ public struct RunbookLoader: Sendable {
                 }
             }
         }
+        var durationsChecked = Set<SourceLocation>()
         func checkDuration(_ spec: DurationSpec?, in label: String) {
             guard case .parameter(let name, let location)? = spec else { return }
+            guard durationsChecked.insert(location).inserted else { return }
             guard let parameter = parameters[name] else {
                 diagnostics.error(location, "\(label) refers to ${\(name)}, which is not a parameter")
                 return
@@ -521,6 +535,8 @@ public struct RunbookLoader: Sendable {
         let positions = Dictionary(runbook.steps.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let top = Scope(index: positions, outer: [], nodeFields: nil)
         checkList(runbook.steps, scope: top)
+        // Durations an action holds (sleep's duration, agent-run's budget): parameters of type duration too.
+        for case let spec as DurationSpec in diagnostics.reads(since: 0) { checkDuration(spec, in: "a duration") }
         for reference in runbook.lock.references {
             if case .parameter = reference { continue }
             diagnostics.error(runbook.lock.location, "'lock' may refer only to parameters")

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
@@ -19,11 +20,14 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
         public var needs: [String]
         /// Only these members' leases (a run that changes no other); nil: every member.
         public var only: Set<Int>?
+        /// How each node's agent is reached.
+        public var connector: any NodeConnector
 
-        public init(ttl: Double = 60, needs: [String] = [], only: Set<Int>? = nil) {
+        public init(ttl: Double = 60, needs: [String] = [], only: Set<Int>? = nil, connector: any NodeConnector = TransportNodeConnector()) {
             self.ttl = min(max(ttl, 5), 3600)
             self.needs = needs
             self.only = only
+            self.connector = connector
         }
     }
 
@@ -53,7 +57,9 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
     }
 
     /// The lease key on a node: the same for every conductor, and the same as restart-node's lock.
-    public static func key(for member: EnsembleMember) -> String { "zookeeper-\(member.clientPort)" }
+    public static func key(for member: EnsembleMember) -> String { key(clientPort: member.clientPort) }
+
+    static func key(clientPort: Int) -> String { "zookeeper-\(clientPort)" }
 
     /// The ensemble's identity: its members' endpoints, sorted and hashed (the name is only shown).
     public static func identity(of file: EnsembleFile) -> String { identity(of: file.members) }
@@ -90,11 +96,11 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
                 return failure
             }
         }
-        if let failure = record(first, lease.request(first, verb: "acquire", cancellation: cancellation)) {
+        if let failure = record(first, lease.request(first, verb: .acquire, cancellation: cancellation)) {
             return .failure(failure)
         }
         let rest = Array(members.dropFirst())
-        let results = Parallel.map(rest) { lease.request($0, verb: "acquire", cancellation: cancellation) }
+        let results = Parallel.map(rest) { lease.request($0, verb: .acquire, cancellation: cancellation) }
         let failures = zip(rest, results).compactMap { record($0, $1) }
         if let failure = failures.first {
             lease.release()
@@ -113,7 +119,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
                 _ = wake.wait(timeout: .now() + options.ttl / 3)
                 if state.withLock({ stopped }) { return }
                 let members = state.withLock { held }
-                let results = Parallel.map(members) { self.request($0, verb: "acquire", cancellation: nil) }
+                let results = Parallel.map(members) { self.request($0, verb: .acquire, cancellation: nil) }
                 for (member, result) in zip(members, results) {
                     if case .failure(let failure) = result, failure.cause == .locked {
                         state.withLock { if lostReason == nil { lostReason = "node \(member.id): \(failure.message)" } }
@@ -129,9 +135,9 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
     public func check() -> String? { lost }
 
     /// The node's agent checks the same lease before each change it makes there.
-    public func agentArguments(node: NodeFields) -> [String] {
-        guard let port = node["clientPort"] else { return [] }
-        return ["--lease", runID, "--lease-key", "zookeeper-\(port)"]
+    public func hold(on node: NodeFields) -> NodeHold? {
+        guard let port = node["clientPort"].flatMap(Int.init) else { return nil }
+        return NodeHold(runID: runID, key: Self.key(clientPort: port))
     }
 
     /// Whether this lease holds exactly `other`'s members (the same ensemble, whatever the file's name).
@@ -152,46 +158,40 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
             defer { held = [] }
             return held
         }
-        _ = Parallel.map(members) { self.request($0, verb: "release", cancellation: nil) }
+        _ = Parallel.map(members) { self.request($0, verb: .release, cancellation: nil) }
     }
 
     /// `zkrunbook lease VERB` on the node through its agent; success carries a note of a replaced lease.
-    func request(_ member: EnsembleMember, verb: String, cancellation: CancellationToken?) -> Result<String?, Failure> {
-        let agent = member.agent
-        var argv = [agent, "lease", verb, "--key", Self.key(for: member), "--run", runID, "--json"]
-        if verb == "acquire" {
-            argv += [
-                "--ttl", "\(Int(options.ttl))s", "--runbook", runbook, "--ensemble", file.name, "--ensemble-id", Self.identity(of: file),
-                "--holder-host", Self.hostName, "--holder-pid", String(getpid()),
-            ]
-            for name in options.needs { argv += ["--needs", name] }
+    func request(_ member: EnsembleMember, verb: LeaseRequest.Verb, cancellation: CancellationToken?) -> Result<String?, Failure> {
+        var request = LeaseRequest(verb, key: Self.key(for: member), runID: runID)
+        if verb == .acquire {
+            request.terms = LeaseRequest.Terms(
+                ttlSeconds: Int(options.ttl), runbook: runbook, ensemble: file.name, ensembleID: Self.identity(of: file), holderHost: Self.hostName,
+                holderPID: getpid(), needs: options.needs)
         }
-        var environment: [String: String] = [:]
-        if let path = file.runbookPath { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
-        let result = member.access.runner(host: member.host).run(
-            CommandSpec(argv: argv, environment: environment, timeout: 30, outputCap: 1 << 16), cancellation: cancellation)
-        let location = "node \(member.id) (\(member.host), \(member.access.describe(host: member.host)))"
-        let reply = LeaseReply.read(result.stdout.text)
-        switch result.termination {
-        case .exited(0):
+        let agent = member.nodeAgent(environment: file.agentEnvironment, connector: options.connector)
+        let (result, reply) = agent.lease(request, cancellation: cancellation)
+        switch ExitCode.of(result.termination) {
+        case .success?:
             if let previous = reply?.replaced {
-                return .success("\(location): took over the expired lease of run \(previous.runID) (pid \(previous.holderPID) on \(previous.holderHost))")
+                return .success("\(agent.location): took over the expired lease of run \(previous.runID) (pid \(previous.holderPID) on \(previous.holderHost))")
             }
             return .success(nil)
-        case .exited(ExitCode.locked.rawValue):
+        case .locked?:
             let holder = reply?.message ?? result.stdout.lastLines(1).joined()
-            return .failure(Failure(cause: .locked, message: "\(location): \(holder)\(Self.staleHint(reply?.lease, file: file))", evidence: []))
-        case .commandNotFound:
-            return .failure(
-                Failure(
-                    cause: .refused, message: "\(location): the agent \(agent) is not installed there (install it: zkrunbook install --ensemble FILE)",
-                    evidence: result.stderr.lastLines(3)))
-        case .transportFailed(_, let message):
-            return .failure(Failure(cause: .refused, message: "\(location) cannot be reached: \(message)", evidence: result.stderr.lastLines(3)))
+            return .failure(Failure(cause: .locked, message: "\(agent.location): \(holder)\(Self.staleHint(reply?.lease, file: file))", evidence: []))
         default:
-            let why = reply?.message ?? result.stderr.lastLines(2).joined(separator: " ")
-            return .failure(
-                Failure(cause: .refused, message: "\(location): lease \(verb) \(result.termination.summary): \(why)", evidence: result.stderr.lastLines(5)))
+            let failure = AgentFailure(request: .lease(request), result: result, agent: agent.path, location: agent.location)
+            switch failure.kind {
+            case .notInstalled, .unreachable:
+                return .failure(Failure(cause: .refused, message: failure.message, evidence: result.stderr.lastLines(3)))
+            default:
+                let why = reply?.message ?? result.stderr.lastLines(2).joined(separator: " ")
+                return .failure(
+                    Failure(
+                        cause: .refused, message: "\(agent.location): lease \(verb.rawValue) \(result.termination.summary): \(why)",
+                        evidence: result.stderr.lastLines(5)))
+            }
         }
     }
 
@@ -217,11 +217,9 @@ public enum EnsembleLeaseInspector {
         public var json: String
     }
 
-    public static func run(_ verb: String, file: EnsembleFile) -> [Answer] {
+    public static func run(_ verb: LeaseRequest.Verb, file: EnsembleFile) -> [Answer] {
         Parallel.map(file.members) { member in
-            let agent = member.agent
-            let argv = [agent, "lease", verb, "--key", EnsembleLease.key(for: member)]
-            let human = member.access.runner(host: member.host).run(CommandSpec(argv: argv, timeout: 30, outputCap: 1 << 16), cancellation: nil)
+            let (human, _) = member.nodeAgent().lease(LeaseRequest(verb, key: EnsembleLease.key(for: member), json: false))
             let reached = human.exitStatus == 0
             let text = reached ? human.stdout.lastLines(1).joined() : "cannot ask the agent: \(human.termination.summary) \(human.stderr.lastLines(1).joined())"
             let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
@@ -233,7 +231,10 @@ public enum EnsembleLeaseInspector {
 /// Takes the members' lease for a runbook that declares `lease: { ensemble: … }`: every member of the
 /// ensemble file, through each node's agent, all or nothing, renewed until the run ends.
 public struct EnsembleLeaseProvider: RunFenceProvider {
-    public init() {}
+    /// How each node's agent is reached for its lease.
+    public var connector: any NodeConnector
+
+    public init(connector: any NodeConnector = TransportNodeConnector()) { self.connector = connector }
 
     public func acquire(
         target: String, nodes: String?, ttl: Double, runID: String, runbook: Runbook, parameters: [String: ParameterValue], cancellation: CancellationToken
@@ -251,7 +252,8 @@ public struct EnsembleLeaseProvider: RunFenceProvider {
         }
         return Self.take(
             file: file, runID: runID, runbook: runbook.name,
-            options: .init(ttl: ttl, needs: Self.agentRunbooks(of: runbook, parameters: parameters), only: only), cancellation: cancellation
+            options: .init(ttl: ttl, needs: Self.agentRunbooks(of: runbook, parameters: parameters), only: only, connector: connector),
+            cancellation: cancellation
         ).map { ($0.lease, $0.note) }
     }
 
@@ -279,7 +281,9 @@ public struct EnsembleLeaseProvider: RunFenceProvider {
             return .failure(FenceRefusal(cause: failure.cause, message: failure.message, evidence: failure.evidence))
         case .success(let lease):
             lease.startRenewing()
-            let scope = options.only.map { "nodes \($0.sorted().map(String.init).joined(separator: ", ")) of \(file.members.count)" } ?? "every node (\(file.members.count))"
+            let scope =
+                options.only.map { "nodes \($0.sorted().map(String.init).joined(separator: ", ")) of \(file.members.count)" }
+                ?? "every node (\(file.members.count))"
             let note =
                 "leased \(scope) of ensemble \(file.name) [\(EnsembleLease.identity(of: file))] for this run"
                 + (lease.replaced.isEmpty ? "" : "; " + lease.replaced.joined(separator: "; "))

@@ -21,7 +21,13 @@ struct LeaderLastOrder: NodeOrderPolicy {
     var members: [EnsembleMember]
     var offline: Bool
     /// srvr alone: who leads is all the order needs (the node's guards then probe the ensemble in full).
-    var inspector = EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3), wantMonitor: false, wantRuok: false))
+    var inspector: EnsembleInspector
+
+    init(members: [EnsembleMember], offline: Bool, connector: any ServerConnector = PlaintextConnector()) {
+        (self.members, self.offline) = (members, offline)
+        inspector = EnsembleInspector(
+            probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3), wantMonitor: false, wantRuok: false, connector: connector))
+    }
 
     /// Observers first, then followers, the leader last; by id within each group.
     static func order(_ members: [EnsembleMember], leader: Int?) -> [EnsembleMember] {

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
@@ -150,10 +151,14 @@ public struct Sandbox: Sendable {
         let root = (directory as NSString).standardizingPath
         let sandbox = Sandbox(directory: root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root, spec: spec)
         if let existing = try? Sandbox.open(directory: sandbox.directory), existing.runningNodes().count > 0 {
-            throw SandboxError("a sandbox is already running in \(sandbox.directory) (nodes \(existing.runningNodes().map(String.init).joined(separator: ", "))): run 'zkrunbook sandbox down --dir \(sandbox.directory)' first")
+            throw SandboxError(
+                "a sandbox is already running in \(sandbox.directory) (nodes \(existing.runningNodes().map(String.init).joined(separator: ", "))): run 'zkrunbook sandbox down --dir \(sandbox.directory)' first"
+            )
         }
         for id in spec.allNodes {
-            for (port, what) in [(spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin")] {
+            for (port, what) in [
+                (spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin"),
+            ] {
                 if !Self.portIsFree(port) {
                     throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port")
                 }
@@ -278,7 +283,7 @@ public struct Sandbox: Sendable {
                 + " quorumPort: \(member.quorumPort!), electionPort: \(member.electionPort!),\n"
                 + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\" },"
         }
-        let stop = [agent.path, "sandbox", "stop", "--dir", directory, "--node", "${node.id}"]
+        let stop = AgentRequest.sandbox(.stop, directory: directory, node: "${node.id}").argv(agent: agent.path)
         return """
             // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)\(spec.spareCount > 0 ? ", \(spec.spareCount) spare(s)" : "")), written by 'zkrunbook sandbox up'.
             {

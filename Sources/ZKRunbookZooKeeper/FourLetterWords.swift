@@ -12,14 +12,15 @@ public enum FourLetterWord: String, Sendable, CaseIterable, Codable {
 /// named errors here, so nobody parses them as facts.
 public struct FourLetterWordClient: Sendable {
     public var limits: SocketLimits
+    public var connector: any ServerConnector
 
-    public init(limits: SocketLimits = .standard) { self.limits = limits }
+    public init(limits: SocketLimits = .standard, connector: any ServerConnector = PlaintextConnector()) { (self.limits, self.connector) = (limits, connector) }
 
     static let notServingText = "This ZooKeeper instance is not currently serving requests"
     static let whitelistSuffix = "is not executed because it is not in the whitelist."
 
     public func send(_ word: FourLetterWord, to endpoint: Endpoint) -> Result<String, ZooKeeperError> {
-        SocketClient.exchange(Data(word.rawValue.utf8), with: endpoint, command: word.rawValue, limits: limits).flatMap { data in
+        SocketClient.exchange(Data(word.rawValue.utf8), with: endpoint, command: word.rawValue, limits: limits, connector: connector).flatMap { data in
             Self.classify(data, word: word, endpoint: endpoint)
         }
     }
@@ -77,12 +78,13 @@ enum ReplyBytes {
 /// not serving, so the body is always read, never just the status.
 public struct AdminServerClient: Sendable {
     public var limits: SocketLimits
+    public var connector: any ServerConnector
 
-    public init(limits: SocketLimits = .standard) { self.limits = limits }
+    public init(limits: SocketLimits = .standard, connector: any ServerConnector = PlaintextConnector()) { (self.limits, self.connector) = (limits, connector) }
 
     public func command(_ name: String, at endpoint: Endpoint) -> Result<[String: Any], ZooKeeperError> {
         let request = "GET /commands/\(name) HTTP/1.1\r\nHost: \(endpoint)\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-        return SocketClient.exchange(Data(request.utf8), with: endpoint, command: "admin \(name)", limits: limits).flatMap {
+        return SocketClient.exchange(Data(request.utf8), with: endpoint, command: "admin \(name)", limits: limits, connector: connector).flatMap {
             Self.parse($0, command: name, endpoint: endpoint)
         }
     }

@@ -15,10 +15,15 @@ public struct ServerProbe: Sendable {
     /// `mntr` is asked of every server with the other words, but read only from the leader: its sync counts are
     /// what a verdict needs, and asking everyone at once saves the round trip of asking the leader afterwards.
     public var monitorLeaderOnly: Bool
+    /// What every connection to a server goes through (plaintext TCP unless told otherwise).
+    public var connector: any ServerConnector
 
-    public init(limits: SocketLimits = .standard, wantMonitor: Bool = true, wantRuok: Bool = true, wantConfig: Bool = false, monitorLeaderOnly: Bool = false) {
+    public init(
+        limits: SocketLimits = .standard, wantMonitor: Bool = true, wantRuok: Bool = true, wantConfig: Bool = false, monitorLeaderOnly: Bool = false,
+        connector: any ServerConnector = PlaintextConnector()
+    ) {
         (self.limits, self.wantMonitor, self.wantRuok, self.wantConfig) = (limits, wantMonitor, wantRuok, wantConfig)
-        self.monitorLeaderOnly = monitorLeaderOnly
+        (self.monitorLeaderOnly, self.connector) = (monitorLeaderOnly, connector)
     }
 
     public func probe(_ endpoint: Endpoint, adminPort: Int? = nil) -> ServerFacts {
@@ -39,7 +44,7 @@ public struct ServerProbe: Sendable {
         let requests = targets.indices.flatMap { index in
             asked[index].map { SocketClient.Request(Data($0.rawValue.utf8), to: targets[index].0, command: $0.rawValue) }
         }
-        let exchanged = SocketClient.exchangeAll(requests, limits: limits)
+        let exchanged = SocketClient.exchangeAll(requests, limits: limits, connector: connector)
         var replies: [Result<String, ZooKeeperError>] = zip(requests, exchanged).map { request, result in
             result.flatMap { FourLetterWordClient.classify($0, word: FourLetterWord(rawValue: request.command)!, endpoint: request.endpoint) }
         }
@@ -49,7 +54,7 @@ public struct ServerProbe: Sendable {
         let closed = replies.indices.filter { Self.closedWithoutAnswer(replies[$0]) }
         if !closed.isEmpty {
             let byServer = Dictionary(grouping: closed, by: { requests[$0].endpoint.description }).map(\.value)
-            let client = FourLetterWordClient(limits: limits)
+            let client = FourLetterWordClient(limits: limits, connector: connector)
             let again = Parallel.map(byServer) { indices in
                 indices.map { index in (index, client.send(FourLetterWord(rawValue: requests[index].command)!, to: requests[index].endpoint)) }
             }
@@ -104,7 +109,7 @@ public struct ServerProbe: Sendable {
     /// One server's facts from its replies to `asked`, in that order.
     private func facts(_ endpoint: Endpoint, adminPort: Int?, asked: [FourLetterWord], replies: [Result<String, ZooKeeperError>]) -> ServerFacts {
         var facts = ServerFacts(endpoint: endpoint)
-        let admin = AdminServerClient(limits: limits)
+        let admin = AdminServerClient(limits: limits, connector: connector)
         let adminEndpoint = adminPort.map { Endpoint(host: endpoint.host, port: $0) }
         func reply(_ word: FourLetterWord) -> Result<String, ZooKeeperError>? {
             asked.firstIndex(of: word).map { replies[$0] }
@@ -206,7 +211,7 @@ public struct ServerProbe: Sendable {
                 facts.notes.append("conf: not in 4lw.commands.whitelist (and no AdminServer port to ask instead)")
                 return
             }
-            let admin = AdminServerClient(limits: limits)
+            let admin = AdminServerClient(limits: limits, connector: connector)
             let answers = Parallel.map(["voting_view", "configuration"]) { admin.command($0, at: adminEndpoint) }
             ReplyParser.applyAdminMembership(
                 votingView: try? answers[0].get(), configuration: try? answers[1].get(), to: &facts)
@@ -220,7 +225,7 @@ public struct ServerProbe: Sendable {
 
     /// Asks `mntr` (or the AdminServer's monitor) and adds what it says: sync counts, learners, quorum size.
     public func addMonitor(to facts: inout ServerFacts, adminPort: Int?) {
-        applyMonitor(FourLetterWordClient(limits: limits).send(.mntr, to: facts.endpoint), to: &facts, adminPort: adminPort)
+        applyMonitor(FourLetterWordClient(limits: limits, connector: connector).send(.mntr, to: facts.endpoint), to: &facts, adminPort: adminPort)
     }
 
     private func applyMonitor(_ reply: Result<String, ZooKeeperError>, to facts: inout ServerFacts, adminPort: Int?) {
@@ -232,7 +237,7 @@ public struct ServerProbe: Sendable {
             }
         case .failure(let error) where Self.askAdminInstead(error, adminGiven: adminPort != nil):
             if let adminPort {
-                switch AdminServerClient(limits: limits).command("mntr", at: Endpoint(host: facts.endpoint.host, port: adminPort)) {
+                switch AdminServerClient(limits: limits, connector: connector).command("mntr", at: Endpoint(host: facts.endpoint.host, port: adminPort)) {
                 case .success(let json): ReplyParser.applyMonitor(Self.monitorMap(fromAdmin: json), to: &facts, channel: "admin mntr")
                 case .failure(let adminError): facts.notes.append("mntr: \(Self.refusal(error)); admin mntr: \(adminError)")
                 }

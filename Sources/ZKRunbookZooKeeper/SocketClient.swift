@@ -20,46 +20,33 @@ public struct SocketLimits: Sendable, Hashable {
 /// wait is bounded: a peer that never answers, answers forever or answers 10 MB ends in a named error.
 public enum SocketClient {
     public static func exchange(
-        _ request: Data, with endpoint: Endpoint, command: String, limits: SocketLimits
+        _ request: Data, with endpoint: Endpoint, command: String, limits: SocketLimits, connector: any ServerConnector = PlaintextConnector()
     ) -> Result<Data, ZooKeeperError> {
-        let fd: Int32
-        switch connect(endpoint, timeout: limits.connectTimeout) {
-        case .success(let socket): fd = socket
+        let connection: any ServerConnection
+        switch connector.connect(endpoint, timeout: limits.connectTimeout) {
+        case .success(let opened): connection = opened
         case .failure(let error): return .failure(error)
         }
-        defer { close(fd) }
+        defer { connection.close() }
         let deadline = Date().addingTimeInterval(limits.readTimeout)
-        var sent = 0
-        let bytes = [UInt8](request)
-        while sent < bytes.count {
-            let written = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if written < 0 {
-                if errno == EINTR || errno == EAGAIN {
-                    if !waitFor(fd, events: Int16(POLLOUT), until: deadline) {
-                        return .failure(.readTimedOut(endpoint: endpoint.description, command: command, seconds: limits.readTimeout, receivedBytes: 0))
-                    }
-                    continue
-                }
-                return .failure(.io(endpoint: endpoint.description, reason: "send failed: \(String(cString: strerror(errno)))"))
+        func failed(_ failure: ConnectionFailure, received: Int) -> ZooKeeperError {
+            switch failure {
+            case .timedOut: return .readTimedOut(endpoint: endpoint.description, command: command, seconds: limits.readTimeout, receivedBytes: received)
+            case .reset: return .io(endpoint: endpoint.description, reason: "connection reset by peer")
+            case .failed(let reason): return .io(endpoint: endpoint.description, reason: reason)
             }
-            sent += written
         }
+        if case .failure(let failure) = connection.send([UInt8](request), until: deadline) { return .failure(failed(failure, received: 0)) }
         var reply = Data()
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65_536, alignment: 8)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 8)
         defer { buffer.deallocate() }
         while true {
-            guard waitFor(fd, events: Int16(POLLIN), until: deadline) else {
-                return .failure(
-                    .readTimedOut(endpoint: endpoint.description, command: command, seconds: limits.readTimeout, receivedBytes: reply.count))
+            switch connection.receive(into: buffer, until: deadline) {
+            case .success(0): return .success(reply)
+            case .success(let count): reply.append(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
+            case .failure(.reset) where !reply.isEmpty: return .success(reply)
+            case .failure(let failure): return .failure(failed(failure, received: reply.count))
             }
-            let count = recv(fd, buffer, 65_536, 0)
-            if count == 0 { return .success(reply) }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                if errno == ECONNRESET && !reply.isEmpty { return .success(reply) }
-                return .failure(.io(endpoint: endpoint.description, reason: "read failed: \(String(cString: strerror(errno)))"))
-            }
-            reply.append(buffer.assumingMemoryBound(to: UInt8.self), count: count)
             if reply.count > limits.maxReplyBytes {
                 return .failure(.oversized(endpoint: endpoint.description, command: command, limit: limits.maxReplyBytes))
             }
@@ -98,7 +85,8 @@ public enum SocketClient {
             let rc = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
             if rc == 0 { return .success(fd) }
             guard errno == EINPROGRESS else {
-                lastError = errno == ECONNREFUSED
+                lastError =
+                    errno == ECONNREFUSED
                     ? .connectionRefused(endpoint: endpoint.description)
                     : .io(endpoint: endpoint.description, reason: "connect failed: \(String(cString: strerror(errno)))")
                 close(fd)
@@ -112,7 +100,8 @@ public enum SocketClient {
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
             if soError == 0 { return .success(fd) }
-            lastError = soError == ECONNREFUSED
+            lastError =
+                soError == ECONNREFUSED
                 ? .connectionRefused(endpoint: endpoint.description)
                 : .io(endpoint: endpoint.description, reason: "connect failed: \(String(cString: strerror(soError)))")
             close(fd)
@@ -134,7 +123,13 @@ public enum SocketClient {
     /// per exchange (a status of 3 servers asks 12 words; threads on 2 cores ran them in waves).
     ///
     /// A host name with several addresses is asked through `exchange` (which tries each address in turn).
-    public static func exchangeAll(_ requests: [Request], limits: SocketLimits) -> [Result<Data, ZooKeeperError>] {
+    /// A connector other than plaintext TCP (TLS) is asked one exchange per thread through `exchange`.
+    public static func exchangeAll(
+        _ requests: [Request], limits: SocketLimits, connector: any ServerConnector = PlaintextConnector()
+    ) -> [Result<Data, ZooKeeperError>] {
+        guard connector.isPlaintext else {
+            return Parallel.map(requests) { exchange($0.data, with: $0.endpoint, command: $0.command, limits: limits, connector: connector) }
+        }
         var results = [Result<Data, ZooKeeperError>?](repeating: nil, count: requests.count)
         var exchanges: [Exchange] = []
         var elsewhere: [Int] = []
@@ -220,7 +215,8 @@ public enum SocketClient {
         guard fd >= 0 else { return .success(nil) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 || errno == EINPROGRESS { return .success(fd) }
-        let failure: ZooKeeperError = errno == ECONNREFUSED
+        let failure: ZooKeeperError =
+            errno == ECONNREFUSED
             ? .connectionRefused(endpoint: endpoint.description)
             : .io(endpoint: endpoint.description, reason: "connect failed: \(String(cString: strerror(errno)))")
         close(fd)
@@ -255,9 +251,10 @@ public enum SocketClient {
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
                 guard soError == 0 else {
-                    return .failure(soError == ECONNREFUSED
-                        ? .connectionRefused(endpoint: endpoint)
-                        : .io(endpoint: endpoint, reason: "connect failed: \(String(cString: strerror(soError)))"))
+                    return .failure(
+                        soError == ECONNREFUSED
+                            ? .connectionRefused(endpoint: endpoint)
+                            : .io(endpoint: endpoint, reason: "connect failed: \(String(cString: strerror(soError)))"))
                 }
                 stage = .sending
                 deadline = Date().addingTimeInterval(limits.readTimeout)

@@ -118,7 +118,7 @@ public struct ZooConfig: Sendable {
 
     static let serverSyntax = "expected server.N=host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]"
 
-    static func parseServer(key: String, value: String, path: String, line: Int) throws(ZooConfigError) -> ServerEntry {
+    public static func parseServer(key: String, value: String, path: String, line: Int) throws(ZooConfigError) -> ServerEntry {
         guard let id = Int(key.dropFirst("server.".count)), id >= 0 else {
             throw ZooConfigError(path: path, line: line, message: "'\(key)': the server id must be a whole number; \(serverSyntax)")
         }

@@ -3,7 +3,7 @@ import ZKRunbookEngine
 import ZKRunbookZooKeeper
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// ZooKeeper 3.9's AdminServer `snapshot` command: the server writes a snapshot and streams it back, its
@@ -24,21 +24,22 @@ enum AdminSnapshot {
     /// `authorization`: the AdminServer's `Authorization` header, `<scheme> <auth>`; the default `ip`
     /// authenticates as this machine's address, enough where the root znode's ACL lets anyone in (the
     /// default); `digest user:password` where it does not.
-    static func fetch(from endpoint: Endpoint, to path: String, timeout: Double, authorization: String = "ip") throws(Refused) -> Fetched {
-        let fd: Int32
-        switch SocketClient.connect(endpoint, timeout: min(timeout, 3)) {
-        case .success(let socket): fd = socket
+    static func fetch(
+        from endpoint: Endpoint, to path: String, timeout: Double, authorization: String = "ip", connector: any ServerConnector = PlaintextConnector()
+    ) throws(Refused) -> Fetched {
+        let connection: any ServerConnection
+        switch connector.connect(endpoint, timeout: min(timeout, 3)) {
+        case .success(let opened): connection = opened
         case .failure(let error): throw Refused(description: "the AdminServer at \(endpoint) does not answer: \(error)")
         }
-        defer { close(fd) }
-        let request = Array("GET /commands/snapshot?streaming=true HTTP/1.1\r\nHost: \(endpoint)\r\nAuthorization: \(authorization)\r\nConnection: close\r\n\r\n".utf8)
+        defer { connection.close() }
+        let request = Array(
+            "GET /commands/snapshot?streaming=true HTTP/1.1\r\nHost: \(endpoint)\r\nAuthorization: \(authorization)\r\nConnection: close\r\n\r\n".utf8)
         let deadline = Date().addingTimeInterval(timeout)
-        var sent = 0
-        while sent < request.count {
-            guard SocketClient.waitFor(fd, events: Int16(POLLOUT), until: deadline) else { throw Refused(description: "sending to \(endpoint) timed out") }
-            let count = request[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno != EAGAIN && errno != EINTR { throw Refused(description: "sending to \(endpoint): \(String(cString: strerror(errno)))") }
-            sent += max(0, count)
+        switch connection.send(request, until: deadline) {
+        case .success: break
+        case .failure(.timedOut): throw Refused(description: "sending to \(endpoint) timed out")
+        case .failure(let failure): throw Refused(description: "sending to \(endpoint): \(failure)")
         }
         FileManager.default.createFile(atPath: path, contents: nil)
         guard let output = FileHandle(forWritingAtPath: path) else { throw Refused(description: "cannot write \(path)") }
@@ -46,19 +47,19 @@ enum AdminSnapshot {
         var decoder = BodyDecoder()
         var head = [UInt8]()
         var headers: [String: String]?
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 8)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
         defer { buffer.deallocate() }
         var written: Int64 = 0
         var hasher = SHA256()
         while true {
-            guard SocketClient.waitFor(fd, events: Int16(POLLIN), until: deadline) else { throw Refused(description: "the snapshot from \(endpoint) timed out") }
-            let count = read(fd, buffer, 1 << 16)
-            if count < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                throw Refused(description: "reading from \(endpoint): \(String(cString: strerror(errno)))")
+            let count: Int
+            switch connection.receive(into: buffer, until: deadline) {
+            case .success(let received): count = received
+            case .failure(.timedOut): throw Refused(description: "the snapshot from \(endpoint) timed out")
+            case .failure(let failure): throw Refused(description: "reading from \(endpoint): \(failure)")
             }
             if count == 0 { break }
-            var bytes = Array(UnsafeRawBufferPointer(start: buffer, count: count))
+            var bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             if headers == nil {
                 head += bytes
                 guard let end = head.firstRange(of: Array("\r\n\r\n".utf8)) else { continue }
@@ -87,10 +88,14 @@ enum AdminSnapshot {
     static func parseHead(_ bytes: [UInt8], endpoint: Endpoint) throws(Refused) -> [String: String] {
         let lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n")
         let status = lines.first?.split(separator: " ", maxSplits: 2) ?? []
-        guard status.count >= 2, status[0].hasPrefix("HTTP/1."), let code = Int(status[1]) else { throw Refused(description: "\(endpoint) did not answer HTTP") }
+        guard status.count >= 2, status[0].hasPrefix("HTTP/1."), let code = Int(status[1]) else {
+            throw Refused(description: "\(endpoint) did not answer HTTP")
+        }
         guard code == 200 else {
             let why = [
-                404: "no snapshot command (before 3.9)", 401: "not authenticated", 403: "not authorized (the root znode's ACL: ALL is needed)", 503: "disabled (zookeeper.admin.snapshot.enabled=false)", 429: "rate-limited (one per zookeeper.admin.snapshot.intervalInMS)"]
+                404: "no snapshot command (before 3.9)", 401: "not authenticated", 403: "not authorized (the root znode's ACL: ALL is needed)",
+                503: "disabled (zookeeper.admin.snapshot.enabled=false)", 429: "rate-limited (one per zookeeper.admin.snapshot.intervalInMS)",
+            ]
             throw Refused(description: "the AdminServer answered \(code): \(why[code] ?? (status.count > 2 ? String(status[2]) : ""))")
         }
         var headers: [String: String] = [:]

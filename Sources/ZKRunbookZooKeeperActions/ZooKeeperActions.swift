@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookClient
 import ZKRunbookEngine
 import ZKRunbookJSON5
@@ -23,6 +24,29 @@ public enum ZooKeeperActions {
         guard let client = try? ZooKeeperClient.connect(servers, options: ClientOptions(connectTimeout: timeout, requestTimeout: timeout)) else { return nil }
         defer { client.close() }
         return try? client.getConfig().text
+    }
+
+    /// A 3.4 member's `server.N` lines, read on its node over its transport: the zoo.cfg the member names
+    /// (`cat`), else the one its running server was started with, which the node's agent finds.
+    @Sendable public static func readMembersFile(_ member: EnsembleMember) -> Result<(servers: [ServerEntry], channel: String), ConfigReadFailure> {
+        if let path = member.zooCfg {
+            let result = member.access.runner(host: member.host).run(CommandSpec(argv: ["cat", path], timeout: 10, outputCap: 1 << 20), cancellation: nil)
+            guard result.termination == .exited(0) else { return .failure(ConfigReadFailure("cat \(path): \(result.termination.summary)")) }
+            guard let config = try? ZooConfig.parse(result.stdout.text, path: path), !config.servers.isEmpty else {
+                return .failure(ConfigReadFailure("\(path) lists no server.N lines"))
+            }
+            return .success((config.servers, "zoo.cfg \(path) (ZooKeeper 3.4 lists no members over conf)"))
+        }
+        let snapshot: NodeConfigSnapshot
+        switch member.nodeAgent().nodeConfig(clientPort: member.clientPort) {
+        case .success(let read): snapshot = read
+        case .failure(let failure): return .failure(ConfigReadFailure(failure.message))
+        }
+        let servers = snapshot.servers.compactMap { key, value in
+            Int(key).flatMap { _ in try? ZooConfig.parseServer(key: "server." + key, value: value, path: snapshot.serversFile, line: 0) }
+        }
+        guard !servers.isEmpty else { return .failure(ConfigReadFailure("\(snapshot.zooCfg) (\(snapshot.source ?? "read")) lists no server.N lines")) }
+        return .success((servers, "zoo.cfg \(snapshot.zooCfg), \(snapshot.source ?? "read by the agent") (ZooKeeper 3.4 lists no members over conf)"))
     }
 }
 
@@ -88,4 +112,14 @@ private func ensembleMembersOutsideAFile(_ text: String) -> Result<[EnsembleMemb
         out.append(EnsembleMember(id: out.count + 1, host: endpoint.host, clientPort: endpoint.port))
     }
     return .success(out)
+}
+
+/// How a run's actions connect to ZooKeeper servers (plaintext TCP unless the host program says otherwise:
+/// TLS, or a test double), in `RunOptions.services`.
+public enum ServerConnectorKey: RunServiceKey {
+    public typealias Value = any ServerConnector
+}
+
+extension RunServices {
+    public var serverConnector: any ServerConnector { self[ServerConnectorKey.self] ?? PlaintextConnector() }
 }

@@ -227,6 +227,14 @@ struct FenceTests {
             ["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", state, "--param", "gateTimeout=60s"], directory: repositoryRoot)
         try poll("the first node stopped by its restart command", timeout: 120) { FileManager.default.fileExists(atPath: first) }
         let node = try #require(Int(try String(contentsOfFile: first, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Killed while it waits, not while its restart step is still ending: the node's events reach the
+        // conductor as the agent writes them, so its journaled end of the restart step is seen first.
+        try poll("node \(node)'s restart step journaled as done", timeout: 60) {
+            jsonLines(conductor.outputSoFar).contains {
+                $0["type"] as? String == "step-finished" && $0["step"] as? String == "restart" && $0["node"] as? Int == node
+                    && $0["status"] as? String == "succeeded"
+            }
+        }
         let agents = processes(commandLineContaining: "clientPort=\(ensemble.clientPort(node))").filter { pid in
             ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("restart-node")
         }

@@ -1,6 +1,6 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookTestSupport
 
 /// What every shipped runbook would do, compared with the plan committed under Tests/plans: a change in
 /// a runbook's behaviour shows up as a diff in review (regenerate with Tests/plans/update.sh).
@@ -14,7 +14,8 @@ struct PlanSnapshotTests {
         let paramsFile = repositoryRoot + "/Tests/plans/\(name).params"
         let params = ((try? String(contentsOfFile: paramsFile, encoding: .utf8)) ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
         // As check-runbooks.sh pins it: the state-folder paths a plan names are a node's (it writes nothing there).
-        return try zkrunbook.run(["plan", runbook, "--offline"] + params, directory: repositoryRoot, environment: ["ZKRUNBOOK_STATE_DIR": "/var/lib/zkrunbook"])
+        return try zkrunbook.run(
+            ["plan", runbook, "--offline"] + params, directory: repositoryRoot, environment: ["ZKRUNBOOK_STATE_DIR": "/var/lib/zkrunbook"])
     }
 
     @Test func everyShippedRunbookPlansAsCommitted() throws {
@@ -34,7 +35,9 @@ struct PlanSnapshotTests {
     /// unmatched quote fails the check naming the file.
     @Test func theCIExampleKeepsAQuotedJSONValueWhole() throws {
         let workspace = Scratch("ci-params")
-        _ = workspace.write("runbooks/say.json5", """
+        _ = workspace.write(
+            "runbooks/say.json5",
+            """
             { name: "say", parameters: { restartCommand: { type: "string", required: true } },
               steps: [{ id: "say", description: "run ${restartCommand}", action: "exec", with: { argv: ["/bin/echo", "${restartCommand}"] } }] }
             """)
@@ -58,11 +61,14 @@ struct PlanSnapshotTests {
         let workspace = Scratch("dangerous")
         let original = try String(contentsOfFile: repositoryRoot + "/runbooks/rolling-restart.json5", encoding: .utf8)
         let guardStart = try #require(original.range(of: "              {\n                description: \"the voters left without node"))
-        let guardEnd = try #require(original.range(of: "fact: \"canElectWithout\", equals: true,\n              },\n", range: guardStart.upperBound..<original.endIndex))
+        let guardEnd = try #require(
+            original.range(of: "fact: \"canElectWithout\", equals: true,\n              },\n", range: guardStart.upperBound..<original.endIndex))
         var edited = original
         edited.removeSubrange(guardStart.lowerBound..<guardEnd.upperBound)
         #expect(edited != original)
         let path = workspace.write("rolling-restart.json5", edited)
+        // A copy of a runbook takes the parts it includes along (the error says where it looked otherwise).
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/runbooks/parts", toPath: workspace.file("parts"))
         let result = try plan(path, name: "rolling-restart")
         #expect(result.status == 0, "\(result.stderr)")
         let expected = try String(contentsOfFile: repositoryRoot + "/Tests/plans/rolling-restart.plan", encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZKRunbookAgent
 import ZKRunbookTestSupport
 
 @testable import ZKRunbookEngine

@@ -13,8 +13,13 @@ struct RunFenceTests {
         var lostReason: String?
         var checks = 0
         var released = 0
-        func check() -> String? { lock.withLock { checks += 1; return lostReason } }
-        func agentArguments(node: NodeFields) -> [String] { ["--lease", "run"] }
+        func check() -> String? {
+            lock.withLock {
+                checks += 1
+                return lostReason
+            }
+        }
+        func hold(on node: NodeFields) -> NodeHold? { NodeHold(runID: "run", key: "k") }
         func release() { lock.withLock { released += 1 } }
     }
 
@@ -37,7 +42,9 @@ struct RunFenceTests {
         }
     }
 
-    func run(_ steps: String, lease: String = "lease: { ensemble: \"${ensemble}\", ttl: \"90s\" },", provider: Provider, mode: RunMode = .live) throws -> (RunOutcome, [Event]) {
+    func run(_ steps: String, lease: String = "lease: { ensemble: \"${ensemble}\", ttl: \"90s\" },", provider: Provider, mode: RunMode = .live) throws -> (
+        RunOutcome, [Event]
+    ) {
         let scratch = Scratch("fence")
         let text = "{ name: \"f\", \(lease) parameters: { ensemble: { type: \"string\", default: \"e.json5\" } }, steps: [\(steps)] }"
         let runbook = try RunbookLoader(registry: provider.script.registry).load(text: text, path: "f.json5")
@@ -51,7 +58,8 @@ struct RunFenceTests {
 
     @Test func theLeaseIsTakenBeforeTheFirstStepCheckedBeforeEachChangeAndReleasedAtTheEnd() throws {
         let provider = Provider(script: ActionScript())
-        let (outcome, events) = try run(ScriptedRunTests.step("look", "check", undo: false) + ScriptedRunTests.step("a") + ScriptedRunTests.step("b"), provider: provider)
+        let (outcome, events) = try run(
+            ScriptedRunTests.step("look", "check", undo: false) + ScriptedRunTests.step("a") + ScriptedRunTests.step("b"), provider: provider)
         #expect(outcome.status == .succeeded)
         #expect(provider.targets == ["e.json5 ttl 90"], "taken once, with the declared target and ttl")
         #expect(provider.callsAtAcquire == [], "before the first step, read-only checks included: the holder is named before any health judgement")

@@ -1,7 +1,8 @@
 import Foundation
+import Testing
+import ZKRunbookAgent
 import ZKRunbookJSON5
 import ZKRunbookTestSupport
-import Testing
 
 @testable import ZKRunbookEngine
 
@@ -15,10 +16,13 @@ func loadRunbook(_ text: String, path: String = "test.json5") throws -> Runbook 
     }
 }
 
+/// The engine's actions and the agent room's `lease-check`: what a node-side runbook may name.
+let engineAndAgentActions = try! ActionRegistry(composing: ActionRegistry.engineActions, AgentActions.all)
+
 /// The diagnostics a runbook text produces (empty when valid).
 func diagnostics(_ text: String) -> [Diagnostic] {
     do {
-        _ = try RunbookLoader().load(text: text, path: "bad.json5")
+        _ = try RunbookLoader(registry: engineAndAgentActions).load(text: text, path: "bad.json5")
         return []
     } catch {
         if case .invalid(let items) = error { return items }

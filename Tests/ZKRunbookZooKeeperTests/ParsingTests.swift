@@ -1,64 +1,11 @@
 import Foundation
-import ZKRunbookJSON5
-import ZKRunbookTestSupport
 import Testing
 import ZKRunbookEngine
-
-@testable import ZKRunbookZooKeeper
+import ZKRunbookJSON5
+import ZKRunbookTestSupport
 import ZKRunbookZooKeeperActions
 
-/// Replies as ZooKeeper 3.8 sent them (captured from the sandbox), and older formats where they differ.
-enum Fixtures {
-    static let followerSrvr = """
-        Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC
-        Latency min/avg/max: 0/0.5/3
-        Received: 12
-        Sent: 11
-        Connections: 1
-        Outstanding: 0
-        Zxid: 0x200000007
-        Mode: follower
-        Node count: 5
-
-        """
-    static let leaderSrvr = """
-        Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC
-        Latency min/avg/max: 0/0.0/0
-        Received: 1
-        Sent: 0
-        Connections: 1
-        Outstanding: 0
-        Zxid: 0x20000000a
-        Mode: leader
-        Node count: 5
-        Proposal sizes last/min/max: -1/-1/-1
-
-        """
-    static let stat = """
-        Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC
-        Clients:
-         /127.0.0.1:46462[0](queued=0,recved=1,sent=0)
-
-        Latency min/avg/max: 0/0.0/0
-        Received: 4
-        Sent: 5
-        Connections: 1
-        Outstanding: 0
-        Zxid: 0x100000000
-        Mode: follower
-        Node count: 5
-
-        """
-    /// 3.6+ names: zk_learners; synced counts only on the leader.
-    static let leaderMntr36 = "zk_version\t3.8.0\nzk_server_state\tleader\nzk_synced_followers\t2\nzk_synced_observers\t1\nzk_pending_syncs\t0\nzk_learners\t3\nzk_quorum_size\t3\nzk_znode_count\t5\nzk_avg_latency\t0.0\n"
-    /// 3.5 names: zk_followers.
-    static let leaderMntr35 = "zk_version\t3.5.9\nzk_server_state\tleader\nzk_followers\t4\nzk_synced_followers\t4\nzk_pending_syncs\t1\n"
-    static let adminSrvr = """
-        {"version": "3.8.0", "read_only": false, "server_stats": {"server_state": "follower", "outstanding_requests": 0,
-         "last_processed_zxid": 4294967299, "num_alive_client_connections": 2, "avg_latency": 0.5, "min_latency": 0,
-         "max_latency": 3, "packets_sent": 9, "packets_received": 10, "uptime": 169}, "node_count": 5, "command": "server_stats", "error": null}
-        """
-}
+@testable import ZKRunbookZooKeeper
 
 struct ReplyParsingTests {
     let endpoint = Endpoint(host: "127.0.0.1", port: 2181)
@@ -230,7 +177,8 @@ struct QuorumMathTests {
         #expect(dc1Lost.reachableVoters == [4, 5])
         #expect(
             dc1Lost.reason
-                == "5 voters (1, 2, 3, 4, 5): a majority is 3, so 2 may fail; 3 are down (1, 2, 3), leaving 2 serving (4, 5): too few up to elect a leader (3 needed). The observer (6) does not vote.")
+                == "5 voters (1, 2, 3, 4, 5): a majority is 3, so 2 may fail; 3 are down (1, 2, 3), leaving 2 serving (4, 5): too few up to elect a leader (3 needed). The observer (6) does not vote."
+        )
         let dc2Lost = QuorumMath.assess(voters: [1, 2, 3, 4, 5], observers: [6], unreachable: [4, 5, 6])
         #expect(dc2Lost.canElect)
         #expect(dc2Lost.unreachableObservers == [6])
@@ -253,38 +201,47 @@ struct EnsembleJudgementTests {
     @Test func healthyDegradedLaggingSplitNoQuorum() {
         let inspector = EnsembleInspector(maxLag: 100)
         let leaderZxid = Zxid(epoch: 3, counter: 500)
-        let healthy = inspector.judge(members: members, facts: [
-            facts(2181, .follower, zxid: Zxid(epoch: 3, counter: 490)), facts(2182, .leader, zxid: leaderZxid, synced: 2),
-            facts(2183, .follower, zxid: leaderZxid),
-        ])
+        let healthy = inspector.judge(
+            members: members,
+            facts: [
+                facts(2181, .follower, zxid: Zxid(epoch: 3, counter: 490)), facts(2182, .leader, zxid: leaderZxid, synced: 2),
+                facts(2183, .follower, zxid: leaderZxid),
+            ])
         #expect(healthy.verdict == .healthy)
         #expect(healthy.leaderID == 2)
         #expect(healthy.members.map(\.lag) == [10, nil, 0])
 
-        let lagging = inspector.judge(members: members, facts: [
-            facts(2181, .follower, zxid: Zxid(epoch: 3, counter: 100)), facts(2182, .leader, zxid: leaderZxid, synced: 2),
-            facts(2183, .follower, zxid: leaderZxid),
-        ])
+        let lagging = inspector.judge(
+            members: members,
+            facts: [
+                facts(2181, .follower, zxid: Zxid(epoch: 3, counter: 100)), facts(2182, .leader, zxid: leaderZxid, synced: 2),
+                facts(2183, .follower, zxid: leaderZxid),
+            ])
         #expect(lagging.verdict == .degraded)
         #expect(lagging.reasons.contains { $0.contains("400 transactions behind the leader") })
 
-        let oneDown = inspector.judge(members: members, facts: [
-            facts(2181, .unreachable), facts(2182, .leader, zxid: leaderZxid, synced: 1), facts(2183, .follower, zxid: leaderZxid),
-        ])
+        let oneDown = inspector.judge(
+            members: members,
+            facts: [
+                facts(2181, .unreachable), facts(2182, .leader, zxid: leaderZxid, synced: 1), facts(2183, .follower, zxid: leaderZxid),
+            ])
         #expect(oneDown.verdict == .degraded)
         #expect(oneDown.reasons.contains { $0.contains("the leader reports 1 of 2 followers synced") })
 
-        let split = inspector.judge(members: members, facts: [
-            facts(2181, .leader, zxid: Zxid(epoch: 3, counter: 1)), facts(2182, .leader, zxid: Zxid(epoch: 4, counter: 1)),
-            facts(2183, .follower),
-        ])
+        let split = inspector.judge(
+            members: members,
+            facts: [
+                facts(2181, .leader, zxid: Zxid(epoch: 3, counter: 1)), facts(2182, .leader, zxid: Zxid(epoch: 4, counter: 1)),
+                facts(2183, .follower),
+            ])
         #expect(split.verdict == .split)
 
         let none = inspector.judge(members: members, facts: [facts(2181, .unreachable), facts(2182, .notServing), facts(2183, .unreachable)])
         #expect(none.verdict == .noQuorum)
         #expect(!none.quorum.canElect)
         #expect(none.factMap["quorate"] == .bool(false))
-        #expect(none.quorum.reason.contains("2 are down (1, 3) and 1 is up but not serving, electing or syncing (2), leaving 0 serving"), "\(none.quorum.reason)")
+        #expect(
+            none.quorum.reason.contains("2 are down (1, 3) and 1 is up but not serving, electing or syncing (2), leaving 0 serving"), "\(none.quorum.reason)")
         #expect(none.reasons.first == "no server is leading, and only 1 of 3 voters are up (2 needed to elect)")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookTransport
@@ -27,23 +28,29 @@ struct AgentRunAction: DeclaredAction {
     var passLease = false
     var isReadOnly: Bool { readOnly }
 
-    /// The agent's argv, with whatever values are known.
-    func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", fence: [String] = []) -> [String]? {
+    /// The request to the node's agent, with whatever values are known (nil: one is missing).
+    func request(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", hold: NodeHold? = nil) -> RunRequest? {
         guard let runbookName = resolve(runbook) else { return nil }
-        let agent = agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook"
-        var argv = [agent, "run", runbookName, "--json"]
-        // The agent stops when its conductor does (the connection's stdin closes), and a resumed conductor
-        // asking again for a run that already succeeded gets its result instead of a second restart.
-        if !readOnly { argv += ["--stop-when-stdin-closes"] + (once.map { ["--once", $0] } ?? []) }
-        if let state = stateDir.flatMap(resolve) ?? node["stateDir"] { argv += ["--state-dir", state] }
-        for (name, template) in parameters {
+        var parameters: [RunRequest.Parameter] = []
+        for (name, template) in self.parameters {
             guard let value = resolve(template) else { return nil }
-            argv += ["--param", "\(name)=\(value)"]
+            parameters.append(.init(name, value))
         }
-        if passLease { argv += ["--param", "lease=\(runID)"] }
-        // The run's hold on the ensemble, checked by the agent on the node before each change it makes.
-        if !readOnly { argv += fence }
-        return argv
+        if passLease { parameters.append(.init("lease", runID)) }
+        // The agent stops when its conductor does (the connection's stdin closes), and a resumed conductor
+        // asking again for a run that already succeeded gets its result instead of a second restart; the
+        // run's hold on the ensemble is checked by the agent before each change it makes there.
+        return RunRequest(
+            runbook: runbookName, parameters: parameters, stateDir: stateDir.flatMap(resolve) ?? node["stateDir"], stopsWithConductor: !readOnly,
+            once: readOnly ? nil : once, lease: readOnly ? nil : hold)
+    }
+
+    /// The agent's path on the node: the step's, else the node's (the ensemble's), else found on its PATH.
+    func agent(_ resolve: (Template) -> String?, node: NodeFields) -> String { agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook" }
+
+    /// The agent's argv, with whatever values are known.
+    func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", hold: NodeHold? = nil) -> [String]? {
+        request(resolve, node: node, once: once, runID: runID, hold: hold).map { AgentRequest.run($0).argv(agent: agent(resolve, node: node)) }
     }
 
     /// The agent's argv as a plan shows it: `${run.id}` stays a reference (the same in every plan of the
@@ -80,7 +87,7 @@ struct AgentRunAction: DeclaredAction {
                     return nil
                 }
             }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")",
-            runID: context.resolver.runID, fence: context.options.fence?.agentArguments(node: context.resolver.node) ?? [])
+            runID: context.resolver.runID, hold: context.options.fence?.hold(on: context.resolver.node))
         guard let argv = resolved else { return missing ?? .failure(cause: .unresolvedReference, message: "agent command incomplete") }
         var environment: [String: String] = [:]
         if let path = context.resolver.node["runbookPath"] { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookJSON5
 import ZKRunbookProcess
@@ -24,7 +25,10 @@ struct NodeProcedure {
         var headline = headline
         // A node whose zoo.cfg the ensemble file does not name: the one its running server was started with,
         // found by its agent (`${node.zooCfg}` in the steps), rather than a default path it may not use.
-        if member.zooCfg == nil && !context.options.offline, let running = NodeConfigReader.runningZooCfg(of: member, cancellation: context.cancellation) {
+        let connector = context.options.services.nodeConnector
+        if member.zooCfg == nil && !context.options.offline,
+            let running = NodeConfigReader.runningZooCfg(of: member, connector: connector, cancellation: context.cancellation)
+        {
             member.zooCfg = running
             headline += " (zoo.cfg: \(running), as its running server was started with)"
         }
@@ -46,7 +50,7 @@ struct NodeProcedure {
         let forward = NodeEventForwarder(report: context.report, node: member, parentStep: context.stepID)
         let executor = Executor(
             runbook: nodeRunbook, parameters: context.resolver.parameters, options: context.options, sink: forward,
-            runner: member.access.runner(host: member.host), registry: context.registry, cancellation: context.cancellation,
+            runner: connector.runner(for: member), registry: context.registry, cancellation: context.cancellation,
             rollbackCancellation: context.rollbackCancellation, node: file.scope(of: member), outerFacts: context.resolver.stepFacts,
             priorSkippedChanges: priorSkippedChanges)
         let outcome = executor.run(runID: context.resolver.runID)

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookTransport
@@ -46,6 +47,7 @@ struct RollingRestartAction: DeclaredAction {
             return .failure(cause: .invalidArgument, message: error.singleLine)
         }
         let progress = RollingProgress(path: context.resolver.runDirectory + "/rolling-\(context.stepID).json")
+        let reach = Reach(nodes: context.options.services.nodeConnector, servers: context.options.services.serverConnector)
         let offline = context.options.offline
         var ownLease: EnsembleLease?
         var context = context
@@ -56,7 +58,8 @@ struct RollingRestartAction: DeclaredAction {
             let needs = perNode.compactMap { ($0.action as? AgentRunAction)?.runbook.display(context.resolver) }
             let ttl = leaseTTL?.resolve(context.resolver.parameters)?.seconds ?? 60
             switch EnsembleLeaseProvider.take(
-                file: file, runID: context.resolver.runID, runbook: "zk-rolling-restart, step \(context.stepID)", options: .init(ttl: ttl, needs: needs),
+                file: file, runID: context.resolver.runID, runbook: "zk-rolling-restart, step \(context.stepID)",
+                options: .init(ttl: ttl, needs: needs, connector: reach.nodes),
                 cancellation: context.cancellation)
             {
             case .failure(let failure):
@@ -81,12 +84,12 @@ struct RollingRestartAction: DeclaredAction {
         let loop = NodeLoop(
             procedure: NodeProcedure(steps: perNode, file: file, location: ensemble.location), members: file.members, progress: progress,
             doneWord: "restarted", skippedWork: { "restart of node \($0.id)" },
-            explainFailure: { member, started in Self.explain(member, among: file.members, since: started) },
+            explainFailure: { member, started in Self.explain(member, among: file.members, since: started, reach: reach) },
             describeInterrupted: { member in
-                ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false)
+                ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false, connector: reach.servers)
                     .probe(member.endpoint, adminPort: member.adminPort).mode.rawValue
             })
-        var order = LeaderLastOrder(members: file.members, offline: offline)
+        var order = LeaderLastOrder(members: file.members, offline: offline, connector: reach.servers)
         let result = loop.run(order: &order, context: context)
         let orderFact = FactValue.string(result.order.map(String.init).joined(separator: ","))
         guard result.outcome.succeeded else {
@@ -106,16 +109,17 @@ struct RollingRestartAction: DeclaredAction {
     /// The headline and evidence of a node whose procedure failed. When the node serves again but another
     /// member does not (a follower that froze or fell out during this node's restart), the headline names
     /// that member — the one the gate waited on — and its evidence and log come first.
-    static func explain(_ member: EnsembleMember, among members: [EnsembleMember], since started: Date) -> (headline: String, evidence: [String]) {
-        let (lines, now) = evidence(for: member)
+    static func explain(_ member: EnsembleMember, among members: [EnsembleMember], since started: Date, reach: Reach) -> (headline: String, evidence: [String])
+    {
+        let (lines, now) = evidence(for: member, reach: reach)
         let headline = headline(node: member.id, now: now, since: started)
         guard now.mode.isServing else { return (headline, lines) }
         let others = members.filter { $0.id != member.id }
-        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false, connector: reach.servers)
         let stranded = zip(others, probe.probeAll(others.map { ($0.endpoint, $0.adminPort) })).filter { !$0.1.mode.isServing }
         guard !stranded.isEmpty else { return (headline, lines) }
         let named = stranded.map { "server \($0.0.id) (it is \($0.1.mode.rawValue) now)" }.joined(separator: ", ")
-        let theirs = Parallel.map(stranded.map(\.0)) { evidence(for: $0).lines }.flatMap { $0 }
+        let theirs = Parallel.map(stranded.map(\.0)) { evidence(for: $0, reach: reach).lines }.flatMap { $0 }
         return (
             "node \(member.id) serves again as \(now.mode.rawValue), but \(named) \(stranded.count == 1 ? "does" : "do") not: the gate waited on \(stranded.count == 1 ? "it" : "them")",
             theirs + lines
@@ -133,8 +137,9 @@ struct RollingRestartAction: DeclaredAction {
     }
 
     /// What an operator needs when a node does not come back: what it answers now, and its log's tail.
-    static func evidence(for member: EnsembleMember) -> (lines: [String], facts: ServerFacts) {
-        let facts = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2)).probe(member.endpoint, adminPort: member.adminPort)
+    static func evidence(for member: EnsembleMember, reach: Reach) -> (lines: [String], facts: ServerFacts) {
+        let facts = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), connector: reach.servers).probe(
+            member.endpoint, adminPort: member.adminPort)
         var lines = [
             "srvr on \(member.endpoint): mode \(facts.mode.rawValue)" + (facts.zxid.map { ", zxid \($0)" } ?? "") + (facts.error.map { ": \($0)" } ?? "")
         ]
@@ -143,7 +148,7 @@ struct RollingRestartAction: DeclaredAction {
             // Our own probes' "Processing srvr command from …" lines are left out: they are most of a
             // log during a gate, and say nothing about why the server did not come back.
             let script = "tail -n 2000 \"$1\" | grep -v -E 'Processing (srvr|ruok|mntr|conf|stat|cons|envi|isro|wchs|dirs) command' | tail -n 15"
-            let result = member.access.runner(host: member.host).run(
+            let result = reach.nodes.runner(for: member).run(
                 CommandSpec(argv: ["sh", "-c", script, "sh", logFile], timeout: 15, outputCap: 64 << 10), cancellation: nil)
             if result.exitStatus == 0 {
                 lines.append("last lines of \(logFile) (zkrunbook's own four-letter-word probes left out):")
@@ -154,6 +159,12 @@ struct RollingRestartAction: DeclaredAction {
         }
         return (lines, facts)
     }
+}
+
+/// How a rolling restart reaches its nodes (commands) and their servers (probes): the run's seams.
+struct Reach: Sendable {
+    var nodes: any NodeConnector
+    var servers: any ServerConnector
 }
 
 extension RollingRestartAction {

@@ -100,9 +100,12 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         }
         guard !members.isEmpty else { return .failure(cause: .invalidArgument, message: "no servers to probe") }
         // No ruok: no verdict or fact of this action reads it (a preflight asks it, for the gates that do).
-        var inspector = EnsembleInspector(probe: ServerProbe(limits: limits(timeout, context.resolver), wantRuok: false), maxLag: lagLimit)
+        var inspector = EnsembleInspector(
+            probe: ServerProbe(limits: limits(timeout, context.resolver), wantRuok: false, connector: context.options.services.serverConnector),
+            maxLag: lagLimit)
         let seconds = inspector.probe.limits.readTimeout
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
+        inspector.readMembersFile = ZooKeeperActions.readMembersFile
         let view = inspector.inspect(members, thorough: preflight)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
         var message = "\(view.verdict.rawValue): \(leader)"
@@ -138,7 +141,9 @@ struct ZKEnsembleAction: ArgumentsDecodable {
                 case .failure(let problem): return .failure(cause: .invalidArgument, message: problem.message)
                 }
                 if let unknown = layout.survivors.first(where: { id in !members.contains { $0.id == id } }) {
-                    return .failure(cause: .invalidArgument, message: "survivor \(unknown) is not a member (members \(members.map { String($0.id) }.joined(separator: ", ")))")
+                    return .failure(
+                        cause: .invalidArgument,
+                        message: "survivor \(unknown) is not a member (members \(members.map { String($0.id) }.joined(separator: ", ")))")
                 }
                 let lost = Set(members.map(\.id)).subtracting(layout.survivors)
                 let alone = QuorumMath.assess(voters: view.quorum.voters, observers: view.quorum.observers, unreachable: lost)
@@ -154,7 +159,8 @@ struct ZKEnsembleAction: ArgumentsDecodable {
                 facts["lostNodes"] = .string(members.map(\.id).filter(lost.contains).map(String.init).joined(separator: ","))
                 facts["lostServing"] = .int(Int64(view.members.filter { lost.contains($0.member.id) && $0.facts.mode.isServing }.count))
                 facts["survivorsReason"] = .string("servers \(text) alone: " + alone.reason)
-                message += "; servers \(text) alone: \(alone.reachableVoters.count) of \(alone.voters.count) voters, \(alone.majority) needed; \(serving.count) of them serving"
+                message +=
+                    "; servers \(text) alone: \(alone.reachableVoters.count) of \(alone.voters.count) voters, \(alone.majority) needed; \(serving.count) of them serving"
             }
         }
         if preflight {

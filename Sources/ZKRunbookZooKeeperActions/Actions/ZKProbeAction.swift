@@ -71,7 +71,9 @@ struct ZKProbeAction: ArgumentsDecodable {
                 admin = port
             }
         }
-        let probe = ServerProbe(limits: limits(timeout, context.resolver), wantMonitor: !srvrOnly && monitor, wantRuok: !srvrOnly)
+        let probe = ServerProbe(
+            limits: limits(timeout, context.resolver), wantMonitor: !srvrOnly && monitor, wantRuok: !srvrOnly,
+            connector: context.options.services.serverConnector)
         var others: [(endpoint: Endpoint, adminPort: Int?)] = []
         for template in ensemble {
             others += try ensembleMembers(fromSource: context.resolved(template)).get().map { ($0.endpoint, $0.adminPort) }
@@ -79,7 +81,7 @@ struct ZKProbeAction: ArgumentsDecodable {
         let peers = others.filter { $0.endpoint != target }.map { ($0.endpoint, $0.adminPort) }
         // The server and the others (to find the leader) in one round, not one after the other. The others are
         // asked srvr alone, with their AdminServers: a leader with leaderServes=no answers "not serving" over 4lw.
-        let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false)
+        let quick = ServerProbe(limits: probe.limits, wantMonitor: false, wantRuok: false, connector: probe.connector)
         let targetAdmin = admin
         let asks: [@Sendable () -> [ServerFacts]] =
             [{ [probe.probe(target, adminPort: targetAdmin)] }] + (peers.isEmpty ? [] : [{ quick.probeAll(peers) }])

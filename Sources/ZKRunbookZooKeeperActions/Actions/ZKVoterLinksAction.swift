@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookJSON5
 import ZKRunbookProcess
@@ -49,21 +50,8 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
                 facts: ["connected": .bool(true), "cutLinks": .string(""), "checkedLinks": .int(0)])
         }
         let asked = Parallel.map(staying) { voter -> Result<ReachReport, ConfigReadFailure> in
-            let targets = staying.filter { $0.id != voter.id }.map { links[$0.id]! }
-            let argv = [voter.agent, "reach", "--timeout", "\(Int(seconds * 1000))ms"] + targets.map(\.description)
-            let result = voter.access.runner(host: voter.host).run(
-                CommandSpec(argv: argv, timeout: seconds + 20, outputCap: 1 << 20), cancellation: context.cancellation)
-            guard result.termination == .exited(0) else {
-                let said = result.stderr.lastLines(2).joined(separator: " ")
-                return .failure(
-                    ConfigReadFailure(
-                        "\(ShellQuoting.join(argv)) \(voter.access.describe(host: voter.host)): \(result.termination.summary)"
-                            + (said.isEmpty ? "" : ": " + said)))
-            }
-            guard let report = try? JSONDecoder().decode(ReachReport.self, from: Data(result.stdout.text.utf8)) else {
-                return .failure(ConfigReadFailure("the agent on node \(voter.id) answered no reach report (an older agent? zkrunbook install)"))
-            }
-            return .success(report)
+            let targets = staying.filter { $0.id != voter.id }.map { links[$0.id]!.description }
+            return voter.nodeAgent().reach(targets, timeout: seconds, cancellation: context.cancellation).mapError { ConfigReadFailure($0.message) }
         }
         var cut: [String] = []
         var unasked: [String] = []

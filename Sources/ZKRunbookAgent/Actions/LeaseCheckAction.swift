@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookEngine
 
 /// `lease-check`: refuses unless this node may be changed by the run named in `lease` — its conductor's
 /// lease on the node is held and has not expired. With `lease` empty (an operator's own run), refuses
@@ -8,7 +9,8 @@ import Foundation
 /// died (and so stopped renewing) stops here instead of restarting a server nobody watches.
 struct LeaseCheckAction: ArgumentsDecodable {
     static let name = "lease-check"
-    static let summary = "read-only: refuse unless the node's lease (the machine's lease folder, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
+    static let summary =
+        "read-only: refuse unless the node's lease (the machine's lease folder, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
 
     var key: Template
     var lease: Template?

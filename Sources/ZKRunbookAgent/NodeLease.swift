@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookEngine
 import ZKRunbookProcess
 
 /// Who holds a node for a run that changes its ensemble: written on the node itself, in its agent's

@@ -1,0 +1,26 @@
+import ZKRunbookEngine
+import ZKRunbookProcess
+import ZKRunbookTransport
+import ZKRunbookZooKeeper
+
+/// How the conductor reaches a node to run commands there: over the transport its ensemble entry names
+/// (`TransportNodeConnector`), or a test double that runs the node loop, the order and `agent-run` in
+/// memory. Handed to a run in `RunOptions.services[NodeConnectorKey.self]`.
+public protocol NodeConnector: Sendable {
+    func runner(for member: EnsembleMember) -> any CommandRunner
+}
+
+/// ssh, kubectl exec or this machine, as the member's entry says.
+public struct TransportNodeConnector: NodeConnector {
+    public init() {}
+    public func runner(for member: EnsembleMember) -> any CommandRunner { member.access.runner(host: member.host) }
+}
+
+public enum NodeConnectorKey: RunServiceKey {
+    public typealias Value = any NodeConnector
+}
+
+extension RunServices {
+    /// The run's node connector, else the transports the ensemble file names.
+    public var nodeConnector: any NodeConnector { self[NodeConnectorKey.self] ?? TransportNodeConnector() }
+}

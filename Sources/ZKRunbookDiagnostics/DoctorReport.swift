@@ -1,0 +1,268 @@
+import CZKRunbookBytes
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookZooKeeper
+import ZKRunbookZooKeeperActions
+
+/// doctor: findings from logs and from the live ensemble, and one timeline of what happened to each server,
+/// as report.md, report.json and report.html.
+public struct DoctorReport: Codable, Sendable {
+    public var findings: [Finding]
+    public var scannedBytes: Int64
+    public var scanSeconds: Double
+    public var createdAt: String
+    /// Every server's events on one time axis, zkrunbook's own runs among them.
+    public var timeline: [TimelineEvent] = []
+    /// Each live server's zxid and the rollover ETA where samples give a rate: the page's counter gauges.
+    public var counters: [ZxidGauge] = []
+
+    public init(findings: [Finding], scannedBytes: Int64, scanSeconds: Double, createdAt: String) {
+        (self.findings, self.scannedBytes, self.scanSeconds, self.createdAt) = (findings, scannedBytes, scanSeconds, createdAt)
+    }
+
+    /// The lane of a server known by id and host: the same name in logs, journals and live facts.
+    public static func lane(id: Int, host: String) -> String { "server \(id) (\(host))" }
+
+    /// `nodeLogs`: each server's own log (a file, or a folder of them), scanned apart so that one server's epochs and elections are
+    /// never merged with another's; their findings name the server. `planned`: zkrunbook's own runs, whose
+    /// restarts are labelled planned rather than judged as incidents.
+    public static func build(
+        logs: [String], nodeLogs: [(node: String, path: String)] = [], view: EnsembleView?, history: ZxidHistory?, planned: [PlannedWork] = []
+    ) -> DoctorReport {
+        var scanner = LogScanner()
+        let started = Date()
+        for path in expand(logs) { scanner.scan(path: path) }
+        var events = scanner.events
+        var nodeFindings: [Finding] = []
+        var nodeBytes: Int64 = 0
+        for (node, path) in nodeLogs {
+            var own = LogScanner(lane: node)
+            for file in expand([path]) { own.scan(path: file) }
+            nodeBytes += own.bytesScanned
+            events += own.events
+            nodeFindings += own.findings.map { finding in
+                var finding = finding
+                finding.node = node
+                return finding
+            }
+        }
+        var report = build(scanner: scanner, seconds: 0, view: view, history: history, planned: planned, moreFindings: nodeFindings, moreEvents: events)
+        report.scannedBytes += nodeBytes
+        report.scanSeconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// The report from a scanner already fed (the bundle scans logs as it copies them).
+    public static func build(
+        scanner: LogScanner, seconds: Double, view: EnsembleView?, history: ZxidHistory?, planned: [PlannedWork] = [],
+        moreFindings: [Finding] = [], moreEvents: [TimelineEvent]? = nil
+    ) -> DoctorReport {
+        var findings = scanner.findings + moreFindings
+        var events = moreEvents ?? scanner.events
+        var counters: [ZxidGauge] = []
+        if let view {
+            let live = liveFindings(view, history: history)
+            findings += live.findings
+            events += live.events
+            counters = live.counters
+        }
+        var report = DoctorReport(findings: findings, scannedBytes: scanner.bytesScanned, scanSeconds: seconds, createdAt: Event.timestamp(Date()))
+        let hosts = Dictionary((view?.members ?? []).map { ($0.member.id, $0.member.host) }, uniquingKeysWith: { first, _ in first })
+        report.timeline = Timeline.build(events, planned: planned) { node in
+            planned.first { $0.node == node }?.host.map { lane(id: node, host: hosts[node] ?? $0) } ?? hosts[node].map { lane(id: node, host: $0) }
+        }
+        report.counters = counters
+        report.judgePlannedElections()
+        report.sortFindings()
+        return report
+    }
+
+    public mutating func sortFindings() {
+        let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
+        findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
+    }
+
+    /// Elections during zkrunbook's own runs are planned: a leader-election finding is judged by the others
+    /// alone (a rolling restart's elections are not an incident), and says how many were planned.
+    mutating func judgePlannedElections() {
+        for index in findings.indices where findings[index].id == "leader-election" {
+            let node = findings[index].node
+            let elections = timeline.filter { $0.kind == .election && (node == nil || $0.server == node) }
+            let planned = elections.filter { $0.plannedBy != nil }
+            guard !planned.isEmpty else { continue }
+            let longest = elections.filter { $0.plannedBy == nil }.compactMap(\.durationMs).max()
+            findings[index].severity = longest.map { $0 > 10_000 ? .critical : $0 > 2_000 ? .warning : .info } ?? .info
+            findings[index].detail +=
+                "; \(planned.count) of them during zkrunbook's own runs (planned, not judged)"
+                + (longest.map { "; the longest unplanned took \($0) ms" } ?? "; none unplanned")
+        }
+    }
+
+    /// Files given, and the ZooKeeper logs inside folders given.
+    public static func expand(_ paths: [String]) -> [String] {
+        paths.flatMap { path -> [String] in
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
+            guard isDirectory.boolValue else { return [path] }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            return names.filter { $0.contains(".log") || $0.hasSuffix(".out") }.sorted().map { path + "/" + $0 }
+        }
+    }
+
+    /// A live server's zxid against the counter's 2^32 limit, and when it rolls over at the rate seen.
+    public struct ZxidGauge: Codable, Sendable, Equatable {
+        public var server: String
+        public var zxid: String
+        public var epoch: UInt32
+        public var counter: UInt32
+        public var etaSeconds: Double?
+    }
+
+    static func liveFindings(_ view: EnsembleView, history: ZxidHistory?) -> (findings: [Finding], events: [TimelineEvent], counters: [ZxidGauge]) {
+        var out: [Finding] = []
+        var events: [TimelineEvent] = []
+        var counters: [ZxidGauge] = []
+        if view.verdict == .noQuorum || view.verdict == .split {
+            let down = view.members.filter { !$0.facts.mode.isServing }
+            let unreachable = down.map { "server \($0.member.id) (\($0.member.endpoint)): \($0.facts.error ?? $0.facts.mode.rawValue)" }
+            var evidence = view.reasons + unreachable
+            let advice = FailoverAdvice.decide(view)
+            evidence.insert(advice.line, at: 0)
+            out.append(
+                Finding(
+                    id: view.verdict == .split ? "split-brain" : "no-quorum", severity: .critical,
+                    title: view.verdict == .split ? "More than one server claims to lead" : "The ensemble cannot elect a leader",
+                    detail: view.quorum.reason, count: unreachable.count, evidence: Array(evidence.prefix(8)),
+                    nextRunbook: advice.runbook))
+        } else if view.verdict == .electing {
+            out.append(
+                Finding(
+                    id: "electing", severity: .warning, title: "An election is under way: a majority of the voters is up, none leads yet",
+                    detail: view.quorum.reason, count: view.quorum.electingVoters.count, evidence: view.reasons,
+                    nextRunbook: "health-check"))
+        } else if view.verdict == .unknown {
+            out.append(
+                Finding(
+                    id: "partial-view", severity: .warning, title: "Too little of the ensemble was seen to judge it",
+                    detail: view.reasons.first ?? "a partial view", count: view.members.count, evidence: view.reasons + view.notes,
+                    nextRunbook: "health-check"))
+        } else if view.verdict == .degraded {
+            out.append(
+                Finding(
+                    id: "degraded", severity: .warning, title: "The ensemble is degraded but keeps its quorum", detail: view.quorum.reason,
+                    count: view.reasons.count, evidence: view.reasons, nextRunbook: "health-check"))
+        }
+        let now = Date()
+        for status in view.members {
+            guard let zxid = status.facts.zxid else { continue }
+            let server = status.member.endpoint.description
+            counters.append(
+                ZxidGauge(
+                    server: lane(id: status.member.id, host: status.member.host), zxid: zxid.description, epoch: zxid.epoch, counter: zxid.counter,
+                    etaSeconds: history?.eta(server: server, now: .init(time: now, zxid: zxid))))
+        }
+        guard let history else { return (out, events, counters) }
+        if let leaderZxid = view.leaderZxid, let leader = view.leaderID {
+            let server = view.members.first { $0.member.id == leader }!.member.endpoint.description
+            if let eta = history.eta(server: server, now: .init(time: now, zxid: leaderZxid)) {
+                let severity: Finding.Severity = eta < 7 * 86_400 ? .critical : eta < 30 * 86_400 ? .warning : .info
+                out.append(
+                    Finding(
+                        id: "rollover-eta", severity: severity, title: "zxid counter rollover ahead",
+                        detail:
+                            "counter \(leaderZxid.counter) of \(UInt32.max) in epoch \(leaderZxid.epoch); at the current rate it rolls over in \(RolloverEstimate.describe(eta)), forcing a leader election",
+                        count: 1, evidence: ["leader \(server) zxid \(leaderZxid)"], nextRunbook: "zxid-rollover-watch"))
+            }
+        }
+        for status in view.members {
+            guard let zxid = status.facts.zxid else { continue }
+            let server = status.member.endpoint.description
+            let sample = RolloverEstimate.Sample(time: now, zxid: zxid, received: status.facts.received, uptimeMs: status.facts.uptimeMs)
+            if let previous = history.load(server: server).last, let before = previous.received, let after = sample.received, after < before {
+                let finding = counterDrop(server: server, previous: previous, now: sample)
+                out.append(finding)
+                // Drawn where it was seen; a restart is also drawn at the time the uptime gives.
+                let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+                let startedMs = finding.id == "counters-reset-restart" ? sample.uptimeMs.map { nowMs - $0 } : nil
+                events.append(
+                    TimelineEvent(
+                        server: lane(id: status.member.id, host: status.member.host), kind: .counterReset,
+                        startMs: Int64(previous.time.timeIntervalSince1970 * 1000), durationMs: nowMs - Int64(previous.time.timeIntervalSince1970 * 1000),
+                        detail: finding.title + (startedMs != nil ? " (a restart)" : finding.id == "counters-reset-in-process" ? " (no restart)" : ""),
+                        evidence: finding.evidence.first, finding: finding.id))
+            }
+            history.append(server: server, sample: sample)
+        }
+        return (out, events, counters)
+    }
+
+    /// The packets-received counter went down since the last sample: the uptime tells a restart from a
+    /// counter reset inside a running process (`srst`, or a server object re-created after a forced election).
+    static func counterDrop(server: String, previous: RolloverEstimate.Sample, now: RolloverEstimate.Sample) -> Finding {
+        let elapsed = now.time.timeIntervalSince(previous.time)
+        let evidence = [
+            "\(server) received \(previous.received ?? 0) at \(Event.timestamp(previous.time)), \(now.received ?? 0) at \(Event.timestamp(now.time))",
+            "uptime now \(now.uptimeMs.map { "\($0 / 1000) s" } ?? "unknown (mntr/AdminServer not readable)")",
+        ]
+        guard let uptimeMs = now.uptimeMs else {
+            return Finding(
+                id: "counters-reset", severity: .warning, title: "A server's counters went down",
+                detail:
+                    "\(server)'s packets-received counter dropped; without its uptime (mntr or the AdminServer) a restart cannot be told from `srst` or an in-process re-creation",
+                count: 1, evidence: evidence, nextRunbook: "health-check")
+        }
+        if Double(uptimeMs) / 1000 < elapsed {
+            let uptime = uptimeMs
+            return Finding(
+                id: "counters-reset-restart", severity: .warning, title: "A server restarted",
+                detail:
+                    "\(server)'s counters dropped and its uptime (\(uptime / 1000) s) is shorter than the \(Int(elapsed)) s since the last sample: the process restarted",
+                count: 1, evidence: evidence, nextRunbook: "health-check")
+        }
+        return Finding(
+            id: "counters-reset-in-process", severity: .warning, title: "Counters reset without a restart",
+            detail:
+                "\(server)'s packets-received counter dropped while the process kept running: someone ran `srst`, or the server object was re-created inside the JVM (as after a forced election on zxid rollover; look for 'zxid lower 32 bits have rolled over' in the log)",
+            count: 1, evidence: evidence, nextRunbook: "zxid-rollover-watch")
+    }
+
+    public var markdown: String {
+        var lines = [
+            "# zkrunbook doctor", "",
+            "Scanned \(scannedBytes) bytes of logs at \(String(format: "%.0f", Double(scannedBytes) / 1_048_576 / max(scanSeconds, 0.000_001))) MB/s.", "",
+        ]
+        if findings.isEmpty { lines.append("No known incident signature found.") }
+        for finding in findings {
+            lines.append("## \(finding.severity.rawValue.uppercased()): \(finding.title)" + (finding.node.map { " — \($0)" } ?? ""))
+            lines.append("")
+            lines.append(finding.detail)
+            if let next = finding.nextRunbook {
+                lines.append("")
+                lines.append("Next: `zkrunbook run \(next)`")
+            }
+            lines.append("")
+            lines += finding.evidence.map { "    " + $0 }
+            lines.append("")
+        }
+        if !timeline.isEmpty {
+            lines += [
+                "## Timeline (UTC)", "", "| time | server | event | detail | lines | planned | evidence |", "| --- | --- | --- | --- | --- | --- | --- |",
+            ]
+            let cell = { (text: String) in text.replacingOccurrences(of: "|", with: "\\|") }
+            for event in timeline.prefix(500) {
+                lines.append(
+                    "| \(event.time) | \(cell(event.server)) | \(event.kind.rawValue) | \(cell(event.detail)) | \(event.count) | \(cell(event.plannedBy ?? "")) | \(cell(event.evidence ?? "")) |"
+                )
+            }
+            if timeline.count > 500 { lines += ["", "\(timeline.count - 500) more events in report.json."] }
+            lines.append("")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import ZKRunbookJSON5
+import ZKRunbookProcess
+import ZKRunbookTransport
+
+/// An ensemble file (JSON5): the nodes, how to reach them, and how to restart ZooKeeper on each.
+///
+/// ```json5
+/// { name: "prod-zk", nodes: [{ id: 1, host: "zk1", clientPort: 2181, adminPort: 8080, role: "participant" }],
+///   restartCommand: ["systemctl", "restart", "zookeeper"], agentPath: "/usr/bin/zkrunbook" }
+/// ```
+public struct EnsembleFile: Sendable {
+    public var name: String
+    public var members: [EnsembleMember]
+    public var restartCommand: [String]
+    /// How a node's server is stopped (remove-server stops the server it removed); empty: not given.
+    public var stopCommand: [String] = []
+    public var agentPath: String?
+    /// Where the agent on each node finds runbooks (ZKRUNBOOK_RUNBOOK_PATH there); default: its own search path.
+    public var runbookPath: String?
+    public var path: String
+
+    /// What every request to a node's agent carries: where it finds runbooks, when the file says.
+    public var agentEnvironment: [String: String] { runbookPath.map { ["ZKRUNBOOK_RUNBOOK_PATH": $0] } ?? [:] }
+
+    public static func load(path: String) throws(InputFileError) -> EnsembleFile {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            let why = FileManager.default.fileExists(atPath: path) ? "not readable UTF-8 text" : "no such file"
+            throw .unreadable(path: path, reason: "cannot read the ensemble file: \(why)")
+        }
+        let root: JSON5Node
+        do { root = try JSON5Parser.parse(text, file: path) } catch {
+            throw .invalid([Diagnostic(location: error.location, severity: .error, message: error.message)])
+        }
+        let diagnostics = DiagnosticCollector()
+        guard let top = ObjectReader(root, context: "the ensemble file", diagnostics: diagnostics) else {
+            throw .invalid(diagnostics.items)
+        }
+        let name = top.string("name") ?? (path as NSString).lastPathComponent
+        let restart = Self.strings(top, "restartCommand")
+        let stop = Self.strings(top, "stopCommand")
+        let agentPath = top.string("agentPath")
+        let runbookPath = top.string("runbookPath")
+        var members: [EnsembleMember] = []
+        if let nodes = top.value("nodes", required: true, expected: "an array of nodes") {
+            if case .array(let elements) = nodes.value {
+                for element in elements {
+                    guard let node = ObjectReader(element, context: "a node", diagnostics: diagnostics) else { continue }
+                    let id = node.integer("id", required: true, range: 0...255)
+                    let host = node.string("host", required: true)
+                    let clientPort = node.integer("clientPort", range: 1...65535) ?? 2181
+                    let adminPort = node.integer("adminPort", range: 1...65535)
+                    var role = ServerEntry.Role.participant
+                    if let text = node.string("role") {
+                        if let parsed = ServerEntry.Role(rawValue: text) {
+                            role = parsed
+                        } else {
+                            diagnostics.error(node.object["role"]!.location, "role must be \"participant\" or \"observer\", found '\(text)'")
+                        }
+                    }
+                    let logFile = node.string("logFile")
+                    let stateDir = node.string("stateDir")
+                    let nodeAgent = node.string("agentPath")
+                    let zooCfg = node.string("zooCfg")
+                    let dataCentre = node.string("dataCentre")
+                    let quorumPort = node.integer("quorumPort", range: 1...65535)
+                    let electionPort = node.integer("electionPort", range: 1...65535)
+                    var ssh: SSHSettings?
+                    if let sshReader = node.object("ssh") {
+                        ssh = SSHSettings(
+                            user: sshReader.string("user"), port: sshReader.integer("port", range: 1...65535).map(Int.init),
+                            identityFile: sshReader.string("identityFile"), options: Self.strings(sshReader, "options"))
+                        sshReader.finish()
+                    }
+                    var kubectl: KubectlSettings?
+                    if let kubeReader = node.object("kubectl") {
+                        kubectl = KubectlSettings(
+                            pod: kubeReader.string("pod"), namespace: kubeReader.string("namespace"), context: kubeReader.string("context"),
+                            container: kubeReader.string("container"))
+                        kubeReader.finish()
+                        if ssh != nil { diagnostics.error(node.object["kubectl"]!.location, "a node is reached over ssh or kubectl, not both") }
+                    }
+                    node.finish()
+                    if let id, let host {
+                        if members.contains(where: { $0.id == Int(id) }) {
+                            diagnostics.error(element.location, "node id \(id) appears twice")
+                        }
+                        var member = EnsembleMember(
+                            id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh, kubectl: kubectl,
+                            logFile: logFile, stateDir: stateDir, agentPath: nodeAgent ?? agentPath, zooCfg: zooCfg, dataCentre: dataCentre)
+                        (member.quorumPort, member.electionPort) = (quorumPort.map(Int.init), electionPort.map(Int.init))
+                        members.append(member)
+                    }
+                }
+                if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
+            } else {
+                top.typeError("nodes", nodes, "an array of nodes")
+            }
+        }
+        top.finish()
+        if diagnostics.hasErrors { throw .invalid(diagnostics.items) }
+        var file = EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
+        file.stopCommand = stop
+        return file
+    }
+
+    /// The names `nodeFields` and `restartCommand(for:)` give a per-node procedure: what `${node.*}` may name.
+    public static let nodeFieldNames: Set<String> = [
+        "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
+        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand",
+    ]
+
+    /// The text `${node.*}` values for a per-node procedure on `member` (`restartCommand` apart: it is words).
+    public func nodeFields(_ member: EnsembleMember) -> [String: String] {
+        var fields: [String: String] = [
+            "id": String(member.id), "host": member.host, "clientPort": String(member.clientPort), "endpoint": member.endpoint.description,
+            "role": member.role.rawValue, "agentPath": member.agentPath ?? agentPath ?? member.agent,
+        ]
+        // Empty when unknown: a probe then asks no AdminServer instead of failing on a missing value.
+        fields["adminPort"] = member.adminPort.map(String.init) ?? ""
+        if let runbookPath { fields["runbookPath"] = runbookPath }
+        if let logFile = member.logFile { fields["logFile"] = logFile }
+        if let stateDir = member.stateDir { fields["stateDir"] = stateDir }
+        if let dataCentre = member.dataCentre { fields["dataCentre"] = dataCentre }
+        fields["zooCfg"] = member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg"
+        fields["quorumPort"] = String(member.quorumPort ?? 2888)
+        fields["electionPort"] = String(member.electionPort ?? 3888)
+        fields["serverLine"] = member.serverLine
+        return fields
+    }
+
+    /// The ensemble's restart command for `member`, its `${node.*}` placeholders filled in.
+    public func restartCommand(for member: EnsembleMember) -> [String] { command(restartCommand, for: member) }
+
+    /// The ensemble's stop command for `member` (empty when the file gives none).
+    public func stopCommand(for member: EnsembleMember) -> [String] { command(stopCommand, for: member) }
+
+    func command(_ words: [String], for member: EnsembleMember) -> [String] {
+        guard words.contains(where: \.containsReferenceMark) else { return words }
+        let fields = nodeFields(member)
+        return words.map { Self.fillingNodeFields(in: $0, fields) }
+    }
+
+    /// `${node.FIELD}` replaced by the field's value; an unknown field stays as written.
+    static func fillingNodeFields(in word: String, _ fields: [String: String]) -> String {
+        fields.reduce(word) { text, field in text.replacingEvery("${node.\(field.key)}", with: field.value) }
+    }
+
+    /// An array of plain strings (`${node.id}` in a restart command is the node's, not a runbook reference).
+    static func strings(_ reader: ObjectReader, _ key: String) -> [String] {
+        guard let node = reader.value(key) else { return [] }
+        guard case .array(let elements) = node.value else {
+            reader.typeError(key, node, "an array of strings")
+            return []
+        }
+        return elements.compactMap { element in
+            if case .string(let text) = element.value { return text }
+            reader.diagnostics.error(element.location, "each element of '\(key)' must be a string, found \(element.kindName)")
+            return nil
+        }
+    }
+
+    /// Members from a zoo.cfg's server lines (client port from the line, or the file's clientPort).
+    public static func members(from config: ZooConfig) -> [EnsembleMember] {
+        config.servers.map { entry in
+            EnsembleMember(
+                id: entry.id, host: entry.host, clientPort: entry.clientPort ?? config.clientPort ?? 2181, adminPort: config.adminPort,
+                role: entry.role)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import ZKRunbookJSON5
+import ZKRunbookTestSupport
+
+@testable import ZKRunbookEngine
+
+/// Reusable parts: `{ include: "parts/x.json5" }` stands for the part's steps, checked as if written in place,
+/// every mistake reported at its own file and line.
+struct RunbookPartsTests {
+    func write(_ scratch: Scratch, _ name: String, _ text: String) throws -> String {
+        let path = scratch.file(name)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func load(_ path: String) throws(RunbookError) -> Runbook { try RunbookLoader().load(path: path) }
+
+    static let part = """
+        { part: "gates", description: "two gates", steps: [
+          { id: "first", description: "wait ${pause}", action: "sleep", with: { duration: "${pause}" } },
+          { id: "second", description: "again", action: "sleep", with: { duration: "${pause}" } },
+        ] }
+        """
+
+    @Test func anIncludeStandsForThePartsStepsInPlace() throws {
+        let scratch = Scratch("parts")
+        _ = try write(scratch, "parts/gates.json5", Self.part)
+        let path = try write(
+            scratch, "r.json5",
+            """
+            { name: "r", parameters: { pause: { type: "duration", default: "1ms" } }, steps: [
+              { id: "before", description: "b", action: "sleep", with: { duration: "1ms" } },
+              { include: "parts/gates.json5" },
+              { id: "after", description: "a", action: "sleep", with: { duration: "1ms" } },
+            ] }
+            """)
+        let runbook = try load(path)
+        #expect(runbook.steps.map(\.id) == ["before", "first", "second", "after"])
+        #expect(runbook.steps[1].location.file.hasSuffix("parts/gates.json5"), "a step keeps the place it was written")
+    }
+
+    @Test func aMistakeInAPartIsReportedInThePartAtItsLine() throws {
+        let scratch = Scratch("parts-bad")
+        _ = try write(scratch, "parts/gates.json5", Self.part)
+        // The including runbook has no 'pause' parameter: the part's reference to it is the error.
+        let path = try write(scratch, "r.json5", #"{ name: "r", steps: [{ include: "parts/gates.json5" }] }"#)
+        #expect {
+            try load(path)
+        } throws: { error in
+            guard case .invalid(let items) = error as? RunbookError else { return false }
+            return items.contains { $0.location.file.hasSuffix("parts/gates.json5") && $0.location.line == 2 && $0.message.contains("pause") }
+        }
+    }
+
+    @Test(arguments: [
+        (#"{ include: "parts/missing.json5" }"#, "no part file"),
+        (#"{ include: "parts/gates.json5", id: "x" }"#, "takes nothing else"),
+        (#"{ include: "r.json5" }"#, "is not a part"),
+        (#"{ include: "parts/loop.json5" }"#, "cycle"),
+    ])
+    func aBadIncludeIsNamed(_ include: String, _ expected: String) throws {
+        let scratch = Scratch("parts-wrong")
+        _ = try write(scratch, "parts/gates.json5", Self.part)
+        _ = try write(scratch, "parts/loop.json5", #"{ part: "loop", steps: [{ include: "loop.json5" }] }"#)
+        let path = try write(scratch, "r.json5", #"{ name: "r", parameters: { pause: { type: "duration", default: "1ms" } }, steps: [\#(include)] }"#)
+        #expect {
+            try load(path)
+        } throws: { error in
+            guard case .invalid(let items) = error as? RunbookError else { return false }
+            return items.contains { $0.message.contains(expected) }
+        }
+    }
+}
