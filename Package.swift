@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
         // ZooKeeper knowledge, knowing nothing of runbooks: four-letter words, AdminServer, typed facts, zoo.cfg,
         // quorum maths, membership, the ensemble file and view.
-        .target(name: "ZKRunbookZooKeeper", dependencies: ["CZKRunbookBytes", "ZKRunbookJSON5", "ZKRunbookProcess", "ZKRunbookTransport"]),
+        .target(name: "ZKRunbookZooKeeper", dependencies: ["CZKRunbookBytes", "ZKRunbookJSON5", "ZKRunbookProcess"]),
         // The conductor–agent protocol: typed requests to a node's agent (one table of words the CLI parses too),
         // their Codable replies, and the node lease they carry (record, policy, store, check).
         .target(name: "ZKRunbookAgent", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),

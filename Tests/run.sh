@@ -16,6 +16,19 @@ mkdir -p .build
 swift build >.build/build.log 2>&1 || { cat .build/build.log >&2; echo "build failed" >&2; exit 1; }
 tail -1 .build/build.log
 
+echo "== swift format lint (the checked-in .swift-format) on the Swift files the last commit added or changed"
+if git rev-parse -q --verify HEAD~1 >/dev/null 2>&1; then
+  mapfile -t touched < <(git diff --name-only --diff-filter=AM HEAD~1 -- '*.swift')
+  if [ "${#touched[@]}" -gt 0 ]; then
+    swift format lint --strict "${touched[@]}" || { echo "swift format lint found the above; run: swift format format -i FILES" >&2; exit 1; }
+    echo "${#touched[@]} file(s) clean"
+  else
+    echo "no Swift file changed"
+  fi
+else
+  echo "a clone without history: nothing to compare with, lint skipped (say so, not silently)"
+fi
+
 echo "== runbook checks: validate, plan snapshots, plans against a sandbox ensemble"
 bash packaging/ci-example/check-runbooks.sh --zkrunbook .build/debug/zkrunbook \
   --runbooks runbooks --plans Tests/plans --sandbox-params Tests/plans/sandbox

@@ -109,10 +109,11 @@ public struct AgentFailure: Error, Sendable, CustomStringConvertible {
     }
 }
 
-extension EnsembleMember {
+extension EnsembleNode {
     /// This member's agent, reached through `connector` (default: the member's transport).
     public func nodeAgent(environment: [String: String] = [:], connector: any NodeConnector = TransportNodeConnector()) -> NodeAgent {
         NodeAgent(
-            runner: connector.runner(for: self), path: agent, location: "node \(id) (\(host), \(access.describe(host: host)))", environment: environment)
+            runner: connector.runner(for: self), path: agent, location: "node \(member.id) (\(member.host), \(access.describe(host: member.host)))",
+            environment: environment)
     }
 }

@@ -7,13 +7,13 @@ import ZKRunbookZooKeeper
 /// (`TransportNodeConnector`), or a test double that runs the node loop, the order and `agent-run` in
 /// memory. Handed to a run in `RunOptions.services[NodeConnectorKey.self]`.
 public protocol NodeConnector: Sendable {
-    func runner(for member: EnsembleMember) -> any CommandRunner
+    func runner(for node: EnsembleNode) -> any CommandRunner
 }
 
 /// ssh, kubectl exec or this machine, as the member's entry says.
 public struct TransportNodeConnector: NodeConnector {
     public init() {}
-    public func runner(for member: EnsembleMember) -> any CommandRunner { member.access.runner(host: member.host) }
+    public func runner(for node: EnsembleNode) -> any CommandRunner { node.access.runner(host: node.host) }
 }
 
 public enum NodeConnectorKey: RunServiceKey {

@@ -1,7 +1,8 @@
 import Foundation
-import ZKRunbookJSON5
+import ZKRunbookAgent
 import ZKRunbookDiagnostics
 import ZKRunbookEngine
+import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookRolling
 import ZKRunbookZooKeeper
@@ -9,7 +10,8 @@ import ZKRunbookZooKeeperActions
 
 /// `zkrunbook doctor`: names the incident from logs and live facts, with the evidence lines.
 enum DoctorCommand {
-    static let usage = "Usage: zkrunbook doctor [--logs PATH]... [--ensemble FILE | --zoo-cfg FILE | --server HOST:PORT...] [--json] [--html FILE] [--state-dir DIR]"
+    static let usage =
+        "Usage: zkrunbook doctor [--logs PATH]... [--ensemble FILE | --zoo-cfg FILE | --server HOST:PORT...] [--json] [--html FILE] [--state-dir DIR]"
     static let help = """
         \(usage)
 
@@ -80,7 +82,7 @@ enum DoctorCommand {
         var nodeLogs: [(node: String, path: String)] = []
         var unread: [String] = []
         if let path = parsed.value("--ensemble"), let file = try? EnsembleFile.load(path: path) {
-            for member in file.members {
+            for member in file.nodes {
                 guard let logFile = member.logFile else { continue }
                 let label = DoctorReport.lane(id: member.id, host: member.host)
                 switch NodeLogFetcher.fetch(member, logFile: logFile, into: &fetched) {
@@ -102,7 +104,9 @@ enum DoctorCommand {
                 disks.append(DiskJudgement.Sample(time: now, zookeeperBytes: measured.zookeeperBytes))
             } catch {
                 report.findings.append(
-                    Finding(id: "disk-unread", severity: .warning, title: "The node's disks could not be judged", detail: error.description, count: 1, evidence: [], nextRunbook: nil))
+                    Finding(
+                        id: "disk-unread", severity: .warning, title: "The node's disks could not be judged", detail: error.description, count: 1, evidence: [],
+                        nextRunbook: nil))
             }
             report.sortFindings()
         }
@@ -128,7 +132,7 @@ enum DoctorCommand {
 enum NodeLogFetcher {
     static let remoteBytes = 64 << 20
 
-    static func fetch(_ member: EnsembleMember, logFile: String, into scratch: inout Workspace) -> Result<String, InputProblem> {
+    static func fetch(_ member: EnsembleNode, logFile: String, into scratch: inout Workspace) -> Result<String, InputProblem> {
         if member.access.isLocal {
             return FileManager.default.isReadableFile(atPath: logFile) ? .success(logFile) : .failure(InputProblem("no such readable file"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookRolling
@@ -94,7 +95,8 @@ enum InstallCommand {
             let count = { (outcome: NodeInstall.Outcome) in results.filter { $0.outcome == outcome }.count }
             say(
                 "\(dryRun ? "dry run" : "done"): \(count(.installed)) installed, \(count(.alreadyCurrent)) already current, "
-                    + (dryRun ? "\(count(.wouldInstall)) would be installed, " : "") + "\(count(.refused)) refused, \(count(.failed)) failed, \(count(.heldBack)) held back")
+                    + (dryRun ? "\(count(.wouldInstall)) would be installed, " : "")
+                    + "\(count(.refused)) refused, \(count(.failed)) failed, \(count(.heldBack)) held back")
             if count(.failed) > 0 { return CLI.ExitCode.stepFailed }
             if count(.refused) > 0 { return CLI.ExitCode.refused }
             return CLI.ExitCode.success

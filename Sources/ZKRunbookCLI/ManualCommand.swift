@@ -78,7 +78,9 @@ enum ManualCommand {
         page.text("Probe an ensemble and write the metrics node_exporter reads:")
         page.preformatted("zkrunbook status --ensemble /etc/zkrunbook/ensemble.json5 --prometheus /var/lib/prometheus/node-exporter/zookeeper.prom")
         page.text("See what a rolling restart would do, then do it, then follow it from another terminal:")
-        page.preformatted("zkrunbook plan rolling-restart --ensemble /etc/zkrunbook/ensemble.json5\nzkrunbook run rolling-restart --ensemble /etc/zkrunbook/ensemble.json5\nzkrunbook runs")
+        page.preformatted(
+            "zkrunbook plan rolling-restart --ensemble /etc/zkrunbook/ensemble.json5\nzkrunbook run rolling-restart --ensemble /etc/zkrunbook/ensemble.json5\nzkrunbook runs"
+        )
         page.text("Resume a run that was interrupted (its id is printed at its start and by runs):")
         page.preformatted("zkrunbook resume 20261203T120000Z-rolling-restart-1a2b3c4d")
         page.text("A diagnostics bundle of every server, and doctor's findings over it:")
@@ -129,7 +131,9 @@ enum ManualCommand {
         page.section("TOP-LEVEL KEYS")
         page.items(topLevelKeys)
         page.section("PARAMETERS")
-        page.text("Each parameter has type (required), required, default, description and secret (a secret's value is shown as *** in every event, the journal included). Types:")
+        page.text(
+            "Each parameter has type (required), required, default, description and secret (a secret's value is shown as *** in every event, the journal included). Types:"
+        )
         for type in ParameterType.allCases { page.item(type.rawValue, parameterMeaning(type)) }
         page.section("STEP KEYS")
         page.items(stepKeys)
@@ -138,7 +142,9 @@ enum ManualCommand {
             "A guard or when names a fact — from a probe (probe and its with), from an earlier step (steps.ID.FACT) or a parameter (params.NAME) — and exactly one comparison: "
                 + Condition.Operator.allCases.map(\.rawValue).joined(separator: ", ") + ".")
         page.section("ACTIONS")
-        page.text("Read-only actions may also serve as guard probes and run in a plan; the others run only in a run. Each lists the facts it reports where it declares them.")
+        page.text(
+            "Read-only actions may also serve as guard probes and run in a plan; the others run only in a run. Each lists the facts it reports where it declares them."
+        )
         for kind in CLI.registry.all {
             var text = kind.summary
             if let facts = facts(of: kind) {
@@ -156,8 +162,14 @@ enum ManualCommand {
 
     /// The variables the program reads (Journal, RunbookLocator, Sandbox).
     static let environment: [(String, String)] = [
-        ("ZKRUNBOOK_RUNBOOK_PATH", "Folders (colon-separated) where a runbook named without a path is looked up, before ./runbooks, /etc/zkrunbook/runbooks and /usr/share/zkrunbook/runbooks."),
-        ("ZKRUNBOOK_STATE_DIR", "Journals, backups, locks and zxid samples, when --state-dir is not given (default /var/lib/zkrunbook for root, else ~/.local/state/zkrunbook)."),
+        (
+            "ZKRUNBOOK_RUNBOOK_PATH",
+            "Folders (colon-separated) where a runbook named without a path is looked up, before ./runbooks, /etc/zkrunbook/runbooks and /usr/share/zkrunbook/runbooks."
+        ),
+        (
+            "ZKRUNBOOK_STATE_DIR",
+            "Journals, backups, locks and zxid samples, when --state-dir is not given (default /var/lib/zkrunbook for root, else ~/.local/state/zkrunbook)."
+        ),
         ("ZKRUNBOOK_ZOOKEEPER_JARS", "Where sandbox up --zookeeper VERSION finds other ZooKeeper versions' jars (default ~/.cache/zkrunbook/zookeeper-jars)."),
         ("ZK_HOME", "An Apache ZooKeeper installation the sandbox starts servers from, instead of Debian's jars."),
         ("JAVA, JAVA_HOME", "The java the sandbox runs: $JAVA, else $JAVA_HOME/bin/java, else java on PATH."),
@@ -181,6 +193,10 @@ enum ManualCommand {
         ("parameters", "An object of parameter specifications (below)."),
         ("steps", "The steps, run in order (required)."),
         ("rollbacks", "Steps that only undo: named by a step's rollback list, run in reverse order when a later step fails."),
+        (
+            "lease",
+            "{ ensemble, ttl, nodes }: the members' lease a run that changes an ensemble holds from before its first change to its end (nodes: only those member ids)."
+        ),
     ]
 
     /// A step's keys, as the loader reads them (RunbookLoader.readStep).
@@ -189,13 +205,20 @@ enum ManualCommand {
         ("description", "What the step does, in the plan and the events."),
         ("action", "One of the actions below (required)."),
         ("with", "The action's arguments."),
-        ("guards", "Conditions checked on live facts just before the step runs; one that fails refuses the run (exit 3) before anything changes. A guard that cannot be evaluated refuses too."),
+        (
+            "guards",
+            "Conditions checked on live facts just before the step runs; one that fails refuses the run (exit 3) before anything changes. A guard that cannot be evaluated refuses too."
+        ),
         ("when", "A condition that skips the step when it does not hold."),
         ("timeout", "How long the step may take."),
         ("retries", "{ count, backoff, factor, maxBackoff }: attempts after the first, and the wait between them."),
         ("onFailure", "abort (the default: roll back and stop) or continue (a non-critical step)."),
         ("rollback", "Ids of rollbacks steps that undo this one."),
         ("rollbackWhenFailed", "Also undo this step when it fails itself (it may have changed something before failing)."),
+        (
+            "include",
+            "Alone in a step's place: { include: \"parts/NAME.json5\" } stands for the steps of that part file ({ part, description, steps }, a path relative to the including file), checked as if written there."
+        ),
     ]
 
     static func parameterMeaning(_ type: ParameterType) -> String {

@@ -86,7 +86,7 @@ enum StatusCommand {
         let seconds = timeout
         LeaderHints.shared.keep(inStateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
-        inspector.readMembersFile = ZooKeeperActions.readMembersFile
+        inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: parsed.value("--ensemble").flatMap { try? EnsembleFile.load(path: $0).nodes } ?? [])
         let view = inspector.inspect(members, namedByPosition: parsed.values["--server"] != nil)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         if let path = parsed.value("--prometheus"), let metrics {
@@ -115,7 +115,7 @@ enum StatusCommand {
         }
         if let path = parsed.value("--zoo-cfg"), let config = try? ZooConfig.load(path: path) {
             if name == nil {
-                name = EnsembleLease.identity(of: EnsembleFile.members(from: config))
+                name = EnsembleLease.identity(of: EnsembleMember.members(from: config))
             }
             if let myid = config.myid { servers = .only(myid) }
         }
@@ -144,7 +144,7 @@ enum StatusCommand {
         }
         if let path = parsed.value("--zoo-cfg") {
             do {
-                let members = EnsembleFile.members(from: try ZooConfig.load(path: path))
+                let members = EnsembleMember.members(from: try ZooConfig.load(path: path))
                 guard !members.isEmpty else {
                     throw CommandFailure(message: "\(path): error: no server.N lines: a standalone config; use --server", exitCode: CLI.ExitCode.usage)
                 }

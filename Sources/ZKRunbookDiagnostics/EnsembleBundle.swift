@@ -71,7 +71,7 @@ public struct EnsembleCollector: Sendable {
         let results = ServerResults(count: file.members.count)
         let gate = DispatchSemaphore(value: min(max(options.parallel, 1), 16))
         let group = DispatchGroup()
-        for (index, member) in file.members.enumerated() {
+        for (index, member) in file.nodes.enumerated() {
             gate.wait()
             group.enter()
             Thread.detachNewThread { [self] in
@@ -131,7 +131,7 @@ public struct EnsembleCollector: Sendable {
 
     /// One node: a scratch folder there, its agent's `collect --json`, the archive fetched and checked, the
     /// scratch folder removed, the archive unpacked into `server-<id>-<host>/`.
-    func collect(_ member: EnsembleMember, into folder: String) -> Server {
+    func collect(_ member: EnsembleNode, into folder: String) -> Server {
         let started = Date()
         var server = Server(id: member.id, host: member.host, status: .failed, seconds: 0)
         func finish(_ status: Server.Status, _ reason: String? = nil) -> Server {

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookTransport
@@ -57,7 +58,7 @@ public enum InstallError: Error, Sendable, CustomStringConvertible {
 
 /// What the preflight found on one node before anything was copied.
 public struct NodePreflight: Sendable {
-    public var member: EnsembleMember
+    public var member: EnsembleNode
     public var agentPath: String
     public var stateDir: String?
     /// sha256 of the binary now at agentPath; nil when there is none.
@@ -82,7 +83,7 @@ public struct NodeInstall: Sendable {
         case heldBack
     }
 
-    public var member: EnsembleMember
+    public var member: EnsembleNode
     public var outcome: Outcome
     public var lines: [String]
 }
@@ -97,24 +98,24 @@ public struct AgentInstaller: Sendable {
     public var ensemble: EnsembleFile
     public var payload: InstallPayload
     public var timeoutPerFile: Double
-    public var runner: @Sendable (EnsembleMember) -> any CommandRunner
+    public var runner: @Sendable (EnsembleNode) -> any CommandRunner
 
     public init(
         ensemble: EnsembleFile, payload: InstallPayload, timeoutPerFile: Double = 300,
-        runner: @escaping @Sendable (EnsembleMember) -> any CommandRunner = { $0.access.runner(host: $0.host) }
+        runner: @escaping @Sendable (EnsembleNode) -> any CommandRunner = { $0.access.runner(host: $0.host) }
     ) {
         (self.ensemble, self.payload, self.timeoutPerFile, self.runner) = (ensemble, payload, timeoutPerFile, runner)
     }
 
     /// The members selected, each with an absolute agentPath, or an input error naming what is missing.
     /// Checked before any file is hashed, so a mistake in the ensemble file is reported at once.
-    public static func targets(_ ensemble: EnsembleFile, nodeIDs: Set<Int>, copiesRunbooks: Bool) throws(InstallError) -> [(EnsembleMember, String)] {
-        let unknown = nodeIDs.subtracting(ensemble.members.map(\.id))
+    public static func targets(_ ensemble: EnsembleFile, nodeIDs: Set<Int>, copiesRunbooks: Bool) throws(InstallError) -> [(EnsembleNode, String)] {
+        let unknown = nodeIDs.subtracting(ensemble.nodes.map(\.id))
         if !unknown.isEmpty {
             throw .input("no node \(unknown.sorted().map(String.init).joined(separator: ", ")) in \(ensemble.path)")
         }
-        var out: [(EnsembleMember, String)] = []
-        for member in ensemble.members where nodeIDs.isEmpty || nodeIDs.contains(member.id) {
+        var out: [(EnsembleNode, String)] = []
+        for member in ensemble.nodes where nodeIDs.isEmpty || nodeIDs.contains(member.id) {
             guard let path = member.agentPath ?? ensemble.agentPath, path.hasPrefix("/") else {
                 throw .input(
                     "node \(member.id) has no absolute agentPath in \(ensemble.path): set agentPath (e.g. \"/usr/bin/zkrunbook\") for the ensemble or the node")
@@ -128,7 +129,7 @@ public struct AgentInstaller: Sendable {
     }
 
     /// Checks every target (from `targets`); nothing is written anywhere.
-    public func preflight(_ targets: [(EnsembleMember, String)], progress: (String) -> Void = { _ in }) -> [NodePreflight] {
+    public func preflight(_ targets: [(EnsembleNode, String)], progress: (String) -> Void = { _ in }) -> [NodePreflight] {
         targets.map { member, agentPath in
             let found = preflight(member, agentPath: agentPath)
             progress(Self.describe(found, payload: payload))
@@ -136,7 +137,7 @@ public struct AgentInstaller: Sendable {
         }
     }
 
-    func preflight(_ member: EnsembleMember, agentPath: String) -> NodePreflight {
+    func preflight(_ member: EnsembleNode, agentPath: String) -> NodePreflight {
         var found = NodePreflight(member: member, agentPath: agentPath, stateDir: member.stateDir)
         var argv = ["sh", "-c", RemoteScript.busyFunction + RemoteScript.preflight, "zkrunbook-install", agentPath, member.stateDir ?? ""]
         argv.append(ensemble.runbookPath ?? "")
@@ -238,7 +239,8 @@ public struct AgentInstaller: Sendable {
                 script += RemoteScript.uploadText(name: runbook.name, sha256: runbook.sha256, contents: contents)
             }
             script += RemoteScript.commitTexts(names: runbooks.map(\.name))
-            let result = runner.run(CommandSpec(argv: ["sh", "-s"], timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: Data(script.utf8)), cancellation: nil)
+            let result = runner.run(
+                CommandSpec(argv: ["sh", "-s"], timeout: timeoutPerFile, outputCap: 1 << 20, standardInput: Data(script.utf8)), cancellation: nil)
             guard result.termination == .exited(0) else {
                 return fail("node \(check.member.id): runbooks to \(directory): copy failed: \(result.termination.summary)" + Self.tail(result.stderr), .failed)
             }

@@ -43,7 +43,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
     public let runbook: String
     let options: Options
     private let state = NSLock()
-    private var held: [EnsembleMember] = []
+    private var held: [EnsembleNode] = []
     private var lostReason: String?
     private var stopped = false
     private let wake = DispatchSemaphore(value: 0)
@@ -57,7 +57,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
     }
 
     /// The lease key on a node: the same for every conductor, and the same as restart-node's lock.
-    public static func key(for member: EnsembleMember) -> String { key(clientPort: member.clientPort) }
+    public static func key(for member: EnsembleNode) -> String { key(clientPort: member.clientPort) }
 
     static func key(clientPort: Int) -> String { "zookeeper-\(clientPort)" }
 
@@ -82,9 +82,9 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
         file: EnsembleFile, runID: String, runbook: String, options: Options, cancellation: CancellationToken?
     ) -> Result<EnsembleLease, Failure> {
         let lease = EnsembleLease(file: file, runID: runID, runbook: runbook, options: options)
-        let members = file.members.filter { options.only?.contains($0.id) ?? true }.sorted(by: { $0.id < $1.id })
+        let members = file.nodes.filter { options.only?.contains($0.id) ?? true }.sorted(by: { $0.id < $1.id })
         guard let first = members.first else { return .success(lease) }
-        func record(_ member: EnsembleMember, _ result: Result<String?, Failure>) -> Failure? {
+        func record(_ member: EnsembleNode, _ result: Result<String?, Failure>) -> Failure? {
             switch result {
             case .success(let note):
                 lease.state.withLock {
@@ -154,7 +154,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
             wake.signal()
             renewerDone.wait()
         }
-        let members = state.withLock { () -> [EnsembleMember] in
+        let members = state.withLock { () -> [EnsembleNode] in
             defer { held = [] }
             return held
         }
@@ -162,7 +162,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
     }
 
     /// `zkrunbook lease VERB` on the node through its agent; success carries a note of a replaced lease.
-    func request(_ member: EnsembleMember, verb: LeaseRequest.Verb, cancellation: CancellationToken?) -> Result<String?, Failure> {
+    func request(_ member: EnsembleNode, verb: LeaseRequest.Verb, cancellation: CancellationToken?) -> Result<String?, Failure> {
         var request = LeaseRequest(verb, key: Self.key(for: member), runID: runID)
         if verb == .acquire {
             request.terms = LeaseRequest.Terms(
@@ -211,14 +211,14 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
 /// `lease show|break` on every node of an ensemble, through each node's agent, for the operator.
 public enum EnsembleLeaseInspector {
     public struct Answer: Sendable {
-        public var member: EnsembleMember
+        public var member: EnsembleNode
         public var reached: Bool
         public var text: String
         public var json: String
     }
 
     public static func run(_ verb: LeaseRequest.Verb, file: EnsembleFile) -> [Answer] {
-        Parallel.map(file.members) { member in
+        Parallel.map(file.nodes) { member in
             let (human, _) = member.nodeAgent().lease(LeaseRequest(verb, key: EnsembleLease.key(for: member), json: false))
             let reached = human.exitStatus == 0
             let text = reached ? human.stdout.lastLines(1).joined() : "cannot ask the agent: \(human.termination.summary) \(human.stderr.lastLines(1).joined())"
@@ -261,8 +261,8 @@ public struct EnsembleLeaseProvider: RunFenceProvider {
     static func memberIDs(_ text: String, of file: EnsembleFile) -> Result<Set<Int>, FenceRefusal> {
         var ids = Set<Int>()
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !word.isEmpty {
-            guard let id = Int(word), file.members.contains(where: { $0.id == id }) else {
-                let known = file.members.map { String($0.id) }.joined(separator: ", ")
+            guard let id = Int(word), file.nodes.contains(where: { $0.id == id }) else {
+                let known = file.nodes.map { String($0.id) }.joined(separator: ", ")
                 return .failure(FenceRefusal(cause: .refused, message: "lease.nodes: '\(word)' is not a member id of \(file.path) (members: \(known))"))
             }
             ids.insert(id)
@@ -282,8 +282,8 @@ public struct EnsembleLeaseProvider: RunFenceProvider {
         case .success(let lease):
             lease.startRenewing()
             let scope =
-                options.only.map { "nodes \($0.sorted().map(String.init).joined(separator: ", ")) of \(file.members.count)" }
-                ?? "every node (\(file.members.count))"
+                options.only.map { "nodes \($0.sorted().map(String.init).joined(separator: ", ")) of \(file.nodes.count)" }
+                ?? "every node (\(file.nodes.count))"
             let note =
                 "leased \(scope) of ensemble \(file.name) [\(EnsembleLease.identity(of: file))] for this run"
                 + (lease.replaced.isEmpty ? "" : "; " + lease.replaced.joined(separator: "; "))

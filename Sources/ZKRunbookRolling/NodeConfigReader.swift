@@ -13,14 +13,14 @@ public enum NodeConfigReader {
 
     /// The request that asks one node's agent for its `NodeConfigSnapshot`: the zoo.cfg the member names, else
     /// the one its running server was started with (found by the agent from the client port), else Debian's.
-    public static func request(for member: EnsembleMember, checkDirectories: [String] = []) -> AgentRequest {
+    public static func request(for member: EnsembleNode, checkDirectories: [String] = []) -> AgentRequest {
         .nodeConfig(clientPort: member.clientPort, zooCfg: member.zooCfg, checkDirectories: checkDirectories)
     }
 
     /// The zoo.cfg the server behind `member`'s client port was started with, as its agent finds it; nil
     /// when the agent cannot say (not installed, no server running there, not ZooKeeper's).
     public static func runningZooCfg(
-        of member: EnsembleMember, connector: any NodeConnector = TransportNodeConnector(), cancellation: CancellationToken?
+        of member: EnsembleNode, connector: any NodeConnector = TransportNodeConnector(), cancellation: CancellationToken?
     ) -> String? {
         guard case .success(let snapshot) = member.nodeAgent(connector: connector).nodeConfig(clientPort: member.clientPort, cancellation: cancellation)
         else { return nil }
@@ -30,7 +30,7 @@ public enum NodeConfigReader {
     public static func readAll(
         _ file: EnsembleFile, timeout: Double, checkDirectories: [String] = []
     ) -> [(member: EnsembleMember, snapshot: Result<NodeConfigSnapshot, ConfigReadFailure>)] {
-        let results = Parallel.map(file.members) { member in
+        let results = Parallel.map(file.nodes) { member in
             member.nodeAgent().nodeConfig(clientPort: member.clientPort, zooCfg: member.zooCfg, checkDirectories: checkDirectories, timeout: timeout)
                 .mapError { ConfigReadFailure($0.message) }
         }

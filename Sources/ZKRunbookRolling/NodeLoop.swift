@@ -1,16 +1,17 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
 /// Chooses the next node among those left, and says why in the node-started headline.
 protocol NodeOrderPolicy {
-    mutating func next(of remaining: [EnsembleMember]) -> (member: EnsembleMember, headline: String)
+    mutating func next(of remaining: [EnsembleNode]) -> (member: EnsembleNode, headline: String)
 }
 
 /// The order the runbook wrote (`for-each-node`).
 struct WrittenOrder: NodeOrderPolicy {
-    func next(of remaining: [EnsembleMember]) -> (member: EnsembleMember, headline: String) {
+    func next(of remaining: [EnsembleNode]) -> (member: EnsembleNode, headline: String) {
         (remaining[0], "node \(remaining[0].id), \(remaining[0].access.describe(host: remaining[0].host))")
     }
 }
@@ -18,21 +19,21 @@ struct WrittenOrder: NodeOrderPolicy {
 /// Observers first, then followers, the leader last, the leader found again before every node
 /// (`zk-rolling-restart`); by id when offline, where the leader cannot be known.
 struct LeaderLastOrder: NodeOrderPolicy {
-    var members: [EnsembleMember]
+    var members: [EnsembleNode]
     var offline: Bool
     /// srvr alone: who leads is all the order needs (the node's guards then probe the ensemble in full).
     var inspector: EnsembleInspector
 
-    init(members: [EnsembleMember], offline: Bool, connector: any ServerConnector = PlaintextConnector()) {
+    init(members: [EnsembleNode], offline: Bool, connector: any ServerConnector = PlaintextConnector()) {
         (self.members, self.offline) = (members, offline)
         inspector = EnsembleInspector(
             probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 3), wantMonitor: false, wantRuok: false, connector: connector))
     }
 
     /// Observers first, then followers, the leader last; by id within each group.
-    static func order(_ members: [EnsembleMember], leader: Int?) -> [EnsembleMember] {
+    static func order(_ members: [EnsembleNode], leader: Int?) -> [EnsembleNode] {
         members.sorted { a, b in
-            func rank(_ member: EnsembleMember) -> Int {
+            func rank(_ member: EnsembleNode) -> Int {
                 if member.id == leader { return 2 }
                 return member.role == .observer ? 0 : 1
             }
@@ -40,8 +41,8 @@ struct LeaderLastOrder: NodeOrderPolicy {
         }
     }
 
-    func next(of remaining: [EnsembleMember]) -> (member: EnsembleMember, headline: String) {
-        let leader = offline ? nil : inspector.inspect(members).leaderID
+    func next(of remaining: [EnsembleNode]) -> (member: EnsembleNode, headline: String) {
+        let leader = offline ? nil : inspector.inspect(members.map(\.member)).leaderID
         let next = Self.order(remaining, leader: leader)[0]
         if offline { return (next, "node \(next.id) (order by id: offline, the leader is not known)") }
         let role = next.id == leader ? "the leader" : next.role == .observer ? "an observer" : "a follower"
@@ -81,7 +82,7 @@ enum NodeEnding: Equatable {
 struct NodeLoop {
     var procedure: NodeProcedure
     /// Every node the loop is to do.
-    var members: [EnsembleMember]
+    var members: [EnsembleNode]
     var progress: RollingProgress
     /// How messages say a node was finished: "restarted", "done".
     var doneWord: String
@@ -89,11 +90,11 @@ struct NodeLoop {
     /// False for read-only checks: nodes checked before a refusal changed nothing.
     var changesNodes = true
     /// Dry run: what the previous node's skipped work is called, for the unknowns after it.
-    var skippedWork: (EnsembleMember) -> String
+    var skippedWork: (EnsembleNode) -> String
     /// More about a node that failed: a headline to lead the message, and evidence (what it answers now).
-    var explainFailure: ((EnsembleMember, _ started: Date) -> (headline: String, evidence: [String]))?
+    var explainFailure: ((EnsembleNode, _ started: Date) -> (headline: String, evidence: [String]))?
     /// What an interrupted node is now, for the message.
-    var describeInterrupted: ((EnsembleMember) -> String)?
+    var describeInterrupted: ((EnsembleNode) -> String)?
 
     struct Result {
         var outcome: ActionOutcome
@@ -105,11 +106,11 @@ struct NodeLoop {
     func run(order policy: inout some NodeOrderPolicy, context: ActionContext) -> Result {
         var done = context.isDryRun ? [] : progress.load()
         var order: [Int] = []
-        var previous: EnsembleMember?
+        var previous: EnsembleNode?
         var failures: [String] = []
         func ending(_ outcome: ActionOutcome) -> Result { Result(outcome: outcome, order: order, done: done) }
         func list(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: ", ") }
-        func halt(untouched: [EnsembleMember]) -> String {
+        func halt(untouched: [EnsembleNode]) -> String {
             "; HALTED: " + (untouched.isEmpty ? "it was the last node" : "nodes \(list(untouched.map(\.id))) were not touched")
                 + (done.isEmpty ? "" : "; nodes \(list(done)) were \(doneWord) before")
         }

@@ -227,12 +227,15 @@ public struct Sandbox: Sendable {
 
     public var members: [EnsembleMember] { (1...spec.nodes).map(member) }
 
+    /// Where node `id`'s agent keeps its journal and records (its `stateDir` in the ensemble file).
+    public func stateDirectory(_ id: Int) -> String { nodeDirectory(id) + "/state" }
+
     /// Node `id` as an ensemble file describes it (a member or a spare).
     public func member(_ id: Int) -> EnsembleMember {
         EnsembleMember(
             id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
-            role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), stateDir: nodeDirectory(id) + "/state",
-            zooCfg: configPath(id), quorumPort: spec.quorumPort(id), electionPort: spec.electionPort(id))
+            role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), zooCfg: configPath(id), quorumPort: spec.quorumPort(id),
+            electionPort: spec.electionPort(id))
     }
 
     func writeNodeFiles(_ id: Int) throws {
@@ -281,7 +284,7 @@ public struct Sandbox: Sendable {
         let nodes = (ids ?? Array(1...spec.nodes)).map(member).map { member in
             "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\","
                 + " quorumPort: \(member.quorumPort!), electionPort: \(member.electionPort!),\n"
-                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(member.stateDir!)\", zooCfg: \"\(member.zooCfg!)\" },"
+                + "      logFile: \"\(member.logFile!)\", stateDir: \"\(stateDirectory(member.id))\", zooCfg: \"\(member.zooCfg!)\" },"
         }
         let stop = AgentRequest.sandbox(.stop, directory: directory, node: "${node.id}").argv(agent: agent.path)
         return """

@@ -27,8 +27,15 @@ public enum ZooKeeperActions {
     }
 
     /// A 3.4 member's `server.N` lines, read on its node over its transport: the zoo.cfg the member names
-    /// (`cat`), else the one its running server was started with, which the node's agent finds.
-    @Sendable public static func readMembersFile(_ member: EnsembleMember) -> Result<(servers: [ServerEntry], channel: String), ConfigReadFailure> {
+    /// (`cat`), else the one its running server was started with, which the node's agent finds. `nodes`:
+    /// how each member's node is reached (an ensemble file's); a member without an entry is this machine.
+    public static func readMembersFile(
+        nodes: [EnsembleNode]
+    ) -> @Sendable (EnsembleMember) -> Result<(servers: [ServerEntry], channel: String), ConfigReadFailure> {
+        { member in readMembersFile(nodes.first(where: { $0.id == member.id && $0.clientPort == member.clientPort }) ?? EnsembleNode(member)) }
+    }
+
+    static func readMembersFile(_ member: EnsembleNode) -> Result<(servers: [ServerEntry], channel: String), ConfigReadFailure> {
         if let path = member.zooCfg {
             let result = member.access.runner(host: member.host).run(CommandSpec(argv: ["cat", path], timeout: 10, outputCap: 1 << 20), cancellation: nil)
             guard result.termination == .exited(0) else { return .failure(ConfigReadFailure("cat \(path): \(result.termination.summary)")) }
@@ -84,6 +91,12 @@ func ensembleMembers(fromSource text: String) -> Result<[EnsembleMember], Action
     ensembleSource(text).map(\.members)
 }
 
+/// How each member a source names is reached: an ensemble file's nodes, else none (this machine).
+func ensembleNodes(fromSource text: String) -> [EnsembleNode] {
+    guard text.hasSuffix(".json5"), let file = try? EnsembleFile.load(path: text) else { return [] }
+    return file.nodes
+}
+
 /// The members a source names, and the ensemble's name when the source is an ensemble file (read once).
 func ensembleSource(_ text: String) -> Result<(members: [EnsembleMember], name: String?), ActionOutcome> {
     if text.hasSuffix(".json5") {
@@ -99,7 +112,7 @@ func ensembleSource(_ text: String) -> Result<(members: [EnsembleMember], name: 
 
 private func ensembleMembersOutsideAFile(_ text: String) -> Result<[EnsembleMember], ActionOutcome> {
     if FileManager.default.fileExists(atPath: text) {
-        do { return .success(EnsembleFile.members(from: try ZooConfig.load(path: text, readMyid: false))) } catch {
+        do { return .success(EnsembleMember.members(from: try ZooConfig.load(path: text, readMyid: false))) } catch {
             return .failure(.failure(cause: .invalidArgument, message: error.description))
         }
     }

@@ -22,7 +22,7 @@ struct InMemoryRollingRestartTests {
 
         init(failing: Int) { self.failing = failing }
 
-        func runner(for member: EnsembleMember) -> any CommandRunner { Agent(node: member.id, agents: self) }
+        func runner(for node: EnsembleNode) -> any CommandRunner { Agent(node: node.id, agents: self) }
 
         func record(_ node: Int, _ argv: [String]) { lock.withLock { requests.append((node, argv)) } }
         var log: [(node: Int, argv: [String])] { lock.withLock { requests } }

@@ -1,8 +1,9 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookProcess
+import ZKRunbookTestSupport
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
@@ -25,7 +26,7 @@ struct InstallerTests {
         try Data("{ nodes: [{ id: 1, host: \"127.0.0.1\", clientPort: 2181, agentPath: \"\(directory)/bin/zkrunbook\" }], restartCommand: [\"true\"] }".utf8)
             .write(to: URL(fileURLWithPath: path))
         let ensemble = try EnsembleFile.load(path: path)
-        let member = try #require(ensemble.members.first)
+        let member = try #require(ensemble.nodes.first)
         let file = InstallPayload.File(name: "zkrunbook", path: source, sha256: claimedSHA, size: 5)
         let installer = AgentInstaller(ensemble: ensemble, payload: InstallPayload(binary: file, runbooks: [], runbooksSource: nil))
         return (installer, installer.preflight(member, agentPath: directory + "/bin/zkrunbook"))

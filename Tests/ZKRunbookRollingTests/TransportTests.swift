@@ -1,8 +1,9 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
-import ZKRunbookProcess
+import ZKRunbookAgent
 import ZKRunbookJSON5
+import ZKRunbookProcess
+import ZKRunbookTestSupport
 import ZKRunbookZooKeeper
 import ZKRunbookZooKeeperActions
 
@@ -51,8 +52,9 @@ struct SSHTransportTests {
             EnsembleMember(id: 1, host: "a", clientPort: 1), EnsembleMember(id: 2, host: "b", clientPort: 1),
             EnsembleMember(id: 3, host: "c", clientPort: 1), EnsembleMember(id: 4, host: "d", clientPort: 1, role: .observer),
         ]
-        #expect(LeaderLastOrder.order(members, leader: 1).map(\.id) == [4, 2, 3, 1])
-        #expect(LeaderLastOrder.order(members, leader: nil).map(\.id) == [4, 1, 2, 3])
+        let nodes = members.map { EnsembleNode($0) }
+        #expect(LeaderLastOrder.order(nodes, leader: 1).map(\.id) == [4, 2, 3, 1])
+        #expect(LeaderLastOrder.order(nodes, leader: nil).map(\.id) == [4, 1, 2, 3])
     }
 }
 
@@ -63,7 +65,11 @@ struct KubectlTransportTests {
         let settings = KubectlSettings(namespace: "kafka", context: "prod", container: "zookeeper")
         let runner = KubectlCommandRunner(host: "zk-0", settings: settings)
         let argv = runner.kubectlArgv(for: CommandSpec(argv: ["zkrunbook", "run", "x y"], environment: ["A": "1"]))
-        #expect(argv == ["kubectl", "--context", "prod", "--namespace", "kafka", "exec", "-i", "zk-0", "--container", "zookeeper", "--", "env", "A=1", "zkrunbook", "run", "x y"])
+        #expect(
+            argv == [
+                "kubectl", "--context", "prod", "--namespace", "kafka", "exec", "-i", "zk-0", "--container", "zookeeper", "--", "env", "A=1", "zkrunbook",
+                "run", "x y",
+            ])
         #expect(NodeAccess.kubectl(settings).describe(host: "zk-0") == "over kubectl exec to pod zk-0 (container zookeeper) in namespace kafka, context prod")
         #expect(NodeAccess.kubectl(KubectlSettings(pod: "zookeeper-2")).describe(host: "zk-2") == "over kubectl exec to pod zookeeper-2")
         #expect(NodeAccess.local.describe(host: "x") == "locally")
@@ -78,7 +84,7 @@ struct KubectlTransportTests {
               restartCommand: ["true"] }
             """)
         let file = try EnsembleFile.load(path: path)
-        #expect(file.members.map { $0.access.describe(host: $0.host) } == ["over kubectl exec to pod zk-0 in namespace kafka", "over ssh to zk@zk-1", "locally"])
+        #expect(file.nodes.map { $0.access.describe(host: $0.host) } == ["over kubectl exec to pod zk-0 in namespace kafka", "over ssh to zk@zk-1", "locally"])
         let both = scratch.write("both.json5", "{ nodes: [{ id: 1, host: \"a\", ssh: {}, kubectl: {} }], restartCommand: [\"true\"] }")
         #expect(throws: InputFileError.self) { try EnsembleFile.load(path: both) }
     }

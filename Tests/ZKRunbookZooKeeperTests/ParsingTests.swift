@@ -155,7 +155,7 @@ struct ZooConfigTests {
         #expect(config.servers.count == 3)
         #expect(config.serversPath.hasSuffix("zoo.cfg.dynamic.100000000"))
         #expect(config.myid == 2)
-        #expect(EnsembleFile.members(from: config).map(\.role) == [.participant, .participant, .observer])
+        #expect(EnsembleMember.members(from: config).map(\.role) == [.participant, .participant, .observer])
     }
 }
 

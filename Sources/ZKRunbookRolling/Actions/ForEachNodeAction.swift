@@ -19,7 +19,7 @@ struct NodeProcedure {
 
     /// Runs the steps on `member`; `headline` is the node-started message.
     func run(
-        _ member: EnsembleMember, index: Int, total: Int, headline: String, context: ActionContext, priorSkippedChanges: [String]
+        _ member: EnsembleNode, index: Int, total: Int, headline: String, context: ActionContext, priorSkippedChanges: [String]
     ) -> (outcome: RunOutcome, finished: Event) {
         var member = member
         var headline = headline
@@ -107,12 +107,12 @@ struct ForEachNodeAction: DeclaredAction {
         }
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: .invalidArgument, message: error.singleLine) }
-        var members: [EnsembleMember] = []
+        var members: [EnsembleNode] = []
         for word in named.split(separator: ",").map(\.trimmingSpaces) {
-            guard let id = Int(word), let member = file.members.first(where: { $0.id == id }) else {
+            guard let id = Int(word), let member = file.nodes.first(where: { $0.id == id }) else {
                 return .failure(
                     cause: .invalidArgument,
-                    message: "nodes '\(named)': '\(word)' is not a node of \(path) (nodes \(file.members.map { String($0.id) }.joined(separator: ", ")))")
+                    message: "nodes '\(named)': '\(word)' is not a node of \(path) (nodes \(file.nodes.map { String($0.id) }.joined(separator: ", ")))")
             }
             members.append(member)
         }

@@ -82,14 +82,14 @@ struct RollingRestartAction: DeclaredAction {
         }
         defer { ownLease?.release() }
         let loop = NodeLoop(
-            procedure: NodeProcedure(steps: perNode, file: file, location: ensemble.location), members: file.members, progress: progress,
+            procedure: NodeProcedure(steps: perNode, file: file, location: ensemble.location), members: file.nodes, progress: progress,
             doneWord: "restarted", skippedWork: { "restart of node \($0.id)" },
-            explainFailure: { member, started in Self.explain(member, among: file.members, since: started, reach: reach) },
+            explainFailure: { member, started in Self.explain(member, among: file.nodes, since: started, reach: reach) },
             describeInterrupted: { member in
                 ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false, connector: reach.servers)
                     .probe(member.endpoint, adminPort: member.adminPort).mode.rawValue
             })
-        var order = LeaderLastOrder(members: file.members, offline: offline, connector: reach.servers)
+        var order = LeaderLastOrder(members: file.nodes, offline: offline, connector: reach.servers)
         let result = loop.run(order: &order, context: context)
         let orderFact = FactValue.string(result.order.map(String.init).joined(separator: ","))
         guard result.outcome.succeeded else {
@@ -109,8 +109,7 @@ struct RollingRestartAction: DeclaredAction {
     /// The headline and evidence of a node whose procedure failed. When the node serves again but another
     /// member does not (a follower that froze or fell out during this node's restart), the headline names
     /// that member — the one the gate waited on — and its evidence and log come first.
-    static func explain(_ member: EnsembleMember, among members: [EnsembleMember], since started: Date, reach: Reach) -> (headline: String, evidence: [String])
-    {
+    static func explain(_ member: EnsembleNode, among members: [EnsembleNode], since started: Date, reach: Reach) -> (headline: String, evidence: [String]) {
         let (lines, now) = evidence(for: member, reach: reach)
         let headline = headline(node: member.id, now: now, since: started)
         guard now.mode.isServing else { return (headline, lines) }
@@ -137,7 +136,7 @@ struct RollingRestartAction: DeclaredAction {
     }
 
     /// What an operator needs when a node does not come back: what it answers now, and its log's tail.
-    static func evidence(for member: EnsembleMember, reach: Reach) -> (lines: [String], facts: ServerFacts) {
+    static func evidence(for member: EnsembleNode, reach: Reach) -> (lines: [String], facts: ServerFacts) {
         let facts = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), connector: reach.servers).probe(
             member.endpoint, adminPort: member.adminPort)
         var lines = [
@@ -185,7 +184,7 @@ extension RollingRestartAction {
 /// finish are replaced by node-started and node-finished.
 struct NodeEventForwarder: EventSink {
     var report: @Sendable (Event) -> Void
-    var node: EnsembleMember
+    var node: EnsembleNode
     var parentStep: String
 
     func emit(_ event: Event) {

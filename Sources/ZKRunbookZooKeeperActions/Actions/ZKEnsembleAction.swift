@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookEngine
 import ZKRunbookJSON5
 import ZKRunbookProcess
@@ -57,8 +58,11 @@ struct ZKEnsembleAction: ArgumentsDecodable {
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         var members: [EnsembleMember] = []
         var ensembleName: String?
+        var nodes: [EnsembleNode] = []
         if let ensemble {
-            (members, ensembleName) = try ensembleSource(context.resolved(ensemble)).get()
+            let source = try context.resolved(ensemble)
+            (members, ensembleName) = try ensembleSource(source).get()
+            nodes = ensembleNodes(fromSource: source)
         }
         let lagLimit: UInt64
         switch context.resolve(maxLag) {
@@ -71,7 +75,10 @@ struct ZKEnsembleAction: ArgumentsDecodable {
             switch context.resolve(ensembleFile) {
             case .failure(let outcome): return outcome
             case .success(let path):
-                do { members = try EnsembleFile.load(path: path).members } catch {
+                do {
+                    let file = try EnsembleFile.load(path: path)
+                    (members, nodes) = (file.members, file.nodes)
+                } catch {
                     return .failure(cause: .invalidArgument, message: error.singleLine)
                 }
             }
@@ -79,7 +86,7 @@ struct ZKEnsembleAction: ArgumentsDecodable {
             switch context.resolve(zooCfg) {
             case .failure(let outcome): return outcome
             case .success(let path):
-                do { members = EnsembleFile.members(from: try ZooConfig.load(path: path, readMyid: false)) } catch {
+                do { members = EnsembleMember.members(from: try ZooConfig.load(path: path, readMyid: false)) } catch {
                     return .failure(cause: .invalidArgument, message: error.description)
                 }
             }
@@ -105,7 +112,7 @@ struct ZKEnsembleAction: ArgumentsDecodable {
             maxLag: lagLimit)
         let seconds = inspector.probe.limits.readTimeout
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
-        inspector.readMembersFile = ZooKeeperActions.readMembersFile
+        inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: nodes)
         let view = inspector.inspect(members, thorough: preflight)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
         var message = "\(view.verdict.rawValue): \(leader)"

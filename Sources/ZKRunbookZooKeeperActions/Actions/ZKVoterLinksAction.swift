@@ -42,8 +42,8 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
             left = id
         }
         let seconds = limits(timeout, context.resolver).connectTimeout
-        let staying = file.members.filter { $0.role == .participant && $0.id != left }
-        let links = Self.electionAddresses(of: staying, seconds: seconds)
+        let staying = file.nodes.filter { $0.role == .participant && $0.id != left }
+        let links = Self.electionAddresses(of: staying.map(\.member), seconds: seconds)
         guard staying.count > 1 else {
             return .success(
                 "\(staying.count) voter stays up: no link between voters to check",
@@ -51,7 +51,8 @@ struct ZKVoterLinksAction: ArgumentsDecodable {
         }
         let asked = Parallel.map(staying) { voter -> Result<ReachReport, ConfigReadFailure> in
             let targets = staying.filter { $0.id != voter.id }.map { links[$0.id]!.description }
-            return voter.nodeAgent().reach(targets, timeout: seconds, cancellation: context.cancellation).mapError { ConfigReadFailure($0.message) }
+            return voter.nodeAgent(connector: context.options.services.nodeConnector).reach(targets, timeout: seconds, cancellation: context.cancellation)
+                .mapError { ConfigReadFailure($0.message) }
         }
         var cut: [String] = []
         var unasked: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import ZKRunbookAgent
 import ZKRunbookClient
 import ZKRunbookEngine
 import ZKRunbookZooKeeper

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import ZKRunbookZooKeeper
+@testable import ZKRunbookAgent
 
 /// `${node.*}` in an ensemble file's restart command, filled in for each node.
 struct NodeFieldsTests {

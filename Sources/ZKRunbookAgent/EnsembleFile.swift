@@ -2,8 +2,10 @@ import Foundation
 import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookTransport
+import ZKRunbookZooKeeper
 
-/// An ensemble file (JSON5): the nodes, how to reach them, and how to restart ZooKeeper on each.
+/// An ensemble file (JSON5), the inventory: the servers, how each node is reached, the agent there, and how
+/// to restart ZooKeeper on each. The ZooKeeper room sees only its `members`.
 ///
 /// ```json5
 /// { name: "prod-zk", nodes: [{ id: 1, host: "zk1", clientPort: 2181, adminPort: 8080, role: "participant" }],
@@ -11,7 +13,10 @@ import ZKRunbookTransport
 /// ```
 public struct EnsembleFile: Sendable {
     public var name: String
-    public var members: [EnsembleMember]
+    /// Each server and how its node is reached.
+    public var nodes: [EnsembleNode]
+    /// The servers alone, as the ZooKeeper room takes them.
+    public var members: [EnsembleMember] { nodes.map(\.member) }
     public var restartCommand: [String]
     /// How a node's server is stopped (remove-server stops the server it removed); empty: not given.
     public var stopCommand: [String] = []
@@ -41,7 +46,7 @@ public struct EnsembleFile: Sendable {
         let stop = Self.strings(top, "stopCommand")
         let agentPath = top.string("agentPath")
         let runbookPath = top.string("runbookPath")
-        var members: [EnsembleMember] = []
+        var members: [EnsembleNode] = []
         if let nodes = top.value("nodes", required: true, expected: "an array of nodes") {
             if case .array(let elements) = nodes.value {
                 for element in elements {
@@ -85,11 +90,10 @@ public struct EnsembleFile: Sendable {
                         if members.contains(where: { $0.id == Int(id) }) {
                             diagnostics.error(element.location, "node id \(id) appears twice")
                         }
-                        var member = EnsembleMember(
-                            id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, ssh: ssh, kubectl: kubectl,
-                            logFile: logFile, stateDir: stateDir, agentPath: nodeAgent ?? agentPath, zooCfg: zooCfg, dataCentre: dataCentre)
-                        (member.quorumPort, member.electionPort) = (quorumPort.map(Int.init), electionPort.map(Int.init))
-                        members.append(member)
+                        let member = EnsembleMember(
+                            id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, logFile: logFile,
+                            zooCfg: zooCfg, dataCentre: dataCentre, quorumPort: quorumPort.map(Int.init), electionPort: electionPort.map(Int.init))
+                        members.append(EnsembleNode(member, ssh: ssh, kubectl: kubectl, stateDir: stateDir, agentPath: nodeAgent ?? agentPath))
                     }
                 }
                 if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
@@ -99,7 +103,7 @@ public struct EnsembleFile: Sendable {
         }
         top.finish()
         if diagnostics.hasErrors { throw .invalid(diagnostics.items) }
-        var file = EnsembleFile(name: name, members: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
+        var file = EnsembleFile(name: name, nodes: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
         file.stopCommand = stop
         return file
     }
@@ -111,7 +115,7 @@ public struct EnsembleFile: Sendable {
     ]
 
     /// The text `${node.*}` values for a per-node procedure on `member` (`restartCommand` apart: it is words).
-    public func nodeFields(_ member: EnsembleMember) -> [String: String] {
+    public func nodeFields(_ member: EnsembleNode) -> [String: String] {
         var fields: [String: String] = [
             "id": String(member.id), "host": member.host, "clientPort": String(member.clientPort), "endpoint": member.endpoint.description,
             "role": member.role.rawValue, "agentPath": member.agentPath ?? agentPath ?? member.agent,
@@ -130,12 +134,12 @@ public struct EnsembleFile: Sendable {
     }
 
     /// The ensemble's restart command for `member`, its `${node.*}` placeholders filled in.
-    public func restartCommand(for member: EnsembleMember) -> [String] { command(restartCommand, for: member) }
+    public func restartCommand(for member: EnsembleNode) -> [String] { command(restartCommand, for: member) }
 
     /// The ensemble's stop command for `member` (empty when the file gives none).
-    public func stopCommand(for member: EnsembleMember) -> [String] { command(stopCommand, for: member) }
+    public func stopCommand(for member: EnsembleNode) -> [String] { command(stopCommand, for: member) }
 
-    func command(_ words: [String], for member: EnsembleMember) -> [String] {
+    func command(_ words: [String], for member: EnsembleNode) -> [String] {
         guard words.contains(where: \.containsReferenceMark) else { return words }
         let fields = nodeFields(member)
         return words.map { Self.fillingNodeFields(in: $0, fields) }
@@ -157,15 +161,6 @@ public struct EnsembleFile: Sendable {
             if case .string(let text) = element.value { return text }
             reader.diagnostics.error(element.location, "each element of '\(key)' must be a string, found \(element.kindName)")
             return nil
-        }
-    }
-
-    /// Members from a zoo.cfg's server lines (client port from the line, or the file's clientPort).
-    public static func members(from config: ZooConfig) -> [EnsembleMember] {
-        config.servers.map { entry in
-            EnsembleMember(
-                id: entry.id, host: entry.host, clientPort: entry.clientPort ?? config.clientPort ?? 2181, adminPort: config.adminPort,
-                role: entry.role)
         }
     }
 }

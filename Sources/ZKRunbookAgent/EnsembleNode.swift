@@ -1,0 +1,38 @@
+import ZKRunbookTransport
+import ZKRunbookZooKeeper
+
+/// One node of the inventory: its server (`member`, what the ZooKeeper room knows) and how zkrunbook
+/// reaches it — the transport, the agent binary there and the agent's state folder.
+///
+/// The server's own fields read through it (`node.id`, `node.clientPort`), so code that runs things on a
+/// node and asks about its server holds one value.
+@dynamicMemberLookup
+public struct EnsembleNode: Sendable, Codable, Hashable {
+    public var member: EnsembleMember
+    /// Reached over ssh with these settings (nil and no `kubectl`: the node is this machine).
+    public var ssh: SSHSettings?
+    /// Reached by `kubectl exec` into its pod.
+    public var kubectl: KubectlSettings?
+    /// `--state-dir` for the agent on the node (default: the agent's own default).
+    public var stateDir: String?
+    /// The zkrunbook binary on the node (default: the ensemble's agentPath, filled in when the file is
+    /// loaded, else "zkrunbook": `agent`).
+    public var agentPath: String?
+
+    public init(_ member: EnsembleMember, ssh: SSHSettings? = nil, kubectl: KubectlSettings? = nil, stateDir: String? = nil, agentPath: String? = nil) {
+        (self.member, self.ssh, self.kubectl, self.stateDir, self.agentPath) = (member, ssh, kubectl, stateDir, agentPath)
+    }
+
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<EnsembleMember, Value>) -> Value {
+        get { member[keyPath: keyPath] }
+        set { member[keyPath: keyPath] = newValue }
+    }
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<EnsembleMember, Value>) -> Value { member[keyPath: keyPath] }
+
+    /// The agent to run on this node: the one place the default is written.
+    public var agent: String { agentPath ?? "zkrunbook" }
+
+    /// How the conductor reaches this node.
+    public var access: NodeAccess { kubectl.map(NodeAccess.kubectl) ?? ssh.map(NodeAccess.ssh) ?? .local }
+}
