@@ -28,7 +28,20 @@ public struct EnsembleFile: Sendable {
     /// What every request to a node's agent carries: where it finds runbooks, when the file says.
     public var agentEnvironment: [String: String] { runbookPath.map { ["ZKRUNBOOK_RUNBOOK_PATH": $0] } ?? [:] }
 
+    /// The file at `path`, parsed once per process for as long as it is unchanged (same inode, size and
+    /// modification time): a rolling restart's steps, nested steps and every gate poll name the same file, and
+    /// read it once; a file edited mid-run is read again, never served stale.
     public static func load(path: String) throws(InputFileError) -> EnsembleFile {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return try parse(path: path) }
+        let key = ParsedFiles.Key(path: path, inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec)
+        if let cached = ParsedFiles.shared.file(for: key) { return cached }
+        let file = try parse(path: path)
+        ParsedFiles.shared.keep(file, for: key)
+        return file
+    }
+
+    static func parse(path: String) throws(InputFileError) -> EnsembleFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             let why = FileManager.default.fileExists(atPath: path) ? "not readable UTF-8 text" : "no such file"
             throw .unreadable(path: path, reason: "cannot read the ensemble file: \(why)")
@@ -161,6 +174,32 @@ public struct EnsembleFile: Sendable {
             if case .string(let text) = element.value { return text }
             reader.diagnostics.error(element.location, "each element of '\(key)' must be a string, found \(element.kindName)")
             return nil
+        }
+    }
+}
+
+/// Ensemble files already parsed in this process, by path and the file's identity on disk.
+final class ParsedFiles: @unchecked Sendable {
+    struct Key: Hashable {
+        var path: String
+        var inode: UInt64
+        var size: Int64
+        var modified: Int
+    }
+
+    static let shared = ParsedFiles()
+    private let lock = NSLock()
+    private var files: [Key: EnsembleFile] = [:]
+
+    func file(for key: Key) -> EnsembleFile? { lock.withLock { files[key] } }
+
+    var keys: [Key] { lock.withLock { Array(files.keys) } }
+
+    func keep(_ file: EnsembleFile, for key: Key) {
+        lock.withLock {
+            // A handful per run; a long-lived process (the bench) keeps at most this many.
+            if files.count > 64 { files.removeAll() }
+            files[key] = file
         }
     }
 }
