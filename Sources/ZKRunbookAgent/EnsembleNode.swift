@@ -30,8 +30,11 @@ public struct EnsembleNode: Sendable, Codable, Hashable {
 
     public subscript<Value>(dynamicMember keyPath: KeyPath<EnsembleMember, Value>) -> Value { member[keyPath: keyPath] }
 
-    /// The agent to run on this node: the one place the default is written.
-    public var agent: String { agentPath ?? "zkrunbook" }
+    /// The agent found on a node's PATH when neither the node nor the ensemble names one.
+    public static let defaultAgent = "zkrunbook"
+
+    /// The agent to run on this node.
+    public var agent: String { agentPath ?? Self.defaultAgent }
 
     /// How the conductor reaches this node.
     public var access: NodeAccess { kubectl.map(NodeAccess.kubectl) ?? ssh.map(NodeAccess.ssh) ?? .local }

@@ -111,6 +111,10 @@ public enum LeasePolicy {
 /// conductor), else /run/zkrunbook/leases as root, else /tmp/zkrunbook-leases-UID. A lease is short-lived
 /// (renewed every third of its TTL), so a folder a reboot empties loses nothing a renewal does not restore.
 public struct NodeLeaseStore: Sendable {
+    /// The lease key of the server listening on `clientPort`: the same for every conductor and every agent
+    /// (the one place its format is written).
+    public static func key(clientPort: String) -> String { "zookeeper-\(clientPort)" }
+
     public var directory: String
 
     public init(directory: String) { self.directory = directory }

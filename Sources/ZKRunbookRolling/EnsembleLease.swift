@@ -59,7 +59,7 @@ public final class EnsembleLease: RunFence, @unchecked Sendable {
     /// The lease key on a node: the same for every conductor, and the same as restart-node's lock.
     public static func key(for member: EnsembleNode) -> String { key(clientPort: member.clientPort) }
 
-    static func key(clientPort: Int) -> String { "zookeeper-\(clientPort)" }
+    static func key(clientPort: Int) -> String { NodeLeaseStore.key(clientPort: String(clientPort)) }
 
     /// The ensemble's identity: its members' endpoints, sorted and hashed (the name is only shown).
     public static func identity(of file: EnsembleFile) -> String { identity(of: file.members) }

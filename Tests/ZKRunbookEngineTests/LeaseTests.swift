@@ -67,7 +67,7 @@ struct LeaseTests {
     @Test func leaseCheckIsAStepARunbookMayName() {
         let text = """
             { name: "t", description: "d", steps: [
-              { id: "lease", description: "d", action: "lease-check", with: { key: "k" } },
+              { id: "lease", description: "d", action: "lease-check", with: { clientPort: "2181" } },
             ]}
             """
         #expect(diagnostics(text).isEmpty)

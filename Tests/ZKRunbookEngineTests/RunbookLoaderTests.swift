@@ -1,8 +1,8 @@
 import Foundation
+import Testing
 import ZKRunbookJSON5
 import ZKRunbookProcess
 import ZKRunbookTestSupport
-import Testing
 
 @testable import ZKRunbookEngine
 
@@ -37,7 +37,13 @@ struct RunbookLoaderTests {
         #expect(runbook.name == "demo")
         #expect(runbook.steps.map(\.id) == ["check", "backup", "use"])
         #expect(runbook.steps[1].retry.retries == 2)
-        #expect(runbook.steps[1].timeout == .parameter("wait", runbook.steps[1].timeout.map { if case .parameter(_, let l) = $0 { return l } else { return SourceLocation(file: "", line: 0, column: 0) } }!))
+        #expect(
+            runbook.steps[1].timeout
+                == .parameter(
+                    "wait",
+                    runbook.steps[1].timeout.map {
+                        if case .parameter(_, let l) = $0 { return l } else { return SourceLocation(file: "", line: 0, column: 0) }
+                    }!))
         #expect(runbook.steps[1].rollback.map(\.id) == ["restore"])
         #expect(runbook.steps[2].rollback.map(\.id) == ["use-rollback-1"])
         #expect(runbook.parameter(named: "token")?.secret == true)
@@ -48,33 +54,59 @@ struct RunbookLoaderTests {
     /// Each bad input names the file, line and column, and says what was expected. The expected position is
     /// that of `anchor`, the text the error must point at (its last occurrence).
     @Test(arguments: [
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, tiemout: '5s' }] }",
-         "tiemout", "unknown key 'tiemout' in step 'a'; did you mean 'timeout'?"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: 'true' } }] }",
-         "'true' }", "'argv' in the 'with' of step 'a' must be an array of strings, found a string"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '10 parsecs' } }] }",
-         "'10 parsecs'", "expected a duration such as 500ms, 30s, 5m, 1h30m or 2d, found '10 parsecs'"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' } },\n { id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' } }] }",
-         "{ id: 'a'", "duplicate step id 'a' (first used at line 1)"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' }, rollback: ['undo'] }] }",
-         "'undo'", "names rollback 'undo', which is not in 'rollbacks'"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exce', with: {} }] }",
-         "'exce'", "unknown action 'exce' in step 'a'; did you mean 'exec'?"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['echo', '${nope}'] } }] }",
-         "'${nope}'", "refers to ${nope}, which is not a parameter"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['echo', '${steps.b.x}'] } },\n{ id: 'b', description: 'd', action: 'exec', with: { argv: ['true'] } }] }",
-         "'${steps.b.x}'", "refers to step 'b', which has not run yet"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['echo', '${steps.zz.x}'] } }] }",
-         "'${steps.zz.x}'", "refers to step 'zz', which does not exist"),
-        ("{ name: 'x', parameters: { p: { type: 'number' } }, steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' } }] }",
-         "'number'", "unknown type 'number' for parameter 'p'"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, guards: [{ probe: 'exec', with: { argv: ['rm', 'x'] }, fact: 'exitStatus', equals: 0 }] }] }",
-         "{ argv: ['rm'", "a command used as a probe must be marked readOnly: true"),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, tiemout: '5s' }] }",
+            "tiemout", "unknown key 'tiemout' in step 'a'; did you mean 'timeout'?"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: 'true' } }] }",
+            "'true' }", "'argv' in the 'with' of step 'a' must be an array of strings, found a string"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '10 parsecs' } }] }",
+            "'10 parsecs'", "expected a duration such as 500ms, 30s, 5m, 1h30m or 2d, found '10 parsecs'"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' } },\n { id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' } }] }",
+            "{ id: 'a'", "duplicate step id 'a' (first used at line 1)"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' }, rollback: ['undo'] }] }",
+            "'undo'", "names rollback 'undo', which is not in 'rollbacks'"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exce', with: {} }] }",
+            "'exce'", "unknown action 'exce' in step 'a'; did you mean 'exec'?"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['echo', '${nope}'] } }] }",
+            "'${nope}'", "refers to ${nope}, which is not a parameter"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['echo', '${steps.b.x}'] } },\n{ id: 'b', description: 'd', action: 'exec', with: { argv: ['true'] } }] }",
+            "'${steps.b.x}'", "refers to step 'b', which has not run yet"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['echo', '${steps.zz.x}'] } }] }",
+            "'${steps.zz.x}'", "refers to step 'zz', which does not exist"
+        ),
+        (
+            "{ name: 'x', parameters: { p: { type: 'number' } }, steps: [{ id: 'a', description: 'd', action: 'sleep', with: { duration: '1s' } }] }",
+            "'number'", "unknown type 'number' for parameter 'p'"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, guards: [{ probe: 'exec', with: { argv: ['rm', 'x'] }, fact: 'exitStatus', equals: 0 }] }] }",
+            "{ argv: ['rm'", "a command used as a probe must be marked readOnly: true"
+        ),
         ("{ name: 'x', steps: [] }", "[]", "'steps' is empty"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, retries: -1 }] }",
-         "-1", "'retries' in step 'a' must be between 0 and 100"),
-        ("{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, guards: [{ fact: 'steps.a.x', equals: 1, atLeast: 2 }] }] }",
-         "{ fact: 'steps.a.x'", "has 2 comparisons"),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, retries: -1 }] }",
+            "-1", "'retries' in step 'a' must be between 0 and 100"
+        ),
+        (
+            "{ name: 'x', steps: [{ id: 'a', description: 'd', action: 'exec', with: { argv: ['true'] }, guards: [{ fact: 'steps.a.x', equals: 1, atLeast: 2 }] }] }",
+            "{ fact: 'steps.a.x'", "has 2 comparisons"
+        ),
     ])
     func badInputIsReportedWithPosition(text: String, anchor: String, message: String) {
         let position = Self.position(of: anchor, in: text)
@@ -141,7 +173,7 @@ struct DeclaredActionTests {
             """
             { name: "t", description: "d", steps: [
               { id: "b", description: "b", action: "backup-file", with: { path: "${nope}", to: "${also.nope}" } },
-              { id: "l", description: "l", action: "lease-check", with: { key: "k", lease: "${steps.later.x}" } },
+              { id: "l", description: "l", action: "lease-check", with: { clientPort: "2181", lease: "${steps.later.x}" } },
               { id: "later", description: "later", action: "sleep", with: { duration: "1ms" } },
             ] }
             """)

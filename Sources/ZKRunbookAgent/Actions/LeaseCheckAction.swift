@@ -10,19 +10,24 @@ import ZKRunbookEngine
 struct LeaseCheckAction: ArgumentsDecodable {
     static let name = "lease-check"
     static let summary =
-        "read-only: refuse unless the node's lease (the machine's lease folder, 'key') is held by the run in 'lease' (empty: by no unexpired run)"
+        "read-only: refuse unless the lease on the server at 'clientPort' (the machine's lease folder) is held by the run in 'lease' (empty: by no unexpired run)"
 
-    var key: Template
+    /// The server's client port: its lease key is `NodeLeaseStore.key(clientPort:)`, the one a conductor takes.
+    var clientPort: Template
     var lease: Template?
     var isReadOnly: Bool { true }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let holder = lease.map { $0.display(resolver) }.flatMap { $0.isEmpty ? nil : $0 }
-        return ["check the node's lease '\(key.display(resolver))': " + (holder.map { "held by run \($0)" } ?? "held by no other run")]
+        return [
+            "check the node's lease '\(NodeLeaseStore.key(clientPort: clientPort.display(resolver)))': "
+                + (holder.map { "held by run \($0)" } ?? "held by no other run")
+        ]
     }
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
-        let values = try context.resolved([key] + [lease].compactMap { $0 })
+        var values = try context.resolved([clientPort] + [lease].compactMap { $0 })
+        values[0] = NodeLeaseStore.key(clientPort: values[0])
         // No run named: the run this agent was started for (`run --lease RUN`), if any; else none may hold it.
         let runID = values.count > 1 && !values[1].isEmpty ? values[1] : (context.options.fence as? NodeLeaseFence)?.runID
         let store = NodeLeaseStore.standard()

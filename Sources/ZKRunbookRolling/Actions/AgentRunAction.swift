@@ -46,7 +46,7 @@ struct AgentRunAction: DeclaredAction {
     }
 
     /// The agent's path on the node: the step's, else the node's (the ensemble's), else found on its PATH.
-    func agent(_ resolve: (Template) -> String?, node: NodeFields) -> String { agentPath.flatMap(resolve) ?? node["agentPath"] ?? "zkrunbook" }
+    func agent(_ resolve: (Template) -> String?, node: NodeFields) -> String { agentPath.flatMap(resolve) ?? node["agentPath"] ?? EnsembleNode.defaultAgent }
 
     /// The agent's argv, with whatever values are known.
     func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", hold: NodeHold? = nil) -> [String]? {
