@@ -11,13 +11,17 @@ public struct ClientOptions: Sendable {
     /// The largest reply accepted: ZooKeeper's own jute.maxbuffer (0xfffff) and a margin for the headers.
     public var maxReplyBytes: Int
     /// What carries the session's bytes (plaintext TCP unless told otherwise).
-    public var connector: any ServerConnector = PlaintextConnector()
+    public var connector: any ServerConnector
 
-    public init(sessionTimeout: Double = 10, connectTimeout: Double = 3, requestTimeout: Double = 10, maxReplyBytes: Int = 0xFFFFF + 4096) {
+    public init(
+        sessionTimeout: Double = 10, connectTimeout: Double = 3, requestTimeout: Double = 10, maxReplyBytes: Int = 0xFFFFF + 4096,
+        connector: any ServerConnector = PlaintextConnector()
+    ) {
         self.sessionTimeout = min(max(sessionTimeout, 1), 600)
         self.connectTimeout = min(max(connectTimeout, 0.1), 60)
         self.requestTimeout = min(max(requestTimeout, 0.1), 600)
         self.maxReplyBytes = max(maxReplyBytes, 1024)
+        self.connector = connector
     }
 }
 

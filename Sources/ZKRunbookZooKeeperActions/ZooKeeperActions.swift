@@ -20,8 +20,9 @@ public enum ZooKeeperActions {
 
     /// `/zookeeper/config` through the client protocol from any of `servers`, or nil: what the membership
     /// check reads where the whitelist refuses `conf` and no AdminServer answers.
-    public static func readConfig(from servers: [Endpoint], timeout: Double) -> String? {
-        guard let client = try? ZooKeeperClient.connect(servers, options: ClientOptions(connectTimeout: timeout, requestTimeout: timeout)) else { return nil }
+    public static func readConfig(from servers: [Endpoint], timeout: Double, connector: any ServerConnector = PlaintextConnector()) -> String? {
+        let options = ClientOptions(connectTimeout: timeout, requestTimeout: timeout, connector: connector)
+        guard let client = try? ZooKeeperClient.connect(servers, options: options) else { return nil }
         defer { client.close() }
         return try? client.getConfig().text
     }

@@ -11,7 +11,8 @@ import ZKRunbookZooKeeper
 /// left under a final name.
 struct ZKBackupAction: ArgumentsDecodable {
     static let name = "zk-backup"
-    static let summary = "copy this node's newest snapshot, the logs after it and the epoch files into DEST/<ensemble>-<zxid>-<time>, checked before it is named; keep N"
+    static let summary =
+        "copy this node's newest snapshot, the logs after it and the epoch files into DEST/<ensemble>-<zxid>-<time>, checked before it is named; keep N"
 
     var config: Template
     var dest: Template
@@ -46,7 +47,9 @@ struct ZKBackupAction: ArgumentsDecodable {
         guard let memberID = Int(values[3]), let keepCount = Int(values[4]), keepCount >= 1 else {
             return .failure(cause: .invalidArgument, message: "member must be a server id and keep at least 1 (got '\(values[3])', '\(values[4])')")
         }
-        guard !values[2].isEmpty, !values[2].contains("/") else { return .failure(cause: .invalidArgument, message: "ensemble '\(values[2])' must be a plain name") }
+        guard !values[2].isEmpty, !values[2].contains("/") else {
+            return .failure(cause: .invalidArgument, message: "ensemble '\(values[2])' must be a plain name")
+        }
         let loaded: ZooConfig
         do { loaded = try ZooConfig.load(path: values[0], readMyid: false, dynamicMayBeMissing: true) } catch {
             return .failure(cause: .invalidArgument, message: error.description)
@@ -54,7 +57,8 @@ struct ZKBackupAction: ArgumentsDecodable {
         guard let dataFolder = loaded.snapshotFolder, let logFolder = loaded.logFolder else {
             return .failure(cause: .invalidArgument, message: "\(values[0]) sets no dataDir")
         }
-        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
+        let probe = ServerProbe(
+            limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false, connector: context.options.services.serverConnector)
         let port = loaded.clientPort ?? 2181
         let server = Endpoint(host: ListeningAddress.resolve(port: port).host, port: port)
         let before = probe.probe(server)
@@ -88,9 +92,12 @@ struct ZKBackupAction: ArgumentsDecodable {
             do {
                 guard let adminPort = loaded.adminPort else { throw AdminSnapshot.Refused(description: "\(values[0]) disables the AdminServer") }
                 let streamed = partial + "/.streamed-snapshot"
-                let fetched = try AdminSnapshot.fetch(from: Endpoint(host: "127.0.0.1", port: adminPort), to: streamed, timeout: max(60, context.remainingSeconds))
+                let fetched = try AdminSnapshot.fetch(
+                    from: Endpoint(host: "127.0.0.1", port: adminPort), to: streamed, timeout: max(60, context.remainingSeconds))
                 let name = "snapshot." + String(fetched.lastZxid, radix: 16)
-                do { try manager.moveItem(atPath: streamed, toPath: partial + "/" + name) } catch { return abandon(.ioError, "naming the streamed snapshot: \(error)") }
+                do { try manager.moveItem(atPath: streamed, toPath: partial + "/" + name) } catch {
+                    return abandon(.ioError, "naming the streamed snapshot: \(error)")
+                }
                 do { snapshot = try SnapshotSummary.read(path: partial + "/" + name) } catch {
                     return abandon(.verifyFailed, "the snapshot the AdminServer streamed does not check out: \(error.description)")
                 }
@@ -107,7 +114,9 @@ struct ZKBackupAction: ArgumentsDecodable {
         for name in BackupSelection.snapshots(dataNames) where snapshot == nil {
             let read: Result<SnapshotSummary, DataFileError>
             do throws(FileCopyError) {
-                read = try copy(name, from: dataFolder, kind: "data") { copyPath in Result { () throws(DataFileError) in try SnapshotSummary.read(path: copyPath, named: partial + "/" + name) } }
+                read = try copy(name, from: dataFolder, kind: "data") { copyPath in
+                    Result { () throws(DataFileError) in try SnapshotSummary.read(path: copyPath, named: partial + "/" + name) }
+                }
             } catch {
                 return abandon(.ioError, "copying \(dataFolder)/\(name): \(error.message)")
             }
@@ -120,9 +129,11 @@ struct ZKBackupAction: ArgumentsDecodable {
             }
         }
         guard let snapshot else {
-            return abandon(.verifyFailed, "no snapshot in \(dataFolder) checks out" + (rejected.isEmpty ? " (there is none)" : ": " + rejected.joined(separator: "; ")))
+            return abandon(
+                .verifyFailed, "no snapshot in \(dataFolder) checks out" + (rejected.isEmpty ? " (there is none)" : ": " + rejected.joined(separator: "; ")))
         }
-        let rest = (sourceUsed == "admin" ? [] : BackupSelection.logs(logNames, after: snapshot.zxid).map { ($0, logFolder, "log") })
+        let rest =
+            (sourceUsed == "admin" ? [] : BackupSelection.logs(logNames, after: snapshot.zxid).map { ($0, logFolder, "log") })
             + ["currentEpoch", "acceptedEpoch"].filter(dataNames.contains).map { ($0, dataFolder, "data") }
         for (name, from, kind) in rest {
             do throws(FileCopyError) { try copy(name, from: from, kind: kind) { _ in () } } catch {
@@ -133,7 +144,9 @@ struct ZKBackupAction: ArgumentsDecodable {
 
         let contents: BackupFolder.Contents
         let reportedZxid = before.zxid.map { Int64(bitPattern: $0.raw) }
-        do { contents = try folder.read(files, snapshot: snapshot, checkpoint: reportedZxid) } catch { return abandon(.verifyFailed, "the copy does not check out: \(error.description)") }
+        do { contents = try folder.read(files, snapshot: snapshot, checkpoint: reportedZxid) } catch {
+            return abandon(.verifyFailed, "the copy does not check out: \(error.description)")
+        }
         let last = contents.replay.zxid
         // The count the server reported is compared at its zxid when it did not write during the copy; with
         // writes going on, its two srvr figures may be a few transactions apart: said, not judged.
@@ -144,14 +157,19 @@ struct ZKBackupAction: ArgumentsDecodable {
             // compared below, is what tells a whole copy.
             let newEpochOnly = reportedZxid & 0xffff_ffff == 0
             guard last >= reportedZxid || (newEpochOnly && last < reportedZxid) else {
-                return abandon(.verifyFailed, "the copied logs end at 0x\(String(last, radix: 16)), before the server's 0x\(String(reportedZxid, radix: 16)): transactions are missing")
+                return abandon(
+                    .verifyFailed,
+                    "the copied logs end at 0x\(String(last, radix: 16)), before the server's 0x\(String(reportedZxid, radix: 16)): transactions are missing")
             }
             // The server's count holds the root twice (its tree maps both "" and "/" to it); a snapshot has it once.
             if nodesAtReported + 1 == reported {
-                countCheck = "matched: \(nodesAtReported) node(s) at 0x\(String(reportedZxid, radix: 16)), as the server said (it counts \(reported), the root twice)"
+                countCheck =
+                    "matched: \(nodesAtReported) node(s) at 0x\(String(reportedZxid, radix: 16)), as the server said (it counts \(reported), the root twice)"
             } else if before.zxid == after.zxid {
                 return abandon(
-                    .verifyFailed, "the copy holds \(nodesAtReported) node(s) at 0x\(String(reportedZxid, radix: 16)) (\(nodesAtReported + 1) as the server counts, the root twice); the server said \(reported), and did not write since")
+                    .verifyFailed,
+                    "the copy holds \(nodesAtReported) node(s) at 0x\(String(reportedZxid, radix: 16)) (\(nodesAtReported + 1) as the server counts, the root twice); the server said \(reported), and did not write since"
+                )
             } else {
                 countCheck = "not compared: the server wrote during the copy (\(before.zxid!) -> \(after.zxid.map { "\($0)" } ?? "?"))"
             }
@@ -167,7 +185,9 @@ struct ZKBackupAction: ArgumentsDecodable {
         let final = values[1] + "/" + finalName
         do { try manager.moveItem(atPath: partial, toPath: final) } catch { return abandon(.ioError, "renaming to \(final): \(error.localizedDescription)") }
 
-        let existing = ((try? manager.contentsOfDirectory(atPath: values[1])) ?? []).filter { manager.fileExists(atPath: values[1] + "/" + $0 + "/manifest.json") }
+        let existing = ((try? manager.contentsOfDirectory(atPath: values[1])) ?? []).filter {
+            manager.fileExists(atPath: values[1] + "/" + $0 + "/manifest.json")
+        }
         let removed = BackupSelection.expired(existing, ensemble: values[2], keep: keepCount)
         for name in removed { try? manager.removeItem(atPath: values[1] + "/" + name) }
         let bytes = files.reduce(Int64(0)) { $0 + $1.bytes }

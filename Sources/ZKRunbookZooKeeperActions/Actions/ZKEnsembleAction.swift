@@ -111,7 +111,8 @@ struct ZKEnsembleAction: ArgumentsDecodable {
             probe: ServerProbe(limits: limits(timeout, context.resolver), wantRuok: false, connector: context.options.services.serverConnector),
             maxLag: lagLimit)
         let seconds = inspector.probe.limits.readTimeout
-        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
+        let connector = context.options.services.serverConnector
+        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds, connector: connector) }
         inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: nodes)
         let view = inspector.inspect(members, thorough: preflight)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"

@@ -31,7 +31,9 @@ struct ZKNodeAction: ArgumentsDecodable {
         let seconds = min(timeout?.resolve(context.resolver.parameters)?.seconds ?? 5, max(0.5, context.remainingSeconds))
         let znode = values[1]
         do {
-            let client = try ZooKeeperClient.connect(members.map(\.endpoint), options: ClientOptions(connectTimeout: seconds, requestTimeout: seconds))
+            let client = try ZooKeeperClient.connect(
+                members.map(\.endpoint),
+                options: ClientOptions(connectTimeout: seconds, requestTimeout: seconds, connector: context.options.services.serverConnector))
             defer { client.close() }
             try client.sync(znode)
             guard let stat = try client.exists(znode) else {

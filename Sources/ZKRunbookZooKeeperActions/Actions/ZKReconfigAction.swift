@@ -13,7 +13,8 @@ import ZKRunbookZooKeeper
 /// of add-server, remove-server and set-role, where a joining server counts as serving once started.
 struct ZKReconfigAction: ArgumentsDecodable {
     static let name = "zk-reconfig"
-    static let summary = "add, remove or re-role one server through reconfig (3.5+), a quorum of the old and of the new voters checked first; every member's config read back"
+    static let summary =
+        "add, remove or re-role one server through reconfig (3.5+), a quorum of the old and of the new voters checked first; every member's config read back"
 
     /// The ensemble file: it gives the joining server's line (host, ports, role) and where to connect.
     var ensemble: Template
@@ -34,7 +35,9 @@ struct ZKReconfigAction: ArgumentsDecodable {
     var timeout: DurationSpec?
     var isReadOnly: Bool { check }
     static var defaults: [String: any ArgumentValue] { ["check": false] }
-    var yieldedFacts: FactNames? { FactNames(["version", "previousVersion", "members", "voters", "observers", "config", "serverLine", "servers", "modePattern", "serverEndpoint"]) }
+    var yieldedFacts: FactNames? {
+        FactNames(["version", "previousVersion", "members", "voters", "observers", "config", "serverLine", "servers", "modePattern", "serverEndpoint"])
+    }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         let change = [
@@ -61,7 +64,8 @@ struct ZKReconfigAction: ArgumentsDecodable {
             let text = try context.resolved(template)
             return text.isEmpty ? nil : text
         }
-        let given = [("add", try value(add)), ("remove", try value(remove)), ("setRole", try value(setRole))].compactMap { name, text in text.map { (name, $0) } }
+        let given = [("add", try value(add)), ("remove", try value(remove)), ("setRole", try value(setRole))].compactMap { name, text in text.map { (name, $0) }
+        }
         guard given.count == 1, let (name, text) = given.first else {
             throw .failure(cause: .invalidArgument, message: "zk-reconfig takes one of 'add', 'remove' or 'setRole' (a server id)")
         }
@@ -88,7 +92,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
         case .failure(let outcome): return outcome
         }
         let seconds = min(timeout?.resolve(context.resolver.parameters)?.seconds ?? 10, max(1, context.remainingSeconds))
-        let options = ClientOptions(connectTimeout: min(seconds, 3), requestTimeout: seconds)
+        let options = ClientOptions(connectTimeout: min(seconds, 3), requestTimeout: seconds, connector: context.options.services.serverConnector)
         let client: ZooKeeperClient
         // Through a server that stays as it is: a leaving or re-roled one (and a leaving leader's followers
         // while they re-elect) close their clients' sessions as the change commits.
@@ -129,7 +133,9 @@ struct ZKReconfigAction: ArgumentsDecodable {
         // A static list gives no client port: where the file gives the server, its endpoint comes from there.
         let written = Dictionary(members.map { ($0.id, $0.endpoint) }, uniquingKeysWith: { first, _ in first })
         let endpoint = { (server: ServerEntry) in server.clientPort == nil ? written[server.id] ?? server.clientEndpoint : server.clientEndpoint }
-        if let reason = quorumRefusal(before: before.servers, after: request.after, joinerAssumedServing: check ? request.newcomer : nil, endpoint: endpoint) {
+        if let reason = quorumRefusal(
+            before: before.servers, after: request.after, joinerAssumedServing: check ? request.newcomer : nil, endpoint: endpoint, connector: options.connector
+        ) {
             return refusal("ZooKeeper would refuse (NewConfigNoQuorum): " + reason)
         }
         var facts: [String: FactValue] = [
@@ -181,11 +187,13 @@ struct ZKReconfigAction: ArgumentsDecodable {
         let behind = readBack(changed, endpoint: endpoint, options: options, until: deadline, context: context)
         guard behind.isEmpty else {
             return .failure(
-                cause: .verifyFailed, message: "reconfig committed (version \(changed.versionText)), but not every member holds it: " + behind.joined(separator: "; "),
+                cause: .verifyFailed,
+                message: "reconfig committed (version \(changed.versionText)), but not every member holds it: " + behind.joined(separator: "; "),
                 facts: facts)
         }
         return .success(
-            "\(change): config version \(before.versionText) -> \(changed.versionText), members \(changed.ids), read back from every member\(note)", facts: facts)
+            "\(change): config version \(before.versionText) -> \(changed.versionText), members \(changed.ids), read back from every member\(note)",
+            facts: facts)
     }
 
     /// Whether the leader would take a reconfig now, asked without any risk of one: a request against a
@@ -211,8 +219,10 @@ struct ZKReconfigAction: ArgumentsDecodable {
 
     /// ZooKeeper's rule: a majority of the old voters and of the new voters serve. Probed now, each server on
     /// its client port; `joinerAssumedServing` (a check before the server is started) counts as serving.
-    private func quorumRefusal(before: [ServerEntry], after: [ServerEntry], joinerAssumedServing: Int?, endpoint: (ServerEntry) -> Endpoint) -> String? {
-        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
+    private func quorumRefusal(
+        before: [ServerEntry], after: [ServerEntry], joinerAssumedServing: Int?, endpoint: (ServerEntry) -> Endpoint, connector: any ServerConnector
+    ) -> String? {
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false, connector: connector)
         let everyone = Dictionary((before + after).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }).values.sorted { $0.id < $1.id }
         let probed = everyone.filter { $0.id != joinerAssumedServing }
         let facts = zip(probed, probe.probeAll(probed.map { (endpoint($0), nil) })).reduce(into: [Int: ServerFacts]()) { $0[$1.0.id] = $1.1 }
@@ -239,7 +249,10 @@ struct ZKReconfigAction: ArgumentsDecodable {
                 } else if Set(seen.servers.map { "\($0.id):\($0.role)" }) == Set(expected.map { "\($0.id):\($0.role)" }) {
                     return .success(seen)
                 } else {
-                    return .failure(Problem("the servers now hold version \(seen.versionText) with members \(seen.ids), not the change asked for: another actor changed the membership"))
+                    return .failure(
+                        Problem(
+                            "the servers now hold version \(seen.versionText) with members \(seen.ids), not the change asked for: another actor changed the membership"
+                        ))
                 }
             } catch {
                 last = "\(error)"
@@ -249,10 +262,15 @@ struct ZKReconfigAction: ArgumentsDecodable {
         return .failure(Problem(last))
     }
 
-    struct Problem: Error { var message: String; init(_ message: String) { self.message = message } }
+    struct Problem: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
 
     /// The members of `changed` that do not yet report its version, each asked on its own session after sync.
-    private func readBack(_ changed: Membership, endpoint: (ServerEntry) -> Endpoint, options: ClientOptions, until deadline: Date, context: ActionContext) -> [String] {
+    private func readBack(_ changed: Membership, endpoint: (ServerEntry) -> Endpoint, options: ClientOptions, until deadline: Date, context: ActionContext)
+        -> [String]
+    {
         var behind: [String] = []
         repeat {
             behind = changed.servers.compactMap { server in
@@ -302,7 +320,8 @@ struct Membership {
     static func entry(_ line: String) throws -> ServerEntry {
         let parsed = try ZooConfig.parse(line, path: "add")
         guard parsed.servers.count == 1, parsed.properties.isEmpty else {
-            throw ZooConfigError(path: "add", line: nil, message: "expected one server.N=host:quorumPort:electionPort:role;host:clientPort line, found '\(line)'")
+            throw ZooConfigError(
+                path: "add", line: nil, message: "expected one server.N=host:quorumPort:electionPort:role;host:clientPort line, found '\(line)'")
         }
         return parsed.servers[0]
     }

@@ -38,7 +38,11 @@ struct ZKRestoreCheckAction: ArgumentsDecodable {
         }
         let seconds = timeout?.resolve(context.resolver.parameters)?.seconds ?? 10
         let client: ZooKeeperClient
-        do { client = try ZooKeeperClient.connect(members.map(\.endpoint), options: ClientOptions(connectTimeout: 3, requestTimeout: seconds)) } catch {
+        do {
+            client = try ZooKeeperClient.connect(
+                members.map(\.endpoint), options: ClientOptions(connectTimeout: 3, requestTimeout: seconds, connector: context.options.services.serverConnector)
+            )
+        } catch {
             return .failure(cause: .unreachable, message: "no member accepted a session: \(error)")
         }
         defer { client.close() }
@@ -56,9 +60,12 @@ struct ZKRestoreCheckAction: ArgumentsDecodable {
             return .failure(cause: .unreachable, message: "reading the sample: \(error)")
         }
         guard differ.isEmpty else {
-            return .failure(cause: .verifyFailed, message: "\(differ.count) of \(contents.replay.sampled.count) sampled node(s) differ: " + differ.prefix(5).joined(separator: "; "))
+            return .failure(
+                cause: .verifyFailed,
+                message: "\(differ.count) of \(contents.replay.sampled.count) sampled node(s) differ: " + differ.prefix(5).joined(separator: "; "))
         }
-        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false)
+        let probe = ServerProbe(
+            limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false, connector: context.options.services.serverConnector)
         let counts = probe.probeAll(members.map { ($0.endpoint, nil) }).compactMap(\.nodeCount).map { Int($0) - 1 }
         let ephemerals = contents.replay.ephemerals.values.reduce(0) { $0 + $1.count }
         let expected = contents.replay.nodes
@@ -66,11 +73,15 @@ struct ZKRestoreCheckAction: ArgumentsDecodable {
             return .failure(cause: .verifyFailed, message: "the members report different node counts (\(counts)): not settled")
         }
         guard count == expected || count == expected - ephemerals else {
-            return .failure(cause: .verifyFailed, message: "the ensemble holds \(count) node(s); the backup \(expected) (\(expected - ephemerals) without its \(ephemerals) ephemeral(s))")
+            return .failure(
+                cause: .verifyFailed,
+                message: "the ensemble holds \(count) node(s); the backup \(expected) (\(expected - ephemerals) without its \(ephemerals) ephemeral(s))")
         }
         return .success(
             "\(contents.replay.sampled.count) sampled node(s) byte for byte as backed up; \(count) node(s)"
-                + (count == expected ? " as in the backup (its \(ephemerals) ephemeral(s) still held)" : " as in the backup without its \(ephemerals) ephemeral(s), their sessions gone"),
+                + (count == expected
+                    ? " as in the backup (its \(ephemerals) ephemeral(s) still held)"
+                    : " as in the backup without its \(ephemerals) ephemeral(s), their sessions gone"),
             facts: [
                 "sampled": .int(Int64(contents.replay.sampled.count)), "znodes": .int(Int64(count)), "expected": .int(Int64(expected)),
                 "ephemerals": .int(Int64(ephemerals)),
