@@ -22,11 +22,14 @@ let package = Package(
         // search for many fixed tokens at once (doctor's log signatures) with SIMD compares, and the kernel calls
         // Swift's Glibc module does not show (copy_file_range, sync_file_range, pidfd_open).
         .target(name: "CZKRunbookBytes"),
+        // TLS client connections through the system's OpenSSL 3, loaded at run time (dlopen): the binary starts
+        // and does all plaintext work where libssl.so.3 is absent.
+        .target(name: "CZKRunbookTLS", linkerSettings: [.linkedLibrary("dl")]),
         // Reaching nodes: the ssh transport (OpenSSH client through Process).
         .target(name: "ZKRunbookTransport", dependencies: ["ZKRunbookProcess"]),
         // ZooKeeper knowledge, knowing nothing of runbooks: four-letter words, AdminServer, typed facts, zoo.cfg,
         // quorum maths, membership, the ensemble file and view.
-        .target(name: "ZKRunbookZooKeeper", dependencies: ["CZKRunbookBytes", "ZKRunbookJSON5", "ZKRunbookProcess"]),
+        .target(name: "ZKRunbookZooKeeper", dependencies: ["CZKRunbookBytes", "CZKRunbookTLS", "ZKRunbookJSON5", "ZKRunbookProcess"]),
         // The conductor–agent protocol: typed requests to a node's agent (one table of words the CLI parses too),
         // their Codable replies, and the node lease they carry (record, policy, store, check).
         .target(name: "ZKRunbookAgent", dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookTransport", "ZKRunbookZooKeeper"]),

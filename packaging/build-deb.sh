@@ -45,7 +45,7 @@ Architecture: $arch
 Maintainer: zkrunbook developers <zkrunbook@example.org>
 Installed-Size: $size
 Depends: libc6, libstdc++6, libgcc-s1, adduser
-Recommends: openssh-client
+Recommends: openssh-client, libssl3 | libssl3t64
 Section: admin
 Priority: optional
 Homepage: https://localhost/zkrunbook

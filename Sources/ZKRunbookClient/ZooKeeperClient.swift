@@ -452,6 +452,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
             case .timedOut: reason = "timed out sending \(what)"
             case .reset: reason = "send failed: connection reset by peer"
             case .failed(let why): reason = why
+            case .tls: reason = failure.description
             }
             disconnect()
             throw .connectionLoss(reason: reason)

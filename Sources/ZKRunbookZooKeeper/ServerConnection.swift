@@ -28,12 +28,16 @@ public enum ConnectionFailure: Error, Sendable, Equatable, CustomStringConvertib
     /// The peer reset the connection.
     case reset
     case failed(String)
+    /// A TLS session ended by the server's alert (TLS 1.3 sends a refused client certificate's after the
+    /// client's handshake finished, so it is met on the first read).
+    case tls(TLSFailure, String)
 
     public var description: String {
         switch self {
         case .timedOut: return "timed out"
         case .reset: return "connection reset by peer"
         case .failed(let reason): return reason
+        case .tls(let failure, let detail): return "TLS: \(failure.headline): \(detail); \(failure.fix)"
         }
     }
 }

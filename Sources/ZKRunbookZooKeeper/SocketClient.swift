@@ -34,6 +34,7 @@ public enum SocketClient {
             case .timedOut: return .readTimedOut(endpoint: endpoint.description, command: command, seconds: limits.readTimeout, receivedBytes: received)
             case .reset: return .io(endpoint: endpoint.description, reason: "connection reset by peer")
             case .failed(let reason): return .io(endpoint: endpoint.description, reason: reason)
+            case .tls(let failure, let detail): return .tls(endpoint: endpoint.description, failure: failure, detail: detail)
             }
         }
         if case .failure(let failure) = connection.send([UInt8](request), until: deadline) { return .failure(failed(failure, received: 0)) }

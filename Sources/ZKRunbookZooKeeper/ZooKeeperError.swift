@@ -15,6 +15,8 @@ public enum ZooKeeperError: Error, Sendable, Hashable, CustomStringConvertible {
     case malformed(endpoint: String, command: String, reason: String)
     case io(endpoint: String, reason: String)
     case http(endpoint: String, status: Int, reason: String)
+    /// A TLS connection could not be made: which failure, what OpenSSL said, and the fix.
+    case tls(endpoint: String, failure: TLSFailure, detail: String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum ZooKeeperError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformed(let endpoint, let command, let reason): return "\(endpoint): malformed reply to '\(command)': \(reason)"
         case .io(let endpoint, let reason): return "\(endpoint): \(reason)"
         case .http(let endpoint, let status, let reason): return "\(endpoint): AdminServer answered HTTP \(status): \(reason)"
+        case .tls(let endpoint, let failure, let detail): return "\(endpoint): TLS: \(failure.headline): \(detail); \(failure.fix)"
         }
     }
 
@@ -49,6 +52,7 @@ public enum ZooKeeperError: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformed: return "malformed"
         case .io: return "io-error"
         case .http: return "http-error"
+        case .tls(_, let failure, _): return "tls-" + failure.rawValue
         }
     }
 
@@ -100,4 +104,56 @@ public struct Endpoint: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Why a TLS handshake or session failed, each with the operator's fix.
+public enum TLSFailure: String, Sendable, Hashable, Codable {
+    /// libssl.so.3 is not on this machine.
+    case unavailable
+    /// The CA, certificate or key files cannot be used.
+    case settings
+    case timeout
+    /// The server's certificate is not signed by the CA given.
+    case unknownCA = "unknown-ca"
+    case expired
+    case notYetValid = "not-yet-valid"
+    /// The name or address connected to is not in the certificate's subjectAltName.
+    case hostnameMismatch = "hostname-mismatch"
+    /// The server wants a client certificate and none (or one it does not trust) was given.
+    case clientCertificateRequired = "client-certificate-required"
+    case verifyFailed = "verify-failed"
+    /// The port does not speak TLS (a plaintext client port).
+    case notTLS = "not-tls"
+    case failed
+
+    public var headline: String {
+        switch self {
+        case .unavailable: return "no TLS library"
+        case .settings: return "the TLS settings cannot be used"
+        case .timeout: return "the handshake timed out"
+        case .unknownCA: return "the server's certificate is not signed by the CA given"
+        case .expired: return "the server's certificate has expired"
+        case .notYetValid: return "the server's certificate is not valid yet"
+        case .hostnameMismatch: return "the server's certificate does not name the address connected to"
+        case .clientCertificateRequired: return "the server refused the connection without a client certificate it trusts"
+        case .verifyFailed: return "the server's certificate did not verify"
+        case .notTLS: return "the port does not speak TLS"
+        case .failed: return "the handshake failed"
+        }
+    }
+
+    public var fix: String {
+        switch self {
+        case .unavailable: return "install OpenSSL 3 (Debian/Ubuntu: libssl3; RHEL 9: openssl-libs)"
+        case .settings: return "check the tls files in the ensemble file (PEM certificate, its key and the key's password file)"
+        case .timeout: return "is the port a ZooKeeper secureClientPort, and is the server overloaded?"
+        case .unknownCA: return "give the CA that signed the servers' certificates (tls.caFile)"
+        case .expired, .notYetValid: return "renew the server's certificate (runbook rotate-certs), or check this machine's clock"
+        case .hostnameMismatch: return "connect by a name or address the certificate lists in its subjectAltName, or reissue it with one"
+        case .clientCertificateRequired: return "give a client certificate and key the servers trust (tls.certificateFile, tls.keyFile)"
+        case .verifyFailed: return "check the server's certificate chain against the CA given"
+        case .notTLS: return "this looks like a plaintext port: use the server's secureClientPort, or leave tls out for this port"
+        case .failed: return "see OpenSSL's words above"
+        }
+    }
 }

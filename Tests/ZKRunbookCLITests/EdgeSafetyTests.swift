@@ -1,9 +1,9 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The faults a new user found at the edges: a second conductor, a partial view, a locked-down server,
@@ -56,7 +56,9 @@ struct EdgeSafetyTests {
         let done = try first.wait(timeout: 300)
         let down = counter.stop()
         let verdict = try witness.finish()
-        print("two conductors: the first exit \(done.status); the second \(second.status), the third \(third.status); at most \(down.maxDown) of 3 servers down at once over \(down.samples) samples; kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms")
+        print(
+            "two conductors: the first exit \(done.status); the second \(second.status), the third \(third.status); at most \(down.maxDown) of 3 servers down at once over \(down.samples) samples; kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms"
+        )
 
         #expect(done.status == 0, "\(done.stdout.suffix(3000))")
         for other in [second, third] {
@@ -86,7 +88,8 @@ struct EdgeSafetyTests {
         }
         let pidsBefore = ensemble.pids
         let electionsBefore = ensemble.leaderElections
-        let run = try zkrunbook.run(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
         #expect(run.status == 3, "\(run.stdout.suffix(3000))")
         // The members come from /zookeeper/config through the client protocol, which no whitelist limits: conf
         // is not needed; ruok and mntr, which the gates poll, are.
@@ -113,13 +116,15 @@ struct EdgeSafetyTests {
         let file = try ensemble.variant("ensemble-ssh-broken.json5") { text in
             var lines = text.components(separatedBy: "\n")
             for index in lines.indices where lines[index].contains("/zoo.cfg\" },") {
-                let block = lines[index].contains("node3/") ? ssh.sshBlock.replacingOccurrences(of: "port: \(ssh.port)", with: "port: \(closedPort)") : ssh.sshBlock
+                let block =
+                    lines[index].contains("node3/") ? ssh.sshBlock.replacingOccurrences(of: "port: \(ssh.port)", with: "port: \(closedPort)") : ssh.sshBlock
                 lines[index] = lines[index].replacingOccurrences(of: "/zoo.cfg\" },", with: "/zoo.cfg\", \(block) },")
             }
             text = lines.joined(separator: "\n")
         }
         let pidsBefore = ensemble.pids
-        let run = try zkrunbook.run(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
         #expect(run.status == 3, "\(run.stdout.suffix(3000))")
         #expect(run.stdout.contains("node 3 (127.0.0.1, over ssh to root@127.0.0.1:\(closedPort)) cannot be reached"), "\(run.stdout.suffix(2000))")
         #expect(ensemble.pids == pidsBefore, "no server was restarted")
@@ -148,8 +153,10 @@ struct EdgeSafetyTests {
         #expect(doctor.status == 0, "\(doctor.stdout)")
         #expect(!doctor.stdout.contains("CRITICAL"))
         let bundle = try zkrunbook.run(
-            ["collect", "--zoo-cfg", ensemble.zooCfg(follower), "--log-dir", "\(ensemble.directory)/node\(follower)", "--output", workspace.file("bundle"),
-             "--state-dir", workspace.file("state")],
+            [
+                "collect", "--zoo-cfg", ensemble.zooCfg(follower), "--log-dir", "\(ensemble.directory)/node\(follower)", "--output", workspace.file("bundle"),
+                "--state-dir", workspace.file("state"),
+            ],
             directory: repositoryRoot, timeout: 120)
         #expect(bundle.status == 0, "\(bundle.stdout.suffix(1500))")
         let archive = try #require(((try? FileManager.default.contentsOfDirectory(atPath: workspace.file("bundle"))) ?? []).first { $0.hasSuffix(".tar.gz") })
@@ -159,13 +166,15 @@ struct EdgeSafetyTests {
 
         // An ensemble file without the leader: named, never "no quorum"; a change is refused.
         let lacking = try ensemble.variant("ensemble-no-leader.json5") { text in
-            text = text.components(separatedBy: "\n").filter { !$0.contains("{ id: \(leader),") && !$0.contains("/node\(leader)/zookeeper.log") }.joined(separator: "\n")
+            text = text.components(separatedBy: "\n").filter { !$0.contains("{ id: \(leader),") && !$0.contains("/node\(leader)/zookeeper.log") }.joined(
+                separator: "\n")
         }
         let partial = try zkrunbook.run(["status", "--ensemble", lacking])
         #expect(partial.status == 0, "\(partial.stdout)")
         #expect(partial.stdout.contains("server \(leader) (127.0.0.1, participant) is a member as the servers report it, but it is not in the list given"))
         let pidsBefore = ensemble.pids
-        let refused = try zkrunbook.run(["run", "rolling-restart", "--ensemble", lacking, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
+        let refused = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", lacking, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 120)
         #expect(refused.status == 3, "\(refused.stdout.suffix(2000))")
         #expect(refused.stdout.contains("the membership is not as written (partial view)"), "\(refused.stdout.suffix(2000))")
         #expect(ensemble.pids == pidsBefore)
@@ -184,7 +193,8 @@ struct EdgeSafetyTests {
         // The restart waits (long) while the hold file exists: the moment to kill the conductor.
         let slowRestart = workspace.write(
             "slow-restart.sh",
-            "#!/bin/sh\nif [ -e \(hold) ]; then echo $$ > \(reached); sleep 120; fi\nexec \(zkrunbook.path) sandbox restart --dir \(ensemble.directory) --node \"$1\"\n")
+            "#!/bin/sh\nif [ -e \(hold) ]; then echo $$ > \(reached); sleep 120; fi\nexec \(zkrunbook.path) sandbox restart --dir \(ensemble.directory) --node \"$1\"\n"
+        )
         chmod(slowRestart, 0o755)
         let file = try ensemble.overSSH(ssh, zkrunbook: zkrunbook)
         let slowFile = workspace.file("ensemble-slow.json5")
@@ -193,9 +203,15 @@ struct EdgeSafetyTests {
         try text.replacingOccurrences(of: restartLine, with: "  restartCommand: [\"\(slowRestart)\", \"${node.id}\"],")
             .write(toFile: slowFile, atomically: true, encoding: .utf8)
         let pidsBefore = ensemble.pids
-        let conductor = try zkrunbook.start(["run", "rolling-restart", "--ensemble", slowFile, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot)
-        try poll("the agent to reach the restart", timeout: 120) { FileManager.default.fileExists(atPath: reached) }
-        let restartPID = Int32(workspace.text("reached").trimmingCharacters(in: .whitespacesAndNewlines))!
+        let conductor = try zkrunbook.start(
+            ["run", "rolling-restart", "--ensemble", slowFile, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        // The shell creates the file before it writes the pid into it: wait for the pid itself.
+        var written: Int32?
+        try poll("the agent to reach the restart", timeout: 120) {
+            written = Int32(((try? String(contentsOfFile: reached, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+            return written != nil
+        }
+        let restartPID = try #require(written)
         conductor.signal(SIGKILL)
         _ = try conductor.wait(timeout: 30)
         let started = Date()
@@ -253,7 +269,9 @@ struct SmallFaultTests {
 
     @Test func aClosedPipeEndsQuietly() throws {
         for command in ["--help", "list --actions", "lease --help"] {
-            let result = try ZKRunbookBinary(path: "/bin/bash").run(["-c", "set -o pipefail; '\(zkrunbook.path)' \(command) | head -c 1 >/dev/null; echo \"status ${PIPESTATUS[0]}\""])
+            let result = try ZKRunbookBinary(path: "/bin/bash").run([
+                "-c", "set -o pipefail; '\(zkrunbook.path)' \(command) | head -c 1 >/dev/null; echo \"status ${PIPESTATUS[0]}\"",
+            ])
             #expect(!result.stderr.contains("crashed") && !result.stderr.contains("Fatal error"), "\(command): \(result.stderr)")
             #expect(result.stdout.contains("status 0") || result.stdout.contains("status 141"), "\(command): \(result.stdout)")
         }
@@ -332,7 +350,8 @@ struct SmallFaultTests {
         let workspace = Scratch("relative")
         try FileManager.default.createDirectory(atPath: workspace.file("conf"), withIntermediateDirectories: true)
         workspace.write("conf/zoo.cfg", "tickTime=2000\ndataDir=data\nclientPort=1\n")
-        let result = try zkrunbook.run(["collect", "--zoo-cfg", "conf/zoo.cfg", "--output", "out", "--state-dir", "state"], directory: workspace.path,
+        let result = try zkrunbook.run(
+            ["collect", "--zoo-cfg", "conf/zoo.cfg", "--output", "out", "--state-dir", "state"], directory: workspace.path,
             environment: ["ZKRUNBOOK_RUNBOOK_PATH": repositoryRoot + "/runbooks"], timeout: 120)
         #expect(result.status == 0, "\(result.stdout.suffix(1500))\n\(result.stderr)")
         #expect(result.stdout.contains("bundle for \(workspace.path)/conf/zoo.cfg into \(workspace.path)/out"), "\(result.stdout.suffix(1500))")

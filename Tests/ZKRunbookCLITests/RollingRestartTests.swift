@@ -217,8 +217,13 @@ struct RollingRestartTests {
         chmod(agent, 0o755)
         let file = try ensemble.overSSH(ssh, zkrunbook: zkrunbook, agent: agent)
         let running = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
-        try poll("the agent to start over ssh", timeout: 60) { FileManager.default.fileExists(atPath: reached) }
-        let agentPID = Int32(workspace.text("reached").trimmingCharacters(in: .whitespacesAndNewlines))!
+        // The shell creates the file before it writes the pid into it: wait for the pid itself.
+        var written: Int32?
+        try poll("the agent to start over ssh", timeout: 60) {
+            written = Int32(((try? String(contentsOfFile: reached, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+            return written != nil
+        }
+        let agentPID = try #require(written)
         // Cut the connection: kill the sshd processes serving this session (the agent's ancestors).
         var pid = agentPID
         var killed = 0
