@@ -25,6 +25,8 @@ command -v dpkg-deb >/dev/null 2>&1 || needed+=(dpkg)     # the .deb package and
 command -v strip >/dev/null 2>&1 || needed+=(binutils)    # the stripped release binary
 #   openssh: the rolling restart's ssh transport, tested against a real sshd on loopback
 command -v ssh >/dev/null 2>&1 || needed+=(openssh-client)
+command -v openssl >/dev/null 2>&1 || needed+=(openssl)   # the TLS tests' certificates and their s_server
+[ -e /usr/lib/x86_64-linux-gnu/libssl.so.3 ] || [ -e /usr/lib/aarch64-linux-gnu/libssl.so.3 ] || needed+=(libssl3)   # loaded at run time for TLS
 [ -x /usr/sbin/sshd ] || needed+=(openssh-server)
 #   a real client as witness: writes during rolling restarts, every acknowledged write read back
 /usr/bin/python3 -c 'import kazoo' >/dev/null 2>&1 || needed+=(python3-kazoo)
