@@ -34,7 +34,8 @@ public struct EnsembleFile: Sendable {
     public static func load(path: String) throws(InputFileError) -> EnsembleFile {
         var info = stat()
         guard stat(path, &info) == 0 else { return try parse(path: path) }
-        let key = ParsedFiles.Key(path: path, inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec)
+        let key = ParsedFiles.Key(
+            path: path, inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec)
         if let cached = ParsedFiles.shared.file(for: key) { return cached }
         let file = try parse(path: path)
         ParsedFiles.shared.keep(file, for: key)

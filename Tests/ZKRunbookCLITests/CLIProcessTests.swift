@@ -1,9 +1,9 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The zkrunbook binary end to end: exit codes, signals, resume after SIGKILL, the lock, JSON output.
@@ -205,7 +205,9 @@ struct CLIProcessTests {
     /// A line break inside a value stays inside its line, shown as \\r and \\n: one event is one line.
     @Test func aLineBreakInAValueIsShownNotPrinted() throws {
         let workspace = Scratch("line-break")
-        let runbook = workspace.write("echo.json5", """
+        let runbook = workspace.write(
+            "echo.json5",
+            """
             { name: "echo", parameters: { note: { type: "string", required: true } },
               steps: [{ id: "say", description: "say ${note}", action: "exec", with: { argv: ["/bin/echo", "${note}"] } }] }
             """)
@@ -219,8 +221,10 @@ struct CLIProcessTests {
     /// Two files that name the same members, in another order and spelling of host case, are one ensemble.
     @Test func identityIsTheMembersNotThePath() throws {
         let workspace = Scratch("identity")
-        let first = workspace.write("a.json5", "{ name: \"a\", nodes: [{ id: 1, host: \"ZK1\" }, { id: 2, host: \"zk2\", clientPort: 2182 }], restartCommand: [\"true\"] }")
-        let second = workspace.write("b.json5", "{ name: \"b\", nodes: [{ id: 7, host: \"zk2\", clientPort: 2182 }, { id: 9, host: \"zk1\" }], restartCommand: [\"true\"] }")
+        let first = workspace.write(
+            "a.json5", "{ name: \"a\", nodes: [{ id: 1, host: \"ZK1\" }, { id: 2, host: \"zk2\", clientPort: 2182 }], restartCommand: [\"true\"] }")
+        let second = workspace.write(
+            "b.json5", "{ name: \"b\", nodes: [{ id: 7, host: \"zk2\", clientPort: 2182 }, { id: 9, host: \"zk1\" }], restartCommand: [\"true\"] }")
         let other = workspace.write("c.json5", "{ name: \"a\", nodes: [{ id: 1, host: \"zk1\" }], restartCommand: [\"true\"] }")
         let result = try zkrunbook.run(["identity", "--ensemble", first, "--ensemble", second, "--ensemble", other, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -238,11 +242,11 @@ struct CLIProcessTests {
         let pids = workspace.file("pids")
         let runbook = workspace.file("long.json5")
         try """
-            { name: "long", steps: [
-              { id: "restart", description: "a restart that takes long", action: "exec", timeout: "10m",
-                with: { argv: ["/bin/sh", "-c", "sleep 300 & echo $! >> \(pids); (trap '' TERM; exec sleep 301) & echo $! >> \(pids); wait"] } },
-            ]}
-            """.write(toFile: runbook, atomically: true, encoding: .utf8)
+        { name: "long", steps: [
+          { id: "restart", description: "a restart that takes long", action: "exec", timeout: "10m",
+            with: { argv: ["/bin/sh", "-c", "sleep 300 & echo $! >> \(pids); (trap '' TERM; exec sleep 301) & echo $! >> \(pids); wait"] } },
+        ]}
+        """.write(toFile: runbook, atomically: true, encoding: .utf8)
         let agent = try zkrunbook.start(
             ["run", runbook, "--stop-when-stdin-closes", "--state-dir", workspace.file("state")], holdStandardInput: true)
         func started() -> [Int32] {

@@ -22,7 +22,8 @@ struct EnsembleFileCacheTests {
         let key = try #require(ParsedFiles.shared.keys.first { $0.path == path })
         #expect(try EnsembleFile.load(path: path).nodes.count == 1)
         #expect(ParsedFiles.shared.keys.filter { $0.path == path } == [key], "the second load was served from the first parse")
-        _ = scratch.write("e.json5", #"{ name: "second, edited", nodes: [{ id: 1, host: "127.0.0.1" }, { id: 2, host: "127.0.0.2" }], restartCommand: ["true"] }"#)
+        _ = scratch.write(
+            "e.json5", #"{ name: "second, edited", nodes: [{ id: 1, host: "127.0.0.1" }, { id: 2, host: "127.0.0.2" }], restartCommand: ["true"] }"#)
         let edited = try EnsembleFile.load(path: path)
         #expect(edited.name == "second, edited" && edited.nodes.count == 2, "an edit mid-run is seen, never a stale parse")
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs the built `zkrunbook` binary as an operator would: a separate process, real signals. Any other
@@ -129,4 +129,3 @@ public struct ZKRunbookBinary: Sendable {
         }
     }
 }
-

@@ -92,8 +92,10 @@ struct ZKBackupAction: ArgumentsDecodable {
             do {
                 guard let adminPort = loaded.adminPort else { throw AdminSnapshot.Refused(description: "\(values[0]) disables the AdminServer") }
                 let streamed = partial + "/.streamed-snapshot"
+                // Where the AdminServer listens (admin.serverAddress), as the kernel's table says, not loopback.
+                let admin = Endpoint(host: ListeningAddress.resolve(port: adminPort).host, port: adminPort)
                 let fetched = try AdminSnapshot.fetch(
-                    from: Endpoint(host: "127.0.0.1", port: adminPort), to: streamed, timeout: max(60, context.remainingSeconds))
+                    from: admin, to: streamed, timeout: max(60, context.remainingSeconds), connector: context.options.services.serverConnector)
                 let name = "snapshot." + String(fetched.lastZxid, radix: 16)
                 do { try manager.moveItem(atPath: streamed, toPath: partial + "/" + name) } catch {
                     return abandon(.ioError, "naming the streamed snapshot: \(error)")
