@@ -11,12 +11,6 @@ public enum NodeConfigReader {
     /// Debian's zoo.cfg, for a member whose entry names none.
     public static let defaultZooCfg = "/etc/zookeeper/conf/zoo.cfg"
 
-    /// The request that asks one node's agent for its `NodeConfigSnapshot`: the zoo.cfg the member names, else
-    /// the one its running server was started with (found by the agent from the client port), else Debian's.
-    public static func request(for member: EnsembleNode, checkDirectories: [String] = []) -> AgentRequest {
-        .nodeConfig(clientPort: member.clientPort, zooCfg: member.zooCfg, checkDirectories: checkDirectories)
-    }
-
     /// The zoo.cfg the server behind `member`'s client port was started with, as its agent finds it; nil
     /// when the agent cannot say (not installed, no server running there, not ZooKeeper's).
     public static func runningZooCfg(

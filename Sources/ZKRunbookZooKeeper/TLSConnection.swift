@@ -83,15 +83,8 @@ public final class TLSConnector: ServerConnector, @unchecked Sendable {
             default: return .verifyFailed
             }
         case ZKRUNBOOK_TLS_ALERT:
-            // 42 bad certificate, 116 certificate required (TLS 1.3), 48 unknown ca: a client certificate
-            // absent or not trusted by the server.
-            let lowered = detail.lowercased()
-            if lowered.contains("certificate required") || lowered.contains("bad certificate") || lowered.contains("unknown ca")
-                || lowered.contains("handshake failure")
-            {
-                return .clientCertificateRequired
-            }
-            return .failed
+            return TLSFailure.isClientCertificateAlert(detail) || detail.lowercased().contains("alert handshake failure")
+                ? .clientCertificateRequired : .failed
         default: return .failed
         }
     }
@@ -132,11 +125,7 @@ public final class TLSConnection: ServerConnection {
 
     /// A session's failure, named when it is the server's alert about our certificate.
     static func failure(_ detail: String) -> ConnectionFailure {
-        let lowered = detail.lowercased()
-        if lowered.contains("alert certificate required") || lowered.contains("alert bad certificate") || lowered.contains("alert unknown ca") {
-            return .tls(.clientCertificateRequired, detail)
-        }
-        return .failed(detail)
+        TLSFailure.isClientCertificateAlert(detail) ? .tls(.clientCertificateRequired, detail) : .failed(detail)
     }
 
     /// The server's certificate: when it stops being valid, and its serial (hex).
@@ -161,3 +150,12 @@ public final class TLSConnection: ServerConnection {
 
 /// A C buffer's text up to its terminating zero.
 func cText(_ buffer: [CChar]) -> String { String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+
+extension TLSFailure {
+    /// The server's alert about our certificate — 42 bad certificate, 48 unknown ca, 116 certificate required
+    /// (TLS 1.3, met on the first read after a handshake the client saw finish) — as OpenSSL words it.
+    static func isClientCertificateAlert(_ detail: String) -> Bool {
+        let lowered = detail.lowercased()
+        return ["alert certificate required", "alert bad certificate", "alert unknown ca"].contains { lowered.contains($0) }
+    }
+}

@@ -92,23 +92,18 @@ func ensembleMembers(fromSource text: String) -> Result<[EnsembleMember], Action
     ensembleSource(text).map(\.members)
 }
 
-/// How each member a source names is reached: an ensemble file's nodes, else none (this machine).
-func ensembleNodes(fromSource text: String) -> [EnsembleNode] {
-    guard text.hasSuffix(".json5"), let file = try? EnsembleFile.load(path: text) else { return [] }
-    return file.nodes
-}
-
-/// The members a source names, and the ensemble's name when the source is an ensemble file (read once).
-func ensembleSource(_ text: String) -> Result<(members: [EnsembleMember], name: String?), ActionOutcome> {
+/// The members a source names; when the source is an ensemble file (read once), its name and how each
+/// member's node is reached too (else none: this machine).
+func ensembleSource(_ text: String) -> Result<(members: [EnsembleMember], name: String?, nodes: [EnsembleNode]), ActionOutcome> {
     if text.hasSuffix(".json5") {
         do {
             let file = try EnsembleFile.load(path: text)
-            return .success((file.members, file.name))
+            return .success((file.members, file.name, file.nodes))
         } catch {
             return .failure(.failure(cause: .invalidArgument, message: error.singleLine))
         }
     }
-    return ensembleMembersOutsideAFile(text).map { ($0, nil) }
+    return ensembleMembersOutsideAFile(text).map { ($0, nil, []) }
 }
 
 private func ensembleMembersOutsideAFile(_ text: String) -> Result<[EnsembleMember], ActionOutcome> {

@@ -60,9 +60,7 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         var ensembleName: String?
         var nodes: [EnsembleNode] = []
         if let ensemble {
-            let source = try context.resolved(ensemble)
-            (members, ensembleName) = try ensembleSource(source).get()
-            nodes = ensembleNodes(fromSource: source)
+            (members, ensembleName, nodes) = try ensembleSource(context.resolved(ensemble)).get()
         }
         let lagLimit: UInt64
         switch context.resolve(maxLag) {
