@@ -27,6 +27,10 @@ typedef struct asn1_string_st ASN1_TIME;
 typedef struct asn1_string_st ASN1_INTEGER;
 typedef struct bignum_st BIGNUM;
 typedef struct X509_VERIFY_PARAM_st X509_VERIFY_PARAM;
+typedef struct bio_st BIO;
+typedef struct PKCS12_st PKCS12;
+typedef struct evp_pkey_st EVP_PKEY;
+typedef struct stack_st OPENSSL_STACK;
 typedef int pem_password_cb(char *buffer, int size, int rwflag, void *userdata);
 
 enum { SSL_FILETYPE_PEM = 1, SSL_VERIFY_PEER = 1, SSL_CTRL_SET_TLSEXT_HOSTNAME = 55, TLSEXT_NAMETYPE_host_name = 0 };
@@ -72,6 +76,15 @@ static struct {
     void (*BN_free)(BIGNUM *);
     void (*CRYPTO_free)(void *, const char *, int);
     void (*X509_free)(X509 *);
+    BIO *(*BIO_new_file)(const char *, const char *);
+    int (*BIO_free)(BIO *);
+    PKCS12 *(*d2i_PKCS12_bio)(BIO *, PKCS12 **);
+    int (*PKCS12_parse)(PKCS12 *, const char *, EVP_PKEY **, X509 **, OPENSSL_STACK **);
+    void (*PKCS12_free)(PKCS12 *);
+    void (*EVP_PKEY_free)(EVP_PKEY *);
+    int (*SSL_CTX_use_certificate)(SSL_CTX *, X509 *);
+    int (*SSL_CTX_use_PrivateKey)(SSL_CTX *, EVP_PKEY *);
+    void (*OPENSSL_sk_pop_free)(OPENSSL_STACK *, void (*)(void *));
 } ossl;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -135,6 +148,15 @@ static void load(void) {
     LOOK(crypto, BN_free);
     LOOK(crypto, CRYPTO_free);
     LOOK(crypto, X509_free);
+    LOOK(crypto, BIO_new_file);
+    LOOK(crypto, BIO_free);
+    LOOK(crypto, d2i_PKCS12_bio);
+    LOOK(crypto, PKCS12_parse);
+    LOOK(crypto, PKCS12_free);
+    LOOK(crypto, EVP_PKEY_free);
+    LOOK(ssl, SSL_CTX_use_certificate);
+    LOOK(ssl, SSL_CTX_use_PrivateKey);
+    LOOK(crypto, OPENSSL_sk_pop_free);
     ossl.OPENSSL_init_ssl(0, NULL);
 }
 
@@ -212,6 +234,38 @@ void *zkrunbook_tls_context_new(const char *ca_file, const char *certificate_fil
         return NULL;
     }
     return box;
+}
+
+int zkrunbook_tls_context_use_pkcs12(void *context, const char *path, const char *password, char *error, size_t error_length) {
+    context_box *box = context;
+    error[0] = 0;
+    ossl.ERR_clear_error();
+    BIO *file = ossl.BIO_new_file(path, "rb");
+    PKCS12 *bundle = file ? ossl.d2i_PKCS12_bio(file, NULL) : NULL;
+    if (file) ossl.BIO_free(file);
+    if (!bundle) {
+        snprintf(error, error_length, "%s is not a readable PKCS#12 file: ", path);
+        openssl_errors(error, error_length);
+        return 0;
+    }
+    EVP_PKEY *key = NULL;
+    X509 *certificate = NULL;
+    OPENSSL_STACK *chain = NULL;
+    int ok = ossl.PKCS12_parse(bundle, password ? password : "", &key, &certificate, &chain) == 1;
+    ossl.PKCS12_free(bundle);
+    if (!ok || !key || !certificate) {
+        snprintf(error, error_length, "%s: %s: ", path, ok ? "holds no certificate with its key" : "cannot be opened (wrong password?)");
+        openssl_errors(error, error_length);
+    } else if (ossl.SSL_CTX_use_certificate(box->context, certificate) != 1 || ossl.SSL_CTX_use_PrivateKey(box->context, key) != 1 ||
+               ossl.SSL_CTX_check_private_key(box->context) != 1) {
+        snprintf(error, error_length, "%s: its certificate and key cannot be used: ", path);
+        openssl_errors(error, error_length);
+        ok = 0;
+    }
+    if (key) ossl.EVP_PKEY_free(key);
+    if (certificate) ossl.X509_free(certificate);
+    if (chain) ossl.OPENSSL_sk_pop_free(chain, (void (*)(void *))ossl.X509_free);
+    return ok && !error[0];
 }
 
 void zkrunbook_tls_context_free(void *context) {

@@ -1,4 +1,5 @@
 import ZKRunbookEngine
+import ZKRunbookZooKeeper
 
 /// One thing a conductor asks of a node's agent, as a value; `arguments` is the one place it becomes a
 /// command line (the agent is zkrunbook itself on the node, reached over the node's transport).
@@ -57,6 +58,8 @@ public struct RunRequest: Sendable, Equatable {
     public var once: String?
     /// The conductor's lease on the node, checked there before each change.
     public var lease: NodeHold?
+    /// How the run reaches the node's server over TLS (the conductor's ensemble file's `tls` block).
+    public var tls: ServerTLS?
 
     public init(
         runbook: String, parameters: [Parameter] = [], stateDir: String? = nil, stopsWithConductor: Bool = false, once: String? = nil,
@@ -75,6 +78,7 @@ public struct RunRequest: Sendable, Equatable {
         if let stateDir { words += [AgentOption.stateDir.rawValue, stateDir] }
         for parameter in parameters { words += [AgentOption.param.rawValue, "\(parameter.name)=\(parameter.value)"] }
         if let lease { words += [AgentOption.lease.rawValue, lease.runID, AgentOption.leaseKey.rawValue, lease.key] }
+        if let tls { words += tls.arguments }
         return words
     }
 }

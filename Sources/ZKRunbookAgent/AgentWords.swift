@@ -19,7 +19,7 @@ public enum AgentVerb: String, Sendable, CaseIterable {
     public var valueOptions: Set<String> {
         let options: [AgentOption]
         switch self {
-        case .run: options = [.param, .stateDir, .once, .lease, .leaseKey]
+        case .run: options = [.param, .stateDir, .once, .lease, .leaseKey] + AgentOption.tlsValues
         case .lease: options = [.key, .runID, .ttl, .runbook, .ensemble, .ensembleID, .holderHost, .holderPID, .needs, .stateDir]
         case .nodeConfig: options = [.clientPort, .zooCfg, .checkDir]
         case .collect: options = [.zooCfg, .output, .since, .maxLogBytes, .stateDir, .logDir]
@@ -32,7 +32,7 @@ public enum AgentVerb: String, Sendable, CaseIterable {
     /// The options a conductor may send after this verb that take no value.
     public var flagOptions: Set<String> {
         switch self {
-        case .run: return [AgentOption.json.rawValue, AgentOption.stopWhenStdinCloses.rawValue]
+        case .run: return [AgentOption.json.rawValue, AgentOption.stopWhenStdinCloses.rawValue, AgentOption.tlsNoVerifyHostname.rawValue]
         case .lease, .collect: return [AgentOption.json.rawValue]
         case .nodeConfig, .reach, .sandbox: return []
         }
@@ -70,4 +70,16 @@ public enum AgentOption: String, Sendable, CaseIterable {
     case timeout = "--timeout"
     case dir = "--dir"
     case node = "--node"
+    /// How the node's servers are reached over TLS (`ServerTLS`): files on the node, never a password.
+    case tlsCA = "--tls-ca"
+    case tlsCertificate = "--tls-cert"
+    case tlsKey = "--tls-key"
+    case tlsKeyPasswordFile = "--tls-key-password-file"
+    case tlsPKCS12 = "--tls-pkcs12"
+    /// A port that speaks TLS (repeatable); none: every port.
+    case tlsPort = "--tls-port"
+    case tlsNoVerifyHostname = "--tls-no-verify-hostname"
+
+    /// The TLS options that take a value (every command that reaches servers takes them too).
+    public static let tlsValues: [AgentOption] = [.tlsCA, .tlsCertificate, .tlsKey, .tlsKeyPasswordFile, .tlsPKCS12, .tlsPort]
 }

@@ -23,6 +23,9 @@ public struct EnsembleFile: Sendable {
     public var agentPath: String?
     /// Where the agent on each node finds runbooks (ZKRUNBOOK_RUNBOOK_PATH there); default: its own search path.
     public var runbookPath: String?
+    /// How the servers are reached over TLS (the file's `tls` block): the ports that speak it (each node's
+    /// secure client port, and its AdminServer when `adminServer: "https"`) and the credentials.
+    public var tls: ServerTLS?
     public var path: String
 
     /// What every request to a node's agent carries: where it finds runbooks, when the file says.
@@ -60,6 +63,7 @@ public struct EnsembleFile: Sendable {
         let stop = Self.strings(top, "stopCommand")
         let agentPath = top.string("agentPath")
         let runbookPath = top.string("runbookPath")
+        let tlsBlock = top.object("tls").map { Self.tlsSettings($0, relativeTo: (path as NSString).deletingLastPathComponent) }
         var members: [EnsembleNode] = []
         if let nodes = top.value("nodes", required: true, expected: "an array of nodes") {
             if case .array(let elements) = nodes.value {
@@ -67,7 +71,15 @@ public struct EnsembleFile: Sendable {
                     guard let node = ObjectReader(element, context: "a node", diagnostics: diagnostics) else { continue }
                     let id = node.integer("id", required: true, range: 0...255)
                     let host = node.string("host", required: true)
-                    let clientPort = node.integer("clientPort", range: 1...65535) ?? 2181
+                    let givenClientPort = node.integer("clientPort", range: 1...65535)
+                    let clientPort = givenClientPort ?? 2181
+                    let secureClientPort = node.integer("secureClientPort", range: 1...65535)
+                    if let secureClientPort, tlsBlock == nil, givenClientPort == nil {
+                        diagnostics.error(
+                            node.object["secureClientPort"]!.location,
+                            "node has only secureClientPort \(secureClientPort): add a 'tls' block (caFile, certificateFile, keyFile) to reach it, or give its plaintext clientPort"
+                        )
+                    }
                     let adminPort = node.integer("adminPort", range: 1...65535)
                     var role = ServerEntry.Role.participant
                     if let text = node.string("role") {
@@ -104,9 +116,17 @@ public struct EnsembleFile: Sendable {
                         if members.contains(where: { $0.id == Int(id) }) {
                             diagnostics.error(element.location, "node id \(id) appears twice")
                         }
-                        let member = EnsembleMember(
+                        var member = EnsembleMember(
                             id: Int(id), host: host, clientPort: Int(clientPort), adminPort: adminPort.map(Int.init), role: role, logFile: logFile,
                             zooCfg: zooCfg, dataCentre: dataCentre, quorumPort: quorumPort.map(Int.init), electionPort: electionPort.map(Int.init))
+                        // With a tls block every node is reached over TLS: on its secureClientPort, else on a
+                        // client port that speaks both (portUnification).
+                        if tlsBlock != nil {
+                            member.secure = true
+                            if let secureClientPort {
+                                (member.clientPort, member.plaintextClientPort) = (Int(secureClientPort), givenClientPort.map(Int.init))
+                            }
+                        }
                         members.append(EnsembleNode(member, ssh: ssh, kubectl: kubectl, stateDir: stateDir, agentPath: nodeAgent ?? agentPath))
                     }
                 }
@@ -119,13 +139,44 @@ public struct EnsembleFile: Sendable {
         if diagnostics.hasErrors { throw .invalid(diagnostics.items) }
         var file = EnsembleFile(name: name, nodes: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
         file.stopCommand = stop
+        if let (settings, adminHTTPS) = tlsBlock {
+            let ports = members.map(\.clientPort) + (adminHTTPS ? members.compactMap(\.adminPort) : [])
+            file.tls = ServerTLS(settings: settings, ports: Set(ports))
+        }
         return file
+    }
+
+    /// The `tls` block: file paths (relative ones against the ensemble file's folder), hostname checking,
+    /// and whether the AdminServer speaks HTTPS.
+    static func tlsSettings(_ reader: ObjectReader, relativeTo folder: String) -> (TLSSettings, adminHTTPS: Bool) {
+        func file(_ key: String) -> String? {
+            reader.string(key).map { $0.hasPrefix("/") || folder.isEmpty ? $0 : (folder as NSString).appendingPathComponent($0) }
+        }
+        let settings = TLSSettings(
+            caFile: file("caFile"), certificateFile: file("certificateFile"), keyFile: file("keyFile"), keyPasswordFile: file("keyPasswordFile"),
+            pkcs12File: file("pkcs12File"), verifyHostname: reader.bool("verifyHostname") ?? true)
+        var adminHTTPS = false
+        if let scheme = reader.string("adminServer") {
+            switch scheme {
+            case "https": adminHTTPS = true
+            case "http": break
+            default: reader.diagnostics.error(reader.object["adminServer"]!.location, "adminServer must be \"http\" or \"https\", found '\(scheme)'")
+            }
+        }
+        if settings.keyFile != nil && settings.certificateFile == nil {
+            reader.diagnostics.error(reader.object["keyFile"]!.location, "keyFile needs certificateFile beside it")
+        }
+        if settings.pkcs12File != nil && settings.certificateFile != nil {
+            reader.diagnostics.error(reader.object["pkcs12File"]!.location, "give pkcs12File or certificateFile and keyFile, not both")
+        }
+        reader.finish()
+        return (settings, adminHTTPS)
     }
 
     /// The names `nodeFields` and `restartCommand(for:)` give a per-node procedure: what `${node.*}` may name.
     public static let nodeFieldNames: Set<String> = [
         "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
-        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand",
+        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand", "secure",
     ]
 
     /// The text `${node.*}` values for a per-node procedure on `member` (`restartCommand` apart: it is words).
@@ -144,6 +195,7 @@ public struct EnsembleFile: Sendable {
         fields["quorumPort"] = String(member.quorumPort ?? 2888)
         fields["electionPort"] = String(member.electionPort ?? 3888)
         fields["serverLine"] = member.serverLine
+        fields["secure"] = member.secure ? "true" : "false"
         return fields
     }
 

@@ -1,6 +1,6 @@
 import Foundation
-import ZKRunbookJSON5
 import ZKRunbookEngine
+import ZKRunbookJSON5
 
 /// A command-line mistake: printed with the subcommand's usage line, exit 2.
 public struct UsageError: Error, Sendable, CustomStringConvertible {
@@ -69,7 +69,8 @@ struct ParsedArguments {
     /// Options whose value is a file or folder: made absolute once, here, against the working directory,
     /// so a relative path means the same to a child process (a ZooKeeper JVM, an agent) started elsewhere.
     static let pathOptions: Set<String> = [
-        "--dir", "--zoo-cfg", "--logs", "--log-dir", "--output", "--state-dir", "--binary", "--runbooks", "--prometheus",
+        "--dir", "--zoo-cfg", "--logs", "--log-dir", "--output", "--state-dir", "--binary", "--runbooks", "--prometheus", "--tls-ca", "--tls-cert",
+        "--tls-key", "--tls-key-password-file", "--tls-pkcs12",
     ]
 
     static func absolute(_ path: String) -> String {

@@ -215,6 +215,10 @@ enum RunCommand {
           --result FILE       at the end, write one JSON document (- for standard output): run id,
                               runbook, ensemble, host, version, status, exit code, changed, each
                               step's outcome, the reason of a refusal or failure
+          --tls-ca, --tls-cert, --tls-key, --tls-pkcs12, --tls-key-password-file FILE, --tls-port PORT,
+          --tls-no-verify-hostname
+                              reach the servers over TLS (as 'zkrunbook status --help' says); default: the
+                              ensemble file's tls block. A conductor passes them on to each node's agent.
           -h, --help          show this help
         """
 
@@ -260,6 +264,7 @@ enum RunCommand {
           --json              print JSON Lines events instead of text
           --result FILE       at the end, one JSON document (- for standard output); its `changed` says
                               whether the run would change anything, each step's whether it would
+          --tls-* ...         reach the servers over TLS, as for run (default: the ensemble file's tls block)
           -h, --help          show this help
 
         Exit codes: 0 nothing would be refused, 2 invalid runbook or parameters, 3 a guard would refuse.
@@ -282,9 +287,12 @@ enum RunCommand {
     static func run(_ arguments: [String], mode: Mode) throws -> ExitCode {
         let usage = mode == .plan ? planUsage : runUsage
         // A conductor's words (AgentVerb.run) and an operator's.
-        let flags: Set<String> = mode == .plan ? ["--json", "--offline"] : AgentVerb.run.flagOptions.union(["--dry-run", "--no-rollback"])
+        let flags: Set<String> =
+            mode == .plan ? ServerTargets.tlsFlagOptions.union(["--json", "--offline"]) : AgentVerb.run.flagOptions.union(["--dry-run", "--no-rollback"])
         let values: Set<String> =
-            mode == .plan ? ["--param", "--state-dir", "--ensemble", "--result"] : AgentVerb.run.valueOptions.union(["--ensemble", "--result"])
+            mode == .plan
+            ? ServerTargets.tlsValueOptions.union(["--param", "--state-dir", "--ensemble", "--result"])
+            : AgentVerb.run.valueOptions.union(["--ensemble", "--result"])
         let parsed = try ParsedArguments(arguments, valueOptions: values, flagOptions: flags, usage: usage)
         if parsed.flags.contains("--help") {
             print(mode == .plan ? planHelp : runHelp)
@@ -315,19 +323,33 @@ enum RunCommand {
         // An offline plan touches nothing, so it may name a production path that does not exist where it runs
         // (a CI job planning against /etc/zkrunbook/ensemble.json5); a file that is there must still be valid.
         let offline = parsed.flags.contains("--offline")
+        var ensembleTLS: ServerTLS?
         if let ensemble = parameters["ensemble"]?.text, ensemble.hasSuffix(".json5"),
             !offline || access(ensemble, F_OK) == 0
         {
-            do { _ = try EnsembleFile.load(path: ensemble) } catch {
+            do { ensembleTLS = try EnsembleFile.load(path: ensemble).tls } catch {
                 CLI.printError(error.description)
                 return CLI.ExitCode.usage
             }
+        }
+        // How the run's steps reach servers: the --tls-* words (a conductor's request to this agent, or an
+        // operator's), else the ensemble file's tls block; loaded before anything runs.
+        var tls: ServerTLS?
+        switch ServerTLS.parse(values: parsed.values, flags: parsed.flags) {
+        case .success(let given): tls = given ?? ensembleTLS
+        case .failure(let problem): throw UsageError(message: problem.message, usage: usage)
         }
         let dryRun = mode == .plan || parsed.flags.contains("--dry-run")
         var options = RunOptions(
             mode: offline ? .offlinePlan : dryRun ? .dryRun : .live, rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"),
             layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
         options.fenceProvider = EnsembleLeaseProvider()
+        if let tls, !offline {
+            do { try options.services.reach(over: tls) } catch {
+                CLI.printError("error: \(error.description)")
+                return CLI.ExitCode.usage
+            }
+        }
         switch (parsed.value(AgentOption.lease.rawValue), parsed.value(AgentOption.leaseKey.rawValue)) {
         case (let runID?, let key?): options.fence = NodeLeaseFence(store: .standard(), key: key, runID: runID)
         case (nil, nil): break
@@ -366,7 +388,8 @@ enum RunCommand {
 
     static func resume(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--param", "--state-dir", "--result"], flagOptions: ["--json", "--no-rollback"], usage: resumeUsage)
+            arguments, valueOptions: ServerTargets.tlsValueOptions.union(["--param", "--state-dir", "--result"]),
+            flagOptions: ServerTargets.tlsFlagOptions.union(["--json", "--no-rollback"]), usage: resumeUsage)
         if parsed.flags.contains("--help") {
             print(resumeHelp)
             return CLI.ExitCode.success
@@ -376,6 +399,23 @@ enum RunCommand {
         var options = RunOptions(
             rollbackOnInterrupt: !parsed.flags.contains("--no-rollback"), layout: StateLayout.standard(explicit: parsed.value("--state-dir")))
         options.fenceProvider = EnsembleLeaseProvider()
+        // Servers reached as the run began: the --tls-* flags given again, else its ensemble file's tls block.
+        var tls: ServerTLS?
+        switch ServerTLS.parse(values: parsed.values, flags: parsed.flags) {
+        case .success(let given): tls = given
+        case .failure(let problem): throw UsageError(message: problem.message, usage: resumeUsage)
+        }
+        if tls == nil, let state = try? JournalState.read(path: options.layout.journalPath(parsed.positionals[0])),
+            let ensemble = state.parameters["ensemble"], ensemble.hasSuffix(".json5")
+        {
+            tls = (try? EnsembleFile.load(path: ensemble))?.tls
+        }
+        if let tls {
+            do { try options.services.reach(over: tls) } catch {
+                CLI.printError("error: \(error.description)")
+                return CLI.ExitCode.usage
+            }
+        }
         let report = parsed.value("--result").map { ResultReport(path: $0, mode: .live, ensemble: nil) }
         return execute(json: parsed.flags.contains("--json"), result: report) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.resume(

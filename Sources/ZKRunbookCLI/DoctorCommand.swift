@@ -42,6 +42,7 @@ enum DoctorCommand {
           --json               report.json instead of report.md
           --html FILE          also write the report as one HTML page with the timeline (report.html)
           --state-dir DIR      where zxid and disk samples are kept between runs (as for run)
+        \(ServerTargets.tlsHelp)
           -h, --help           show this help
 
         Exit codes: 0 nothing worse than information, 1 a warning or critical finding, 2 usage error.
@@ -49,8 +50,8 @@ enum DoctorCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir", "--html"],
-            flagOptions: ["--json"], usage: usage)
+            arguments, valueOptions: ServerTargets.tlsValueOptions.union(["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir", "--html"]),
+            flagOptions: ServerTargets.tlsFlagOptions.union(["--json"]), usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return CLI.ExitCode.success
@@ -64,9 +65,10 @@ enum DoctorCommand {
         }
         var view: EnsembleView?
         if ["--ensemble", "--zoo-cfg", "--server"].contains(where: { parsed.values[$0] != nil }) {
-            var inspected = EnsembleInspector().inspect(try StatusCommand.resolveMembers(parsed, usage: usage))
+            let targets = try ServerTargets.resolve(parsed, usage: usage)
+            var inspected = EnsembleInspector(probe: ServerProbe(connector: targets.connector)).inspect(targets.members)
             // Every member's uptime (mntr), not only the leader's: it tells a restart from a counter reset.
-            let probe = ServerProbe()
+            let probe = ServerProbe(connector: targets.connector)
             for index in inspected.members.indices where inspected.members[index].facts.mode.isServing && inspected.members[index].facts.uptimeMs == nil {
                 probe.addMonitor(to: &inspected.members[index].facts, adminPort: inspected.members[index].member.adminPort)
             }

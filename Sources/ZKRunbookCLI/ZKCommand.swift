@@ -31,6 +31,7 @@ enum ZKCommand {
           --auth USER:PASSWORD    add a digest identity to the session first
           --timeout 10s           the session timeout; a request gives up after the same
           --json                  stat, ls: one JSON object
+        \(ServerTargets.tlsHelp)
           -h, --help              show this help
 
         Exit codes: 0 done, 1 the server refused (NoNode, BadVersion, NoAuth…, said by name) or no member
@@ -39,38 +40,49 @@ enum ZKCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ["--server", "--ensemble", "--zoo-cfg", "--version", "--auth", "--timeout"],
-            flagOptions: ["--ephemeral", "--sequential", "--json"], usage: usage)
+            arguments, valueOptions: ServerTargets.tlsValueOptions.union(["--server", "--ensemble", "--zoo-cfg", "--version", "--auth", "--timeout"]),
+            flagOptions: ServerTargets.tlsFlagOptions.union(["--ephemeral", "--sequential", "--json"]), usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return .success
         }
-        guard let verb = parsed.positionals.first else { throw UsageError(message: "name what to do: ls, get, stat, create, set, delete or config", usage: usage) }
+        guard let verb = parsed.positionals.first else {
+            throw UsageError(message: "name what to do: ls, get, stat, create, set, delete or config", usage: usage)
+        }
         let operands = Array(parsed.positionals.dropFirst())
         let needs = ["ls": 1...1, "get": 1...1, "stat": 1...1, "create": 1...2, "set": 2...2, "delete": 1...1, "config": 0...0]
         guard let range = needs[verb] else {
             let hint = ObjectReader.closest(to: verb, among: Set(needs.keys)).map { "; did you mean '\($0)'?" } ?? ""
             throw UsageError(message: "unknown zk command '\(verb)'\(hint)", usage: usage)
         }
-        guard range.contains(operands.count) else { throw UsageError(message: "zk \(verb) takes \(range == 0...0 ? "no" : "a PATH and \(range.upperBound - 1) more") operand(s)", usage: usage) }
-        let version = try parsed.value("--version").map { text -> Int32 in
-            guard let number = Int32(text) else { throw UsageError(message: "--version takes a whole number", usage: usage) }
-            return number
-        } ?? -1
-        let seconds = try parsed.value("--timeout").map { text -> Double in
-            guard let duration = RunbookDuration.parse(text) else { throw UsageError(message: "--timeout takes a duration such as 10s", usage: usage) }
-            return duration.seconds
-        } ?? 10
-        let members = try StatusCommand.resolveMembers(parsed, usage: usage)
+        guard range.contains(operands.count) else {
+            throw UsageError(message: "zk \(verb) takes \(range == 0...0 ? "no" : "a PATH and \(range.upperBound - 1) more") operand(s)", usage: usage)
+        }
+        let version =
+            try parsed.value("--version").map { text -> Int32 in
+                guard let number = Int32(text) else { throw UsageError(message: "--version takes a whole number", usage: usage) }
+                return number
+            } ?? -1
+        let seconds =
+            try parsed.value("--timeout").map { text -> Double in
+                guard let duration = RunbookDuration.parse(text) else { throw UsageError(message: "--timeout takes a duration such as 10s", usage: usage) }
+                return duration.seconds
+            } ?? 10
+        let targets = try ServerTargets.resolve(parsed, usage: usage)
         do {
-            let client = try ZooKeeperClient.connect(members.map(\.endpoint), options: ClientOptions(sessionTimeout: seconds, requestTimeout: seconds))
+            let client = try ZooKeeperClient.connect(
+                targets.members.map(\.endpoint), options: ClientOptions(sessionTimeout: seconds, requestTimeout: seconds, connector: targets.connector))
             defer { client.close() }
             if let auth = parsed.value("--auth") { try client.addAuth(scheme: "digest", Array(auth.utf8)) }
             let path = operands.first ?? "/"
             switch verb {
             case "ls":
                 let children = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getChildren(path) }.sorted()
-                if parsed.flags.contains("--json") { print(json(["path": path, "children": children])) } else if !children.isEmpty { print(children.joined(separator: "\n")) }
+                if parsed.flags.contains("--json") {
+                    print(json(["path": path, "children": children]))
+                } else if !children.isEmpty {
+                    print(children.joined(separator: "\n"))
+                }
             case "get":
                 let (data, _) = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getData(path) }
                 StandardStream.output(data)
@@ -78,7 +90,9 @@ enum ZKCommand {
                 guard let stat = try client.retryingConnectionLoss({ () throws(ZooKeeperClientError) in try client.exists(path) }) else {
                     throw ZooKeeperClientError.server(.noNode, path: path)
                 }
-                print(parsed.flags.contains("--json") ? json(["path": path, "stat": describe(stat)]) : describe(stat).map { "\($0.key) = \($0.value)" }.sorted().joined(separator: "\n"))
+                print(
+                    parsed.flags.contains("--json")
+                        ? json(["path": path, "stat": describe(stat)]) : describe(stat).map { "\($0.key) = \($0.value)" }.sorted().joined(separator: "\n"))
             case "create":
                 let mode: CreateMode =
                     parsed.flags.contains("--ephemeral")

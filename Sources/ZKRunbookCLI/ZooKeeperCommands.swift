@@ -36,6 +36,7 @@ enum StatusCommand {
                                dataDir; all without one, as a central exporter does)
           --state-dir DIR      where zxid samples are kept for the rollover ETA, and which member led
                                last (the next status asks only it mntr); as for run, never created here
+        \(ServerTargets.tlsHelp)
           -h, --help           show this help
 
         The servers' own member lists (conf, or the AdminServer's voting_view) are compared with the list
@@ -56,16 +57,17 @@ enum StatusCommand {
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments,
-            valueOptions: [
+            valueOptions: ServerTargets.tlsValueOptions.union([
                 "--ensemble", "--zoo-cfg", "--server", "--timeout", "--max-lag", "--prometheus", "--state-dir", "--ensemble-name", "--metrics-server",
-            ],
-            flagOptions: ["--json"], usage: usage)
+            ]),
+            flagOptions: ServerTargets.tlsFlagOptions.union(["--json"]), usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return CLI.ExitCode.success
         }
         if !parsed.positionals.isEmpty { throw UsageError(message: "unexpected argument '\(parsed.positionals[0])'", usage: usage) }
-        let members = try resolveMembers(parsed, usage: usage)
+        let targets = try ServerTargets.resolve(parsed, usage: usage)
+        let connector = targets.connector
         // Read before any probe, so a bad --metrics-server is a usage error with nothing done.
         let metrics = parsed.value("--prometheus") == nil ? nil : try metricsSettings(parsed, usage: usage)
         var timeout = 2.0
@@ -82,17 +84,18 @@ enum StatusCommand {
         }
         // ruok is left out: it shows nothing the table or the verdict uses ('imok' even when not serving).
         var inspector = EnsembleInspector(
-            probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false, wantConfig: true), maxLag: maxLag)
+            probe: ServerProbe(limits: SocketLimits(connectTimeout: timeout, readTimeout: timeout), wantRuok: false, wantConfig: true, connector: connector),
+            maxLag: maxLag)
         let seconds = timeout
         LeaderHints.shared.keep(inStateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
-        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds) }
-        inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: parsed.value("--ensemble").flatMap { try? EnsembleFile.load(path: $0).nodes } ?? [])
-        let view = inspector.inspect(members, namedByPosition: parsed.values["--server"] != nil)
+        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds, connector: connector) }
+        inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: targets.file?.nodes ?? [])
+        let view = inspector.inspect(targets.members, namedByPosition: parsed.values["--server"] != nil)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
         if let path = parsed.value("--prometheus"), let metrics {
             let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
             let limits = SocketLimits(connectTimeout: timeout, readTimeout: timeout)
-            do { try PrometheusTextfile.write(view, metrics: metrics, history: history, limits: limits, to: path) } catch {
+            do { try PrometheusTextfile.write(view, metrics: metrics, history: history, limits: limits, connector: connector, to: path) } catch {
                 throw CommandFailure(message: "error: cannot write \(path): \(error.localizedDescription)", exitCode: .outputFailed)
             }
         }
@@ -130,46 +133,14 @@ enum StatusCommand {
         }
         return PrometheusMetrics(ensemble: name ?? "zookeeper", servers: servers)
     }
-
-    /// Members from --ensemble, --zoo-cfg or --server (exactly one kind).
-    static func resolveMembers(_ parsed: ParsedArguments, usage: String) throws -> [EnsembleMember] {
-        let given = ["--ensemble", "--zoo-cfg", "--server"].filter { parsed.values[$0] != nil }
-        guard given.count == 1 else {
-            throw UsageError(message: "give one of --ensemble, --zoo-cfg or --server", usage: usage)
-        }
-        if let path = parsed.value("--ensemble") {
-            do { return try EnsembleFile.load(path: path).members } catch {
-                throw CommandFailure(message: error.description, exitCode: CLI.ExitCode.usage)
-            }
-        }
-        if let path = parsed.value("--zoo-cfg") {
-            do {
-                let members = EnsembleMember.members(from: try ZooConfig.load(path: path))
-                guard !members.isEmpty else {
-                    throw CommandFailure(message: "\(path): error: no server.N lines: a standalone config; use --server", exitCode: CLI.ExitCode.usage)
-                }
-                return members
-            } catch let error as ZooConfigError {
-                throw CommandFailure(message: error.description, exitCode: CLI.ExitCode.usage)
-            }
-        }
-        var members: [EnsembleMember] = []
-        for value in parsed.values["--server"] ?? [] {
-            for part in value.split(separator: ",") {
-                guard let endpoint = Endpoint(parsing: String(part), defaultPort: 2181) else {
-                    throw UsageError(message: "--server '\(part)' is not HOST:PORT", usage: usage)
-                }
-                members.append(EnsembleMember(id: members.count + 1, host: endpoint.host, clientPort: endpoint.port))
-            }
-        }
-        return members
-    }
 }
 
 /// Writes `status --prometheus`: the rollover ETA from the zxid samples kept in the state directory, the
 /// exposition from the library, then an atomic rename so node_exporter never reads half a file.
 enum PrometheusTextfile {
-    static func write(_ view: EnsembleView, metrics: PrometheusMetrics, history: ZxidHistory, limits: SocketLimits, to path: String) throws {
+    static func write(
+        _ view: EnsembleView, metrics: PrometheusMetrics, history: ZxidHistory, limits: SocketLimits, connector: any ServerConnector, to path: String
+    ) throws {
         var metrics = metrics
         // status reads mntr of the leader alone; the servers this file covers need theirs (watches, file
         // descriptors): asked of those still without it, at once.
@@ -177,7 +148,7 @@ enum PrometheusTextfile {
         let missing = view.members.indices.filter {
             metrics.covers(view.members[$0].member.id) && view.members[$0].facts.monitor.isEmpty && view.members[$0].facts.mode.isServing
         }
-        let monitor = ServerProbe(limits: limits)
+        let monitor = ServerProbe(limits: limits, connector: connector)
         let added = Parallel.map(missing.map { view.members[$0] }) { status in
             var facts = status.facts
             monitor.addMonitor(to: &facts, adminPort: status.member.adminPort)
@@ -280,7 +251,7 @@ enum SandboxCommand {
 
           sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000]
                      [--four-letter-words all|default] [--zookeeper VERSION|DIR] [--timeout 90s]
-                     [--reconfig] [--spares N]
+                     [--reconfig] [--spares N] [--tls [--tls-plaintext-port] [--no-quorum-tls] [--admin-https]]
           sandbox down [--dir DIR]
           sandbox status [--dir DIR] [--json]
           sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
@@ -296,6 +267,16 @@ enum SandboxCommand {
                                      server list in each node's zoo.cfg.dynamic
           --spares N                 also prepare nodes N+1… (folder, zoo.cfg, myid), not members and not
                                      started: servers for add-server (node-config and start work on them)
+          --tls                      secured: a throwaway CA and certificates in DIR/tls (openssl, and keytool
+                                     for the PKCS#12 truststore), each node's secureClientPort at BASE+400+i
+                                     wanting a client certificate (ssl.clientAuth=need), no plaintext client
+                                     port, quorum TLS (sslQuorum=true); the ensemble file gets a tls block
+                                     with a client certificate. Needs Debian's libnetty-java (the Netty
+                                     connection factory; 3.8 and 3.9 run on its 4.1.48)
+          --tls-plaintext-port       with --tls: keep the plaintext client port too
+          --no-quorum-tls            with --tls: the servers talk plaintext among themselves (the stores are
+                                     set, so enable-quorum-tls can turn it on)
+          --admin-https              with --tls: the AdminServer answers HTTPS too (admin.portUnification)
           --wait                     start/restart: wait until the node serves again
           -h, --help                 show this help
 
@@ -306,7 +287,7 @@ enum SandboxCommand {
         let parsed = try ParsedArguments(
             arguments,
             valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares"],
-            flagOptions: ["--json", "--wait", "--reconfig"], usage: usage)
+            flagOptions: ["--json", "--wait", "--reconfig", "--tls", "--tls-plaintext-port", "--no-quorum-tls", "--admin-https"], usage: usage)
         if parsed.flags.contains("--help") || parsed.positionals.isEmpty {
             print(help)
             return parsed.flags.contains("--help") ? CLI.ExitCode.success : CLI.ExitCode.usage
@@ -331,23 +312,30 @@ enum SandboxCommand {
                 guard mode == "all" || mode == "default" else {
                     throw UsageError(message: "--four-letter-words is 'all' or 'default', found '\(mode)'", usage: usage)
                 }
-                let spec = SandboxSpec(
+                let tlsFlags = ["--tls-plaintext-port", "--no-quorum-tls", "--admin-https"].filter(parsed.flags.contains)
+                if !parsed.flags.contains("--tls"), let flag = tlsFlags.first { throw UsageError(message: "\(flag) goes with --tls", usage: usage) }
+                var spec = SandboxSpec(
                     nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
                     basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all",
                     zookeeperJars: parsed.value("--zookeeper").map(Sandbox.jarFolder), spares: try integer("--spares", default: 0),
                     reconfig: parsed.flags.contains("--reconfig"))
+                if parsed.flags.contains("--tls") {
+                    spec.tls = SandboxTLS(
+                        plaintextClientPort: parsed.flags.contains("--tls-plaintext-port"), quorum: !parsed.flags.contains("--no-quorum-tls"),
+                        adminHTTPS: parsed.flags.contains("--admin-https"))
+                }
                 let started = Date()
                 let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }
                 // New servers on ports that were free: a lease left on those ports (a conductor killed while it
                 // held an earlier sandbox there) concerns servers that are gone.
                 let leases = NodeLeaseStore.standard()
                 for id in 1...(spec.nodes + spec.spareCount) {
-                    if let stale = try? leases.release("zookeeper-\(spec.clientPort(id))", runID: nil) {
-                        print("broke the lease of gone servers on port \(spec.clientPort(id)): \(stale.holderDescription)")
+                    if let stale = try? leases.release(NodeLeaseStore.key(clientPort: String(spec.reachPort(id))), runID: nil) {
+                        print("broke the lease of gone servers on port \(spec.reachPort(id)): \(stale.holderDescription)")
                     }
                 }
                 print(String(format: "sandbox up in %.1fs: %@", Date().timeIntervalSince(started), sandbox.directory))
-                print(EnsembleTable.render(EnsembleInspector().inspect(sandbox.members)))
+                print(EnsembleTable.render(sandbox.inspector.inspect(sandbox.members)))
                 print("ensemble file: \(sandbox.directory)/\(Sandbox.ensembleFile)")
                 return CLI.ExitCode.success
             case "down":
@@ -361,7 +349,7 @@ enum SandboxCommand {
                 return CLI.ExitCode.success
             case "status":
                 let sandbox = try Sandbox.open(directory: directory)
-                let view = EnsembleInspector().inspect(sandbox.members)
+                let view = sandbox.inspector.inspect(sandbox.members)
                 try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
                 return view.verdict == .healthy ? .success : .stepFailed
             case "stop", "start", "restart":

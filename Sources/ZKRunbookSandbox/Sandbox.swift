@@ -53,6 +53,8 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
     public var spares: Int?
     /// Dynamic reconfiguration (3.5+): `reconfigEnabled=true`, the server list in a dynamic config file.
     public var reconfig: Bool?
+    /// A secured sandbox (`--tls`): certificates in `tls/`, a secure client port at base+400+i.
+    public var tls: SandboxTLS?
 
     public var spareCount: Int { spares ?? 0 }
     public var isDynamic: Bool { reconfig ?? false }
@@ -72,6 +74,9 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
     public func quorumPort(_ id: Int) -> Int { basePort + 100 + id }
     public func electionPort(_ id: Int) -> Int { basePort + 200 + id }
     public func adminPort(_ id: Int) -> Int { basePort + 300 + id }
+    public func secureClientPort(_ id: Int) -> Int { basePort + 400 + id }
+    /// The port zkrunbook reaches node `id` on: the secure one in a secured sandbox.
+    public func reachPort(_ id: Int) -> Int { tls == nil ? clientPort(id) : secureClientPort(id) }
     /// The last `observers` members; spares join as participants.
     public func isObserver(_ id: Int) -> Bool { id > nodes - observers && id <= nodes }
 }
@@ -107,7 +112,24 @@ public struct Sandbox: Sendable {
 
     /// The classpath: the version's jars in `zookeeperJars`, an Apache tarball under ZK_HOME, or Debian's
     /// zookeeper package.
-    public static func classpath(zookeeperJars: String? = nil) throws(SandboxError) -> String {
+    public static func classpath(zookeeperJars: String? = nil, netty: Bool = false) throws(SandboxError) -> String {
+        let parts = try zookeeperClasspath(zookeeperJars: zookeeperJars)
+        guard netty else { return parts }
+        let missing = nettyJars.filter { !FileManager.default.fileExists(atPath: "/usr/share/java/\($0).jar") }
+        guard missing.isEmpty else {
+            throw SandboxError("TLS needs the Netty connection factory, and \(missing.joined(separator: ", ")) is missing: apt-get install libnetty-java")
+        }
+        // After the version's own jars: a release that ships its Netty (3.5–3.8 tarballs) keeps its own.
+        return ([parts] + nettyJars.map { "/usr/share/java/\($0).jar" }).joined(separator: ":")
+    }
+
+    /// Debian's Netty parts (libnetty-java; its netty-all.jar holds no classes) that ZooKeeper's TLS needs.
+    static let nettyJars = [
+        "netty-buffer", "netty-codec", "netty-common", "netty-handler", "netty-resolver", "netty-transport", "netty-transport-native-unix-common",
+        "netty-transport-native-epoll",
+    ]
+
+    static func zookeeperClasspath(zookeeperJars: String?) throws(SandboxError) -> String {
         if let folder = zookeeperJars {
             let jars = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".jar") }.sorted()
             guard jars.contains(where: { $0.hasPrefix("zookeeper-") }) else {
@@ -145,8 +167,8 @@ public struct Sandbox: Sendable {
         guard (1...9).contains(spec.nodes), spec.observers >= 0, spec.observers < spec.nodes, spec.nodes + spec.spareCount <= 9, spec.spareCount >= 0 else {
             throw SandboxError("--nodes must be 1 to 9, --observers fewer than --nodes, and --nodes plus --spares at most 9")
         }
-        guard spec.basePort >= 1024, spec.basePort + 300 + spec.allNodes.upperBound <= 65535 else {
-            throw SandboxError("--base-port must leave room for base+300+nodes below 65536")
+        guard spec.basePort >= 1024, spec.basePort + 400 + spec.allNodes.upperBound <= 65535 else {
+            throw SandboxError("--base-port must leave room for base+400+nodes below 65536")
         }
         let root = (directory as NSString).standardizingPath
         let sandbox = Sandbox(directory: root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root, spec: spec)
@@ -156,16 +178,22 @@ public struct Sandbox: Sendable {
             )
         }
         for id in spec.allNodes {
-            for (port, what) in [
+            var ports = [
                 (spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin"),
-            ] {
+            ]
+            if spec.tls != nil { ports.append((spec.secureClientPort(id), "secure client")) }
+            for (port, what) in ports {
                 if !Self.portIsFree(port) {
                     throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port")
                 }
             }
         }
-        _ = try javaCommand()
-        _ = try classpath(zookeeperJars: spec.zookeeperJars)
+        let java = try javaCommand()
+        _ = try classpath(zookeeperJars: spec.zookeeperJars, netty: spec.tls != nil)
+        if spec.tls != nil {
+            progress("making a throwaway CA and certificates in \(sandbox.certificates.folder)")
+            try sandbox.certificates.make(servers: Array(spec.allNodes), java: java)
+        }
         do {
             try FileManager.default.createDirectory(atPath: sandbox.directory, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
@@ -219,7 +247,8 @@ public struct Sandbox: Sendable {
 
     /// Node `id`'s line in a dynamic config file: `server.N=host:quorum:election:role;host:clientPort`.
     public func serverLine(_ id: Int) -> String {
-        "server.\(id)=127.0.0.1:\(spec.quorumPort(id)):\(spec.electionPort(id)):\(spec.isObserver(id) ? "observer" : "participant");127.0.0.1:\(spec.clientPort(id))"
+        let client = spec.tls?.plaintextClientPort ?? true ? ";127.0.0.1:\(spec.clientPort(id))" : ""
+        return "server.\(id)=127.0.0.1:\(spec.quorumPort(id)):\(spec.electionPort(id)):\(spec.isObserver(id) ? "observer" : "participant")\(client)"
     }
     public func configPath(_ id: Int) -> String { nodeDirectory(id) + "/zoo.cfg" }
     public func logPath(_ id: Int) -> String { nodeDirectory(id) + "/zookeeper.log" }
@@ -227,15 +256,33 @@ public struct Sandbox: Sendable {
 
     public var members: [EnsembleMember] { (1...spec.nodes).map(member) }
 
+    /// The throwaway CA and the certificates of a secured sandbox.
+    public var certificates: SandboxCertificates { SandboxCertificates(folder: directory + "/tls") }
+
+    /// How zkrunbook reaches this sandbox's servers: plaintext, or its secure client ports with the client certificate.
+    public var serverTLS: ServerTLS? {
+        spec.tls.map { _ in certificates.serverTLS(ports: Set(spec.allNodes.map(spec.secureClientPort))) }
+    }
+
+    public var connector: any ServerConnector { (serverTLS.flatMap { try? $0.connector() }) ?? PlaintextConnector() }
+
+    /// Inspects the sandbox's servers the way they are reached.
+    public var inspector: EnsembleInspector { EnsembleInspector(probe: ServerProbe(connector: connector)) }
+
     /// Where node `id`'s agent keeps its journal and records (its `stateDir` in the ensemble file).
     public func stateDirectory(_ id: Int) -> String { nodeDirectory(id) + "/state" }
 
     /// Node `id` as an ensemble file describes it (a member or a spare).
     public func member(_ id: Int) -> EnsembleMember {
-        EnsembleMember(
+        var member = EnsembleMember(
             id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
             role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), zooCfg: configPath(id), quorumPort: spec.quorumPort(id),
             electionPort: spec.electionPort(id))
+        if let tls = spec.tls {
+            (member.clientPort, member.secure) = (spec.secureClientPort(id), true)
+            member.plaintextClientPort = tls.plaintextClientPort ? spec.clientPort(id) : nil
+        }
+        return member
     }
 
     func writeNodeFiles(_ id: Int) throws {
@@ -245,7 +292,6 @@ public struct Sandbox: Sendable {
         var lines = [
             "# zkrunbook sandbox node \(id); ports: client \(spec.clientPort(id)), admin \(spec.adminPort(id))",
             "tickTime=\(spec.tickMs)", "initLimit=20", "syncLimit=10", "dataDir=\(data)",
-            "clientPort=\(spec.clientPort(id))", "clientPortAddress=127.0.0.1",
             "admin.enableServer=true", "admin.serverAddress=127.0.0.1", "admin.serverPort=\(spec.adminPort(id))",
             "maxClientCnxns=100", "autopurge.snapRetainCount=3", "autopurge.purgeInterval=1",
             // The short tick would cap sessions at 20 ticks (4 s): a client on a loaded test machine that
@@ -256,6 +302,8 @@ public struct Sandbox: Sendable {
             // it). A shared CI disk that stalls fsync for seconds would otherwise stall every write.
             "forceSync=no",
         ]
+        if spec.tls?.plaintextClientPort ?? true { lines += ["clientPort=\(spec.clientPort(id))", "clientPortAddress=127.0.0.1"] }
+        if let tls = spec.tls { lines += tlsLines(id, tls) }
         if spec.allFourLetterWords { lines.append("4lw.commands.whitelist=*") }
         if spec.isDynamic {
             // skipACL: reconfig is for super users; a throwaway sandbox lets every client be one.
@@ -278,15 +326,47 @@ public struct Sandbox: Sendable {
         try (lines.joined(separator: "\n") + "\n").write(toFile: configPath(id), atomically: true, encoding: .utf8)
     }
 
+    /// A secured node's zoo.cfg lines: the secure client port wanting client certificates, its keystore and
+    /// the CA's truststore (PKCS#12), quorum TLS, the AdminServer's HTTPS.
+    func tlsLines(_ id: Int, _ tls: SandboxTLS) -> [String] {
+        let files = certificates
+        let password = SandboxCertificates.storePassword
+        var lines = [
+            "secureClientPort=\(spec.secureClientPort(id))", "secureClientPortAddress=127.0.0.1",
+            "ssl.keyStore.location=\(files.keyStore(id))", "ssl.keyStore.password=\(password)", "ssl.keyStore.type=PKCS12",
+            "ssl.trustStore.location=\(files.trustStore)", "ssl.trustStore.password=\(password)", "ssl.trustStore.type=PKCS12",
+            "ssl.clientAuth=need",
+        ]
+        // The quorum's stores are set even with sslQuorum off: a rolling runbook turns it on later.
+        lines += [
+            "ssl.quorum.keyStore.location=\(files.keyStore(id))", "ssl.quorum.keyStore.password=\(password)", "ssl.quorum.keyStore.type=PKCS12",
+            "ssl.quorum.trustStore.location=\(files.trustStore)", "ssl.quorum.trustStore.password=\(password)", "ssl.quorum.trustStore.type=PKCS12",
+        ]
+        if tls.quorum { lines.append("sslQuorum=true") }
+        if tls.adminHTTPS { lines.append("admin.portUnification=true") }
+        return lines
+    }
+
     /// The ensemble file for `zkrunbook status --ensemble` and the rolling restart; its agent and restart
     /// command come from the caller, which knows its own path and command line.
     func ensembleFileText(agent: SandboxAgent, nodes ids: [Int]? = nil) -> String {
         let nodes = (ids ?? Array(1...spec.nodes)).map(member).map { member in
-            "    { id: \(member.id), host: \"\(member.host)\", clientPort: \(member.clientPort), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\","
+            let ports =
+                member.secure
+                ? (member.plaintextClientPort.map { "clientPort: \($0), " } ?? "") + "secureClientPort: \(member.clientPort)"
+                : "clientPort: \(member.clientPort)"
+            return "    { id: \(member.id), host: \"\(member.host)\", \(ports), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\","
                 + " quorumPort: \(member.quorumPort!), electionPort: \(member.electionPort!),\n"
                 + "      logFile: \"\(member.logFile!)\", stateDir: \"\(stateDirectory(member.id))\", zooCfg: \"\(member.zooCfg!)\" },"
         }
         let stop = AgentRequest.sandbox(.stop, directory: directory, node: "${node.id}").argv(agent: agent.path)
+        let files = certificates
+        let tlsBlock =
+            spec.tls == nil
+            ? ""
+            : "\n  // Every node is reached on its secureClientPort with this client certificate (the sandbox's CA signed it).\n"
+                + "  tls: { caFile: \"\(files.caFile)\", certificateFile: \"\(files.clientCertificate)\", keyFile: \"\(files.clientKey)\""
+                + (spec.tls!.adminHTTPS ? ", adminServer: \"https\"" : "") + " },"
         return """
             // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)\(spec.spareCount > 0 ? ", \(spec.spareCount) spare(s)" : "")), written by 'zkrunbook sandbox up'.
             {
@@ -297,7 +377,7 @@ public struct Sandbox: Sendable {
               // Each node's restart command in the sandbox; production: ["systemctl", "restart", "zookeeper"].
               restartCommand: [\(agent.restartCommand(directory).map { "\"\($0)\"" }.joined(separator: ", "))],
               stopCommand: [\(stop.map { "\"\($0)\"" }.joined(separator: ", "))],
-              agentPath: "\(agent.path)",
+              agentPath: "\(agent.path)",\(tlsBlock)
             }
 
             """
@@ -323,12 +403,15 @@ public struct Sandbox: Sendable {
         guard spec.allNodes.contains(id) else { throw SandboxError("no node \(id): the sandbox has nodes 1 to \(spec.allNodes.upperBound)") }
         if isRunning(id) { return }
         let java = try Self.javaCommand()
-        let classpath = try Self.classpath(zookeeperJars: spec.zookeeperJars)
-        let argv = [
-            java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-            "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss,SSS",
-            "-Dzookeeper.jmx.log4j.disable=true", "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configPath(id),
-        ]
+        let classpath = try Self.classpath(zookeeperJars: spec.zookeeperJars, netty: spec.tls != nil)
+        let argv =
+            [
+                java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss,SSS",
+                "-Dzookeeper.jmx.log4j.disable=true",
+            ] + (spec.tls == nil ? [] : ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"]) + [
+                "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configPath(id),
+            ]
         do {
             let pid = try DetachedProcess.spawn(argv: argv, workingDirectory: nodeDirectory(id), logPath: logPath(id))
             try "\(pid)\n".write(toFile: pidPath(id), atomically: true, encoding: .utf8)
@@ -359,7 +442,7 @@ public struct Sandbox: Sendable {
     /// Waits until every running node serves and exactly one leads.
     public func waitUntilServing(timeout: Double) throws(SandboxError) {
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 0.5, readTimeout: 1), wantMonitor: false, wantRuok: false)
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 0.5, readTimeout: 1), wantMonitor: false, wantRuok: false, connector: connector)
         var last: [ServerFacts] = []
         while Date() < deadline {
             last = probe.probeAll(members.map { ($0.endpoint, nil) })
@@ -377,7 +460,7 @@ public struct Sandbox: Sendable {
     /// Waits until node `id` serves as follower, observer or leader.
     public func waitUntilServing(node id: Int, timeout: Double) throws(SandboxError) {
         let deadline = Date().addingTimeInterval(timeout)
-        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 0.5, readTimeout: 1), wantMonitor: false, wantRuok: false)
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 0.5, readTimeout: 1), wantMonitor: false, wantRuok: false, connector: connector)
         while Date() < deadline {
             if probe.probe(member(id).endpoint).mode.isServing { return }
             if !isRunning(id) {

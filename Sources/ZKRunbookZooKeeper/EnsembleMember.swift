@@ -7,7 +7,12 @@ import ZKRunbookProcess
 public struct EnsembleMember: Sendable, Codable, Hashable {
     public var id: Int
     public var host: String
+    /// The port zkrunbook speaks to: the plaintext client port, or on a secured ensemble its secure one.
     public var clientPort: Int
+    /// `clientPort` speaks TLS (the ensemble file's `tls` block): a `secureClientPort`, or a port-unified one.
+    public var secure = false
+    /// Beside a secure `clientPort`, the server's plaintext client port, if it keeps one.
+    public var plaintextClientPort: Int?
     public var adminPort: Int?
     public var role: ServerEntry.Role
     /// The node's ZooKeeper log, for evidence when it does not come back.
@@ -21,9 +26,11 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
     public var electionPort: Int?
 
     /// Its line in a dynamic config: `server.N=host:quorumPort:electionPort:role;host:clientPort`.
+    /// A secure-only server's line has no client address: ZooKeeper takes a secure port from `secureClientPort`.
     public var serverLine: String {
         let address = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
-        return "server.\(id)=\(address):\(quorumPort ?? 2888):\(electionPort ?? 3888):\(role.rawValue);\(address):\(clientPort)"
+        let client = secure ? plaintextClientPort : clientPort
+        return "server.\(id)=\(address):\(quorumPort ?? 2888):\(electionPort ?? 3888):\(role.rawValue)" + (client.map { ";\(address):\($0)" } ?? "")
     }
 
     public var endpoint: Endpoint { Endpoint(host: host, port: clientPort) }
@@ -37,12 +44,17 @@ public struct EnsembleMember: Sendable, Codable, Hashable {
         (self.role, self.logFile, self.zooCfg, self.dataCentre) = (role, logFile, zooCfg, dataCentre)
     }
 
-    /// Members from a zoo.cfg's server lines (client port from the line, or the file's clientPort).
-    public static func members(from config: ZooConfig) -> [EnsembleMember] {
+    /// Members from a zoo.cfg's server lines (client port from the line, or the file's clientPort). With
+    /// `secure`, each is reached on the file's secureClientPort (where it has one), over TLS.
+    public static func members(from config: ZooConfig, secure: Bool = false) -> [EnsembleMember] {
         config.servers.map { entry in
-            EnsembleMember(
-                id: entry.id, host: entry.host, clientPort: entry.clientPort ?? config.clientPort ?? 2181, adminPort: config.adminPort,
-                role: entry.role)
+            let plaintext = entry.clientPort ?? config.clientPort
+            var member = EnsembleMember(
+                id: entry.id, host: entry.host, clientPort: plaintext ?? 2181, adminPort: config.adminPort, role: entry.role)
+            if secure, let port = config.secureClientPort {
+                (member.clientPort, member.secure, member.plaintextClientPort) = (port, true, plaintext)
+            }
+            return member
         }
     }
 }

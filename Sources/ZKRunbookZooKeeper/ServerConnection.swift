@@ -47,6 +47,12 @@ public protocol ServerConnector: Sendable {
     func connect(_ endpoint: Endpoint, timeout: Double) -> Result<any ServerConnection, ZooKeeperError>
     /// True when connections are bare TCP sockets, which `SocketClient.exchangeAll` may poll all at once.
     var isPlaintext: Bool { get }
+    /// True when a connection to `endpoint` is made over TLS.
+    func usesTLS(for endpoint: Endpoint) -> Bool
+}
+
+extension ServerConnector {
+    public func usesTLS(for endpoint: Endpoint) -> Bool { !isPlaintext }
 }
 
 /// TCP, no encryption: ZooKeeper's default client port and AdminServer.

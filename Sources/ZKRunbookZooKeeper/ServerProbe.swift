@@ -66,6 +66,15 @@ public struct ServerProbe: Sendable {
             perTarget.append(Array(replies[offset..<(offset + words.count)]))
             offset += words.count
         }
+        // A server silent to srvr in plaintext may be a TLS port waiting for a handshake: asked a TLS hello,
+        // one that answers it is said to speak TLS, never to be down or hung.
+        let silent = targets.indices.filter { !connector.usesTLS(for: targets[$0].0) && Self.silent(perTarget[$0][0]) }
+        let speaksTLS = Parallel.map(silent) { TLSSniffer.speaksTLS(targets[$0].0, timeout: limits.connectTimeout) }
+        for (index, tls) in zip(silent, speaksTLS) where tls {
+            let error = ZooKeeperError.tls(
+                endpoint: targets[index].0.description, failure: .speaksTLS, detail: "srvr got no answer; a TLS hello got a TLS record")
+            perTarget[index] = perTarget[index].map { _ in .failure(error) }
+        }
         let facts = { @Sendable [perTarget] (index: Int) -> ServerFacts in
             var facts = self.facts(targets[index].0, adminPort: targets[index].1, asked: asked[index], replies: perTarget[index])
             facts.probeMs = Int(Date().timeIntervalSince(started) * 1000)
@@ -93,6 +102,12 @@ public struct ServerProbe: Sendable {
         case .notServing: return "not serving"
         default: return "\(error)"
         }
+    }
+
+    /// No answer at all to a word: nothing before the deadline, or a connection closed without a byte.
+    static func silent(_ reply: Result<String, ZooKeeperError>) -> Bool {
+        if case .failure(.readTimedOut(_, _, _, 0)) = reply { return true }
+        return closedWithoutAnswer(reply)
     }
 
     /// A connection the server closed (or reset) without an answer: not a refused word, not a server down.

@@ -10,12 +10,56 @@ public struct TLSSettings: Sendable, Hashable, Codable {
     public var certificateFile: String?
     public var keyFile: String?
     public var keyPasswordFile: String?
+    /// The client certificate and key in one PKCS#12 file (instead of `certificateFile` and `keyFile`; its
+    /// password from `keyPasswordFile`).
+    public var pkcs12File: String?
     /// Check the certificate names the host connected to (on by default; ZooKeeper 3.9.5+ checks servers' too).
     public var verifyHostname: Bool
 
-    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, keyPasswordFile: String? = nil, verifyHostname: Bool = true) {
+    public init(
+        caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, keyPasswordFile: String? = nil, pkcs12File: String? = nil,
+        verifyHostname: Bool = true
+    ) {
         (self.caFile, self.certificateFile, self.keyFile, self.keyPasswordFile, self.verifyHostname) =
             (caFile, certificateFile, keyFile, keyPasswordFile, verifyHostname)
+        self.pkcs12File = pkcs12File
+    }
+
+    /// The file's format from its first bytes, so a Java keystore is named with its conversion rather than
+    /// failing in OpenSSL's words.
+    enum FileKind { case pem, javaKeystore, der, unreadable }
+
+    static func kind(of path: String) -> FileKind {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .unreadable }
+        defer { try? handle.close() }
+        let head = [UInt8](handle.readData(ofLength: 4096))
+        if head.starts(with: [0xFE, 0xED, 0xFE, 0xED]) || head.starts(with: [0xCE, 0xCE, 0xCE, 0xCE]) { return .javaKeystore }
+        if String(decoding: head, as: UTF8.self).contains("-----BEGIN") { return .pem }
+        return head.first == 0x30 ? .der : .pem
+    }
+
+    /// The settings' files checked for what OpenSSL cannot read: a Java keystore (JKS, JCEKS) is refused
+    /// with the `keytool` command that converts it; a DER certificate file is taken as PKCS#12.
+    func resolvedForOpenSSL() throws(ZooKeeperError) -> TLSSettings {
+        var resolved = self
+        if let ca = caFile, Self.kind(of: ca) == .javaKeystore {
+            throw .tls(
+                endpoint: "this machine", failure: .settings,
+                detail: "\(ca) is a Java keystore, which OpenSSL cannot read: export the CA as PEM "
+                    + "(keytool -list -keystore \(ca) shows its alias; keytool -exportcert -rfc -keystore \(ca) -alias ALIAS -file ca.pem) and give tls.caFile: \"ca.pem\""
+            )
+        }
+        for path in [certificateFile, pkcs12File].compactMap({ $0 }) where Self.kind(of: path) == .javaKeystore {
+            throw .tls(
+                endpoint: "this machine", failure: .settings,
+                detail: "\(path) is a Java keystore, which OpenSSL cannot read: convert it to PKCS#12 "
+                    + "(keytool -importkeystore -srckeystore \(path) -srcstoretype JKS -destkeystore client.p12 -deststoretype PKCS12) and give tls.pkcs12File: \"client.p12\" with its password in tls.keyPasswordFile"
+            )
+        }
+        if pkcs12File == nil, let certificate = certificateFile, keyFile == nil, Self.kind(of: certificate) == .der {
+            (resolved.pkcs12File, resolved.certificateFile) = (certificate, nil)
+        }
+        return resolved
     }
 }
 
@@ -25,7 +69,8 @@ public final class TLSConnector: ServerConnector, @unchecked Sendable {
     private let context: UnsafeMutableRawPointer
 
     /// Loads the CA, certificate and key once; fails, naming the file and the fix, before any connection.
-    public init(_ settings: TLSSettings) throws(ZooKeeperError) {
+    public init(_ given: TLSSettings) throws(ZooKeeperError) {
+        let settings = try given.resolvedForOpenSSL()
         self.settings = settings
         var error = [CChar](repeating: 0, count: 1024)
         guard zkrunbook_tls_available(&error, error.count) == 1 else {
@@ -39,6 +84,10 @@ public final class TLSConnector: ServerConnector, @unchecked Sendable {
             password = text.trimmingCharacters(in: .newlines)
         }
         guard let made = zkrunbook_tls_context_new(settings.caFile, settings.certificateFile, settings.keyFile, password, &error, error.count) else {
+            throw .tls(endpoint: "this machine", failure: .settings, detail: cText(error))
+        }
+        if let bundle = settings.pkcs12File, zkrunbook_tls_context_use_pkcs12(made, bundle, password, &error, error.count) != 1 {
+            zkrunbook_tls_context_free(made)
             throw .tls(endpoint: "this machine", failure: .settings, detail: cText(error))
         }
         context = made

@@ -39,6 +39,8 @@ public struct ZooConfig: Sendable {
 
     public var clientPort: Int? { properties["clientPort"].flatMap(Int.init) }
     public var clientPortAddress: String? { properties["clientPortAddress"] }
+    /// The TLS client port (with `serverCnxnFactory` Netty), beside or instead of `clientPort`.
+    public var secureClientPort: Int? { properties["secureClientPort"].flatMap(Int.init) }
     public var dataDir: String? { properties["dataDir"] }
     public var dataLogDir: String? { properties["dataLogDir"] ?? dataDir }
     /// Where the server keeps its snapshots and epoch files, and its transaction logs: version-2 of each.

@@ -124,6 +124,8 @@ public enum TLSFailure: String, Sendable, Hashable, Codable {
     case verifyFailed = "verify-failed"
     /// The port does not speak TLS (a plaintext client port).
     case notTLS = "not-tls"
+    /// A TLS port (a secureClientPort) asked in plaintext: it answered a TLS hello, not the word.
+    case speaksTLS = "speaks-tls"
     case failed
 
     public var headline: String {
@@ -138,6 +140,7 @@ public enum TLSFailure: String, Sendable, Hashable, Codable {
         case .clientCertificateRequired: return "the server refused the connection without a client certificate it trusts"
         case .verifyFailed: return "the server's certificate did not verify"
         case .notTLS: return "the port does not speak TLS"
+        case .speaksTLS: return "the port speaks TLS (it answered a TLS hello) and was asked in plaintext"
         case .failed: return "the handshake failed"
         }
     }
@@ -153,6 +156,7 @@ public enum TLSFailure: String, Sendable, Hashable, Codable {
         case .clientCertificateRequired: return "give a client certificate and key the servers trust (tls.certificateFile, tls.keyFile)"
         case .verifyFailed: return "check the server's certificate chain against the CA given"
         case .notTLS: return "this looks like a plaintext port: use the server's secureClientPort, or leave tls out for this port"
+        case .speaksTLS: return "reach it over TLS: the ensemble file's tls block (caFile, certificateFile, keyFile), or --tls-ca, --tls-cert and --tls-key"
         case .failed: return "see OpenSSL's words above"
         }
     }

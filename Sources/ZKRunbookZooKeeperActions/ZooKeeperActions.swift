@@ -129,6 +129,20 @@ public enum ServerConnectorKey: RunServiceKey {
     public typealias Value = any ServerConnector
 }
 
+/// The run's TLS settings, kept beside the connector made from them so a step that asks a node's agent
+/// passes them on (the agent reaches its own server the same way).
+public enum ServerTLSKey: RunServiceKey {
+    public typealias Value = ServerTLS
+}
+
 extension RunServices {
     public var serverConnector: any ServerConnector { self[ServerConnectorKey.self] ?? PlaintextConnector() }
+
+    public var serverTLS: ServerTLS? { self[ServerTLSKey.self] }
+
+    /// Servers reached over TLS as `tls` says: its files are loaded here, once, for the whole run.
+    public mutating func reach(over tls: ServerTLS) throws(ZooKeeperError) {
+        self[ServerConnectorKey.self] = try tls.connector()
+        self[ServerTLSKey.self] = tls
+    }
 }

@@ -2,7 +2,7 @@ import Foundation
 import ZKRunbookTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An independent ZooKeeper client — Debian's python3-kazoo, Tests/support/kazoo-witness.py — writing
@@ -35,7 +35,11 @@ final class KazooWitness {
         FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [repositoryRoot + "/Tests/support/kazoo-witness.py", hosts, stop, ready]
+        // A secured sandbox: kazoo over TLS with the sandbox's client certificate.
+        let tls =
+            ensemble.sandbox.spec.tls == nil
+            ? [] : [ensemble.sandbox.certificates.caFile, ensemble.sandbox.certificates.clientCertificate, ensemble.sandbox.certificates.clientKey]
+        process.arguments = [repositoryRoot + "/Tests/support/kazoo-witness.py", hosts, stop, ready] + tls
         process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle(forWritingAtPath: log)
         process.standardInput = FileHandle.nullDevice

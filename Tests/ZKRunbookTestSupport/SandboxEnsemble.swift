@@ -22,7 +22,8 @@ public struct SandboxEnsemble: Sendable {
     public func log(_ node: Int) -> String { (try? String(contentsOfFile: "\(directory)/node\(node)/zookeeper.log", encoding: .utf8)) ?? "" }
     public func zooCfg(_ node: Int) -> String { "\(directory)/node\(node)/zoo.cfg" }
     public func myid(_ node: Int) -> String { "\(directory)/node\(node)/data/myid" }
-    public func clientPort(_ node: Int) -> Int { base + node }
+    /// The port clients reach node `node` on (its secure one in a `--tls` sandbox).
+    public func clientPort(_ node: Int) -> Int { sandbox.spec.reachPort(node) }
     /// New leaders elected so far: the "LEADING - LEADER ELECTION TOOK" lines of every node.
     public var leaderElections: Int { (1...nodes).map { log($0).components(separatedBy: "LEADING - LEADER ELECTION TOOK").count - 1 }.reduce(0, +) }
 
@@ -64,10 +65,10 @@ extension ZKRunbookBinary {
     }
 
     public func sandbox(at folder: String, nodes: Int = 3, observers: Int = 0, extra: [String] = [], firstPort: Int) throws -> SandboxEnsemble {
-        for attempt in 0..<31 {
+        for attempt in 0..<29 {
             // Below the kernel's ephemeral range (32768 and up), where another test's outgoing connections
             // could take a port between the check and the bind; suites start apart by their firstPort.
-            let base = 20_000 + ((firstPort / 100 + Int(getpid()) + attempt * 13 + nodes) % 31) * 400
+            let base = 20_000 + ((firstPort / 100 + Int(getpid()) + attempt * 13 + nodes) % 29) * 500
             // Not while another sandbox of this test process holds it: one that is down for a while (a
             // restore's outage) would otherwise see another suite's sandbox take its ports (seen as a
             // stranger serving on a stopped node's port).
@@ -98,7 +99,9 @@ extension ZKRunbookBinary {
 extension SandboxEnsemble {
     /// A sandbox in a folder of its own, for suites that hold no scratch folder; `close()` removes both.
     /// `zookeeper`: another version than Debian's (its jars under `Sandbox.jarCache`), as `sandbox up --zookeeper`.
-    public static func start(nodes: Int, observers: Int = 0, allWords: Bool, firstPort: Int = 24_000, zookeeper: String? = nil) throws -> SandboxEnsemble {
+    public static func start(
+        nodes: Int, observers: Int = 0, allWords: Bool, firstPort: Int = 24_000, zookeeper: String? = nil, extra more: [String] = []
+    ) throws -> SandboxEnsemble {
         let folder = NSTemporaryDirectory() + "zkr-sandbox-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let binary = try ZKRunbookBinary.locate()
@@ -110,7 +113,7 @@ extension SandboxEnsemble {
             }
             extra += ["--zookeeper", jars]
         }
-        var ensemble = try binary.sandbox(at: folder, nodes: nodes, observers: observers, extra: extra, firstPort: firstPort)
+        var ensemble = try binary.sandbox(at: folder, nodes: nodes, observers: observers, extra: extra + more, firstPort: firstPort)
         ensemble.owned = folder
         return ensemble
     }

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """An independent ZooKeeper client (Debian's python3-kazoo) that writes throughout a test.
 
-    kazoo-witness.py HOSTS STOPFILE READYFILE
+    kazoo-witness.py HOSTS STOPFILE READYFILE [CAFILE CERTFILE KEYFILE]
+
+With the three files, it connects over TLS with that client certificate (a secureClientPort).
 
 Creates /zkr-witness/w-NNNNNNNNNN (sequential) every 20 ms until STOPFILE exists, touching READYFILE
 after the first acknowledged write. Then lists /zkr-witness once (every acknowledged znode must be in
@@ -24,7 +26,10 @@ except ImportError:
     sys.exit(2)
 
 hosts, stop_file, ready_file = sys.argv[1], sys.argv[2], sys.argv[3]
-client = KazooClient(hosts=hosts, timeout=4.0, connection_retry={"max_tries": -1, "delay": 0.05, "max_delay": 0.2})
+tls = {}
+if len(sys.argv) == 7:
+    tls = {"use_ssl": True, "verify_certs": True, "ca": sys.argv[4], "certfile": sys.argv[5], "keyfile": sys.argv[6]}
+client = KazooClient(hosts=hosts, timeout=4.0, connection_retry={"max_tries": -1, "delay": 0.05, "max_delay": 0.2}, **tls)
 client.start(timeout=30)
 client.ensure_path("/zkr-witness")
 acked = []

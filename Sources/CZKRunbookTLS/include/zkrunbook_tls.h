@@ -17,6 +17,10 @@ void *zkrunbook_tls_context_new(const char *ca_file, const char *certificate_fil
                                 char *error, size_t error_length);
 void zkrunbook_tls_context_free(void *context);
 
+/// Takes the client certificate and key from a PKCS#12 file (what a Java keystore converts to) into
+/// `context`: 1 done; 0 and why in `error` (not PKCS#12, a wrong password, no key in it).
+int zkrunbook_tls_context_use_pkcs12(void *context, const char *path, const char *password, char *error, size_t error_length);
+
 /// Outcomes of a handshake, so the caller can name the failure and its fix.
 enum {
     ZKRUNBOOK_TLS_OK = 0,

@@ -29,7 +29,9 @@ struct AgentRunAction: DeclaredAction {
     var isReadOnly: Bool { readOnly }
 
     /// The request to the node's agent, with whatever values are known (nil: one is missing).
-    func request(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", hold: NodeHold? = nil) -> RunRequest? {
+    func request(
+        _ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", hold: NodeHold? = nil, tls: ServerTLS? = nil
+    ) -> RunRequest? {
         guard let runbookName = resolve(runbook) else { return nil }
         var parameters: [RunRequest.Parameter] = []
         for (name, template) in self.parameters {
@@ -40,17 +42,21 @@ struct AgentRunAction: DeclaredAction {
         // The agent stops when its conductor does (the connection's stdin closes), and a resumed conductor
         // asking again for a run that already succeeded gets its result instead of a second restart; the
         // run's hold on the ensemble is checked by the agent before each change it makes there.
-        return RunRequest(
+        var request = RunRequest(
             runbook: runbookName, parameters: parameters, stateDir: stateDir.flatMap(resolve) ?? node["stateDir"], stopsWithConductor: !readOnly,
             once: readOnly ? nil : once, lease: readOnly ? nil : hold)
+        request.tls = tls
+        return request
     }
 
     /// The agent's path on the node: the step's, else the node's (the ensemble's), else found on its PATH.
     func agent(_ resolve: (Template) -> String?, node: NodeFields) -> String { agentPath.flatMap(resolve) ?? node["agentPath"] ?? EnsembleNode.defaultAgent }
 
     /// The agent's argv, with whatever values are known.
-    func argv(_ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", hold: NodeHold? = nil) -> [String]? {
-        request(resolve, node: node, once: once, runID: runID, hold: hold).map { AgentRequest.run($0).argv(agent: agent(resolve, node: node)) }
+    func argv(
+        _ resolve: (Template) -> String?, node: NodeFields, once: String? = nil, runID: String = "${run.id}", hold: NodeHold? = nil, tls: ServerTLS? = nil
+    ) -> [String]? {
+        request(resolve, node: node, once: once, runID: runID, hold: hold, tls: tls).map { AgentRequest.run($0).argv(agent: agent(resolve, node: node)) }
     }
 
     /// The agent's argv as a plan shows it: `${run.id}` stays a reference (the same in every plan of the
@@ -87,7 +93,7 @@ struct AgentRunAction: DeclaredAction {
                     return nil
                 }
             }, node: context.resolver.node, once: "\(context.resolver.runID).\(context.stepID).node\(context.resolver.node["id"] ?? "local")",
-            runID: context.resolver.runID, hold: context.options.fence?.hold(on: context.resolver.node))
+            runID: context.resolver.runID, hold: context.options.fence?.hold(on: context.resolver.node), tls: context.options.services.serverTLS)
         guard let argv = resolved else { return missing ?? .failure(cause: .unresolvedReference, message: "agent command incomplete") }
         var environment: [String: String] = [:]
         if let path = context.resolver.node["runbookPath"] { environment["ZKRUNBOOK_RUNBOOK_PATH"] = path }
