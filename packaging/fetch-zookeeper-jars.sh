@@ -4,6 +4,8 @@
 # packaging/zookeeper-jars.sha256. Debian's own zookeeper package is 3.8.0.
 #
 #   3.4.14  from pyspark 3.1.3's sdist    3.6.3  from pyspark 3.5.3's    3.9.3  from pyspark 4.0.1's
+#   netty-4.1.118  from pyspark 4.0.1's too: only asked by name. ZooKeeper 3.9.3's quorum TLS needs Netty
+#                  4.1.113 or newer (ZOOKEEPER-4293); Debian 12's libnetty-java is 4.1.48.
 #
 # Taken from a shared folder when one is there (--from DIR, else ../shared/zookeeper-jars beside the
 # repository, as CI lays it out); otherwise the pyspark sdist is downloaded from PyPI once (hundreds of MB)
@@ -19,7 +21,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --from) from=$2; shift 2 ;;
     --dest) dest=$2; shift 2 ;;
-    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "error: unknown option $1" >&2; exit 2 ;;
     *) versions+=("$1"); shift ;;
   esac
@@ -31,8 +33,8 @@ pyspark_for() {
   case "$1" in
     3.4.14) echo 3.1.3 ;;
     3.6.3) echo 3.5.3 ;;
-    3.9.3) echo 4.0.1 ;;
-    *) echo "error: no known source for ZooKeeper $1 (known: 3.4.14, 3.6.3, 3.9.3)" >&2; return 2 ;;
+    3.9.3 | netty-4.1.118) echo 4.0.1 ;;
+    *) echo "error: no known source for ZooKeeper $1 (known: 3.4.14, 3.6.3, 3.9.3, netty-4.1.118)" >&2; return 2 ;;
   esac
 }
 

@@ -143,6 +143,8 @@ public struct CollectRequest: Sendable, Equatable {
     public var maxLogBytes: Int64
     public var stateDir: String
     public var logDir: String?
+    /// How the node's server is reached over TLS (the ensemble file's `tls` block).
+    public var tls: ServerTLS?
 
     public init(zooCfg: String, output: String, since: String, maxLogBytes: Int64, stateDir: String, logDir: String?) {
         (self.zooCfg, self.output, self.since, self.maxLogBytes, self.stateDir, self.logDir) = (zooCfg, output, since, maxLogBytes, stateDir, logDir)
@@ -152,6 +154,6 @@ public struct CollectRequest: Sendable, Equatable {
         [
             AgentVerb.collect.rawValue, AgentOption.json.rawValue, AgentOption.zooCfg.rawValue, zooCfg, AgentOption.output.rawValue, output,
             AgentOption.since.rawValue, since, AgentOption.maxLogBytes.rawValue, String(maxLogBytes), AgentOption.stateDir.rawValue, stateDir,
-        ] + (logDir.map { [AgentOption.logDir.rawValue, $0] } ?? [])
+        ] + (logDir.map { [AgentOption.logDir.rawValue, $0] } ?? []) + (tls?.arguments ?? [])
     }
 }

@@ -22,7 +22,7 @@ public enum AgentVerb: String, Sendable, CaseIterable {
         case .run: options = [.param, .stateDir, .once, .lease, .leaseKey] + AgentOption.tlsValues
         case .lease: options = [.key, .runID, .ttl, .runbook, .ensemble, .ensembleID, .holderHost, .holderPID, .needs, .stateDir]
         case .nodeConfig: options = [.clientPort, .zooCfg, .checkDir]
-        case .collect: options = [.zooCfg, .output, .since, .maxLogBytes, .stateDir, .logDir]
+        case .collect: options = [.zooCfg, .output, .since, .maxLogBytes, .stateDir, .logDir] + AgentOption.tlsValues
         case .reach: options = [.timeout]
         case .sandbox: options = [.dir, .node]
         }
@@ -33,7 +33,8 @@ public enum AgentVerb: String, Sendable, CaseIterable {
     public var flagOptions: Set<String> {
         switch self {
         case .run: return [AgentOption.json.rawValue, AgentOption.stopWhenStdinCloses.rawValue, AgentOption.tlsNoVerifyHostname.rawValue]
-        case .lease, .collect: return [AgentOption.json.rawValue]
+        case .collect: return [AgentOption.json.rawValue, AgentOption.tlsNoVerifyHostname.rawValue]
+        case .lease: return [AgentOption.json.rawValue]
         case .nodeConfig, .reach, .sandbox: return []
         }
     }

@@ -36,13 +36,17 @@ enum CollectCommand {
           --output DIR         where the archive goes (default .)
           --max-log-bytes N    bytes of logs in all (default 268435456)
           --zoo-cfg FILE       default /etc/zookeeper/conf/zoo.cfg
-          --server HOST:PORT   default from zoo.cfg (clientPortAddress:clientPort)
+          --server HOST:PORT   default from zoo.cfg (clientPortAddress:clientPort, else its secureClientPort)
           --admin-port N       AdminServer port (default from zoo.cfg, 8080)
           --log-dir DIR        where ZooKeeper logs (repeatable; default /var/log/zookeeper)
           --state-dir DIR      as for run
           --ensemble FILE      every node of this ensemble file (see above)
           --parallel N         with --ensemble: nodes collected at once (1-16, default 3)
           --timeout DUR        with --ensemble: the limit for each node (default 10m)
+          --tls-ca, --tls-cert, --tls-key, --tls-pkcs12, --tls-key-password-file FILE, --tls-port PORT,
+          --tls-no-verify-hostname
+                               one node's server over TLS (as 'zkrunbook status --help' says); with
+                               --ensemble, the ensemble file's tls block says it for every node
           -h, --help           show this help
 
         Exit codes: 0 bundle written (items or servers that failed are in the manifest), 1 no bundle (with
@@ -73,11 +77,14 @@ enum CollectCommand {
         if let directories = parsed.values["--log-dir"] { forwarded += ["--param", "logDirs=\(directories.joined(separator: ","))"] }
         if let state = parsed.value("--state-dir") { forwarded += ["--state-dir", state] }
         if parsed.flags.contains("--json") { forwarded.append("--json") }
+        // The --tls-* words go on to the run, which reaches the server with them.
+        for option in AgentOption.tlsValues { forwarded += (parsed.values[option.rawValue] ?? []).flatMap { [option.rawValue, $0] } }
+        if parsed.flags.contains(AgentOption.tlsNoVerifyHostname.rawValue) { forwarded.append(AgentOption.tlsNoVerifyHostname.rawValue) }
         return try RunCommand.run(forwarded, mode: .run)
     }
 
     static func collectEnsemble(_ path: String, _ parsed: ParsedArguments) throws -> ExitCode {
-        for option in ["--zoo-cfg", "--server", "--admin-port", "--log-dir"] where parsed.value(option) != nil {
+        for option in ["--zoo-cfg", "--server", "--admin-port", "--log-dir"] + AgentOption.tlsValues.map(\.rawValue) where parsed.value(option) != nil {
             throw UsageError(message: "\(option) is for one node; with --ensemble each node's comes from the ensemble file", usage: usage)
         }
         let file: EnsembleFile

@@ -17,6 +17,8 @@ public struct BundleOptions: Sendable {
     public var maxLogBytes: Int64
     /// Every command and every network exchange gives up after this.
     public var commandTimeout: Double
+    /// How the server is connected to (TLS on a secure client port).
+    public var connector: any ServerConnector = PlaintextConnector()
 
     public init(
         zooCfg: String, server: Endpoint? = nil, adminPort: Int? = nil, logDirectories: [String], since: RunbookDuration,
@@ -207,11 +209,12 @@ public struct BundleCollector: Sendable {
         plans += systemPlans(process: process, processText: processText, report: report)
         plans += logPlans(config: config)
         let endpointForDoctor = endpoint
+        let connector = options.connector
         plans.append(
             Plan(name: "report.md") { context in
                 // doctor over the logs just copied and the live server, inside the bundle.
                 let view = endpointForDoctor.map {
-                    EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2))).inspect([
+                    EnsembleInspector(probe: ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), connector: connector)).inspect([
                         EnsembleMember(id: 1, host: $0.host, clientPort: $0.port)
                     ])
                 }
@@ -269,13 +272,15 @@ public struct BundleCollector: Sendable {
 
     var endpoint: Endpoint? {
         if let server = options.server { return server }
-        guard let config = try? ZooConfig.load(path: options.zooCfg, readMyid: false), let port = config.clientPort else { return nil }
-        return Endpoint(host: config.clientPortAddress.flatMap { $0 == "0.0.0.0" ? nil : $0 } ?? "127.0.0.1", port: port)
+        guard let config = try? ZooConfig.load(path: options.zooCfg, readMyid: false), config.clientPort ?? config.secureClientPort != nil else { return nil }
+        let address = config.clientPort == nil ? config.properties["secureClientPortAddress"] : config.clientPortAddress
+        return Endpoint(host: address.flatMap { $0 == "0.0.0.0" ? nil : $0 } ?? "127.0.0.1", port: config.probePort)
     }
 
     func fourLetterWordPlans(config: ZooConfig?) -> [Plan] {
         guard let endpoint else { return [] }
-        let client = FourLetterWordClient(limits: SocketLimits(connectTimeout: options.commandTimeout, readTimeout: options.commandTimeout))
+        let client = FourLetterWordClient(
+            limits: SocketLimits(connectTimeout: options.commandTimeout, readTimeout: options.commandTimeout), connector: options.connector)
         return FourLetterWord.allCases.map { word in
             Plan(name: "4lw/\(word.rawValue).txt") { context in
                 let name = "4lw/\(word.rawValue).txt"
@@ -296,7 +301,8 @@ public struct BundleCollector: Sendable {
 
     func adminPlans(config: ZooConfig?) -> [Plan] {
         guard let endpoint, let port = options.adminPort ?? config?.adminPort else { return [] }
-        let admin = AdminServerClient(limits: SocketLimits(connectTimeout: options.commandTimeout, readTimeout: options.commandTimeout))
+        let admin = AdminServerClient(
+            limits: SocketLimits(connectTimeout: options.commandTimeout, readTimeout: options.commandTimeout), connector: options.connector)
         let target = Endpoint(host: endpoint.host, port: port)
         return ["srvr", "mntr", "conf", "envi", "cons", "wchs", "dirs", "isro"].map { command in
             Plan(name: "admin/\(command).json") { context in

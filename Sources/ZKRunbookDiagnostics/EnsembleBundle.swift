@@ -151,9 +151,10 @@ public struct EnsembleCollector: Sendable {
         }
         defer { _ = runner.run(CommandSpec(argv: ["rm", "-rf", scratch], timeout: 60), cancellation: nil) }
         let agent = member.nodeAgent(environment: file.agentEnvironment)
-        let request = CollectRequest(
+        var request = CollectRequest(
             zooCfg: member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg", output: scratch, since: options.since, maxLogBytes: Int64(options.maxLogBytes),
             stateDir: scratch + "/state", logDir: member.logFile.map { ($0 as NSString).deletingLastPathComponent })
+        request.tls = file.tls
         var spec = agent.spec(.collect(request), timeout: remaining(), outputCap: 8 << 20)
         spec.terminationGrace = 10
         let bundle = runner.run(spec, cancellation: nil)

@@ -115,19 +115,9 @@ public struct Sandbox: Sendable {
     public static func classpath(zookeeperJars: String? = nil, netty: Bool = false) throws(SandboxError) -> String {
         let parts = try zookeeperClasspath(zookeeperJars: zookeeperJars)
         guard netty else { return parts }
-        let missing = nettyJars.filter { !FileManager.default.fileExists(atPath: "/usr/share/java/\($0).jar") }
-        guard missing.isEmpty else {
-            throw SandboxError("TLS needs the Netty connection factory, and \(missing.joined(separator: ", ")) is missing: apt-get install libnetty-java")
-        }
-        // After the version's own jars: a release that ships its Netty (3.5–3.8 tarballs) keeps its own.
-        return ([parts] + nettyJars.map { "/usr/share/java/\($0).jar" }).joined(separator: ":")
+        // Before Debian's support jars: the Netty chosen wins over any other on the path.
+        return ([parts] + (try SandboxNetty.choose(zookeeperJars: zookeeperJars)).jars).joined(separator: ":")
     }
-
-    /// Debian's Netty parts (libnetty-java; its netty-all.jar holds no classes) that ZooKeeper's TLS needs.
-    static let nettyJars = [
-        "netty-buffer", "netty-codec", "netty-common", "netty-handler", "netty-resolver", "netty-transport", "netty-transport-native-unix-common",
-        "netty-transport-native-epoll",
-    ]
 
     static func zookeeperClasspath(zookeeperJars: String?) throws(SandboxError) -> String {
         if let folder = zookeeperJars {
@@ -190,7 +180,9 @@ public struct Sandbox: Sendable {
         }
         let java = try javaCommand()
         _ = try classpath(zookeeperJars: spec.zookeeperJars, netty: spec.tls != nil)
-        if spec.tls != nil {
+        if let tls = spec.tls {
+            let netty = try SandboxNetty.choose(zookeeperJars: spec.zookeeperJars)
+            if tls.quorum { try netty.checkQuorumTLS(zookeeper: SandboxNetty.zookeeperVersion(spec.zookeeperJars)) }
             progress("making a throwaway CA and certificates in \(sandbox.certificates.folder)")
             try sandbox.certificates.make(servers: Array(spec.allNodes), java: java)
         }

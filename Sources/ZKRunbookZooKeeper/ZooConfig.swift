@@ -41,6 +41,8 @@ public struct ZooConfig: Sendable {
     public var clientPortAddress: String? { properties["clientPortAddress"] }
     /// The TLS client port (with `serverCnxnFactory` Netty), beside or instead of `clientPort`.
     public var secureClientPort: Int? { properties["secureClientPort"].flatMap(Int.init) }
+    /// The port a probe on the server's own machine asks: the plaintext client port, else the secure one.
+    public var probePort: Int { clientPort ?? secureClientPort ?? 2181 }
     public var dataDir: String? { properties["dataDir"] }
     public var dataLogDir: String? { properties["dataLogDir"] ?? dataDir }
     /// Where the server keeps its snapshots and epoch files, and its transaction logs: version-2 of each.

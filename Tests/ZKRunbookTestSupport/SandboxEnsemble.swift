@@ -65,10 +65,10 @@ extension ZKRunbookBinary {
     }
 
     public func sandbox(at folder: String, nodes: Int = 3, observers: Int = 0, extra: [String] = [], firstPort: Int) throws -> SandboxEnsemble {
-        for attempt in 0..<29 {
+        for attempt in 0..<25 {
             // Below the kernel's ephemeral range (32768 and up), where another test's outgoing connections
             // could take a port between the check and the bind; suites start apart by their firstPort.
-            let base = 20_000 + ((firstPort / 100 + Int(getpid()) + attempt * 13 + nodes) % 29) * 500
+            let base = 20_000 + ((firstPort / 100 + Int(getpid()) + attempt * 13 + nodes) % 25) * 500
             // Not while another sandbox of this test process holds it: one that is down for a while (a
             // restore's outage) would otherwise see another suite's sandbox take its ports (seen as a
             // stranger serving on a stopped node's port).

@@ -56,12 +56,13 @@ struct BundleAction: ArgumentsDecodable {
             }
             endpoint = parsed
         }
-        let options = BundleOptions(
+        var options = BundleOptions(
             zooCfg: resolved.0, server: endpoint, adminPort: resolved.3.flatMap(Int.init),
             logDirectories: (resolved.4 ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
             since: since.resolve(context.resolver.parameters) ?? RunbookDuration(milliseconds: 86_400_000), outputDirectory: resolved.1,
             maxLogBytes: resolved.5.flatMap(Int64.init) ?? (256 << 20),
             commandTimeout: commandTimeout.resolve(context.resolver.parameters)?.seconds ?? 10)
+        options.connector = context.options.services.serverConnector
         let showProgress = isatty(2) == 1
         do {
             let result = try BundleCollector(options: options, runner: context.runner).collect { index, total, name in

@@ -59,7 +59,7 @@ struct ZKBackupAction: ArgumentsDecodable {
         }
         let probe = ServerProbe(
             limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false, connector: context.options.services.serverConnector)
-        let port = loaded.clientPort ?? 2181
+        let port = loaded.probePort
         let server = Endpoint(host: ListeningAddress.resolve(port: port).host, port: port)
         let before = probe.probe(server)
 
