@@ -27,6 +27,7 @@ typedef struct asn1_string_st ASN1_TIME;
 typedef struct asn1_string_st ASN1_INTEGER;
 typedef struct bignum_st BIGNUM;
 typedef struct X509_VERIFY_PARAM_st X509_VERIFY_PARAM;
+typedef struct x509_store_ctx_st X509_STORE_CTX;
 typedef struct bio_st BIO;
 typedef struct PKCS12_st PKCS12;
 typedef struct evp_pkey_st EVP_PKEY;
@@ -69,6 +70,8 @@ static struct {
     void (*ERR_error_string_n)(unsigned long, char *, size_t);
     void (*ERR_clear_error)(void);
     const ASN1_TIME *(*X509_get0_notAfter)(const X509 *);
+    const ASN1_TIME *(*X509_get0_notBefore)(const X509 *);
+    X509 *(*X509_STORE_CTX_get_current_cert)(const X509_STORE_CTX *);
     int (*ASN1_TIME_to_tm)(const ASN1_TIME *, struct tm *);
     ASN1_INTEGER *(*X509_get_serialNumber)(X509 *);
     BIGNUM *(*ASN1_INTEGER_to_BN)(const ASN1_INTEGER *, BIGNUM *);
@@ -86,6 +89,8 @@ static struct {
     int (*SSL_CTX_use_PrivateKey)(SSL_CTX *, EVP_PKEY *);
     void (*OPENSSL_sk_pop_free)(OPENSSL_STACK *, void (*)(void *));
 } ossl;
+
+static int remember_validity(int preverify_ok, X509_STORE_CTX *store);
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_problem[512];
@@ -141,6 +146,8 @@ static void load(void) {
     LOOK(crypto, ERR_error_string_n);
     LOOK(crypto, ERR_clear_error);
     LOOK(crypto, X509_get0_notAfter);
+    LOOK(crypto, X509_get0_notBefore);
+    LOOK(crypto, X509_STORE_CTX_get_current_cert);
     LOOK(crypto, ASN1_TIME_to_tm);
     LOOK(crypto, X509_get_serialNumber);
     LOOK(crypto, ASN1_INTEGER_to_BN);
@@ -208,7 +215,7 @@ void *zkrunbook_tls_context_new(const char *ca_file, const char *certificate_fil
         free(box);
         return NULL;
     }
-    ossl.SSL_CTX_set_verify(box->context, SSL_VERIFY_PEER, NULL);
+    ossl.SSL_CTX_set_verify(box->context, SSL_VERIFY_PEER, (void *)remember_validity);
     int ok = ca_file ? ossl.SSL_CTX_load_verify_locations(box->context, ca_file, NULL) : ossl.SSL_CTX_set_default_verify_paths(box->context);
     if (ok != 1) {
         snprintf(error, error_length, "the CA file %s cannot be used: ", ca_file ? ca_file : "(system default)");
@@ -276,6 +283,33 @@ void zkrunbook_tls_context_free(void *context) {
     free(box);
 }
 
+/// The validity dates of the certificate that failed verification on this thread's handshake, as
+/// " (it is valid from … UTC until … UTC)": kept by the verify callback, since a failed handshake keeps
+/// no peer certificate to ask afterwards.
+static __thread char failed_validity[96];
+
+static int remember_validity(int preverify_ok, X509_STORE_CTX *store) {
+    if (preverify_ok || failed_validity[0]) return preverify_ok;
+    X509 *certificate = ossl.X509_STORE_CTX_get_current_cert(store);
+    struct tm from, until;
+    memset(&from, 0, sizeof from);
+    memset(&until, 0, sizeof until);
+    if (certificate && ossl.ASN1_TIME_to_tm(ossl.X509_get0_notBefore(certificate), &from) == 1 &&
+        ossl.ASN1_TIME_to_tm(ossl.X509_get0_notAfter(certificate), &until) == 1) {
+        char first[32], last[32];
+        strftime(first, sizeof first, "%Y-%m-%d %H:%M:%S", &from);
+        strftime(last, sizeof last, "%Y-%m-%d %H:%M:%S", &until);
+        snprintf(failed_validity, sizeof failed_validity, " (it is valid from %s UTC until %s UTC)", first, last);
+    }
+    return preverify_ok;
+}
+
+static void append_validity(SSL *ssl, char *error, size_t error_length) {
+    (void)ssl;
+    size_t used = strlen(error);
+    if (failed_validity[0] && used < error_length) snprintf(error + used, error_length - used, "%s", failed_validity);
+}
+
 static long long now_ms(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -301,6 +335,7 @@ typedef struct {
 
 int zkrunbook_tls_handshake(void *context, int fd, const char *host, int verify_host, int timeout_ms, void **session, long *verify_code, char *error,
                             size_t error_length) {
+    failed_validity[0] = 0;
     error[0] = 0;
     *session = NULL;
     *verify_code = 0;
@@ -343,6 +378,7 @@ int zkrunbook_tls_handshake(void *context, int fd, const char *host, int verify_
         int outcome = ZKRUNBOOK_TLS_FAILED;
         if (verify != 0) {
             snprintf(error, error_length, "%s", ossl.X509_verify_cert_error_string(verify));
+            append_validity(ssl, error, error_length);
             outcome = ZKRUNBOOK_TLS_VERIFY_FAILED;
         } else if (reason == SSL_ERROR_SYSCALL && ossl.ERR_get_error() == 0) {
             snprintf(error, error_length, "the server closed the connection during the TLS handshake%s%s", errno ? ": " : "", errno ? strerror(errno) : "");

@@ -189,6 +189,7 @@ enum EnsembleTable {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
             Swift.print(String(decoding: try encoder.encode(view), as: UTF8.self))
         } else {
             Swift.print(render(view))
@@ -227,8 +228,25 @@ enum EnsembleTable {
         } else {
             lines.append("quorum: " + quorum.reason)
         }
+        lines += certificateLines(view)
         lines += view.notes.map { "note: " + $0 }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each server's certificate as its handshake showed it: expiry date, days left, serial.
+    static func certificateLines(_ view: EnsembleView, now: Date = Date()) -> [String] {
+        let shown = view.members.compactMap { status in status.facts.certificate.map { (status, $0) } }
+        guard !shown.isEmpty else { return [] }
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withFullDate]
+        return ["certificates (as each server showed it over TLS):"]
+            + shown.map { status, certificate in
+                let days = certificate.daysLeft(at: now)
+                let when = certificate.notAfter.map { "valid until \(format.string(from: $0))" } ?? "no expiry read"
+                let left =
+                    days.map { $0 < 0 ? " (EXPIRED \(-$0) day(s) ago)" : " (\($0) day(s) left\($0 < 7 ? ": renew now" : $0 < 30 ? ": renew soon" : ""))" } ?? ""
+                return "  server \(status.member.id) (\(status.member.endpoint)): \(when)\(left), serial \(certificate.serial ?? "?")"
+            }
     }
 }
 

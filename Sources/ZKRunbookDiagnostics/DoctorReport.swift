@@ -153,6 +153,7 @@ public struct DoctorReport: Codable, Sendable {
                     count: view.reasons.count, evidence: view.reasons, nextRunbook: "health-check"))
         }
         let now = Date()
+        out += certificateFindings(view, now: now)
         for status in view.members {
             guard let zxid = status.facts.zxid else { continue }
             let server = status.member.endpoint.description

@@ -44,7 +44,7 @@ public struct SandboxCertificates: Sendable {
 
     /// Makes the CA, a certificate for each of `servers` (its serial numbered from `serialBase`, so a
     /// re-issued one is told apart) and the client's. `days`: how long they are valid.
-    public func make(servers: [Int], days: Int = 30, serialBase: Int = 1000, java: String) throws(SandboxError) {
+    public func make(servers: [Int], days: Int = 365, serialBase: Int = 1000, java: String) throws(SandboxError) {
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw SandboxError("cannot make \(folder): \(error.localizedDescription)")
         }

@@ -82,10 +82,17 @@ public struct PrometheusMetrics: Sendable {
         perServer("zookeeper_znodes", "znodes in the data tree (ZooKeeper's znode_count)", { $0.facts.nodeCount.map(Double.init) })
         perServer("zookeeper_watches", "watches set by clients (ZooKeeper's watch_count, from mntr)", monitor("zk_watch_count"))
         perServer("zookeeper_ephemerals", "ephemeral znodes (ZooKeeper's ephemerals_count, from mntr)", monitor("zk_ephemerals_count"))
-        perServer("zookeeper_open_file_descriptors", "file descriptors the server has open (ZooKeeper's open_file_descriptor_count, from mntr)", monitor("zk_open_file_descriptor_count"))
-        perServer("zookeeper_max_file_descriptors", "the server's file descriptor limit (ZooKeeper's max_file_descriptor_count, from mntr)", monitor("zk_max_file_descriptor_count"))
+        perServer(
+            "zookeeper_open_file_descriptors", "file descriptors the server has open (ZooKeeper's open_file_descriptor_count, from mntr)",
+            monitor("zk_open_file_descriptor_count"))
+        perServer(
+            "zookeeper_max_file_descriptors", "the server's file descriptor limit (ZooKeeper's max_file_descriptor_count, from mntr)",
+            monitor("zk_max_file_descriptor_count"))
         perServer("zookeeper_synced_followers", "followers in sync with this leader", { $0.facts.syncedFollowers.map(Double.init) })
         perServer("zookeeper_learners", "learners (followers and observers) connected to this leader", { $0.facts.learners.map(Double.init) })
+        perServer(
+            "zookeeper_tls_certificate_expiry_timestamp_seconds", "when the certificate the server showed over TLS stops being valid (Unix time)",
+            { $0.facts.certificate?.notAfter?.timeIntervalSince1970 })
         perServer("zookeeper_pending_syncs", "learners this leader is still syncing", { $0.facts.pendingSyncs.map(Double.init) })
 
         if writesEnsembleSeries(view) {
@@ -93,13 +100,17 @@ public struct PrometheusMetrics: Sendable {
             out.gauge(
                 "zookeeper_ensemble_verdict", "1 for the ensemble's verdict, 0 for every other verdict",
                 EnsembleVerdict.allCases.map { ("\(ensembleLabel),verdict=\"\($0.rawValue)\"", view.verdict == $0 ? 1 : 0) })
-            out.gauge("zookeeper_ensemble_view_complete", "1 when the servers confirmed that the list probed is every member; 0: a partial or unconfirmed view, judged as such", [(ensembleLabel, view.scope == .whole ? 1 : 0)])
+            out.gauge(
+                "zookeeper_ensemble_view_complete",
+                "1 when the servers confirmed that the list probed is every member; 0: a partial or unconfirmed view, judged as such",
+                [(ensembleLabel, view.scope == .whole ? 1 : 0)])
             out.gauge("zookeeper_quorum_size", "voting members (participants)", [(ensembleLabel, Double(quorum.voters.count))])
             out.gauge("zookeeper_ensemble_majority", "voters needed for a quorum", [(ensembleLabel, Double(quorum.majority))])
             out.gauge("zookeeper_ensemble_tolerated_failures", "voters that may fail with the quorum kept", [(ensembleLabel, Double(quorum.tolerated))])
             let serving = view.members.filter { quorum.voters.contains($0.member.id) && $0.facts.mode.isServing }.count
             out.gauge("zookeeper_ensemble_serving_voters", "voters serving requests this round", [(ensembleLabel, Double(serving))])
-            out.gauge("zookeeper_ensemble_leader_server", "the leader's myid (absent when there is none)", view.leaderID.map { [(ensembleLabel, Double($0))] } ?? [])
+            out.gauge(
+                "zookeeper_ensemble_leader_server", "the leader's myid (absent when there is none)", view.leaderID.map { [(ensembleLabel, Double($0))] } ?? [])
             out.gauge(
                 "zookeeper_zxid_rollover_eta_seconds", "seconds until the leader's zxid counter rolls over, at the rate since the oldest sample of this epoch",
                 rolloverETA.map { [(ensembleLabel, $0.rounded())] } ?? [])

@@ -49,10 +49,25 @@ public protocol ServerConnector: Sendable {
     var isPlaintext: Bool { get }
     /// True when a connection to `endpoint` is made over TLS.
     func usesTLS(for endpoint: Endpoint) -> Bool
+    /// The certificate `endpoint` showed at its last handshake through this connector (nil: none yet, or plaintext).
+    func peerCertificate(of endpoint: Endpoint) -> PeerCertificate?
 }
 
 extension ServerConnector {
     public func usesTLS(for endpoint: Endpoint) -> Bool { !isPlaintext }
+    public func peerCertificate(of endpoint: Endpoint) -> PeerCertificate? { nil }
+}
+
+/// A server's certificate as a handshake showed it.
+public struct PeerCertificate: Sendable, Codable, Hashable {
+    public var notAfter: Date?
+    /// Hex, as `openssl x509 -serial` prints it.
+    public var serial: String?
+
+    public init(notAfter: Date?, serial: String?) { (self.notAfter, self.serial) = (notAfter, serial) }
+
+    /// Whole days until `notAfter` (negative once expired).
+    public func daysLeft(at now: Date = Date()) -> Int? { notAfter.map { Int(($0.timeIntervalSince(now) / 86_400).rounded(.down)) } }
 }
 
 /// TCP, no encryption: ZooKeeper's default client port and AdminServer.

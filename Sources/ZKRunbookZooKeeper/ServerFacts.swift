@@ -97,6 +97,8 @@ public struct ServerFacts: Sendable, Codable {
     public var error: String?
     public var errorKind: String?
     public var probeMs: Int = 0
+    /// The certificate the server showed over TLS this round: when it stops being valid, its serial.
+    public var certificate: PeerCertificate?
 
     public init(endpoint: Endpoint) { self.endpoint = endpoint }
 

@@ -78,6 +78,7 @@ public struct ServerProbe: Sendable {
         let facts = { @Sendable [perTarget] (index: Int) -> ServerFacts in
             var facts = self.facts(targets[index].0, adminPort: targets[index].1, asked: asked[index], replies: perTarget[index])
             facts.probeMs = Int(Date().timeIntervalSince(started) * 1000)
+            facts.certificate = self.connector.peerCertificate(of: targets[index].0)
             return facts
         }
         // Only a refused word sends a server's facts back to the network (its AdminServer): then in parallel.

@@ -31,6 +31,8 @@ public struct PortRoutedConnector: ServerConnector {
 
     public func usesTLS(for endpoint: Endpoint) -> Bool { tlsPorts.covers(endpoint.port) }
 
+    public func peerCertificate(of endpoint: Endpoint) -> PeerCertificate? { tls.peerCertificate(of: endpoint) }
+
     public func connect(_ endpoint: Endpoint, timeout: Double) -> Result<any ServerConnection, ZooKeeperError> {
         tlsPorts.covers(endpoint.port) ? tls.connect(endpoint, timeout: timeout) : plaintext.connect(endpoint, timeout: timeout)
     }

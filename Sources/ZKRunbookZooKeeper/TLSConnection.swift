@@ -67,6 +67,11 @@ public struct TLSSettings: Sendable, Hashable, Codable {
 public final class TLSConnector: ServerConnector, @unchecked Sendable {
     public let settings: TLSSettings
     private let context: UnsafeMutableRawPointer
+    /// Each endpoint's certificate at its last handshake: what status and the metrics report.
+    private let seen = NSLock()
+    private var certificates: [Endpoint: PeerCertificate] = [:]
+
+    public func peerCertificate(of endpoint: Endpoint) -> PeerCertificate? { seen.withLock { certificates[endpoint] } }
 
     /// Loads the CA, certificate and key once; fails, naming the file and the fix, before any connection.
     public init(_ given: TLSSettings) throws(ZooKeeperError) {
@@ -115,7 +120,10 @@ public final class TLSConnector: ServerConnector, @unchecked Sendable {
             let detail = cText(error)
             return .failure(.tls(endpoint: endpoint.description, failure: Self.failure(outcome, verifyCode: verifyCode, detail: detail), detail: detail))
         }
-        return .success(TLSConnection(fd: fd, session: session, endpoint: endpoint))
+        let connection = TLSConnection(fd: fd, session: session, endpoint: endpoint)
+        let shown = connection.peerCertificate
+        seen.withLock { certificates[endpoint] = PeerCertificate(notAfter: shown.notAfter, serial: shown.serial) }
+        return .success(connection)
     }
 
     /// The named failure for a handshake's outcome (OpenSSL's verify codes: X509_V_ERR_*).

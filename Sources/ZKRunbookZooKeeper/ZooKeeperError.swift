@@ -151,7 +151,7 @@ public enum TLSFailure: String, Sendable, Hashable, Codable {
         case .settings: return "check the tls files in the ensemble file (PEM certificate, its key and the key's password file)"
         case .timeout: return "is the port a ZooKeeper secureClientPort, and is the server overloaded?"
         case .unknownCA: return "give the CA that signed the servers' certificates (tls.caFile)"
-        case .expired, .notYetValid: return "renew the server's certificate (runbook rotate-certs), or check this machine's clock"
+        case .expired, .notYetValid: return "renew the server's certificate and restart it (zkrunbook run rolling-restart), or check this machine's clock"
         case .hostnameMismatch: return "connect by a name or address the certificate lists in its subjectAltName, or reissue it with one"
         case .clientCertificateRequired: return "give a client certificate and key the servers trust (tls.certificateFile, tls.keyFile)"
         case .verifyFailed: return "check the server's certificate chain against the CA given"

@@ -146,4 +146,50 @@ struct TLSConnectionTests {
         #expect(named?.0 == .notTLS, "\(String(describing: named))")
         #expect(named?.1.contains("secureClientPort") == true)
     }
+
+    @Test func anExpiredAndANotYetValidCertificateAreNamedWithTheirDates() throws {
+        for (name, failure, dates) in [
+            ("expired", TLSFailure.expired, "valid from 2020-01-01 00:00:00 UTC until 2020-02-01 00:00:00 UTC"),
+            ("future", .notYetValid, "valid from 2040-01-01 00:00:00 UTC until 2041-01-01 00:00:00 UTC"),
+        ] {
+            let tls = try server(name)
+            defer { tls.stop() }
+            let named = Self.failure(roundTrip(try TLSConnector(settings()), tls.endpoint))
+            #expect(named?.0 == failure, "\(name): \(String(describing: named))")
+            #expect(named?.1.contains(dates) == true, "\(name): the dates are said: \(String(describing: named))")
+            #expect(named?.1.contains("clock") == true, "\(name): and the fix (renew, or this machine's clock)")
+        }
+    }
+
+    @Test func aPKCS12ClientCertificateIsUsedAndAJavaKeystoreIsRefusedWithItsConversion() throws {
+        let tls = try server()
+        defer { tls.stop() }
+        let bundle = TLSSettings(caFile: file("ca.pem"), keyPasswordFile: file("client-key-password"), pkcs12File: file("client.p12"))
+        #expect(try roundTrip(try TLSConnector(bundle), tls.endpoint).get().hasPrefix("rvrs"), "PKCS#12 with its password from a file")
+        var wrong = bundle
+        wrong.keyPasswordFile = file("ca.pem")
+        #expect(throws: ZooKeeperError.self) { try TLSConnector(wrong) }
+        // The test's script makes the Java keystore with keytool, from the JRE the ZooKeeper tests need.
+        let keystore = file("client.jks")
+        #expect(FileManager.default.fileExists(atPath: keystore), "keytool made \(keystore)")
+        var java = bundle
+        java.pkcs12File = keystore
+        do {
+            _ = try TLSConnector(java)
+            Issue.record("a JKS keystore was taken")
+        } catch {
+            #expect(
+                error.description.contains("keytool -importkeystore -srckeystore \(keystore) -srcstoretype JKS") && error.description.contains("pkcs12File"),
+                "\(error)")
+        }
+    }
+
+    @Test func aTLSPortAskedInPlaintextIsSeenToSpeakTLS() throws {
+        let tls = try server()
+        defer { tls.stop() }
+        #expect(TLSSniffer.speaksTLS(tls.endpoint, timeout: 5), "s_server answers a ClientHello")
+        let plain = FakeServer(.reply(Data("Zookeeper version: 3.8.0\nMode: follower\n".utf8)))
+        defer { plain.stop() }
+        #expect(!TLSSniffer.speaksTLS(plain.endpoint, timeout: 5), "a plaintext server does not")
+    }
 }
