@@ -18,6 +18,8 @@ command -v java >/dev/null 2>&1 || needed+=(default-jre-headless)
 [ -f /usr/share/java/log4j-1.2.jar ] || needed+=(liblog4j1.2-java)
 [ -f /usr/share/java/jetty9-server.jar ] || needed+=(libjetty9-java)
 [ -f /usr/share/java/jackson-databind.jar ] || needed+=(libjackson2-databind-java)
+#   sandbox up --tls: ZooKeeper's TLS needs the Netty connection factory (its parts, 4.1.48 on Debian 12)
+[ -f /usr/share/java/netty-handler.jar ] && [ -f /usr/share/java/netty-transport-native-epoll.jar ] || needed+=(libnetty-java)
 command -v tar >/dev/null 2>&1 || needed+=(tar)
 [ -x /usr/bin/time ] || needed+=(time)   # the bundle benchmark reads peak RSS from it
 command -v gzip >/dev/null 2>&1 || needed+=(gzip)

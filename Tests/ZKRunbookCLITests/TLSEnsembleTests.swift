@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import ZKRunbookSandbox
+import ZKRunbookTestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Secured ensembles of real servers (`sandbox up --tls`: secureClientPort only, ssl.clientAuth=need, quorum
+/// TLS, certificates from a throwaway CA), reached the way an operator's ensemble file says, with kazoo
+/// over TLS as the independent witness.
+@Suite(.serialized, .tags(.realZooKeeper, .witness))
+struct TLSEnsembleTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    func status(_ arguments: [String]) throws -> ZKRunbookBinary.Result { try zkrunbook.run(["status"] + arguments) }
+
+    /// Debian's 3.8: whole and healthy over TLS, every failure of the wrong client named, a rolling restart
+    /// with kazoo writing over TLS throughout, zk, a backup and a restore that brings a deleted znode back, a bundle.
+    @Test func aTLSOnlyEnsembleIsWholeRollsWithKazooOverTLSAndIsBackedUpRestoredAndCollected() throws {
+        let workspace = Scratch("tls-only")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--tls"], firstPort: 32_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let files = ensemble.sandbox.certificates
+        let config = try String(contentsOfFile: ensemble.zooCfg(1), encoding: .utf8)
+        #expect(!config.contains("\nclientPort="), "no plaintext client port:\n\(config)")
+        #expect(config.contains("secureClientPort=") && config.contains("ssl.clientAuth=need") && config.contains("sslQuorum=true"))
+        for node in 1...3 {
+            #expect(ensemble.log(node).contains("Creating TLS-only quorum server socket"), "node \(node) talks TLS to the others")
+        }
+
+        let whole = try status(["--ensemble", ensemble.file])
+        #expect(whole.status == 0, "\(whole.stdout)\n\(whole.stderr)")
+        #expect(whole.stdout.contains("verdict: healthy") && whole.stdout.contains("scope: whole"), "\(whole.stdout)")
+        #expect(whole.stdout.contains("127.0.0.1:\(ensemble.clientPort(1))"), "the secure port is the one asked")
+        #expect(whole.stdout.contains("certificates (as each server showed it over TLS):") && whole.stdout.contains("day(s) left"), "\(whole.stdout)")
+
+        // The wrong clients, each named with its fix: plaintext to the TLS port, no client certificate, another CA.
+        let secure = "127.0.0.1:\(ensemble.clientPort(1))"
+        let plaintext = try status(["--server", secure])
+        #expect(plaintext.stdout.contains("the port speaks TLS") && plaintext.stdout.contains("tls block"), "\(plaintext.stdout)")
+        let noCertificate = try status(["--server", secure, "--tls-ca", files.caFile])
+        #expect(noCertificate.stdout.contains("without a client certificate it trusts"), "\(noCertificate.stdout)")
+        let certificates = workspace.folder("other-certificates")
+        let made = try ZKRunbookBinary(path: "/bin/bash").run([repositoryRoot + "/Tests/support/make-test-certificates.sh", certificates], timeout: 120)
+        #expect(made.status == 0, "\(made.stderr)")
+        let otherCA = try status([
+            "--server", secure, "--tls-ca", certificates + "/other-ca.pem", "--tls-cert", files.clientCertificate, "--tls-key", files.clientKey,
+        ])
+        #expect(otherCA.stdout.contains("not signed by the CA given") && otherCA.stdout.contains("tls.caFile"), "\(otherCA.stdout)")
+        let flags = try status(["--server", secure, "--tls-ca", files.caFile, "--tls-cert", files.clientCertificate, "--tls-key", files.clientKey])
+        #expect(flags.stdout.contains("follower") || flags.stdout.contains("leader"), "the same server over TLS from the flags: \(flags.stdout)")
+
+        // zk over TLS.
+        #expect(try zkrunbook.run(["zk", "create", "/tls-kept", "kept", "--ensemble", ensemble.file]).status == 0)
+        #expect(try zkrunbook.run(["zk", "get", "/tls-kept", "--ensemble", ensemble.file]).stdout == "kept")
+
+        // A rolling restart, kazoo writing over TLS with a client certificate throughout.
+        let electionsBefore = ensemble.leaderElections
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let roll = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let verdict = try witness.finish()
+        print("TLS rolling restart: kazoo over TLS wrote \(verdict.acked) writes, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
+        #expect(roll.status == 0, "\(roll.stdout.suffix(3000))\n\(roll.stderr)")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+        #expect(verdict.acked > 50, "kazoo wrote over TLS throughout")
+        #expect(ensemble.leaderElections == electionsBefore + 1, "one election: when the old leader restarts")
+        let agents = jsonLines(roll.stdout).filter { $0["type"] as? String == "run-finished" && $0["parentStep"] != nil }
+        #expect(agents.count == 3, "each node's agent reached its own server over TLS and reported back")
+
+        // Backup, the znode deleted, restore: it reads back.
+        let state = workspace.file("state")
+        let dest = workspace.file("backups")
+        let backup = try zkrunbook.run(
+            ["run", "backup", "--ensemble", ensemble.file, "--param", "dest=\(dest)", "--state-dir", state, "--json"], directory: repositoryRoot, timeout: 300)
+        #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
+        let folder = dest + "/" + (try #require(((try? FileManager.default.contentsOfDirectory(atPath: dest)) ?? []).sorted().last))
+        let manifest = try String(contentsOfFile: folder + "/manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"countCheck\" : \"matched:"), "the node's agent asked its server over TLS:\n\(manifest)")
+        #expect(try zkrunbook.run(["zk", "delete", "/tls-kept", "--ensemble", ensemble.file]).status == 0)
+        let name = "sandbox-\(ensemble.base)"
+        let restore = try zkrunbook.run(
+            ["run", "restore", "--ensemble", ensemble.file, "--param", "backup=\(folder)", "--param", "confirm=\(name)", "--state-dir", state, "--json"],
+            directory: repositoryRoot, timeout: 600)
+        #expect(restore.status == 0, "\(restore.stdout.suffix(3000))")
+        #expect(try zkrunbook.run(["zk", "get", "/tls-kept", "--ensemble", ensemble.file]).stdout == "kept", "the restore brought it back")
+
+        // A support bundle: every server's words over TLS, no password in it.
+        let output = workspace.folder("bundles")
+        let collect = try zkrunbook.run(["collect", "--ensemble", ensemble.file, "--output", output, "--state-dir", state], timeout: 300)
+        #expect(collect.status == 0 && collect.stdout.contains("3 of 3 server(s) collected"), "\(collect.stdout)\n\(collect.stderr)")
+        let archive = try #require(((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).first { $0.hasSuffix(".tar.gz") })
+        let listing = try ZKRunbookBinary(path: "/bin/tar").run(["-xzf", output + "/" + archive, "-C", output])
+        #expect(listing.status == 0)
+        let srvr = try String(
+            contentsOfFile: try #require(
+                FileManager.default.enumerator(atPath: output)?.allObjects.compactMap { $0 as? String }
+                    .first { $0.contains("server-1-") && $0.hasSuffix("4lw/srvr.txt") }.map { output + "/" + $0 }), encoding: .utf8)
+        #expect(srvr.hasPrefix("Zookeeper version: 3.8"), "srvr over TLS in the bundle: \(srvr.prefix(300))")
+        let password = try ZKRunbookBinary(path: "/bin/grep").run(["-rl", SandboxCertificates.storePassword, output])
+        #expect(password.status == 1 && password.stdout.isEmpty, "the stores' password appears in no file of the bundle: \(password.stdout)")
+    }
+
+    /// 3.9.3 without a Netty new enough for its quorum TLS is refused before a server starts, saying what to
+    /// fetch; with the client port's TLS alone it serves, and its AdminServer's snapshot is read over HTTPS.
+    @Test func version393IsRefusedQuorumTLSOnOldNettyAndBacksUpOverHTTPS() throws {
+        let jars = Sandbox.jarFolder("3.9.3")
+        guard FileManager.default.fileExists(atPath: jars + "/zookeeper-3.9.3.jar") else {
+            throw HarnessError(message: "no ZooKeeper 3.9.3 jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh 3.9.3")
+        }
+        let workspace = Scratch("tls-393")
+        // Only the version's own jars: no fetched Netty beside them, so Debian's 4.1.48 is the one found.
+        let bare = workspace.folder("jars-3.9.3")
+        for name in try FileManager.default.contentsOfDirectory(atPath: jars) where !name.hasPrefix("netty-") {
+            try FileManager.default.copyItem(atPath: jars + "/" + name, toPath: bare + "/" + name)
+        }
+        let refused = try zkrunbook.run(
+            ["sandbox", "up", "--tls", "--zookeeper", bare, "--dir", workspace.file("refused"), "--base-port", "33000"],
+            environment: ["ZKRUNBOOK_ZOOKEEPER_JARS": workspace.folder("no-jar-cache")])
+        #expect(refused.status == 2, "\(refused.stdout)\n\(refused.stderr)")
+        #expect(refused.stderr.contains("Netty 4.1.113 or newer") && refused.stderr.contains("fetch-zookeeper-jars.sh netty-4.1.118"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: workspace.file("refused") + "/node1/pid"), "no server was started")
+
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--tls", "--no-quorum-tls", "--admin-https", "--zookeeper", bare], firstPort: 32_500)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let whole = try status(["--ensemble", ensemble.file])
+        #expect(whole.status == 0 && whole.stdout.contains("scope: whole"), "\(whole.stdout)\n\(whole.stderr)")
+        #expect(try zkrunbook.run(["zk", "create", "/tls-393", "kept", "--ensemble", ensemble.file]).status == 0)
+        let dest = workspace.file("backups")
+        let backup = try zkrunbook.run(
+            ["run", "backup", "--ensemble", ensemble.file, "--param", "dest=\(dest)", "--state-dir", workspace.file("state"), "--json"],
+            directory: repositoryRoot, timeout: 300)
+        #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
+        #expect(backup.stdout.contains("from its AdminServer's snapshot"), "3.9's snapshot command over HTTPS: \(backup.stdout.suffix(1500))")
+        #expect(backup.stdout.contains("count matched"), "\(backup.stdout.suffix(1500))")
+    }
+}
