@@ -188,7 +188,8 @@ public struct EnsembleFile: Sendable {
         // Empty when unknown: a probe then asks no AdminServer instead of failing on a missing value.
         fields["adminPort"] = member.adminPort.map(String.init) ?? ""
         if let runbookPath { fields["runbookPath"] = runbookPath }
-        if let logFile = member.logFile { fields["logFile"] = logFile }
+        // Empty when unknown: a step that needs the log (zk-log-line with a line to find) refuses on it.
+        fields["logFile"] = member.logFile ?? ""
         if let stateDir = member.stateDir { fields["stateDir"] = stateDir }
         if let dataCentre = member.dataCentre { fields["dataCentre"] = dataCentre }
         fields["zooCfg"] = member.zooCfg ?? "/etc/zookeeper/conf/zoo.cfg"

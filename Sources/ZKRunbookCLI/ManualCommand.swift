@@ -216,8 +216,12 @@ enum ManualCommand {
         ("rollback", "Ids of rollbacks steps that undo this one."),
         ("rollbackWhenFailed", "Also undo this step when it fails itself (it may have changed something before failing)."),
         (
+            "keepWhenLaterFails",
+            "A later step's failure leaves this step, and every step before it, in place: the run halts at what it reached, and only the steps after it are undone (each roll of enable-quorum-tls)."
+        ),
+        (
             "include",
-            "Alone in a step's place: { include: \"parts/NAME.json5\" } stands for the steps of that part file ({ part, description, steps }, a path relative to the including file), checked as if written there."
+            "Alone in a step's place: { include: \"parts/NAME.json5\" } stands for the steps of that part file ({ part, description, parameters, steps }, a path relative to the including file), checked as if written there. A part that declares parameters ({ NAME: \"what it is\" }) uses them as ${part.NAME}, and each include gives every one in with: { NAME: \"value\" } (a value true or false that is the whole string becomes a boolean)."
         ),
     ]
 

@@ -497,8 +497,15 @@ public final class Executor {
 
     // MARK: - Rollback and endings
 
+    /// The completed steps a failure undoes, last first: those after the last step kept when a later one
+    /// fails (`keepWhenLaterFails`), which is where the run halts.
+    private var undoable: [Step] {
+        let after = completed.lastIndex(where: \.keepWhenLaterFails).map { completed[($0 + 1)...] } ?? completed[...]
+        return after.reversed().filter { !$0.rollback.isEmpty }
+    }
+
     private func failAndRollBack(_ failed: Step, reason: String, includeFailed: Bool) -> RunOutcome {
-        var toUndo = completed.reversed().filter { !$0.rollback.isEmpty }
+        var toUndo = undoable
         if includeFailed && !failed.rollback.isEmpty { toUndo.insert(failed, at: 0) }
         if toUndo.isEmpty {
             return finish(.failed, reason + "; nothing to roll back")
@@ -511,7 +518,7 @@ public final class Executor {
 
     private func interrupted(during step: Step?) -> RunOutcome {
         let reason = cancellation.reason ?? "interrupted"
-        let toUndo = completed.reversed().filter { !$0.rollback.isEmpty }
+        let toUndo = undoable
         guard options.rollbackOnInterrupt, !toUndo.isEmpty, !options.dryRun else {
             let note = toUndo.isEmpty || options.dryRun ? "" : "; not rolled back (resume with: zkrunbook resume \(runID))"
             return finish(.interrupted, reason + (step.map { " during step '\($0.id)'" } ?? "") + note)

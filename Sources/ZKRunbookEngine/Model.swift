@@ -256,6 +256,9 @@ public struct Step: Sendable {
     public var rollback: [Step]
     /// Also undo this step when it fails itself (its undo must be safe after a partial change).
     public var rollbackWhenFailed: Bool
+    /// A later step's failure does not undo this one, nor any step before it: what it reached is a state
+    /// to halt in (each of enable-quorum-tls's rolls); only the steps after it are undone.
+    public var keepWhenLaterFails: Bool = false
     public var location: SourceLocation
 }
 

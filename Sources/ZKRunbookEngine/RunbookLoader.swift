@@ -359,6 +359,7 @@ public struct RunbookLoader: Sendable {
             }
         }
         let rollbackWhenFailed = reader.bool("rollbackWhenFailed") ?? false
+        let keepWhenLaterFails = reader.bool("keepWhenLaterFails") ?? false
         var rollback: [Step] = []
         if let node = reader.value("rollback") {
             if !allowRollback {
@@ -394,7 +395,8 @@ public struct RunbookLoader: Sendable {
         guard let id, let description, let actionName, let action else { return nil }
         return Step(
             id: id, description: description, actionName: actionName, action: action, templates: templates, guards: guards, when: when, timeout: timeout,
-            retry: retry, onFailure: onFailure, rollback: rollback, rollbackWhenFailed: rollbackWhenFailed, location: reader.location)
+            retry: retry, onFailure: onFailure, rollback: rollback, rollbackWhenFailed: rollbackWhenFailed, keepWhenLaterFails: keepWhenLaterFails,
+            location: reader.location)
     }
 
     private func readRetry(_ reader: ObjectReader, diagnostics: DiagnosticCollector) -> RetryPolicy {

@@ -138,4 +138,80 @@ struct TLSEnsembleTests {
         #expect(backup.stdout.contains("from its AdminServer's snapshot"), "3.9's snapshot command over HTTPS: \(backup.stdout.suffix(1500))")
         #expect(backup.stdout.contains("count matched"), "\(backup.stdout.suffix(1500))")
     }
+
+    /// ZooKeeper's three rolls on a running ensemble whose servers talk plaintext, kazoo writing throughout:
+    /// first with one server's quorum keystore password wrong (the run halts after roll 1, every server back
+    /// on roll 1's files and serving), then, the password put right, again: roll 1 skipped, rolls 2 and 3
+    /// done, every election port speaking TLS.
+    @Test func enableQuorumTLSHaltsOnAWrongKeystorePasswordThenFinishesOnceItIsRight() throws {
+        let workspace = Scratch("quorum-tls")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--tls", "--tls-plaintext-port", "--no-quorum-tls"], firstPort: 33_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let files = ensemble.sandbox.certificates
+        func zooCfg(_ node: Int) -> String { (try? String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)) ?? "" }
+        for node in 1...3 { #expect(!zooCfg(node).contains("sslQuorum=true") && !ensemble.log(node).contains("TLS-only quorum server socket")) }
+        let state = workspace.file("state")
+        func enable() throws -> ZKRunbookBinary.Result {
+            try zkrunbook.run(
+                ["run", "enable-quorum-tls", "--ensemble", ensemble.file, "--param", "gateTimeout=30s", "--state-dir", state, "--json"],
+                directory: repositoryRoot, timeout: 900)
+        }
+
+        // Server 2's quorum keystore cannot be opened: it serves as before (nothing asks for the key yet).
+        let good = zooCfg(2)
+        try good.replacingOccurrences(of: "ssl.quorum.keyStore.password=\(SandboxCertificates.storePassword)", with: "ssl.quorum.keyStore.password=wrong")
+            .write(toFile: ensemble.zooCfg(2), atomically: true, encoding: .utf8)
+        #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", "2", "--wait"]).status == 0)
+
+        let witness = try KazooWitness.start(ensemble, in: workspace, name: "first")
+        let down = DownCounter(ports: (1...3).map(ensemble.clientPort))
+        let halted = try enable()
+        let firstDown = down.stop()
+        let firstVerdict = try witness.finish()
+        #expect(halted.status == 1, "\(halted.stdout.suffix(3000))")
+        let events = jsonLines(halted.stdout)
+        let finished = Set(
+            events.filter { $0["type"] as? String == "step-finished" && $0["parentStep"] == nil && $0["status"] as? String == "succeeded" }.compactMap {
+                $0["step"] as? String
+            })
+        #expect(finished.contains("change-each-node-unify"), "roll 1 done: \(finished.sorted())")
+        #expect(!finished.contains("change-each-node-only"), "roll 3 never started")
+        for node in 1...3 {
+            #expect(
+                zooCfg(node).contains("portUnification=true") && zooCfg(node).contains("sslQuorum=false"), "node \(node) on roll 1's files:\n\(zooCfg(node))")
+        }
+        let after = try status(["--ensemble", ensemble.file])
+        #expect(after.status == 0, "every server serves on roll 1's files: \(after.stdout)")
+        #expect(firstVerdict.lost.isEmpty, "acknowledged writes lost: \(firstVerdict.lost.prefix(5))")
+        #expect(firstDown.maxDown <= 1, "at most one server down at a time: \(firstDown)")
+
+        // The password put right on server 2 (on roll 1's files), and the runbook run again.
+        let fixed = zooCfg(2).replacingOccurrences(
+            of: "ssl.quorum.keyStore.password=wrong", with: "ssl.quorum.keyStore.password=\(SandboxCertificates.storePassword)")
+        try fixed.write(toFile: ensemble.zooCfg(2), atomically: true, encoding: .utf8)
+        #expect(try zkrunbook.run(["sandbox", "restart", "--dir", ensemble.directory, "--node", "2", "--wait"]).status == 0)
+        try poll("the ensemble healthy after server 2's restart", timeout: 60) { (try? status(["--ensemble", ensemble.file]))?.status == 0 }
+        let second = try KazooWitness.start(ensemble, in: workspace, name: "second")
+        let downAgain = DownCounter(ports: (1...3).map(ensemble.clientPort))
+        let done = try enable()
+        let secondDown = downAgain.stop()
+        let secondVerdict = try second.finish()
+        print(
+            "enable-quorum-tls: halted run \(firstVerdict.acked) writes/\(firstVerdict.lost.count) lost/max \(firstDown.maxDown) down; "
+                + "second run \(secondVerdict.acked) writes/\(secondVerdict.lost.count) lost/max \(secondDown.maxDown) down over \(secondDown.samples) samples")
+        #expect(done.status == 0, "\(done.stdout.suffix(3000))")
+        #expect(done.stdout.contains("every node already holds this change"), "roll 1 skipped: every node held it")
+        #expect(secondVerdict.lost.isEmpty && secondDown.maxDown <= 1, "\(secondVerdict.lost.prefix(5)) \(secondDown)")
+        for node in 1...3 {
+            #expect(zooCfg(node).contains("sslQuorum=true") && !zooCfg(node).contains("portUnification"), "node \(node):\n\(zooCfg(node))")
+            #expect(ensemble.log(node).contains("Creating TLS-only quorum server socket"), "node \(node)'s log shows the TLS-only quorum socket")
+            // Live: the election port completes a TLS handshake with a certificate of the sandbox's CA.
+            let handshake = try ZKRunbookBinary(path: "/usr/bin/openssl").run(
+                [
+                    "s_client", "-connect", "127.0.0.1:\(ensemble.sandbox.spec.electionPort(node))", "-cert", files.clientCertificate, "-key", files.clientKey,
+                    "-CAfile", files.caFile, "-verify_return_error", "-brief",
+                ], timeout: 20)
+            #expect(handshake.stderr.contains("CONNECTION ESTABLISHED"), "node \(node)'s election port speaks TLS: \(handshake.stderr.prefix(400))")
+        }
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
 import ZKRunbookProcess
+import ZKRunbookTestSupport
 
 @testable import ZKRunbookEngine
 
@@ -46,6 +46,22 @@ struct ExecutorTests {
         #expect(events.first?.type == .runStarted)
         #expect(events.last?.type == .runFinished)
         #expect(events.filter { $0.type == .stepFinished }.map(\.status) == [.succeeded, .succeeded, .succeeded])
+    }
+
+    @Test func aStepKeptWhenLaterFailsIsWhereTheRunHaltsOnlyTheStepsAfterItAreUndone() throws {
+        let scratch = Scratch("keep")
+        let log = scratch.file("log")
+        let (outcome, _) = try execute(
+            """
+            { name: "t", steps: [
+              \(Self.loggingStep("one", log: log)),
+              \(Self.loggingStep("roll", log: log, extra: "keepWhenLaterFails: true,")),
+              \(Self.loggingStep("two", log: log)),
+              { id: "boom", description: "fails", action: "exec", with: { argv: ["/bin/sh", "-c", "exit 3"] } },
+            ] }
+            """, scratch: scratch)
+        #expect(outcome.status == .rolledBack)
+        #expect(scratch.read("log") == "one\nroll\ntwo\nundo-two\n", "the run halts at the kept step: it and what came before stay")
     }
 
     @Test func aFailedStepRollsBackCompletedStepsInReverse() throws {
@@ -274,7 +290,8 @@ struct ExecutorTests {
         #expect(recorder.events.first?.type == .runResumed)
         #expect(recorder.events.first?.step == "wait")
         #expect(throws: RunService.StartError.self) {
-            try RunService().resume(runID: first.runID, extraParameters: [], options: RunOptions(layout: layout), sink: EventRecorder(), cancellation: CancellationToken())
+            try RunService().resume(
+                runID: first.runID, extraParameters: [], options: RunOptions(layout: layout), sink: EventRecorder(), cancellation: CancellationToken())
         }
     }
 

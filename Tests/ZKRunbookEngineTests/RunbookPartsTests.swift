@@ -56,7 +56,7 @@ struct RunbookPartsTests {
 
     @Test(arguments: [
         (#"{ include: "parts/missing.json5" }"#, "no part file"),
-        (#"{ include: "parts/gates.json5", id: "x" }"#, "takes nothing else"),
+        (#"{ include: "parts/gates.json5", id: "x" }"#, "takes only 'with'"),
         (#"{ include: "r.json5" }"#, "is not a part"),
         (#"{ include: "parts/loop.json5" }"#, "cycle"),
     ])
@@ -70,6 +70,61 @@ struct RunbookPartsTests {
         } throws: { error in
             guard case .invalid(let items) = error as? RunbookError else { return false }
             return items.contains { $0.message.contains(expected) }
+        }
+    }
+
+    static let roll = """
+        { part: "roll", description: "one roll", parameters: { suffix: "id suffix", pause: "how long", keep: "keep it" }, steps: [
+          { id: "wait${part.suffix}", description: "wait ${part.pause}", action: "sleep", with: { duration: "${part.pause}" },
+            rollback: [{ id: "undo${part.suffix}", description: "u", action: "sleep", with: { duration: "1ms" } }], keepWhenLaterFails: "${part.keep}" },
+        ] }
+        """
+
+    @Test func aPartTakesItsValuesOncePerIncludeAndTrueOrFalseBecomesAFlag() throws {
+        let scratch = Scratch("parts-values")
+        _ = try write(scratch, "parts/roll.json5", Self.roll)
+        let path = try write(
+            scratch, "r.json5",
+            """
+            { name: "r", steps: [
+              { include: "parts/roll.json5", with: { suffix: "-1", pause: "1ms", keep: "true" } },
+              { include: "parts/roll.json5", with: { suffix: "-2", pause: "2ms", keep: "false" } },
+            ] }
+            """)
+        let runbook = try load(path)
+        #expect(runbook.steps.map(\.id) == ["wait-1", "wait-2"])
+        #expect(runbook.steps.map(\.description) == ["wait 1ms", "wait 2ms"])
+        #expect(runbook.steps.map(\.keepWhenLaterFails) == [true, false])
+        #expect(runbook.steps[1].rollback.map(\.id) == ["undo-2"])
+    }
+
+    @Test(arguments: [
+        (#"with: { suffix: "", pause: "1ms" }"#, "the part takes 'keep'"),
+        (#"with: { suffix: "", pause: "1ms", keep: "true", extra: "x" }"#, "takes no value 'extra'"),
+        (#"with: { suffix: "", pause: 5, keep: "true" }"#, "must be a string"),
+    ])
+    func aPartsValuesAreCheckedAtTheInclude(_ with: String, _ expected: String) throws {
+        let scratch = Scratch("parts-values-bad")
+        _ = try write(scratch, "parts/roll.json5", Self.roll)
+        let path = try write(scratch, "r.json5", #"{ name: "r", steps: [{ include: "parts/roll.json5", \#(with) }] }"#)
+        #expect {
+            try load(path)
+        } throws: { error in
+            guard case .invalid(let items) = error as? RunbookError else { return false }
+            return items.contains { $0.message.contains(expected) }
+        }
+    }
+
+    @Test func aValueThePartDoesNotDeclareIsAnErrorWhereItIsUsed() throws {
+        let scratch = Scratch("parts-undeclared")
+        _ = try write(
+            scratch, "parts/p.json5", #"{ part: "p", steps: [{ id: "a", description: "${part.nothing}", action: "sleep", with: { duration: "1ms" } }] }"#)
+        let path = try write(scratch, "r.json5", #"{ name: "r", steps: [{ include: "parts/p.json5" }] }"#)
+        #expect {
+            try load(path)
+        } throws: { error in
+            guard case .invalid(let items) = error as? RunbookError else { return false }
+            return items.contains { $0.location.file.hasSuffix("parts/p.json5") && $0.message.contains("declares no value 'nothing'") }
         }
     }
 }

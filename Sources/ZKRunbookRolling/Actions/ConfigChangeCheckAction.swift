@@ -19,9 +19,17 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
     var remove: Template?
     var javaEnv: Template?
     var verify: Bool
+    /// zoo.cfg keys every node must already have (`key;key`): what the change relies on, such as the
+    /// quorum's keystore before quorum TLS is turned on.
+    var requires: Template?
+    /// The oldest ZooKeeper the change works on (`3.5.5`): each server's srvr version is read.
+    var minVersion: Template?
+    /// When every node already holds the change: succeed with nothing to change (a roll of a runbook run
+    /// again after it halted) instead of refusing.
+    var skipWhenDone: Bool
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    static var defaults: [String: any ArgumentValue] { ["verify": false] }
+    static var defaults: [String: any ArgumentValue] { ["verify": false, "skipWhenDone": false] }
     var yieldedFacts: FactNames? { FactNames(["nodes", "changedNodes", "unchangedNodes"], prefixes: ["diff."]) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
@@ -30,15 +38,20 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         }
         let what = parts.isEmpty ? "the change" : parts.joined(separator: ", ")
         if verify { return ["read every node's config in \(ensemble.display(resolver)) through its agent: each must now hold \(what)"] }
-        return [
+        var lines = [
             "read every node's config in \(ensemble.display(resolver)) through its agent; show what \(what) changes on each node;",
             "refuse if a node is not read, the server lists or myids already differ, or the change touches membership, a missing dataDir or a clashing port",
         ]
+        if let needed = requires?.display(resolver), !needed.isEmpty { lines.append("refuse if a node's zoo.cfg lacks any of: \(needed)") }
+        if let oldest = minVersion?.display(resolver), !oldest.isEmpty {
+            lines.append("refuse if a server runs ZooKeeper older than \(oldest) (its srvr version)")
+        }
+        return lines
     }
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let path = try context.resolved(ensemble)
-        let words = try context.resolved([set, remove, javaEnv].map { $0 ?? Template.literal("") })
+        let words = try context.resolved([set, remove, javaEnv, requires, minVersion].map { $0 ?? Template.literal("") })
         let change: ConfigChange
         switch ConfigChange.parse(set: words[0], remove: words[1], javaEnv: words[2]) {
         case .failure(let problem): return refusal(problem.message)
@@ -55,6 +68,14 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         var reasons = drift.findings.filter { blocking.contains($0.kind) }.map(\.message)
         let nodes = read.compactMap { member, result in (try? result.get()).map { (member: member, snapshot: $0) } }
         reasons += change.refusals(nodes)
+        let required = words[3].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for (member, snapshot) in nodes {
+            let missing = required.filter { snapshot.properties[$0] == nil }
+            if !missing.isEmpty { reasons.append("node \(member.id)'s \(snapshot.zooCfg) lacks \(missing.joined(separator: ", ")), which this change needs") }
+        }
+        if !words[4].isEmpty && !verify {
+            reasons += Self.versionRefusals(file.members, minimum: words[4], connector: context.options.services.serverConnector)
+        }
         if !reasons.isEmpty && !verify { return refusal(reasons.joined(separator: "; ")) }
 
         var facts: [String: FactValue] = ["nodes": .string(file.members.map { String($0.id) }.joined(separator: ","))]
@@ -77,8 +98,32 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
             }
             return .success("every node (\(nodes.count)) holds the change", facts: facts)
         }
-        if changed.isEmpty { return refusal("every node already holds this change: nothing to do (" + lines.joined(separator: "; ") + ")") }
+        if changed.isEmpty {
+            let done = "every node already holds this change: nothing to do (" + lines.joined(separator: "; ") + ")"
+            return skipWhenDone ? .success(done, facts: facts) : refusal(done)
+        }
         return .success(lines.joined(separator: "; "), facts: facts)
+    }
+
+    /// Servers older than `minimum` (or whose version cannot be read), each named with what it runs.
+    static func versionRefusals(_ members: [EnsembleMember], minimum: String, connector: any ServerConnector) -> [String] {
+        let wanted = numbers(minimum)
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 2, readTimeout: 2), wantMonitor: false, wantRuok: false, connector: connector)
+        let facts = probe.probeAll(members.map { ($0.endpoint, nil) })
+        return zip(members, facts).compactMap { member, fact in
+            guard let version = fact.version else {
+                return
+                    "server \(member.id) (\(member.endpoint)) did not say its version (\(fact.error ?? "no srvr answer")): this change needs \(minimum) or later"
+            }
+            let running = numbers(version)
+            return running.lexicographicallyPrecedes(wanted)
+                ? "server \(member.id) runs ZooKeeper \(version.prefix { $0 != "-" }): this change needs \(minimum) or later" : nil
+        }
+    }
+
+    /// "3.8.0-abc, built on …" → [3, 8, 0].
+    static func numbers(_ version: String) -> [Int] {
+        version.prefix { $0 != "-" && $0 != "," && $0 != " " }.split(separator: ".").compactMap { Int($0) }
     }
 
     private func refusal(_ message: String) -> ActionOutcome {
