@@ -1,15 +1,15 @@
 import Foundation
-import ZKRunbookEngine
-import ZKRunbookProcess
 import ZKRunbookCLI
 import ZKRunbookClient
 import ZKRunbookDiagnostics
+import ZKRunbookEngine
+import ZKRunbookProcess
 import ZKRunbookZooKeeper
 
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
 ///
-/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle|backup]...
+/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|bundle|backup]...
 
 struct Options {
     var binary = ".build/release/zkrunbook"
@@ -36,12 +36,13 @@ func parseOptions() -> Options {
         default: usage()
         }
     }
-    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "client", "rolling", "bundle", "backup"] }
+    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "tls-status", "client", "rolling", "bundle", "backup"] }
     return options
 }
 
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|client|rolling|bundle|backup]...\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|bundle|backup]...\n".utf8))
     exit(2)
 }
 
@@ -114,7 +115,8 @@ func engineBenchmark(_ options: Options) -> Bool {
     print(row(["measure", "median", "min", "reference"]))
     print(row(["zkrunbook validate+plan, all runbooks", seconds(median), seconds(samples[0]), seconds(budget)]))
     let allWithin = median < 1.0
-    _ = verdict(goal: String(format: "%.1fx under the %.1fs budget", budget / median, budget), met: median < budget, limit: "under 1.0 s", withinLimit: allWithin)
+    _ = verdict(
+        goal: String(format: "%.1fx under the %.1fs budget", budget / median, budget), met: median < budget, limit: "under 1.0 s", withinLimit: allWithin)
     // One plan beside the process floor, interleaved: the same binary printing its version.
     guard let one = commands.dropFirst().first else { return allWithin }
     let (plans, versions) = interleaved(rounds: max(options.rounds, 20), one, [options.binary, "--version"])
@@ -142,12 +144,13 @@ struct BenchSandbox {
     var binary: String
 
     /// Starts on the first free base port from `firstBase`; nil (with the reason printed) when none starts.
-    static func start(_ options: Options, name: String, firstBase: Int) -> BenchSandbox? {
+    static func start(_ options: Options, name: String, firstBase: Int, extra: [String] = []) -> BenchSandbox? {
         let directory = NSTemporaryDirectory() + "zkrunbook-bench-\(name)-\(getpid())"
         for attempt in 0..<10 {
             let base = firstBase + (Int(getpid()) % 40 + attempt) * 400
             let up = runner.run(
-                CommandSpec(argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)], timeout: 120),
+                CommandSpec(
+                    argv: [options.binary, "sandbox", "up", "--nodes", "3", "--dir", directory, "--base-port", String(base)] + extra, timeout: 120),
                 cancellation: nil)
             if up.termination == .exited(0) { return BenchSandbox(directory: directory, base: base, binary: options.binary) }
             if !up.stderr.text.contains("is in use") {
@@ -214,12 +217,49 @@ func statusBenchmark(_ options: Options) -> Bool {
     ) { String(format: "%.2fx", $0 / $1) }
     let version = versions.sorted()[versions.count / 2]
     let sameWorkMedian = sameWorks.sorted()[sameWorks.count / 2]
-    print(row(["bash /dev/tcp, the same words (srvr+conf x3, mntr)", seconds(sameWorkMedian), seconds(sameWorks.min()!), String(format: "%.2fx", sameWorkMedian / parallel)]))
+    print(
+        row([
+            "bash /dev/tcp, the same words (srvr+conf x3, mntr)", seconds(sameWorkMedian), seconds(sameWorks.min()!),
+            String(format: "%.2fx", sameWorkMedian / parallel),
+        ]))
     print(row(["zkrunbook --version (process floor)", seconds(version), seconds(versions.min()!), String(format: "%.2fx", version / parallel)]))
     print(String(format: "status is %.2fx the same words from bash, %.2fx --version", status / sameWorkMedian, status / version))
     return verdict(
         goal: "status <= 1.1x the parallel floor and <= 3x --version", met: status <= 1.1 * parallel && status <= 3 * version,
         limit: "<= 4x the floor", withinLimit: status <= 4 * parallel) && beatsScript
+}
+
+/// Issue 30: `zkrunbook status` of a TLS-only 3-node ensemble (client certificates required) beside
+/// `openssl s_client` sending the same words to the same servers (srvr and conf to each, mntr to the leader,
+/// one handshake each, all at once), interleaved: within 1.2x.
+func tlsStatusBenchmark(_ options: Options) -> Bool {
+    guard let sandbox = BenchSandbox.start(options, name: "tls-status", firstBase: 30_200, extra: ["--tls"]) else { return false }
+    defer { sandbox.tearDown() }
+    let (directory, base) = (sandbox.directory, sandbox.base)
+    try? FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+    let ourCommand = [options.binary, "status", "--ensemble", directory + "/ensemble.json5", "--state-dir", directory + "/state"]
+    let tls = directory + "/tls"
+    let ports = (1...3).map { String(base + 400 + $0) }
+    let client = "openssl s_client -quiet -verify_return_error -cert \(tls)/client.pem -key \(tls)/client.key -CAfile \(tls)/ca.pem"
+    let ask = "ask() { printf $2 | \(client) -connect 127.0.0.1:$1 >/dev/null 2>&1; }; "
+    let findLeader =
+        ask.replacingOccurrences(of: ">/dev/null 2>&1", with: "2>/dev/null")
+        + "for p in \(ports.joined(separator: " ")); do ask $p srvr | grep -q 'Mode: leader' && echo $p; done"
+    let leaderPort = runner.run(CommandSpec(argv: ["/bin/bash", "-c", findLeader], timeout: 30), cancellation: nil).stdout.text
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !leaderPort.isEmpty else {
+        print("tls-status: no leader found with openssl s_client on ports \(ports)")
+        return false
+    }
+    let sameWords = ["/bin/bash", "-c", ask + "for p in \(ports.joined(separator: " ")); do ask $p srvr & ask $p conf & done; ask \(leaderPort) mntr & wait"]
+    _ = measure(rounds: 5, [ourCommand])
+    _ = measure(rounds: 3, [sameWords])
+    let (ours, theirs) = interleaved(rounds: max(options.rounds, 20), ourCommand, sameWords)
+    let (status, reference) = sideBySide(
+        "status over TLS: a TLS-only 3-node sandbox (ssl.clientAuth=need), interleaved", ratioHeader: "ratio",
+        ours: ("zkrunbook status over TLS (7 handshakes)", ours), reference: ("openssl s_client, the same 7 words at once", theirs)
+    ) { String(format: "%.2fx", $0 / $1) }
+    return verdict(goal: "<= 1.2x openssl s_client", met: status <= 1.2 * reference, limit: "<= 3x", withinLimit: status <= 3 * reference)
 }
 
 /// The floor for a rolling restart: the tightest shell loop — restart, poll srvr every 20 ms until the node
@@ -245,10 +285,12 @@ func rollingBenchmark(_ options: Options) -> Bool {
     defer { sandbox.tearDown() }
     let (directory, base) = (sandbox.directory, sandbox.base)
     let floor = [["/bin/bash", "-c", shellLoop, "floor", options.binary, directory, String(base), "3"]]
-    let ours = [[
-        options.binary, "run", "rolling-restart", "--ensemble", directory + "/ensemble.json5", "--state-dir", directory + "/state",
-        "--param", "soak=0s",
-    ]]
+    let ours = [
+        [
+            options.binary, "run", "rolling-restart", "--ensemble", directory + "/ensemble.json5", "--state-dir", directory + "/state",
+            "--param", "soak=0s",
+        ]
+    ]
     /// Until every member serves again (the floor's loop ends before followers re-sync with a new leader).
     func settle() {
         let deadline = Date().addingTimeInterval(60)
@@ -296,7 +338,9 @@ func rollingBenchmark(_ options: Options) -> Bool {
         goal: "within 1.05x of the floor and <= 100 ms per node (from our events)", met: ratio <= 1.05 && fixedMedian <= 100, limit: "within 1.5x",
         withinLimit: ratio <= 1.5)
     guard ourGaps.count == rounds, floorGaps.count == rounds else {
-        print("rolling: the longest write gap was not measured in every round (a kazoo writer needs python3-kazoo): \(ourGaps.count) and \(floorGaps.count) of \(rounds)\n")
+        print(
+            "rolling: the longest write gap was not measured in every round (a kazoo writer needs python3-kazoo): \(ourGaps.count) and \(floorGaps.count) of \(rounds)\n"
+        )
         return false
     }
     let (ourGap, floorGap) = sideBySide(
@@ -395,7 +439,8 @@ func generateLogs(in directory: String, bytes: Int64, count: Int) throws {
         while written < perFile {
             line += 1
             let template = templates[line % templates.count]
-            let text = "2026-11-24 \(String(format: "%02d:%02d:%02d,%03d", (line / 3_600_000) % 24, (line / 60_000) % 60, (line / 1000) % 60, line % 1000)) "
+            let text =
+                "2026-11-24 \(String(format: "%02d:%02d:%02d,%03d", (line / 3_600_000) % 24, (line / 60_000) % 60, (line / 1000) % 60, line % 1000)) "
                 + String(format: template, line % 97, line % 1013, line % 251, line * 7 % 4096, line * 13, line * 31) + "\n"
             chunk.append(contentsOf: text.utf8)
             if chunk.count >= 1 << 20 {
@@ -471,13 +516,30 @@ func bundleBenchmark(_ options: Options) -> Bool {
     func best(_ key: String) -> Double { samples[key]?.min() ?? .infinity }
     let ratio = best("collect") / best("gzip-1")
     let peakMiB = Double(peakKB) / 1024
-    func mebibytes(_ path: String) -> Double { Double(((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0) / 1_048_576 }
-    let ourArchive = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/out-last")) ?? []).first(where: { $0.hasSuffix(".tar.gz") }).map { root + "/out-last/" + $0 } ?? ""
+    func mebibytes(_ path: String) -> Double {
+        Double(((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0) / 1_048_576
+    }
+    let ourArchive =
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/out-last")) ?? []).first(where: { $0.hasSuffix(".tar.gz") }).map {
+            root + "/out-last/" + $0
+        } ?? ""
     print("bundle: 1 GiB of generated logs in 4 files, best of 2 rounds, each round interleaved, whole processes")
     print(row(["measure", "best", "size/RSS", "ratio"]))
-    print(row(["zkrunbook collect (gzip -1; masked, hashed, manifest)", seconds(best("collect")), String(format: "%.0f MiB", mebibytes(ourArchive)), String(format: "%.2fx", ratio)]))
-    print(row(["tar -I 'gzip -1' -cf, same logs (reference)", seconds(best("gzip-1")), String(format: "%.0f MiB", mebibytes(root + "/reference-1.tar.gz")), "1.00x"]))
-    print(row(["tar czf (gzip -6), same logs", seconds(best("gzip-6")), String(format: "%.0f MiB", mebibytes(root + "/reference-6.tar.gz")), String(format: "%.2fx", best("gzip-6") / best("gzip-1"))]))
+    print(
+        row([
+            "zkrunbook collect (gzip -1; masked, hashed, manifest)", seconds(best("collect")), String(format: "%.0f MiB", mebibytes(ourArchive)),
+            String(format: "%.2fx", ratio),
+        ]))
+    print(
+        row([
+            "tar -I 'gzip -1' -cf, same logs (reference)", seconds(best("gzip-1")), String(format: "%.0f MiB", mebibytes(root + "/reference-1.tar.gz")),
+            "1.00x",
+        ]))
+    print(
+        row([
+            "tar czf (gzip -6), same logs", seconds(best("gzip-6")), String(format: "%.0f MiB", mebibytes(root + "/reference-6.tar.gz")),
+            String(format: "%.2fx", best("gzip-6") / best("gzip-1")),
+        ]))
     print(row(["zkrunbook collect: peak RSS", "-", String(format: "%.1f MiB", peakMiB), "-"]))
     let bundleOK = verdict(
         goal: "collect <= 1.0x tar -I 'gzip -1' and peak RSS <= 64 MiB", met: ratio <= 1.0 && peakMiB <= 64, limit: "within 2x and <= 128 MiB",
@@ -486,7 +548,8 @@ func bundleBenchmark(_ options: Options) -> Bool {
     print("doctor: the same 1 GiB, every signature, best of 2 interleaved rounds")
     print(row(["measure", "best", "MB/s", "ratio"]))
     for (label, key) in [("zkrunbook doctor --json", "doctor"), ("grep -E -c 'token|token|...' (reference)", "grep-e"), ("grep -F -c -f tokens", "grep-f")] {
-        print(row([label, seconds(best(key)), String(format: "%.0f", Double(size) / 1_048_576 / best(key)), String(format: "%.2fx", best(key) / best("grep-e"))]))
+        print(
+            row([label, seconds(best(key)), String(format: "%.0f", Double(size) / 1_048_576 / best(key)), String(format: "%.2fx", best(key) / best("grep-e"))]))
     }
     let doctorOK = verdict(goal: "doctor <= 1.0x grep -E -c", met: doctorRatio <= 1.0, limit: "<= 2x", withinLimit: doctorRatio <= 2)
     return bundleOK && doctorOK && shaBenchmark(logFiles, bytes: size)
@@ -516,10 +579,14 @@ func shaBenchmark(_ files: [String], bytes: Int64) -> Bool {
     let rate = { (key: String) in String(format: "%.2f GB/s", Double(bytes) / 1e9 / best(key)) }
     print("sha256: the same 1 GiB, best of 2 interleaved rounds (SHA extensions here: \(SHA256.hardwareAvailable ? "yes" : "no"))")
     print(row(["measure", "best", "rate", "ratio"]))
-    print(row(["zkrunbook SHA256 (\(SHA256().implementation))", seconds(best("ours")), rate("ours"), String(format: "%.2fx", best("ours") / best("sha256sum"))]))
-    print(row(["zkrunbook SHA256 (portable Swift)", seconds(best("portable")), rate("portable"), String(format: "%.2fx", best("portable") / best("sha256sum"))]))
+    print(
+        row(["zkrunbook SHA256 (\(SHA256().implementation))", seconds(best("ours")), rate("ours"), String(format: "%.2fx", best("ours") / best("sha256sum"))]))
+    print(
+        row(["zkrunbook SHA256 (portable Swift)", seconds(best("portable")), rate("portable"), String(format: "%.2fx", best("portable") / best("sha256sum"))]))
     print(row(["sha256sum (reference)", seconds(best("sha256sum")), rate("sha256sum"), "1.00x"]))
-    if openssl { print(row(["openssl dgst -sha256", seconds(best("openssl")), rate("openssl"), String(format: "%.2fx", best("openssl") / best("sha256sum"))])) }
+    if openssl {
+        print(row(["openssl dgst -sha256", seconds(best("openssl")), rate("openssl"), String(format: "%.2fx", best("openssl") / best("sha256sum"))]))
+    }
     // The hash alone, on 256 MiB already in memory: what the SHA code does, without the file reads.
     // Beside it, interleaved, openssl's own in-memory rate (`openssl speed`, 16 KiB buffers): what one stream
     // of SHA-256 can do on this CPU with the same instructions.
@@ -595,7 +662,8 @@ func clientBenchmark(_ options: Options) -> Bool {
     }
     func kazoo() -> Double? {
         let hosts = endpoints.map(\.description).joined(separator: ",")
-        let result = runner.run(CommandSpec(argv: ["/usr/bin/python3", "-c", kazooRoundTrips, hosts, String(count), "/bench-kazoo"], timeout: 300), cancellation: nil)
+        let result = runner.run(
+            CommandSpec(argv: ["/usr/bin/python3", "-c", kazooRoundTrips, hosts, String(count), "/bench-kazoo"], timeout: 300), cancellation: nil)
         guard result.termination == .exited(0), let rate = Double(result.stdout.text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             print("client: kazoo failed (apt-get install -y python3-kazoo): \(result.termination.summary) \(result.stderr.text.suffix(500))")
             return nil
@@ -618,10 +686,15 @@ func clientBenchmark(_ options: Options) -> Bool {
     let (ourMedian, kazooMedian) = (ourRates[ourRates.count / 2], kazooRates[kazooRates.count / 2])
     print("client: create + get + delete of a sequential znode, \(count) per round, 5 rounds each, alternating, one 3-node ensemble")
     print(row(["measure", "median/s", "best/s", "vs kazoo"]))
-    print(row(["zkrunbook's client (Swift, in-process)", String(format: "%.0f", ourMedian), String(format: "%.0f", ourRates.last!), String(format: "%.2fx", ourMedian / kazooMedian)]))
+    print(
+        row([
+            "zkrunbook's client (Swift, in-process)", String(format: "%.0f", ourMedian), String(format: "%.0f", ourRates.last!),
+            String(format: "%.2fx", ourMedian / kazooMedian),
+        ]))
     print(row(["kazoo (python3-kazoo, timed inside Python)", String(format: "%.0f", kazooMedian), String(format: "%.0f", kazooRates.last!), "1.00x"]))
     return verdict(
-        goal: "at least kazoo's round trips per second", met: ourMedian >= kazooMedian, limit: "at least half of kazoo's", withinLimit: ourMedian >= kazooMedian / 2)
+        goal: "at least kazoo's round trips per second", met: ourMedian >= kazooMedian, limit: "at least half of kazoo's",
+        withinLimit: ourMedian >= kazooMedian / 2)
 }
 
 /// Prints ours beside the reference: medians, minima, and the ratio (`ratio(ours, reference)` as text; the
@@ -669,7 +742,10 @@ func generateDataDirectory(_ folder: String, bytes: Int64) throws {
     }
     func int(_ value: Int32) { withUnsafeBytes(of: value.bigEndian) { chunk += $0 } }
     func long(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { chunk += $0 } }
-    func string(_ text: String) { int(Int32(text.utf8.count)); chunk += Array(text.utf8) }
+    func string(_ text: String) {
+        int(Int32(text.utf8.count))
+        chunk += Array(text.utf8)
+    }
     func flush() throws {
         chunk.withUnsafeBytes { checksum.update($0) }
         try handle.write(contentsOf: chunk)
@@ -677,13 +753,17 @@ func generateDataDirectory(_ folder: String, bytes: Int64) throws {
     }
     func node(_ path: String, data: ArraySlice<UInt8>) {
         string(path)
-        int(Int32(data.count)); chunk += data
+        int(Int32(data.count))
+        chunk += data
         long(-1)
         for _ in 0..<4 { long(0) }
         for _ in 0..<3 { int(0) }
-        long(0); long(0)
+        long(0)
+        long(0)
     }
-    int(0x5A4B_534E); int(2); long(0)
+    int(0x5A4B_534E)
+    int(2)
+    long(0)
     int(0)
     int(0)
     node("", data: [])
@@ -695,7 +775,8 @@ func generateDataDirectory(_ folder: String, bytes: Int64) throws {
     }
     string("/")
     try flush()
-    long(Int64(checksum.value)); string("/")
+    long(Int64(checksum.value))
+    string("/")
     try handle.write(contentsOf: chunk)
     var log = [UInt8]()
     withUnsafeBytes(of: Int32(0x5A4B_4C47).bigEndian) { log += $0 }
@@ -745,7 +826,9 @@ func backupBenchmark(_ options: Options) -> Bool {
             let result = runner.run(CommandSpec(argv: argv, timeout: 900, outputCap: 1 << 20), cancellation: nil)
             samples[key, default: []].append(Date().timeIntervalSince(started))
             guard result.termination == .exited(0) else {
-                print("backup: \(argv.prefix(4).joined(separator: " ")) failed: \(result.termination.summary)\n\(result.stdout.text.suffix(1500))\n\(result.stderr.text)")
+                print(
+                    "backup: \(argv.prefix(4).joined(separator: " ")) failed: \(result.termination.summary)\n\(result.stdout.text.suffix(1500))\n\(result.stderr.text)"
+                )
                 return false
             }
             if key == "ours" { peakKB = max(peakKB, Int(result.stderr.lastLines(1).first?.trimmingCharacters(in: .whitespaces) ?? "") ?? Int.max) }
@@ -764,7 +847,8 @@ func backupBenchmark(_ options: Options) -> Bool {
     print(row(["zkrunbook backup-node: peak RSS", "-", String(format: "%.1f MiB", peakMiB), "-"]))
     print(String(format: "backup: %.2fx plain tar cf, which leaves its archive in the page cache", best("ours") / best("tar")))
     return verdict(
-        goal: "backup <= 1.1x tar cf made durable, memory flat", met: ratio <= 1.1 && peakMiB <= 64, limit: "within 8x of tar cf made durable", withinLimit: ratio <= 8)
+        goal: "backup <= 1.1x tar cf made durable, memory flat", met: ratio <= 1.1 && peakMiB <= 64, limit: "within 8x of tar cf made durable",
+        withinLimit: ratio <= 8)
 }
 
 let options = parseOptions()
@@ -777,6 +861,7 @@ for name in options.benchmarks {
     switch name {
     case "engine": allPassed = engineBenchmark(options) && allPassed
     case "status": allPassed = statusBenchmark(options) && allPassed
+    case "tls-status": allPassed = tlsStatusBenchmark(options) && allPassed
     case "client": allPassed = clientBenchmark(options) && allPassed
     case "rolling": allPassed = rollingBenchmark(options) && allPassed
     case "bundle": allPassed = bundleBenchmark(options) && allPassed
