@@ -107,7 +107,7 @@ struct TLSEnsembleTests {
 
     /// 3.9.3 without a Netty new enough for its quorum TLS is refused before a server starts, saying what to
     /// fetch; with the client port's TLS alone it serves, and its AdminServer's snapshot is read over HTTPS.
-    @Test func version393IsRefusedQuorumTLSOnOldNettyAndBacksUpOverHTTPS() throws {
+    @Test func version393IsRefusedQuorumTLSOnOldNettyBacksUpOverHTTPSAndRolls() throws {
         let jars = Sandbox.jarFolder("3.9.3")
         guard FileManager.default.fileExists(atPath: jars + "/zookeeper-3.9.3.jar") else {
             throw HarnessError(message: "no ZooKeeper 3.9.3 jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh 3.9.3")
@@ -137,6 +137,17 @@ struct TLSEnsembleTests {
         #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
         #expect(backup.stdout.contains("from its AdminServer's snapshot"), "3.9's snapshot command over HTTPS: \(backup.stdout.suffix(1500))")
         #expect(backup.stdout.contains("count matched"), "\(backup.stdout.suffix(1500))")
+
+        // A rolling restart of the 3.9.3 servers with kazoo writing over TLS throughout.
+        let electionsBefore = ensemble.leaderElections
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let roll = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let verdict = try witness.finish()
+        print("TLS rolling restart on 3.9.3: kazoo over TLS wrote \(verdict.acked) writes, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
+        #expect(roll.status == 0, "\(roll.stdout.suffix(3000))")
+        #expect(verdict.lost.isEmpty && verdict.acked > 50, "\(verdict.acked) acknowledged, lost: \(verdict.lost.prefix(5))")
+        #expect(ensemble.leaderElections == electionsBefore + 1, "one election: when the old leader restarts")
     }
 
     /// ZooKeeper's three rolls on a running ensemble whose servers talk plaintext, kazoo writing throughout:
