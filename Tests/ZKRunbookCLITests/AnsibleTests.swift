@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZKRunbookSandbox
 import ZKRunbookTestSupport
 
 /// Real ansible-core (from PyPI, in a virtualenv Tests/support/ansible-venv.sh makes) drives two sandbox
@@ -65,12 +66,13 @@ struct AnsibleTests {
     }
 
     /// The role installs the agent (checked against its SHA-256) and writes the ensemble file from an
-    /// inventory group, which zkrunbook then reads: status through that file sees the sandbox healthy. A
-    /// wrong SHA-256 fails the play.
+    /// inventory group, which zkrunbook then reads: status through that file sees the sandbox healthy, over
+    /// TLS (each host's secure client port, the role's TLS files). A wrong SHA-256 fails the play.
     @Test func theRoleInstallsTheAgentAndWritesTheEnsembleFileFromAGroup() throws {
         let bin = try ansible()
         let workspace = Scratch("ansible-role")
-        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 31_800)
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--tls", "--tls-plaintext-port"], firstPort: 31_800)
+        let files = ensemble.sandbox.certificates
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
         defer { ssh.stop() }
@@ -79,7 +81,8 @@ struct AnsibleTests {
             """
                     zk-\(node):
                       zookeeper_id: \(node)
-                      zookeeper_client_port: \(ensemble.clientPort(node))
+                      zookeeper_client_port: \(ensemble.base + node)
+                      zookeeper_secure_client_port: \(ensemble.clientPort(node))
                       zookeeper_admin_port: \(ensemble.base + 300 + node)
                       zookeeper_zoo_cfg: \(ensemble.zooCfg(node))
 
@@ -114,23 +117,33 @@ struct AnsibleTests {
                         zkrunbook_ensemble_group: sandbox_ensemble
                         zkrunbook_ensemble_name: from-inventory
                         zkrunbook_ensemble_path: \(workspace.file("etc/ensemble.json5"))
+                        zkrunbook_tls_ca_file: \(files.caFile)
+                        zkrunbook_tls_certificate_file: \(files.clientCertificate)
+                        zkrunbook_tls_key_file: \(files.clientKey)
 
                 """)
             try FileManager.default.createDirectory(atPath: workspace.file("installed"), withIntermediateDirectories: true)
             return try ZKRunbookBinary(path: bin + "/ansible-playbook").run(
                 ["-i", workspace.file("inventory.yml"), workspace.file("install.yml")], directory: workspace.path,
-                environment: ["ANSIBLE_COLLECTIONS_PATH": collections, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": workspace.file("ansible-home"), "ANSIBLE_LOCAL_TEMP": workspace.file("ansible-tmp")],
+                environment: [
+                    "ANSIBLE_COLLECTIONS_PATH": collections, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_HOME": workspace.file("ansible-home"),
+                    "ANSIBLE_LOCAL_TEMP": workspace.file("ansible-tmp"),
+                ],
                 timeout: 300)
         }
         let wrong = try install(sha256: String(repeating: "0", count: 64))
         #expect(wrong.status != 0 && wrong.stdout.contains("the release says 000"), "\(wrong.stdout.suffix(2000))")
         let installed = try install(sha256: String(digest))
         #expect(installed.status == 0, "\(installed.stdout.suffix(3000))\n\(installed.stderr.suffix(1000))")
-        let status = try ZKRunbookBinary(path: workspace.file("installed/zkrunbook")).run(["status", "--ensemble", workspace.file("etc/ensemble.json5"), "--json"])
+        let status = try ZKRunbookBinary(path: workspace.file("installed/zkrunbook")).run([
+            "status", "--ensemble", workspace.file("etc/ensemble.json5"), "--json",
+        ])
         let view = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         let written = workspace.read("etc/ensemble.json5") ?? "(none)"
         #expect(view?["verdict"] as? String == "healthy", "the written file reaches every server: \(status.stdout.prefix(800))\(status.stderr)\n\(written)")
         #expect(((view?["members"] as? [Any]) ?? []).count == 3)
+        #expect(written.contains("secureClientPort: \(ensemble.clientPort(1))") && written.contains("tls: {"), "\(written)")
+        #expect(status.stdout.contains("\"serial\""), "each server's certificate, read over TLS: \(status.stdout.prefix(400))")
     }
 
     @Test func ansibleChecksRollsRefusesAndSeesTheLock() throws {
@@ -168,7 +181,9 @@ struct AnsibleTests {
         let pidsBefore = (first.pids, second.pids)
         let check = try playbook(bin, ["--check", "--diff"], workspace: workspace)
         #expect(check.status == 0, "\(check.stdout.suffix(3000))\n\(check.stderr.suffix(2000))")
-        for name in ["ensemble-a", "ensemble-b"] { #expect(recap(check.stdout, name).map { $0.changed >= 1 && $0.failed == 0 } == true, "\(name): \(check.stdout.suffix(1500))") }
+        for name in ["ensemble-a", "ensemble-b"] {
+            #expect(recap(check.stdout, name).map { $0.changed >= 1 && $0.failed == 0 } == true, "\(name): \(check.stdout.suffix(1500))")
+        }
         #expect(check.stdout.contains("would run step"), "the diff names the steps that would change: \(check.stdout.suffix(2000))")
         #expect(first.pids == pidsBefore.0 && second.pids == pidsBefore.1, "check mode restarted nothing")
 
