@@ -257,7 +257,7 @@ enum SandboxCommand {
         let path = running.hasSuffix("/zkrunbook") ? running : "zkrunbook"
         return SandboxAgent(path: path) { directory in AgentRequest.sandbox(.restart, directory: directory, node: "${node.id}").argv(agent: path) }
     }
-    static let usage = "Usage: zkrunbook sandbox (up|down|status|stop|start|restart) [options]"
+    static let usage = "Usage: zkrunbook sandbox (up|down|status|stop|start|restart|renew-certs) [options]"
     static let help = """
         \(usage)
 
@@ -273,6 +273,7 @@ enum SandboxCommand {
           sandbox down [--dir DIR]
           sandbox status [--dir DIR] [--json]
           sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
+          sandbox renew-certs [--dir DIR] [--serial-base N]
 
         Options:
           --dir DIR                  the sandbox folder (default ./zk-sandbox)
@@ -296,6 +297,8 @@ enum SandboxCommand {
                                      set, so enable-quorum-tls can turn it on)
           --admin-https              with --tls: the AdminServer answers HTTPS too (admin.portUnification)
           --wait                     start/restart: wait until the node serves again
+          --serial-base N            renew-certs: new certificates (same CA) numbered from N (default 2000);
+                                     the keystores are replaced, the servers not restarted (rotate-certs does)
           -h, --help                 show this help
 
         Exit codes: 0 done, 1 a node failed to start or stop (its log tail is printed), 2 usage error.
@@ -304,7 +307,9 @@ enum SandboxCommand {
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments,
-            valueOptions: ["--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares"],
+            valueOptions: [
+                "--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares", "--serial-base",
+            ],
             flagOptions: ["--json", "--wait", "--reconfig", "--tls", "--tls-plaintext-port", "--no-quorum-tls", "--admin-https"], usage: usage)
         if parsed.flags.contains("--help") || parsed.positionals.isEmpty {
             print(help)
@@ -370,6 +375,15 @@ enum SandboxCommand {
                 let view = sandbox.inspector.inspect(sandbox.members)
                 try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
                 return view.verdict == .healthy ? .success : .stepFailed
+            case "renew-certs":
+                let sandbox = try Sandbox.open(directory: directory)
+                guard sandbox.spec.tls != nil else { throw UsageError(message: "\(directory) is not a secured sandbox (sandbox up --tls)", usage: usage) }
+                let base = try integer("--serial-base", default: 2000)
+                try sandbox.certificates.renew(servers: Array(sandbox.spec.allNodes), serialBase: base)
+                print(
+                    "renewed the certificates of nodes \(sandbox.spec.allNodes.map(String.init).joined(separator: ", ")) (serials from \(base + 1)); not restarted"
+                )
+                return CLI.ExitCode.success
             case "stop", "start", "restart":
                 let sandbox = try Sandbox.open(directory: directory)
                 guard let node = parsed.value("--node").flatMap(Int.init) else {

@@ -70,6 +70,22 @@ public struct SandboxCertificates: Sendable {
         ])
     }
 
+    /// New keys and certificates for `servers`, signed by the same CA, their keystores rewritten in place
+    /// (what an operator's renewal leaves on each node before rotate-certs): serials from `serialBase`.
+    public func renew(servers: [Int], days: Int = 365, serialBase: Int) throws(SandboxError) {
+        guard FileManager.default.fileExists(atPath: caKey) else { throw SandboxError("\(folder) holds no CA key: not a secured sandbox (sandbox up --tls)") }
+        let extensions = folder + "/extensions.cnf"
+        for id in servers {
+            try issue(name: "server\(id)", subject: "/CN=zookeeper-\(id)", serial: serialBase + id, days: days, extensions: extensions)
+            let fresh = keyStore(id) + ".new"
+            try openssl([
+                "pkcs12", "-export", "-in", serverCertificate(id), "-inkey", folder + "/server\(id).key", "-name", "zookeeper", "-out", fresh,
+                "-passout", "pass:" + Self.storePassword,
+            ])
+            guard rename(fresh, keyStore(id)) == 0 else { throw SandboxError("cannot put \(fresh) in place of \(keyStore(id))") }
+        }
+    }
+
     /// A key and a certificate signed by the CA: `NAME.key`, `NAME.pem`.
     func issue(name: String, subject: String, serial: Int, days: Int, extensions: String) throws(SandboxError) {
         let key = folder + "/\(name).key"

@@ -18,4 +18,6 @@ extension FailureCause {
     public static let verifyFailed = FailureCause(rawValue: "verify-failed")
     /// ZooKeeper refused a reconfig (NewConfigNoQuorum, ReconfigInProgress, ReconfigDisabled, a newer config).
     public static let reconfigRefused = FailureCause(rawValue: "reconfig-refused")
+    /// A server's certificate could not be read over a TLS handshake (the handshake failed, or it did not answer).
+    public static let certificateUnread = FailureCause(rawValue: "certificate-unread")
 }

@@ -225,4 +225,53 @@ struct TLSEnsembleTests {
             #expect(handshake.stderr.contains("CONNECTION ESTABLISHED"), "node \(node)'s election port speaks TLS: \(handshake.stderr.prefix(400))")
         }
     }
+
+    /// The serial each server shows over a handshake, by id, from status --json.
+    func serials(_ ensemble: SandboxEnsemble) throws -> [Int: String] {
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
+        let view = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        var out: [Int: String] = [:]
+        for case let member as [String: Any] in view?["members"] as? [Any] ?? [] {
+            let id = (member["member"] as? [String: Any])?["id"] as? Int
+            let serial = ((member["facts"] as? [String: Any])?["certificate"] as? [String: Any])?["serial"] as? String
+            if let id, let serial { out[id] = serial }
+        }
+        return out
+    }
+
+    /// Renewed certificates put in place on every node, then rotate-certs with kazoo writing over TLS: every
+    /// server shows its new serial over a handshake afterwards. A node whose files were not renewed halts the run.
+    @Test func rotateCertsPutsEveryRenewedCertificateIntoServiceAndHaltsOnANodeNotRenewed() throws {
+        let workspace = Scratch("rotate-certs")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--tls"], firstPort: 33_500)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let original = try serials(ensemble)
+        #expect(original.count == 3, "\(original)")
+        #expect(try zkrunbook.run(["sandbox", "renew-certs", "--dir", ensemble.directory, "--serial-base", "2000"]).status == 0)
+        #expect(try serials(ensemble) == original, "renewed files are not served before a restart")
+
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let rotate = try zkrunbook.run(
+            ["run", "rotate-certs", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let verdict = try witness.finish()
+        print("rotate-certs: kazoo over TLS wrote \(verdict.acked) writes, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
+        #expect(rotate.status == 0, "\(rotate.stdout.suffix(3000))")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+        let renewed = try serials(ensemble)
+        #expect(renewed == [1: "07D1", 2: "07D2", 3: "07D3"], "every server shows its new certificate (serials 2001-2003): \(renewed)")
+
+        // Renewed again, but node 2's old keystore put back: the run halts when server 2 still shows it.
+        let store = ensemble.sandbox.certificates.keyStore(2)
+        let kept = try Data(contentsOf: URL(fileURLWithPath: store))
+        #expect(try zkrunbook.run(["sandbox", "renew-certs", "--dir", ensemble.directory, "--serial-base", "3000"]).status == 0)
+        try kept.write(to: URL(fileURLWithPath: store))
+        let halted = try zkrunbook.run(
+            ["run", "rotate-certs", "--ensemble", ensemble.file, "--param", "gateTimeout=10s", "--json", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 300)
+        #expect(halted.status == 1, "\(halted.stdout.suffix(2000))")
+        #expect(halted.stdout.contains("still the certificate of before on server(s) 2"), "\(halted.stdout.suffix(2000))")
+        let after = try serials(ensemble)
+        #expect(after[2] == "07D2", "server 2 serves the certificate it had: \(after)")
+        #expect(try status(["--ensemble", ensemble.file]).status == 0, "the ensemble serves")
+    }
 }
