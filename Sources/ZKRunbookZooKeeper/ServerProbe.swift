@@ -69,7 +69,7 @@ public struct ServerProbe: Sendable {
         // A server silent to srvr in plaintext may be a TLS port waiting for a handshake: asked a TLS hello,
         // one that answers it is said to speak TLS, never to be down or hung.
         let silent = targets.indices.filter { !connector.usesTLS(for: targets[$0].0) && Self.silent(perTarget[$0][0]) }
-        let speaksTLS = Parallel.map(silent) { TLSSniffer.speaksTLS(targets[$0].0, timeout: limits.connectTimeout) }
+        let speaksTLS = Parallel.map(silent) { TLSSniffer.speaksTLS(targets[$0].0, timeout: min(limits.connectTimeout, 1)) }
         for (index, tls) in zip(silent, speaksTLS) where tls {
             let error = ZooKeeperError.tls(
                 endpoint: targets[index].0.description, failure: .speaksTLS, detail: "srvr got no answer; a TLS hello got a TLS record")

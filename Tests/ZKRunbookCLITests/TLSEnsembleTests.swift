@@ -18,6 +18,23 @@ struct TLSEnsembleTests {
 
     func status(_ arguments: [String]) throws -> ZKRunbookBinary.Result { try zkrunbook.run(["status"] + arguments) }
 
+    /// A rolling restart with kazoo writing over TLS throughout: it succeeds, no acknowledged write is lost,
+    /// one election (when the old leader restarts). Returns the run's output.
+    func rollWithKazooOverTLS(_ ensemble: SandboxEnsemble, _ workspace: Scratch, label: String) throws -> ZKRunbookBinary.Result {
+        let electionsBefore = ensemble.leaderElections
+        let witness = try KazooWitness.start(ensemble, in: workspace, name: "roll-\(label)")
+        let roll = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let verdict = try witness.finish()
+        print(
+            "TLS rolling restart on \(label): kazoo over TLS wrote \(verdict.acked) writes, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
+        #expect(roll.status == 0, "\(label): \(roll.stdout.suffix(3000))\n\(roll.stderr)")
+        #expect(verdict.lost.isEmpty, "\(label): acknowledged writes lost: \(verdict.lost.prefix(5))")
+        #expect(verdict.acked > 50, "\(label): kazoo wrote over TLS throughout")
+        #expect(ensemble.leaderElections == electionsBefore + 1, "\(label): one election, when the old leader restarts")
+        return roll
+    }
+
     /// Debian's 3.8: whole and healthy over TLS, every failure of the wrong client named, a rolling restart
     /// with kazoo writing over TLS throughout, zk, a backup and a restore that brings a deleted znode back, a bundle.
     @Test func aTLSOnlyEnsembleIsWholeRollsWithKazooOverTLSAndIsBackedUpRestoredAndCollected() throws {
@@ -59,16 +76,7 @@ struct TLSEnsembleTests {
         #expect(try zkrunbook.run(["zk", "get", "/tls-kept", "--ensemble", ensemble.file]).stdout == "kept")
 
         // A rolling restart, kazoo writing over TLS with a client certificate throughout.
-        let electionsBefore = ensemble.leaderElections
-        let witness = try KazooWitness.start(ensemble, in: workspace)
-        let roll = try zkrunbook.run(
-            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
-        let verdict = try witness.finish()
-        print("TLS rolling restart: kazoo over TLS wrote \(verdict.acked) writes, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
-        #expect(roll.status == 0, "\(roll.stdout.suffix(3000))\n\(roll.stderr)")
-        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
-        #expect(verdict.acked > 50, "kazoo wrote over TLS throughout")
-        #expect(ensemble.leaderElections == electionsBefore + 1, "one election: when the old leader restarts")
+        let roll = try rollWithKazooOverTLS(ensemble, workspace, label: "3.8")
         let agents = jsonLines(roll.stdout).filter { $0["type"] as? String == "run-finished" && $0["parentStep"] != nil }
         #expect(agents.count == 3, "each node's agent reached its own server over TLS and reported back")
 
@@ -139,15 +147,7 @@ struct TLSEnsembleTests {
         #expect(backup.stdout.contains("count matched"), "\(backup.stdout.suffix(1500))")
 
         // A rolling restart of the 3.9.3 servers with kazoo writing over TLS throughout.
-        let electionsBefore = ensemble.leaderElections
-        let witness = try KazooWitness.start(ensemble, in: workspace)
-        let roll = try zkrunbook.run(
-            ["run", "rolling-restart", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
-        let verdict = try witness.finish()
-        print("TLS rolling restart on 3.9.3: kazoo over TLS wrote \(verdict.acked) writes, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
-        #expect(roll.status == 0, "\(roll.stdout.suffix(3000))")
-        #expect(verdict.lost.isEmpty && verdict.acked > 50, "\(verdict.acked) acknowledged, lost: \(verdict.lost.prefix(5))")
-        #expect(ensemble.leaderElections == electionsBefore + 1, "one election: when the old leader restarts")
+        _ = try rollWithKazooOverTLS(ensemble, workspace, label: "3.9.3")
     }
 
     /// ZooKeeper's three rolls on a running ensemble whose servers talk plaintext, kazoo writing throughout:

@@ -17,6 +17,16 @@ struct RunbookPartsTests {
 
     func load(_ path: String) throws(RunbookError) -> Runbook { try RunbookLoader().load(path: path) }
 
+    /// Loading `path` fails with a diagnostic that `matches`.
+    func expectInvalid(_ path: String, where matches: @escaping (Diagnostic) -> Bool) {
+        #expect {
+            try load(path)
+        } throws: { error in
+            guard case .invalid(let items) = error as? RunbookError else { return false }
+            return items.contains(where: matches)
+        }
+    }
+
     static let part = """
         { part: "gates", description: "two gates", steps: [
           { id: "first", description: "wait ${pause}", action: "sleep", with: { duration: "${pause}" } },
@@ -46,12 +56,7 @@ struct RunbookPartsTests {
         _ = try write(scratch, "parts/gates.json5", Self.part)
         // The including runbook has no 'pause' parameter: the part's reference to it is the error.
         let path = try write(scratch, "r.json5", #"{ name: "r", steps: [{ include: "parts/gates.json5" }] }"#)
-        #expect {
-            try load(path)
-        } throws: { error in
-            guard case .invalid(let items) = error as? RunbookError else { return false }
-            return items.contains { $0.location.file.hasSuffix("parts/gates.json5") && $0.location.line == 2 && $0.message.contains("pause") }
-        }
+        expectInvalid(path) { $0.location.file.hasSuffix("parts/gates.json5") && $0.location.line == 2 && $0.message.contains("pause") }
     }
 
     @Test(arguments: [
@@ -65,12 +70,7 @@ struct RunbookPartsTests {
         _ = try write(scratch, "parts/gates.json5", Self.part)
         _ = try write(scratch, "parts/loop.json5", #"{ part: "loop", steps: [{ include: "loop.json5" }] }"#)
         let path = try write(scratch, "r.json5", #"{ name: "r", parameters: { pause: { type: "duration", default: "1ms" } }, steps: [\#(include)] }"#)
-        #expect {
-            try load(path)
-        } throws: { error in
-            guard case .invalid(let items) = error as? RunbookError else { return false }
-            return items.contains { $0.message.contains(expected) }
-        }
+        expectInvalid(path) { $0.message.contains(expected) }
     }
 
     static let roll = """
@@ -107,12 +107,7 @@ struct RunbookPartsTests {
         let scratch = Scratch("parts-values-bad")
         _ = try write(scratch, "parts/roll.json5", Self.roll)
         let path = try write(scratch, "r.json5", #"{ name: "r", steps: [{ include: "parts/roll.json5", \#(with) }] }"#)
-        #expect {
-            try load(path)
-        } throws: { error in
-            guard case .invalid(let items) = error as? RunbookError else { return false }
-            return items.contains { $0.message.contains(expected) }
-        }
+        expectInvalid(path) { $0.message.contains(expected) }
     }
 
     @Test func aValueThePartDoesNotDeclareIsAnErrorWhereItIsUsed() throws {
@@ -120,11 +115,6 @@ struct RunbookPartsTests {
         _ = try write(
             scratch, "parts/p.json5", #"{ part: "p", steps: [{ id: "a", description: "${part.nothing}", action: "sleep", with: { duration: "1ms" } }] }"#)
         let path = try write(scratch, "r.json5", #"{ name: "r", steps: [{ include: "parts/p.json5" }] }"#)
-        #expect {
-            try load(path)
-        } throws: { error in
-            guard case .invalid(let items) = error as? RunbookError else { return false }
-            return items.contains { $0.location.file.hasSuffix("parts/p.json5") && $0.message.contains("declares no value 'nothing'") }
-        }
+        expectInvalid(path) { $0.location.file.hasSuffix("parts/p.json5") && $0.message.contains("declares no value 'nothing'") }
     }
 }
