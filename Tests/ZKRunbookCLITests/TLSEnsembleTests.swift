@@ -161,6 +161,11 @@ struct TLSEnsembleTests {
         let files = ensemble.sandbox.certificates
         func zooCfg(_ node: Int) -> String { (try? String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)) ?? "" }
         for node in 1...3 { #expect(!zooCfg(node).contains("sslQuorum=true") && !ensemble.log(node).contains("TLS-only quorum server socket")) }
+        // TLS asked of the real server's plaintext client port: named, with its fix.
+        let plaintextPort = try status([
+            "--server", "127.0.0.1:\(ensemble.base + 1)", "--tls-ca", files.caFile, "--tls-cert", files.clientCertificate, "--tls-key", files.clientKey,
+        ])
+        #expect(plaintextPort.stdout.contains("the port does not speak TLS") && plaintextPort.stdout.contains("secureClientPort"), "\(plaintextPort.stdout)")
         let state = workspace.file("state")
         func enable() throws -> ZKRunbookBinary.Result {
             try zkrunbook.run(
