@@ -20,7 +20,8 @@ public struct InstallPayload: Sendable {
     /// The folder the runbooks came from (for the report).
     public var runbooksSource: String?
 
-    /// Hashes `binary` and every `*.json5` in `runbooksDirectory` (nil: the binary alone).
+    /// Hashes `binary` and every `*.json5` in `runbooksDirectory` and its `parts` folder, named `parts/NAME`
+    /// (nil: the binary alone): the parts go with the runbooks that include them.
     public static func load(binary: String, runbooksDirectory: String?) throws(InstallError) -> InstallPayload {
         let binaryFile = try file(at: binary, name: (binary as NSString).lastPathComponent)
         var runbooks: [File] = []
@@ -32,6 +33,10 @@ public struct InstallPayload: Sendable {
                 runbooks.append(try file(at: runbooksDirectory + "/" + name, name: name))
             }
             if runbooks.isEmpty { throw .input("no *.json5 runbooks in \(runbooksDirectory)") }
+            let parts = (try? FileManager.default.contentsOfDirectory(atPath: runbooksDirectory + "/parts")) ?? []
+            for name in parts.sorted() where name.hasSuffix(".json5") {
+                runbooks.append(try file(at: runbooksDirectory + "/parts/" + name, name: "parts/" + name))
+            }
         }
         return InstallPayload(binary: binaryFile, runbooks: runbooks, runbooksSource: runbooksDirectory)
     }
@@ -344,9 +349,11 @@ enum RemoteScript {
         """
         dir=\(quoted(directory))
         mkdir -p -- "$dir" || exit 20
-        trap 'rm -f -- "$dir"/.*.zkrunbook-new."$$"' EXIT
+        trap 'rm -f -- "$dir"/.*.zkrunbook-new."$$" "$dir"/*/.*.zkrunbook-new."$$"' EXIT
         zk_write() {
-          tmp="$dir/.$1.zkrunbook-new.$$"
+          sub=$(dirname -- "$1")
+          mkdir -p -- "$dir/$sub" || exit 20
+          tmp="$dir/$sub/.$(basename -- "$1").zkrunbook-new.$$"
           base64 -d > "$tmp" || { echo "cannot write $tmp" >&2; exit 21; }
           got=$(sha256sum < "$tmp" | cut -d ' ' -f 1)
           if [ "$got" != "$2" ]; then echo "$1: sha256 on the node is $got, expected $2: nothing installed" >&2; exit 22; fi
@@ -363,7 +370,12 @@ enum RemoteScript {
 
     /// Renames every verified file into place, only after all of them were written and checked.
     static func commitTexts(names: [String]) -> String {
-        names.map { "mv -f -- \"$dir/.\"\(quoted($0))\".zkrunbook-new.$$\" \"$dir/\"\(quoted($0)) || exit 25\n" }.joined() + "trap - EXIT\n"
+        names.map { name in
+            // A part (parts/NAME) waits beside its final place, in the parts folder.
+            let folder = (name as NSString).deletingLastPathComponent
+            let temporary = (folder.isEmpty ? "" : folder + "/") + "." + (name as NSString).lastPathComponent
+            return "mv -f -- \"$dir/\"\(quoted(temporary))\".zkrunbook-new.$$\" \"$dir/\"\(quoted(name)) || exit 25\n"
+        }.joined() + "trap - EXIT\n"
     }
 
     /// Args: TARGET SHA MODE CHECK-BUSY STATE; stdin is the file. Writes a temporary file beside TARGET,

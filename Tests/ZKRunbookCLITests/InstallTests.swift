@@ -1,9 +1,9 @@
 import Foundation
-import ZKRunbookTestSupport
 import Testing
+import ZKRunbookTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `zkrunbook install` over a real sshd on loopback: three "nodes" are three agent paths on this machine.
@@ -53,6 +53,16 @@ struct InstallTests {
         for name in shipped {
             #expect(contents(workspace.file("books/\(name)")) == contents(repositoryRoot + "/runbooks/\(name)"), "runbook \(name)")
         }
+        // The parts go with the runbooks that include them: an installed rolling-restart loads there.
+        let parts = try FileManager.default.contentsOfDirectory(atPath: repositoryRoot + "/runbooks/parts").filter { $0.hasSuffix(".json5") }
+        #expect(!parts.isEmpty)
+        for name in parts {
+            #expect(contents(workspace.file("books/parts/\(name)")) == contents(repositoryRoot + "/runbooks/parts/\(name)"), "part \(name)")
+        }
+        let installedRoll = try zkrunbook.run(["validate", workspace.file("books/rolling-restart.json5")])
+        #expect(installedRoll.status == 0, "\(installedRoll.stdout)\(installedRoll.stderr)")
+        let strays = try FileManager.default.contentsOfDirectory(atPath: workspace.file("books/parts")).filter { $0.contains("zkrunbook-new") }
+        #expect(strays.isEmpty, "no temporary file left among the parts: \(strays)")
         let version = try ZKRunbookBinary(path: agent(workspace, 2)).run(["--version"])
         #expect(version.status == 0 && version.stdout.hasPrefix("zkrunbook "), "the installed agent runs: \(version.stdout)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: workspace.file("node1/bin")).filter { $0.contains("zkrunbook-new") }
