@@ -127,7 +127,9 @@ public struct EnsembleFile: Sendable {
                                 (member.clientPort, member.plaintextClientPort) = (Int(secureClientPort), givenClientPort.map(Int.init))
                             }
                         }
-                        members.append(EnsembleNode(member, ssh: ssh, kubectl: kubectl, stateDir: stateDir, agentPath: nodeAgent ?? agentPath))
+                        var entry = EnsembleNode(member, ssh: ssh, kubectl: kubectl, stateDir: stateDir, agentPath: nodeAgent ?? agentPath)
+                        entry.secureClientPort = secureClientPort.map(Int.init)
+                        members.append(entry)
                     }
                 }
                 if elements.isEmpty { diagnostics.error(nodes.location, "'nodes' is empty") }
@@ -176,7 +178,7 @@ public struct EnsembleFile: Sendable {
     /// The names `nodeFields` and `restartCommand(for:)` give a per-node procedure: what `${node.*}` may name.
     public static let nodeFieldNames: Set<String> = [
         "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
-        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand", "secure",
+        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand", "secure", "secureClientPort",
     ]
 
     /// The text `${node.*}` values for a per-node procedure on `member` (`restartCommand` apart: it is words).
@@ -197,6 +199,7 @@ public struct EnsembleFile: Sendable {
         fields["electionPort"] = String(member.electionPort ?? 3888)
         fields["serverLine"] = member.serverLine
         fields["secure"] = member.secure ? "true" : "false"
+        fields["secureClientPort"] = member.secureClientPort.map(String.init) ?? ""
         return fields
     }
 

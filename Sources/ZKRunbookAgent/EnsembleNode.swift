@@ -15,6 +15,9 @@ public struct EnsembleNode: Sendable, Codable, Hashable {
     public var kubectl: KubectlSettings?
     /// `--state-dir` for the agent on the node (default: the agent's own default).
     public var stateDir: String?
+    /// The secure client port the file gives the node: where it is reached (with a `tls` block), or, before
+    /// TLS is turned on, the port enable-client-tls opens (`${node.secureClientPort}`).
+    public var secureClientPort: Int?
     /// The zkrunbook binary on the node (default: the ensemble's agentPath, filled in when the file is
     /// loaded, else "zkrunbook": `agent`).
     public var agentPath: String?

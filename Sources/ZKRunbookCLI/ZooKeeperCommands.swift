@@ -296,6 +296,10 @@ enum SandboxCommand {
           --no-quorum-tls            with --tls: the servers talk plaintext among themselves (the stores are
                                      set, so enable-quorum-tls can turn it on)
           --admin-https              with --tls: the AdminServer answers HTTPS too (admin.portUnification)
+          --tls-files-only           with --tls: the CA, certificates and stores made and named in each zoo.cfg
+                                     (ssl.*, ssl.quorum.*), nothing secured yet: the plaintext ensemble
+                                     enable-client-tls and enable-quorum-tls start from; DIR/ensemble-tls.json5
+                                     is the ensemble file for after enable-client-tls
           --wait                     start/restart: wait until the node serves again
           --serial-base N            renew-certs: new certificates (same CA) numbered from N (default 2000);
                                      the keystores are replaced, the servers not restarted (rotate-certs does)
@@ -310,7 +314,8 @@ enum SandboxCommand {
             valueOptions: [
                 "--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares", "--serial-base",
             ],
-            flagOptions: ["--json", "--wait", "--reconfig", "--tls", "--tls-plaintext-port", "--no-quorum-tls", "--admin-https"], usage: usage)
+            flagOptions: ["--json", "--wait", "--reconfig", "--tls", "--tls-plaintext-port", "--no-quorum-tls", "--admin-https", "--tls-files-only"],
+            usage: usage)
         if parsed.flags.contains("--help") || parsed.positionals.isEmpty {
             print(help)
             return parsed.flags.contains("--help") ? CLI.ExitCode.success : CLI.ExitCode.usage
@@ -335,7 +340,7 @@ enum SandboxCommand {
                 guard mode == "all" || mode == "default" else {
                     throw UsageError(message: "--four-letter-words is 'all' or 'default', found '\(mode)'", usage: usage)
                 }
-                let tlsFlags = ["--tls-plaintext-port", "--no-quorum-tls", "--admin-https"].filter(parsed.flags.contains)
+                let tlsFlags = ["--tls-plaintext-port", "--no-quorum-tls", "--admin-https", "--tls-files-only"].filter(parsed.flags.contains)
                 if !parsed.flags.contains("--tls"), let flag = tlsFlags.first { throw UsageError(message: "\(flag) goes with --tls", usage: usage) }
                 var spec = SandboxSpec(
                     nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
@@ -343,9 +348,11 @@ enum SandboxCommand {
                     zookeeperJars: parsed.value("--zookeeper").map(Sandbox.jarFolder), spares: try integer("--spares", default: 0),
                     reconfig: parsed.flags.contains("--reconfig"))
                 if parsed.flags.contains("--tls") {
+                    let filesOnly = parsed.flags.contains("--tls-files-only")
                     spec.tls = SandboxTLS(
-                        plaintextClientPort: parsed.flags.contains("--tls-plaintext-port"), quorum: !parsed.flags.contains("--no-quorum-tls"),
-                        adminHTTPS: parsed.flags.contains("--admin-https"))
+                        plaintextClientPort: filesOnly || parsed.flags.contains("--tls-plaintext-port"),
+                        quorum: !filesOnly && !parsed.flags.contains("--no-quorum-tls"), adminHTTPS: !filesOnly && parsed.flags.contains("--admin-https"),
+                        secureClientPort: !filesOnly)
                 }
                 let started = Date()
                 let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }

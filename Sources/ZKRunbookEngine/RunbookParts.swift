@@ -81,7 +81,7 @@ enum RunbookParts {
 
     /// `node` with `${part.NAME}` replaced by the include's value in every string; a name the part does not
     /// declare is an error where it is written.
-    static func substitute(_ node: JSON5Node, _ values: [String: String], diagnostics: DiagnosticCollector) -> JSON5Node {
+    static func substitute(_ node: JSON5Node, _ values: [String: String], declared: [String] = [], diagnostics: DiagnosticCollector) -> JSON5Node {
         switch node.value {
         case .string(var text):
             guard text.contains("${part.") else { return node }
@@ -92,16 +92,17 @@ enum RunbookParts {
                 return JSON5Node(value: .bool(value == "true"), location: node.location)
             }
             for (name, value) in values { text = text.replacingOccurrences(of: "${part.\(name)}", with: value) }
-            if let range = text.range(of: "${part.") {
-                let rest = text[range.upperBound...].prefix { $0 != "}" }
+            // A declared value the include left out is said once, at the include.
+            if let range = text.range(of: "${part."), case let rest = String(text[range.upperBound...].prefix { $0 != "}" }), !declared.contains(rest) {
                 diagnostics.error(node.location, "${part.\(rest)}: the part declares no value '\(rest)' (its 'parameters' say which it takes)")
             }
             return JSON5Node(value: .string(text), location: node.location)
         case .array(let elements):
-            return JSON5Node(value: .array(elements.map { substitute($0, values, diagnostics: diagnostics) }), location: node.location)
+            return JSON5Node(value: .array(elements.map { substitute($0, values, declared: declared, diagnostics: diagnostics) }), location: node.location)
         case .object(let object):
             let members = object.members.map { member in
-                JSON5Object.Member(key: member.key, keyLocation: member.keyLocation, value: substitute(member.value, values, diagnostics: diagnostics))
+                JSON5Object.Member(
+                    key: member.key, keyLocation: member.keyLocation, value: substitute(member.value, values, declared: declared, diagnostics: diagnostics))
             }
             return JSON5Node(value: .object(JSON5Object(members: members)), location: node.location)
         default:
@@ -154,7 +155,7 @@ enum RunbookParts {
             diagnostics.error(
                 value.1, "include \(path): the part takes no value '\(name)' (it takes: \(declared.isEmpty ? "none" : declared.joined(separator: ", ")))")
         }
-        let filled = substitute(steps, values.mapValues(\.0), diagnostics: diagnostics)
+        let filled = substitute(steps, values.mapValues(\.0), declared: declared, diagnostics: diagnostics)
         let expanded = expand(filled, diagnostics: diagnostics, included: included, depth: depth + 1, including: including + [resolved])
         guard case .array(let result) = expanded.value else { return [] }
         return result

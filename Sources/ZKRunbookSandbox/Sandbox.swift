@@ -76,7 +76,7 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
     public func adminPort(_ id: Int) -> Int { basePort + 300 + id }
     public func secureClientPort(_ id: Int) -> Int { basePort + 400 + id }
     /// The port zkrunbook reaches node `id` on: the secure one in a secured sandbox.
-    public func reachPort(_ id: Int) -> Int { tls == nil ? clientPort(id) : secureClientPort(id) }
+    public func reachPort(_ id: Int) -> Int { tls?.opensSecurePort == true ? secureClientPort(id) : clientPort(id) }
     /// The last `observers` members; spares join as participants.
     public func isObserver(_ id: Int) -> Bool { id > nodes - observers && id <= nodes }
 }
@@ -91,6 +91,8 @@ public struct Sandbox: Sendable {
 
     public static let specFile = "sandbox.json"
     public static let ensembleFile = "ensemble.json5"
+    /// With `--tls-files-only`: the ensemble file for after enable-client-tls (secure ports, tls block).
+    public static let securedEnsembleFile = "ensemble-tls.json5"
 
     // MARK: Locating Java and the jars
 
@@ -171,7 +173,7 @@ public struct Sandbox: Sendable {
             var ports = [
                 (spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin"),
             ]
-            if spec.tls != nil { ports.append((spec.secureClientPort(id), "secure client")) }
+            if spec.tls != nil { ports.append((spec.secureClientPort(id), "secure client")) }  // planned, with --tls-files-only
             for (port, what) in ports {
                 if !Self.portIsFree(port) {
                     throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port")
@@ -193,6 +195,11 @@ public struct Sandbox: Sendable {
             try encoder.encode(spec).write(to: URL(fileURLWithPath: sandbox.directory + "/" + specFile))
             for id in spec.allNodes { try sandbox.writeNodeFiles(id) }
             try sandbox.ensembleFileText(agent: agent).write(toFile: sandbox.directory + "/" + ensembleFile, atomically: true, encoding: .utf8)
+            if spec.tls?.opensSecurePort == false {
+                // For after enable-client-tls: every node reached on its secure port, with the client certificate.
+                try sandbox.ensembleFileText(agent: agent, secured: true)
+                    .write(toFile: sandbox.directory + "/" + securedEnsembleFile, atomically: true, encoding: .utf8)
+            }
             if spec.spareCount > 0 {
                 // Members and spares: the file an add-server runbook is given, once a spare's entry is wanted.
                 try sandbox.ensembleFileText(agent: agent, nodes: Array(spec.allNodes))
@@ -253,7 +260,7 @@ public struct Sandbox: Sendable {
 
     /// How zkrunbook reaches this sandbox's servers: plaintext, or its secure client ports with the client certificate.
     public var serverTLS: ServerTLS? {
-        spec.tls.map { _ in certificates.serverTLS(ports: Set(spec.allNodes.map(spec.secureClientPort))) }
+        spec.tls.flatMap { $0.opensSecurePort ? certificates.serverTLS(ports: Set(spec.allNodes.map(spec.secureClientPort))) : nil }
     }
 
     public var connector: any ServerConnector { (serverTLS.flatMap { try? $0.connector() }) ?? PlaintextConnector() }
@@ -265,14 +272,17 @@ public struct Sandbox: Sendable {
     public func stateDirectory(_ id: Int) -> String { nodeDirectory(id) + "/state" }
 
     /// Node `id` as an ensemble file describes it (a member or a spare).
-    public func member(_ id: Int) -> EnsembleMember {
+    public func member(_ id: Int) -> EnsembleMember { member(id, secured: spec.tls?.opensSecurePort == true) }
+
+    /// Node `id`, reached on its secure port when `secured` (the ensemble file for after enable-client-tls).
+    func member(_ id: Int, secured: Bool) -> EnsembleMember {
         var member = EnsembleMember(
             id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
             role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), zooCfg: configPath(id), quorumPort: spec.quorumPort(id),
             electionPort: spec.electionPort(id))
-        if let tls = spec.tls {
+        if let tls = spec.tls, secured {
             (member.clientPort, member.secure) = (spec.secureClientPort(id), true)
-            member.plaintextClientPort = tls.plaintextClientPort ? spec.clientPort(id) : nil
+            member.plaintextClientPort = tls.plaintextClientPort || !tls.opensSecurePort ? spec.clientPort(id) : nil
         }
         return member
     }
@@ -323,8 +333,8 @@ public struct Sandbox: Sendable {
     func tlsLines(_ id: Int, _ tls: SandboxTLS) -> [String] {
         let files = certificates
         let password = SandboxCertificates.storePassword
-        var lines = [
-            "secureClientPort=\(spec.secureClientPort(id))", "secureClientPortAddress=127.0.0.1",
+        var lines = tls.opensSecurePort ? ["secureClientPort=\(spec.secureClientPort(id))", "secureClientPortAddress=127.0.0.1"] : []
+        lines += [
             "ssl.keyStore.location=\(files.keyStore(id))", "ssl.keyStore.password=\(password)", "ssl.keyStore.type=PKCS12",
             "ssl.trustStore.location=\(files.trustStore)", "ssl.trustStore.password=\(password)", "ssl.trustStore.type=PKCS12",
             "ssl.clientAuth=need",
@@ -341,12 +351,15 @@ public struct Sandbox: Sendable {
 
     /// The ensemble file for `zkrunbook status --ensemble` and the rolling restart; its agent and restart
     /// command come from the caller, which knows its own path and command line.
-    func ensembleFileText(agent: SandboxAgent, nodes ids: [Int]? = nil) -> String {
-        let nodes = (ids ?? Array(1...spec.nodes)).map(member).map { member in
+    func ensembleFileText(agent: SandboxAgent, nodes ids: [Int]? = nil, secured: Bool? = nil) -> String {
+        let secured = secured ?? (spec.tls?.opensSecurePort == true)
+        let nodes = (ids ?? Array(1...spec.nodes)).map { member($0, secured: secured) }.map { member in
+            // Before TLS is on, each node's planned secure port: what enable-client-tls opens.
+            let planned = spec.tls != nil && !secured ? ", secureClientPort: \(spec.secureClientPort(member.id))" : ""
             let ports =
                 member.secure
                 ? (member.plaintextClientPort.map { "clientPort: \($0), " } ?? "") + "secureClientPort: \(member.clientPort)"
-                : "clientPort: \(member.clientPort)"
+                : "clientPort: \(member.clientPort)" + planned
             return "    { id: \(member.id), host: \"\(member.host)\", \(ports), adminPort: \(member.adminPort!), role: \"\(member.role.rawValue)\","
                 + " quorumPort: \(member.quorumPort!), electionPort: \(member.electionPort!),\n"
                 + "      logFile: \"\(member.logFile!)\", stateDir: \"\(stateDirectory(member.id))\", zooCfg: \"\(member.zooCfg!)\" },"
@@ -354,7 +367,7 @@ public struct Sandbox: Sendable {
         let stop = AgentRequest.sandbox(.stop, directory: directory, node: "${node.id}").argv(agent: agent.path)
         let files = certificates
         let tlsBlock =
-            spec.tls == nil
+            spec.tls == nil || !secured
             ? ""
             : "\n  // Every node is reached on its secureClientPort with this client certificate (the sandbox's CA signed it).\n"
                 + "  tls: { caFile: \"\(files.caFile)\", certificateFile: \"\(files.clientCertificate)\", keyFile: \"\(files.clientKey)\""
@@ -401,7 +414,7 @@ public struct Sandbox: Sendable {
                 java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss,SSS",
                 "-Dzookeeper.jmx.log4j.disable=true",
-            ] + (spec.tls == nil ? [] : ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"]) + [
+            ] + (spec.tls?.opensSecurePort == true ? ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"] : []) + [
                 "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configPath(id),
             ]
         do {

@@ -11,9 +11,15 @@ public struct SandboxTLS: Sendable, Codable, Hashable {
     public var quorum: Bool
     /// The AdminServer answers HTTPS (and HTTP: `admin.portUnification`, 3.6+).
     public var adminHTTPS: Bool
+    /// False (`--tls-files-only`): the certificates and stores are made and named in each zoo.cfg, and
+    /// nothing is secured yet (no secure client port): what enable-client-tls starts from. Nil: true.
+    public var secureClientPort: Bool?
 
-    public init(plaintextClientPort: Bool = false, quorum: Bool = true, adminHTTPS: Bool = false) {
+    public var opensSecurePort: Bool { secureClientPort ?? true }
+
+    public init(plaintextClientPort: Bool = false, quorum: Bool = true, adminHTTPS: Bool = false, secureClientPort: Bool = true) {
         (self.plaintextClientPort, self.quorum, self.adminHTTPS) = (plaintextClientPort, quorum, adminHTTPS)
+        self.secureClientPort = secureClientPort ? nil : false
     }
 }
 

@@ -25,7 +25,11 @@ public struct ConfigChange: Sendable, Equatable {
                 guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
                     return .failure(ConfigChangeProblem("\(what) entry '\(entry)' is not NAME=value (\(syntax))"))
                 }
-                out.append((String(entry[..<equals]).trimmingCharacters(in: .whitespaces), String(entry[entry.index(after: equals)...]).trimmingCharacters(in: .whitespaces)))
+                out.append(
+                    (
+                        String(entry[..<equals]).trimmingCharacters(in: .whitespaces),
+                        String(entry[entry.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+                    ))
             }
             return .success(out)
         }
@@ -51,7 +55,8 @@ public struct ConfigChange: Sendable, Equatable {
         for text in sets.flatMap({ [$0.0, $0.1] }) + environment.flatMap({ [$0.0, $0.1] }) + entries(remove) where text.contains(where: \.isNewline) {
             return .failure(ConfigChangeProblem("'\(text)' holds a line break"))
         }
-        return .success(ConfigChange(set: sets.map { (key: $0.0, value: $0.1) }, remove: entries(remove), javaEnv: environment.map { (name: $0.0, value: $0.1) }))
+        return .success(
+            ConfigChange(set: sets.map { (key: $0.0, value: $0.1) }, remove: entries(remove), javaEnv: environment.map { (name: $0.0, value: $0.1) }))
     }
 
     /// zoo.cfg keys this change may not touch, and why: the membership and the server's identity change
@@ -99,6 +104,14 @@ public struct ConfigChange: Sendable, Equatable {
             }
         }
         if remove.contains("dataDir") { reasons.append("'dataDir' cannot be removed: a server needs it") }
+        if remove.contains("clientPort") {
+            // The gates of this very run reach each server there: its secure port must be the one reached first.
+            for (member, snapshot) in nodes where !member.secure && snapshot.properties["clientPort"] == String(member.clientPort) {
+                reasons.append(
+                    "removing clientPort would close port \(member.clientPort), where server \(member.id) is reached: give the ensemble file its tls block and each node its secureClientPort first (enable-client-tls opens it)"
+                )
+            }
+        }
         for key in ["clientPort", "secureClientPort", "admin.serverPort"] {
             guard let text = set.first(where: { $0.key == key })?.value else { continue }
             guard let port = Int(text), (1...65535).contains(port) else {
@@ -120,7 +133,10 @@ public struct ConfigChange: Sendable, Equatable {
 
 /// One key a change edits on one node.
 public struct ConfigEdit: Sendable, Equatable, CustomStringConvertible {
-    public enum File: String, Sendable { case zooCfg = "zoo.cfg", javaEnv = "java.env" }
+    public enum File: String, Sendable {
+        case zooCfg = "zoo.cfg"
+        case javaEnv = "java.env"
+    }
     public var file: File
     public var key: String
     public var before: String?

@@ -279,4 +279,47 @@ struct TLSEnsembleTests {
         #expect(after[2] == "07D2", "server 2 serves the certificate it had: \(after)")
         #expect(try status(["--ensemble", ensemble.file]).status == 0, "the ensemble serves")
     }
+
+    /// A plaintext ensemble whose servers have their stores (sandbox --tls-files-only): enable-client-tls opens
+    /// each server's planned secure port with kazoo writing in plaintext throughout; the TLS ensemble file then
+    /// reaches every server over TLS; removing the plaintext port is refused while the ensemble file still
+    /// reaches servers there, and done, as its own run, through the TLS file.
+    @Test func enableClientTLSOpensTheSecurePortsThenThePlaintextPortIsRemovedOnItsOwn() throws {
+        let workspace = Scratch("client-tls")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--tls", "--tls-files-only"], firstPort: 34_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let secured = ensemble.directory + "/" + Sandbox.securedEnsembleFile
+        let state = workspace.file("state")
+        for node in 1...3 { #expect(!((try? String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)) ?? "").contains("secureClientPort")) }
+
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let down = DownCounter(ports: (1...3).map(ensemble.clientPort))
+        let opened = try zkrunbook.run(
+            ["run", "enable-client-tls", "--ensemble", ensemble.file, "--json", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        let sampled = down.stop()
+        let verdict = try witness.finish()
+        print(
+            "enable-client-tls: kazoo wrote \(verdict.acked) writes, \(verdict.lost.count) lost; at most \(sampled.maxDown) server(s) down over \(sampled.samples) samples"
+        )
+        #expect(opened.status == 0, "\(opened.stdout.suffix(3000))")
+        #expect(verdict.lost.isEmpty && sampled.maxDown <= 1, "\(verdict.lost.prefix(5)) \(sampled)")
+        // A server's first TLS handshake after its start is slow (its TLS context is made then): looked at until whole.
+        try poll("every server healthy over TLS through the TLS ensemble file", timeout: 90) {
+            (try? status(["--ensemble", secured, "--timeout", "5s"]))?.status == 0
+        }
+
+        // The plaintext port: refused while the ensemble file reaches the servers there; removed through the TLS file.
+        let change = ["run", "rolling-config-change", "--param", "remove=clientPort;clientPortAddress", "--json", "--state-dir", state]
+        let refused = try zkrunbook.run(change + ["--ensemble", ensemble.file], directory: repositoryRoot, timeout: 120)
+        #expect(refused.status == 3 && refused.stdout.contains("removing clientPort would close port"), "\(refused.stdout.suffix(1500))")
+        let removed = try zkrunbook.run(change + ["--ensemble", secured, "--param", "gateTimeout=90s"], directory: repositoryRoot, timeout: 600)
+        #expect(removed.status == 0, "\(removed.stdout.suffix(3000))")
+        for node in 1...3 {
+            let config = (try? String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8)) ?? ""
+            #expect(!config.contains("\nclientPort=") && config.contains("secureClientPort="), "node \(node): TLS only now:\n\(config)")
+        }
+        let plaintext = try status(["--server", "127.0.0.1:\(ensemble.base + 1)"])
+        #expect(plaintext.stdout.contains("refused"), "nothing listens on the plaintext port: \(plaintext.stdout)")
+        #expect(try status(["--ensemble", secured, "--timeout", "5s"]).status == 0)
+    }
 }

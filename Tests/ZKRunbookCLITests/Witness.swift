@@ -35,10 +35,9 @@ final class KazooWitness {
         FileManager.default.createFile(atPath: log, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        // A secured sandbox: kazoo over TLS with the sandbox's client certificate.
-        let tls =
-            ensemble.sandbox.spec.tls == nil
-            ? [] : [ensemble.sandbox.certificates.caFile, ensemble.sandbox.certificates.clientCertificate, ensemble.sandbox.certificates.clientKey]
+        // A sandbox reached over TLS: kazoo over TLS with the sandbox's client certificate.
+        let files = ensemble.sandbox.certificates
+        let tls = ensemble.sandbox.serverTLS == nil ? [] : [files.caFile, files.clientCertificate, files.clientKey]
         process.arguments = [repositoryRoot + "/Tests/support/kazoo-witness.py", hosts, stop, ready] + tls
         process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle(forWritingAtPath: log)

@@ -27,6 +27,9 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
     /// When every node already holds the change: succeed with nothing to change (a roll of a runbook run
     /// again after it halted) instead of refusing.
     var skipWhenDone: Bool
+    /// zoo.cfg keys each node gets its own value for, from its entry in the ensemble file (`secureClientPort`):
+    /// enable-client-tls opens on every node the port the file plans for it.
+    var nodeKeys: Template?
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
     static var defaults: [String: any ArgumentValue] { ["verify": false, "skipWhenDone": false] }
@@ -51,15 +54,26 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let path = try context.resolved(ensemble)
-        let words = try context.resolved([set, remove, javaEnv, requires, minVersion].map { $0 ?? Template.literal("") })
-        let change: ConfigChange
-        switch ConfigChange.parse(set: words[0], remove: words[1], javaEnv: words[2]) {
-        case .failure(let problem): return refusal(problem.message)
-        case .success(let parsed): change = parsed
-        }
-        if change.isEmpty { return refusal("nothing to change: give 'set', 'remove' or 'javaEnv' (\(ConfigChange.syntax))") }
+        let words = try context.resolved([set, remove, javaEnv, requires, minVersion, nodeKeys].map { $0 ?? Template.literal("") })
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch { return .failure(cause: .invalidArgument, message: error.singleLine) }
+        let ownKeys = words[5].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        // Each node's change: the common one, and its own value of each node key.
+        var perNode: [Int: ConfigChange] = [:]
+        var missingOwn: [String] = []
+        for node in file.nodes {
+            let fields = file.nodeFields(node)
+            let own = ownKeys.map { key in (key, fields[key] ?? "") }
+            missingOwn += own.filter { $0.1.isEmpty }.map { "node \(node.id) has no \($0.0) in \(path)" }
+            switch ConfigChange.parse(set: ([words[0]] + own.map { "\($0.0)=\($0.1)" }).joined(separator: ";"), remove: words[1], javaEnv: words[2]) {
+            case .failure(let problem): return refusal(problem.message)
+            case .success(let parsed): perNode[node.id] = parsed
+            }
+        }
+        guard missingOwn.isEmpty else { return refusal(missingOwn.joined(separator: "; ") + ": each node needs its own value") }
+        guard let change = perNode.values.first, !change.isEmpty else {
+            return refusal("nothing to change: give 'set', 'remove' or 'javaEnv' (\(ConfigChange.syntax))")
+        }
         let folders = change.set.filter { $0.key == "dataDir" || $0.key == "dataLogDir" }.map(\.value)
         let seconds = timeout?.resolve(context.resolver.parameters)?.seconds ?? min(30, context.remainingSeconds)
         let read = NodeConfigReader.readAll(file, timeout: seconds, checkDirectories: folders)
@@ -67,7 +81,9 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         let blocking: Set<ConfigDrift.Finding.Kind> = [.unread, .serverListsDiffer, .myidMismatch, .myidMissing, .notInOwnList]
         var reasons = drift.findings.filter { blocking.contains($0.kind) }.map(\.message)
         let nodes = read.compactMap { member, result in (try? result.get()).map { (member: member, snapshot: $0) } }
-        reasons += change.refusals(nodes)
+        // Keys every node sets alike are judged across the nodes (two on one host would clash); a node's own
+        // values each on its node.
+        reasons += ownKeys.isEmpty ? change.refusals(nodes) : nodes.flatMap { perNode[$0.member.id]?.refusals([$0]) ?? [] }
         let required = words[3].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for (member, snapshot) in nodes {
             let missing = required.filter { snapshot.properties[$0] == nil }
@@ -82,7 +98,7 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         var changed: [Int] = []
         var lines: [String] = []
         for (member, snapshot) in nodes {
-            let edits = change.effect(on: snapshot)
+            let edits = (perNode[member.id] ?? change).effect(on: snapshot)
             facts["diff.\(member.id)"] = .string(edits.isEmpty ? "unchanged" : edits.map(\.description).joined(separator: "; "))
             if !edits.isEmpty { changed.append(member.id) }
             lines.append("node \(member.id): " + (edits.isEmpty ? "unchanged" : edits.map(\.description).joined(separator: "; ")))
