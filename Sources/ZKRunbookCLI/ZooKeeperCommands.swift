@@ -273,7 +273,7 @@ enum SandboxCommand {
           sandbox down [--dir DIR]
           sandbox status [--dir DIR] [--json]
           sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
-          sandbox renew-certs [--dir DIR] [--serial-base N]
+          sandbox renew-certs [--dir DIR] [--serial-base N] [--days N]
 
         Options:
           --dir DIR                  the sandbox folder (default ./zk-sandbox)
@@ -302,7 +302,8 @@ enum SandboxCommand {
                                      is the ensemble file for after enable-client-tls
           --wait                     start/restart: wait until the node serves again
           --serial-base N            renew-certs: new certificates (same CA) numbered from N (default 2000);
-                                     the keystores are replaced, the servers not restarted (rotate-certs does)
+                                     the keystores are replaced, the servers not restarted (rotate-certs does);
+                                     --days: how long they are valid (default 365)
           -h, --help                 show this help
 
         Exit codes: 0 done, 1 a node failed to start or stop (its log tail is printed), 2 usage error.
@@ -313,6 +314,7 @@ enum SandboxCommand {
             arguments,
             valueOptions: [
                 "--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares", "--serial-base",
+                "--days",
             ],
             flagOptions: ["--json", "--wait", "--reconfig", "--tls", "--tls-plaintext-port", "--no-quorum-tls", "--admin-https", "--tls-files-only"],
             usage: usage)
@@ -386,7 +388,9 @@ enum SandboxCommand {
                 let sandbox = try Sandbox.open(directory: directory)
                 guard sandbox.spec.tls != nil else { throw UsageError(message: "\(directory) is not a secured sandbox (sandbox up --tls)", usage: usage) }
                 let base = try integer("--serial-base", default: 2000)
-                try sandbox.certificates.renew(servers: Array(sandbox.spec.allNodes), serialBase: base)
+                let days = try integer("--days", default: 365)
+                guard days >= 1 else { throw UsageError(message: "--days takes a number of days, 1 or more", usage: usage) }
+                try sandbox.certificates.renew(servers: Array(sandbox.spec.allNodes), days: days, serialBase: base)
                 print(
                     "renewed the certificates of nodes \(sandbox.spec.allNodes.map(String.init).joined(separator: ", ")) (serials from \(base + 1)); not restarted"
                 )

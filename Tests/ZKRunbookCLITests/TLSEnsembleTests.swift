@@ -252,7 +252,8 @@ struct TLSEnsembleTests {
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let original = try serials(ensemble)
         #expect(original.count == 3, "\(original)")
-        #expect(try zkrunbook.run(["sandbox", "renew-certs", "--dir", ensemble.directory, "--serial-base", "2000"]).status == 0)
+        // Renewed for 20 days only: what status, the metrics and doctor then say of them is checked below.
+        #expect(try zkrunbook.run(["sandbox", "renew-certs", "--dir", ensemble.directory, "--serial-base", "2000", "--days", "20"]).status == 0)
         #expect(try serials(ensemble) == original, "renewed files are not served before a restart")
 
         let witness = try KazooWitness.start(ensemble, in: workspace)
@@ -264,6 +265,17 @@ struct TLSEnsembleTests {
         #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
         let renewed = try serials(ensemble)
         #expect(renewed == [1: "07D1", 2: "07D2", 3: "07D3"], "every server shows its new certificate (serials 2001-2003): \(renewed)")
+        let soon = try status(["--ensemble", ensemble.file])
+        #expect(soon.stdout.contains("(19 day(s) left: renew soon)"), "\(soon.stdout)")
+        let metrics = workspace.file("zookeeper.prom")
+        #expect(try status(["--ensemble", ensemble.file, "--prometheus", metrics]).status == 0)
+        let exposition = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
+        let expiries = exposition.split(separator: "\n").filter { $0.hasPrefix("zookeeper_tls_certificate_expiry_timestamp_seconds{") }
+        #expect(expiries.count == 3, "one expiry series per server: \(exposition.prefix(3000))")
+        let doctor = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--json"])
+        #expect(
+            doctor.stdout.contains("\"certificate-expiry\"") && doctor.stdout.contains("\"warning\""),
+            "doctor warns under 30 days: \(doctor.stdout.prefix(2000))")
 
         // Renewed again, but node 2's old keystore put back: the run halts when server 2 still shows it.
         let store = ensemble.sandbox.certificates.keyStore(2)
