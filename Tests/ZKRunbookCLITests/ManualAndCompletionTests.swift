@@ -79,7 +79,7 @@ struct ManualAndCompletionTests {
         let statusOptions = try complete(["zkrunbook", "status", "--"])
         #expect(statusOptions.contains("--prometheus") && statusOptions.contains("--zoo-cfg"))
         #expect(!statusOptions.contains("--dry-run") && !statusOptions.contains("--offline"), "\(statusOptions)")
-        #expect(try complete(["zkrunbook", "sandbox", "up", "--no"]) == ["--nodes"])
+        #expect(try complete(["zkrunbook", "sandbox", "up", "--no"]) == ["--no-quorum-tls", "--nodes"])
         #expect(Set(try complete(["zkrunbook", "plan", "rolling-r"])) == ["rolling-restart"])
         #expect(try complete(["zkrunbook", "run", "zoo-cfg-set", "--param", ""]) == ["config=", "key=", "value="])
         #expect(try complete(["zkrunbook", "status", "--ensemble", "packaging/examples/ensemble-w"]) == ["packaging/examples/ensemble-with-4.json5"])

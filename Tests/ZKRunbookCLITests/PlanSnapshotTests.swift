@@ -59,16 +59,18 @@ struct PlanSnapshotTests {
 
     @Test func removingTheQuorumGuardChangesThePlan() throws {
         let workspace = Scratch("dangerous")
-        let original = try String(contentsOfFile: repositoryRoot + "/runbooks/rolling-restart.json5", encoding: .utf8)
-        let guardStart = try #require(original.range(of: "              {\n                description: \"the voters left without node"))
+        // A copy of a runbook takes the parts it includes along (the error says where it looked otherwise).
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/runbooks/parts", toPath: workspace.file("parts"))
+        let path = workspace.write("rolling-restart.json5", try String(contentsOfFile: repositoryRoot + "/runbooks/rolling-restart.json5", encoding: .utf8))
+        // The guard lives in the part every rolling restart includes: removed there.
+        let original = try String(contentsOfFile: workspace.file("parts/node-restart.json5"), encoding: .utf8)
+        let guardStart = try #require(original.range(of: "        {\n          description: \"the voters left without node"))
         let guardEnd = try #require(
-            original.range(of: "fact: \"canElectWithout\", equals: true,\n              },\n", range: guardStart.upperBound..<original.endIndex))
+            original.range(of: "fact: \"canElectWithout\", equals: true,\n        },\n", range: guardStart.upperBound..<original.endIndex))
         var edited = original
         edited.removeSubrange(guardStart.lowerBound..<guardEnd.upperBound)
         #expect(edited != original)
-        let path = workspace.write("rolling-restart.json5", edited)
-        // A copy of a runbook takes the parts it includes along (the error says where it looked otherwise).
-        try FileManager.default.copyItem(atPath: repositoryRoot + "/runbooks/parts", toPath: workspace.file("parts"))
+        _ = workspace.write("parts/node-restart.json5", edited)
         let result = try plan(path, name: "rolling-restart")
         #expect(result.status == 0, "\(result.stderr)")
         let expected = try String(contentsOfFile: repositoryRoot + "/Tests/plans/rolling-restart.plan", encoding: .utf8)
