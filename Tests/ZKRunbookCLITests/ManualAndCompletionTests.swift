@@ -38,7 +38,9 @@ struct ManualAndCompletionTests {
     /// them validates, and the page lists each.
     @Test func theDocumentedKeysAreTheLoadersKeys() throws {
         let workspace = Scratch("manual-keys")
-        let runbook = workspace.write("all-keys.json5", """
+        let runbook = workspace.write(
+            "all-keys.json5",
+            """
             { name: "all-keys", description: "every key", lock: "all-keys", defaultTimeout: "10s",
               parameters: { flag: { type: "bool", default: false, description: "a flag", required: false, secret: false } },
               steps: [
@@ -52,8 +54,10 @@ struct ManualAndCompletionTests {
         let validate = try zkrunbook.run(["validate", runbook])
         #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
         let page = try zkrunbook.run(["manual", "5"]).stdout
-        let documented = ["name", "description", "lock", "defaultTimeout", "parameters", "steps", "rollbacks", "id", "action", "with", "guards", "when",
-            "timeout", "retries", "onFailure", "rollback", "rollbackWhenFailed"]
+        let documented = [
+            "name", "description", "lock", "defaultTimeout", "parameters", "steps", "rollbacks", "id", "action", "with", "guards", "when",
+            "timeout", "retries", "onFailure", "rollback", "rollbackWhenFailed",
+        ]
         for key in documented { #expect(page.contains(".B \(key)\n"), "zkrunbook-runbook(5) does not document '\(key)'") }
     }
 
@@ -85,12 +89,14 @@ struct ManualAndCompletionTests {
         #expect(try complete(["zkrunbook", "status", "--ensemble", "packaging/examples/ensemble-w"]) == ["packaging/examples/ensemble-with-4.json5"])
 
         let workspace = Scratch("completion")
-        let runbook = workspace.write("hello.json5", "{ name: \"hello\", steps: [{ id: \"say\", description: \"say\", action: \"exec\", with: { argv: [\"true\"] } }] }")
+        let runbook = workspace.write(
+            "hello.json5", "{ name: \"hello\", steps: [{ id: \"say\", description: \"say\", action: \"exec\", with: { argv: [\"true\"] } }] }")
         let state = workspace.folder("state")
         #expect(try zkrunbook.run(["run", runbook, "--state-dir", state]).status == 0)
-        let runID = try #require(try lines(zkrunbook.run(["runs", "--state-dir", state, "--json"])).first.flatMap {
-            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["runID"] as? String
-        })
+        let runID = try #require(
+            try lines(zkrunbook.run(["runs", "--state-dir", state, "--json"])).first.flatMap {
+                (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["runID"] as? String
+            })
         #expect(try complete(["zkrunbook", "show", "--state-dir", state, ""]) == [runID])
         #expect(try complete(["zkrunbook", "resume", ""], environment: ["ZKRUNBOOK_STATE_DIR": state]) == [runID])
     }
