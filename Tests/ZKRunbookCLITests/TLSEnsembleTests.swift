@@ -334,4 +334,34 @@ struct TLSEnsembleTests {
         #expect(plaintext.stdout.contains("refused"), "nothing listens on the plaintext port: \(plaintext.stdout)")
         #expect(try status(["--ensemble", secured, "--timeout", "5s"]).status == 0)
     }
+
+    /// Membership through reconfig on secured servers: a server with only a secure client port cannot be added
+    /// (ZooKeeper's reconfig needs each new server's client port), refused before any change and said so; with a
+    /// plaintext client port beside the secure one, a server is added and removed, every gate over TLS.
+    @Test func addAndRemoveServerOverTLSAndTheTLSOnlyServerRefusedBeforeAnyChange() throws {
+        let workspace = Scratch("tls-reconfig")
+        let state = workspace.file("state")
+        func change(_ runbook: String, _ ensemble: SandboxEnsemble, listing nodes: [Int]) throws -> ZKRunbookBinary.Result {
+            try zkrunbook.run(
+                ["run", runbook, "--ensemble", try ensemble.file(listing: nodes), "--param", "server=4", "--json", "--state-dir", state],
+                directory: repositoryRoot, timeout: 600)
+        }
+        let only = try zkrunbook.sandbox(workspace, extra: ["--tls", "--reconfig", "--spares", "1"], firstPort: 34_500)
+        let refused = try change("add-server", only, listing: [1, 2, 3, 4])
+        _ = try? zkrunbook.run(["sandbox", "down", "--dir", only.directory])
+        #expect(refused.status == 3, "\(refused.stdout.suffix(2000))")
+        #expect(
+            refused.stdout.contains("server 4 has no plaintext client port") && refused.stdout.contains("add-server-static"), "\(refused.stdout.suffix(2000))")
+        #expect(!refused.stdout.contains("\"step\":\"join\",\"status\":\"succeeded\""), "nothing was started or changed")
+
+        let both = try zkrunbook.sandbox(workspace, extra: ["--tls", "--tls-plaintext-port", "--reconfig", "--spares", "1"], firstPort: 34_500)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", both.directory]) }
+        let added = try change("add-server", both, listing: [1, 2, 3, 4])
+        #expect(added.status == 0, "\(added.stdout.suffix(3000))")
+        let four = try status(["--ensemble", try both.file(listing: [1, 2, 3, 4])])
+        #expect(four.status == 0 && four.stdout.contains("127.0.0.1:\(both.clientPort(4))"), "server 4 reached on its secure port: \(four.stdout)")
+        let removed = try change("remove-server", both, listing: [1, 2, 3, 4])
+        #expect(removed.status == 0, "\(removed.stdout.suffix(3000))")
+        #expect(try status(["--ensemble", both.file]).status == 0)
+    }
 }

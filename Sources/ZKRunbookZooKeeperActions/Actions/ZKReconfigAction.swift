@@ -130,6 +130,16 @@ struct ZKReconfigAction: ArgumentsDecodable {
         case .failure(let refused) where refused.isInput: return .failure(cause: .invalidArgument, message: refused.message)
         case .failure(let refused): return refusal(refused.message + " (config version \(before.versionText))")
         }
+        // ZooKeeper's incremental reconfig takes a server only with its client port ("each server should have 3
+        // ports specified"), which a server reached only on its secureClientPort has none of: said before any change.
+        if let joining = request.joining, let newcomer = request.newcomer,
+            members.first(where: { $0.id == newcomer }).map({ $0.secure && $0.plaintextClientPort == nil }) == true
+        {
+            return refusal(
+                "server \(newcomer) has no plaintext client port (only its secureClientPort), and ZooKeeper's reconfig needs one in its line (\(joining)): "
+                    + "keep a clientPort beside its secureClientPort (in zoo.cfg and the ensemble file), or change the membership without reconfig (add-server-static)"
+            )
+        }
         // A static list gives no client port: where the file gives the server, its endpoint comes from there.
         let written = Dictionary(members.map { ($0.id, $0.endpoint) }, uniquingKeysWith: { first, _ in first })
         let endpoint = { (server: ServerEntry) in server.clientPort == nil ? written[server.id] ?? server.clientEndpoint : server.clientEndpoint }
