@@ -115,7 +115,7 @@ struct TLSEnsembleTests {
 
     /// 3.9.3 without a Netty new enough for its quorum TLS is refused before a server starts, saying what to
     /// fetch; with the client port's TLS alone it serves, and its AdminServer's snapshot is read over HTTPS.
-    @Test func version393IsRefusedQuorumTLSOnOldNettyBacksUpOverHTTPSAndRolls() throws {
+    @Test func version393IsRefusedQuorumTLSOnOldNettyBacksUpOverHTTPSRollsRestoresAndIsCollected() throws {
         let jars = Sandbox.jarFolder("3.9.3")
         guard FileManager.default.fileExists(atPath: jars + "/zookeeper-3.9.3.jar") else {
             throw HarnessError(message: "no ZooKeeper 3.9.3 jars in \(jars): run bash packaging/fetch-zookeeper-jars.sh 3.9.3")
@@ -148,6 +148,20 @@ struct TLSEnsembleTests {
 
         // A rolling restart of the 3.9.3 servers with kazoo writing over TLS throughout.
         _ = try rollWithKazooOverTLS(ensemble, workspace, label: "3.9.3")
+
+        // The znode deleted, the backup restored: it reads back; then a bundle with every server's words over TLS.
+        let folder = dest + "/" + (try #require(((try? FileManager.default.contentsOfDirectory(atPath: dest)) ?? []).sorted().last))
+        #expect(try zkrunbook.run(["zk", "delete", "/tls-393", "--ensemble", ensemble.file]).status == 0)
+        let restore = try zkrunbook.run(
+            [
+                "run", "restore", "--ensemble", ensemble.file, "--param", "backup=\(folder)", "--param", "confirm=sandbox-\(ensemble.base)", "--state-dir",
+                workspace.file("state"), "--json",
+            ], directory: repositoryRoot, timeout: 600)
+        #expect(restore.status == 0, "\(restore.stdout.suffix(3000))")
+        #expect(try zkrunbook.run(["zk", "get", "/tls-393", "--ensemble", ensemble.file]).stdout == "kept", "the restore brought it back")
+        let output = workspace.folder("bundles")
+        let collect = try zkrunbook.run(["collect", "--ensemble", ensemble.file, "--output", output, "--state-dir", workspace.file("state")], timeout: 300)
+        #expect(collect.status == 0 && collect.stdout.contains("3 of 3 server(s) collected"), "\(collect.stdout)\n\(collect.stderr)")
     }
 
     /// ZooKeeper's three rolls on a running ensemble whose servers talk plaintext, kazoo writing throughout:
