@@ -66,8 +66,10 @@ public struct ServerProbe: Sendable {
             perTarget.append(Array(replies[offset..<(offset + words.count)]))
             offset += words.count
         }
-        // A server silent to srvr in plaintext may be a TLS port waiting for a handshake: asked a TLS hello,
-        // one that answers it is said to speak TLS, never to be down or hung.
+        // A server silent to srvr in plaintext until the deadline may be a TLS port waiting for a handshake:
+        // asked a TLS hello, one that answers it is said to speak TLS, never to be down or hung. A connection
+        // closed without a word is a plaintext server's (starting, or at its connection limit): never sent a
+        // hello, which such a server would log as a request over jute.maxbuffer.
         let silent = targets.indices.filter { !connector.usesTLS(for: targets[$0].0) && Self.silent(perTarget[$0][0]) }
         let speaksTLS = Parallel.map(silent) { TLSSniffer.speaksTLS(targets[$0].0, timeout: min(limits.connectTimeout, 1)) }
         for (index, tls) in zip(silent, speaksTLS) where tls {
@@ -105,10 +107,10 @@ public struct ServerProbe: Sendable {
         }
     }
 
-    /// No answer at all to a word: nothing before the deadline, or a connection closed without a byte.
+    /// No byte at all before the deadline, the connection still open: how a TLS port meets a plaintext word.
     static func silent(_ reply: Result<String, ZooKeeperError>) -> Bool {
         if case .failure(.readTimedOut(_, _, _, 0)) = reply { return true }
-        return closedWithoutAnswer(reply)
+        return false
     }
 
     /// A connection the server closed (or reset) without an answer: not a refused word, not a server down.

@@ -180,6 +180,10 @@ struct TLSEnsembleTests {
             "--server", "127.0.0.1:\(ensemble.base + 1)", "--tls-ca", files.caFile, "--tls-cert", files.clientCertificate, "--tls-key", files.clientKey,
         ])
         #expect(plaintextPort.stdout.contains("the port does not speak TLS") && plaintextPort.stdout.contains("secureClientPort"), "\(plaintextPort.stdout)")
+        // The server logged those hellos as a "Len error" of 369295617 (a TLS record read as a length): doctor names a TLS client.
+        try poll("server 1's log of the TLS hellos", timeout: 30) { ensemble.log(1).contains("369295") }
+        let doctor = try zkrunbook.run(["doctor", "--logs", ensemble.directory + "/node1/zookeeper.log", "--json"])
+        #expect(doctor.stdout.contains("\"tls-on-plaintext-port\"") && !doctor.stdout.contains("\"request-over-maxbuffer\""), "\(doctor.stdout.prefix(3000))")
         let state = workspace.file("state")
         func enable() throws -> ZKRunbookBinary.Result {
             try zkrunbook.run(

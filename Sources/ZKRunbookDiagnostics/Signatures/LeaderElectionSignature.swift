@@ -9,7 +9,9 @@ struct LeaderElectionSignature: LogSignature {
     func marks(_ line: ArraySlice<UInt8>) -> [TimelineMark] {
         let took = LineBytes.number(after: "TOOK - ", in: line).map(Int64.init)
         let role = ["LEADING", "FOLLOWING", "OBSERVING"].first { LineBytes.end(of: $0 + " - LEADER ELECTION", in: line) != nil }
-        var marks = [TimelineMark(kind: .election, detail: "election took \(took.map(String.init) ?? "?") ms" + (role.map { ", then \($0)" } ?? ""), durationMs: took)]
+        var marks = [
+            TimelineMark(kind: .election, detail: "election took \(took.map(String.init) ?? "?") ms" + (role.map { ", then \($0)" } ?? ""), durationMs: took)
+        ]
         if role == "LEADING" { marks.append(TimelineMark(kind: .leaderChange, detail: "became the leader")) }
         return marks
     }

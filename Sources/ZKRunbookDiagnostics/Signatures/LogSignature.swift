@@ -97,6 +97,7 @@ enum LogSignatures {
             title: "The leader lost its quorum of synced followers", nextRunbook: "health-check"),
         OversizedPacketSignature(),
         RequestOverMaxBufferSignature(),
+        TLSOnPlaintextPortSignature(),
         JvmPauseSignature(),
         ServerStartSignature(),
         DiskFullSignature(),

@@ -2,7 +2,8 @@
 /// request is refused, or, read from the transaction log or a snapshot, the server cannot load its data.
 struct OversizedPacketSignature: LogSignature {
     let info = SignatureInfo(
-        id: "jute-maxbuffer", token: "Unreasonable length = ", severity: .warning, title: "A packet or znode exceeded jute.maxbuffer", nextRunbook: "collect-diagnostics",
+        id: "jute-maxbuffer", token: "Unreasonable length = ", severity: .warning, title: "A packet or znode exceeded jute.maxbuffer",
+        nextRunbook: "collect-diagnostics",
         largestNumberAfter: "Unreasonable length = ", timeline: .oversizedPacket)
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {

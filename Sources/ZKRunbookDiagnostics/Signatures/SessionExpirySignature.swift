@@ -5,7 +5,10 @@ struct SessionExpirySignature: LogSignature {
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         guard tally.count >= 100 else {
-            return (severity, "\(tally.count) session(s) expired: each client stopped reaching the ensemble for longer than its session timeout (a pause, a network cut, or a client that left without closing); its ephemeral znodes and watches went with it")
+            return (
+                severity,
+                "\(tally.count) session(s) expired: each client stopped reaching the ensemble for longer than its session timeout (a pause, a network cut, or a client that left without closing); its ephemeral znodes and watches went with it"
+            )
         }
         return (.warning, "\(tally.count) sessions expired: a burst (clients cut off, or a long pause)")
     }
