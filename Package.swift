@@ -68,7 +68,9 @@ let package = Package(
         .executableTarget(name: "zkrunbook", dependencies: ["ZKRunbookCLI"]),
         .executableTarget(
             name: "zkrunbook-bench",
-            dependencies: ["ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI", "ZKRunbookClient", "ZKRunbookZooKeeper", "ZKRunbookDiagnostics"]),
+            dependencies: [
+                "ZKRunbookEngine", "ZKRunbookProcess", "ZKRunbookCLI", "ZKRunbookClient", "ZKRunbookZooKeeper", "ZKRunbookDiagnostics", "ZKRunbookSandbox",
+            ]),
         // What every test suite shares: scratch folders, polling, the binary harness, the sandbox and sshd
         // fixtures, an in-memory scripted action. Test code, never linked into the binary.
         .target(

@@ -273,8 +273,8 @@ public struct BundleCollector: Sendable {
     var endpoint: Endpoint? {
         if let server = options.server { return server }
         guard let config = try? ZooConfig.load(path: options.zooCfg, readMyid: false), config.clientPort ?? config.secureClientPort != nil else { return nil }
-        let address = config.clientPort == nil ? config.properties["secureClientPortAddress"] : config.clientPortAddress
-        return Endpoint(host: address.flatMap { $0 == "0.0.0.0" ? nil : $0 } ?? "127.0.0.1", port: config.probePort)
+        // Where the server on this node listens, as the kernel says (its bound address; loopback for a wildcard).
+        return Endpoint(host: ListeningAddress.resolve(port: config.probePort).host, port: config.probePort)
     }
 
     func fourLetterWordPlans(config: ZooConfig?) -> [Plan] {

@@ -91,6 +91,9 @@ public struct Sandbox: Sendable {
 
     public static let specFile = "sandbox.json"
     public static let ensembleFile = "ensemble.json5"
+    /// Where every sandbox server listens (client, secure, quorum, election, AdminServer ports) and what its
+    /// certificate names: a throwaway ensemble lives on this machine's loopback, nowhere else.
+    public static let host = "127.0.0.1"
     /// With `--tls-files-only`: the ensemble file for after enable-client-tls (secure ports, tls block).
     public static let securedEnsembleFile = "ensemble-tls.json5"
 
@@ -246,8 +249,8 @@ public struct Sandbox: Sendable {
 
     /// Node `id`'s line in a dynamic config file: `server.N=host:quorum:election:role;host:clientPort`.
     public func serverLine(_ id: Int) -> String {
-        let client = spec.tls?.plaintextClientPort ?? true ? ";127.0.0.1:\(spec.clientPort(id))" : ""
-        return "server.\(id)=127.0.0.1:\(spec.quorumPort(id)):\(spec.electionPort(id)):\(spec.isObserver(id) ? "observer" : "participant")\(client)"
+        let client = spec.tls?.plaintextClientPort ?? true ? ";\(Self.host):\(spec.clientPort(id))" : ""
+        return "server.\(id)=\(Self.host):\(spec.quorumPort(id)):\(spec.electionPort(id)):\(spec.isObserver(id) ? "observer" : "participant")\(client)"
     }
     public func configPath(_ id: Int) -> String { nodeDirectory(id) + "/zoo.cfg" }
     public func logPath(_ id: Int) -> String { nodeDirectory(id) + "/zookeeper.log" }
@@ -277,7 +280,7 @@ public struct Sandbox: Sendable {
     /// Node `id`, reached on its secure port when `secured` (the ensemble file for after enable-client-tls).
     func member(_ id: Int, secured: Bool) -> EnsembleMember {
         var member = EnsembleMember(
-            id: id, host: "127.0.0.1", clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
+            id: id, host: Self.host, clientPort: spec.clientPort(id), adminPort: spec.adminPort(id),
             role: spec.isObserver(id) ? .observer : .participant, logFile: logPath(id), zooCfg: configPath(id), quorumPort: spec.quorumPort(id),
             electionPort: spec.electionPort(id))
         if let tls = spec.tls, secured {
@@ -294,7 +297,7 @@ public struct Sandbox: Sendable {
         var lines = [
             "# zkrunbook sandbox node \(id); ports: client \(spec.clientPort(id)), admin \(spec.adminPort(id))",
             "tickTime=\(spec.tickMs)", "initLimit=20", "syncLimit=10", "dataDir=\(data)",
-            "admin.enableServer=true", "admin.serverAddress=127.0.0.1", "admin.serverPort=\(spec.adminPort(id))",
+            "admin.enableServer=true", "admin.serverAddress=\(Self.host)", "admin.serverPort=\(spec.adminPort(id))",
             "maxClientCnxns=100", "autopurge.snapRetainCount=3", "autopurge.purgeInterval=1",
             // The short tick would cap sessions at 20 ticks (4 s): a client on a loaded test machine that
             // stalls that long would lose its session. Clients get what they ask for, up to a minute.
@@ -304,7 +307,7 @@ public struct Sandbox: Sendable {
             // it). A shared CI disk that stalls fsync for seconds would otherwise stall every write.
             "forceSync=no",
         ]
-        if spec.tls?.plaintextClientPort ?? true { lines += ["clientPort=\(spec.clientPort(id))", "clientPortAddress=127.0.0.1"] }
+        if spec.tls?.plaintextClientPort ?? true { lines += ["clientPort=\(spec.clientPort(id))", "clientPortAddress=\(Self.host)"] }
         if let tls = spec.tls { lines += tlsLines(id, tls) }
         if spec.allFourLetterWords { lines.append("4lw.commands.whitelist=*") }
         if spec.isDynamic {
@@ -322,7 +325,7 @@ public struct Sandbox: Sendable {
         if spec.nodes > 1 {
             for other in 1...spec.nodes {
                 let role = spec.isObserver(other) ? ":observer" : ""
-                lines.append("server.\(other)=127.0.0.1:\(spec.quorumPort(other)):\(spec.electionPort(other))\(role)")
+                lines.append("server.\(other)=\(Self.host):\(spec.quorumPort(other)):\(spec.electionPort(other))\(role)")
             }
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: configPath(id), atomically: true, encoding: .utf8)
@@ -333,7 +336,7 @@ public struct Sandbox: Sendable {
     func tlsLines(_ id: Int, _ tls: SandboxTLS) -> [String] {
         let files = certificates
         let password = SandboxCertificates.storePassword
-        var lines = tls.opensSecurePort ? ["secureClientPort=\(spec.secureClientPort(id))", "secureClientPortAddress=127.0.0.1"] : []
+        var lines = tls.opensSecurePort ? ["secureClientPort=\(spec.secureClientPort(id))", "secureClientPortAddress=\(Self.host)"] : []
         lines += [
             "ssl.keyStore.location=\(files.keyStore(id))", "ssl.keyStore.password=\(password)", "ssl.keyStore.type=PKCS12",
             "ssl.trustStore.location=\(files.trustStore)", "ssl.trustStore.password=\(password)", "ssl.trustStore.type=PKCS12",
@@ -492,7 +495,7 @@ public struct Sandbox: Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(Self.host)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

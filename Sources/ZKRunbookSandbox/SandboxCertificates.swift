@@ -26,7 +26,7 @@ public struct SandboxTLS: Sendable, Codable, Hashable {
 /// A throwaway CA and the files made from it in a sandbox's `tls/` folder: each server's key and
 /// certificate as a PKCS#12 keystore (what ZooKeeper reads), the CA as a PKCS#12 truststore (made by
 /// keytool: OpenSSL 3.0 cannot mark a certificate trusted for Java), and a client certificate and key
-/// (PEM) for zkrunbook and kazoo. Certificates name 127.0.0.1 and localhost.
+/// (PEM) for zkrunbook and kazoo. Certificates name the sandbox's host (`Sandbox.host`) and localhost.
 public struct SandboxCertificates: Sendable {
     public let folder: String
     /// The stores' password: a throwaway sandbox's, kept in `storePasswordFile` beside them.
@@ -60,7 +60,7 @@ public struct SandboxCertificates: Sendable {
         ])
         let extensions = folder + "/extensions.cnf"
         try write(
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n", to: extensions)
+            "subjectAltName=IP:\(Sandbox.host),DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n", to: extensions)
         for id in servers {
             try issue(name: "server\(id)", subject: "/CN=zookeeper-\(id)", serial: serialBase + id, days: days, extensions: extensions)
             try openssl([

@@ -4,6 +4,7 @@ import ZKRunbookClient
 import ZKRunbookDiagnostics
 import ZKRunbookEngine
 import ZKRunbookProcess
+import ZKRunbookSandbox
 import ZKRunbookZooKeeper
 
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
@@ -196,13 +197,13 @@ func statusBenchmark(_ options: Options) -> Bool {
     // The physical floor: the same srvr to the three servers at once, from bash's /dev/tcp (what nc would do),
     // and the binary's own start; interleaved with ours.
     let ports = (1...3).map { String(base + $0) }.joined(separator: " ")
-    let floor = ["/bin/bash", "-c", "for p in \(ports); do (exec 3<>/dev/tcp/127.0.0.1/$p && printf srvr >&3 && cat <&3 >/dev/null) & done; wait"]
+    let floor = ["/bin/bash", "-c", "for p in \(ports); do (exec 3<>/dev/tcp/\(Sandbox.host)/$p && printf srvr >&3 && cat <&3 >/dev/null) & done; wait"]
     // The same words status sends, from bash: srvr and conf (the membership check) to each server, mntr to the
     // leader (found once, beforehand; status knows it from the last status, kept in its state folder).
-    let findLeader = "for p in \(ports); do exec 3<>/dev/tcp/127.0.0.1/$p; printf srvr >&3; grep -q 'Mode: leader' <&3 && echo $p; exec 3>&-; done"
+    let findLeader = "for p in \(ports); do exec 3<>/dev/tcp/\(Sandbox.host)/$p; printf srvr >&3; grep -q 'Mode: leader' <&3 && echo $p; exec 3>&-; done"
     let leaderPort = runner.run(CommandSpec(argv: ["/bin/bash", "-c", findLeader], timeout: 10), cancellation: nil).stdout.text
         .trimmingCharacters(in: .whitespacesAndNewlines)
-    let ask = "ask() { exec 3<>/dev/tcp/127.0.0.1/$1 && printf $2 >&3 && cat <&3 >/dev/null; }; "
+    let ask = "ask() { exec 3<>/dev/tcp/\(Sandbox.host)/$1 && printf $2 >&3 && cat <&3 >/dev/null; }; "
     let sameWork = ["/bin/bash", "-c", ask + "for p in \(ports); do ask $p srvr & ask $p conf & done; ask \(leaderPort) mntr & wait"]
     var (mine, floors, sameWorks, versions): ([Double], [Double], [Double], [Double]) = ([], [], [], [])
     for _ in 0..<max(options.rounds, 20) {
@@ -241,7 +242,7 @@ func tlsStatusBenchmark(_ options: Options) -> Bool {
     let tls = directory + "/tls"
     let ports = (1...3).map { String(base + 400 + $0) }
     let client = "openssl s_client -quiet -verify_return_error -cert \(tls)/client.pem -key \(tls)/client.key -CAfile \(tls)/ca.pem"
-    let ask = "ask() { printf $2 | \(client) -connect 127.0.0.1:$1 >/dev/null 2>&1; }; "
+    let ask = "ask() { printf $2 | \(client) -connect \(Sandbox.host):$1 >/dev/null 2>&1; }; "
     let findLeader =
         ask.replacingOccurrences(of: ">/dev/null 2>&1", with: "2>/dev/null")
         + "for p in \(ports.joined(separator: " ")); do ask $p srvr | grep -q 'Mode: leader' && echo $p; done"
@@ -267,7 +268,7 @@ func tlsStatusBenchmark(_ options: Options) -> Bool {
 let shellLoop = #"""
     set -u
     zkrunbook=$1; dir=$2; base=$3; nodes=$4
-    srvr() { exec 3<>/dev/tcp/127.0.0.1/$1 2>/dev/null || return 1; printf srvr >&3; cat <&3; exec 3<&-; }
+    srvr() { exec 3<>/dev/tcp/\(Sandbox.host)/$1 2>/dev/null || return 1; printf srvr >&3; cat <&3; exec 3<&-; }
     leader=0
     for n in $(seq 1 "$nodes"); do srvr $((base + n)) | grep -q "Mode: leader" && leader=$n; done
     order=""
@@ -305,7 +306,7 @@ func rollingBenchmark(_ options: Options) -> Bool {
     var floorGaps: [Double] = []
     var ourGaps: [Double] = []
     var fixedCosts: [Double] = []
-    let hosts = (1...3).map { "127.0.0.1:\(base + $0)" }.joined(separator: ",")
+    let hosts = (1...3).map { "\(Sandbox.host):\(base + $0)" }.joined(separator: ",")
     let rounds = max(5, options.rounds / 3)
     for _ in 0..<rounds {
         // Each measured restart begins from a settled, healthy ensemble, with kazoo writing throughout.
@@ -641,7 +642,7 @@ let kazooRoundTrips = #"""
 func clientBenchmark(_ options: Options) -> Bool {
     guard let sandbox = BenchSandbox.start(options, name: "client", firstBase: 33_000) else { return false }
     defer { sandbox.tearDown() }
-    let endpoints = (1...3).map { Endpoint(host: "127.0.0.1", port: sandbox.base + $0) }
+    let endpoints = (1...3).map { Endpoint(host: Sandbox.host, port: sandbox.base + $0) }
     let count = 300
     func ours() -> Double? {
         do {
