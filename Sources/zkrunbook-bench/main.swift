@@ -268,7 +268,7 @@ func tlsStatusBenchmark(_ options: Options) -> Bool {
 let shellLoop = #"""
     set -u
     zkrunbook=$1; dir=$2; base=$3; nodes=$4
-    srvr() { exec 3<>/dev/tcp/\(Sandbox.host)/$1 2>/dev/null || return 1; printf srvr >&3; cat <&3; exec 3<&-; }
+    srvr() { exec 3<>/dev/tcp/\#(Sandbox.host)/$1 2>/dev/null || return 1; printf srvr >&3; cat <&3; exec 3<&-; }
     leader=0
     for n in $(seq 1 "$nodes"); do srvr $((base + n)) | grep -q "Mode: leader" && leader=$n; done
     order=""
