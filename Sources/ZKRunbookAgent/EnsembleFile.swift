@@ -63,6 +63,7 @@ public struct EnsembleFile: Sendable {
         let stop = Self.strings(top, "stopCommand")
         let agentPath = top.string("agentPath")
         let runbookPath = top.string("runbookPath")
+        let install = top.object("install").flatMap(InstallMethod.read)
         let tlsBlock = top.object("tls").map { Self.tlsSettings($0, relativeTo: (path as NSString).deletingLastPathComponent) }
         var members: [EnsembleNode] = []
         if let nodes = top.value("nodes", required: true, expected: "an array of nodes") {
@@ -96,6 +97,7 @@ public struct EnsembleFile: Sendable {
                     let dataCentre = node.string("dataCentre")
                     let quorumPort = node.integer("quorumPort", range: 1...65535)
                     let electionPort = node.integer("electionPort", range: 1...65535)
+                    let ownInstall = node.object("install").flatMap(InstallMethod.read)
                     var ssh: SSHSettings?
                     if let sshReader = node.object("ssh") {
                         ssh = SSHSettings(
@@ -129,6 +131,7 @@ public struct EnsembleFile: Sendable {
                         }
                         var entry = EnsembleNode(member, ssh: ssh, kubectl: kubectl, stateDir: stateDir, agentPath: nodeAgent ?? agentPath)
                         entry.secureClientPort = secureClientPort.map(Int.init)
+                        entry.install = ownInstall ?? install
                         members.append(entry)
                     }
                 }
@@ -178,7 +181,8 @@ public struct EnsembleFile: Sendable {
     /// The names `nodeFields` and `restartCommand(for:)` give a per-node procedure: what `${node.*}` may name.
     public static let nodeFieldNames: Set<String> = [
         "id", "host", "clientPort", "adminPort", "endpoint", "role", "logFile", "stateDir", "agentPath", "restartCommand", "runbookPath", "zooCfg",
-        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand", "secure", "secureClientPort",
+        "dataCentre", "quorumPort", "electionPort", "serverLine", "stopCommand", "secure", "secureClientPort", "installLayout", "installLink",
+        "installVersions", "installCommand", "first",
     ]
 
     /// The text `${node.*}` values for a per-node procedure on `member` (`restartCommand` apart: it is words).
@@ -200,11 +204,24 @@ public struct EnsembleFile: Sendable {
         fields["serverLine"] = member.serverLine
         fields["secure"] = member.secure ? "true" : "false"
         fields["secureClientPort"] = member.secureClientPort.map(String.init) ?? ""
+        // How its version changes; empty when the file says nothing (an upgrade refuses before any change).
+        fields["installLayout"] = member.install?.layout ?? ""
+        if case .link(let link, let versions) = member.install {
+            (fields["installLink"], fields["installVersions"]) = (Self.fillingNodeFields(in: link, fields), Self.fillingNodeFields(in: versions, fields))
+        } else {
+            (fields["installLink"], fields["installVersions"]) = ("", "")
+        }
         return fields
     }
 
     /// The ensemble's restart command for `member`, its `${node.*}` placeholders filled in.
     public func restartCommand(for member: EnsembleNode) -> [String] { command(restartCommand, for: member) }
+
+    /// The node's install command, its `${node.*}` placeholders filled in (`${version}` kept); empty for none.
+    public func installCommand(for member: EnsembleNode) -> [String] {
+        guard case .command(let words) = member.install else { return [] }
+        return command(words, for: member)
+    }
 
     /// The ensemble's stop command for `member` (empty when the file gives none).
     public func stopCommand(for member: EnsembleNode) -> [String] { command(stopCommand, for: member) }

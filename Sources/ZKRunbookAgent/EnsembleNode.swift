@@ -21,6 +21,8 @@ public struct EnsembleNode: Sendable, Codable, Hashable {
     /// The zkrunbook binary on the node (default: the ensemble's agentPath, filled in when the file is
     /// loaded, else "zkrunbook": `agent`).
     public var agentPath: String?
+    /// How this node's ZooKeeper version is changed (its own `install`, else the file's).
+    public var install: InstallMethod?
 
     public init(_ member: EnsembleMember, ssh: SSHSettings? = nil, kubectl: KubectlSettings? = nil, stateDir: String? = nil, agentPath: String? = nil) {
         (self.member, self.ssh, self.kubectl, self.stateDir, self.agentPath) = (member, ssh, kubectl, stateDir, agentPath)

@@ -270,6 +270,7 @@ enum SandboxCommand {
           sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000]
                      [--four-letter-words all|default] [--zookeeper VERSION|DIR] [--timeout 90s]
                      [--reconfig] [--spares N] [--tls [--tls-plaintext-port] [--no-quorum-tls] [--admin-https]]
+                     [--versions V1,V2]
           sandbox down [--dir DIR]
           sandbox status [--dir DIR] [--json]
           sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
@@ -282,6 +283,10 @@ enum SandboxCommand {
                                      whose jars are in $ZKRUNBOOK_ZOOKEEPER_JARS/VERSION (default
                                      ~/.cache/zkrunbook/zookeeper-jars; packaging/fetch-zookeeper-jars.sh
                                      fills it: 3.4.14, 3.6.3, 3.9.3)
+          --versions V1,V2           lay these ZooKeeper releases out side by side (DIR/opt/zookeeper-V/lib) beside
+                                     the one --zookeeper names (or Debian's); each node runs the release its
+                                     link DIR/nodeN/zookeeper points at, and the ensemble file gets an install
+                                     block: what rolling-upgrade switches
           --reconfig                 dynamic reconfiguration (3.5+): reconfigEnabled=true, skipACL=yes, the
                                      server list in each node's zoo.cfg.dynamic
           --spares N                 also prepare nodes N+1… (folder, zoo.cfg, myid), not members and not
@@ -314,7 +319,7 @@ enum SandboxCommand {
             arguments,
             valueOptions: [
                 "--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares", "--serial-base",
-                "--days",
+                "--days", "--versions",
             ],
             flagOptions: ["--json", "--wait", "--reconfig", "--tls", "--tls-plaintext-port", "--no-quorum-tls", "--admin-https", "--tls-files-only"],
             usage: usage)
@@ -349,6 +354,14 @@ enum SandboxCommand {
                     basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all",
                     zookeeperJars: parsed.value("--zookeeper").map(Sandbox.jarFolder), spares: try integer("--spares", default: 0),
                     reconfig: parsed.flags.contains("--reconfig"))
+                if let versions = parsed.value("--versions") {
+                    let list = versions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    guard !list.isEmpty, list.allSatisfy({ ZooKeeperVersion($0)?.description == $0 }) else {
+                        throw UsageError(message: "--versions takes release numbers separated by commas (3.8.0,3.9.3), found '\(versions)'", usage: usage)
+                    }
+                    guard !parsed.flags.contains("--tls") else { throw UsageError(message: "--versions does not go with --tls", usage: usage) }
+                    spec.versions = list
+                }
                 if parsed.flags.contains("--tls") {
                     let filesOnly = parsed.flags.contains("--tls-files-only")
                     spec.tls = SandboxTLS(

@@ -84,7 +84,9 @@ public struct ParameterSpec: Sendable {
             }
             return .success(.duration(value))
         case .argv:
-            guard let words = JSONText.stringArray(text), !words.isEmpty else {
+            // `[]` is "none" (a node field the ensemble file leaves out, such as its stopCommand): `exec` refuses
+            // to run it, naming what is missing, only if a step needs it.
+            guard let words = JSONText.stringArray(text) else {
                 return .failure(
                     InputProblem("expected a command as a JSON array of strings, such as [\"systemctl\", \"restart\", \"zookeeper\"], found '\(text)'"))
             }

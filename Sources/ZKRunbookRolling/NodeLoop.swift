@@ -139,7 +139,8 @@ struct NodeLoop {
             let started = Date()
             let run = procedure.run(
                 next, index: order.count, total: members.count, headline: headline, context: context,
-                priorSkippedChanges: context.isDryRun && changesNodes ? previous.map { [skippedWork($0)] } ?? [] : [])
+                priorSkippedChanges: context.isDryRun && changesNodes ? previous.map { [skippedWork($0)] } ?? [] : [],
+                first: done.isEmpty && order.count == 1)
             var finished = run.finished
             let untouched = remaining.filter { $0.id != next.id }
             switch NodeEnding.of(run.outcome.status, continueOnFailure: continueOnFailure) {

@@ -55,6 +55,8 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
     public var reconfig: Bool?
     /// A secured sandbox (`--tls`): certificates in `tls/`, a secure client port at base+400+i.
     public var tls: SandboxTLS?
+    /// Releases laid out side by side for an upgrade (`--versions`): each node runs the one its link points at.
+    public var versions: [String]?
 
     public var spareCount: Int { spares ?? 0 }
     public var isDynamic: Bool { reconfig ?? false }
@@ -197,6 +199,7 @@ public struct Sandbox: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(spec).write(to: URL(fileURLWithPath: sandbox.directory + "/" + specFile))
             for id in spec.allNodes { try sandbox.writeNodeFiles(id) }
+            try sandbox.installReleases()
             try sandbox.ensembleFileText(agent: agent).write(toFile: sandbox.directory + "/" + ensembleFile, atomically: true, encoding: .utf8)
             if spec.tls?.opensSecurePort == false {
                 // For after enable-client-tls: every node reached on its secure port, with the client certificate.
@@ -385,7 +388,7 @@ public struct Sandbox: Sendable {
               // Each node's restart command in the sandbox; production: ["systemctl", "restart", "zookeeper"].
               restartCommand: [\(agent.restartCommand(directory).map { "\"\($0)\"" }.joined(separator: ", "))],
               stopCommand: [\(stop.map { "\"\($0)\"" }.joined(separator: ", "))],
-              agentPath: "\(agent.path)",\(tlsBlock)
+              agentPath: "\(agent.path)",\(tlsBlock)\(installBlock)
             }
 
             """
@@ -411,7 +414,7 @@ public struct Sandbox: Sendable {
         guard spec.allNodes.contains(id) else { throw SandboxError("no node \(id): the sandbox has nodes 1 to \(spec.allNodes.upperBound)") }
         if isRunning(id) { return }
         let java = try Self.javaCommand()
-        let classpath = try Self.classpath(zookeeperJars: spec.zookeeperJars, netty: spec.tls != nil)
+        let classpath = try Self.classpath(zookeeperJars: jarFolder(of: id), netty: spec.tls != nil)
         let argv =
             [
                 java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",

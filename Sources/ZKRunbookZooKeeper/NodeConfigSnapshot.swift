@@ -23,6 +23,12 @@ public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
     public var running: RunningServer?
     /// Why `zooCfg` is the file read (given, or the running server's), and any mismatch between the two.
     public var source: String?
+    /// The snapshots and transaction logs in the data folders (an upgrade from 3.4 needs a snapshot).
+    public var data: DataFolderFacts?
+    /// The logging configuration files beside zoo.cfg (log4j.properties, logback.xml): 3.8 reads only logback's.
+    public var loggingFiles: [String]?
+    /// Where each folder asked about that is a symbolic link points (an install's `current` link).
+    public var links: [String: String]?
 
     public init(
         zooCfg: String, properties: [String: String], servers: [String: String], serversFile: String, myid: String? = nil, myidFile: String? = nil,
@@ -83,7 +89,14 @@ public struct NodeConfigSnapshot: Sendable, Codable, Equatable {
             snapshot.directories = Dictionary(
                 checkDirectories.map { ($0, FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue) },
                 uniquingKeysWith: { first, _ in first })
+            let links = checkDirectories.compactMap { path in (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { (path, $0) } }
+            if !links.isEmpty { snapshot.links = Dictionary(links, uniquingKeysWith: { first, _ in first }) }
         }
+        if let snapshots = config.snapshotFolder, let logs = config.logFolder {
+            snapshot.data = DataFolderFacts.read(snapshotFolder: snapshots, logFolder: logs)
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        snapshot.loggingFiles = ["log4j.properties", "logback.xml"].filter { FileManager.default.fileExists(atPath: folder + "/" + $0) }
         return snapshot
     }
 

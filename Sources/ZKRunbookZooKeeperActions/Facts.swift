@@ -8,7 +8,7 @@ extension ServerFacts {
         [
             "endpoint", "mode", "serving", "reachable", "probeMs", "zxid", "zxidEpoch", "zxidCounter", "received", "sent", "connections",
             "outstanding", "nodeCount", "learners", "syncedFollowers", "syncedObservers", "pendingSyncs", "quorumSize", "uptimeMs",
-            "latencyAvg", "latencyMax", "latencyMin", "version", "serverID", "imok", "readOnly", "error", "errorKind", "notes", "peerState",
+            "latencyAvg", "latencyMax", "latencyMin", "version", "release", "serverID", "imok", "readOnly", "error", "errorKind", "notes", "peerState",
         ], prefixes: ["channel."])
 
     /// The facts as a runbook guard sees them.
@@ -31,7 +31,11 @@ extension ServerFacts {
         if let latencyAvg { out["latencyAvg"] = .double(latencyAvg) }
         if let latencyMax { out["latencyMax"] = .double(latencyMax) }
         if let latencyMin { out["latencyMin"] = .double(latencyMin) }
-        if let version { out["version"] = .string(version) }
+        if let version {
+            out["version"] = .string(version)
+            // The release number alone ("3.8.0"): what an upgrade's gate compares with its target.
+            if let release = ZooKeeperVersion(version) { out["release"] = .string(release.description) }
+        }
         if let peerState { out["peerState"] = .string(peerState) }
         if let serverID { out["serverID"] = .int(Int64(serverID)) }
         if let imok { out["imok"] = .bool(imok) }

@@ -14,6 +14,12 @@ struct ExecAction: DeclaredAction {
     enum Command: Sendable {
         case argv([Template])
         case shell(String)
+
+        /// The parameters and node fields the argv is made of, for a message about it.
+        var argvNames: [String] {
+            guard case .argv(let templates) = self else { return [] }
+            return templates.flatMap(\.references).map(\.description)
+        }
     }
 
     var command: Command
@@ -63,6 +69,10 @@ struct ExecAction: DeclaredAction {
             }
             env["ZKRUNBOOK_RUN_ID"] = context.resolver.runID
             env["ZKRUNBOOK_RUN_DIR"] = context.resolver.runDirectory
+        }
+        guard !argv.isEmpty else {
+            let named = command.argvNames.isEmpty ? "" : " (" + command.argvNames.joined(separator: ", ") + ")"
+            return .failure(cause: .invalidArgument, message: "no command to run: the command given\(named) is an empty list; give one")
         }
         for (name, template) in environment {
             env[name] = try context.resolved(template)

@@ -19,7 +19,7 @@ struct NodeProcedure {
 
     /// Runs the steps on `member`; `headline` is the node-started message.
     func run(
-        _ member: EnsembleNode, index: Int, total: Int, headline: String, context: ActionContext, priorSkippedChanges: [String]
+        _ member: EnsembleNode, index: Int, total: Int, headline: String, context: ActionContext, priorSkippedChanges: [String], first: Bool = false
     ) -> (outcome: RunOutcome, finished: Event) {
         var member = member
         var headline = headline
@@ -48,10 +48,13 @@ struct NodeProcedure {
             lock: Template.literal("none", at: location), defaultTimeout: RunbookDuration(milliseconds: 600_000),
             sourcePath: "", sourceText: "", warnings: [])
         let forward = NodeEventForwarder(report: context.report, node: member, parentStep: context.stepID)
+        var scope = file.scope(of: member)
+        // `${node.first}`: the first node this run changes (none done before it, resumed or not): an upgrade's canary.
+        scope.text["first"] = first ? "true" : "false"
         let executor = Executor(
             runbook: nodeRunbook, parameters: context.resolver.parameters, options: context.options, sink: forward,
             runner: connector.runner(for: member), registry: context.registry, cancellation: context.cancellation,
-            rollbackCancellation: context.rollbackCancellation, node: file.scope(of: member), outerFacts: context.resolver.stepFacts,
+            rollbackCancellation: context.rollbackCancellation, node: scope, outerFacts: context.resolver.stepFacts,
             priorSkippedChanges: priorSkippedChanges)
         let outcome = executor.run(runID: context.resolver.runID)
         var finished = Event(type: .nodeFinished, runID: context.resolver.runID)

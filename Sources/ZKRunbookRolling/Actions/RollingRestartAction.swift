@@ -8,7 +8,9 @@ import ZKRunbookZooKeeperActions
 
 /// The actions for driving a whole ensemble, registered beside the engine's and the ZooKeeper ones.
 public enum RollingActions {
-    public static let all: [any ActionKind] = [AgentRunAction.kind, RollingRestartAction.kind, ForEachNodeAction.kind, ConfigChangeCheckAction.kind]
+    public static let all: [any ActionKind] = [
+        AgentRunAction.kind, RollingRestartAction.kind, ForEachNodeAction.kind, ConfigChangeCheckAction.kind, UpgradeCheckAction.kind,
+    ]
 }
 
 /// `zk-rolling-restart`: runs the per-node procedure on every node of an ensemble, one node at a time —

@@ -1,0 +1,69 @@
+import Foundation
+import ZKRunbookEngine
+
+/// `zk-log-errors`: read-only, on the server's node: the lines its log gained after byte `from` that are logged
+/// at ERROR (or FATAL) level, or that begin a Java exception's stack trace. An upgrade's canary: a new release
+/// that serves but logs errors since its start is not let on to the next node. No log given: nothing to read,
+/// refused (a check that cannot be made is not passed).
+struct ZKLogErrorsAction: ArgumentsDecodable {
+    static let name = "zk-log-errors"
+    static let summary = "read-only: the ERROR/FATAL lines and exceptions a server's log gained after a byte offset; fails when there are any"
+
+    var logFile: Template
+    var from: Template?
+    /// Say what was found and succeed: the evidence a rollback prints, which must not fail it.
+    var report: Bool
+    var isReadOnly: Bool { true }
+    static var defaults: [String: any ArgumentValue] { ["report": false] }
+    var yieldedFacts: FactNames? { FactNames(["errors", "linesRead"]) }
+
+    static let window = 64 << 20
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        ["read \(logFile.display(resolver)) after byte \(from?.display(resolver) ?? "0"): fail on any ERROR or FATAL line or exception"]
+    }
+
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([logFile, from ?? .literal("0")])
+        let path = values[0]
+        guard let offset = UInt64(values[1].isEmpty ? "0" : values[1]) else {
+            return .failure(cause: .invalidArgument, message: "from '\(values[1])' is not a byte offset")
+        }
+        guard !path.isEmpty else {
+            return .failure(cause: .invalidArgument, message: "no log file to read: give the node's logFile in the ensemble file")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .failure(cause: .invalidArgument, message: "cannot read the log \(path)") }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: offset <= size ? offset : 0)
+        let lines = String(decoding: handle.readData(ofLength: Self.window), as: UTF8.self).split(separator: "\n")
+        let errors = lines.filter(Self.isError).map { String($0.prefix(400)) }
+        let facts: [String: FactValue] = ["errors": .int(Int64(errors.count)), "linesRead": .int(Int64(lines.count))]
+        if report {
+            return .success(
+                errors.isEmpty
+                    ? "\(path): no ERROR, FATAL or exception in the \(lines.count) line(s) since the change"
+                    : "\(path): \(errors.count) error line(s) since the change: " + errors.prefix(5).joined(separator: " | "),
+                facts: facts)
+        }
+        guard errors.isEmpty else {
+            return .failure(
+                cause: .verifyFailed, message: "\(path): \(errors.count) error line(s) since the restart (of \(lines.count)): \(errors[0])", facts: facts,
+                evidence: Array(errors.prefix(10)))
+        }
+        return .success("\(path): \(lines.count) line(s) since the restart, no ERROR, FATAL or exception", facts: facts)
+    }
+
+    /// An ERROR/FATAL level word in the line's head (log4j, logback, slf4j-simple and Kafka's bracketed layouts
+    /// put it within the first 120 characters), or an exception's first line (`java.io.IOException: …`).
+    static func isError(_ line: Substring) -> Bool {
+        // The JVM launcher's own words ("Error: Could not find or load main class …"), a cause, an uncaught exception.
+        if line.hasPrefix("Error: ") || line.hasPrefix("Caused by: ") || line.hasPrefix("Exception in thread ") { return true }
+        let head = line.prefix(120)
+        if head.contains(" ERROR ") || head.contains("[ERROR]") || head.contains(" FATAL ") || head.contains("[FATAL]") { return true }
+        let trimmed = line.drop { $0 == " " || $0 == "\t" }
+        guard let colon = trimmed.firstIndex(of: ":") ?? Optional(trimmed.endIndex) else { return false }
+        let name = trimmed[..<colon]
+        return !name.contains(" ") && name.contains(".") && (name.hasSuffix("Exception") || name.hasSuffix("Error"))
+    }
+}
