@@ -21,6 +21,7 @@ enum DiffCommand {
           not-in-own-list      a node's id has no server.N line in its own list (it cannot start)
           settings-differ      settings differ that should be the same everywhere
           unread               a node could not be read: the rest judges only the nodes read
+          releases-differ      the servers run different ZooKeeper releases (srvr): a halted upgrade
         Keys each node sets for itself (clientPort, dataDir, admin.serverPort, myid…) are shown apart, not
         counted as drift.
 
@@ -50,7 +51,14 @@ enum DiffCommand {
         }
         let file: EnsembleFile
         do { file = try EnsembleFile.load(path: path) } catch { throw CommandFailure(message: error.description, exitCode: .usage) }
-        let drift = ConfigDrift.compare(NodeConfigReader.readAll(file, timeout: timeout))
+        var drift = ConfigDrift.compare(NodeConfigReader.readAll(file, timeout: timeout))
+        // The release each server runs (srvr), beside its files: a halted upgrade leaves a mixed ensemble.
+        let probe = ServerProbe(
+            limits: SocketLimits(connectTimeout: 2, readTimeout: min(timeout, 5)), wantMonitor: false, wantRuok: false,
+            connector: try ServerTargets.connector(file.tls))
+        let facts = probe.probeAll(file.members.map { ($0.endpoint, nil) })
+        drift.addReleases(
+            Dictionary(uniqueKeysWithValues: zip(file.members, facts).map { ($0.id, $1.version.flatMap(ZooKeeperVersion.init)?.description) }))
         if parsed.flags.contains("--json") {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

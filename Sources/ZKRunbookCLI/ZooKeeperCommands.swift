@@ -201,7 +201,7 @@ enum EnsembleTable {
         var lines = [
             "\(quorum.voters.count) voter(s)\(quorum.observers.isEmpty ? "" : " + \(quorum.observers.count) observer(s)"), majority \(quorum.majority), tolerates \(quorum.tolerated) voter failure(s); probed in \(view.probeMs) ms"
         ]
-        let header = ["ID", "ENDPOINT", "ROLE", "MODE", "ZXID", "EPOCH", "COUNTER", "LAG", "SYNCED", "CHANNELS"]
+        let header = ["ID", "ENDPOINT", "ROLE", "MODE", "VERSION", "ZXID", "EPOCH", "COUNTER", "LAG", "SYNCED", "CHANNELS"]
         var rows: [[String]] = []
         for status in view.members {
             let facts = status.facts
@@ -210,7 +210,8 @@ enum EnsembleTable {
             let channels = Set([facts.channels["mode"], facts.channels["syncedFollowers"]].compactMap { $0 }).sorted().joined(separator: ", ")
             rows.append([
                 String(status.member.id), status.member.endpoint.description, status.member.role.rawValue, facts.mode.rawValue,
-                facts.zxid?.description ?? "-", facts.zxid.map { String($0.epoch) } ?? "-", facts.zxid.map { String($0.counter) } ?? "-",
+                facts.version.flatMap(ZooKeeperVersion.init)?.description ?? "-", facts.zxid?.description ?? "-", facts.zxid.map { String($0.epoch) } ?? "-",
+                facts.zxid.map { String($0.counter) } ?? "-",
                 status.lag.map(String.init) ?? (facts.mode == .leader ? "leader" : "-"), synced, channels.isEmpty ? "-" : channels,
             ])
         }
@@ -228,9 +229,26 @@ enum EnsembleTable {
         } else {
             lines.append("quorum: " + quorum.reason)
         }
+        lines += releaseLines(view)
         lines += certificateLines(view)
         lines += view.notes.map { "note: " + $0 }
         return lines.joined(separator: "\n")
+    }
+
+    /// A mixed ensemble named: each release with the servers that said they run it (a halted upgrade).
+    static func releaseLines(_ view: EnsembleView) -> [String] {
+        var byRelease: [String: [Int]] = [:]
+        for status in view.members {
+            if let release = status.facts.version.flatMap(ZooKeeperVersion.init) { byRelease[release.description, default: []].append(status.member.id) }
+        }
+        guard byRelease.count > 1 else { return [] }
+        let described = byRelease.sorted { $0.key < $1.key }.map {
+            "\($0.key) on server\($0.value.count == 1 ? "" : "s") \($0.value.map(String.init).joined(separator: ", "))"
+        }
+        return [
+            "releases: MIXED: " + described.joined(separator: "; ")
+                + " (an upgrade in progress or halted: finish it with rolling-upgrade, or put the node back)"
+        ]
     }
 
     /// Each server's certificate as its handshake showed it: expiry date, days left, serial.

@@ -7,6 +7,8 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
             case zooCfg = "zoo.cfg"
             case javaEnv = "java.env"
             case servers, myid
+            /// The release each server says it runs (srvr): not a file, but drift all the same.
+            case release
         }
         public var file: File
         public var key: String
@@ -16,7 +18,7 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
         public var perNode: Bool
 
         /// "zoo.cfg maxClientCnxns", "java.env JVMFLAGS", "server.4", "myid".
-        public var label: String { file == .zooCfg || file == .javaEnv ? "\(file.rawValue) \(key)" : key }
+        public var label: String { file == .zooCfg || file == .javaEnv ? "\(file.rawValue) \(key)" : file == .release ? "release (srvr)" : key }
     }
 
     public struct Finding: Sendable, Codable, Equatable {
@@ -34,6 +36,8 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
             case unread
             /// The zoo.cfg read is not the one the node's running server was started with.
             case notTheRunningConfig = "not-the-running-config"
+            /// The servers run different ZooKeeper releases: an upgrade halted, or a node installed apart.
+            case releasesDiffer = "releases-differ"
         }
 
         public var kind: Kind
@@ -53,6 +57,25 @@ public struct ConfigDrift: Sendable, Codable, Equatable {
         "clientPort", "clientPortAddress", "secureClientPort", "secureClientPortAddress", "dataDir", "dataLogDir", "admin.serverPort",
         "admin.serverAddress", "dynamicConfigFile", "metricsProvider.httpPort", "metricsProvider.httpHost",
     ]
+
+    /// Adds what each server said it runs (`srvr`, nil: no answer): a row and a finding when the releases differ.
+    public mutating func addReleases(_ releases: [Int: String?]) {
+        let answered = releases.compactMapValues { $0 }
+        var byRelease: [String: [Int]] = [:]
+        for (id, release) in answered { byRelease[release, default: []].append(id) }
+        guard byRelease.count > 1 else { return }
+        rows.append(
+            Row(file: .release, key: "release", values: Dictionary(uniqueKeysWithValues: releases.map { (String($0.key), $0.value) }), perNode: false))
+        let described = byRelease.sorted { $0.key < $1.key }.map { release, ids in
+            "\(release) on server\(ids.count == 1 ? "" : "s") \(ids.sorted().map(String.init).joined(separator: ", "))"
+        }
+        findings.append(
+            Finding(
+                kind: .releasesDiffer, nodes: answered.keys.sorted(),
+                message: "mixed releases: \(described.joined(separator: "; ")): an upgrade that halted, or a node installed apart; "
+                    + "finish it (rolling-upgrade --param version=\(byRelease.keys.sorted().last!)) or put the node back, and use no feature the oldest lacks meanwhile"
+            ))
+    }
 
     /// Compares what was read of each member (a failure says why that node was not read).
     public static func compare(_ nodes: [(member: EnsembleMember, snapshot: Result<NodeConfigSnapshot, ConfigReadFailure>)]) -> ConfigDrift {

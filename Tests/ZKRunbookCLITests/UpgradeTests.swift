@@ -58,11 +58,36 @@ struct UpgradeTests {
         #expect(skip.status == 3 && skip.stdout.contains("skips 3.8"), "\(skip.stdout.suffix(2000))")
         #expect(links(ensemble) == ["3.6.3", "3.6.3", "3.6.3"])
 
+        // 3.8.0 by the side-by-side layout (a link switched); 3.9.3 by an install command with ${version}, as a
+        // package pin would be (here `ln -sfn`, the same switch done by a command): the way back is the command
+        // again with the version the server ran.
+        let command = try ensemble.variant("ensemble-command.json5") { text in
+            let directory = ensemble.directory
+            text = text.replacingOccurrences(
+                of: "install: { link: \"\(directory)/node${node.id}/zookeeper\", versions: \"\(directory)/opt/zookeeper-${version}\" },",
+                with: "install: { command: [\"ln\", \"-sfn\", \"\(directory)/opt/zookeeper-${version}\", \"\(directory)/node${node.id}/zookeeper\"] },")
+        }
+        #expect(try String(contentsOfFile: command, encoding: .utf8).contains("install: { command: [\"ln\""))
         let witness = try KazooWitness.start(ensemble, in: workspace)
-        for target in ["3.8.0", "3.9.3"] {
+        for (target, file) in [("3.8.0", ensemble.file), ("3.9.3", command)] {
+            if target == "3.9.3" {
+                // A mixed ensemble, as a halted upgrade leaves one: node 1 moved by hand. status and diff say so, and
+                // the run below leaves node 1 alone.
+                try FileManager.default.removeItem(atPath: ensemble.sandbox.currentLink(1))
+                try FileManager.default.createSymbolicLink(
+                    atPath: ensemble.sandbox.currentLink(1), withDestinationPath: ensemble.sandbox.releaseFolder("3.9.3"))
+                #expect(try zkrunbook.run(["sandbox", "restart", "--node", "1", "--dir", ensemble.directory, "--wait"]).status == 0)
+                let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+                #expect(status.stdout.contains("releases: MIXED: 3.8.0 on servers 2, 3; 3.9.3 on server 1"), "\(status.stdout)")
+                let diff = try zkrunbook.run(["diff", "--ensemble", ensemble.file], directory: repositoryRoot)
+                #expect(diff.status == 1 && diff.stdout.contains("releases-differ: mixed releases: 3.8.0 on servers 2, 3; 3.9.3 on server 1"), "\(diff.stdout)")
+            }
             let before = try releases(ensemble)
+            let pidOne = ensemble.pid(1)
             let electionsBefore = ensemble.leaderElections
-            let run = try upgrade(ensemble, to: target)
+            let run = try zkrunbook.run(
+                ["run", "rolling-upgrade", "--ensemble", file, "--param", "version=\(target)", "--param", "canarySoak=2s", "--json"], directory: repositoryRoot,
+                timeout: 400)
             #expect(run.status == 0, "\(target): \(run.stdout.suffix(4000))")
             let after = try releases(ensemble)
             #expect(after.versions == [1: target, 2: target, 3: target], "srvr after the run to \(target): \(after.versions)")
@@ -70,11 +95,16 @@ struct UpgradeTests {
             let nodes = order(run)
             #expect(nodes.count == 3 && nodes.last == before.leader, "the leader (\(before.leader ?? -1)) last: \(nodes)")
             #expect(ensemble.leaderElections - electionsBefore <= 1, "at most one election per run (the leader's own restart)")
-            // The canary: the first node soaked and its log was read; the others were not held.
             let canary = jsonLines(run.stdout).filter {
                 ($0["step"] as? String) == "canary-log" && $0["type"] as? String == "step-finished" && $0["status"] as? String == "succeeded"
             }
-            #expect(canary.count == 1 && canary.first?["node"] as? Int == nodes.first, "only the first node is the canary: \(canary)")
+            if target == "3.8.0" {
+                // The canary: the first node soaked and its log was read; the others were not held.
+                #expect(canary.count == 1 && canary.first?["node"] as? Int == nodes.first, "only the first node is the canary: \(canary)")
+            } else {
+                #expect(ensemble.pid(1) == pidOne, "node 1 already ran 3.9.3: not restarted")
+                #expect(run.stdout.contains("ran ln -sfn \(ensemble.directory)/opt/zookeeper-3.9.3"), "the install command, ${version} filled in")
+            }
         }
         let verdict = try witness.finish()
         print("3.6.3 to 3.8.0 to 3.9.3: kazoo \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms")
@@ -85,6 +115,10 @@ struct UpgradeTests {
         let again = try upgrade(ensemble, to: "3.9.3")
         #expect(again.status == 0 && again.stdout.contains("every server already runs 3.9.3: nothing to do"), "\(again.stdout.suffix(1500))")
         #expect(order(again).isEmpty)
+        // Back across a release line: refused before any change.
+        let back = try upgrade(ensemble, to: "3.8.0")
+        #expect(back.status == 3 && back.stdout.contains("crosses release lines"), "\(back.stdout.suffix(1500))")
+        #expect(links(ensemble) == ["3.9.3", "3.9.3", "3.9.3"])
     }
 
     @Test func fromThreeFourWhereFollowersHoldLogsAndNoSnapshot() throws {

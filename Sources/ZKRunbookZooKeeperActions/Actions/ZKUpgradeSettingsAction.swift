@@ -16,8 +16,10 @@ struct ZKUpgradeSettingsAction: ArgumentsDecodable {
     var running: Template?
     /// The node's AdminServer port in the ensemble file (empty: none): the gates then need no four-letter words.
     var adminPort: Template?
+    /// This node is the run's canary: `canaryDue` is true only where the release actually changes here.
+    var canary: Template?
     var isReadOnly: Bool { true }
-    var yieldedFacts: FactNames? { FactNames(["set", "count", "trustEmpty", "snapshots", "resync"]) }
+    var yieldedFacts: FactNames? { FactNames(["set", "count", "trustEmpty", "snapshots", "resync", "canaryDue"]) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
         guard let version else { return ["read \(config.display(resolver)) and its data folder: snapshot.trust.empty set? a snapshot written?"] }
@@ -35,7 +37,7 @@ struct ZKUpgradeSettingsAction: ArgumentsDecodable {
         let snapshots = snapshot.data?.snapshots ?? 0
         var facts: [String: FactValue] = [
             "trustEmpty": .bool(trustEmpty), "snapshots": .int(Int64(snapshots)), "resync": .bool(trustEmpty && snapshots == 0), "set": .string(""),
-            "count": .int(0),
+            "count": .int(0), "canaryDue": .bool(false),
         ]
         guard !values[1].isEmpty else {
             return .success(
@@ -50,6 +52,9 @@ struct ZKUpgradeSettingsAction: ArgumentsDecodable {
         guard assessment.refusals.isEmpty else {
             return .failure(cause: .refused, message: "refused: " + assessment.refusals.joined(separator: "; "))
         }
+        // A canary already on the target (a run again after a halt) has nothing new to prove.
+        let isCanary = try context.resolved(canary ?? .literal("false")) == "true"
+        facts["canaryDue"] = .bool(isCanary && ZooKeeperVersion(values[2]) != target)
         let set = assessment.settings(of: 0)
         (facts["set"], facts["count"]) = (.string(set), .int(Int64(assessment.nodeSettings[0]?.count ?? 0)))
         return .success(set.isEmpty ? "nothing to carry into \(target): only the release changes" : "carried into \(target): \(set)", facts: facts)
