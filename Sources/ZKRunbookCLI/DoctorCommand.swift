@@ -118,6 +118,7 @@ enum DoctorCommand {
                     id: "logs-unread", severity: .warning, title: "Some servers' logs could not be read", detail: "their findings are missing from this report",
                     count: unread.count, evidence: unread, nextRunbook: nil))
         }
+        report.nextArguments = Self.nextArguments(for: Set(report.findings.compactMap(\.nextRunbook)), parsed)
         if let html = parsed.value("--html") {
             do { try Data(TimelinePage.render(report).utf8).write(to: URL(fileURLWithPath: html), options: .atomic) } catch {
                 throw CommandFailure(message: "error: --html \(html): cannot write: \(error.localizedDescription)", exitCode: CLI.ExitCode.usage)
@@ -126,6 +127,32 @@ enum DoctorCommand {
         }
         print(parsed.flags.contains("--json") ? report.json : report.markdown)
         return report.findings.contains { $0.severity != .info } ? .stepFailed : .success
+    }
+}
+
+extension DoctorCommand {
+    /// Each "Next:" runbook's arguments for the servers doctor was given: `--ensemble FILE` (or `--param
+    /// ensemble=…` with a zoo.cfg or servers) where the runbook takes an ensemble, and a placeholder for any other
+    /// parameter it requires; a runbook not found gets none.
+    static func nextArguments(for runbooks: Set<String>, _ parsed: ParsedArguments) -> [String: String] {
+        let target: [String]? =
+            parsed.value("--ensemble").map { ["--ensemble", $0] }
+            ?? parsed.value("--zoo-cfg").map { ["--param", "ensemble=" + $0] }
+            ?? (parsed.values["--server"].map { ["--param", "ensemble=" + $0.joined(separator: ",")] })
+        let loader = RunbookLoader(registry: CLI.registry)
+        var arguments: [String: String] = [:]
+        for name in runbooks {
+            guard let path = try? RunbookLocator.standard().locate(name), let runbook = try? loader.load(path: path) else { continue }
+            var words: [String] = []
+            if let ensemble = runbook.parameters.first(where: { $0.name == "ensemble" }) {
+                if let target { words += target } else if ensemble.required { words += ["--ensemble", "<ENSEMBLE-FILE>"] }
+            }
+            for parameter in runbook.parameters where parameter.required && parameter.name != "ensemble" {
+                words += ["--param", "\(parameter.name)=<\(parameter.name.uppercased())>"]
+            }
+            if !words.isEmpty { arguments[name] = ShellQuoting.join(words) }
+        }
+        return arguments
     }
 }
 

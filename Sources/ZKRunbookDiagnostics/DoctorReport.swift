@@ -15,6 +15,9 @@ public struct DoctorReport: Codable, Sendable {
     public var timeline: [TimelineEvent] = []
     /// Each live server's zxid and the rollover ETA where samples give a rate: the page's counter gauges.
     public var counters: [ZxidGauge] = []
+    /// What each "Next:" runbook needs after its name to run as printed (the ensemble or servers doctor was
+    /// given), by runbook name; none: the runbook's own defaults.
+    public var nextArguments: [String: String] = [:]
 
     public init(findings: [Finding], scannedBytes: Int64, scanSeconds: Double, createdAt: String) {
         (self.findings, self.scannedBytes, self.scanSeconds, self.createdAt) = (findings, scannedBytes, scanSeconds, createdAt)
@@ -227,6 +230,11 @@ public struct DoctorReport: Codable, Sendable {
             count: 1, evidence: evidence, nextRunbook: "zxid-rollover-watch")
     }
 
+    /// A "Next:" runbook as a command line to run as printed.
+    public func nextCommand(_ runbook: String) -> String {
+        "zkrunbook run \(runbook)" + (nextArguments[runbook].map { " " + $0 } ?? "")
+    }
+
     public var markdown: String {
         var lines = [
             "# zkrunbook doctor", "",
@@ -239,7 +247,7 @@ public struct DoctorReport: Codable, Sendable {
             lines.append(finding.detail)
             if let next = finding.nextRunbook {
                 lines.append("")
-                lines.append("Next: `zkrunbook run \(next)`")
+                lines.append("Next: `\(nextCommand(next))`")
             }
             lines.append("")
             lines += finding.evidence.map { "    " + $0 }

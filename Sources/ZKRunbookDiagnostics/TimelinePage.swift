@@ -39,7 +39,7 @@ public enum TimelinePage {
             html += """
                 <section class="finding \(finding.severity.rawValue)" id="\(anchor(finding))">
                 <h3 class="\(finding.severity.rawValue)">\(finding.severity.rawValue.uppercased()): \(escape(finding.title))\(finding.node.map { " — " + escape($0) } ?? "")</h3>
-                <p>\(escape(finding.detail))</p>\(finding.nextRunbook.map { "<p>Next: <code>zkrunbook run \(escape($0))</code></p>" } ?? "")
+                <p>\(escape(finding.detail))</p>\(finding.nextRunbook.map { "<p>Next: <code>\(escape(report.nextCommand($0)))</code></p>" } ?? "")
                 <pre>\(finding.evidence.map(escape).joined(separator: "\n"))</pre>
                 </section>
 
@@ -57,7 +57,8 @@ public enum TimelinePage {
     static func svg(_ report: DoctorReport, anchors: [String: String]) -> String {
         let lanes = lanes(report)
         let height = axisHeight + Double(max(lanes.count, 1)) * laneHeight + 8
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-size=\"12\">\n"
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-size=\"12\">\n"
         guard let first = report.timeline.map(\.startMs).min(), let last = report.timeline.map(\.endMs).max() else {
             return out + "<text x=\"10\" y=\"20\">No event with a time was found.</text></svg>\n"
         }
@@ -71,7 +72,8 @@ public enum TimelinePage {
             let ms = Int64(start + total * Double(tick) / 5)
             let position = x(ms)
             out += "<line x1=\"\(f(position))\" y1=\"\(f(axisHeight - 6))\" x2=\"\(f(position))\" y2=\"\(f(height - 8))\" stroke=\"#e4e4e4\"/>"
-            out += "<text x=\"\(f(position))\" y=\"14\" text-anchor=\"\(tick == 0 ? "start" : tick == 5 ? "end" : "middle")\" fill=\"#555\">\(clock(ms, span: span))</text>\n"
+            out +=
+                "<text x=\"\(f(position))\" y=\"14\" text-anchor=\"\(tick == 0 ? "start" : tick == 5 ? "end" : "middle")\" fill=\"#555\">\(clock(ms, span: span))</text>\n"
         }
         for (index, lane) in lanes.enumerated() {
             let top = axisHeight + Double(index) * laneHeight
@@ -100,24 +102,30 @@ public enum TimelinePage {
     static func mark(_ event: TimelineEvent, x: (Int64) -> Double, top: Double, middle: Double, link: String?) -> String {
         let color = colour(event.kind)
         let opacity = event.plannedBy != nil && event.kind != .plannedRun ? "0.45" : "1"
-        let tip = "\(event.time) \(event.kind.rawValue): \(event.detail)" + (event.count > 1 ? " (\(event.count) lines)" : "")
+        let tip =
+            "\(event.time) \(event.kind.rawValue): \(event.detail)" + (event.count > 1 ? " (\(event.count) lines)" : "")
             + (event.plannedBy.map { event.kind == .plannedRun ? "" : " — planned: \($0)" } ?? "") + (event.evidence.map { " — \($0)" } ?? "")
         let left = x(event.startMs)
         let shape: String
         switch event.kind {
         case .plannedRun:
-            shape = "<rect class=\"planned-run\" x=\"\(f(left))\" y=\"\(f(top + 1))\" width=\"\(f(max(x(event.endMs) - left, 2)))\" height=\"\(f(laneHeight - 4))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"\(color)\" stroke-dasharray=\"4 2\"/>"
+            shape =
+                "<rect class=\"planned-run\" x=\"\(f(left))\" y=\"\(f(top + 1))\" width=\"\(f(max(x(event.endMs) - left, 2)))\" height=\"\(f(laneHeight - 4))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"\(color)\" stroke-dasharray=\"4 2\"/>"
         case .election, .notServing, .counterReset:
             let long = (event.durationMs ?? 0) > 10_000
-            shape = "<rect class=\"incident \(event.kind.rawValue)\" x=\"\(f(left))\" y=\"\(f(middle - 7))\" width=\"\(f(max(x(event.endMs) - left, 3)))\" height=\"14\" fill=\"\(long && event.plannedBy == nil ? "#b00020" : color)\" opacity=\"\(opacity)\"/>"
+            shape =
+                "<rect class=\"incident \(event.kind.rawValue)\" x=\"\(f(left))\" y=\"\(f(middle - 7))\" width=\"\(f(max(x(event.endMs) - left, 3)))\" height=\"14\" fill=\"\(long && event.plannedBy == nil ? "#b00020" : color)\" opacity=\"\(opacity)\"/>"
         case .start:
-            shape = "<path class=\"incident start\" d=\"M\(f(left - 6)) \(f(middle + 9)) L\(f(left + 6)) \(f(middle + 9)) L\(f(left)) \(f(middle - 3)) Z\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
+            shape =
+                "<path class=\"incident start\" d=\"M\(f(left - 6)) \(f(middle + 9)) L\(f(left + 6)) \(f(middle + 9)) L\(f(left)) \(f(middle - 3)) Z\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
         case .epochChange, .leaderChange:
             let offset = event.kind == .epochChange ? -12.0 : 12.0
-            shape = "<path class=\"incident \(event.kind.rawValue)\" d=\"M\(f(left)) \(f(middle + offset - 6)) L\(f(left + 6)) \(f(middle + offset)) L\(f(left)) \(f(middle + offset + 6)) L\(f(left - 6)) \(f(middle + offset)) Z\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
+            shape =
+                "<path class=\"incident \(event.kind.rawValue)\" d=\"M\(f(left)) \(f(middle + offset - 6)) L\(f(left + 6)) \(f(middle + offset)) L\(f(left)) \(f(middle + offset + 6)) L\(f(left - 6)) \(f(middle + offset)) Z\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
         default:
             let radius = min(4 + log2(Double(max(event.count, 1))), 10)
-            shape = "<circle class=\"incident \(event.kind.rawValue)\" cx=\"\(f(left))\" cy=\"\(f(middle))\" r=\"\(f(radius))\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
+            shape =
+                "<circle class=\"incident \(event.kind.rawValue)\" cx=\"\(f(left))\" cy=\"\(f(middle))\" r=\"\(f(radius))\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
         }
         let body = "<g><title>\(escape(tip))</title>\(shape)</g>"
         return (link.map { "<a href=\"#\($0)\">\(body)</a>" } ?? body) + "\n"
@@ -144,13 +152,15 @@ public enum TimelinePage {
     }
 
     static func legend() -> String {
-        "<p class=\"legend\">" + TimelineEvent.Kind.allCases.map { "<span><i class=\"swatch\" style=\"background:\(colour($0))\"></i>\($0.rawValue)</span>" }.joined()
+        "<p class=\"legend\">"
+            + TimelineEvent.Kind.allCases.map { "<span><i class=\"swatch\" style=\"background:\(colour($0))\"></i>\($0.rawValue)</span>" }.joined()
             + "<span>faded: during one of zkrunbook's own runs (planned)</span></p>\n"
     }
 
     static func counterGauges(_ counters: [DoctorReport.ZxidGauge]) -> String {
         guard !counters.isEmpty else { return "" }
-        var out = "<h2>zxid counter against its 2^32 limit</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"counters\" width=\"\(Int(width))\" height=\"\(counters.count * 30 + 10)\" font-size=\"12\">\n"
+        var out =
+            "<h2>zxid counter against its 2^32 limit</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"counters\" width=\"\(Int(width))\" height=\"\(counters.count * 30 + 10)\" font-size=\"12\">\n"
         for (index, gauge) in counters.enumerated() {
             let top = Double(index * 30 + 5)
             let share = Double(gauge.counter) / Double(UInt32.max)
@@ -158,19 +168,24 @@ public enum TimelinePage {
             let eta = gauge.etaSeconds.map { "rolls over in " + RolloverEstimate.describe($0) } ?? "no rate yet (one sample; run doctor again later)"
             out += "<g class=\"counter\" data-server=\"\(escape(gauge.server))\"><text x=\"8\" y=\"\(f(top + 15))\">\(escape(gauge.server))</text>"
             out += "<rect x=\"\(f(labelWidth))\" y=\"\(f(top))\" width=\"\(f(plot))\" height=\"20\" fill=\"#eee\"/>"
-            out += "<rect x=\"\(f(labelWidth))\" y=\"\(f(top))\" width=\"\(f(max(plot * share, 1)))\" height=\"20\" fill=\"\(share > 0.9 ? "#b00020" : "#2f6fd6")\"/>"
-            out += "<text x=\"\(f(labelWidth + plot + 8))\" y=\"\(f(top + 15))\">epoch \(gauge.epoch), counter \(gauge.counter) (\(String(format: "%.4f", share * 100)) %); \(escape(eta))</text></g>\n"
+            out +=
+                "<rect x=\"\(f(labelWidth))\" y=\"\(f(top))\" width=\"\(f(max(plot * share, 1)))\" height=\"20\" fill=\"\(share > 0.9 ? "#b00020" : "#2f6fd6")\"/>"
+            out +=
+                "<text x=\"\(f(labelWidth + plot + 8))\" y=\"\(f(top + 15))\">epoch \(gauge.epoch), counter \(gauge.counter) (\(String(format: "%.4f", share * 100)) %); \(escape(eta))</text></g>\n"
         }
         return out + "</svg>\n"
     }
 
     static func eventTable(_ events: [TimelineEvent], anchors: [String: String]) -> String {
         guard !events.isEmpty else { return "" }
-        var out = "<h2>Events</h2>\n<table><tr><th>time (UTC)</th><th>server</th><th>event</th><th>detail</th><th>lines</th><th>planned</th><th>evidence</th></tr>\n"
+        var out =
+            "<h2>Events</h2>\n<table><tr><th>time (UTC)</th><th>server</th><th>event</th><th>detail</th><th>lines</th><th>planned</th><th>evidence</th></tr>\n"
         for event in events.prefix(1000) {
             let evidence = escape(event.evidence ?? "")
-            out += "<tr><td>\(event.time)</td><td>\(escape(event.server))</td><td>\(event.kind.rawValue)</td><td>\(escape(event.detail))</td><td>\(event.count)</td>"
-            out += "<td>\(escape(event.plannedBy ?? ""))</td><td>\(link(event, anchors: anchors).map { "<a href=\"#\($0)\">\(evidence)</a>" } ?? evidence)</td></tr>\n"
+            out +=
+                "<tr><td>\(event.time)</td><td>\(escape(event.server))</td><td>\(event.kind.rawValue)</td><td>\(escape(event.detail))</td><td>\(event.count)</td>"
+            out +=
+                "<td>\(escape(event.plannedBy ?? ""))</td><td>\(link(event, anchors: anchors).map { "<a href=\"#\($0)\">\(evidence)</a>" } ?? evidence)</td></tr>\n"
         }
         return out + "</table>\n" + (events.count > 1000 ? "<p>\(events.count - 1000) more in report.json.</p>\n" : "")
     }
@@ -189,7 +204,8 @@ public enum TimelinePage {
     static func clock(_ ms: Int64, span: Double) -> String {
         let stamp = Event.timestamp(Date(timeIntervalSince1970: Double(ms) / 1000))
         // Seconds matter on a short incident; a day-long view shows the date.
-        return span > 86_400_000 ? String(stamp.prefix(16)).replacingOccurrences(of: "T", with: " ") : String(stamp.dropFirst(11).prefix(span < 120_000 ? 12 : 8))
+        return span > 86_400_000
+            ? String(stamp.prefix(16)).replacingOccurrences(of: "T", with: " ") : String(stamp.dropFirst(11).prefix(span < 120_000 ? 12 : 8))
     }
 
     static func f(_ value: Double) -> String { String(format: "%.1f", value) }

@@ -142,6 +142,14 @@ struct UpgradeTests {
         try FileManager.default.copyItem(atPath: ensemble.directory + "/node\(bare[0])/data", toPath: copy)
         let refused = try startQuorumPeer(version: "3.6.3", id: bare[0], dataDir: copy, workspace: workspace)
         #expect(refused.contains("No snapshot found, but there are log entries"), "\(refused.suffix(1500))")
+        // doctor on what that server wrote: the incident named, with the fix (and zkrunbook's runbook for it).
+        let doctor = try zkrunbook.run(
+            ["doctor", "--logs", workspace.file("scratch.log"), "--json", "--state-dir", workspace.file("doctor-state")], directory: repositoryRoot)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any], "\(doctor.stdout.prefix(800))")
+        let findings = report["findings"] as? [[String: Any]] ?? []
+        let noSnapshot = try #require(findings.first { $0["id"] as? String == "no-snapshot-with-logs" }, "\(findings.compactMap { $0["id"] })")
+        #expect(noSnapshot["severity"] as? String == "critical" && (noSnapshot["detail"] as? String ?? "").contains("snapshot.trust.empty=true"))
+        #expect(findings.contains { $0["id"] as? String == "database-not-loaded" })
 
         let plan = try zkrunbook.run(
             ["plan", "rolling-upgrade", "--ensemble", ensemble.file, "--param", "version=3.6.3"], directory: repositoryRoot, timeout: 120)

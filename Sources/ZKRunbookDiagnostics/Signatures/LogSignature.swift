@@ -63,9 +63,19 @@ struct SignatureTally: Sendable {
 /// A signature with nothing to measure: counted, its first lines kept.
 struct FixedSignature: LogSignature {
     var info: SignatureInfo
+    /// What to do, after the count (empty: the count alone).
+    var advice: String
 
-    init(id: String, token: String, severity: Finding.Severity, title: String, nextRunbook: String?, timeline: TimelineEvent.Kind? = nil) {
+    init(
+        id: String, token: String, severity: Finding.Severity, title: String, nextRunbook: String?, timeline: TimelineEvent.Kind? = nil,
+        advice: String = ""
+    ) {
         info = SignatureInfo(id: id, token: token, severity: severity, title: title, nextRunbook: nextRunbook, timeline: timeline)
+        self.advice = advice
+    }
+
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
+        (severity, "\(tally.count) line(s)" + (advice.isEmpty ? "" : ": " + advice))
     }
 }
 
@@ -98,6 +108,14 @@ enum LogSignatures {
         OversizedPacketSignature(),
         RequestOverMaxBufferSignature(),
         TLSOnPlaintextPortSignature(),
+        ForeignProtocolSignature.request,
+        ForeignProtocolSignature.payload,
+        StartFailureSignatures.noSnapshot,
+        StartFailureSignatures.databaseNotLoaded,
+        StartFailureSignatures.portInUse,
+        QuorumLossSignatures.notRunning,
+        QuorumLossSignatures.followerDropped,
+        ElectionStuckSignature(),
         JvmPauseSignature(),
         ServerStartSignature(),
         DiskFullSignature(),

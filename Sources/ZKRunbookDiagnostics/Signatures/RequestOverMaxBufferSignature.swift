@@ -12,6 +12,9 @@ struct RequestOverMaxBufferSignature: LogSignature {
         if let length = LineBytes.number(after: "advertised length of ", in: line) ?? LineBytes.number(after: "Len error ", in: line) {
             if Self.isTLSRecord(length) {
                 tally.names[Self.tlsKey, default: 0] += 1
+            } else if ForeignProtocolSignature.text(of: length) != nil {
+                // Text where a length belongs: another protocol's client (foreign-protocol), never a size to allow.
+                tally.names[Self.textKey, default: 0] += 1
             } else {
                 tally.largest = max(tally.largest ?? length, length)
             }
@@ -22,20 +25,21 @@ struct RequestOverMaxBufferSignature: LogSignature {
     /// On the timeline too, a TLS record is no oversized request: not drawn.
     func marks(_ line: ArraySlice<UInt8>) -> [TimelineMark] {
         let length = LineBytes.number(after: "advertised length of ", in: line) ?? LineBytes.number(after: "Len error ", in: line)
-        if let length, Self.isTLSRecord(length) { return [] }
+        if let length, Self.isTLSRecord(length) || ForeignProtocolSignature.text(of: length) != nil { return [] }
         return [TimelineMark(kind: .oversizedPacket, detail: info.title)]
     }
 
     static let tlsKey = "tls-record"
+    static let textKey = "text"
 
     /// The first four bytes of a TLS record read as a length: content type 21 (alert) or 22 (handshake), version 3.x.
     static func isTLSRecord(_ length: Int) -> Bool { length >> 16 == 0x1503 || length >> 16 == 0x1603 }
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
-        let requests = tally.count - (tally.names[Self.tlsKey] ?? 0)
+        let requests = tally.count - (tally.names[Self.tlsKey] ?? 0) - (tally.names[Self.textKey] ?? 0)
         guard requests > 0 else { return nil }
         let largest = tally.largest.map { "; the largest was \($0) bytes" } ?? ""
-        let limit = tally.names.keys.first { $0 != Self.tlsKey }.map { " (this server's jute.maxbuffer is \($0))" } ?? ""
+        let limit = tally.names.keys.first { $0 != Self.tlsKey && $0 != Self.textKey }.map { " (this server's jute.maxbuffer is \($0))" } ?? ""
         return (
             severity,
             "\(requests) connection(s) closed for a request over jute.maxbuffer\(largest)\(limit): the client's write failed with ConnectionLoss; "

@@ -1,0 +1,71 @@
+/// The ways a server fails to start that its log says in so many words: it cannot load its data folder, the
+/// data folder holds transaction logs and no snapshot (a 3.4 data folder started by 3.5+), or a port it needs is
+/// taken. Each names the fix an operator gives, never a destructive one on a guess.
+enum StartFailureSignatures {
+    /// "Unable to load database on disk" (QuorumPeer.loadDataBase): the server exits before it joins.
+    static let databaseNotLoaded = FixedSignature(
+        id: "database-not-loaded", token: "Unable to load database on disk", severity: .critical,
+        title: "The server could not load its data folder and exited", nextRunbook: nil, timeline: .notServing,
+        advice:
+            "the lines before it say why (no snapshot after an upgrade from 3.4, a corrupt snapshot or log, a full disk); while the others serve, "
+            + "rebuild this server from them (zkrunbook run replace-node --param server=ID: its data moved aside, kept) rather than delete anything")
+
+    /// "No snapshot found, but there are log entries" (FileTxnSnapLog.restore, 3.5+): a data folder written by 3.4,
+    /// whose followers that synced by diff never wrote a snapshot (ZOOKEEPER-3056).
+    static let noSnapshot = FixedSignature(
+        id: "no-snapshot-with-logs", token: "No snapshot found, but there are log entries", severity: .critical,
+        title: "The data folder holds transaction logs and no snapshot (a 3.4 folder started by 3.5+)", nextRunbook: "rolling-upgrade",
+        timeline: .notServing,
+        advice:
+            "set snapshot.trust.empty=true on this server for its next start (3.5.7 or later) and remove it once it has written a snapshot: "
+            + "zkrunbook run rolling-upgrade does both, and re-syncs a server that still wrote none")
+
+    /// "java.net.BindException: Address already in use": a port the server needs is held by another process.
+    static let portInUse = FixedSignature(
+        id: "port-in-use", token: "Address already in use", severity: .critical, title: "A port the server needs was already in use",
+        nextRunbook: nil, timeline: .notServing,
+        advice:
+            "another process holds its client, quorum, election or AdminServer port (an old ZooKeeper still running, another service): "
+            + "find it with `ss -ltnp`, stop it, and start this server again")
+}
+
+/// How a running server lost its place: refused clients while not running, dropped by its leader, or stuck
+/// electing. Counted and judged by how long and how often.
+enum QuorumLossSignatures {
+    /// "ZooKeeperServer not running" (NIOServerCnxn): a client connected while the server was not serving.
+    static let notRunning = FixedSignature(
+        id: "server-not-running", token: "ZooKeeperServer not running", severity: .warning,
+        title: "Clients were turned away while the server was not running", nextRunbook: "health-check", timeline: .notServing,
+        advice:
+            "the server was starting, electing or without a quorum; clients retry the other servers. If it lasted, the election findings say why")
+
+    /// "Exception when following the leader" (Follower): the follower lost its leader (a leader that froze past
+    /// syncLimit, a network cut) and went back to electing.
+    static let followerDropped = FixedSignature(
+        id: "follower-dropped", token: "Exception when following the leader", severity: .warning,
+        title: "A follower lost its leader and went back to electing", nextRunbook: "health-check", timeline: .connectionLoss,
+        advice:
+            "the leader stopped answering within syncLimit (a JVM pause, a frozen or overloaded leader, the network): see jvm-pause and the leader's log at that time"
+    )
+}
+
+/// "Notification time out: 60000 ms" (FastLeaderElection): the wait for votes doubles each round up to 60 s, so a
+/// long one is an election that does not end: this server cannot hear a majority.
+struct ElectionStuckSignature: LogSignature {
+    let info = SignatureInfo(
+        id: "election-not-ending", token: "Notification time out: ", severity: .warning, title: "An election waited for votes that did not come",
+        nextRunbook: "health-check", largestNumberAfter: "Notification time out: ")
+
+    func marks(_ line: ArraySlice<UInt8>) -> [TimelineMark] { [] }
+
+    func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
+        let longest = tally.largest ?? 0
+        let stuck = longest >= 60_000
+        return (
+            stuck ? .critical : severity,
+            "\(tally.count) round(s) without a majority's votes; the wait grew to \(longest) ms"
+                + (stuck ? " (its maximum: the election does not end)" : "")
+                + ": this server cannot hear a majority of voters: check the election ports between the servers (zkrunbook run health-check), and that a majority runs"
+        )
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+import ZKRunbookTestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// doctor on logs real 3.8 servers wrote here under incidents caused for real: an HTTP request and a Kafka
+/// client's first request on a client port, a leader frozen past syncLimit, a server left alone electing while
+/// clients knock, a client port held by another process. Each incident named, with its severity and advice; the
+/// wrong advice (raise jute.maxbuffer) absent.
+@Suite(.serialized, .tags(.realZooKeeper))
+struct IncidentLogTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    /// Sends `bytes` (Python's bytes literal syntax) to `port` and reads until the server closes.
+    func send(_ bytes: String, to port: Int) throws {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", \(port)), timeout=5)
+            s.sendall(\(bytes))
+            try:
+                while s.recv(100): pass
+            except Exception: pass
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script]
+        try process.run()
+        process.waitUntilExit()
+    }
+
+    func leader(_ ensemble: SandboxEnsemble) throws -> Int {
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--json"])
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        return try #require(view["leaderID"] as? Int, "\(status.stdout.prefix(1500))")
+    }
+
+    func healthy(_ ensemble: SandboxEnsemble) throws {
+        try poll("the sandbox healthy again", timeout: 60, every: 0.2) {
+            try zkrunbook.run(["status", "--ensemble", ensemble.file]).status == 0
+        }
+    }
+
+    @Test func incidentsCausedForRealAreNamedWithTheRightAdvice() throws {
+        let workspace = Scratch("incidents")
+        let ensemble = try zkrunbook.sandbox(workspace, firstPort: 36_500)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let port = ensemble.clientPort(1)
+
+        // An HTTP health check and a Kafka client's first request (ApiVersions v3) on node 1's client port.
+        try send(#"b"GET / HTTP/1.1\r\nHost: zk\r\nUser-Agent: curl/7.88\r\n\r\n""#, to: port)
+        try send(
+            #"bytes.fromhex("0000002d0012000300000001000a70726f64756365722d310012617061636865",) + b"-kafka-java\x063.6.1\x00""#, to: port)
+
+        // The leader frozen past syncLimit (10 ticks of 200 ms): its followers drop it and elect.
+        let frozen = try leader(ensemble)
+        let pid = try #require(Int32(ensemble.pid(frozen).trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGSTOP)
+        Thread.sleep(forTimeInterval: 4)
+        kill(pid, SIGCONT)
+        try healthy(ensemble)
+
+        // Node 1 alone (2 and 3 stopped): it elects without a majority while a client knocks.
+        for node in [2, 3] { #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(node), "--dir", ensemble.directory]).status == 0) }
+        let knock = Process()
+        knock.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        knock.arguments = [
+            "-c",
+            "from kazoo.client import KazooClient\nz = KazooClient(hosts='127.0.0.1:\(port)', timeout=2)\ntry:\n    z.start(timeout=4)\nexcept Exception:\n    pass\nz.stop()",
+        ]
+        try knock.run()
+        knock.waitUntilExit()
+        try poll("node 1 waiting for votes", timeout: 30, every: 0.2) { ensemble.log(1).contains("Notification time out: 1600") }
+        for node in [2, 3] {
+            #expect(try zkrunbook.run(["sandbox", "start", "--node", String(node), "--dir", ensemble.directory, "--wait"]).status == 0)
+        }
+        try healthy(ensemble)
+
+        // Node 1's client port held by another process when it starts.
+        #expect(try zkrunbook.run(["sandbox", "stop", "--node", "1", "--dir", ensemble.directory]).status == 0)
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var one: Int32 = 1
+        setsockopt(holder, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0 && listen(holder, 1) == 0)
+        #expect(try zkrunbook.run(["sandbox", "start", "--node", "1", "--dir", ensemble.directory]).status == 0)
+        try poll("node 1's bind failure in its log", timeout: 30, every: 0.2) { ensemble.log(1).contains("Address already in use") }
+        close(holder)
+        _ = try zkrunbook.run(["sandbox", "stop", "--node", "1", "--dir", ensemble.directory])
+        #expect(try zkrunbook.run(["sandbox", "start", "--node", "1", "--dir", ensemble.directory, "--wait"]).status == 0)
+        try healthy(ensemble)
+
+        // doctor on the three servers' logs, each scanned apart (--ensemble: each node's logFile).
+        let state = workspace.file("doctor-state")
+        let json = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--json", "--state-dir", state], directory: repositoryRoot)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout.prefix(800))")
+        let findings = report["findings"] as? [[String: Any]] ?? []
+        func finding(_ id: String) -> [String: Any]? { findings.first { $0["id"] as? String == id } }
+        let ids = findings.compactMap { $0["id"] as? String }
+
+        let http = try #require(finding("foreign-protocol"), "\(ids)")
+        #expect((http["detail"] as? String ?? "").contains("\"GET \": an HTTP client"))
+        #expect(!(http["detail"] as? String ?? "").contains("raise -Djute.maxbuffer"))
+        let kafka = try #require(finding("foreign-protocol-payload"), "\(ids)")
+        #expect((kafka["detail"] as? String ?? "").contains("a Kafka client"), "\(kafka)")
+        #expect(finding("request-over-maxbuffer") == nil && finding("jute-maxbuffer") == nil, "no advice to raise jute.maxbuffer: \(ids)")
+
+        let dropped = try #require(finding("follower-dropped"), "the frozen leader's followers: \(ids)")
+        #expect(dropped["severity"] as? String == "warning")
+        #expect((dropped["detail"] as? String ?? "").contains("syncLimit"))
+        let refused = try #require(finding("server-not-running"), "\(ids)")
+        #expect(refused["severity"] as? String == "warning")
+        let electing = try #require(finding("election-not-ending"), "\(ids)")
+        #expect((electing["detail"] as? String ?? "").contains("cannot hear a majority"))
+        let portTaken = try #require(finding("port-in-use"), "\(ids)")
+        #expect(portTaken["severity"] as? String == "critical" && (portTaken["detail"] as? String ?? "").contains("ss -ltnp"))
+
+        // Every "Next:" runs as printed: it carries the ensemble doctor was given.
+        let markdown = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot)
+        #expect(markdown.stdout.contains("Next: `zkrunbook run health-check --ensemble \(ensemble.file)`"), "\(markdown.stdout.prefix(3000))")
+        #expect(!markdown.stdout.contains("Next: `zkrunbook run health-check`"))
+    }
+}
