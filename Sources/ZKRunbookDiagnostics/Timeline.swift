@@ -51,7 +51,9 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     /// The zkrunbook run it happened during: a planned event, not an incident.
     public var plannedBy: String?
 
-    public init(server: String, kind: Kind, startMs: Int64, durationMs: Int64? = nil, detail: String, count: Int = 1, evidence: String? = nil, finding: String? = nil) {
+    public init(
+        server: String, kind: Kind, startMs: Int64, durationMs: Int64? = nil, detail: String, count: Int = 1, evidence: String? = nil, finding: String? = nil
+    ) {
         (self.server, self.kind, self.startMs, self.durationMs, self.detail) = (server, kind, startMs, durationMs, detail)
         (self.count, self.evidence, self.finding) = (count, evidence, finding)
         time = Event.timestamp(Date(timeIntervalSince1970: Double(startMs) / 1000))
@@ -113,8 +115,10 @@ public struct PlannedWork: Codable, Sendable, Equatable {
     public var startMs: Int64
     public var endMs: Int64
 
-    /// Every node window (node-started to node-finished) of every run in `stateDirectory`, and each run's
-    /// own span when it worked on no node.
+    /// Every node window (node-started to node-finished) of every run in `stateDirectory` that changed
+    /// something (a step that changes things ran, whatever its end), and each such run's own span when it worked
+    /// on no node. A read-only run (zxid-rollover-watch from cron, a plan, a collect) plans nothing: an election
+    /// during it is judged.
     public static func read(stateDirectory: String) -> [PlannedWork] {
         let runs = stateDirectory + "/runs"
         let decoder = JSONDecoder()
@@ -126,8 +130,13 @@ public struct PlannedWork: Codable, Sendable, Equatable {
             var runEnd: Int64?
             var open: [Int: (Int64, String?)] = [:]
             var windows: [PlannedWork] = []
+            var changed = false
             for line in text.split(separator: "\n") {
                 guard let event = try? decoder.decode(Event.self, from: Data(line.utf8)), let at = Event.milliseconds(event.time) else { continue }
+                if event.type == .stepFinished, event.readOnly != true, let status = event.status, status != .skipped && status != .refused && status != .locked
+                {
+                    changed = true
+                }
                 switch event.type {
                 case .runStarted where event.node == nil:
                     runbook = event.runbook ?? runbook
@@ -141,7 +150,7 @@ public struct PlannedWork: Codable, Sendable, Equatable {
                 default: break
                 }
             }
-            guard let runStart else { continue }
+            guard let runStart, changed else { continue }
             let end = runEnd ?? windows.map(\.endMs).max() ?? runStart
             // A node still open when the journal ends (a run cut off) is planned up to the journal's end.
             windows += open.map { PlannedWork(runID: runID, runbook: runbook, node: $0.key, host: $0.value.1, startMs: $0.value.0, endMs: end) }
@@ -166,10 +175,14 @@ public enum Timeline {
         var merged = raw
         for index in merged.indices where causedByRestarts.contains(merged[index].kind) {
             let event = merged[index]
-            // The window of the node it happened on, else any window it falls in, else one that just closed.
-            let inside = planned.filter { event.startMs >= $0.startMs && event.startMs <= $0.endMs }
-            let node = planned.first { $0.node.flatMap(serverForNode) == event.server && inside.contains($0) }
-            if let work = node ?? inside.first ?? planned.first(where: { event.startMs >= $0.startMs && event.startMs <= $0.endMs + slackMs }) {
+            // Only a run that worked on this server's ensemble plans what happens to it: one with a window on this
+            // very server. Then the window of the node it happened on, else that run's window it falls in (the
+            // others elect when one restarts), else one that just closed.
+            let runs = Set(planned.filter { $0.node.flatMap(serverForNode) == event.server }.map(\.runID))
+            let ours = planned.filter { $0.node != nil && runs.contains($0.runID) }
+            let inside = ours.filter { event.startMs >= $0.startMs && event.startMs <= $0.endMs }
+            let node = inside.first { $0.node.flatMap(serverForNode) == event.server }
+            if let work = node ?? inside.first ?? ours.first(where: { event.startMs >= $0.startMs && event.startMs <= $0.endMs + slackMs }) {
                 merged[index].plannedBy = "\(work.runbook) run \(work.runID)" + (work.node.map { " (restarting server \($0))" } ?? "")
             }
         }

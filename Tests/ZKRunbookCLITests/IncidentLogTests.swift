@@ -56,12 +56,19 @@ struct IncidentLogTests {
         try send(
             #"bytes.fromhex("0000002d0012000300000001000a70726f64756365722d310012617061636865",) + b"-kafka-java\x063.6.1\x00""#, to: port)
 
-        // The leader frozen past syncLimit (10 ticks of 200 ms): its followers drop it and elect.
+        // The leader frozen past syncLimit (10 ticks of 200 ms): its followers drop it and elect. Meanwhile a
+        // read-only run (the zxid watch an operator runs from cron) is journalled: it plans nothing.
+        let state = workspace.file("doctor-state")
+        let watch = try zkrunbook.start(
+            ["run", "zxid-rollover-watch", "--param", "ensemble=\(ensemble.file)", "--param", "interval=6s", "--state-dir", state],
+            directory: repositoryRoot)
+        Thread.sleep(forTimeInterval: 0.5)
         let frozen = try leader(ensemble)
         let pid = try #require(Int32(ensemble.pid(frozen).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGSTOP)
         Thread.sleep(forTimeInterval: 4)
         kill(pid, SIGCONT)
+        _ = try watch.wait(timeout: 60)
         try healthy(ensemble)
 
         // Node 1 alone (2 and 3 stopped): it elects without a majority while a client knocks.
@@ -89,10 +96,16 @@ struct IncidentLogTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var one: Int32 = 1
         setsockopt(holder, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        // The stopped server's port comes free within moments (its last connections closing).
+        var why = ""
+        try poll("node 1's client port free to hold", timeout: 20, every: 0.2) {
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            why = String(cString: strerror(errno))
+            return bound == 0
         }
-        #expect(bound == 0 && listen(holder, 1) == 0)
+        #expect(listen(holder, 1) == 0, "\(why)")
         #expect(try zkrunbook.run(["sandbox", "start", "--node", "1", "--dir", ensemble.directory]).status == 0)
         try poll("node 1's bind failure in its log", timeout: 30, every: 0.2) { ensemble.log(1).contains("Address already in use") }
         close(holder)
@@ -101,7 +114,6 @@ struct IncidentLogTests {
         try healthy(ensemble)
 
         // doctor on the three servers' logs, each scanned apart (--ensemble: each node's logFile).
-        let state = workspace.file("doctor-state")
         let json = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--json", "--state-dir", state], directory: repositoryRoot)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout.prefix(800))")
         let findings = report["findings"] as? [[String: Any]] ?? []
@@ -115,6 +127,11 @@ struct IncidentLogTests {
         #expect((kafka["detail"] as? String ?? "").contains("a Kafka client"), "\(kafka)")
         #expect(finding("request-over-maxbuffer") == nil && finding("jute-maxbuffer") == nil, "no advice to raise jute.maxbuffer: \(ids)")
 
+        // The elections the freeze caused are judged: the read-only run that overlapped them planned nothing.
+        let timeline = report["timeline"] as? [[String: Any]] ?? []
+        #expect(timeline.contains { $0["kind"] as? String == "election" }, "the freeze's elections on the timeline")
+        #expect(!timeline.contains { ($0["plannedBy"] as? String ?? "").contains("zxid-rollover-watch") }, "a read-only run plans nothing")
+        #expect(!timeline.contains { $0["kind"] as? String == "planned-run" })
         let dropped = try #require(finding("follower-dropped"), "the frozen leader's followers: \(ids)")
         #expect(dropped["severity"] as? String == "warning")
         #expect((dropped["detail"] as? String ?? "").contains("syncLimit"))
