@@ -202,6 +202,14 @@ public struct ActionOutcome: Sendable {
     ) -> ActionOutcome {
         ActionOutcome(succeeded: false, cause: cause, message: message, facts: facts, evidence: evidence, exitStatus: exitStatus)
     }
+
+    /// Refused before it changed anything ("refused: …", exit 3 for the run): what a check says of a change it
+    /// will not let start.
+    public static func refusal(_ message: String, facts: [String: FactValue] = [:]) -> ActionOutcome {
+        var outcome = ActionOutcome.failure(cause: .refused, message: "refused: " + message, facts: facts)
+        outcome.changedSomething = false
+        return outcome
+    }
 }
 
 /// The action kinds a runbook may name, looked up by name.

@@ -62,7 +62,11 @@ struct IncidentLogTests {
         let watch = try zkrunbook.start(
             ["run", "zxid-rollover-watch", "--param", "ensemble=\(ensemble.file)", "--param", "interval=6s", "--state-dir", state],
             directory: repositoryRoot)
-        Thread.sleep(forTimeInterval: 0.5)
+        try poll("the watch's journal", timeout: 30, every: 0.05) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: state + "/runs")) ?? []).contains {
+                FileManager.default.fileExists(atPath: state + "/runs/\($0)/journal.jsonl")
+            }
+        }
         let frozen = try leader(ensemble)
         let pid = try #require(Int32(ensemble.pid(frozen).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGSTOP)

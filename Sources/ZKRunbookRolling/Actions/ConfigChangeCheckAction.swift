@@ -66,13 +66,13 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
             let own = ownKeys.map { key in (key, fields[key] ?? "") }
             missingOwn += own.filter { $0.1.isEmpty }.map { "node \(node.id) has no \($0.0) in \(path)" }
             switch ConfigChange.parse(set: ([words[0]] + own.map { "\($0.0)=\($0.1)" }).joined(separator: ";"), remove: words[1], javaEnv: words[2]) {
-            case .failure(let problem): return refusal(problem.message)
+            case .failure(let problem): return ActionOutcome.refusal(problem.message)
             case .success(let parsed): perNode[node.id] = parsed
             }
         }
-        guard missingOwn.isEmpty else { return refusal(missingOwn.joined(separator: "; ") + ": each node needs its own value") }
+        guard missingOwn.isEmpty else { return ActionOutcome.refusal(missingOwn.joined(separator: "; ") + ": each node needs its own value") }
         guard let change = perNode.values.first, !change.isEmpty else {
-            return refusal("nothing to change: give 'set', 'remove' or 'javaEnv' (\(ConfigChange.syntax))")
+            return ActionOutcome.refusal("nothing to change: give 'set', 'remove' or 'javaEnv' (\(ConfigChange.syntax))")
         }
         let folders = change.set.filter { $0.key == "dataDir" || $0.key == "dataLogDir" }.map(\.value)
         let seconds = timeout?.resolve(context.resolver.parameters)?.seconds ?? min(30, context.remainingSeconds)
@@ -92,7 +92,7 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         if !words[4].isEmpty && !verify {
             reasons += Self.versionRefusals(file.members, minimum: words[4], connector: context.options.services.serverConnector)
         }
-        if !reasons.isEmpty && !verify { return refusal(reasons.joined(separator: "; ")) }
+        if !reasons.isEmpty && !verify { return ActionOutcome.refusal(reasons.joined(separator: "; ")) }
 
         var facts: [String: FactValue] = ["nodes": .string(file.members.map { String($0.id) }.joined(separator: ","))]
         var changed: [Int] = []
@@ -116,7 +116,7 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         }
         if changed.isEmpty {
             let done = "every node already holds this change: nothing to do (" + lines.joined(separator: "; ") + ")"
-            return skipWhenDone ? .success(done, facts: facts) : refusal(done)
+            return skipWhenDone ? .success(done, facts: facts) : ActionOutcome.refusal(done)
         }
         return .success(lines.joined(separator: "; "), facts: facts)
     }
@@ -142,9 +142,4 @@ struct ConfigChangeCheckAction: ArgumentsDecodable {
         version.prefix { $0 != "-" && $0 != "," && $0 != " " }.split(separator: ".").compactMap { Int($0) }
     }
 
-    private func refusal(_ message: String) -> ActionOutcome {
-        var outcome = ActionOutcome.failure(cause: .refused, message: "refused: " + message)
-        outcome.changedSomething = false
-        return outcome
-    }
 }

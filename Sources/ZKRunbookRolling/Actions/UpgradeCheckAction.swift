@@ -98,7 +98,7 @@ struct UpgradeCheckAction: ArgumentsDecodable {
                 "the final roll may have to re-sync a node from the leader (\(target) writes no snapshot on a diff sync, ZOOKEEPER-3781), which stops its server: give the ensemble file a stopCommand"
             )
         }
-        if !reasons.isEmpty { return refusal(reasons.joined(separator: "; ")) }
+        if !reasons.isEmpty { return ActionOutcome.refusal(reasons.joined(separator: "; ")) }
         assessment.toChange.sort()
         var out: [String: FactValue] = [
             "from": .string(assessment.from.map(\.description).joined(separator: ",")), "to": .string(target.description),
@@ -130,10 +130,8 @@ struct UpgradeCheckAction: ArgumentsDecodable {
             "everyNodeHasSnapshot": .bool(noSnapshot.isEmpty), "bareNodes": .string(list(bare)), "finishNodes": .string(list(finish)),
         ]
         if !bare.isEmpty && !stopCommand {
-            return .failure(
-                cause: .refused,
-                message:
-                    "refused: node \(list(bare)) still sets snapshot.trust.empty and holds no snapshot: removing the key needs a re-sync from the leader, which stops its server: give the ensemble file a stopCommand",
+            return .refusal(
+                "node \(list(bare)) still sets snapshot.trust.empty and holds no snapshot: removing the key needs a re-sync from the leader, which stops its server: give the ensemble file a stopCommand",
                 facts: facts)
         }
         guard !finish.isEmpty else { return .success("no zoo.cfg sets snapshot.trust.empty: no final roll", facts: facts) }
@@ -145,9 +143,4 @@ struct UpgradeCheckAction: ArgumentsDecodable {
             facts: facts)
     }
 
-    private func refusal(_ message: String) -> ActionOutcome {
-        var outcome = ActionOutcome.failure(cause: .refused, message: "refused: " + message)
-        outcome.changedSomething = false
-        return outcome
-    }
 }

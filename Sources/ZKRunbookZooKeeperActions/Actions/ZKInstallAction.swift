@@ -81,10 +81,10 @@ struct ZKInstallAction: ArgumentsDecodable {
             let target = Self.filling(try context.resolved(versions ?? .literal("")), wanted)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory), isDirectory.boolValue else {
-                return refused("release \(wanted) is not unpacked at \(target) on this node: unpack it there first")
+                return ActionOutcome.refusal("release \(wanted) is not unpacked at \(target) on this node: unpack it there first")
             }
             guard let old = try? FileManager.default.destinationOfSymbolicLink(atPath: linkPath) else {
-                return refused("\(linkPath) is not a symbolic link on this node: the side-by-side layout needs the server to run from a link")
+                return ActionOutcome.refusal("\(linkPath) is not a symbolic link on this node: the side-by-side layout needs the server to run from a link")
             }
             // Recorded once: a run resumed after the switch keeps the first record, the true way back.
             if !FileManager.default.fileExists(atPath: recordFile), let problem = write(Record(layout: "link", linkTarget: old), to: recordFile) {
@@ -96,14 +96,14 @@ struct ZKInstallAction: ArgumentsDecodable {
         case "command":
             let before = try context.resolved(previous ?? .literal(""))
             guard ZooKeeperVersion(before) != nil else {
-                return refused("the version the server runs is not known ('\(before)'): the way back needs it before the install command runs")
+                return ActionOutcome.refusal("the version the server runs is not known ('\(before)'): the way back needs it before the install command runs")
             }
             if !FileManager.default.fileExists(atPath: recordFile), let problem = write(Record(layout: "command", version: before), to: recordFile) {
                 return .failure(cause: .ioError, message: problem)
             }
             return runCommand(version: wanted, context)
         default:
-            return refused(
+            return ActionOutcome.refusal(
                 "the ensemble file gives no 'install' for this node: add install: { link, versions } or install: { command } (see README, Upgrading ZooKeeper)")
         }
     }
@@ -129,7 +129,7 @@ struct ZKInstallAction: ArgumentsDecodable {
 
     private func runCommand(version wanted: String, _ context: ActionContext) -> ActionOutcome {
         let argv = commandWords(context.resolver).map { Self.filling($0, wanted) }
-        guard let program = argv.first, !program.isEmpty else { return refused("no install command given") }
+        guard let program = argv.first, !program.isEmpty else { return ActionOutcome.refusal("no install command given") }
         let result = context.runner.run(
             CommandSpec(argv: argv, timeout: max(1, context.remainingSeconds), outputCap: 65536), cancellation: context.cancellation)
         guard result.exitStatus == 0 else {
@@ -167,9 +167,4 @@ struct ZKInstallAction: ArgumentsDecodable {
         ["changed": .bool(changed), "from": .string(from), "to": .string(to)]
     }
 
-    private func refused(_ message: String) -> ActionOutcome {
-        var outcome = ActionOutcome.failure(cause: .refused, message: "refused: " + message)
-        outcome.changedSomething = false
-        return outcome
-    }
 }

@@ -98,7 +98,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
         // while they re-elect) close their clients' sessions as the change commits.
         let staying = members.filter { $0.id != id }
         do { client = try ZooKeeperClient.connect(staying.map(\.endpoint), options: options) } catch {
-            return refusal("no member accepted a session: \(error)")
+            return ActionOutcome.refusal("no member accepted a session: \(error)")
         }
         defer { client.close() }
         let before: Membership
@@ -106,11 +106,11 @@ struct ZKReconfigAction: ArgumentsDecodable {
             try client.sync("/zookeeper/config")
             before = try Membership.parse(try client.getConfig().text)
         } catch let error as ZooKeeperClientError {
-            return refusal("cannot read /zookeeper/config: \(error)")
+            return ActionOutcome.refusal("cannot read /zookeeper/config: \(error)")
         } catch {
-            return refusal("\(error)")
+            return ActionOutcome.refusal("\(error)")
         }
-        if check, let refused = mayReconfigure(client) { return refusal(refused) }
+        if check, let refused = mayReconfigure(client) { return ActionOutcome.refusal(refused) }
         var planned = before.version
         if !check, let fromVersion {
             let text = try context.resolved(fromVersion)
@@ -118,7 +118,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
                 return .failure(cause: .invalidArgument, message: "fromVersion '\(text)' is not a config version (hex, as the check step's 'version' fact)")
             }
             if version != before.version {
-                return refusal(
+                return ActionOutcome.refusal(
                     "the membership changed since this run planned its change against config version \(text): it is now version \(before.versionText), members \(before.ids) (another run or a person changed it); this run changed nothing: look at the ensemble and start again"
                 )
             }
@@ -128,14 +128,14 @@ struct ZKReconfigAction: ArgumentsDecodable {
         switch change.request(current: before.servers, written: members) {
         case .success(let decided): request = decided
         case .failure(let refused) where refused.isInput: return .failure(cause: .invalidArgument, message: refused.message)
-        case .failure(let refused): return refusal(refused.message + " (config version \(before.versionText))")
+        case .failure(let refused): return ActionOutcome.refusal(refused.message + " (config version \(before.versionText))")
         }
         // ZooKeeper's incremental reconfig takes a server only with its client port ("each server should have 3
         // ports specified"), which a server reached only on its secureClientPort has none of: said before any change.
         if let joining = request.joining, let newcomer = request.newcomer,
             members.first(where: { $0.id == newcomer }).map({ $0.secure && $0.plaintextClientPort == nil }) == true
         {
-            return refusal(
+            return ActionOutcome.refusal(
                 "server \(newcomer) has no plaintext client port (only its secureClientPort), and ZooKeeper's reconfig needs one in its line (\(joining)): "
                     + "keep a clientPort beside its secureClientPort (in zoo.cfg and the ensemble file), or change the membership without reconfig (add-server-static)"
             )
@@ -146,7 +146,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
         if let reason = quorumRefusal(
             before: before.servers, after: request.after, joinerAssumedServing: check ? request.newcomer : nil, endpoint: endpoint, connector: options.connector
         ) {
-            return refusal("ZooKeeper would refuse (NewConfigNoQuorum): " + reason)
+            return ActionOutcome.refusal("ZooKeeper would refuse (NewConfigNoQuorum): " + reason)
         }
         var facts: [String: FactValue] = [
             "previousVersion": .string(before.versionText), "members": .string(Membership.idList(request.after.map(\.id))),
@@ -185,7 +185,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
         } catch let error as ZooKeeperClientError {
             // An error reply: the reconfig did not commit (ReconfigInProgress, BadVersion, NewConfigNoQuorum):
             // nothing changed, said as a refusal (exit 3 when nothing changed before it).
-            return refusal("ZooKeeper refused the reconfig, nothing changed: \(error)")
+            return ActionOutcome.refusal("ZooKeeper refused the reconfig, nothing changed: \(error)")
         } catch {
             return .failure(cause: .reconfigRefused, message: "\(error)")
         }
@@ -300,11 +300,6 @@ struct ZKReconfigAction: ArgumentsDecodable {
         return behind
     }
 
-    private func refusal(_ message: String) -> ActionOutcome {
-        var outcome = ActionOutcome.failure(cause: .refused, message: "refused: " + message)
-        outcome.changedSomething = false
-        return outcome
-    }
 }
 
 /// A dynamic configuration as `/zookeeper/config` gives it: `server.N=…` lines and `version=<hex>`.
