@@ -42,6 +42,9 @@ enum DoctorCommand {
           --json               report.json instead of report.md
           --html FILE          also write the report as one HTML page with the timeline (report.html)
           --state-dir DIR      where zxid and disk samples are kept between runs (as for run)
+          --log-timezone ZONE  the zone the servers wrote their log times in (an IANA name: Europe/Berlin;
+                               default: this machine's); a stamp that names its zone (Docker's, kubectl's
+                               --timestamps: ...Z) is read in it whatever this says
         \(ServerTargets.tlsHelp)
           -h, --help           show this help
 
@@ -50,7 +53,8 @@ enum DoctorCommand {
 
     static func run(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
-            arguments, valueOptions: ServerTargets.tlsValueOptions.union(["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir", "--html"]),
+            arguments,
+            valueOptions: ServerTargets.tlsValueOptions.union(["--logs", "--ensemble", "--zoo-cfg", "--server", "--state-dir", "--html", "--log-timezone"]),
             flagOptions: ServerTargets.tlsFlagOptions.union(["--json"]), usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
@@ -62,6 +66,14 @@ enum DoctorCommand {
             throw CommandFailure(
                 message: "error: --logs \(path): " + (exists ? "the folder holds no ZooKeeper log (*.log*, *.out)" : "no such file or folder"),
                 exitCode: CLI.ExitCode.usage)
+        }
+        // The zone the logs' times were written in (a stamp that names its own, as Docker's, is read in it).
+        if let zone = parsed.value("--log-timezone") {
+            guard Self.isTimezone(zone) else {
+                throw UsageError(message: "--log-timezone: '\(zone)' is no time zone (an IANA name such as Europe/Berlin, or UTC)", usage: usage)
+            }
+            setenv("TZ", zone, 1)
+            tzset()
         }
         var view: EnsembleView?
         if ["--ensemble", "--zoo-cfg", "--server"].contains(where: { parsed.values[$0] != nil }) {
@@ -118,6 +130,7 @@ enum DoctorCommand {
                     id: "logs-unread", severity: .warning, title: "Some servers' logs could not be read", detail: "their findings are missing from this report",
                     count: unread.count, evidence: unread, nextRunbook: nil))
         }
+        report.logTimezone = Self.zoneName()
         report.nextArguments = Self.nextArguments(for: Set(report.findings.compactMap(\.nextRunbook)), parsed)
         if let html = parsed.value("--html") {
             do { try Data(TimelinePage.render(report).utf8).write(to: URL(fileURLWithPath: html), options: .atomic) } catch {
@@ -131,6 +144,21 @@ enum DoctorCommand {
 }
 
 extension DoctorCommand {
+    /// An IANA zone this machine knows (its zoneinfo file), or UTC/GMT.
+    static func isTimezone(_ zone: String) -> Bool {
+        ["UTC", "GMT"].contains(zone)
+            || (!zone.contains("..") && !zone.hasPrefix("/") && FileManager.default.fileExists(atPath: "/usr/share/zoneinfo/" + zone))
+    }
+
+    /// The zone log times are read in: TZ (as --log-timezone sets it), else the machine's.
+    static func zoneName() -> String {
+        if let zone = getenv("TZ").map({ String(cString: $0) }), !zone.isEmpty {
+            return zone
+        }
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/localtime")).map { $0.components(separatedBy: "zoneinfo/").last ?? $0 }
+            ?? TimeZone.current.identifier
+    }
+
     /// Each "Next:" runbook's arguments for the servers doctor was given: `--ensemble FILE` (or `--param
     /// ensemble=…` with a zoo.cfg or servers) where the runbook takes an ensemble, and a placeholder for any other
     /// parameter it requires; a runbook not found gets none.

@@ -18,6 +18,8 @@ public struct DoctorReport: Codable, Sendable {
     /// What each "Next:" runbook needs after its name to run as printed (the ensemble or servers doctor was
     /// given), by runbook name; none: the runbook's own defaults.
     public var nextArguments: [String: String] = [:]
+    /// The zone the logs' times were read in (a stamp naming its own zone is read in it).
+    public var logTimezone: String?
 
     public init(findings: [Finding], scannedBytes: Int64, scanSeconds: Double, createdAt: String) {
         (self.findings, self.scannedBytes, self.scanSeconds, self.createdAt) = (findings, scannedBytes, scanSeconds, createdAt)
@@ -238,7 +240,8 @@ public struct DoctorReport: Codable, Sendable {
     public var markdown: String {
         var lines = [
             "# zkrunbook doctor", "",
-            "Scanned \(scannedBytes) bytes of logs at \(String(format: "%.0f", Double(scannedBytes) / 1_048_576 / max(scanSeconds, 0.000_001))) MB/s.", "",
+            "Scanned \(scannedBytes) bytes of logs at \(String(format: "%.0f", Double(scannedBytes) / 1_048_576 / max(scanSeconds, 0.000_001))) MB/s."
+                + (logTimezone.map { " Log times read in \($0) (--log-timezone to change; a stamp that names its zone is read in it)." } ?? ""), "",
         ]
         if findings.isEmpty { lines.append("No known incident signature found.") }
         for finding in findings {

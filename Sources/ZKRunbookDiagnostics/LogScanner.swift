@@ -166,7 +166,7 @@ public struct LogScanner: Sendable {
         var end = position - 1
         for _ in 0..<50 where end > 0 {
             let start = zkrunbook_last_byte(base, 0x0A, end).map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? 0
-            let line = Array(UnsafeRawBufferPointer(rebasing: chunk[start..<min(start + 23, end)]))
+            let line = Array(UnsafeRawBufferPointer(rebasing: chunk[start..<min(start + LogClock.searchWindow + 40, end)]))
             var clock = LogClock()
             if let time = clock.milliseconds(line[...]) { return time }
             end = start - 1

@@ -70,18 +70,35 @@ struct TimelineMark: Sendable {
     var durationMs: Int64? = nil
 }
 
-/// The time at the start of a ZooKeeper log line, `2026-12-03 09:20:02,483` (log4j's and logback's ISO8601
-/// pattern), read from the bytes, as the local time of the machine reading it. mktime runs once per day
-/// seen, not per line: a day's lines are its midnight plus their seconds (a DST change inside that day
-/// shifts the later ones by its hour).
+/// The time of a ZooKeeper log line, found in its first bytes wherever a layout puts it: at the start (log4j's
+/// and logback's `2026-12-03 09:20:02,483`), in brackets (Kafka's and Confluent's `[2026-12-03 09:20:02,483]`),
+/// after a docker-compose `zookeeper_1  | ` prefix, or after Docker's or kubectl's own RFC 3339 stamp
+/// (`2026-12-03T09:20:02.483912345Z`); with a comma or a dot before the milliseconds, or none at all. A stamp
+/// that names its zone (`Z`, `+01:00`) is read in it; any other in the zone the log was written in: the reading
+/// machine's, or `TZ` as doctor's `--log-timezone` sets it. mktime runs once per day seen, not per line: a
+/// day's lines are its midnight plus their seconds (a DST change inside that day shifts the later ones by its hour).
 struct LogClock {
     private var day: Int32 = -1
     private var midnightSeconds: Int64 = 0
+    /// How far into a line a stamp is looked for: past a container's prefix and its own stamp.
+    static let searchWindow = 80
 
     mutating func milliseconds(_ line: ArraySlice<UInt8>) -> Int64? {
-        guard line.count >= 23 else { return nil }
-        let base = line.startIndex
+        let last = min(line.count - 19, Self.searchWindow)
+        guard last >= 0 else { return nil }
+        for offset in 0...last {
+            let at = line.startIndex + offset
+            // The cheap test first: a stamp has its dashes and colons in place.
+            guard line[at + 4] == 0x2D, line[at + 7] == 0x2D, line[at + 13] == 0x3A, line[at + 16] == 0x3A, line[at + 10] == 0x20 || line[at + 10] == 0x54
+            else { continue }
+            if let time = stamp(at: at, in: line) { return time }
+        }
+        return nil
+    }
+
+    private mutating func stamp(at base: Int, in line: ArraySlice<UInt8>) -> Int64? {
         func number(_ offset: Int, _ width: Int) -> Int32? {
+            guard base + offset + width <= line.endIndex else { return nil }
             var value: Int32 = 0
             for index in base + offset..<base + offset + width {
                 let byte = line[index]
@@ -90,10 +107,31 @@ struct LogClock {
             }
             return value
         }
-        guard line[base + 4] == 0x2D, line[base + 7] == 0x2D, line[base + 13] == 0x3A, line[base + 19] == 0x2C || line[base + 19] == 0x2E,
-            let year = number(0, 4), let month = number(5, 2), let date = number(8, 2), let hour = number(11, 2), let minute = number(14, 2),
-            let second = number(17, 2), let millisecond = number(20, 3)
+        guard let year = number(0, 4), let month = number(5, 2), let date = number(8, 2), let hour = number(11, 2), let minute = number(14, 2),
+            let second = number(17, 2), (1...12).contains(month), (1...31).contains(date)
         else { return nil }
+        var index = base + 19
+        var millisecond: Int64 = 0
+        if index < line.endIndex, line[index] == 0x2C || line[index] == 0x2E {
+            // Up to three digits are milliseconds; more (Docker's nanoseconds) are read past.
+            index += 1
+            var digits = 0
+            while index < line.endIndex, (48...57).contains(line[index]) {
+                if digits < 3 { millisecond = millisecond * 10 + Int64(line[index] - 48) }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<max(digits, 3) { millisecond *= 10 }
+        }
+        let clock = Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)
+        // A zone written in the stamp: Z, or ±hh:mm / ±hhmm.
+        if index < line.endIndex, let offset = Self.zoneOffset(at: index, in: line) {
+            var parts = tm()
+            (parts.tm_year, parts.tm_mon, parts.tm_mday) = (year - 1900, month - 1, date)
+            let midnight = Int64(timegm(&parts))
+            return (midnight + clock - offset) * 1000 + millisecond
+        }
         let key = year * 10_000 + month * 100 + date
         if key != day {
             var parts = tm()
@@ -102,7 +140,18 @@ struct LogClock {
             guard seconds != -1 else { return nil }
             (day, midnightSeconds) = (key, Int64(seconds))
         }
-        return (midnightSeconds + Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)) * 1000 + Int64(millisecond)
+        return (midnightSeconds + clock) * 1000 + millisecond
+    }
+
+    /// The zone after a stamp, in seconds east of UTC: `Z`, `+01:00`, `-0500`; nil when none is written.
+    static func zoneOffset(at index: Int, in line: ArraySlice<UInt8>) -> Int64? {
+        if line[index] == 0x5A { return 0 }
+        guard line[index] == 0x2B || line[index] == 0x2D, index + 5 <= line.endIndex else { return nil }
+        let digits = Array(line[index + 1..<min(index + 6, line.endIndex)].filter { $0 != 0x3A }.prefix(4))
+        guard digits.count == 4, digits.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        let value = digits.map { Int64($0 - 48) }
+        let seconds = (value[0] * 10 + value[1]) * 3600 + (value[2] * 10 + value[3]) * 60
+        return line[index] == 0x2B ? seconds : -seconds
     }
 }
 

@@ -415,10 +415,15 @@ public struct Sandbox: Sendable {
         if isRunning(id) { return }
         let java = try Self.javaCommand()
         let classpath = try Self.classpath(zookeeperJars: jarFolder(of: id), netty: spec.tls != nil)
+        // The servers' log layout as an operator may configure it (a Kafka-style bracketed time, no milliseconds):
+        // $ZKRUNBOOK_SANDBOX_LOG_DATE_FORMAT, a SimpleDateFormat pattern; the zone is the JVM's (TZ).
+        let dateFormat =
+            ProcessInfo.processInfo.environment["ZKRUNBOOK_SANDBOX_LOG_DATE_FORMAT"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "yyyy-MM-dd HH:mm:ss,SSS"
         let argv =
             [
                 java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-                "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss,SSS",
+                "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=\(dateFormat)",
                 "-Dzookeeper.jmx.log4j.disable=true",
             ] + (spec.tls?.opensSecurePort == true ? ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"] : []) + [
                 "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configPath(id),

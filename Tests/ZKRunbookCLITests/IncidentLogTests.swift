@@ -152,3 +152,82 @@ struct IncidentLogTests {
         #expect(!markdown.stdout.contains("Next: `zkrunbook run health-check`"))
     }
 }
+
+/// The timeline on the layouts real logs come in, from a real 3.8 server whose logging was configured for each
+/// (its time in brackets as Kafka's layout has it, without milliseconds), and the same lines as docker compose
+/// and `kubectl logs --timestamps` hand them over: the same server starts found on every one, at the same
+/// instants, whatever zone the reading machine is in.
+@Suite(.serialized, .tags(.realZooKeeper))
+struct LogLayoutTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    /// The start times (ms) doctor's timeline puts on `log`, read under `readerZone` with `--log-timezone`.
+    func starts(_ log: String, readerZone: String, serverZone: String, state: String) throws -> [Int64] {
+        let run = try zkrunbook.run(
+            ["doctor", "--logs", log, "--json", "--state-dir", state, "--log-timezone", serverZone], directory: repositoryRoot,
+            environment: ["TZ": readerZone])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout.prefix(500))")
+        let timeline = report["timeline"] as? [[String: Any]] ?? []
+        return timeline.filter { $0["kind"] as? String == "start" }.compactMap { ($0["startMs"] as? NSNumber)?.int64Value }.sorted()
+    }
+
+    @Test func theTimelineIsReadOnEveryLayoutWhateverTheReadersZone() throws {
+        let workspace = Scratch("layouts")
+        let ensemble = try zkrunbook.sandbox(workspace, nodes: 1, firstPort: 37_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        // The server writes its times in Berlin's zone; restarted once per layout.
+        let server = "Europe/Berlin"
+        for format in ["'['yyyy-MM-dd HH:mm:ss,SSS']'", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss.SSS"] {
+            let restart = try zkrunbook.run(
+                ["sandbox", "restart", "--node", "1", "--dir", ensemble.directory, "--wait"],
+                environment: ["ZKRUNBOOK_SANDBOX_LOG_DATE_FORMAT": format, "TZ": server])
+            #expect(restart.status == 0, "\(restart.stderr)")
+        }
+        let log = ensemble.log(1)
+        #expect(log.contains("] [main] INFO"), "the bracketed layout written: \(log.suffix(300))")
+        let plain = workspace.file("server.log")
+        try log.write(toFile: plain, atomically: true, encoding: .utf8)
+
+        // docker compose's prefix, and kubectl's own UTC stamp before each line (the line's instant, as a
+        // container runtime stamps it on arrival).
+        let berlin = DateFormatter()
+        berlin.timeZone = TimeZone(identifier: server)
+        berlin.locale = Locale(identifier: "en_US_POSIX")
+        let utc = ISO8601DateFormatter()
+        utc.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var compose: [String] = []
+        var kubectl: [String] = []
+        var stamp = "2000-01-01T00:00:00.000Z"
+        for line in log.split(separator: "\n", omittingEmptySubsequences: false) {
+            compose.append("zookeeper_1  | " + line)
+            let text = String(line)
+            for (pattern, length) in [("yyyy-MM-dd HH:mm:ss,SSS", 23), ("yyyy-MM-dd'T'HH:mm:ss.SSS", 23), ("yyyy-MM-dd HH:mm:ss", 19)] {
+                berlin.dateFormat = pattern
+                let head = text.hasPrefix("[") ? String(text.dropFirst().prefix(length)) : String(text.prefix(length))
+                if let date = berlin.date(from: head) {
+                    stamp = utc.string(from: date)
+                    break
+                }
+            }
+            kubectl.append(stamp + " " + line)
+        }
+        let composed = workspace.file("compose.log")
+        let stamped = workspace.file("kubectl.log")
+        try compose.joined(separator: "\n").write(toFile: composed, atomically: true, encoding: .utf8)
+        try kubectl.joined(separator: "\n").write(toFile: stamped, atomically: true, encoding: .utf8)
+
+        let state = workspace.file("state")
+        let reference = try starts(plain, readerZone: "UTC", serverZone: server, state: state)
+        #expect(reference.count >= 4, "the first start and three restarts: \(reference)")
+        for (file, name) in [(plain, "as written"), (composed, "docker compose"), (stamped, "kubectl --timestamps")] {
+            for reader in ["UTC", "Asia/Tokyo", "America/New_York"] {
+                let found = try starts(file, readerZone: reader, serverZone: server, state: state)
+                #expect(found.count == reference.count, "\(name), read in \(reader): \(found.count) starts, \(reference.count) expected")
+                // kubectl's stamp has the milliseconds of the line; the seconds-only layout had none.
+                #expect(zip(found, reference).allSatisfy { abs($0 - $1) < 1_000 }, "\(name), read in \(reader): \(found) against \(reference)")
+            }
+        }
+    }
+}
