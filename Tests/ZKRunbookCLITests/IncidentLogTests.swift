@@ -153,6 +153,43 @@ struct IncidentLogTests {
     }
 }
 
+extension IncidentLogTests {
+    /// A real 3.8 server started under a file-size limit (ulimit -f, as a systemd unit's LimitFSIZE would set):
+    /// its transaction log's first write fails and the server exits. doctor names the limit, not the disk.
+    @Test func aTransactionLogStoppedByAFileSizeLimitIsNamed() throws {
+        let workspace = Scratch("wal-limit")
+        let ensemble = try zkrunbook.sandbox(workspace, nodes: 1, firstPort: 37_500)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        #expect(try zkrunbook.run(["sandbox", "stop", "--node", "1", "--dir", ensemble.directory]).status == 0)
+        try FileManager.default.removeItem(atPath: ensemble.directory + "/node1/data/version-2")
+        let limited = Process()
+        limited.executableURL = URL(fileURLWithPath: "/bin/sh")
+        limited.arguments = ["-c", "ulimit -f 2000; exec \"$0\" sandbox start --node 1 --dir \"$1\"", zkrunbook.path, ensemble.directory]
+        try limited.run()
+        limited.waitUntilExit()
+        // Its first write: a session (the client gives up; the server is gone).
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        client.arguments = [
+            "-c",
+            "from kazoo.client import KazooClient\nz = KazooClient(hosts='127.0.0.1:\(ensemble.clientPort(1))', timeout=3)\ntry:\n    z.start(timeout=6)\n    z.create('/w', b'x')\nexcept Exception:\n    pass\nz.stop()",
+        ]
+        try poll("node 1 serving under the limit", timeout: 30, every: 0.1) { ensemble.log(1).contains("binding to port") }
+        try client.run()
+        client.waitUntilExit()
+        try poll("the write failure in node 1's log", timeout: 30, every: 0.1) { ensemble.log(1).contains("File too large") }
+        let doctor = try zkrunbook.run(
+            ["doctor", "--logs", ensemble.directory + "/node1/zookeeper.log", "--json", "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any], "\(doctor.stdout.prefix(500))")
+        let findings = report["findings"] as? [[String: Any]] ?? []
+        let ids = findings.compactMap { $0["id"] as? String }
+        let limit = try #require(findings.first { $0["id"] as? String == "file-size-limit" }, "\(ids)")
+        #expect(limit["severity"] as? String == "critical" && (limit["detail"] as? String ?? "").contains("LimitFSIZE"))
+        #expect(ids.contains("critical-thread-died"), "\(ids)")
+        #expect(!ids.contains("disk-full"), "a file-size limit is not a full disk: \(ids)")
+    }
+}
+
 /// The timeline on the layouts real logs come in, from a real 3.8 server whose logging was configured for each
 /// (its time in brackets as Kafka's layout has it, without milliseconds), and the same lines as docker compose
 /// and `kubectl logs --timestamps` hand them over: the same server starts found on every one, at the same

@@ -113,6 +113,8 @@ enum LogSignatures {
         StartFailureSignatures.noSnapshot,
         StartFailureSignatures.databaseNotLoaded,
         StartFailureSignatures.portInUse,
+        WriteAheadLogSignatures.criticalThread,
+        WriteAheadLogSignatures.fileTooLarge,
         QuorumLossSignatures.notRunning,
         QuorumLossSignatures.followerDropped,
         ElectionStuckSignature(),

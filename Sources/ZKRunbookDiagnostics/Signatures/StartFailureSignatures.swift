@@ -29,6 +29,27 @@ enum StartFailureSignatures {
             + "find it with `ss -ltnp`, stop it, and start this server again")
 }
 
+/// A server that could not write its transaction log: the thread that writes it died and the server exited.
+enum WriteAheadLogSignatures {
+    /// "Severe unrecoverable error, from thread : SyncThread:1" (ZooKeeperCriticalThread): a thread the server
+    /// cannot run without died; the exception after it says why.
+    static let criticalThread = FixedSignature(
+        id: "critical-thread-died", token: "Severe unrecoverable error", severity: .critical,
+        title: "A thread the server cannot run without died, and the server exited", nextRunbook: nil, timeline: .notServing,
+        advice:
+            "the exception on the next line says why; from SyncThread it is the transaction log's disk (failed, full, or a file-size limit): "
+            + "fix that, then start the server again (it rejoins and catches up from the leader)")
+
+    /// "java.io.IOException: File too large": a file-size limit (ulimit -f, systemd's LimitFSIZE) stopped a
+    /// write, most often the transaction log's preallocation (64 MiB).
+    static let fileTooLarge = FixedSignature(
+        id: "file-size-limit", token: "File too large", severity: .critical,
+        title: "A file-size limit stopped the server's writes", nextRunbook: nil, timeline: .diskFull,
+        advice:
+            "the server runs under a file-size limit (ulimit -f, LimitFSIZE= in its systemd unit) smaller than its transaction log "
+            + "(preallocated 64 MiB): lift the limit (LimitFSIZE=infinity) and start it again; no data is lost that a quorum acknowledged")
+}
+
 /// How a running server lost its place: refused clients while not running, dropped by its leader, or stuck
 /// electing. Counted and judged by how long and how often.
 enum QuorumLossSignatures {
