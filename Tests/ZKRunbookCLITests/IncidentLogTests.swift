@@ -136,6 +136,9 @@ struct IncidentLogTests {
         #expect(timeline.contains { $0["kind"] as? String == "election" }, "the freeze's elections on the timeline")
         #expect(!timeline.contains { ($0["plannedBy"] as? String ?? "").contains("zxid-rollover-watch") }, "a read-only run plans nothing")
         #expect(!timeline.contains { $0["kind"] as? String == "planned-run" })
+        // The freeze's election began a new epoch: the server that won it says so in its log, and it is on the timeline.
+        #expect(ids.contains("leader-epoch"), "\(ids)")
+        #expect(timeline.contains { $0["kind"] as? String == "epoch-change" && ($0["detail"] as? String ?? "").contains("this server leads it") })
         let dropped = try #require(finding("follower-dropped"), "the frozen leader's followers: \(ids)")
         #expect(dropped["severity"] as? String == "warning")
         #expect((dropped["detail"] as? String ?? "").contains("syncLimit"))

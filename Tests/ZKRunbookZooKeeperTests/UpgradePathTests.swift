@@ -1,6 +1,8 @@
 import Testing
 import ZKRunbookZooKeeper
 
+@testable import ZKRunbookZooKeeperActions
+
 /// The table of upgrade jumps, decided from facts alone: pretended versions and configs, no servers.
 struct UpgradePathTests {
     func node(
@@ -89,5 +91,24 @@ struct UpgradePathTests {
             assess("3.6.3", [node(1, "3.4.14", snapshots: 0)]), assess("3.9.3", [node(1, "3.7.2")]), assess("3.8.3", [node(1, "3.8.4")]),
         ]
         #expect(all.flatMap(\.checked).allSatisfy(ids.contains))
+    }
+}
+
+/// The canary's reading of a log since a restart, on lines real servers wrote here.
+struct CanaryLogTests {
+    @Test func errorsAreTheServersAndNotZkrunbooksOwnTLSCheck() {
+        // 3.4.14 under load, after zkrunbook's TLS check of a port that stayed silent (a TLS hello read as a length).
+        let sniff: Substring = "java.io.IOException: Len error 369295616"
+        // 3.8.0: a client speaking HTTP; 3.9.3 launched on a broken jar; 3.8.0 under a file-size limit.
+        let http: Substring =
+            "java.io.IOException: Len error. A message from /127.0.0.1:59824 with advertised length of 1195725856 is either a malformed message or too large to process (length is greater than jute.maxbuffer=1048575)"
+        let launcher: Substring = "Error: Could not find or load main class org.apache.zookeeper.server.quorum.QuorumPeerMain"
+        let severe: Substring =
+            "2026-12-07 15:17:55,415 [SyncThread:0] ERROR org.apache.zookeeper.server.ZooKeeperCriticalThread - Severe unrecoverable error, from thread : SyncThread:0"
+        let info: Substring = "2026-12-07 15:01:19,608 [main] INFO org.apache.zookeeper.server.quorum.QuorumPeerMain - Starting quorum peer, myid=1"
+        #expect(ZKLogErrorsAction.isOwnTLSProbe(sniff) && !ZKLogErrorsAction.isOwnTLSProbe(http))
+        #expect(ZKLogErrorsAction.isError(sniff) && ZKLogErrorsAction.isError(http) && ZKLogErrorsAction.isError(launcher) && ZKLogErrorsAction.isError(severe))
+        #expect(
+            !ZKLogErrorsAction.isError(info) && !ZKLogErrorsAction.isError("\tat org.apache.zookeeper.server.NIOServerCnxn.readLength(NIOServerCnxn.java:552)"))
     }
 }

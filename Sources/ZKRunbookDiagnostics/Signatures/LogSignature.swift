@@ -84,6 +84,7 @@ enum LogSignatures {
     static let all: [any LogSignature] = [
         LeaderElectionSignature(),
         EpochChangeSignature(),
+        LeaderEpochSignature(),
         FixedSignature(
             id: "zxid-rollover", token: "zxid lower 32 bits have rolled over", severity: .critical,
             title: "The zxid counter rolled over and forced a leader election", nextRunbook: "zxid-rollover-watch", timeline: .rollover),

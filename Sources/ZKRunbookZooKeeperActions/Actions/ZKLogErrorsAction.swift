@@ -37,7 +37,10 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
         let size = (try? handle.seekToEnd()) ?? 0
         try? handle.seek(toOffset: offset <= size ? offset : 0)
         let lines = String(decoding: handle.readData(ofLength: Self.window), as: UTF8.self).split(separator: "\n")
-        let errors = lines.filter(Self.isError).map { String($0.prefix(400)) }
+        // zkrunbook's own question to a port that stayed silent (does it speak TLS?) reads as a Len error of a TLS
+        // record's head on a plaintext port: ours, not the server's.
+        let own = lines.filter(Self.isOwnTLSProbe).count
+        let errors = lines.filter { Self.isError($0) && !Self.isOwnTLSProbe($0) }.map { String($0.prefix(400)) }
         let facts: [String: FactValue] = ["errors": .int(Int64(errors.count)), "linesRead": .int(Int64(lines.count))]
         if report {
             return .success(
@@ -51,7 +54,21 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
                 cause: .verifyFailed, message: "\(path): \(errors.count) error line(s) since the restart (of \(lines.count)): \(errors[0])", facts: facts,
                 evidence: Array(errors.prefix(10)))
         }
-        return .success("\(path): \(lines.count) line(s) since the restart, no ERROR, FATAL or exception", facts: facts)
+        return .success(
+            "\(path): \(lines.count) line(s) since the restart, no ERROR, FATAL or exception"
+                + (own > 0 ? " (\(own) Len error(s) of a TLS hello left out: zkrunbook's own check of a silent port)" : ""), facts: facts)
+    }
+
+    /// "Len error 369295616" / "advertised length of 369295617": the head of a TLS record (0x1603…, 0x1503…) read
+    /// as a length, which zkrunbook's TLS sniff of a silent port sends.
+    static func isOwnTLSProbe(_ line: Substring) -> Bool {
+        for marker in ["advertised length of ", "Len error "] {
+            guard let range = line.range(of: marker) else { continue }
+            let digits = line[range.upperBound...].prefix { $0.isNumber }
+            guard let length = Int(digits) else { continue }
+            return length >> 16 == 0x1603 || length >> 16 == 0x1503
+        }
+        return false
     }
 
     /// An ERROR/FATAL level word in the line's head (log4j, logback, slf4j-simple and Kafka's bracketed layouts
