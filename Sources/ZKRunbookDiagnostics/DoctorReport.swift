@@ -77,6 +77,7 @@ public struct DoctorReport: Codable, Sendable {
             planned.first { $0.node == node }?.host.map { lane(id: node, host: hosts[node] ?? $0) } ?? hosts[node].map { lane(id: node, host: $0) }
         }
         report.counters = counters
+        report.discardImpossibleElections()
         report.judgePlannedElections()
         report.sortFindings()
         return report
@@ -85,6 +86,38 @@ public struct DoctorReport: Codable, Sendable {
     public mutating func sortFindings() {
         let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
         findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
+    }
+
+    /// A logged election that began before its own process started cannot be: ZooKeeper counts from a clock it
+    /// never set for that election (after a reconfig hands leadership over, the figure is the machine's uptime:
+    /// 48,500,671 ms logged 2 s after the JVM started). Such a duration is dropped from the timeline and from the
+    /// judgement, and the finding says so; the election itself stays.
+    mutating func discardImpossibleElections() {
+        var discarded: [String: [Int64]] = [:]
+        for index in timeline.indices where timeline[index].kind == .election {
+            let event = timeline[index]
+            guard let duration = event.durationMs, duration > 0 else { continue }
+            let end = event.startMs + duration
+            let started = timeline.filter { $0.server == event.server && $0.kind == .start && $0.startMs <= end }.map(\.startMs).max()
+            guard let started, event.startMs < started else { continue }
+            timeline[index].startMs = end
+            timeline[index].durationMs = nil
+            timeline[index].detail += " (logged duration \(duration) ms discarded: it would have begun before this process started)"
+            discarded[event.server, default: []].append(duration)
+        }
+        guard !discarded.isEmpty else { return }
+        timeline.sort { ($0.startMs, $0.server) < ($1.startMs, $1.server) }
+        for index in findings.indices where findings[index].id == "leader-election" {
+            let lane = findings[index].node
+            let dropped = discarded.filter { lane == nil || $0.key == lane }.flatMap(\.value)
+            guard !dropped.isEmpty else { continue }
+            let kept = timeline.filter { $0.kind == .election && (lane == nil || $0.server == lane) }.compactMap(\.durationMs)
+            let longest = kept.max()
+            findings[index].severity = longest.map { $0 > 10_000 ? .critical : $0 > 2_000 ? .warning : .info } ?? .info
+            findings[index].detail =
+                "\(findings[index].count) election(s)" + (longest.map { "; the longest took \($0) ms" } ?? "")
+                + "; \(dropped.count) logged duration(s) (\(dropped.map(String.init).joined(separator: ", ")) ms) discarded: each would have begun before its process started (ZooKeeper counted from a clock it never set, as after a reconfig hands leadership over)"
+        }
     }
 
     /// Elections during zkrunbook's own runs are planned: a leader-election finding is judged by the others

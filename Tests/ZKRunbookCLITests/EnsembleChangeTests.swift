@@ -225,6 +225,24 @@ struct EnsembleChangeTests {
         let newLeader = try #require(try leaderOf(ensemble, among: left))
         #expect(newLeader != leader, "a new leader serves without the removed one")
         #expect(handOff.lost.isEmpty, "acknowledged writes lost: \(handOff.lost.prefix(5))")
+        // doctor on what the servers logged of the hand-off (no journal: nothing planned): the servers that took
+        // over without an election log ZooKeeper's own figure for one, counted from a clock never set (the
+        // machine's uptime); no CRITICAL election comes of it.
+        let doctor = try zkrunbook.run(
+            ["doctor", "--ensemble", try ensemble.file(listing: left), "--json", "--state-dir", workspace.file("doctor-empty-state")],
+            directory: repositoryRoot)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any], "\(doctor.stdout.prefix(500))")
+        let elections = (report["findings"] as? [[String: Any]] ?? []).filter { $0["id"] as? String == "leader-election" }
+        #expect(!elections.isEmpty && !elections.contains { $0["severity"] as? String == "critical" }, "\(elections)")
+        let logged = left.flatMap { node in
+            ensemble.log(node).split(separator: "\n").filter { $0.contains("LEADER ELECTION TOOK") }.compactMap {
+                Int($0.split(separator: " ").last { Int($0) != nil } ?? "")
+            }
+        }
+        print("hand-off: the servers logged elections of \(logged.sorted()) ms; doctor: \(elections.compactMap { $0["detail"] as? String })")
+        if logged.contains(where: { $0 > 3_600_000 }) {
+            #expect(elections.contains { ($0["detail"] as? String ?? "").contains("discarded") }, "a duration longer than the process: \(elections)")
+        }
 
         // The reference: a plain restart of the (new) leader, the same witness, the same ensemble size.
         witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-restart-leader")
