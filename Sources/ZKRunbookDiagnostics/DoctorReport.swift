@@ -250,12 +250,22 @@ public struct DoctorReport: Codable, Sendable {
                     "\(server)'s packets-received counter dropped; without its uptime (mntr or the AdminServer) a restart cannot be told from `srst` or an in-process re-creation",
                 count: 1, evidence: evidence, nextRunbook: "health-check")
         }
+        if Double(uptimeMs) / 1000 < elapsed, previous.zxid.epoch != now.zxid.epoch {
+            let (before, after) = (previous.zxid.epoch, now.zxid.epoch)
+            // Every election re-creates the server object: its counters and zk_uptime start again, the process runs on.
+            return Finding(
+                id: "counters-reset-election", severity: .info, title: "An election re-created a server (its counters and uptime reset)",
+                detail:
+                    "\(server)'s counters dropped and its uptime (\(uptimeMs / 1000) s) is shorter than the \(Int(elapsed)) s since the last sample, and the epoch went from \(before) to \(after): "
+                    + "an election, which re-creates the server object (zk_uptime restarts with it), or a restart; the log's start lines tell them apart (doctor --ensemble reads them)",
+                count: 1, evidence: evidence, nextRunbook: "health-check")
+        }
         if Double(uptimeMs) / 1000 < elapsed {
             let uptime = uptimeMs
             return Finding(
                 id: "counters-reset-restart", severity: .warning, title: "A server restarted",
                 detail:
-                    "\(server)'s counters dropped and its uptime (\(uptime / 1000) s) is shorter than the \(Int(elapsed)) s since the last sample: the process restarted",
+                    "\(server)'s counters dropped and its uptime (\(uptime / 1000) s) is shorter than the \(Int(elapsed)) s since the last sample, in the same epoch (no election re-created it): the process restarted",
                 count: 1, evidence: evidence, nextRunbook: "health-check")
         }
         return Finding(
