@@ -56,6 +56,27 @@ struct IncidentLogTests {
         try send(
             #"bytes.fromhex("0000002d0012000300000001000a70726f64756365722d310012617061636865",) + b"-kafka-java\x063.6.1\x00""#, to: port)
 
+        // A connection flood from one address past maxClientCnxns (100), in bursts: 3.8 collapses the repeats
+        // into "[N times] Message: … Too many connections from /127.0.0.1 - max is 100".
+        let flood = Process()
+        flood.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        flood.arguments = [
+            "-c",
+            """
+            import socket, time
+            for burst in range(3):
+                held = []
+                for i in range(130):
+                    try: held.append(socket.create_connection(("127.0.0.1", \(port)), timeout=2))
+                    except Exception: break
+                time.sleep(1.2)
+                for s in held: s.close()
+                time.sleep(0.3)
+            """,
+        ]
+        try flood.run()
+        flood.waitUntilExit()
+
         // The leader frozen past syncLimit (10 ticks of 200 ms): its followers drop it and elect. Meanwhile a
         // read-only run (the zxid watch an operator runs from cron) is journalled: it plans nothing.
         let state = workspace.file("doctor-state")
@@ -146,6 +167,11 @@ struct IncidentLogTests {
         #expect(refused["severity"] as? String == "warning")
         let electing = try #require(finding("election-not-ending"), "\(ids)")
         #expect((electing["detail"] as? String ?? "").contains("cannot hear a majority"))
+        // Each collapsed line counted as its refusals.
+        let flooded = try #require(finding("too-many-connections"), "\(ids)")
+        let floodDetail = flooded["detail"] as? String ?? ""
+        let refusedCount = Int(floodDetail.prefix { $0.isNumber }) ?? 0
+        #expect(refusedCount > (flooded["count"] as? Int ?? 0) && floodDetail.contains("max"), "\(flooded)")
         let portTaken = try #require(finding("port-in-use"), "\(ids)")
         #expect(portTaken["severity"] as? String == "critical" && (portTaken["detail"] as? String ?? "").contains("ss -ltnp"))
 

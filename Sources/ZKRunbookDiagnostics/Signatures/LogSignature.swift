@@ -149,6 +149,20 @@ enum LineBytes {
         return digits > 0 ? value : nil
     }
 
+    /// How many times a line stands for: N in ZooKeeper's rate-limited "[N times] Message: …", else 1.
+    static func repeats(in line: ArraySlice<UInt8>) -> Int {
+        guard var index = end(of: " times] ", in: line) else { return 1 }
+        index -= " times] ".utf8.count
+        var value = 0
+        var scale = 1
+        while index > line.startIndex, (48...57).contains(line[index - 1]), scale < 1_000_000_000 {
+            value += Int(line[index - 1] - 48) * scale
+            scale *= 10
+            index -= 1
+        }
+        return index > line.startIndex && line[index - 1] == 0x5B && value > 0 ? value : 1
+    }
+
     /// The hexadecimal number right after `marker`.
     static func hex(after marker: String, in line: ArraySlice<UInt8>) -> UInt64? {
         guard var index = end(of: marker, in: line) else { return nil }
