@@ -36,13 +36,21 @@ public struct DoctorReport: Codable, Sendable {
     ) -> DoctorReport {
         var scanner = LogScanner()
         let started = Date()
-        for path in expand(logs) { scanner.scan(path: path) }
+        // Each server the logs name is scanned apart (its rotated files in time order), as --ensemble's are.
+        let grouped = LogServerIdentity.group(expand(logs))
+        // Named as the live view or zkrunbook's journals name the server, so its lane is the one their events use.
+        var hosts = Dictionary(
+            planned.compactMap { work in work.node.flatMap { node in work.host.map { (node, $0) } } }, uniquingKeysWith: { first, _ in first })
+        for member in view?.members ?? [] { hosts[member.member.id] = member.member.host }
+        let named = grouped.servers.map { server in (node: hosts[server.id].map { lane(id: server.id, host: $0) } ?? "server \(server.id)", files: server.files)
+        }
+        for path in grouped.unnamed { scanner.scan(path: path) }
         var events = scanner.events
         var nodeFindings: [Finding] = []
         var nodeBytes: Int64 = 0
-        for (node, path) in nodeLogs {
+        for (node, files) in nodeLogs.map({ (node: $0.node, files: expand([$0.path])) }) + named {
             var own = LogScanner(lane: node)
-            for file in expand([path]) { own.scan(path: file) }
+            for file in files { own.scan(path: file) }
             nodeBytes += own.bytesScanned
             events += own.events
             nodeFindings += own.findings.map { finding in
@@ -79,6 +87,7 @@ public struct DoctorReport: Codable, Sendable {
         report.counters = counters
         report.discardImpossibleElections()
         report.judgePlannedElections()
+        report.judgeExpectedIncidents()
         report.sortFindings()
         return report
     }
@@ -135,6 +144,53 @@ public struct DoctorReport: Codable, Sendable {
                 + (longest.map { "; the longest unplanned took \($0) ms" } ?? "; none unplanned")
         }
     }
+
+    /// Findings a restart causes on its own (a follower dropping the leader that restarted, peers unreachable
+    /// while one restarts, clients turned away meanwhile) are judged by the lines that are not: those during one
+    /// of zkrunbook's own runs are planned, and "Cannot open channel" in the first seconds after the server's own
+    /// start is a server finding peers that are still starting. Only what is left is a warning.
+    mutating func judgeExpectedIncidents() {
+        let judged: Set<String> = ["follower-dropped", "quorum-channel", "server-not-running", "not-ready", "connection-loss"]
+        for index in findings.indices where judged.contains(findings[index].id) {
+            let id = findings[index].id
+            let lane = findings[index].node
+            var events = timeline.filter { $0.finding == id && (lane == nil || $0.server == lane) }
+            if events.isEmpty, let lane, findings[index].count <= findings[index].evidence.count {
+                // Its lines were drawn inside another finding's burst of the same kind: their times from the evidence.
+                events = findings[index].evidence.compactMap { line in
+                    var clock = LogClock()
+                    let text = line.range(of: ": ").map { line[$0.upperBound...] } ?? line[...]
+                    guard let time = clock.milliseconds(Array(text.utf8)[...]) else { return nil }
+                    var event = TimelineEvent(server: lane, kind: .connectionLoss, startMs: time, durationMs: nil, detail: "", evidence: nil)
+                    event.plannedBy =
+                        timeline.first { $0.kind == .plannedRun && $0.server == lane && time >= $0.startMs && time <= $0.endMs + Timeline.slackMs }?.plannedBy
+                    return event
+                }
+            }
+            guard !events.isEmpty else { continue }
+            let starts = timeline.filter { $0.kind == .start }
+            let planned = events.filter { $0.plannedBy != nil }
+            let afterStart = events.filter { event in
+                event.plannedBy == nil && id == "quorum-channel"
+                    && starts.contains { $0.server == event.server && event.startMs >= $0.startMs && event.startMs - $0.startMs <= Self.startupMs }
+            }
+            guard !planned.isEmpty || !afterStart.isEmpty else { continue }
+            let expected = planned.count + afterStart.count
+            var parts: [String] = []
+            if !planned.isEmpty { parts.append("\(planned.count) during zkrunbook's own runs (planned)") }
+            if !afterStart.isEmpty {
+                parts.append("\(afterStart.count) in the first \(Self.startupMs / 1000) s after the server's own start (peers still starting)")
+            }
+            findings[index].detail += "; of the \(events.count) event(s) on the timeline, " + parts.joined(separator: ", ")
+            if expected == events.count {
+                findings[index].severity = .info
+                findings[index].detail += ": none left to judge"
+            }
+        }
+    }
+
+    /// How long after its own start a server's "Cannot open channel" lines are expected.
+    static let startupMs: Int64 = 15_000
 
     /// Files given, and the ZooKeeper logs inside folders given.
     public static func expand(_ paths: [String]) -> [String] {

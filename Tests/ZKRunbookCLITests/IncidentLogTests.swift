@@ -175,6 +175,27 @@ struct IncidentLogTests {
         let portTaken = try #require(finding("port-in-use"), "\(ids)")
         #expect(portTaken["severity"] as? String == "critical" && (portTaken["detail"] as? String ?? "").contains("ss -ltnp"))
 
+        // The three servers' logs given as files: three servers, told apart by what their lines say (myid=N), each
+        // judged alone; server 2's log rotated in two (zookeeper.log.1 older) is still one server.
+        let rotated = workspace.file("rotated")
+        try FileManager.default.createDirectory(atPath: rotated, withIntermediateDirectories: true)
+        let lines = ensemble.log(2).split(separator: "\n", omittingEmptySubsequences: false)
+        let half = lines.count / 2
+        try lines[..<half].joined(separator: "\n").appending("\n").write(toFile: rotated + "/zookeeper.log.1", atomically: true, encoding: .utf8)
+        try lines[half...].joined(separator: "\n").write(toFile: rotated + "/zookeeper.log", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: rotated + "/zookeeper.log.1")
+        let byFiles = try zkrunbook.run(
+            [
+                "doctor", "--logs", ensemble.directory + "/node1/zookeeper.log", "--logs", rotated, "--logs", ensemble.directory + "/node3/zookeeper.log",
+                "--json", "--state-dir", workspace.file("empty-state"),
+            ], directory: repositoryRoot)
+        let split = try #require(try JSONSerialization.jsonObject(with: Data(byFiles.stdout.utf8)) as? [String: Any])
+        let splitFindings = split["findings"] as? [[String: Any]] ?? []
+        let servers = Set(splitFindings.compactMap { $0["node"] as? String })
+        #expect(servers == ["server 1", "server 2", "server 3"], "one lane per server: \(servers)")
+        let startsOf2 = splitFindings.first { $0["id"] as? String == "server-start" && $0["node"] as? String == "server 2" }
+        #expect(startsOf2?["detail"] as? String == "2 starts: 1 restart(s)", "server 2 started, was stopped and started once: \(String(describing: startsOf2))")
+
         // Every "Next:" runs as printed: it carries the ensemble doctor was given.
         let markdown = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot)
         #expect(markdown.stdout.contains("Next: `zkrunbook run health-check --ensemble \(ensemble.file)`"), "\(markdown.stdout.prefix(3000))")

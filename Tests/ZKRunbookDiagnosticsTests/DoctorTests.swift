@@ -63,11 +63,12 @@ struct DoctorTests {
         ] {
             #expect(ids.contains(expected), "\(expected) not found")
         }
-        let elections = result.findings.first { $0.id == "leader-election" }!
-        #expect(elections.count == 3)
-        #expect(elections.detail == "3 election(s); the longest took 342465 ms")
-        #expect(elections.severity == .critical, "a 342 s election is an incident")
-        #expect(elections.evidence.contains { $0.contains("zookeeper-3.5.log:1: ") && $0.contains("342465") })
+        // Each log that names its server (myid) is judged as that server: the elections are counted wherever they fall.
+        let elections = result.findings.filter { $0.id == "leader-election" }
+        #expect(elections.map(\.count).reduce(0, +) == 3)
+        let longest = elections.first { $0.detail.contains("the longest took 342465 ms") }
+        #expect(longest?.severity == .critical, "a 342 s election is an incident")
+        #expect(longest?.evidence.contains { $0.contains("zookeeper-3.5.log:1: ") && $0.contains("342465") } == true)
         let fsync = result.findings.first { $0.id == "slow-fsync" }!
         #expect(fsync.evidence.first?.contains("zookeeper-3.5.log:3: ") == true)
         #expect(fsync.detail.contains("4321 ms"))

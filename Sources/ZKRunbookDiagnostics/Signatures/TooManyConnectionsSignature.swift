@@ -20,7 +20,8 @@ struct TooManyConnectionsSignature: LogSignature {
         let refused = clients.map(\.value).reduce(0, +)
         return (
             severity,
-            "\(refused) refused connection(s) (in \(tally.count) line(s)) from \(clients.count) client(s), most from \(top)"
+            "\(refused) refused connection(s)" + (refused == tally.count ? "" : " (in \(tally.count) line(s))")
+                + " from \(clients.count) client(s), most from \(top)"
                 + (tally.largest.map { "; maxClientCnxns is \($0): raise it in zoo.cfg or fix the client's connection leak" } ?? "")
         )
     }

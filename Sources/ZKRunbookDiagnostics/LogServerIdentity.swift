@@ -1,0 +1,44 @@
+import Foundation
+
+/// Which server wrote a log, from the log itself: ZooKeeper's own layouts name it on most lines (`[myid:3]` in
+/// the log4j and logback pattern it ships, `QuorumPeer[myid=3]` and `WorkerReceiver[myid=3]` in its thread
+/// names, "Starting quorum peer, myid=3"). Three servers' logs given together are three servers, and a rotated
+/// `zookeeper.log.1` is the same server as its `zookeeper.log`; a file that names several servers (a collector's
+/// output) or none is left as a file.
+public enum LogServerIdentity {
+    /// How much of a file is read to find its server: its start names it on most lines.
+    static let window = 1 << 20
+
+    /// The one server `path` names; nil when it names none or several (none more than nine in ten of the mentions).
+    public static func myid(ofFile path: String) -> Int? {
+        guard !path.hasSuffix(".gz"), let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let text = String(decoding: handle.readData(ofLength: window), as: UTF8.self)
+        var counts: [Int: Int] = [:]
+        for marker in ["[myid:", "[myid=", "Starting quorum peer, myid="] {
+            var rest = text[...]
+            while let range = rest.range(of: marker) {
+                let digits = rest[range.upperBound...].prefix { $0.isNumber }
+                if let id = Int(digits), digits.count <= 6 { counts[id, default: 0] += 1 }
+                rest = rest[range.upperBound...]
+            }
+        }
+        let total = counts.values.reduce(0, +)
+        guard let (id, count) = counts.max(by: { $0.value < $1.value }), total > 0, count * 10 >= total * 9 else { return nil }
+        return id
+    }
+
+    /// `files` grouped by the server each names, each group oldest first (a rotated `.1` before the live file);
+    /// and the files that name no single server.
+    public static func group(_ files: [String]) -> (servers: [(id: Int, files: [String])], unnamed: [String]) {
+        var servers: [Int: [String]] = [:]
+        var unnamed: [String] = []
+        for file in files {
+            if let id = myid(ofFile: file) { servers[id, default: []].append(file) } else { unnamed.append(file) }
+        }
+        func modified(_ path: String) -> Date {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
+        }
+        return (servers.keys.sorted().map { ($0, servers[$0]!.sorted { (modified($0), $0) < (modified($1), $1) }) }, unnamed)
+    }
+}
