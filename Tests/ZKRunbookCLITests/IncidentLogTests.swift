@@ -77,6 +77,29 @@ struct IncidentLogTests {
         try flood.run()
         flood.waitUntilExit()
 
+        // A client process holding 60 sessions dies without closing them: they expire together, one tick apart at most.
+        let flock = Process()
+        flock.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        flock.arguments = [
+            "-c",
+            """
+            import os
+            from kazoo.client import KazooClient
+            clients = []
+            for i in range(60):
+                z = KazooClient(hosts="127.0.0.1:\(port)", timeout=4)
+                z.start(timeout=15)
+                clients.append(z)
+            os._exit(0)
+            """,
+        ]
+        try flock.run()
+        flock.waitUntilExit()
+        try poll("the 60 sessions expired", timeout: 60, every: 0.2) {
+            ensemble.log(1).components(separatedBy: "Expiring session").count + ensemble.log(2).components(separatedBy: "Expiring session").count
+                + ensemble.log(3).components(separatedBy: "Expiring session").count - 3 >= 60
+        }
+
         // The leader frozen past syncLimit (10 ticks of 200 ms): its followers drop it and elect. Meanwhile a
         // read-only run (the zxid watch an operator runs from cron) is journalled: it plans nothing.
         let state = workspace.file("doctor-state")
@@ -167,6 +190,10 @@ struct IncidentLogTests {
         #expect(refused["severity"] as? String == "warning")
         let electing = try #require(finding("election-not-ending"), "\(ids)")
         #expect((electing["detail"] as? String ?? "").contains("cannot hear a majority"))
+        // Sixty sessions of one dead client: a burst, judged by its rate.
+        let expired = try #require(finding("session-expiry"), "\(ids)")
+        #expect(expired["severity"] as? String == "warning" && (expired["detail"] as? String ?? "").contains("within one second"), "\(expired)")
+
         // Each collapsed line counted as its refusals.
         let flooded = try #require(finding("too-many-connections"), "\(ids)")
         let floodDetail = flooded["detail"] as? String ?? ""

@@ -58,6 +58,19 @@ struct SignatureTally: Sendable {
     var sequence: [UInt64] = []
     /// Names seen, with how often (client addresses).
     var names: [String: Int] = [:]
+    /// The time span of the lines measured with a time, and the busiest second (a rate, not only a count).
+    var firstMs: Int64?
+    var lastMs: Int64?
+    var second: (start: Int64, count: Int) = (0, 0)
+    var peak: (start: Int64, count: Int) = (0, 0)
+
+    /// Counts a line at `time` into the span and the busiest second.
+    mutating func rate(at time: Int64) {
+        (firstMs, lastMs) = (min(firstMs ?? time, time), max(lastMs ?? time, time))
+        let start = time - time % 1000
+        second = second.start == start ? (start, second.count + 1) : (start, 1)
+        if second.count > peak.count { peak = second }
+    }
 }
 
 /// A signature with nothing to measure: counted, its first lines kept.
