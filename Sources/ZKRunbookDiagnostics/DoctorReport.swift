@@ -88,6 +88,7 @@ public struct DoctorReport: Codable, Sendable {
         report.discardImpossibleElections()
         report.judgePlannedElections()
         report.judgeExpectedIncidents()
+        report.linkPauses()
         report.sortFindings()
         return report
     }
@@ -188,6 +189,47 @@ public struct DoctorReport: Codable, Sendable {
             }
         }
     }
+
+    /// A server that paused (a JVM or host pause) and what followed on every server within the pause and the
+    /// seconds after it (followers dropping their leader, elections, a new leader) are one incident, with its
+    /// cause first: the pause, not the followers that reacted to it.
+    mutating func linkPauses() {
+        for pause in timeline where pause.kind == .jvmPause && (pause.durationMs ?? 0) >= Self.pauseWorthLinking && pause.plannedBy == nil {
+            let window = pause.startMs...(pause.endMs + Self.consequenceMs)
+            let followed = timeline.filter { event in
+                event.plannedBy == nil && window.contains(event.startMs) && event.server != pause.server
+                    && (event.kind == .election || event.kind == .leaderChange || event.kind == .connectionLoss)
+            }
+            // A follower's drop ("Exception when following the leader") is drawn in one burst with the channel errors
+            // around it: any lost connection on another server in the window.
+            let dropped = Set(followed.filter { $0.kind == .connectionLoss }.map(\.server)).sorted()
+            let elections = followed.filter { $0.kind == .election }
+            guard !dropped.isEmpty || !elections.isEmpty else { continue }
+            let leaders = followed.filter { $0.kind == .leaderChange }.map(\.server)
+            let outageEnd = elections.map(\.endMs).max()
+            var chain = ["\(pause.server) paused about \(pause.durationMs!) ms from \(pause.time)"]
+            if !dropped.isEmpty { chain.append("\(dropped.joined(separator: ", ")) lost their connection to it (followers dropping their leader)") }
+            if !elections.isEmpty {
+                chain.append("\(elections.count) election(s) followed (the longest \(elections.compactMap(\.durationMs).max() ?? 0) ms)")
+            }
+            if let leader = leaders.last { chain.append("\(leader) became the leader") }
+            let outage = outageEnd.map { "; clients had no leader for about \(max(0, $0 - pause.startMs)) ms from the pause's start" } ?? ""
+            findings.append(
+                Finding(
+                    id: "pause-lost-leader", severity: elections.isEmpty ? .warning : .critical,
+                    title: "A server's pause cost the ensemble its leader",
+                    detail: chain.joined(separator: "; then ") + outage
+                        + ". First look at the pause on \(pause.server) (GC: heap and collector; the host: steal, swap, a frozen VM), not at the followers that reacted to it",
+                    count: 1 + followed.count, evidence: ([pause] + followed).compactMap { event in event.evidence.map { "\(event.server): \($0)" } },
+                    nextRunbook: "collect-diagnostics", node: pause.server))
+        }
+        sortFindings()
+    }
+
+    /// A pause shorter than this is a GC hiccup: nothing follows from it.
+    static let pauseWorthLinking: Int64 = 1_000
+    /// How long after a pause a follower's drop or an election is its consequence.
+    static let consequenceMs: Int64 = 20_000
 
     /// How long after its own start a server's "Cannot open channel" lines are expected.
     static let startupMs: Int64 = 15_000

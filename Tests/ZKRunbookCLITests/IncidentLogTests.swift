@@ -50,6 +50,13 @@ struct IncidentLogTests {
         let ensemble = try zkrunbook.sandbox(workspace, firstPort: 36_500)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let port = ensemble.clientPort(1)
+        // ZooKeeper's own pause monitor on (jvm.pause.monitor, 3.6+; off by default): a frozen server then says so.
+        for node in 1...3 {
+            let config = ensemble.zooCfg(node)
+            try (try String(contentsOfFile: config, encoding: .utf8) + "jvm.pause.monitor=true\n").write(toFile: config, atomically: true, encoding: .utf8)
+            #expect(try zkrunbook.run(["sandbox", "restart", "--node", String(node), "--dir", ensemble.directory, "--wait"]).status == 0)
+            try healthy(ensemble)
+        }
 
         // An HTTP health check and a Kafka client's first request (ApiVersions v3) on node 1's client port.
         try send(#"b"GET / HTTP/1.1\r\nHost: zk\r\nUser-Agent: curl/7.88\r\n\r\n""#, to: port)
@@ -190,6 +197,14 @@ struct IncidentLogTests {
         #expect(refused["severity"] as? String == "warning")
         let electing = try #require(finding("election-not-ending"), "\(ids)")
         #expect((electing["detail"] as? String ?? "").contains("cannot hear a majority"))
+        // The freeze as one incident, its cause first: the leader's pause, then its followers dropping it, an election.
+        let chain = try #require(finding("pause-lost-leader"), "\(ids)")
+        #expect(chain["severity"] as? String == "critical", "\(chain)")
+        #expect((chain["node"] as? String ?? "").hasPrefix("server \(frozen) "), "the paused server named: \(chain)")
+        let story = chain["detail"] as? String ?? ""
+        #expect(
+            story.contains("lost their connection to it") && story.contains("election(s) followed") && story.contains("First look at the pause"), "\(story)")
+
         // Sixty sessions of one dead client: a burst, judged by its rate.
         let expired = try #require(finding("session-expiry"), "\(ids)")
         #expect(expired["severity"] as? String == "warning" && (expired["detail"] as? String ?? "").contains("within one second"), "\(expired)")
@@ -203,7 +218,7 @@ struct IncidentLogTests {
         #expect(portTaken["severity"] as? String == "critical" && (portTaken["detail"] as? String ?? "").contains("ss -ltnp"))
 
         // The three servers' logs given as files: three servers, told apart by what their lines say (myid=N), each
-        // judged alone; server 2's log rotated in two (zookeeper.log.1 older) is still one server.
+        // judged alone; server 2's log rotated in two (zookeeper.log.1 older) is still one server, its starts counted once each.
         let rotated = workspace.file("rotated")
         try FileManager.default.createDirectory(atPath: rotated, withIntermediateDirectories: true)
         let lines = ensemble.log(2).split(separator: "\n", omittingEmptySubsequences: false)
@@ -221,7 +236,9 @@ struct IncidentLogTests {
         let servers = Set(splitFindings.compactMap { $0["node"] as? String })
         #expect(servers == ["server 1", "server 2", "server 3"], "one lane per server: \(servers)")
         let startsOf2 = splitFindings.first { $0["id"] as? String == "server-start" && $0["node"] as? String == "server 2" }
-        #expect(startsOf2?["detail"] as? String == "2 starts: 1 restart(s)", "server 2 started, was stopped and started once: \(String(describing: startsOf2))")
+        #expect(
+            startsOf2?["detail"] as? String == "3 starts: 2 restart(s)",
+            "server 2 started, was restarted for the pause monitor, then stopped and started once: \(String(describing: startsOf2))")
 
         // Every "Next:" runs as printed: it carries the ensemble doctor was given.
         let markdown = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot)

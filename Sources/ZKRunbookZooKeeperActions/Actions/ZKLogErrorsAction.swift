@@ -40,7 +40,7 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
         // zkrunbook's own question to a port that stayed silent (does it speak TLS?) reads as a Len error of a TLS
         // record's head on a plaintext port: ours, not the server's.
         let own = lines.filter(Self.isOwnTLSProbe).count
-        let errors = lines.filter { Self.isError($0) && !Self.isOwnTLSProbe($0) }.map { String($0.prefix(400)) }
+        let errors = Self.errors(in: lines).filter { !Self.isOwnTLSProbe($0) }.map { String($0.prefix(400)) }
         let facts: [String: FactValue] = ["errors": .int(Int64(errors.count)), "linesRead": .int(Int64(lines.count))]
         if report {
             return .success(
@@ -69,6 +69,34 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
             return length >> 16 == 0x1603 || length >> 16 == 0x1503
         }
         return false
+    }
+
+    /// The log records at ERROR or FATAL, judged as ZooKeeper judged them: an exception's lines belong to the record
+    /// they follow, so a WARN that carries one ("Exception when following the leader" and its NullPointerException
+    /// of ZOOKEEPER-4394, a connection closed for a Len error) is no error, and an ERROR's exception is said with it.
+    /// Exceptions before any record (the JVM launcher's "Error: Could not find or load main class …") are errors.
+    static func errors(in lines: [Substring]) -> [Substring] {
+        var found: [Substring] = []
+        var level: Substring? = nil
+        for line in lines {
+            if let word = recordLevel(line) {
+                level = word
+                if word == "ERROR" || word == "FATAL" { found.append(line) }
+            } else if level == nil, isError(line) {
+                found.append(line)
+            }
+        }
+        return found
+    }
+
+    /// The level of a log record's first line (log4j, logback, slf4j-simple and Kafka's layouts put it within
+    /// the first 120 characters); nil for a continuation (an exception, a stack frame) or text that is no record.
+    static func recordLevel(_ line: Substring) -> Substring? {
+        let head = line.prefix(120)
+        for word in ["ERROR", "FATAL", "WARN", "INFO", "DEBUG", "TRACE"] as [Substring] {
+            if head.contains(" \(word) ") || head.contains("[\(word)]") || head.contains(" \(word)  ") { return word }
+        }
+        return nil
     }
 
     /// An ERROR/FATAL level word in the line's head (log4j, logback, slf4j-simple and Kafka's bracketed layouts
