@@ -24,6 +24,10 @@ public struct LogScanner: Sendable {
     private var laneNumbers: [String: Int] = [:]
     private var currentLaneNumber = 0
     private var clock = LogClock()
+    /// Recognised lines whose time could not be read (no date and time in their first bytes, nor on a line just
+    /// before): counted in their findings, missing from the timeline, and said so.
+    private var untimed = 0
+    private var untimedExample: String?
     /// The lane every file scanned belongs to (one server's logs); nil: each file's own, from its path.
     public var lane: String?
     /// One tally per signature, in the order of `signatures` (an index, not a name lookup per matching line).
@@ -200,7 +204,12 @@ public struct LogScanner: Sendable {
             tallies[index]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
         }
         Self.signatures[index].measure(line, into: &tallies[index]!)
-        guard let (kind, place) = Self.timelineKinds[index], let endMs = clock.milliseconds(line) ?? earlierTime() else { return }
+        guard let (kind, place) = Self.timelineKinds[index] else { return }
+        guard let endMs = clock.milliseconds(line) ?? earlierTime() else {
+            untimed += 1
+            if untimedExample == nil { untimedExample = "\(location()): \(String(decoding: line.prefix(160), as: UTF8.self))" }
+            return
+        }
         // A line of a burst only counts: nothing is built for it.
         let base = currentLaneNumber * Self.kinds.count
         // Stored fields only: a computed property of an element would copy the whole event per line.
@@ -221,12 +230,22 @@ public struct LogScanner: Sendable {
 
     /// Findings from everything scanned so far, each judged by its own signature.
     public var findings: [Finding] {
-        Self.signatures.indices.compactMap { index in
+        var found: [Finding] = Self.signatures.indices.compactMap { index in
             let signature = Self.signatures[index]
             guard let tally = tallies[index], let (severity, detail) = signature.judge(tally) else { return nil }
             return Finding(
                 id: signature.id, severity: severity, title: signature.title, detail: detail, count: tally.count, evidence: tally.evidence,
                 nextRunbook: signature.nextRunbook)
         }
+        if untimed > 0 {
+            found.append(
+                Finding(
+                    id: "lines-without-time", severity: .warning, title: "Recognised lines without a time doctor can read",
+                    detail:
+                        "\(untimed) line(s) matched a signature but carry no date and time doctor can read in their first \(LogClock.searchWindow) bytes (YYYY-MM-DD HH:MM:SS, a T or a space): "
+                        + "they are counted in their findings and missing from the timeline; log the date with the time (a logback or log4j pattern with %d{ISO8601})",
+                    count: untimed, evidence: untimedExample.map { [$0] } ?? [], nextRunbook: nil))
+        }
+        return found
     }
 }
