@@ -174,6 +174,14 @@ public struct Sandbox: Sendable {
                 "a sandbox is already running in \(sandbox.directory) (nodes \(existing.runningNodes().map(String.init).joined(separator: ", "))): run 'zkrunbook sandbox down --dir \(sandbox.directory)' first"
             )
         }
+        // What does not depend on the ports is refused first: a Java, the jars, a Netty the quorum's TLS can run on
+        // (a refusal that never changes with the ports is never hidden behind a port another process holds).
+        let java = try javaCommand()
+        _ = try classpath(zookeeperJars: spec.zookeeperJars, netty: spec.tls != nil)
+        if let tls = spec.tls {
+            let netty = try SandboxNetty.choose(zookeeperJars: spec.zookeeperJars)
+            if tls.quorum { try netty.checkQuorumTLS(zookeeper: SandboxNetty.zookeeperVersion(spec.zookeeperJars)) }
+        }
         for id in spec.allNodes {
             var ports = [
                 (spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin"),
@@ -185,11 +193,7 @@ public struct Sandbox: Sendable {
                 }
             }
         }
-        let java = try javaCommand()
-        _ = try classpath(zookeeperJars: spec.zookeeperJars, netty: spec.tls != nil)
-        if let tls = spec.tls {
-            let netty = try SandboxNetty.choose(zookeeperJars: spec.zookeeperJars)
-            if tls.quorum { try netty.checkQuorumTLS(zookeeper: SandboxNetty.zookeeperVersion(spec.zookeeperJars)) }
+        if spec.tls != nil {
             progress("making a throwaway CA and certificates in \(sandbox.certificates.folder)")
             try sandbox.certificates.make(servers: Array(spec.allNodes), java: java)
         }
