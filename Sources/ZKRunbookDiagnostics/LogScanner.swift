@@ -134,11 +134,19 @@ public struct LogScanner: Sendable {
         lineBase = line.withUnsafeBytes { scanComplete($0, name: currentName, firstLine: lineBase) }
     }
 
-    /// The fixed text of every signature, in order: what a `grep -F -f` of the same work would look for.
-    public static var signatureTokens: [String] { signatures.map(\.token) }
+    /// The fixed text of every signature, each once, in order: what a `grep -F -f` of the same work would look for.
+    public static var signatureTokens: [String] { uniqueTokens }
+
+    /// Each token once: several signatures read the same lines ("Len error": a request too large, a TLS hello,
+    /// another protocol's text), and a token is searched for once whoever reads its lines.
+    static let uniqueTokens: [String] = signatures.map(\.token).reduce(into: []) { tokens, token in
+        if !tokens.contains(token) { tokens.append(token) }
+    }
+    /// The signatures each unique token's lines go to, in the signatures' order.
+    static let signaturesOfToken: [[Int]] = uniqueTokens.map { token in signatures.indices.filter { signatures[$0].token == token } }
 
     /// Every signature's token, searched for together in one pass (`zkrunbook_first_token`).
-    static let tokens = TokenSet(signatures.map(\.token))
+    static let tokens = TokenSet(uniqueTokens)
 
     /// Scans whole lines; returns the number of the line after them. A signature counts once per line.
     mutating func scanComplete(_ chunk: UnsafeRawBufferPointer, name: String, firstLine: Int) -> Int {
@@ -149,16 +157,19 @@ public struct LogScanner: Sendable {
         // One buffer for every matching line's bytes: a line is copied out only to be measured.
         var lineBytes: [UInt8] = []
         lineBytes.reserveCapacity(4096)
-        Self.tokens.forEachHit(in: base, count: chunk.count) { position, index in
-            guard position > countedUpTo[index] else { return }
-            line += Self.newlines(in: chunk, from: cursor, to: position)
-            cursor = position
-            let start = lineStart(in: chunk, before: position)
-            let end = memchr(base + position, 0x0A, chunk.count - position).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? chunk.count
-            countedUpTo[index] = end
-            lineBytes.removeAll(keepingCapacity: true)
-            lineBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
-            record(index, line: lineBytes[...], location: { "\(name):\(line)" }, earlierTime: { Self.timeOfLine(before: start, in: chunk) })
+        Self.tokens.forEachHit(in: base, count: chunk.count) { position, token in
+            for index in Self.signaturesOfToken[token] {
+                guard position > countedUpTo[index] else { continue }
+                line += Self.newlines(in: chunk, from: cursor, to: position)
+                cursor = position
+                let start = lineStart(in: chunk, before: position)
+                let end =
+                    memchr(base + position, 0x0A, chunk.count - position).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? chunk.count
+                countedUpTo[index] = end
+                lineBytes.removeAll(keepingCapacity: true)
+                lineBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[start..<end]))
+                record(index, line: lineBytes[...], location: { "\(name):\(line)" }, earlierTime: { Self.timeOfLine(before: start, in: chunk) })
+            }
         }
         return line + Self.newlines(in: chunk, from: cursor, to: chunk.count)
     }
@@ -210,6 +221,8 @@ public struct LogScanner: Sendable {
             if untimedExample == nil { untimedExample = "\(location()): \(String(decoding: line.prefix(160), as: UTF8.self))" }
             return
         }
+        // The time read once, with the scanner's clock (one mktime a day): the signature's rate is counted from it.
+        tallies[index]!.rate(at: endMs)
         // A line of a burst only counts: nothing is built for it.
         let base = currentLaneNumber * Self.kinds.count
         // Stored fields only: a computed property of an element would copy the whole event per line.

@@ -2,25 +2,38 @@ import Foundation
 
 /// Which server wrote a log, from the log itself: ZooKeeper's own layouts name it on most lines (`[myid:3]` in
 /// the log4j and logback pattern it ships, `QuorumPeer[myid=3]` and `WorkerReceiver[myid=3]` in its thread
-/// names, "Starting quorum peer, myid=3"). Three servers' logs given together are three servers, and a rotated
+/// names, "Starting quorum peer, myid=3"; a log that names its id in none of these is left as a file). Three servers' logs given together are three servers, and a rotated
 /// `zookeeper.log.1` is the same server as its `zookeeper.log`; a file that names several servers (a collector's
 /// output) or none is left as a file.
 public enum LogServerIdentity {
     /// How much of a file is read to find its server: its start names it on most lines.
-    static let window = 1 << 20
+    static let window = 256 << 10
 
     /// The one server `path` names; nil when it names none or several (none more than nine in ten of the mentions).
+    /// Read on the bytes (memchr/memcmp): "myid" then ':' or '=' then the id.
     public static func myid(ofFile path: String) -> Int? {
         guard !path.hasSuffix(".gz"), let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        let text = String(decoding: handle.readData(ofLength: window), as: UTF8.self)
+        let data = handle.readData(ofLength: window)
         var counts: [Int: Int] = [:]
-        for marker in ["[myid:", "[myid=", "Starting quorum peer, myid="] {
-            var rest = text[...]
-            while let range = rest.range(of: marker) {
-                let digits = rest[range.upperBound...].prefix { $0.isNumber }
-                if let id = Int(digits), digits.count <= 6 { counts[id, default: 0] += 1 }
-                rest = rest[range.upperBound...]
+        data.withUnsafeBytes { raw in
+            var marker = "myid"
+            marker.withUTF8 { pattern in
+                var index = 0
+                while let found = ByteSearch.first(UnsafeRawBufferPointer(pattern), in: raw, from: index) {
+                    var at = found + pattern.count
+                    index = at
+                    guard at < raw.count, raw[at] == 0x3A || raw[at] == 0x3D else { continue }
+                    at += 1
+                    var value = 0
+                    var digits = 0
+                    while at < raw.count, (48...57).contains(raw[at]), digits < 6 {
+                        value = value * 10 + Int(raw[at] - 48)
+                        digits += 1
+                        at += 1
+                    }
+                    if digits > 0 { counts[value, default: 0] += 1 }
+                }
             }
         }
         let total = counts.values.reduce(0, +)

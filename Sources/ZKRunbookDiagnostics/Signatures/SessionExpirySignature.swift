@@ -11,10 +11,7 @@ struct SessionExpirySignature: LogSignature {
     /// This many in one second is a burst.
     static let burstPerSecond = 20
 
-    func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
-        var clock = LogClock()
-        if let time = clock.milliseconds(line) { tally.rate(at: time) }
-    }
+    // The span and the busiest second are counted by the scanner from each line's time, read once for the timeline.
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         let span = tally.firstMs.flatMap { first in tally.lastMs.map { $0 - first } }
