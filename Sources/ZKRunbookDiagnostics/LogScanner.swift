@@ -145,7 +145,7 @@ public struct LogScanner: Sendable {
     /// The signatures each unique token's lines go to, in the signatures' order.
     static let signaturesOfToken: [[Int]] = uniqueTokens.map { token in signatures.indices.filter { signatures[$0].token == token } }
 
-    /// Every signature's token, searched for together in one pass (`zkrunbook_first_token`).
+    /// Every signature's token, searched for together in one pass (`zkrunbook_all_tokens`).
     static let tokens = TokenSet(uniqueTokens)
 
     /// Scans whole lines; returns the number of the line after them. A signature counts once per line.
@@ -194,16 +194,10 @@ public struct LogScanner: Sendable {
         return base.distance(to: UnsafeRawPointer(hit)) + 1
     }
 
-    /// Newlines in chunk[from..<to], found with memchr.
+    /// Newlines in chunk[from..<to] (counted 32 bytes at a time).
     static func newlines(in chunk: UnsafeRawBufferPointer, from: Int, to: Int) -> Int {
         guard from < to, let base = chunk.baseAddress else { return 0 }
-        var count = 0
-        var index = from
-        while index < to, let hit = memchr(base + index, 0x0A, to - index) {
-            count += 1
-            index = base.distance(to: UnsafeRawPointer(hit)) + 1
-        }
-        return count
+        return zkrunbook_count_byte(base + from, 0x0A, to - from)
     }
 
     /// Updates the tally in place (copying it out and back would copy its arrays on every hit); a line

@@ -29,7 +29,7 @@ final class TokenSet: @unchecked Sendable {
     }
 
     deinit {
-        storage.forEach { $0.deallocate() }
+        for copy in storage { copy.deallocate() }
         pointers.deallocate()
         lengths.deallocate()
     }
@@ -42,18 +42,19 @@ final class TokenSet: @unchecked Sendable {
         return position < 0 ? nil : (position, which)
     }
 
-    /// Calls `body` with every place a token starts in data[0..<length], in order of position (then index);
-    /// a position may be given twice for one token where a batch of hits ended (the caller counts per line).
+    /// Calls `body` with every place a token starts in data[0..<length], each once, in order of position (then
+    /// index).
     func forEachHit(in data: UnsafePointer<UInt8>, count length: Int, _ body: (_ position: Int, _ index: Int) -> Void) {
         var set = zkrunbook_tokens(bytes: pointers, lengths: lengths, count: count)
-        let capacity = 4096
+        let capacity = 128 * 64
         withUnsafeTemporaryAllocation(of: zkrunbook_token_hit.self, capacity: capacity) { hits in
             var from = 0
             while from < length {
-                let found = zkrunbook_all_tokens(data, length, from, &set, hits.baseAddress!, capacity)
+                var next = length
+                let found = zkrunbook_all_tokens(data, length, from, &set, hits.baseAddress!, capacity, &next)
                 for hit in hits.prefix(found) { body(hit.position, hit.token) }
-                guard found == capacity else { return }
-                from = hits[found - 1].position
+                precondition(next > from || found > 0, "the token search made no progress")
+                from = next
             }
         }
     }

@@ -33,14 +33,19 @@ typedef struct {
     size_t token;
 } zkrunbook_token_hit;
 
-/// Every place in data[from..<length] where a token starts, in order of position (then token index), up to
-/// `capacity`; returns how many were written. When that is `capacity`, call again from the last hit's position
-/// (hits at that position may be reported again).
+/// Every place in data[from..<*next] where a token starts, each once, in order of position (then token
+/// index); returns how many were written. *next is `length` when the buffer is done, else call again from
+/// *next. `capacity` must be at least 128 per token (a whole SIMD block's hits always fit); else returns 0
+/// with *next = length.
 /// One pass with the tokens' compares set up once, for buffers with many hits (a log where most lines match).
-size_t zkrunbook_all_tokens(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity);
+size_t zkrunbook_all_tokens(const uint8_t *data, size_t length, size_t from, const zkrunbook_tokens *tokens, zkrunbook_token_hit *hits, size_t capacity, size_t *next);
 
 /// memrchr: the last `byte` in data[0..<length], or NULL (a GNU extension Swift's Glibc module does not show).
 const void *zkrunbook_last_byte(const void *data, int byte, size_t length);
+
+/// How many times `byte` occurs in data[0..<length] (newlines between two hits: AVX2 where the CPU has it,
+/// several times faster than a memchr per line on short log lines).
+size_t zkrunbook_count_byte(const void *data, int byte, size_t length);
 
 /// Adler-32 of data[0..<length] continued from `adler` (1 to start), as zlib and java.util.zip.Adler32 give it.
 uint32_t zkrunbook_adler32(uint32_t adler, const uint8_t *data, size_t length);
