@@ -418,7 +418,8 @@ public struct Sandbox: Sendable {
         guard spec.allNodes.contains(id) else { throw SandboxError("no node \(id): the sandbox has nodes 1 to \(spec.allNodes.upperBound)") }
         if isRunning(id) { return }
         let java = try Self.javaCommand()
-        let classpath = try Self.classpath(zookeeperJars: jarFolder(of: id), netty: spec.tls != nil)
+        let logging = SandboxLogging()
+        let classpath = try logging.classpath(try Self.classpath(zookeeperJars: jarFolder(of: id), netty: spec.tls != nil))
         // The servers' log layout as an operator may configure it (a Kafka-style bracketed time, no milliseconds):
         // $ZKRUNBOOK_SANDBOX_LOG_DATE_FORMAT, a SimpleDateFormat pattern; the zone is the JVM's (TZ).
         let dateFormat =
@@ -429,7 +430,8 @@ public struct Sandbox: Sendable {
                 java, "-Xmx\(spec.heapMB)m", "-Xms16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=\(dateFormat)",
                 "-Dzookeeper.jmx.log4j.disable=true",
-            ] + (spec.tls?.opensSecurePort == true ? ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"] : []) + [
+            ] + (try logging.jvmOptions(nodeDirectory: nodeDirectory(id)))
+            + (spec.tls?.opensSecurePort == true ? ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"] : []) + [
                 "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configPath(id),
             ]
         do {
