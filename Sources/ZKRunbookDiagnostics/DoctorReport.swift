@@ -6,7 +6,7 @@ import ZKRunbookZooKeeperActions
 
 /// doctor: findings from logs and from the live ensemble, and one timeline of what happened to each server,
 /// as report.md, report.json and report.html.
-public struct DoctorReport: Codable, Sendable {
+public struct DoctorReport: Encodable, Sendable {
     public var findings: [Finding]
     public var scannedBytes: Int64
     public var scanSeconds: Double
@@ -44,10 +44,31 @@ public struct DoctorReport: Codable, Sendable {
         for member in view?.members ?? [] { hosts[member.member.id] = member.member.host }
         let named = grouped.servers.map { server in (node: hosts[server.id].map { lane(id: server.id, host: $0) } ?? "server \(server.id)", files: server.files)
         }
-        for path in grouped.unnamed { scanner.scan(path: path) }
-        var events = scanner.events
+        var events: [TimelineEvent] = []
         var nodeFindings: [Finding] = []
         var nodeBytes: Int64 = 0
+        for path in grouped.unnamed {
+            guard InterleavedLog.isInterleaved(path) else {
+                scanner.scan(path: path)
+                continue
+            }
+            // One file of several servers: each server's lines judged as that server's.
+            for part in InterleavedLog.scan(path: path) {
+                let node = part.id.flatMap { id in hosts[id].map { lane(id: id, host: $0) } } ?? part.name
+                nodeBytes += part.scanner.bytesScanned
+                events += part.scanner.events.map { event in
+                    var event = event
+                    event.server = node
+                    return event
+                }
+                nodeFindings += part.scanner.findings.map { finding in
+                    var finding = finding
+                    finding.node = node
+                    return finding
+                }
+            }
+        }
+        events += scanner.events
         for (node, files) in nodeLogs.map({ (node: $0.node, files: expand([$0.path])) }) + named {
             var own = LogScanner(lane: node)
             for file in files { own.scan(path: file) }
@@ -196,9 +217,12 @@ public struct DoctorReport: Codable, Sendable {
     mutating func linkPauses() {
         for pause in timeline where pause.kind == .jvmPause && (pause.durationMs ?? 0) >= Self.pauseWorthLinking && pause.plannedBy == nil {
             let window = pause.startMs...(pause.endMs + Self.consequenceMs)
+            // A lost connection is drawn as a burst that may have begun before the pause (channel errors while a
+            // server restarted, within a minute): it counts when the burst reaches into the window.
             let followed = timeline.filter { event in
-                event.plannedBy == nil && window.contains(event.startMs) && event.server != pause.server
-                    && (event.kind == .election || event.kind == .leaderChange || event.kind == .connectionLoss)
+                event.plannedBy == nil && event.server != pause.server
+                    && ((event.kind == .election || event.kind == .leaderChange) && window.contains(event.startMs)
+                        || event.kind == .connectionLoss && window.overlaps(event.startMs...event.endMs))
             }
             // A follower's drop ("Exception when following the leader") is drawn in one burst with the channel errors
             // around it: any lost connection on another server in the window.

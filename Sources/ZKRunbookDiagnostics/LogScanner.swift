@@ -209,14 +209,16 @@ public struct LogScanner: Sendable {
             tallies[index]!.evidence.append("\(location()): \(String(decoding: line.prefix(300), as: UTF8.self))")
         }
         Self.signatures[index].measure(line, into: &tallies[index]!)
+        // The time read once, with the scanner's clock (one mktime a day): the finding's span and the signature's
+        // rate are counted from it.
+        let time = clock.milliseconds(line) ?? earlierTime()
+        if let time { tallies[index]!.rate(at: time) }
         guard let (kind, place) = Self.timelineKinds[index] else { return }
-        guard let endMs = clock.milliseconds(line) ?? earlierTime() else {
+        guard let endMs = time else {
             untimed += 1
             if untimedExample == nil { untimedExample = "\(location()): \(String(decoding: line.prefix(160), as: UTF8.self))" }
             return
         }
-        // The time read once, with the scanner's clock (one mktime a day): the signature's rate is counted from it.
-        tallies[index]!.rate(at: endMs)
         // A line of a burst only counts: nothing is built for it.
         let base = currentLaneNumber * Self.kinds.count
         // Stored fields only: a computed property of an element would copy the whole event per line.
@@ -240,9 +242,11 @@ public struct LogScanner: Sendable {
         var found: [Finding] = Self.signatures.indices.compactMap { index in
             let signature = Self.signatures[index]
             guard let tally = tallies[index], let (severity, detail) = signature.judge(tally) else { return nil }
-            return Finding(
+            var finding = Finding(
                 id: signature.id, severity: severity, title: signature.title, detail: detail, count: tally.count, evidence: tally.evidence,
                 nextRunbook: signature.nextRunbook)
+            (finding.firstMs, finding.lastMs) = (tally.firstMs, tally.lastMs)
+            return finding
         }
         if untimed > 0 {
             found.append(

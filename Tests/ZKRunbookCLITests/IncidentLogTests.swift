@@ -193,6 +193,10 @@ struct IncidentLogTests {
         let dropped = try #require(finding("follower-dropped"), "the frozen leader's followers: \(ids)")
         #expect(dropped["severity"] as? String == "warning")
         #expect((dropped["detail"] as? String ?? "").contains("syncLimit"))
+        // Its evidence as objects: the file, line, time and server of each line, the finding's servers and span.
+        let droppedLine = (dropped["evidence"] as? [[String: Any]])?.first ?? [:]
+        #expect(droppedLine["file"] is String && droppedLine["line"] is Int && droppedLine["time"] is String && droppedLine["text"] is String, "\(dropped)")
+        #expect(dropped["spanSeconds"] is Double && (dropped["servers"] as? [String])?.isEmpty == false, "\(dropped)")
         let refused = try #require(finding("server-not-running"), "\(ids)")
         #expect(refused["severity"] as? String == "warning")
         let electing = try #require(finding("election-not-ending"), "\(ids)")
@@ -239,6 +243,36 @@ struct IncidentLogTests {
         #expect(
             startsOf2?["detail"] as? String == "3 starts: 2 restart(s)",
             "server 2 started, was restarted for the pause monitor, then stopped and started once: \(String(describing: startsOf2))")
+
+        // The three servers in one file, as `docker compose logs` gives them (each line behind its service's
+        // prefix, the servers' lines interleaved in time order): still three servers, each line where it was.
+        var records: [(time: String, node: Int, lines: [Substring])] = []
+        for node in 1...3 {
+            for line in ensemble.log(node).split(separator: "\n") {
+                if line.count >= 23, line.first?.isNumber == true || records.last?.node != node {
+                    records.append((String(line.prefix(23)), node, [line]))
+                } else {
+                    records[records.count - 1].lines.append(line)
+                }
+            }
+        }
+        let composed = workspace.file("compose.log")
+        let composedLines = records.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
+            .flatMap { record in record.element.lines.map { "zookeeper_\(record.element.node)  | \($0)" } }
+        try (composedLines.joined(separator: "\n") + "\n").write(toFile: composed, atomically: true, encoding: .utf8)
+        let byCompose = try zkrunbook.run(["doctor", "--logs", composed, "--json", "--state-dir", workspace.file("empty-state")], directory: repositoryRoot)
+        let composeReport = try #require(try JSONSerialization.jsonObject(with: Data(byCompose.stdout.utf8)) as? [String: Any])
+        let composeFindings = composeReport["findings"] as? [[String: Any]] ?? []
+        #expect(Set(composeFindings.compactMap { $0["node"] as? String }) == ["server 1", "server 2", "server 3"], "\(composeFindings.map { $0["node"] })")
+        let composedStarts = composeFindings.first { $0["id"] as? String == "server-start" && $0["node"] as? String == "server 2" }
+        #expect(composedStarts?["detail"] as? String == "3 starts: 2 restart(s)", "\(String(describing: composedStarts))")
+        // Each line of evidence names the combined file and the line it is on there.
+        for finding in composeFindings {
+            for line in finding["evidence"] as? [[String: Any]] ?? [] where line["file"] as? String == composed {
+                let number = try #require(line["line"] as? Int)
+                #expect(composedLines[number - 1].hasSuffix(line["text"] as? String ?? "?"), "\(line)")
+            }
+        }
 
         // Every "Next:" runs as printed: it carries the ensemble doctor was given.
         let markdown = try zkrunbook.run(["doctor", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot)

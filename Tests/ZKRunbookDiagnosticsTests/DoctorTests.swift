@@ -211,3 +211,28 @@ struct NextRunbookTests {
         #expect(unknown.isEmpty, "doctor names runbooks zkrunbook does not ship: \(unknown.sorted())")
     }
 }
+
+/// `--json` evidence as objects: where, when, whose, what; a finding's servers and span.
+struct EvidenceJSONTests {
+    @Test func evidenceLinesAreTakenApart() throws {
+        let logLine = EvidenceLine(parsing: "/var/log/zk/zookeeper.log:42: 2026-11-22 12:00:00,500 [myid:3] - WARN  [x:y@1] - a: b", server: "server 3")
+        #expect(logLine.file == "/var/log/zk/zookeeper.log" && logLine.line == 42 && logLine.server == "server 3")
+        #expect(logLine.text.hasPrefix("2026-11-22 12:00:00,500 [myid:3]") && logLine.time != nil)
+        let chain = EvidenceLine(parsing: "server 2 (127.0.0.1): /tmp/node2/zookeeper.log:7", server: nil)
+        #expect(chain.server == "server 2 (127.0.0.1)" && chain.file == "/tmp/node2/zookeeper.log" && chain.line == 7 && chain.text.isEmpty)
+        let sentence = EvidenceLine(parsing: "leader 3 zxid 0x500000001: 12 ms to go", server: nil)
+        #expect(sentence.file == nil && sentence.line == nil && sentence.text == "leader 3 zxid 0x500000001: 12 ms to go")
+    }
+
+    @Test func aFindingCarriesItsServersAndSpan() throws {
+        var finding = Finding(
+            id: "x", severity: .warning, title: "t", detail: "d", count: 2, evidence: ["a.log:1: text one", "a.log:9: text two"], nextRunbook: nil,
+            node: "server 1")
+        (finding.firstMs, finding.lastMs) = (1_000, 4_500)
+        let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(finding)) as? [String: Any])
+        #expect(object["servers"] as? [String] == ["server 1"] && object["spanSeconds"] as? Double == 3.5)
+        #expect((object["firstTime"] as? String)?.hasPrefix("1970-01-01T00:00:01") == true)
+        let evidence = try #require(object["evidence"] as? [[String: Any]])
+        #expect(evidence.count == 2 && evidence[1]["line"] as? Int == 9 && evidence[1]["text"] as? String == "text two")
+    }
+}

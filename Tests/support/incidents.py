@@ -5,6 +5,13 @@
     incidents.py request-over-maxbuffer HOST PORT       a request whose length prefix says 2 MiB
     incidents.py abandoned-session HOST PORT TIMEOUT_MS a session opened, then its socket closed without
                                                         closeSession: the server expires it after TIMEOUT_MS
+    incidents.py foreign-request HOST PORT http|kafka   the first bytes another protocol's client sends
+    incidents.py connection-burst HOST PORT COUNT HOLD_S ROUNDS
+                                                        COUNT sockets opened at once, held HOLD_S seconds,
+                                                        closed; ROUNDS times (no handshake: bare connections)
+    incidents.py four-letter-word HOST PORT WORD        prints the server's answer to a four-letter word
+    incidents.py occupy-port HOST PORT                  binds and listens on the port until killed (prints
+                                                        "listening" once bound)
 
 Prints one line saying what it did; exits 1 when the server did not answer as expected.
 """
@@ -112,8 +119,75 @@ def open_and_abandon(host, port, timeout_ms):
     return 0
 
 
+# An HTTP request, and a Kafka producer's first request (ApiVersions v3, client id "producer-1",
+# software name and version): what a misconfigured client sends to a ZooKeeper client port.
+FOREIGN_REQUESTS = {
+    "http": b"GET / HTTP/1.1\r\nHost: zk\r\n\r\n",
+    "kafka": bytes.fromhex("0000002d0012000300000001000a70726f64756365722d310012617061636865")
+    + b"-kafka-java\x063.6.1\x00",
+}
+
+
+def foreign_request(host, port, kind):
+    sock = connect(host, port)
+    sock.sendall(FOREIGN_REQUESTS[kind])
+    try:
+        closed = sock.recv(1) == b""
+    except ConnectionResetError:
+        closed = True
+    sock.close()
+    print("sent a %s request; the server closed the connection: %s" % (kind, closed))
+    return 0 if closed else 1
+
+
+def connection_burst(host, port, count, hold, rounds):
+    refused = 0
+    for _ in range(int(rounds)):
+        socks = []
+        for _ in range(int(count)):
+            try:
+                socks.append(connect(host, port))
+            except OSError:
+                refused += 1
+        time.sleep(float(hold))
+        for sock in socks:
+            sock.close()
+    print("%s rounds of %s connections held %s s; %d refused at connect" % (rounds, count, hold, refused))
+    return 0
+
+
+def four_letter_word(host, port, word):
+    try:
+        sock = connect(host, port)
+        sock.sendall(word.encode())
+        answer = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        sock.close()
+    except OSError as e:
+        print("no answer: %s" % e)
+        return 1
+    sys.stdout.write(answer.decode(errors="replace"))
+    return 0
+
+
+def occupy_port(host, port):
+    # No SO_REUSEADDR: a plain process holding the port, as a stray service would.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, int(port)))
+    sock.listen(16)
+    print("listening", flush=True)
+    while True:
+        conn, _ = sock.accept()
+        conn.close()
+
+
 def main():
-    if len(sys.argv) < 4:
+    if len(sys.argv) < 4 or (sys.argv[1] in ("foreign-request", "four-letter-word") and len(sys.argv) < 5) \
+            or (sys.argv[1] == "connection-burst" and len(sys.argv) < 7):
         print(__doc__)
         return 2
     command, host, port = sys.argv[1:4]
@@ -123,6 +197,14 @@ def main():
         return request_over_maxbuffer(host, port)
     if command == "abandoned-session":
         return abandoned_session(host, port, sys.argv[4])
+    if command == "foreign-request":
+        return foreign_request(host, port, sys.argv[4])
+    if command == "connection-burst":
+        return connection_burst(host, port, *sys.argv[4:7])
+    if command == "four-letter-word":
+        return four_letter_word(host, port, sys.argv[4])
+    if command == "occupy-port":
+        return occupy_port(host, port)
     print(__doc__)
     return 2
 
