@@ -43,8 +43,10 @@ enum DoctorCommand {
           --html FILE          also write the report as one HTML page with the timeline (report.html)
           --state-dir DIR      where zxid and disk samples are kept between runs (as for run)
           --log-timezone ZONE  the zone the servers wrote their log times in (an IANA name: Europe/Berlin;
-                               default: this machine's); a stamp that names its zone (Docker's, kubectl's
-                               --timestamps: ...Z) is read in it whatever this says
+                               default: for a collect bundle's logs, the zone collect found the server
+                               writing in (its manifest.json), else this machine's); a stamp that names
+                               its zone (Docker's, kubectl's --timestamps: ...Z) is read in it whatever
+                               this says
         \(ServerTargets.tlsHelp)
           -h, --help           show this help
 
@@ -68,12 +70,18 @@ enum DoctorCommand {
                 exitCode: CLI.ExitCode.usage)
         }
         // The zone the logs' times were written in (a stamp that names its own, as Docker's, is read in it).
+        var zoneSource: String?
         if let zone = parsed.value("--log-timezone") {
             guard Self.isTimezone(zone) else {
                 throw UsageError(message: "--log-timezone: '\(zone)' is no time zone (an IANA name such as Europe/Berlin, or UTC)", usage: usage)
             }
             setenv("TZ", zone, 1)
             tzset()
+        } else if let recorded = logs.lazy.compactMap({ ServerTimezone.recorded(near: $0) }).first, Self.isTimezone(recorded.zone) {
+            // A bundle's logs: read in the zone collect found the server writing in.
+            setenv("TZ", recorded.zone, 1)
+            tzset()
+            zoneSource = recorded.source
         }
         var view: EnsembleView?
         if ["--ensemble", "--zoo-cfg", "--server"].contains(where: { parsed.values[$0] != nil }) {
@@ -131,6 +139,7 @@ enum DoctorCommand {
                     count: unread.count, evidence: unread, nextRunbook: nil))
         }
         report.logTimezone = Self.zoneName()
+        report.logTimezoneSource = zoneSource
         report.nextArguments = Self.nextArguments(for: Set(report.findings.compactMap(\.nextRunbook)), parsed)
         if let html = parsed.value("--html") {
             do { try Data(TimelinePage.render(report).utf8).write(to: URL(fileURLWithPath: html), options: .atomic) } catch {

@@ -229,9 +229,12 @@ public struct BundleCollector: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         context.addText("REDACTION.md", report.markdown, source: "zkrunbook")
+        // The zone the server writes its log times in, so doctor reads this bundle's logs in it wherever it runs.
+        let zone = ServerTimezone.detect(zooCfg: options.zooCfg)
         let manifest = [
             "bundle": root, "createdAt": Event.timestamp(started), "zooCfg": options.zooCfg,
             "since": options.since.description, "maxLogBytes": String(options.maxLogBytes),
+            "serverTimezone": zone.zone, "serverTimezoneSource": zone.source,
         ]
         struct Manifest: Codable {
             var about: [String: String]

@@ -20,6 +20,8 @@ public struct DoctorReport: Encodable, Sendable {
     public var nextArguments: [String: String] = [:]
     /// The zone the logs' times were read in (a stamp naming its own zone is read in it).
     public var logTimezone: String?
+    /// Where that zone came from when not from --log-timezone or this machine (a bundle's record).
+    public var logTimezoneSource: String?
 
     public init(findings: [Finding], scannedBytes: Int64, scanSeconds: Double, createdAt: String) {
         (self.findings, self.scannedBytes, self.scanSeconds, self.createdAt) = (findings, scannedBytes, scanSeconds, createdAt)
@@ -406,7 +408,9 @@ public struct DoctorReport: Encodable, Sendable {
         var lines = [
             "# zkrunbook doctor", "",
             "Scanned \(scannedBytes) bytes of logs at \(String(format: "%.0f", Double(scannedBytes) / 1_048_576 / max(scanSeconds, 0.000_001))) MB/s."
-                + (logTimezone.map { " Log times read in \($0) (--log-timezone to change; a stamp that names its zone is read in it)." } ?? ""), "",
+                + (logTimezone.map { zone in
+                    " Log times read in \(zone)\(logTimezoneSource.map { ", \($0)" } ?? "") (--log-timezone to change; a stamp that names its zone is read in it)."
+                } ?? ""), "",
         ]
         if findings.isEmpty { lines.append("No known incident signature found.") }
         for finding in findings {

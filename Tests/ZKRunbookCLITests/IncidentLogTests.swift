@@ -403,6 +403,29 @@ struct LogLayoutTests {
 
         let reference = try starts(plain, readerZone: "UTC", serverZone: server, state: state)
         #expect(reference.count >= 4, "the first start and three restarts: \(reference)")
+
+        // A bundle made by collect on the server's machine records the zone the server writes in (its TZ): doctor
+        // reads the unpacked bundle's logs in it, wherever it runs, without being told.
+        let bundles = workspace.file("bundles")
+        let collect = try zkrunbook.run(
+            [
+                "collect", "--zoo-cfg", ensemble.zooCfg(1), "--log-dir", ensemble.directory + "/node1", "--output", bundles, "--state-dir", state,
+            ], directory: repositoryRoot, timeout: 120)
+        #expect(collect.status == 0, "\(collect.stdout.suffix(800))\(collect.stderr.suffix(800))")
+        let archive = try #require(((try? FileManager.default.contentsOfDirectory(atPath: bundles)) ?? []).first { $0.hasSuffix(".tar.gz") })
+        let unpacked = workspace.file("unpacked")
+        try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
+        #expect(try ZKRunbookBinary(path: "/bin/tar").run(["-xzf", bundles + "/" + archive, "-C", unpacked]).status == 0)
+        let root = try #require(try FileManager.default.contentsOfDirectory(atPath: unpacked).first)
+        let fromBundle = try zkrunbook.run(
+            ["doctor", "--logs", unpacked + "/" + root + "/logs", "--json", "--state-dir", state], directory: repositoryRoot,
+            environment: ["TZ": "America/New_York"])
+        let bundleReport = try #require(
+            try JSONSerialization.jsonObject(with: Data(fromBundle.stdout.utf8)) as? [String: Any], "\(fromBundle.stdout.prefix(500))")
+        #expect(bundleReport["logTimezone"] as? String == server, "\(bundleReport["logTimezone"] ?? "none"), \(bundleReport["logTimezoneSource"] ?? "")")
+        let bundleStarts = (bundleReport["timeline"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "start" }
+            .compactMap { ($0["startMs"] as? NSNumber)?.int64Value }.sorted()
+        #expect(Array(bundleStarts.prefix(reference.count)) == reference, "read in the server's zone: \(bundleStarts) against \(reference)")
         for (file, name) in [(plain, "as written"), (composed, "docker compose"), (stamped, "kubectl --timestamps")] {
             for reader in ["UTC", "Asia/Tokyo", "America/New_York"] {
                 let found = try starts(file, readerZone: reader, serverZone: server, state: state)

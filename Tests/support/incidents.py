@@ -175,8 +175,10 @@ def four_letter_word(host, port, word):
 
 
 def occupy_port(host, port):
-    # No SO_REUSEADDR: a plain process holding the port, as a stray service would.
+    # SO_REUSEADDR as most servers set it: the port's connections in TIME_WAIT do not stop this bind, and
+    # a second listener (ZooKeeper) still cannot bind it.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, int(port)))
     sock.listen(16)
     print("listening", flush=True)

@@ -287,7 +287,7 @@ inc_frozen-leader() {
   local l ms others
   l=$(leader)
   ms=$(freeze_ms)
-  others=$(echo $NODES | tr ' ' '\n' | grep -vx "$l" | tr '\n' ' ')
+  others=$(echo $NODES | tr ' ' '\n' | grep -vx "$l" | paste -sd' ' -)
   mark
   freeze "$l" "$ms"
   wait_healthy 60
@@ -305,8 +305,9 @@ inc_follower-frozen() {
   mark
   freeze "$f" "$ms"
   wait_healthy 60
-  # The leader's LearnerHandler for that follower gives up (its socket read times out after syncLimit
-  # ticks); GOODBYE is how every version ends that handler.
+  # The leader's LearnerHandler for that follower gives up: its socket read times out after syncLimit ticks
+  # (the wording around it differs by version; the exception and GOODBYE do not).
+  prove 30 "Read timed out" "$l"
   prove 30 "GOODBYE" "$l"
   prove 30 "Exception when following the leader" "$f"
   MADE="a healthy 3-node ensemble (tickTime=$(cfg 1 tickTime), syncLimit=$(cfg 1 syncLimit)); follower node $f was frozen (SIGSTOP) for $ms ms, then resumed (SIGCONT); leader node $l; the ensemble was healthy again"
@@ -453,7 +454,7 @@ for VERSION in $VERSIONS; do
     set -e
     [ $rc -ne 130 ] || exit 130
     if [ $rc -eq 0 ]; then
-      DONE+=("$VERSION $INCIDENT ($((SECONDS - t))s): $(head -n1 "$WORK/out/$VERSION/$INCIDENT.first-lines" | cut -c1-220)")
+      DONE+=("$VERSION $INCIDENT ($((SECONDS - t))s)$(printf '\n'; sed 's/^/           /' "$WORK/out/$VERSION/$INCIDENT.first-lines" | cut -c1-250)")
     else
       FAILED+=("$VERSION $INCIDENT")
     fi
