@@ -108,6 +108,7 @@ public struct DoctorReport: Encodable, Sendable {
             planned.first { $0.node == node }?.host.map { lane(id: node, host: hosts[node] ?? $0) } ?? hosts[node].map { lane(id: node, host: $0) }
         }
         report.counters = counters
+        report.measureElectionsFromLooking()
         report.discardImpossibleElections()
         report.judgePlannedElections()
         report.judgeExpectedIncidents()
@@ -119,6 +120,48 @@ public struct DoctorReport: Encodable, Sendable {
     public mutating func sortFindings() {
         let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
         findings.sort { (order[$0.severity]!, $0.node ?? "", $0.id) < (order[$1.severity]!, $1.node ?? "", $1.id) }
+    }
+
+    /// An election lasts from the server's LOOKING line to its "LEADER ELECTION TOOK" line: ZooKeeper's own figure
+    /// can understate it (ZOOKEEPER-3479: its clock starts late) or count from a clock never set for it (after a
+    /// reconfig hands leadership over). Each election with a LOOKING line since the server's previous election
+    /// (or start) is measured from it, and says what ZooKeeper logged when the two differ by more than a second;
+    /// the LOOKING lines then leave the timeline.
+    mutating func measureElectionsFromLooking() {
+        let lookings = timeline.filter { $0.kind == .looking }
+        guard !lookings.isEmpty else { return }
+        var measured: Set<String> = []
+        for index in timeline.indices where timeline[index].kind == .election {
+            let event = timeline[index]
+            let end = event.endMs
+            // The last LOOKING before this election ended, after the same server's previous election or start.
+            let earlier =
+                timeline.filter { other in
+                    other.server == event.server && (other.kind == .election || other.kind == .start) && other.endMs < end && other != event
+                }.map(\.endMs).max() ?? Int64.min
+            guard let looking = lookings.filter({ $0.server == event.server && $0.startMs <= end && $0.startMs >= earlier }).map(\.startMs).max()
+            else { continue }
+            let window = end - looking
+            let logged = event.durationMs
+            timeline[index].startMs = looking
+            timeline[index].time = Event.timestamp(Date(timeIntervalSince1970: Double(looking) / 1000))
+            timeline[index].durationMs = window
+            if let logged, abs(logged - window) > 1_000 {
+                timeline[index].detail += " (LOOKING for \(window) ms; ZooKeeper logged \(logged) ms)"
+            }
+            measured.insert(event.server)
+        }
+        timeline.removeAll { $0.kind == .looking }
+        timeline.sort { ($0.startMs, $0.server) < ($1.startMs, $1.server) }
+        guard !measured.isEmpty else { return }
+        for index in findings.indices where findings[index].id == "leader-election" {
+            let lane = findings[index].node
+            let kept = timeline.filter { $0.kind == .election && (lane == nil || $0.server == lane) }.compactMap(\.durationMs)
+            guard let longest = kept.max() else { continue }
+            findings[index].severity = longest > 10_000 ? .critical : longest > 2_000 ? .warning : .info
+            findings[index].detail =
+                "\(findings[index].count) election(s); the longest took \(longest) ms from the server's LOOKING line to its LEADER ELECTION TOOK line"
+        }
     }
 
     /// A logged election that began before its own process started cannot be: ZooKeeper counts from a clock it

@@ -8,6 +8,8 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
         case start
         /// A leader election; `durationMs` is how long it took, the server not serving meanwhile.
         case election
+        /// The server began electing (its LOOKING line): measured into the election that follows, then dropped.
+        case looking
         /// This server became the leader.
         case leaderChange = "leader-change"
         case epochChange = "epoch-change"

@@ -134,7 +134,7 @@ public enum TimelinePage {
     static func colour(_ kind: TimelineEvent.Kind) -> String {
         switch kind {
         case .start: return "#222222"
-        case .election: return "#e08a00"
+        case .election, .looking: return "#e08a00"
         case .leaderChange: return "#c9a400"
         case .epochChange: return "#7b3fb5"
         case .rollover: return "#b00020"
@@ -153,7 +153,9 @@ public enum TimelinePage {
 
     static func legend() -> String {
         "<p class=\"legend\">"
-            + TimelineEvent.Kind.allCases.map { "<span><i class=\"swatch\" style=\"background:\(colour($0))\"></i>\($0.rawValue)</span>" }.joined()
+            + TimelineEvent.Kind.allCases.filter { $0 != .looking }.map {
+                "<span><i class=\"swatch\" style=\"background:\(colour($0))\"></i>\($0.rawValue)</span>"
+            }.joined()
             + "<span>faded: during one of zkrunbook's own runs (planned)</span></p>\n"
     }
 

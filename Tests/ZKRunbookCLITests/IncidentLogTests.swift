@@ -128,6 +128,7 @@ struct IncidentLogTests {
 
         // Node 1 alone (2 and 3 stopped): it elects without a majority while a client knocks.
         for node in [2, 3] { #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(node), "--dir", ensemble.directory]).status == 0) }
+        let aloneSince = Date()
         let knock = Process()
         knock.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         knock.arguments = [
@@ -137,6 +138,7 @@ struct IncidentLogTests {
         try knock.run()
         knock.waitUntilExit()
         try poll("node 1 waiting for votes", timeout: 30, every: 0.2) { ensemble.log(1).contains("Notification time out: 1600") }
+        let aloneMs = Int(Date().timeIntervalSince(aloneSince) * 1000)
         for node in [2, 3] {
             #expect(try zkrunbook.run(["sandbox", "start", "--node", String(node), "--dir", ensemble.directory, "--wait"]).status == 0)
         }
@@ -199,6 +201,10 @@ struct IncidentLogTests {
         #expect(dropped["spanSeconds"] is Double && (dropped["servers"] as? [String])?.isEmpty == false, "\(dropped)")
         let refused = try #require(finding("server-not-running"), "\(ids)")
         #expect(refused["severity"] as? String == "warning")
+        // Node 1's election lasted at least as long as it was alone: measured from its LOOKING line, not from
+        // the figure ZooKeeper logs.
+        let lonely = timeline.filter { $0["kind"] as? String == "election" && ($0["server"] as? String ?? "").hasPrefix("server 1 ") }
+        #expect(lonely.contains { ($0["durationMs"] as? Int ?? 0) >= aloneMs }, "alone for \(aloneMs) ms: \(lonely)")
         let electing = try #require(finding("election-not-ending"), "\(ids)")
         #expect((electing["detail"] as? String ?? "").contains("cannot hear a majority"))
         // The freeze as one incident, its cause first: the leader's pause, then its followers dropping it, an election.

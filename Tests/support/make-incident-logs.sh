@@ -293,7 +293,9 @@ inc_frozen-leader() {
   wait_healthy 60
   [ $monitor = no ] || prove 20 "Detected pause in JVM" "$l"
   prove 30 "LEADER ELECTION TOOK" "$others"
-  MADE="a healthy 3-node ensemble (tickTime=$(cfg 1 tickTime), syncLimit=$(cfg 1 syncLimit)$([ $monitor = yes ] && echo ", jvm.pause.monitor=true on every node, each restarted")); the leader, node $l, was frozen (SIGSTOP) for $ms ms, then resumed (SIGCONT); the ensemble was healthy again"
+  local how="no pause monitor: $VERSION has none"
+  [ $monitor = no ] || how="jvm.pause.monitor=true on every node, each restarted"
+  MADE="a healthy 3-node ensemble ($how); the leader, node $l, was frozen (SIGSTOP) for $ms ms, then resumed (SIGCONT); the ensemble was healthy again"
 }
 
 inc_follower-frozen() {
@@ -310,7 +312,7 @@ inc_follower-frozen() {
   prove 30 "Read timed out" "$l"
   prove 30 "GOODBYE" "$l"
   prove 30 "Exception when following the leader" "$f"
-  MADE="a healthy 3-node ensemble (tickTime=$(cfg 1 tickTime), syncLimit=$(cfg 1 syncLimit)); follower node $f was frozen (SIGSTOP) for $ms ms, then resumed (SIGCONT); leader node $l; the ensemble was healthy again"
+  MADE="a healthy 3-node ensemble; follower node $f was frozen (SIGSTOP) for $ms ms, then resumed (SIGCONT); leader node $l; the ensemble was healthy again"
 }
 
 inc_left-looking() {
@@ -332,7 +334,8 @@ except Exception as e:
 zk.stop()
 zk.close()
 EOF
-  # The notification timeout doubles from 200 ms; by ~70 s alone it has passed 51200 ms.
+  prove 10 "ZooKeeperServer not running" 1
+  # The notification timeout doubles from 200 ms: 51200 ms is logged after ~51 s alone.
   prove 90 "Notification time out: 51200" 1
   local alone=$((SECONDS - started))
   node start 2
@@ -419,7 +422,8 @@ collect() {
 }
 
 run_incident() { # in a subshell: its own traps, its failures its own
-  set -euo pipefail
+  set -Eeuo pipefail
+  trap 'echo "FAILED: ZooKeeper $VERSION, $INCIDENT: this failed (exit $?): $BASH_COMMAND" >&2' ERR
   trap incident_cleanup EXIT
   trap 'exit 130' INT TERM
   DIR="$WORK/$VERSION-$INCIDENT" PROVEN="" PROOFS=""

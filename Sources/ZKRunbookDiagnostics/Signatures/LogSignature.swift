@@ -96,6 +96,7 @@ struct FixedSignature: LogSignature {
 enum LogSignatures {
     static let all: [any LogSignature] = [
         LeaderElectionSignature(),
+        LookingSignature(),
         EpochChangeSignature(),
         LeaderEpochSignature(),
         FixedSignature(
