@@ -4,6 +4,11 @@ import Foundation
 /// TLS record (a ServerHello, or an alert). Seen, not guessed: a secure client port waits silently for a
 /// handshake, which a plaintext client would otherwise report as a server that does not answer.
 public enum TLSSniffer {
+    /// A TLS record's head (content type 0x15 alert or 0x16 handshake, then version 0x03xx) read as the 4-byte
+    /// length a ZooKeeper packet starts with: what a server logs as "Len error 369295616" when a TLS client (this
+    /// sniffer among them) speaks to a plaintext port.
+    public static func isRecordHead(asLength length: Int) -> Bool { length >> 16 == 0x1603 || length >> 16 == 0x1503 }
+
     /// A minimal TLS 1.2 ClientHello: two ECDHE/RSA suites, no extensions. A server that cannot agree
     /// still answers it, with a handshake-failure alert, which is enough.
     static let clientHello: [UInt8] = {

@@ -384,7 +384,7 @@ inc_port-in-use() {
   $SOCKETS occupy-port 127.0.0.1 "$port" >"$ready" 2>&1 &
   HELPERS+=($!)
   local deadline=$((SECONDS + 10))
-  until grep -q listening "$ready"; do
+  until grep -qs listening "$ready"; do
     [ $SECONDS -lt $deadline ] || { echo "FAILED: could not occupy port $port: $(cat "$ready")" >&2; return 1; }
     sleep 0.1
   done

@@ -1,3 +1,5 @@
+import ZKRunbookZooKeeper
+
 /// "Len error. A message from /127.0.0.1:40312 with advertised length of 1048676 is either a malformed message
 /// or too large to process (length is greater than jute.maxbuffer=1048575)" (3.9; "Len error 1048676" before):
 /// the server closed a client's connection for a request larger than jute.maxbuffer. A length of 0x1503….. or
@@ -10,7 +12,7 @@ struct RequestOverMaxBufferSignature: LogSignature {
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         if let length = LineBytes.number(after: "advertised length of ", in: line) ?? LineBytes.number(after: "Len error ", in: line) {
-            if Self.isTLSRecord(length) {
+            if TLSSniffer.isRecordHead(asLength: length) {
                 tally.names[Self.tlsKey, default: 0] += 1
             } else if ForeignProtocolSignature.text(of: length) != nil {
                 // Text where a length belongs: another protocol's client (foreign-protocol), never a size to allow.
@@ -25,7 +27,7 @@ struct RequestOverMaxBufferSignature: LogSignature {
     /// On the timeline too, a TLS record is no oversized request: not drawn.
     func marks(_ line: ArraySlice<UInt8>) -> [TimelineMark] {
         let length = LineBytes.number(after: "advertised length of ", in: line) ?? LineBytes.number(after: "Len error ", in: line)
-        if let length, Self.isTLSRecord(length) || ForeignProtocolSignature.text(of: length) != nil { return [] }
+        if let length, TLSSniffer.isRecordHead(asLength: length) || ForeignProtocolSignature.text(of: length) != nil { return [] }
         return [TimelineMark(kind: .oversizedPacket, detail: info.title)]
     }
 
@@ -33,7 +35,6 @@ struct RequestOverMaxBufferSignature: LogSignature {
     static let textKey = "text"
 
     /// The first four bytes of a TLS record read as a length: content type 21 (alert) or 22 (handshake), version 3.x.
-    static func isTLSRecord(_ length: Int) -> Bool { length >> 16 == 0x1503 || length >> 16 == 0x1603 }
 
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         let requests = tally.count - (tally.names[Self.tlsKey] ?? 0) - (tally.names[Self.textKey] ?? 0)

@@ -1,3 +1,5 @@
+import ZKRunbookZooKeeper
+
 /// The "Len error" line of a message whose advertised length is the head of a TLS handshake record (0x1603…,
 /// 369295616 to 369361151): a client spoke TLS to this plaintext client port. Not a request over
 /// jute.maxbuffer (that signature, on the same token, leaves these lines out). NIO words it "advertised length of
@@ -9,7 +11,7 @@ struct TLSOnPlaintextPortSignature: LogSignature {
 
     func measure(_ line: ArraySlice<UInt8>, into tally: inout SignatureTally) {
         guard let length = LineBytes.number(after: "advertised length of ", in: line) ?? LineBytes.number(after: "Len error ", in: line),
-            RequestOverMaxBufferSignature.isTLSRecord(length)
+            TLSSniffer.isRecordHead(asLength: length)
         else { return }
         tally.names[RequestOverMaxBufferSignature.tlsKey, default: 0] += 1
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ZKRunbookEngine
+import ZKRunbookZooKeeper
 
 /// `zk-log-errors`: read-only, on the server's node: the lines its log gained after byte `from` that are logged
 /// at ERROR (or FATAL) level, or that begin a Java exception's stack trace. An upgrade's canary: a new release
@@ -66,7 +67,7 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
             guard let range = line.range(of: marker) else { continue }
             let digits = line[range.upperBound...].prefix { $0.isNumber }
             guard let length = Int(digits) else { continue }
-            return length >> 16 == 0x1603 || length >> 16 == 0x1503
+            return TLSSniffer.isRecordHead(asLength: length)
         }
         return false
     }
