@@ -26,8 +26,12 @@ scratch=$(mktemp -d)
 # From a folder without ./runbooks: the runbooks come from /usr/share/zkrunbook/runbooks.
 ( cd "$scratch" && /usr/bin/zkrunbook validate --quiet /usr/share/zkrunbook/runbooks ) || fail "validate /usr/share/zkrunbook/runbooks"
 [ -x /usr/share/zkrunbook/ci/check-runbooks.sh ] || fail "the CI check script is not installed"
-listed=$(cd "$scratch" && /usr/bin/zkrunbook list) || fail "list failed"
+listed=$(cd "$scratch" && /usr/bin/zkrunbook list --all) || fail "list failed"
 grep -q "/usr/share/zkrunbook/runbooks/health-check.json5" <<<"$listed" || fail "list does not find the installed runbooks"
+# From /, by name: found beside the installed binary; a misspelt name gets the nearest one.
+( cd / && /usr/bin/zkrunbook validate --quiet rolling-restart ) || fail "validate rolling-restart by name from /"
+misspelt=$(cd / && /usr/bin/zkrunbook validate rolling-restat 2>&1) && fail "a misspelt runbook name was accepted"
+grep -q "did you mean 'rolling-restart'" <<<"$misspelt" || fail "no suggestion for a misspelt runbook name: $misspelt"
 printf 'tickTime=2000\nclientPort=2181\n' > "$scratch/zoo.cfg"
 ( cd "$scratch" && /usr/bin/zkrunbook run zoo-cfg-set --state-dir "$scratch/state" --param config="$scratch/zoo.cfg" \
     --param key=maxClientCnxns --param value=200 >/dev/null ) || fail "run zoo-cfg-set from /usr/share"

@@ -37,8 +37,9 @@ public enum CLI {
         \(Subcommand.table)
           --version                  print the version
 
-        RUNBOOK is a path, or a name looked up in ./runbooks, /etc/zkrunbook/runbooks and
-        /usr/share/zkrunbook/runbooks (or the folders in ZKRUNBOOK_RUNBOOK_PATH).
+        RUNBOOK is a path, or a name looked up in ./runbooks, the binary's own folders (installed:
+        /usr/share/zkrunbook/runbooks; a build tree: the repository's), /etc/zkrunbook/runbooks
+        (or the folders in ZKRUNBOOK_RUNBOOK_PATH); 'zkrunbook list' says which.
         Run 'zkrunbook <command> --help' for a command's options.
 
         """ + exitCodeHelp
@@ -97,20 +98,25 @@ public enum CLI {
 }
 
 enum ListCommand {
-    static let usage = "Usage: zkrunbook list [--actions]"
+    static let usage = "Usage: zkrunbook list [--all] [--actions]"
     static let help = """
         \(usage)
 
-        Lists the runbooks in the search folders (./runbooks, /etc/zkrunbook/runbooks,
-        /usr/share/zkrunbook/runbooks, or ZKRUNBOOK_RUNBOOK_PATH) with their descriptions.
+        Lists the runbooks an operator runs, with their descriptions and the parameters they
+        cannot run without, and says which folders it looked in: ZKRUNBOOK_RUNBOOK_PATH's when
+        set, else ./runbooks, then the binary's own (an installed binary's ../share/zkrunbook/runbooks,
+        a runbooks folder beside it, the repository's for a build tree), /etc/zkrunbook/runbooks and
+        /usr/share/zkrunbook/runbooks.
 
         Options:
+          --all       also the node-side runbooks that agents run on each server (another runbook's
+                      agent-run step names them), and each runbook's file
           --actions   list the actions a step may use instead
           -h, --help  show this help
         """
 
     static func run(_ arguments: [String]) throws -> ExitCode {
-        let parsed = try ParsedArguments(arguments, valueOptions: [], flagOptions: ["--actions"], usage: usage)
+        let parsed = try ParsedArguments(arguments, valueOptions: [], flagOptions: ["--actions", "--all"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return CLI.ExitCode.success
@@ -125,28 +131,41 @@ enum ListCommand {
         let loader = RunbookLoader(registry: CLI.registry)
         var status = CLI.ExitCode.success
         let paths = locator.all()
-        if paths.isEmpty { print("no runbooks in \(locator.searchDirectories.joined(separator: ", "))") }
+        print("runbooks from: \(locator.searchDirectories.joined(separator: ", ")) (the first folder holding a name wins; ZKRUNBOOK_RUNBOOK_PATH sets them)")
+        if paths.isEmpty { print("no runbooks there") }
+        var loaded: [Runbook] = []
         for path in paths {
-            do {
-                let runbook = try loader.load(path: path)
-                print("\(runbook.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(runbook.description)  [\(path)]")
-            } catch {
+            do { loaded.append(try loader.load(path: path)) } catch {
                 print(
-                    "\(((path as NSString).lastPathComponent as NSString).deletingPathExtension.padding(toLength: 22, withPad: " ", startingAt: 0)) INVALID (run: zkrunbook validate \(path))"
+                    "\(((path as NSString).lastPathComponent as NSString).deletingPathExtension.padding(toLength: 24, withPad: " ", startingAt: 0)) INVALID (run: zkrunbook validate \(path))"
                 )
                 status = CLI.ExitCode.usage
             }
+        }
+        // A runbook that another runs on each server through its agent (agent-run) is the node side of it.
+        let nodeSide = Set(loaded.flatMap { runbook in RunbookList.agentRunbooks(in: runbook) })
+        let all = parsed.flags.contains("--all")
+        let operatorRunbooks = loaded.filter { !nodeSide.contains($0.name) }
+        if !operatorRunbooks.isEmpty { print("\nwhat an operator runs (zkrunbook run NAME, plan NAME):") }
+        for runbook in operatorRunbooks { print(RunbookList.line(runbook, showPath: all)) }
+        let agentRunbooks = loaded.filter { nodeSide.contains($0.name) }
+        if all {
+            if !agentRunbooks.isEmpty { print("\nwhat the agents run on each server (through another runbook's agent-run step):") }
+            for runbook in agentRunbooks { print(RunbookList.line(runbook, showPath: true)) }
+        } else if !agentRunbooks.isEmpty {
+            print("\n\(agentRunbooks.count) node-side runbook(s) that agents run on each server are not shown: zkrunbook list --all")
         }
         return status
     }
 }
 
 enum ValidateCommand {
-    static let usage = "Usage: zkrunbook validate [--quiet] PATH..."
+    static let usage = "Usage: zkrunbook validate [--quiet] PATH|NAME..."
     static let help = """
         \(usage)
 
-        Checks runbook files (or every *.json5 in the given folders) offline: JSON5 syntax, unknown keys,
+        Checks runbook files (or every *.json5 in the given folders, or runbooks by name as run finds
+        them) offline: JSON5 syntax, unknown keys,
         types, durations, step ids, rollback references, parameter references, shell steps (warned).
         Nothing is run. Problems are printed as file:line:column: error: message.
 
@@ -163,7 +182,7 @@ enum ValidateCommand {
             print(help)
             return CLI.ExitCode.success
         }
-        guard !parsed.positionals.isEmpty else { throw UsageError(message: "validate needs at least one PATH", usage: usage) }
+        guard !parsed.positionals.isEmpty else { throw UsageError(message: "validate needs at least one PATH or runbook NAME", usage: usage) }
         let quiet = parsed.flags.contains("--quiet")
         var files: [String] = []
         var status = CLI.ExitCode.success
@@ -175,6 +194,12 @@ enum ValidateCommand {
                 files += names.map { (path as NSString).appendingPathComponent($0) }
             } else if FileManager.default.fileExists(atPath: path) {
                 files.append(path)
+            } else if !path.contains("/") {
+                // A name, found as run finds it.
+                do { files.append(try RunbookLocator.standard().locate(path)) } catch {
+                    CLI.printError(error.description)
+                    status = CLI.ExitCode.usage
+                }
             } else {
                 CLI.printError("\(path): error: no such file or folder")
                 status = CLI.ExitCode.usage

@@ -4,14 +4,19 @@ import ZKRunbookProcess
 
 /// Everything that can go wrong before a runbook runs: not found, unreadable, or invalid (with every problem).
 public enum RunbookError: Error, Sendable, CustomStringConvertible {
-    case notFound(name: String, searched: [String])
+    case notFound(name: String, searched: [String], suggestion: String? = nil)
     case unreadable(path: String, reason: String)
     case invalid([Diagnostic])
 
     public var description: String {
         switch self {
-        case .notFound(let name, let searched):
-            return "error: no runbook '\(name)'; looked for it as a path and in: \(searched.joined(separator: ", "))"
+        case .notFound(let name, let searched, let suggestion):
+            let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+            let folders =
+                searched.isEmpty
+                ? ""
+                : "; looked for it as a path and in: \(searched.joined(separator: ", ")) (ZKRUNBOOK_RUNBOOK_PATH sets the folders; `zkrunbook list` lists what is there)"
+            return "error: no runbook '\(name)'\(hint)\(folders)"
         case .unreadable(let path, let reason): return InputFileError.unreadable(path: path, reason: reason).description
         case .invalid(let diagnostics): return InputFileError.invalid(diagnostics).description
         }
@@ -28,13 +33,47 @@ public enum RunbookError: Error, Sendable, CustomStringConvertible {
 public struct RunbookLocator: Sendable {
     public var searchDirectories: [String]
 
-    /// `./runbooks`, `/etc/zkrunbook/runbooks`, `/usr/share/zkrunbook/runbooks`, or the colon-separated
-    /// list in ZKRUNBOOK_RUNBOOK_PATH.
-    public static func standard(environment: [String: String] = EnvironmentVariables.values(of: ["ZKRUNBOOK_RUNBOOK_PATH"])) -> RunbookLocator {
+    /// The colon-separated folders of ZKRUNBOOK_RUNBOOK_PATH when it is set; else `./runbooks`, then the
+    /// folders that go with the binary wherever it is run from: an installed one's
+    /// (`/usr/bin/zkrunbook` → `/usr/share/zkrunbook/runbooks`), a `runbooks` folder beside it, the repository's
+    /// for a build tree (`.build/debug/zkrunbook` → the folder above `.build` that holds `Package.swift`), then
+    /// `/etc/zkrunbook/runbooks` and `/usr/share/zkrunbook/runbooks`. Each folder once, those that exist.
+    public static func standard(
+        environment: [String: String] = EnvironmentVariables.values(of: ["ZKRUNBOOK_RUNBOOK_PATH"]), executable: String? = Self.executablePath()
+    ) -> RunbookLocator {
         if let custom = environment["ZKRUNBOOK_RUNBOOK_PATH"], !custom.isEmpty {
             return RunbookLocator(searchDirectories: custom.split(separator: ":").map(String.init))
         }
-        return RunbookLocator(searchDirectories: ["./runbooks", "/etc/zkrunbook/runbooks", "/usr/share/zkrunbook/runbooks"])
+        var folders = ["./runbooks"]
+        if let executable {
+            let binFolder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+            folders.append(binFolder.deletingLastPathComponent().appendingPathComponent("share/zkrunbook/runbooks").path)
+            folders.append(binFolder.appendingPathComponent("runbooks").path)
+            var folder = binFolder
+            for _ in 0..<4 {
+                let parent = folder.deletingLastPathComponent()
+                if folder.lastPathComponent == ".build", FileManager.default.fileExists(atPath: parent.appendingPathComponent("Package.swift").path) {
+                    folders.append(parent.appendingPathComponent("runbooks").path)
+                    break
+                }
+                folder = parent
+            }
+        }
+        folders += ["/etc/zkrunbook/runbooks", "/usr/share/zkrunbook/runbooks"]
+        var seen = Set<String>()
+        let kept = folders.filter { folder in
+            let key = (folder as NSString).standardizingPath
+            guard !seen.contains(key) else { return false }
+            seen.insert(key)
+            return folder == "./runbooks" || folder.hasPrefix("/etc/") || folder.hasPrefix("/usr/share/") || FileManager.default.fileExists(atPath: folder)
+        }
+        return RunbookLocator(searchDirectories: kept)
+    }
+
+    /// This process's executable (/proc/self/exe), symlinks resolved: where an installed or built binary is.
+    public static func executablePath() -> String? {
+        guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        return (path as NSString).resolvingSymlinksInPath
     }
 
     public init(searchDirectories: [String]) { self.searchDirectories = searchDirectories }
@@ -51,7 +90,9 @@ public struct RunbookLocator: Sendable {
             let candidate = directory + "/" + fileName
             if exists(candidate) { return candidate }
         }
-        throw .notFound(name: nameOrPath, searched: searchDirectories)
+        let names = Set(all().map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension })
+        let wanted = (fileName as NSString).deletingPathExtension
+        throw .notFound(name: nameOrPath, searched: searchDirectories, suggestion: ObjectReader.closest(to: wanted, among: names))
     }
 
     /// Every runbook in the search folders; the first folder wins for a name found twice.

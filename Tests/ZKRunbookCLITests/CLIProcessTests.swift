@@ -34,6 +34,24 @@ struct CLIProcessTests {
         """
     }
 
+    /// From a folder that is not the repository: the build tree's binary finds the repository's runbooks, `list`
+    /// says where it looked and shows what an operator runs (the node side with --all), and a misspelt name
+    /// gets the nearest one.
+    @Test func runbooksAreFoundWhereverTheBinaryIsRunFrom() throws {
+        let list = try zkrunbook.run(["list"], directory: "/", environment: ["ZKRUNBOOK_RUNBOOK_PATH": ""])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("runbooks from: ./runbooks, \(repositoryRoot)/runbooks"), "\(list.stdout.prefix(400))")
+        #expect(list.stdout.contains("  rolling-restart ") && list.stdout.contains("[needs --param ensemble=…]"), "\(list.stdout)")
+        #expect(!list.stdout.contains("  restart-node ") && list.stdout.contains("node-side runbook(s) that agents run"), "\(list.stdout)")
+        let all = try zkrunbook.run(["list", "--all"], directory: "/", environment: ["ZKRUNBOOK_RUNBOOK_PATH": ""])
+        #expect(all.stdout.contains("  restart-node ") && all.stdout.contains("\(repositoryRoot)/runbooks/restart-node.json5"), "\(all.stdout)")
+        let validate = try zkrunbook.run(["validate", "rolling-restart"], directory: "/", environment: ["ZKRUNBOOK_RUNBOOK_PATH": ""])
+        #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+        let misspelt = try zkrunbook.run(["plan", "rolling-restat"], directory: "/", environment: ["ZKRUNBOOK_RUNBOOK_PATH": ""])
+        #expect(misspelt.status == 2 && misspelt.stderr.contains("did you mean 'rolling-restart'?"), "\(misspelt.stderr)")
+        #expect(misspelt.stderr.contains("ZKRUNBOOK_RUNBOOK_PATH"), "the error says how to set the folders: \(misspelt.stderr)")
+    }
+
     @Test func versionAndHelpOnEverySubcommand() throws {
         let version = try zkrunbook.run(["--version"])
         #expect(version.status == 0)

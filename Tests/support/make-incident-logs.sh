@@ -67,8 +67,9 @@ export ZKRUNBOOK_SANDBOX_LOG4J_PATTERN='%d{ISO8601} [myid:%X{myid}] - %-5p [%t:%
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d /tmp/zk-incidents.XXXXXX)
+CHILD=""
 trap 'rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
+trap 'if [ -n "$CHILD" ]; then kill -TERM "$CHILD" 2>/dev/null; wait "$CHILD"; fi; exit 130' INT TERM
 
 # ---------------------------------------------------------------- helpers (used inside an incident's subshell)
 
@@ -128,6 +129,7 @@ prove() {
     if [ $SECONDS -ge "$deadline" ]; then
       echo "FAILED: ZooKeeper $VERSION, $INCIDENT: '$proof' seen $count time(s) in node(s) $nodes within ${timeout}s, wanted $want" >&2
       for n in $nodes; do echo "--- node $n: last 20 lines" >&2; tail -n 20 "$DIR/node$n/zookeeper.log" >&2; done
+      REPORTED=1
       return 1
     fi
     sleep 0.2
@@ -143,7 +145,7 @@ prove() {
 wait_healthy() { # the ensemble serving with a leader (zkrunbook status exits 0 only then)
   local deadline=$((SECONDS + ${1:-60}))
   until "$ZKR" sandbox status --dir "$DIR" >/dev/null 2>&1; do
-    [ $SECONDS -lt "$deadline" ] || { echo "FAILED: ZooKeeper $VERSION, $INCIDENT: not healthy again within ${1:-60}s" >&2; return 1; }
+    [ $SECONDS -lt "$deadline" ] || { echo "FAILED: ZooKeeper $VERSION, $INCIDENT: not healthy again within ${1:-60}s" >&2; REPORTED=1; return 1; }
     sleep 0.2
   done
 }
@@ -215,13 +217,15 @@ inc_no-snapshot-after-upgrade() {
   node stop 1
   local v2 removed
   v2=$(data_dir 1)
-  removed=$(cd "$v2" && ls snapshot.* 2>/dev/null | tr '\n' ' ' || true)
+  removed=$(cd "$v2" && ls snapshot.* 2>/dev/null | paste -sd' ' - || true)
   rm -f "$v2"/snapshot.*
   ln -sfn "$DIR/opt/zookeeper-$VERSION" "$DIR/node1/zookeeper"
   mark
   node start 1 || true # it is expected to refuse the data and exit
   prove 30 "No snapshot found, but there are log entries" 1
-  MADE="a standalone 3.4.14 server took 20 writes (kazoo) and was stopped; its data folder held transaction logs ($(cd "$v2" && ls | tr '\n' ' ')) and ${removed:+the snapshot(s) $removed, removed: }${removed:-no snapshot (3.4 had written none); }then the same node was started on $VERSION on that data folder (same zoo.cfg, same log file)"
+  local snapshots="no snapshot (3.4 had written none)"
+  [ -z "$removed" ] || snapshots="the snapshot(s) $removed, removed"
+  MADE="a standalone 3.4.14 server took 20 writes (kazoo) and was stopped; its data folder held transaction logs ($(cd "$v2" && ls | paste -sd' ' -)) and $snapshots; then the same node was started on $VERSION on that data folder, as an in-place upgrade (same zoo.cfg, same log file)"
 }
 
 inc_wal-file-size-limit() {
@@ -393,6 +397,7 @@ inc_port-in-use() {
   prove 30 "Address already in use" 1
   kill "${HELPERS[-1]}"
   wait "${HELPERS[-1]}" 2>/dev/null || true
+  unset 'HELPERS[-1]'
   node restart 1 --wait
   wait_healthy 60
   MADE="a healthy 3-node ensemble; node 1 stopped, its client port $port bound and listened on by another process (python), node 1 started: it failed to bind; then the port was released and node 1 restarted normally and the ensemble was healthy again"
@@ -423,7 +428,7 @@ collect() {
 
 run_incident() { # in a subshell: its own traps, its failures its own
   set -Eeuo pipefail
-  trap 'echo "FAILED: ZooKeeper $VERSION, $INCIDENT: this failed (exit $?): $BASH_COMMAND" >&2' ERR
+  trap '[ -n "${REPORTED:-}" ] || echo "FAILED: ZooKeeper $VERSION, $INCIDENT: this failed (exit $?): $BASH_COMMAND" >&2; REPORTED=1' ERR
   trap incident_cleanup EXIT
   trap 'exit 130' INT TERM
   DIR="$WORK/$VERSION-$INCIDENT" PROVEN="" PROOFS=""
@@ -453,8 +458,13 @@ for VERSION in $VERSIONS; do
     set +e
     SLOT=$RUNS # consecutive incidents on different ports: nothing lingers from the one before
     RUNS=$((RUNS + 1))
-    (run_incident)
+    # In the background and waited for: a signal to this script then reaches the incident at once (its
+    # own trap cleans up), instead of waiting for it to finish.
+    (run_incident) &
+    CHILD=$!
+    wait $CHILD
     rc=$?
+    CHILD=""
     set -e
     [ $rc -ne 130 ] || exit 130
     if [ $rc -eq 0 ]; then
