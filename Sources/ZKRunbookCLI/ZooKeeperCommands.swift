@@ -282,10 +282,11 @@ enum SandboxCommand {
         A throwaway ZooKeeper ensemble of real servers on loopback, started from the installed jars
         (Debian's zookeeper package, or an Apache tarball in ZK_HOME), for tests, CI dry runs and the
         quick start. Node i listens on BASE+i (clients), BASE+100+i (quorum), BASE+200+i (election)
-        and BASE+300+i (AdminServer); two sandboxes with different --base-port run side by side.
+        and BASE+300+i (AdminServer), BASE+400+i with --tls: two sandboxes run side by side with bases
+        at least 500 apart (--base-port auto picks a free base and says it).
         'up' writes DIR/ensemble.json5 for 'zkrunbook status --ensemble' and the rolling restart.
 
-          sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000]
+          sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000|auto]
                      [--four-letter-words all|default] [--zookeeper VERSION|DIR] [--timeout 90s]
                      [--reconfig] [--spares N] [--tls [--tls-plaintext-port] [--no-quorum-tls] [--admin-https]]
                      [--versions V1,V2]
@@ -296,6 +297,8 @@ enum SandboxCommand {
 
         Options:
           --dir DIR                  the sandbox folder (default ./zk-sandbox)
+          --base-port BASE|auto      where the ports start (default 22000); auto: the first base from
+                                     20000 in steps of 500 where every port is free, said when chosen
           --four-letter-words MODE   all: 4lw.commands.whitelist=*; default: ZooKeeper's default (srvr only)
           --zookeeper VERSION|DIR    another ZooKeeper than Debian's: a folder of its jars, or a version
                                      whose jars are in $ZKRUNBOOK_ZOOKEEPER_JARS/VERSION (default
@@ -369,7 +372,7 @@ enum SandboxCommand {
                 if !parsed.flags.contains("--tls"), let flag = tlsFlags.first { throw UsageError(message: "\(flag) goes with --tls", usage: usage) }
                 var spec = SandboxSpec(
                     nodes: try integer("--nodes", default: 3), observers: try integer("--observers", default: 0),
-                    basePort: try integer("--base-port", default: 22000), allFourLetterWords: mode == "all",
+                    basePort: parsed.value("--base-port") == "auto" ? 0 : try integer("--base-port", default: 22000), allFourLetterWords: mode == "all",
                     zookeeperJars: parsed.value("--zookeeper").map(Sandbox.jarFolder), spares: try integer("--spares", default: 0),
                     reconfig: parsed.flags.contains("--reconfig"))
                 if let versions = parsed.value("--versions") {
@@ -386,6 +389,22 @@ enum SandboxCommand {
                         plaintextClientPort: filesOnly || parsed.flags.contains("--tls-plaintext-port"),
                         quorum: !filesOnly && !parsed.flags.contains("--no-quorum-tls"), adminHTTPS: !filesOnly && parsed.flags.contains("--admin-https"),
                         secureClientPort: !filesOnly)
+                }
+                if parsed.value("--base-port") == "auto" {
+                    guard let base = Sandbox.freeBase(for: spec) else {
+                        throw CommandFailure(
+                            message: "error: --base-port auto: no base from 20000 to 32268 (steps of \(SandboxSpec.layoutWidth)) has every port free",
+                            exitCode: CLI.ExitCode.stepFailed)
+                    }
+                    spec.basePort = base
+                    print(
+                        "base port \(base) (--base-port auto: every port the sandbox needs was free): clients on \(base + 1) to \(base + spec.nodes + spec.spareCount)"
+                    )
+                }
+                if spec.voters % 2 == 0 {
+                    print(
+                        "warning: \(spec.voters) voters: a majority is \(spec.voters / 2 + 1), so the ensemble survives \(spec.voters / 2 - 1) failure(s), as \(spec.voters - 1) voters would; an odd number of voters is the usual choice"
+                    )
                 }
                 let started = Date()
                 let sandbox = try Sandbox.up(spec, directory: directory, agent: Self.agent, timeout: try seconds(default: 90)) { print($0) }

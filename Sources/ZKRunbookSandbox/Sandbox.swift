@@ -72,6 +72,20 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
         (self.spares, self.reconfig) = (spares == 0 ? nil : spares, reconfig ? true : nil)
     }
 
+    /// How many ports from the base a sandbox's layout spans: two sandboxes run side by side with bases this far apart.
+    public static let layoutWidth = 500
+
+    /// Every port the sandbox's nodes listen on, with the node and what it is for.
+    public var portsNeeded: [(port: Int, node: Int, what: String)] {
+        allNodes.flatMap { id in
+            [(clientPort(id), id, "client"), (quorumPort(id), id, "quorum"), (electionPort(id), id, "election"), (adminPort(id), id, "admin")]
+                + (tls != nil ? [(secureClientPort(id), id, "secure client")] : [])
+        }
+    }
+
+    /// Voters (participants): an even number survives no more failures than one fewer would.
+    public var voters: Int { nodes - observers }
+
     public func clientPort(_ id: Int) -> Int { basePort + id }
     public func quorumPort(_ id: Int) -> Int { basePort + 100 + id }
     public func electionPort(_ id: Int) -> Int { basePort + 200 + id }
@@ -182,16 +196,8 @@ public struct Sandbox: Sendable {
             let netty = try SandboxNetty.choose(zookeeperJars: spec.zookeeperJars)
             if tls.quorum { try netty.checkQuorumTLS(zookeeper: SandboxNetty.zookeeperVersion(spec.zookeeperJars)) }
         }
-        for id in spec.allNodes {
-            var ports = [
-                (spec.clientPort(id), "client"), (spec.quorumPort(id), "quorum"), (spec.electionPort(id), "election"), (spec.adminPort(id), "admin"),
-            ]
-            if spec.tls != nil { ports.append((spec.secureClientPort(id), "secure client")) }  // planned, with --tls-files-only
-            for (port, what) in ports {
-                if !Self.portIsFree(port) {
-                    throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port")
-                }
-            }
+        for (port, id, what) in spec.portsNeeded where !Self.portIsFree(port) {
+            throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port (--base-port auto finds a free one)")
         }
         if spec.tls != nil {
             progress("making a throwaway CA and certificates in \(sandbox.certificates.folder)")
@@ -497,6 +503,17 @@ public struct Sandbox: Sendable {
     public func tail(_ id: Int, lines: Int) -> [String] {
         guard let text = try? String(contentsOfFile: logPath(id), encoding: .utf8) else { return [] }
         return Array(text.split(separator: "\n").suffix(lines).map(String.init))
+    }
+
+    /// The first base from 20000 up, in steps of the layout's width (500), where every port `spec` needs is free;
+    /// below 32768, where the kernel hands out its ephemeral ports (a client connection could take one later).
+    public static func freeBase(for spec: SandboxSpec) -> Int? {
+        var candidate = spec
+        for base in stride(from: 20_000, through: 32_768 - SandboxSpec.layoutWidth, by: SandboxSpec.layoutWidth) {
+            candidate.basePort = base
+            if candidate.portsNeeded.allSatisfy({ portIsFree($0.port) }) { return base }
+        }
+        return nil
     }
 
     static func portIsFree(_ port: Int) -> Bool {

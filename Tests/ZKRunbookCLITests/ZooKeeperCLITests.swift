@@ -19,6 +19,32 @@ struct ZooKeeperCLITests {
         return (ensemble.directory, ensemble.base)
     }
 
+    /// `--base-port auto` twice: two sandboxes side by side, each on a base it chose and said, at least a layout
+    /// apart; an even number of voters is warned of. (A port another suite takes between the choice and the
+    /// start is said as "in use": tried again.)
+    @Test func sandboxesChooseFreePortsSideBySide() throws {
+        let workspace = Scratch("sandbox-auto")
+        var folders: [String] = []
+        defer { for folder in folders { _ = try? zkrunbook.run(["sandbox", "down", "--dir", folder]) } }
+        var bases: [Int] = []
+        for (name, nodes) in [("a", 1), ("b", 2)] {
+            let folder = workspace.file(name)
+            folders.append(folder)
+            var up = try zkrunbook.run(["sandbox", "up", "--dir", folder, "--nodes", String(nodes), "--base-port", "auto"], timeout: 120)
+            for _ in 0..<3 where up.status != 0 && up.stderr.contains("in use") {
+                up = try zkrunbook.run(["sandbox", "up", "--dir", folder, "--nodes", String(nodes), "--base-port", "auto"], timeout: 120)
+            }
+            #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+            let said = up.stdout.split(separator: "\n").first { $0.hasPrefix("base port ") }
+            let base = try #require(said.flatMap { Int($0.dropFirst("base port ".count).prefix { $0.isNumber }) }, "\(up.stdout)")
+            bases.append(base)
+            #expect(up.stdout.contains("warning: 2 voters") == (nodes == 2), "\(up.stdout)")
+            let status = try zkrunbook.run(["status", "--server", "127.0.0.1:\(base + 1)"])
+            #expect(status.status == 0, "node 1 serves on the base it said: \(status.stdout)")
+        }
+        #expect(abs(bases[0] - bases[1]) >= 500, "\(bases)")
+    }
+
     /// A sandbox that does not serve within its timeout stops the servers it started before it fails (a JVM
     /// left behind holds ports and memory the next sandbox needs); its folder and logs stay.
     @Test func aSandboxThatDoesNotComeUpLeavesNoServerRunning() throws {
