@@ -8,14 +8,16 @@ import ZKRunbookZooKeeper
 /// `zkrunbook zk`: znodes through ZooKeeper's own protocol, for operators and scripts: list, read, write,
 /// delete, and the ensemble's dynamic configuration.
 enum ZKCommand {
-    static let usage = "Usage: zkrunbook zk (ls|get|stat|create|set|delete|config) (--server HOST:PORT... | --ensemble FILE | --zoo-cfg FILE) [PATH] [DATA]"
+    static let usage =
+        "Usage: zkrunbook zk (ls|get|stat|getacl|create|set|delete|config) (--server HOST:PORT... | --ensemble FILE | --zoo-cfg FILE) [PATH] [DATA]"
     static let help = """
         \(usage)
 
         Speaks ZooKeeper's client protocol (a session, moved to another member if one goes away):
           ls PATH                 the children, one per line
           get PATH                the data (as bytes, to standard output)
-          stat PATH               version, data length, children, zxids, ephemeral owner
+          stat PATH               every Stat field as zkCli.sh names and shows them (hex zxids, dates)
+          getacl PATH             the ACL as zkCli.sh shows it ('scheme,'id then : permissions cdrwa)
           create PATH [DATA]      a persistent znode (--ephemeral, --sequential); prints the path created
           set PATH DATA           new data (--version N: only if the znode still has version N)
           delete PATH             (--version N as for set)
@@ -30,7 +32,7 @@ enum ZKCommand {
           --sequential            create: the server appends a ten-digit counter
           --auth USER:PASSWORD    add a digest identity to the session first
           --timeout 10s           the session timeout; a request gives up after the same
-          --json                  stat, ls: one JSON object
+          --json                  stat, getacl, ls: one JSON object (times also as ISO 8601 UTC and ms)
         \(ServerTargets.tlsHelp)
           -h, --help              show this help
 
@@ -47,10 +49,10 @@ enum ZKCommand {
             return .success
         }
         guard let verb = parsed.positionals.first else {
-            throw UsageError(message: "name what to do: ls, get, stat, create, set, delete or config", usage: usage)
+            throw UsageError(message: "name what to do: ls, get, stat, getacl, create, set, delete or config", usage: usage)
         }
         let operands = Array(parsed.positionals.dropFirst())
-        let needs = ["ls": 1...1, "get": 1...1, "stat": 1...1, "create": 1...2, "set": 2...2, "delete": 1...1, "config": 0...0]
+        let needs = ["ls": 1...1, "get": 1...1, "stat": 1...1, "getacl": 1...1, "create": 1...2, "set": 2...2, "delete": 1...1, "config": 0...0]
         guard let range = needs[verb] else {
             let hint = ObjectReader.closest(to: verb, among: Set(needs.keys)).map { "; did you mean '\($0)'?" } ?? ""
             throw UsageError(message: "unknown zk command '\(verb)'\(hint)", usage: usage)
@@ -90,9 +92,15 @@ enum ZKCommand {
                 guard let stat = try client.retryingConnectionLoss({ () throws(ZooKeeperClientError) in try client.exists(path) }) else {
                     throw ZooKeeperClientError.server(.noNode, path: path)
                 }
-                print(
-                    parsed.flags.contains("--json")
-                        ? json(["path": path, "stat": describe(stat)]) : describe(stat).map { "\($0.key) = \($0.value)" }.sorted().joined(separator: "\n"))
+                print(parsed.flags.contains("--json") ? json(["path": path, "stat": StatText.object(stat)]) : StatText.lines(stat))
+            case "getacl":
+                let (acl, stat) = try client.retryingConnectionLoss { () throws(ZooKeeperClientError) in try client.getACL(path) }
+                if parsed.flags.contains("--json") {
+                    let entries = acl.map { ["scheme": $0.scheme, "id": $0.id, "perms": $0.permissionLetters] }
+                    print(json(["path": path, "acl": entries, "aclVersion": stat.aversion]))
+                } else {
+                    print(acl.map { "'\($0.scheme),'\($0.id)\n: \($0.permissionLetters)" }.joined(separator: "\n"))
+                }
             case "create":
                 let mode: CreateMode =
                     parsed.flags.contains("--ephemeral")
@@ -119,14 +127,6 @@ enum ZKCommand {
             CLI.printError("error: \(error)")
             return .stepFailed
         }
-    }
-
-    static func describe(_ stat: Stat) -> [String: Any] {
-        [
-            "version": stat.version, "dataLength": stat.dataLength, "numChildren": stat.numChildren, "cversion": stat.cversion,
-            "czxid": String(format: "0x%llx", stat.czxid), "mzxid": String(format: "0x%llx", stat.mzxid), "pzxid": String(format: "0x%llx", stat.pzxid),
-            "ephemeralOwner": String(format: "0x%llx", stat.ephemeralOwner), "ctime": stat.ctime, "mtime": stat.mtime,
-        ]
     }
 
     static func json(_ object: [String: Any]) -> String {

@@ -48,6 +48,11 @@ public struct ACL: Sendable, Hashable {
     /// Only the session's authenticated identities (`auth:`, all permissions): CREATOR_ALL_ACL.
     public static let creatorAll = [ACL(permissions: .all, scheme: "auth", id: "")]
 
+    /// ZooKeeper's own letters for the permissions, in its order: "cdrwa" (create, delete, read, write, admin).
+    public var permissionLetters: String {
+        [(Permissions.create, "c"), (.delete, "d"), (.read, "r"), (.write, "w"), (.admin, "a")].filter { permissions.contains($0.0) }.map(\.1).joined()
+    }
+
     func write(_ writer: inout JuteWriter) {
         writer.int(permissions.rawValue)
         writer.string(scheme)
@@ -71,8 +76,23 @@ public enum CreateMode: Int32, Sendable, CaseIterable {
 
 /// ZooKeeper's request types (`ZooDefs.OpCode`) that this client sends.
 enum OpCode: Int32 {
-    case create = 1, delete = 2, exists = 3, getData = 4, setData = 5, getACL = 6, getChildren = 8, sync = 9, ping = 11
-    case getChildren2 = 12, check = 13, multi = 14, create2 = 15, reconfig = 16, auth = 100, closeSession = -11, error = -1
+    case create = 1
+    case delete = 2
+    case exists = 3
+    case getData = 4
+    case setData = 5
+    case getACL = 6
+    case getChildren = 8
+    case sync = 9
+    case ping = 11
+    case getChildren2 = 12
+    case check = 13
+    case multi = 14
+    case create2 = 15
+    case reconfig = 16
+    case auth = 100
+    case closeSession = -11
+    case error = -1
 }
 
 /// Request ids the protocol reserves.

@@ -129,6 +129,16 @@ public final class ZooKeeperClient: @unchecked Sendable {
         }
     }
 
+    /// The znode's ACL and stat (GetACLRequest, op 6).
+    public func getACL(_ path: String) throws(ZooKeeperClientError) -> (acl: [ACL], stat: Stat) {
+        var body = JuteWriter()
+        body.string(try checked(path))
+        var reply = try submit(.getACL, body, path: path)
+        return try parse { () throws(JuteReader.Truncated) in
+            (try reply.vector("the ACL") { reader throws(JuteReader.Truncated) in try ACL.read(&reader) }, try Stat.read(&reply))
+        }
+    }
+
     public func getData(_ path: String) throws(ZooKeeperClientError) -> (data: [UInt8], stat: Stat) {
         var body = JuteWriter()
         body.string(try checked(path))

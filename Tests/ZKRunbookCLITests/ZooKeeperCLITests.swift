@@ -91,7 +91,7 @@ struct ZooKeeperCLITests {
     /// `zk` through the binary: create, read, versioned set, stat, children, config, errors by name.
     @Test func zkSubcommandSpeaksTheClientProtocol() throws {
         let workspace = Scratch("zk-cli")
-        let (directory, _) = try sandboxUp(workspace)
+        let (directory, base) = try sandboxUp(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", directory]) }
         let zk = { (words: [String]) throws -> ZKRunbookBinary.Result in
             try zkrunbook.run(["zk"] + words + ["--ensemble", directory + "/ensemble.json5"])
@@ -108,8 +108,32 @@ struct ZooKeeperCLITests {
         #expect(stale.status == 1)
         #expect(stale.stderr.contains("BadVersion on /ops"), "\(stale.stderr)")
         let stat = try zk(["stat", "/ops", "--json"])
-        let object = try JSONSerialization.jsonObject(with: Data(stat.stdout.utf8)) as? [String: Any]
-        #expect((object?["stat"] as? [String: Any])?["version"] as? Int == 1, "\(stat.stdout)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stat.stdout.utf8)) as? [String: Any])
+        let fields = try #require(object["stat"] as? [String: Any])
+        #expect(fields["dataVersion"] as? Int == 1, "\(stat.stdout)")
+        // Every field as kazoo (an independent client) reads it, in zkCli.sh's names; the text in zkCli.sh's order.
+        let witness = try ZKRunbookBinary(path: "/usr/bin/python3").run([
+            "-c",
+            "import json\nfrom kazoo.client import KazooClient\nz = KazooClient(hosts='127.0.0.1:\(base + 1)')\nz.start(timeout=20)\n"
+                + "s = z.exists('/ops')\nacl, _ = z.get_acls('/ops')\n"
+                + "print(json.dumps({'czxid': s.czxid, 'mzxid': s.mzxid, 'pzxid': s.pzxid, 'ctime': s.ctime, 'mtime': s.mtime, 'version': s.version, "
+                + "'cversion': s.cversion, 'aversion': s.aversion, 'dataLength': s.dataLength, 'numChildren': s.numChildren, "
+                + "'acl': [[a.id.scheme, a.id.id, a.perms] for a in acl]}))\nz.stop()",
+        ])
+        let kazoo = try #require(try JSONSerialization.jsonObject(with: Data(witness.stdout.utf8)) as? [String: Any], "\(witness.stderr)")
+        func hex(_ key: String) -> String { "0x" + String(kazoo[key] as? Int ?? -1, radix: 16) }
+        #expect(fields["cZxid"] as? String == hex("czxid") && fields["mZxid"] as? String == hex("mzxid") && fields["pZxid"] as? String == hex("pzxid"))
+        #expect(fields["ctimeMs"] as? Int == kazoo["ctime"] as? Int && fields["mtimeMs"] as? Int == kazoo["mtime"] as? Int, "\(fields) \(kazoo)")
+        #expect(fields["aclVersion"] as? Int == kazoo["aversion"] as? Int && fields["cversion"] as? Int == kazoo["cversion"] as? Int)
+        #expect(fields["dataLength"] as? Int == kazoo["dataLength"] as? Int && fields["numChildren"] as? Int == kazoo["numChildren"] as? Int)
+        let text = try zk(["stat", "/ops"]).stdout.split(separator: "\n").map { String($0.prefix { $0 != " " }) }
+        #expect(
+            text == ["cZxid", "ctime", "mZxid", "mtime", "pZxid", "cversion", "dataVersion", "aclVersion", "ephemeralOwner", "dataLength", "numChildren"],
+            "\(text)")
+        #expect(try zk(["stat", "/ops"]).stdout.contains("cZxid = \(hex("czxid"))\n"))
+        #expect(try zk(["getacl", "/ops"]).stdout == "'world,'anyone\n: cdrwa\n")
+        let acl = try JSONSerialization.jsonObject(with: Data(try zk(["getacl", "/ops", "--json"]).stdout.utf8)) as? [String: Any]
+        #expect((acl?["acl"] as? [[String: Any]])?.first?["perms"] as? String == "cdrwa" && (kazoo["acl"] as? [[Any]])?.first?[2] as? Int == 31)
         #expect(try zk(["ls", "/"]).stdout.split(separator: "\n").contains("ops"))
         let config = try zk(["config"])
         #expect(config.stdout.split(separator: "\n").filter { $0.hasPrefix("server.") }.count == 3, "\(config.stdout)")
