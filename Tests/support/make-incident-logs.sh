@@ -94,20 +94,28 @@ ports_free() { # first: none of first..first+399 is listening
 }
 
 # sb_up DIR NODES VERSION [extra up options]: a sandbox on the next free slot; sets PORT0 (node i: PORT0+i).
+# A sandbox that does not come up (a port taken between the check and the bind) is tried once more on the
+# next slot: that is not the incident.
 sb_up() {
-  local dir=$1 nodes=$2 version=$3 tries=0
+  local dir=$1 nodes=$2 version=$3 tries=0 attempt
   shift 3
-  while :; do
-    PORT0=$((BASE + (SLOT % SLOTS) * 400))
-    SLOT=$((SLOT + 1))
-    ports_free "$PORT0" && break
-    tries=$((tries + 1))
-    [ $tries -lt "$SLOTS" ] || { echo "no free block of 400 ports from $BASE" >&2; return 1; }
-  done
   SANDBOXES+=("$dir")
-  # shellcheck disable=SC2046
-  "$ZKR" sandbox up --dir "$dir" --nodes "$nodes" --base-port "$PORT0" $(zk_flag "$version") "$@" >"$dir.up" 2>&1 ||
-    { cat "$dir.up" >&2; return 1; }
+  for attempt in 1 2; do
+    while :; do
+      PORT0=$((BASE + (SLOT % SLOTS) * 400))
+      SLOT=$((SLOT + 1))
+      ports_free "$PORT0" && break
+      tries=$((tries + 1))
+      [ $tries -lt "$SLOTS" ] || { echo "no free block of 400 ports from $BASE" >&2; return 1; }
+    done
+    # shellcheck disable=SC2046
+    "$ZKR" sandbox up --dir "$dir" --nodes "$nodes" --base-port "$PORT0" $(zk_flag "$version") "$@" >"$dir.up" 2>&1 && return 0
+    echo "  sandbox up on ports $PORT0+ failed (attempt $attempt):" >&2
+    sed 's/^/    /' "$dir.up" >&2
+    "$ZKR" sandbox down --dir "$dir" >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  done
+  return 1
 }
 
 node() { "$ZKR" sandbox "$1" --node "$2" --dir "$DIR" "${@:3}" >/dev/null; }
@@ -476,7 +484,7 @@ for VERSION in $VERSIONS; do
 done
 
 echo
-echo "== summary ($((SECONDS - START))s, corpus $(du -sh "$OUT" | cut -f1) in $OUT)"
+echo "== summary ($((SECONDS - START))s, corpus $(du -sh --apparent-size "$OUT" | cut -f1) in $OUT)"
 for l in "${DONE[@]}"; do echo "made     $l"; done
 for l in "${SKIPPED[@]}"; do echo "skipped  $l"; done
 for l in "${FAILED[@]}"; do echo "FAILED   $l"; done
