@@ -234,6 +234,8 @@ enum RunCommand {
           --param NAME=VALUE  set a runbook parameter (repeatable); values are typed and checked
           --ensemble FILE     the same as --param ensemble=FILE (rolling-restart, health-check)
           --json              print JSON Lines events (schema \(Event.schemaVersion)) instead of text
+          -v, --verbose       every event as text: each step's plan, guards, attempts and what each node's
+                              agent did (default: one line per step and per node, failures in full)
           --state-dir DIR     journals, backups and locks (default: ZKRUNBOOK_STATE_DIR, else
                               /var/lib/zkrunbook as root, else ~/.local/state/zkrunbook)
           --no-rollback       on SIGINT/SIGTERM stop without undoing completed steps (resume later)
@@ -313,7 +315,8 @@ enum RunCommand {
         let usage = mode == .plan ? planUsage : runUsage
         // A conductor's words (AgentVerb.run) and an operator's.
         let flags: Set<String> =
-            mode == .plan ? ServerTargets.tlsFlagOptions.union(["--json", "--offline"]) : AgentVerb.run.flagOptions.union(["--dry-run", "--no-rollback"])
+            mode == .plan
+            ? ServerTargets.tlsFlagOptions.union(["--json", "--offline"]) : AgentVerb.run.flagOptions.union(["--dry-run", "--no-rollback", "--verbose", "-v"])
         let values: Set<String> =
             mode == .plan
             ? ServerTargets.tlsValueOptions.union(["--param", "--state-dir", "--ensemble", "--result"])
@@ -389,11 +392,13 @@ enum RunCommand {
             return CLI.ExitCode.success
         }
         let watchStdin = parsed.flags.contains(AgentOption.stopWhenStdinCloses.rawValue)
+        // A plan is its detail; a live run is one line per step and node unless -v.
+        let verbose = dryRun || parsed.flags.contains("--verbose") || parsed.flags.contains("-v")
         let report = parsed.value("--result").map { ResultReport(path: $0, mode: options.mode, ensemble: parameters["ensemble"]?.text) }
         if let once, !dryRun, let unfinished = once.unfinishedRun() {
             // The agent this request started before was killed mid-run: continue that run, as the node's
             // journal has it, rather than repeat what it already did.
-            return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) {
+            return execute(json: parsed.flags.contains("--json"), verbose: verbose, watchStdin: watchStdin, result: report) {
                 (service, sink, token, rollbackToken) throws(RunService.StartError) in
                 try service.resume(
                     runID: unfinished, extraParameters: [], options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken)
@@ -404,7 +409,7 @@ enum RunCommand {
             CLI.printError(error)
             return .stepFailed
         }
-        return execute(json: parsed.flags.contains("--json"), watchStdin: watchStdin, result: report) {
+        return execute(json: parsed.flags.contains("--json"), verbose: verbose, watchStdin: watchStdin, result: report) {
             (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.start(
                 runbook, parameters: parameters, options: options, sink: sink, cancellation: token, rollbackCancellation: rollbackToken, runID: runID)
@@ -414,7 +419,7 @@ enum RunCommand {
     static func resume(_ arguments: [String]) throws -> ExitCode {
         let parsed = try ParsedArguments(
             arguments, valueOptions: ServerTargets.tlsValueOptions.union(["--param", "--state-dir", "--result"]),
-            flagOptions: ServerTargets.tlsFlagOptions.union(["--json", "--no-rollback"]), usage: resumeUsage)
+            flagOptions: ServerTargets.tlsFlagOptions.union(["--json", "--no-rollback", "--verbose", "-v"]), usage: resumeUsage)
         if parsed.flags.contains("--help") {
             print(resumeHelp)
             return CLI.ExitCode.success
@@ -442,7 +447,9 @@ enum RunCommand {
             }
         }
         let report = parsed.value("--result").map { ResultReport(path: $0, mode: .live, ensemble: nil) }
-        return execute(json: parsed.flags.contains("--json"), result: report) { (service, sink, token, rollbackToken) throws(RunService.StartError) in
+        let verbose = parsed.flags.contains("--verbose") || parsed.flags.contains("-v")
+        return execute(json: parsed.flags.contains("--json"), verbose: verbose, result: report) {
+            (service, sink, token, rollbackToken) throws(RunService.StartError) in
             try service.resume(
                 runID: parsed.positionals[0], extraParameters: given, options: options, sink: sink, cancellation: token,
                 rollbackCancellation: rollbackToken)
@@ -451,7 +458,7 @@ enum RunCommand {
 
     /// Traps SIGINT/SIGTERM for the duration of the run and maps the outcome to an exit code.
     private static func execute(
-        json: Bool, watchStdin: Bool = false, result: ResultReport? = nil,
+        json: Bool, verbose: Bool = true, watchStdin: Bool = false, result: ResultReport? = nil,
         _ body: (RunService, any EventSink, CancellationToken, CancellationToken) throws(RunService.StartError) -> RunOutcome
     ) -> ExitCode {
         let token = CancellationToken()
@@ -470,7 +477,7 @@ enum RunCommand {
                 token.cancel(reason: "the conductor went away (standard input closed)")
             }
         }
-        let output: any EventSink = json ? JSONLinesSink() : HumanRenderer()
+        let output: any EventSink = json ? JSONLinesSink() : verbose ? HumanRenderer() as any EventSink : CompactRenderer()
         let recorder = EventRecorder()
         let sink: any EventSink = result == nil ? output : EventFanout([output, recorder])
         do {

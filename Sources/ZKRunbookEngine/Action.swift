@@ -65,6 +65,9 @@ public protocol PreparedAction: Sendable {
     var yieldedFacts: FactNames? { get }
     /// Does the work. A failure is returned, or thrown where that reads better (`try context.resolved(…)`).
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome
+    /// How long the action itself waits at most, when that is shorter than any step timeout would be (an
+    /// agent's own limits added up): the timeout a plan and the step's event show is the shorter of the two.
+    func ownLimitSeconds(_ resolver: TemplateResolver) -> Double?
 }
 
 /// The fact names an action reports: fixed names, and families such as `mode.3` (prefix `mode.`).
@@ -100,6 +103,7 @@ extension PreparedAction {
     public var nestedSteps: [Step] { [] }
     public var nestedNodeFields: Set<String>? { nil }
     public var handlesDryRun: Bool { false }
+    public func ownLimitSeconds(_ resolver: TemplateResolver) -> Double? { nil }
 }
 
 /// What an action gets to read its `with` object: the object, the registry (for nested probes) and where

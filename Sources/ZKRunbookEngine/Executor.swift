@@ -216,7 +216,9 @@ public final class Executor {
             var started = stepEvent(.stepStarted, step, index: index, phase: .forward)
             started.plan = step.action.describe(resolver) + (step.when.map { ["only when \($0.summary(resolver)); skipped otherwise"] } ?? [])
             started.command = step.action.command(resolver)
-            started.timeoutMs = Int(timeout(of: step).milliseconds)
+            // The timeout as it will apply: the action's own limit where it is the shorter.
+            let limit = step.action.ownLimitSeconds(resolver).map { $0 * 1000 }
+            started.timeoutMs = Int(min(Double(timeout(of: step).milliseconds), limit ?? .infinity))
             started.attempts = step.retry.retries + 1
             started.rollback = step.rollback.map { undo in
                 "\(undo.id): " + ([display(undo.description)] + undo.action.describe(resolver)).joined(separator: "; ")

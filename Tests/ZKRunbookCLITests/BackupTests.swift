@@ -1,7 +1,7 @@
 import Foundation
-import ZKRunbookTestSupport
-import ZKRunbookSandbox
 import Testing
+import ZKRunbookSandbox
+import ZKRunbookTestSupport
 
 /// Backups of real data: a few thousand znodes of mixed sizes, sequentials and ephemerals written through
 /// kazoo, backed up from the member with the highest zxid, checked, kept N deep; a corrupted copy, a corrupt
@@ -159,12 +159,16 @@ extension BackupTests {
             """)
         chmod(wrapper, 0o755)
         let file = try ensemble.variant("ensemble-restore.json5", restartCommand: [wrapper, "${node.id}"])
-        let name = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\"").dropFirst().first { $0.hasPrefix("sandbox-") }).description
+        let name = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\"").dropFirst().first { $0.hasPrefix("sandbox-") })
+            .description
 
         let writer = try fill(ensemble, workspace)
         let backedUp = try dump(ensemble)
-        #expect(backedUp.persistent.count >= 2200 && backedUp.ephemeral.count == 50, "\(backedUp.persistent.count) persistent, \(backedUp.ephemeral.count) ephemeral")
-        let backup = try zkrunbook.run(["run", "backup", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        #expect(
+            backedUp.persistent.count >= 2200 && backedUp.ephemeral.count == 50,
+            "\(backedUp.persistent.count) persistent, \(backedUp.ephemeral.count) ephemeral")
+        let backup = try zkrunbook.run(
+            ["run", "backup", "-v", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
         #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
         let path = version == nil ? "from its data folders" : "from its AdminServer's snapshot"
         #expect(backup.stdout.contains(path), "\(backup.stdout.suffix(2000))")
@@ -191,7 +195,10 @@ extension BackupTests {
         let after = try dump(ensemble)
         #expect(after.persistent == backedUp.persistent, "every persistent znode byte for byte: \(after.persistent.count) of \(backedUp.persistent.count)")
         try poll("the restored ephemerals gone with their sessions", timeout: 120) { (try? dump(ensemble))?.ephemeral.isEmpty == true }
-        print(String(format: "restore (%@): %.1fs; %d persistent znodes byte for byte; check: %@", version ?? "3.8.0, file path", seconds, after.persistent.count, check?["message"] as? String ?? "?"))
+        print(
+            String(
+                format: "restore (%@): %.1fs; %d persistent znodes byte for byte; check: %@", version ?? "3.8.0, file path", seconds, after.persistent.count,
+                check?["message"] as? String ?? "?"))
 
         // A restore whose third server cannot start: all three put back as they were.
         let hosts = "127.0.0.1:\(ensemble.clientPort(1))"
@@ -200,7 +207,9 @@ extension BackupTests {
         let before = try dump(ensemble)
         FileManager.default.createFile(atPath: workspace.file("fail-node-3"), contents: nil)
         let failed = try zkrunbook.run(arguments + ["--param", "confirm=\(name)"], directory: repositoryRoot, timeout: 600)
-        #expect(failed.status == 1 && failed.stdout.contains("node 3 refused by the test") && failed.stdout.contains("rolled-back"), "\(failed.stdout.suffix(3000))")
+        #expect(
+            failed.status == 1 && failed.stdout.contains("node 3 refused by the test") && failed.stdout.contains("rolled-back"), "\(failed.stdout.suffix(3000))"
+        )
         try poll("the old ensemble serving", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
         #expect(try dump(ensemble) == before, "every server serves what it held before the failed restore")
     }
@@ -229,9 +238,11 @@ extension BackupTests {
         #expect(snapshotsBefore.allSatisfy { $0 > 3 }, "snapCount=100 made many snapshots: \(snapshotsBefore)")
 
         let file = try ensemble.variant("ensemble-purge.json5") { _ in }
-        let refused = try zkrunbook.run(["run", "purge", "--ensemble", file, "--param", "keep=2", "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        let refused = try zkrunbook.run(
+            ["run", "purge", "--ensemble", file, "--param", "keep=2", "--state-dir", workspace.file("state")], directory: repositoryRoot)
         #expect(refused.status == 1 && refused.stdout.contains("must be 3 or more"), "\(refused.stdout.suffix(1000))")
-        let purge = try zkrunbook.run(["run", "purge", "--ensemble", file, "--param", "keep=3", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let purge = try zkrunbook.run(
+            ["run", "purge", "--ensemble", file, "--param", "keep=3", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
         #expect(purge.status == 0, "\(purge.stdout.suffix(2000))")
         for node in 1...3 {
             let snapshots = files(node, "snapshot.")
@@ -262,7 +273,9 @@ extension BackupTests {
         try FileManager.default.createDirectory(atPath: disk + "/version-2", withIntermediateDirectories: true)
         try Data(count: 600 << 10).write(to: URL(fileURLWithPath: disk + "/version-2/snapshot.100000000"))
         let config = workspace.write(
-            "zoo.cfg", "tickTime=2000\ndataDir=\(disk)\nclientPort=1\nadmin.enableServer=false\nserver.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n")
+            "zoo.cfg",
+            "tickTime=2000\ndataDir=\(disk)\nclientPort=1\nadmin.enableServer=false\nserver.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nserver.3=127.0.0.1:2890:3890\n"
+        )
         let doctor = try zkrunbook.run(["doctor", "--zoo-cfg", config, "--json", "--state-dir", workspace.file("state")])
         #expect(doctor.status == 1, "\(doctor.stdout)\n\(doctor.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any]
@@ -286,15 +299,18 @@ extension BackupTests {
         let writer = try fill(ensemble, workspace)
         writer.close()
         let file = try ensemble.variant("ensemble-restore.json5") { _ in }
-        let name = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\"").dropFirst().first { $0.hasPrefix("sandbox-") }).description
+        let name = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\"").dropFirst().first { $0.hasPrefix("sandbox-") })
+            .description
         let dest = workspace.file("backups")
-        let backup = try zkrunbook.run(["run", "backup", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
+        let backup = try zkrunbook.run(
+            ["run", "backup", "-v", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", state], directory: repositoryRoot, timeout: 600)
         #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
         let folder = dest + "/" + (try #require(backups(dest).first))
         let backedUp = try dump(ensemble)
         func restore(_ file: String) throws -> ZKRunbookBinary.Result {
             try zkrunbook.run(
-                ["run", "restore", "--ensemble", file, "--param", "backup=\(folder)", "--param", "confirm=\(name)", "--state-dir", state], directory: repositoryRoot,
+                ["run", "restore", "-v", "--ensemble", file, "--param", "backup=\(folder)", "--param", "confirm=\(name)", "--state-dir", state],
+                directory: repositoryRoot,
                 timeout: 600)
         }
 
@@ -342,10 +358,13 @@ extension BackupTests {
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         let file = try ensemble.variant("ensemble-fresh.json5") { _ in }
         let dest = workspace.file("backups")
-        let backup = try zkrunbook.run(["run", "backup", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        let backup = try zkrunbook.run(
+            ["run", "backup", "-v", "--ensemble", file, "--param", "dest=\(dest)", "--state-dir", workspace.file("state")], directory: repositoryRoot,
+            timeout: 300)
         #expect(backup.status == 0, "\(backup.stdout.suffix(2000))")
         let folder = try #require(backups(dest).first)
-        let verify = try zkrunbook.run(["run", "backup-verify", "--param", "backup=\(dest)/\(folder)", "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        let verify = try zkrunbook.run(
+            ["run", "backup-verify", "--param", "backup=\(dest)/\(folder)", "--state-dir", workspace.file("state")], directory: repositoryRoot)
         #expect(verify.status == 0, "\(verify.stdout.suffix(2000))")
     }
 }

@@ -145,7 +145,7 @@ struct RollingRestartTests {
         let lines = written.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix("  restartCommand:") ? "  " + restart : String($0) }
         let file = workspace.file("held.json5")
         try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-        let run = try zkrunbook.start(["run", "rolling-restart", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        let run = try zkrunbook.start(["run", "rolling-restart", "-v", "--ensemble", file, "--state-dir", workspace.file("state")], directory: repositoryRoot)
         // Whatever happens below, the held restart is let go and the conductor ends before the sandbox does.
         defer {
             FileManager.default.createFile(atPath: release, contents: nil)

@@ -71,10 +71,12 @@ struct AgentRunAction: DeclaredAction {
         let target = resolver.node["host"].map { "on node \(resolver.node["id"] ?? "?") (\($0))" } ?? "on this machine"
         var lines = ["agent \(target): " + ShellQuoting.join(command(resolver) ?? [])]
         if let seconds = budgetSeconds(resolver) {
-            lines.append("  waits at most \(RunbookDuration(seconds: seconds)) for it (the agent's own limits added up)")
+            lines.append("  waits at most \(RunbookDuration(seconds: seconds)) for it (the agent's own limits added up: the step's timeout)")
         }
         return lines
     }
+
+    func ownLimitSeconds(_ resolver: TemplateResolver) -> Double? { budgetSeconds(resolver) }
 
     func budgetSeconds(_ resolver: TemplateResolver) -> Double? {
         guard !budget.isEmpty else { return nil }
