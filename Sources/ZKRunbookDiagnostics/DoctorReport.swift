@@ -217,7 +217,9 @@ public struct DoctorReport: Encodable, Sendable {
     /// of zkrunbook's own runs are planned, and "Cannot open channel" in the first seconds after the server's own
     /// start is a server finding peers that are still starting. Only what is left is a warning.
     mutating func judgeExpectedIncidents() {
-        let judged: Set<String> = ["follower-dropped", "quorum-channel", "server-not-running", "not-ready", "connection-loss"]
+        let judged: Set<String> = ["follower-dropped", "quorum-channel", "server-not-running", "not-ready", "connection-loss", "not-serving"]
+        // What a server does while it starts (peers not up yet, clients turned away until it serves).
+        let startup: Set<String> = ["quorum-channel", "server-not-running", "not-ready", "not-serving"]
         for index in findings.indices where judged.contains(findings[index].id) {
             let id = findings[index].id
             let lane = findings[index].node
@@ -238,7 +240,7 @@ public struct DoctorReport: Encodable, Sendable {
             let starts = timeline.filter { $0.kind == .start }
             let planned = events.filter { $0.plannedBy != nil }
             let afterStart = events.filter { event in
-                event.plannedBy == nil && id == "quorum-channel"
+                event.plannedBy == nil && startup.contains(id)
                     && starts.contains { $0.server == event.server && event.startMs >= $0.startMs && event.startMs - $0.startMs <= Self.startupMs }
             }
             guard !planned.isEmpty || !afterStart.isEmpty else { continue }

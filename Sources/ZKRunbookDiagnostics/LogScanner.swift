@@ -163,6 +163,7 @@ public struct LogScanner: Sendable {
                 line += Self.newlines(in: chunk, from: cursor, to: position)
                 cursor = position
                 let start = lineStart(in: chunk, before: position)
+                if let marker = Self.notAfter[index], Self.previousLine(before: start, in: chunk, contains: marker) { continue }
                 let end =
                     memchr(base + position, 0x0A, chunk.count - position).map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? chunk.count
                 countedUpTo[index] = end
@@ -172,6 +173,15 @@ public struct LogScanner: Sendable {
             }
         }
         return line + Self.newlines(in: chunk, from: cursor, to: chunk.count)
+    }
+
+    static let notAfter: [[UInt8]?] = signatures.map { $0.info.notAfter.map { Array($0.utf8) } }
+
+    /// Whether the line that ends just before `start` holds `marker`.
+    static func previousLine(before start: Int, in chunk: UnsafeRawBufferPointer, contains marker: [UInt8]) -> Bool {
+        guard start > 1, let base = chunk.baseAddress else { return false }
+        let from = zkrunbook_last_byte(base, 0x0A, start - 1).map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? 0
+        return marker.withUnsafeBytes { ByteSearch.first($0, in: UnsafeRawBufferPointer(rebasing: chunk[from..<(start - 1)]), from: 0) != nil }
     }
 
     /// The time of the nearest line before `position` that starts with one (a stack trace's lines have none:

@@ -12,9 +12,7 @@ public enum LogServerIdentity {
     /// The one server `path` names; nil when it names none or several (none more than nine in ten of the mentions).
     /// Read on the bytes (memchr/memcmp): "myid" then ':' or '=' then the id.
     public static func myid(ofFile path: String) -> Int? {
-        guard !path.hasSuffix(".gz"), let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let data = handle.readData(ofLength: window)
+        guard let data = head(of: path) else { return nil }
         var counts: [Int: Int] = [:]
         data.withUnsafeBytes { raw in
             var marker = "myid"
@@ -39,6 +37,32 @@ public enum LogServerIdentity {
         let total = counts.values.reduce(0, +)
         guard let (id, count) = counts.max(by: { $0.value < $1.value }), total > 0, count * 10 >= total * 9 else { return nil }
         return id
+    }
+
+    /// A file's first `window` bytes; a compressed one's (a rotated `zookeeper.log.1.gz`) through gzip -dc.
+    static func head(of path: String) -> Data? {
+        guard path.hasSuffix(".gz") else {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            return handle.readData(ofLength: window)
+        }
+        let gunzip = Process()
+        gunzip.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/bin/gzip") ? "/bin/gzip" : "/usr/bin/gzip")
+        gunzip.arguments = ["-dc", path]
+        let pipe = Pipe()
+        gunzip.standardOutput = pipe
+        gunzip.standardError = FileHandle.nullDevice
+        guard (try? gunzip.run()) != nil else { return nil }
+        var data = Data()
+        while data.count < window {
+            let chunk = pipe.fileHandleForReading.readData(ofLength: window - data.count)
+            if chunk.isEmpty { break }
+            data.append(chunk)
+        }
+        // Enough read: gzip may be stopped (SIGPIPE when it writes on).
+        try? pipe.fileHandleForReading.close()
+        gunzip.waitUntilExit()
+        return data
     }
 
     /// `files` grouped by the server each names, each group oldest first (a rotated `.1` before the live file);

@@ -20,7 +20,7 @@ struct ForeignProtocolSignature: LogSignature {
     static let payload = ForeignProtocolSignature(
         info: SignatureInfo(
             id: "foreign-protocol-payload", token: "Unreasonable length = ", severity: .warning,
-            title: "Another protocol's bytes were read as a ZooKeeper request", nextRunbook: nil),
+            title: "Another protocol's bytes were read as a ZooKeeper request", nextRunbook: nil, notAfter: StartFailureSignatures.snapshotMarker),
         lengthMarkers: ["Unreasonable length = "])
 
     static func length(in line: ArraySlice<UInt8>, after markers: [String]) -> Int? {

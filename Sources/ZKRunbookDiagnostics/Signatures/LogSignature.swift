@@ -27,6 +27,9 @@ struct SignatureInfo: Sendable {
     var largestNumberAfter: String? = nil
     /// What each matching line is on the timeline.
     var timeline: TimelineEvent.Kind? = nil
+    /// A line right after one holding this text is another incident's (a stack trace's head under "problem
+    /// reading snap file" is a snapshot's, not a client's): not counted here.
+    var notAfter: String? = nil
 }
 
 extension LogSignature {
@@ -127,6 +130,7 @@ enum LogSignatures {
         ForeignProtocolSignature.payload,
         StartFailureSignatures.noSnapshot,
         StartFailureSignatures.databaseNotLoaded,
+        StartFailureSignatures.snapshotUnreadable,
         StartFailureSignatures.portInUse,
         WriteAheadLogSignatures.criticalThread,
         WriteAheadLogSignatures.fileTooLarge,
@@ -135,6 +139,7 @@ enum LogSignatures {
         ElectionStuckSignature(),
         JvmPauseSignature(),
         ServerStartSignature(),
+        StandaloneStartSignature(),
         DiskFullSignature(),
     ]
 }

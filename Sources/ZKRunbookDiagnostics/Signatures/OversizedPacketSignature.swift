@@ -4,7 +4,7 @@ struct OversizedPacketSignature: LogSignature {
     let info = SignatureInfo(
         id: "jute-maxbuffer", token: "Unreasonable length = ", severity: .warning, title: "A packet or znode exceeded jute.maxbuffer",
         nextRunbook: "collect-diagnostics",
-        timeline: .oversizedPacket)
+        timeline: .oversizedPacket, notAfter: StartFailureSignatures.snapshotMarker)
 
     static let marker = "Unreasonable length = "
 

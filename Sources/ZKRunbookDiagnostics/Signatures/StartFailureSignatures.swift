@@ -10,6 +10,19 @@ enum StartFailureSignatures {
             "the lines before it say why (no snapshot after an upgrade from 3.4, a corrupt snapshot or log, a full disk); while the others serve, "
             + "rebuild this server from them (zkrunbook run replace-node --param server=ID: its data moved aside, kept) rather than delete anything")
 
+    static let snapshotMarker = "problem reading snap file"
+
+    /// "problem reading snap file …" (FileSnap, 3.4 to 3.9), then why: "CRC corruption", or "Unreasonable length"
+    /// where garbage sits in a length. The server tries the next older snapshot; when none loads it cannot start.
+    static let snapshotUnreadable = FixedSignature(
+        id: "snapshot-unreadable", token: snapshotMarker, severity: .warning, title: "A snapshot file could not be read",
+        nextRunbook: nil,
+        advice:
+            "the line after it says why (a CRC mismatch or an unreasonable length: a damaged file, or a znode larger than this server's "
+            + "jute.maxbuffer); the server falls back to an older snapshot, and cannot start when none loads (database-not-loaded). "
+            + "Keep the files; give every server the same jute.maxbuffer, or, while the others serve, rebuild this one from them "
+            + "(zkrunbook run replace-node --param server=ID)")
+
     /// "No snapshot found, but there are log entries" (FileTxnSnapLog.restore, 3.5+): a data folder written by 3.4,
     /// whose followers that synced by diff never wrote a snapshot (ZOOKEEPER-3056).
     static let noSnapshot = FixedSignature(
@@ -79,8 +92,15 @@ struct ElectionStuckSignature: LogSignature {
 
     func marks(_ line: ArraySlice<UInt8>) -> [TimelineMark] { [] }
 
+    /// A wait that never grew past this (a few rounds of 200 ms doubling: about 3 s of electing) is what every
+    /// start and every leader change shows while the peers come up; seen on every real server here.
+    static let ordinaryMs = 3_200
+
     func judge(_ tally: SignatureTally) -> (severity: Finding.Severity, detail: String)? {
         let longest = tally.largest ?? 0
+        if longest < Self.ordinaryMs {
+            return (.info, "\(tally.count) round(s) without a majority's votes, the wait never past \(longest) ms: as while peers start or a leader is chosen")
+        }
         let stuck = longest >= 60_000
         return (
             stuck ? .critical : severity,
