@@ -60,6 +60,38 @@ struct RollingRestartTests {
         #expect(status.status == 0, "\(status.stdout)")
     }
 
+    /// What an operator reads by default: one line per step and per node with its outcome and time, the result;
+    /// compared, its numbers and ids aside, with the committed snapshot (Tests/fixtures/run-output).
+    @Test func theDefaultOutputFitsAScreen() throws {
+        let workspace = Scratch("rr-compact")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count <= 25, "\(lines.count) lines:\n\(run.stdout)")
+        for node in 1...3 { #expect(lines.contains { $0.hasPrefix("  node \(node) (127.0.0.1): done in ") }, "\(run.stdout)") }
+        #expect(!run.stdout.contains("node 0") && !run.stdout.contains("${"), "\(run.stdout)")
+        // Numbers, ids and paths aside, the shape is the committed one.
+        func normalized(_ line: String) -> String {
+            var text = line.replacingOccurrences(of: ensemble.file, with: "ENSEMBLE").replacingOccurrences(of: ensemble.directory, with: "DIR")
+            for (pattern, with) in [(#"\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{8}"#, "RUN-ID"), (#"\[[0-9a-f]{16}\]"#, "[IDENTITY]"), (#"\d+(\.\d+)?"#, "N")] {
+                text = text.replacingOccurrences(of: pattern, with: with, options: .regularExpression)
+            }
+            return text
+        }
+        let snapshot = repositoryRoot + "/Tests/fixtures/run-output/rolling-restart.txt"
+        let shape = lines.map(normalized).joined(separator: "\n") + "\n"
+        if ProcessInfo.processInfo.environment["ZKRUNBOOK_UPDATE_SNAPSHOTS"] == "1" {
+            try FileManager.default.createDirectory(atPath: (snapshot as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try shape.write(toFile: snapshot, atomically: true, encoding: .utf8)
+        }
+        #expect(
+            shape == (try? String(contentsOfFile: snapshot, encoding: .utf8)),
+            "as committed in \(snapshot) (ZKRUNBOOK_UPDATE_SNAPSHOTS=1 rewrites it):\n\(shape)")
+    }
+
     @Test func fiveNodesWithAnObserverLocally() throws {
         let workspace = Scratch("rr-five")
         let ensemble = try sandbox(workspace, nodes: 5, observers: 1)
