@@ -104,6 +104,7 @@ final class CompactRenderer: EventSink, @unchecked Sendable {
             let elapsed = Self.seconds(Int(Date().timeIntervalSince(runStarted) * 1000))
             let nodes = nodesDone + nodesFailed > 0 ? ", \(nodesDone) node(s) done" + (nodesFailed > 0 ? ", \(nodesFailed) not" : "") : ""
             return ["result: \(event.status?.rawValue ?? "?") in \(elapsed)\(nodes): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
+                + (event.next ?? []).map { "next, for you: " + $0 }
         default:
             return []
         }

@@ -75,6 +75,7 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
                 lines.append("run \(event.runID): runbook '\(name)' (\(count) step\(count == 1 ? "" : "s")), lock '\(event.lock ?? "?")'")
             }
             if !parameters.isEmpty { lines.append("parameters: " + parameters.joined(separator: " ")) }
+            lines += (event.next ?? []).map { "afterwards, left for you: " + $0 }
             return lines
         case .runResumed:
             runStarted = Date()
@@ -130,6 +131,7 @@ final class HumanRenderer: EventSink, @unchecked Sendable {
             return [event.status == .succeeded ? "rollback: done" : "rollback: FAILED; check the target by hand"]
         case .runFinished:
             return ["result: \(event.status?.rawValue ?? "?"): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
+                + (event.next ?? []).map { "next, for you: " + $0 }
         case .leaseTaken:
             return ["lease: \(event.message ?? "")"]
         case .nodeStarted:

@@ -190,6 +190,7 @@ enum ManualCommand {
         ("description", "One line for zkrunbook list."),
         ("lock", "What a run locks: a name (a template), so two runs of the same lock exclude each other."),
         ("defaultTimeout", "The timeout of a step that gives none."),
+        ("afterwards", "What is left for the operator once a run succeeds (templates): a plan says it first, a run last."),
         ("parameters", "An object of parameter specifications (below)."),
         ("steps", "The steps, run in order (required)."),
         ("rollbacks", "Steps that only undo: named by a step's rollback list, run in reverse order when a later step fails."),

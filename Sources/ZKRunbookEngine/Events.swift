@@ -10,12 +10,19 @@ public struct Event: Codable, Sendable, Equatable {
     public static let schemaVersion = 1
 
     public enum Kind: String, Codable, Sendable {
-        case runStarted = "run-started", runResumed = "run-resumed", runFinished = "run-finished"
-        case stepStarted = "step-started", guardEvaluated = "guard-evaluated", stepFinished = "step-finished"
-        case attemptStarted = "attempt-started", attemptFailed = "attempt-failed"
-        case rollbackStarted = "rollback-started", rollbackFinished = "rollback-finished"
+        case runStarted = "run-started"
+        case runResumed = "run-resumed"
+        case runFinished = "run-finished"
+        case stepStarted = "step-started"
+        case guardEvaluated = "guard-evaluated"
+        case stepFinished = "step-finished"
+        case attemptStarted = "attempt-started"
+        case attemptFailed = "attempt-failed"
+        case rollbackStarted = "rollback-started"
+        case rollbackFinished = "rollback-finished"
         /// A per-node procedure begins or ends on one node (rolling restart).
-        case nodeStarted = "node-started", nodeFinished = "node-finished"
+        case nodeStarted = "node-started"
+        case nodeFinished = "node-finished"
         /// The run took its hold on what it changes (a runbook's `lease`), before its first change.
         case leaseTaken = "lease-taken"
     }
@@ -60,6 +67,9 @@ public struct Event: Codable, Sendable, Equatable {
     public var dryRun: Bool?
     public var exitCode: Int?
     public var steps: [String]?
+    /// What is left for the operator once the run is done (the runbook's `afterwards`): on run-started of a
+    /// plan, said first; on run-finished of a run that succeeded, said last.
+    public var next: [String]?
     /// For step-started: how the step would be undone, one line per rollback step.
     public var rollback: [String]?
     public var lock: String?
@@ -95,7 +105,8 @@ public struct Event: Codable, Sendable, Equatable {
     /// The milliseconds since 1970 of a `timestamp` (`2026-11-27T18:54:02.726Z`); nil for any other shape.
     public static func milliseconds(_ timestamp: String) -> Int64? {
         let bytes = Array(timestamp.utf8)
-        guard bytes.count == 24, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x2E, bytes[23] == 0x5A
+        guard bytes.count == 24, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x2E,
+            bytes[23] == 0x5A
         else { return nil }
         func number(_ offset: Int, _ width: Int) -> Int32? {
             var value: Int32 = 0

@@ -151,6 +151,7 @@ public final class Executor {
         start.lock = lockName
         start.pid = Int(getpid())
         start.description = runbook.description
+        if options.dryRun, !runbook.afterwards.isEmpty { start.next = runbook.afterwards.map { $0.display(resolver) } }
         emit(start)
         return execute(from: 0)
     }
@@ -611,6 +612,7 @@ public final class Executor {
         event.message = message
         event.exitCode = Int(status.exitCode.rawValue)
         event.dryRun = options.dryRun
+        if !options.dryRun, status.eventStatus == .succeeded, !runbook.afterwards.isEmpty { event.next = runbook.afterwards.map { $0.display(resolver) } }
         emit(event)
         return RunOutcome(runID: runID, status: status, message: redactor.redact(message))
     }

@@ -19,6 +19,9 @@ public struct Runbook: Sendable {
     /// The parts it includes that live under its folder, as read when it was loaded.
     public var parts: [RunbookPart] = []
     public var warnings: [Diagnostic]
+    /// What is left for the operator once a run has succeeded (edit the ensemble file, delete data kept aside):
+    /// said first by a plan and last by a run.
+    public var afterwards: [Template] = []
 
     public init(
         name: String, description: String, parameters: [ParameterSpec], steps: [Step], lock: Template, defaultTimeout: RunbookDuration,

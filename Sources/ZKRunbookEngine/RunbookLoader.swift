@@ -217,15 +217,17 @@ public struct RunbookLoader: Sendable {
                 top.typeError("steps", node, "an array of steps")
             }
         }
+        let afterwards = top.templates("afterwards") ?? []
         top.finish()
         for id in sharedOrder where !identifiers.usedShared.contains(id) {
             diagnostics.warning(sharedRollbacks[id]!.location, "rollback step '\(id)' is not named by any step's 'rollback'")
         }
         guard let name else { return nil }
-        let runbook = Runbook(
+        var runbook = Runbook(
             name: name, description: description, parameters: parameters, steps: steps, lock: lock,
             defaultTimeout: defaultTimeout.resolve([:]) ?? RunbookDuration(milliseconds: 600_000), sourcePath: path,
             sourceText: text, warnings: [], lease: lease)
+        runbook.afterwards = afterwards
         checkReferences(runbook, diagnostics: diagnostics)
         return runbook
     }

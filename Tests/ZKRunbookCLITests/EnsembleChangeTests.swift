@@ -267,6 +267,9 @@ struct EnsembleChangeTests {
         let remaining = left.filter { $0 != second }
         let remainingText = remaining.map(String.init).joined(separator: ",")
         #expect(stepFacts(last, "reconfig")["members"] as? String == remainingText)
+        // The run's last word is what is left to do: the ensemble file still lists the removed server.
+        let finished = jsonLines(last.stdout).last { $0["type"] as? String == "run-finished" }
+        #expect((finished?["next"] as? [String])?.first?.hasPrefix("remove server \(second)'s entry from ") == true, "\(String(describing: finished))")
         verdict = try witness.finish()
         print(
             "reconfig 3 -> 5 -> 3: \(seconds.joined(separator: ", ")); last removal: kazoo: \(verdict.acked) writes acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms"
