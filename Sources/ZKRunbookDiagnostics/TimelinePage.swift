@@ -22,6 +22,8 @@ public enum TimelinePage {
             section.finding{border-left:4px solid #ccc;padding:4px 12px;margin:10px 0}
             section.finding.critical{border-color:#b00020} section.finding.warning{border-color:#e08a00}
             pre{background:#f6f6f6;padding:6px;overflow-x:auto;font-size:12px}
+            ul.evidence{background:#f6f6f6;padding:6px 6px 6px 24px;font:12px/1.4 monospace}
+            ul.evidence li{white-space:pre-wrap;overflow-wrap:anywhere} .msg{color:#111} .where{color:#777}
             table{border-collapse:collapse;font-size:12px} td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
             .legend span{display:inline-block;margin-right:14px}
             .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
@@ -40,7 +42,7 @@ public enum TimelinePage {
                 <section class="finding \(finding.severity.rawValue)" id="\(anchor(finding))">
                 <h3 class="\(finding.severity.rawValue)">\(finding.severity.rawValue.uppercased()): \(escape(finding.title))\(finding.node.map { " — " + escape($0) } ?? "")</h3>
                 <p>\(escape(finding.detail))</p>\(finding.nextRunbook.map { "<p>Next: <code>\(escape(report.nextCommand($0)))</code></p>" } ?? "")
-                <pre>\(finding.evidence.map(escape).joined(separator: "\n"))</pre>
+                <ul class="evidence">\(finding.evidence.map(evidenceItem).joined())</ul>
                 </section>
 
                 """
@@ -129,6 +131,22 @@ public enum TimelinePage {
         }
         let body = "<g><title>\(escape(tip))</title>\(shape)</g>"
         return (link.map { "<a href=\"#\($0)\">\(body)</a>" } ?? body) + "\n"
+    }
+
+    /// One line of evidence, its message first (wrapped, never scrolled off to the right) and where and when it
+    /// was written after it, in grey.
+    static func evidenceItem(_ line: String) -> String {
+        let parsed = EvidenceLine(parsing: line, server: nil)
+        let text = parsed.text
+        // The message: after the logger's "] - " (log4j, logback) or " - " (slf4j-simple), else the whole text.
+        let head = text.prefix(400)
+        let cut = head.range(of: "] - ", options: .backwards) ?? head.range(of: " - ")
+        let message = cut.map { String(text[$0.upperBound...]) } ?? text
+        let prefix = cut.map { String(text[..<$0.lowerBound]) + "]" } ?? ""
+        let place = [parsed.server, parsed.file.map { file in parsed.line.map { "\(file):\($0)" } ?? file }, prefix.isEmpty ? nil : prefix]
+            .compactMap { $0 }.joined(separator: " · ")
+        return "<li><span class=\"msg\">\(escape(message.isEmpty ? line : message))</span>"
+            + (place.isEmpty ? "" : " <span class=\"where\">— \(escape(place))</span>") + "</li>"
     }
 
     static func colour(_ kind: TimelineEvent.Kind) -> String {

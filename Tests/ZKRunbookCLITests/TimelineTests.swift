@@ -64,7 +64,9 @@ struct TimelineTests {
         let first = try leader(ensemble)
         #expect(try zkrunbook.run(["sandbox", "stop", "--node", String(first)] + sandbox, timeout: 60).status == 0)
         let others = (1...3).filter { $0 != first }
-        try poll("a new leader among \(others)", timeout: 60) { (try? zkrunbook.run(["status", "--server", "127.0.0.1:\(ensemble.clientPort(others[0]))"]))?.status == 0 }
+        try poll("a new leader among \(others)", timeout: 60) {
+            (try? zkrunbook.run(["status", "--server", "127.0.0.1:\(ensemble.clientPort(others[0]))"]))?.status == 0
+        }
         #expect(try zkrunbook.run(["sandbox", "start", "--node", String(first), "--wait"] + sandbox, timeout: 120).status == 0)
         try healthy(ensemble)
 
@@ -135,7 +137,9 @@ struct TimelineTests {
         #expect(elections["severity"] as? String == "warning", "\(elections)")
         #expect((elections["detail"] as? String ?? "").contains("during zkrunbook's own runs (planned, not judged)"), "\(elections)")
         let electionEvents = timeline.filter { $0["kind"] as? String == "election" }
-        #expect(electionEvents.contains { ($0["durationMs"] as? Int ?? 0) > 2_500 && $0["server"] as? String == server1 && $0["plannedBy"] == nil }, "the long election")
+        #expect(
+            electionEvents.contains { ($0["durationMs"] as? Int ?? 0) > 2_500 && $0["server"] as? String == server1 && $0["plannedBy"] == nil },
+            "the long election")
         #expect(electionEvents.contains { ($0["plannedBy"] as? String ?? "").contains("rolling-restart run") }, "planned elections labelled")
         #expect(electionEvents.filter { $0["plannedBy"] == nil }.count >= 3, "the long and the forced elections, unplanned")
         #expect(timeline.filter { $0["kind"] as? String == "planned-run" }.count == 3, "one window per node of the rolling restart")
@@ -148,6 +152,10 @@ struct TimelineTests {
         #expect(dom.components(separatedBy: "class=\"incident").count > 10, "incidents drawn")
         #expect(dom.contains("<a href=\"#finding-too-many-connections-server-1--127-0-0-1-\">"), "a mark linked to its finding")
         #expect(!dom.contains("<script"), "no script on the page")
+        // Each line of evidence shows its message first (the log line's text after its logger), where it was after it.
+        let messages = dom.components(separatedBy: "<li><span class=\"msg\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
+        #expect(!messages.isEmpty && messages.allSatisfy { !$0.isEmpty && !($0.first?.isNumber ?? true) }, "\(messages.prefix(5))")
+        #expect(dom.contains("<span class=\"where\">— "), "where each line was written, after its message")
         let output = repositoryRoot + "/.build/test-output"
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let screenshot = output + "/doctor-timeline.png"
