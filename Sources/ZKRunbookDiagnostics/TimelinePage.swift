@@ -145,7 +145,9 @@ public enum TimelinePage {
         let prefix = cut.map { String(text[..<$0.lowerBound]) + "]" } ?? ""
         let place = [parsed.server, parsed.file.map { file in parsed.line.map { "\(file):\($0)" } ?? file }, prefix.isEmpty ? nil : prefix]
             .compactMap { $0 }.joined(separator: " · ")
-        return "<li><span class=\"msg\">\(escape(message.isEmpty ? line : message))</span>"
+        // A line named by its place alone (a chain's): the place is all there is to show.
+        guard !message.isEmpty else { return "<li><span class=\"msg\">\(escape(place.isEmpty ? line : place))</span></li>" }
+        return "<li><span class=\"msg\">\(escape(message))</span>"
             + (place.isEmpty ? "" : " <span class=\"where\">— \(escape(place))</span>") + "</li>"
     }
 
