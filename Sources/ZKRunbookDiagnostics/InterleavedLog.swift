@@ -76,51 +76,64 @@ enum InterleavedLog {
     /// Each server's lines of `path` scanned into its own scanner: the server's myid where its lines name one
     /// (a container's most named), and the scanner.
     static func scan(path: String) -> [(id: Int?, name: String, scanner: LogScanner)] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
         var order: [Source] = []
         var scanners: [Source: Int] = [:]
         var all: [LogScanner] = []
         var ids: [Source: [Int: Int]] = [:]
-        data.withUnsafeBytes { raw in
-            var current: Source?
-            var runStart = 0
-            var runLine = 1
-            var line = 1
-            var start = 0
-            func flush(upTo end: Int) {
-                guard end > runStart else { return }
-                let owner = current ?? .prefix("unattributed")
-                if scanners[owner] == nil {
-                    scanners[owner] = all.count
-                    order.append(owner)
-                    var scanner = LogScanner(lane: "?")
-                    scanner.begin(path)
-                    all.append(scanner)
-                }
-                let run = UnsafeRawBufferPointer(rebasing: raw[runStart..<end])
-                all[scanners[owner]!].bytesScanned += Int64(run.count)
-                if run.last == 0x0A {
-                    _ = all[scanners[owner]!].scanComplete(run, name: path, firstLine: runLine)
-                } else {
-                    _ = (Array(run) + [0x0A]).withUnsafeBytes { all[scanners[owner]!].scanComplete($0, name: path, firstLine: runLine) }
-                }
-            }
-            while start < raw.count {
-                let end = raw[start...].firstIndex(of: 0x0A).map { $0 + 1 } ?? raw.count
-                let text = UnsafeRawBufferPointer(rebasing: raw[start..<end])
-                if let source = source(of: text) {
-                    if case .prefix = source, let id = myid(in: UnsafeRawBufferPointer(rebasing: text.prefix(240))) {
-                        ids[source, default: [:]][id, default: 0] += 1
+        var current: Source?
+        var line = 1
+        var carry: [UInt8] = []
+        // Read 4 MiB at a time: whole lines are handed on, an unfinished last line waits for the next read.
+        while true {
+            let chunk = handle.readData(ofLength: 4 << 20)
+            let finished = chunk.isEmpty
+            var buffer = carry
+            buffer.append(contentsOf: chunk)
+            let complete = finished ? buffer.count : (buffer.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)
+            buffer.withUnsafeBytes { whole in
+                let raw = UnsafeRawBufferPointer(rebasing: whole[0..<complete])
+                var runStart = 0
+                var runLine = line
+                func flush(upTo end: Int) {
+                    guard end > runStart else { return }
+                    let owner = current ?? .prefix("unattributed")
+                    if scanners[owner] == nil {
+                        scanners[owner] = all.count
+                        order.append(owner)
+                        var scanner = LogScanner(lane: "?")
+                        scanner.begin(path)
+                        all.append(scanner)
                     }
-                    if source != current {
-                        flush(upTo: start)
-                        (current, runStart, runLine) = (source, start, line)
+                    let run = UnsafeRawBufferPointer(rebasing: raw[runStart..<end])
+                    all[scanners[owner]!].bytesScanned += Int64(run.count)
+                    if run.last == 0x0A {
+                        _ = all[scanners[owner]!].scanComplete(run, name: path, firstLine: runLine)
+                    } else {
+                        _ = (Array(run) + [0x0A]).withUnsafeBytes { all[scanners[owner]!].scanComplete($0, name: path, firstLine: runLine) }
                     }
                 }
-                line += 1
-                start = end
+                var start = 0
+                while start < raw.count, let base = raw.baseAddress {
+                    let end = memchr(base + start, 0x0A, raw.count - start).map { base.distance(to: UnsafeRawPointer($0)) + 1 } ?? raw.count
+                    let text = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+                    if let source = source(of: text) {
+                        if case .prefix = source, let id = myid(in: UnsafeRawBufferPointer(rebasing: text.prefix(240))) {
+                            ids[source, default: [:]][id, default: 0] += 1
+                        }
+                        if source != current {
+                            flush(upTo: start)
+                            (current, runStart, runLine) = (source, start, line)
+                        }
+                    }
+                    line += 1
+                    start = end
+                }
+                flush(upTo: raw.count)
             }
-            flush(upTo: raw.count)
+            carry = Array(buffer[complete...])
+            if finished { break }
         }
         return order.map { source in
             let id: Int?
