@@ -30,22 +30,14 @@ enum InterleavedLog {
         return myid(in: UnsafeRawBufferPointer(rebasing: line[0..<head])).map { .myid($0) }
     }
 
-    /// "myid:N" or "myid=N" in the bytes.
+    /// The first "myid:N" or "myid=N" in the bytes.
     static func myid(in bytes: UnsafeRawBufferPointer) -> Int? {
-        var at = 0
-        while at + 5 < bytes.count {
-            if bytes[at] == 0x6D, bytes[at + 1] == 0x79, bytes[at + 2] == 0x69, bytes[at + 3] == 0x64, bytes[at + 4] == 0x3A || bytes[at + 4] == 0x3D {
-                var value = 0
-                var end = at + 5
-                while end < bytes.count, end < at + 11, (48...57).contains(bytes[end]) {
-                    value = value * 10 + Int(bytes[end] - 48)
-                    end += 1
-                }
-                if end > at + 5 { return value }
-            }
-            at += 1
+        var first: Int?
+        LogServerIdentity.mentions(in: bytes) { id in
+            first = id
+            return false
         }
-        return nil
+        return first
     }
 
     private static func nameByte(_ byte: UInt8) -> Bool {

@@ -15,28 +15,36 @@ public enum LogServerIdentity {
         guard let data = head(of: path) else { return nil }
         var counts: [Int: Int] = [:]
         data.withUnsafeBytes { raw in
-            var marker = "myid"
-            marker.withUTF8 { pattern in
-                var index = 0
-                while let found = ByteSearch.first(UnsafeRawBufferPointer(pattern), in: raw, from: index) {
-                    var at = found + pattern.count
-                    index = at
-                    guard at < raw.count, raw[at] == 0x3A || raw[at] == 0x3D else { continue }
-                    at += 1
-                    var value = 0
-                    var digits = 0
-                    while at < raw.count, (48...57).contains(raw[at]), digits < 6 {
-                        value = value * 10 + Int(raw[at] - 48)
-                        digits += 1
-                        at += 1
-                    }
-                    if digits > 0 { counts[value, default: 0] += 1 }
-                }
+            mentions(in: raw) { id in
+                counts[id, default: 0] += 1
+                return true
             }
         }
         let total = counts.values.reduce(0, +)
         guard let (id, count) = counts.max(by: { $0.value < $1.value }), total > 0, count * 10 >= total * 9 else { return nil }
         return id
+    }
+
+    /// Each "myid:N" or "myid=N" (up to six digits) in `raw`, in order, while `body` returns true.
+    static func mentions(in raw: UnsafeRawBufferPointer, _ body: (Int) -> Bool) {
+        var marker = "myid"
+        marker.withUTF8 { pattern in
+            var index = 0
+            while let found = ByteSearch.first(UnsafeRawBufferPointer(pattern), in: raw, from: index) {
+                var at = found + pattern.count
+                index = at
+                guard at < raw.count, raw[at] == 0x3A || raw[at] == 0x3D else { continue }
+                at += 1
+                var value = 0
+                var digits = 0
+                while at < raw.count, (48...57).contains(raw[at]), digits < 6 {
+                    value = value * 10 + Int(raw[at] - 48)
+                    digits += 1
+                    at += 1
+                }
+                if digits > 0, !body(value) { return }
+            }
+        }
     }
 
     /// A file's first `window` bytes; a compressed one's (a rotated `zookeeper.log.1.gz`) through gzip -dc.
