@@ -207,9 +207,14 @@ extension BackupTests {
         let before = try dump(ensemble)
         FileManager.default.createFile(atPath: workspace.file("fail-node-3"), contents: nil)
         let failed = try zkrunbook.run(arguments + ["--param", "confirm=\(name)"], directory: repositoryRoot, timeout: 600)
+        // Said on failure: which step did not succeed and why (the whole output is too long to read in a report).
+        let failures = jsonLines(failed.stdout).filter {
+            ["failed", "refused", "timed-out"].contains($0["status"] as? String ?? "") || $0["type"] as? String == "run-finished"
+        }
+        .map { "\($0["type"] ?? "?") \($0["step"] ?? "") \($0["status"] ?? ""): \(String(describing: $0["message"] ?? "").prefix(300))" }
         #expect(
-            failed.status == 1 && failed.stdout.contains("node 3 refused by the test") && failed.stdout.contains("rolled-back"), "\(failed.stdout.suffix(3000))"
-        )
+            failed.status == 1 && failed.stdout.contains("node 3 refused by the test") && failed.stdout.contains("rolled-back"),
+            "exit \(failed.status): \(failures.joined(separator: "\n"))\n\(failed.stderr.suffix(1000))")
         try poll("the old ensemble serving", timeout: 90) { (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0 }
         #expect(try dump(ensemble) == before, "every server serves what it held before the failed restore")
     }
