@@ -76,7 +76,7 @@ struct EvidenceLine: Encodable {
     init(parsing evidence: String, server: String?) {
         var rest = Substring(evidence)
         self.server = server
-        // A chain's line: "server 2 (127.0.0.1): path:12".
+        // A chain's line: "server 2 (zk2.example.internal): path:12".
         if rest.hasPrefix("server "), let colon = rest.range(of: ": ") {
             let name = rest[..<colon.lowerBound]
             if name.dropFirst(7).first?.isNumber == true, !name.contains("/") {
