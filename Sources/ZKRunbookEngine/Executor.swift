@@ -96,6 +96,7 @@ public final class Executor {
     private var changedSomething = false
     /// Dry run: mutating steps skipped so far; guards after them are unknown, not passed or failed.
     private var skippedMutations: [String] = []
+    private let priorSkippedCount: Int
     private var dryRunRefusals: [String] = []
     /// The hold checked before each change: `options.fence`, or the one this executor took (and releases).
     private var heldFence: (any RunFence)?
@@ -116,6 +117,7 @@ public final class Executor {
         self.resolver = TemplateResolver(parameters: parameters, stepFacts: outerFacts, secretParameters: secretNames)
         self.resolver.node = node
         self.skippedMutations = priorSkippedChanges
+        self.priorSkippedCount = priorSkippedChanges.count
         self.heldFence = options.fence
     }
 
@@ -151,7 +153,10 @@ public final class Executor {
         start.lock = lockName
         start.pid = Int(getpid())
         start.description = runbook.description
-        if options.dryRun, !runbook.afterwards.isEmpty { start.next = runbook.afterwards.map { $0.display(resolver) } }
+        // A dry run's id is not the id the run will have: the plan names it as such.
+        if options.dryRun, !runbook.afterwards.isEmpty {
+            start.next = runbook.afterwards.map { $0.display(resolver).replacingOccurrences(of: runID, with: "<run id>") }
+        }
         emit(start)
         return execute(from: 0)
     }
@@ -310,7 +315,9 @@ public final class Executor {
             if !dryRunRefusals.isEmpty {
                 return finish(.refused, "dry run: would refuse: " + dryRunRefusals.joined(separator: "; "))
             }
-            let unknownNote = skippedMutations.isEmpty ? "" : " (\(skippedMutations.count) changing step(s) not run)"
+            // The steps this runbook did not run, not the earlier nodes' it was told of (they explain its guards).
+            let notRun = skippedMutations.count - priorSkippedCount
+            let unknownNote = notRun == 0 ? "" : " (\(notRun) changing step(s) not run)"
             return finish(.succeeded, "dry run complete\(unknownNote)")
         }
         return finish(.succeeded, "all \(total) steps done")

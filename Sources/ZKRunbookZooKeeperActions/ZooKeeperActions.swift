@@ -12,7 +12,8 @@ public enum ZooKeeperActions {
         ZKProbeAction.kind, ZKEnsembleAction.kind, ZKConfigBackupAction.kind, ZKConfigRenumberAction.kind, ZKConfigRestoreAction.kind, ZKPeerReachAction.kind,
         ZKDiskAction.kind, ZKWriteCheckAction.kind, ZKNodeAction.kind, ZKConfigChangeAction.kind, ZKReconfigAction.kind, ZKConfigJoinAction.kind,
         ZKDataAsideAction.kind, ZKRestorePreflightAction.kind, ZKBackupAction.kind, ZKBackupVerifyAction.kind, ZKBackupInstallAction.kind,
-        ZKRestoreCheckAction.kind, ZKPurgeAction.kind, ZKVoterLinksAction.kind, ZKLogLineAction.kind, ZKCertificatesAction.kind, ZKInstallAction.kind,
+        ZKRestoreCheckAction.kind, ZKRestoreLossAction.kind, ZKPurgeAction.kind, ZKVoterLinksAction.kind, ZKLogLineAction.kind, ZKCertificatesAction.kind,
+        ZKInstallAction.kind,
         ZKLogErrorsAction.kind, ZKUpgradeSettingsAction.kind,
     ]
 

@@ -205,6 +205,19 @@ extension BackupTests {
         _ = try ZKRunbookBinary(path: KazooWitness.python).run(
             ["-c", "from kazoo.client import KazooClient\nz=KazooClient(hosts='\(hosts)');z.start();z.create('/after-restore', b'kept');z.stop()"])
         let before = try dump(ensemble)
+        // The plan says what a restore now would cost: the backup's time, the one znode written since.
+        let plan = try zkrunbook.run(
+            ["plan", "restore", "--ensemble", file, "--param", "backup=\(folder)", "--param", "confirm=\(name)", "--state-dir", state],
+            directory: repositoryRoot,
+            timeout: 300)
+        let taken = try #require(
+            try String(contentsOfFile: folder + "/manifest.json", encoding: .utf8).split(separator: "\"").drop { $0 != "createdAt" }.dropFirst(2).first)
+        #expect(
+            plan.status == 0 && plan.stdout.contains("the backup was taken \(taken)")
+                && plan.stdout.contains("1 znode(s) written since would be lost (/after-restore); 0 deleted since would come back"),
+            "\(plan.stdout.suffix(3000))")
+        #expect(plan.stdout.contains("afterwards, left for you: each server's data from before the restore"), "\(plan.stdout.prefix(2000))")
+        print("plan restore: " + (plan.stdout.split(separator: "\n").first { $0.contains("-> ") && $0.contains("the backup was taken") } ?? "?"))
         FileManager.default.createFile(atPath: workspace.file("fail-node-3"), contents: nil)
         let failed = try zkrunbook.run(arguments + ["--param", "confirm=\(name)"], directory: repositoryRoot, timeout: 600)
         // Said on failure: which step did not succeed and why (the whole output is too long to read in a report).

@@ -37,23 +37,33 @@ struct DataFilesTests {
         var out: [UInt8] = []
         func int(_ value: Int32) { out += withUnsafeBytes(of: value.bigEndian, Array.init) }
         func long(_ value: Int64) { out += withUnsafeBytes(of: value.bigEndian, Array.init) }
-        func string(_ text: String) { int(Int32(text.utf8.count)); out += Array(text.utf8) }
+        func string(_ text: String) {
+            int(Int32(text.utf8.count))
+            out += Array(text.utf8)
+        }
         func node(_ path: String, owner: Int64) {
             string(path)
-            int(2); out += [1, 2]
+            int(2)
+            out += [1, 2]
             long(-1)
             for _ in 0..<4 { long(0) }
             for _ in 0..<3 { int(0) }
-            long(owner); long(0)
+            long(owner)
+            long(0)
         }
-        int(0x5A4B_534E); int(2); long(0)
+        int(0x5A4B_534E)
+        int(2)
+        long(0)
         int(0)
         int(0)
-        node("", owner: 0); node("/a", owner: 0); node("/e", owner: 7)
+        node("", owner: 0)
+        node("/a", owner: 0)
+        node("/e", owner: 7)
         string("/")
         var checksum = Adler32()
         out.withUnsafeBytes { checksum.update($0) }
-        long(Int64(checksum.value)); string("/")
+        long(Int64(checksum.value))
+        string("/")
         if let corruptAt { out[corruptAt] ^= 1 }
         return out
     }
@@ -86,21 +96,40 @@ struct DataFilesTests {
     @Test func theReplayRemovesAClosedSessionsEphemerals() throws {
         let snapshot = try SnapshotSummary.read(path: try write(snapshotBytes(), "snapshot.1f"))
         var replay = TreeReplay(snapshot)
-        replay.apply([
-            LoggedTxn(zxid: 0x20, session: 9, effects: [.create(path: "/b", ephemeralOwner: 9)]),
-            LoggedTxn(zxid: 0x21, session: 7, effects: [.closeSession]),
-            LoggedTxn(zxid: 0x22, session: 9, effects: [.delete(path: "/a")]),
-        ], upTo: 0x21)
+        replay.apply(
+            [
+                LoggedTxn(zxid: 0x20, session: 9, effects: [.create(path: "/b", ephemeralOwner: 9)]),
+                LoggedTxn(zxid: 0x21, session: 7, effects: [.closeSession]),
+                LoggedTxn(zxid: 0x22, session: 9, effects: [.delete(path: "/a")]),
+            ], upTo: 0x21)
         #expect(replay.nodes == 3 && replay.zxid == 0x21, "/e gone with session 7, /b there, /a not yet deleted")
     }
 
     @Test func theBackupTakesTheLogHoldingTheNextTransactionAndEveryLaterOne() {
         let names = ["log.1", "log.100000001", "log.100000900", "snapshot.0", "snapshot.1000008cc", "acceptedEpoch"]
         #expect(BackupSelection.snapshots(names) == ["snapshot.1000008cc", "snapshot.0"])
-        #expect(BackupSelection.logs(names, after: 0x1000008CC) == ["log.100000001", "log.100000900"], "the transaction after it is in log.100000001")
-        #expect(BackupSelection.logs(names, after: 0x100000950) == ["log.100000900"])
-        #expect(BackupSelection.logs(names, after: 0x100000500) == ["log.100000001", "log.100000900"])
+        #expect(BackupSelection.logs(names, after: 0x1_0000_08CC) == ["log.100000001", "log.100000900"], "the transaction after it is in log.100000001")
+        #expect(BackupSelection.logs(names, after: 0x1_0000_0950) == ["log.100000900"])
+        #expect(BackupSelection.logs(names, after: 0x1_0000_0500) == ["log.100000001", "log.100000900"])
         #expect(BackupSelection.logs(names, after: 0) == ["log.1", "log.100000001", "log.100000900"])
         #expect(BackupSelection.expired(["zk-0002-b", "zk-0001-a", "zk-0003-c", "other-0001"], ensemble: "zk", keep: 2) == ["zk-0001-a"])
+    }
+}
+
+struct RestoreLossTests {
+    /// Written since: lost; deleted since: back; the backup's ephemerals counted apart; ZooKeeper's own
+    /// subtree and the root in neither.
+    @Test func aRestoreLosesWhatWasWrittenSinceAndBringsBackWhatWasDeleted() {
+        let loss = RestoreLoss(
+            backup: ["", "/zookeeper", "/zookeeper/quota", "/app", "/app/a", "/app/gone", "/app/lock-1"], backupEphemerals: ["/app/lock-1"],
+            live: ["/zookeeper", "/zookeeper/config", "/app", "/app/a", "/app/new", "/app/new/child"])
+        #expect(loss.lost == ["/app/new", "/app/new/child"])
+        #expect(loss.returning == ["/app/gone"])
+        #expect(loss.returningEphemerals == 1)
+        #expect((loss.backupZnodes, loss.liveZnodes) == (4, 4))
+        #expect(
+            loss.sentence(examples: 1)
+                == "2 znode(s) written since would be lost (/app/new, …); 1 deleted since would come back (/app/gone); 1 ephemeral(s) would come back until their old sessions expire"
+        )
     }
 }
