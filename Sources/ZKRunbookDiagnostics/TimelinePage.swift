@@ -26,7 +26,7 @@ public enum TimelinePage {
             ul.evidence li{white-space:pre-wrap;overflow-wrap:anywhere} .msg{color:#111} .where{color:#777}
             table{border-collapse:collapse;font-size:12px} td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
             .legend span{display:inline-block;margin-right:14px}
-            .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+            .glyph{margin-right:4px;vertical-align:middle}
             </style></head><body>
             <h1>\(escape(title))</h1>
             <p>Made \(escape(report.createdAt)); \(report.scannedBytes) bytes of logs scanned; \(report.findings.count) finding(s);
@@ -61,6 +61,7 @@ public enum TimelinePage {
         let height = axisHeight + Double(max(lanes.count, 1)) * laneHeight + 8
         var out =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"timeline\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-size=\"12\">\n"
+            + TimelineGlyph.definitions
         guard let first = report.timeline.map(\.startMs).min(), let last = report.timeline.map(\.endMs).max() else {
             return out + "<text x=\"10\" y=\"20\">No event with a time was found.</text></svg>\n"
         }
@@ -102,32 +103,21 @@ public enum TimelinePage {
     }
 
     static func mark(_ event: TimelineEvent, x: (Int64) -> Double, top: Double, middle: Double, link: String?) -> String {
-        let color = colour(event.kind)
+        let style = TimelineGlyph.of(event.kind)
         let opacity = event.plannedBy != nil && event.kind != .plannedRun ? "0.45" : "1"
         let tip =
             "\(event.time) \(event.kind.rawValue): \(event.detail)" + (event.count > 1 ? " (\(event.count) lines)" : "")
             + (event.plannedBy.map { event.kind == .plannedRun ? "" : " — planned: \($0)" } ?? "") + (event.evidence.map { " — \($0)" } ?? "")
-        let left = x(event.startMs)
-        let shape: String
-        switch event.kind {
-        case .plannedRun:
-            shape =
-                "<rect class=\"planned-run\" x=\"\(f(left))\" y=\"\(f(top + 1))\" width=\"\(f(max(x(event.endMs) - left, 2)))\" height=\"\(f(laneHeight - 4))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"\(color)\" stroke-dasharray=\"4 2\"/>"
-        case .election, .notServing, .counterReset:
-            let long = (event.durationMs ?? 0) > 10_000
-            shape =
-                "<rect class=\"incident \(event.kind.rawValue)\" x=\"\(f(left))\" y=\"\(f(middle - 7))\" width=\"\(f(max(x(event.endMs) - left, 3)))\" height=\"14\" fill=\"\(long && event.plannedBy == nil ? "#b00020" : color)\" opacity=\"\(opacity)\"/>"
-        case .start:
-            shape =
-                "<path class=\"incident start\" d=\"M\(f(left - 6)) \(f(middle + 9)) L\(f(left + 6)) \(f(middle + 9)) L\(f(left)) \(f(middle - 3)) Z\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
-        case .epochChange, .leaderChange:
-            let offset = event.kind == .epochChange ? -12.0 : 12.0
-            shape =
-                "<path class=\"incident \(event.kind.rawValue)\" d=\"M\(f(left)) \(f(middle + offset - 6)) L\(f(left + 6)) \(f(middle + offset)) L\(f(left)) \(f(middle + offset + 6)) L\(f(left - 6)) \(f(middle + offset)) Z\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
-        default:
-            let radius = min(4 + log2(Double(max(event.count, 1))), 10)
-            shape =
-                "<circle class=\"incident \(event.kind.rawValue)\" cx=\"\(f(left))\" cy=\"\(f(middle))\" r=\"\(f(radius))\" fill=\"\(color)\" opacity=\"\(opacity)\"/>"
+        // A span longer than 10 s outside zkrunbook's runs is edged in black: long, and not ours.
+        let long = style.shape.isSpan && (event.durationMs ?? 0) > 10_000 && event.plannedBy == nil
+        let attributes =
+            "class=\"\(event.kind == .plannedRun ? "planned-run" : "incident " + event.kind.rawValue)\" opacity=\"\(opacity)\""
+            + (long ? " data-long=\"true\"" : "")
+        var shape = style.svg(
+            x: x(event.startMs), end: x(event.endMs), y: middle, size: min(8 + 2 * log2(Double(max(event.count, 1))), 20), attributes: attributes)
+        if long {
+            shape +=
+                "<rect x=\"\(f(x(event.startMs)))\" y=\"\(f(middle - 9))\" width=\"\(f(max(x(event.endMs) - x(event.startMs), 3)))\" height=\"18\" fill=\"none\" stroke=\"#000000\" stroke-width=\"2\"/>"
         }
         let body = "<g><title>\(escape(tip))</title>\(shape)</g>"
         return (link.map { "<a href=\"#\($0)\">\(body)</a>" } ?? body) + "\n"
@@ -151,32 +141,13 @@ public enum TimelinePage {
             + (place.isEmpty ? "" : " <span class=\"where\">— \(escape(place))</span>") + "</li>"
     }
 
-    static func colour(_ kind: TimelineEvent.Kind) -> String {
-        switch kind {
-        case .start: return "#222222"
-        case .election, .looking: return "#e08a00"
-        case .leaderChange: return "#c9a400"
-        case .epochChange: return "#7b3fb5"
-        case .rollover: return "#b00020"
-        case .notServing: return "#d9534f"
-        case .counterReset: return "#b00020"
-        case .connectionLoss: return "#777777"
-        case .slowFsync: return "#8a5a2b"
-        case .sessionExpiry: return "#1f8a8a"
-        case .tooManyConnections: return "#c2185b"
-        case .oversizedPacket: return "#6d0019"
-        case .jvmPause: return "#1a3d8f"
-        case .diskFull: return "#000000"
-        case .plannedRun: return "#2f6fd6"
-        }
-    }
-
     static func legend() -> String {
         "<p class=\"legend\">"
-            + TimelineEvent.Kind.allCases.filter { $0 != .looking }.map {
-                "<span><i class=\"swatch\" style=\"background:\(colour($0))\"></i>\($0.rawValue)</span>"
+            + TimelineEvent.Kind.allCases.filter { $0 != .looking }.map { kind in
+                "<span class=\"kind\" data-kind=\"\(kind.rawValue)\"><svg class=\"glyph\" width=\"18\" height=\"18\" viewBox=\"0 0 18 18\">"
+                    + TimelineGlyph.of(kind).legendGlyph() + "</svg>\(kind.rawValue)</span>"
             }.joined()
-            + "<span>faded: during one of zkrunbook's own runs (planned)</span></p>\n"
+            + "<span>faded: during one of zkrunbook's own runs (planned); edged in black: a span over 10 s outside them</span></p>\n"
     }
 
     static func counterGauges(_ counters: [DoctorReport.ZxidGauge]) -> String {

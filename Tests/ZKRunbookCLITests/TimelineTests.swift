@@ -156,11 +156,35 @@ struct TimelineTests {
         let messages = dom.components(separatedBy: "<li><span class=\"msg\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
         #expect(!messages.isEmpty && messages.allSatisfy { !$0.isEmpty && !($0.first?.isNumber ?? true) }, "\(messages.prefix(5))")
         #expect(dom.contains("<span class=\"where\">— "), "where each line was written, after its message")
+        // Laid out 1400 px wide, each message is on screen: a copy of the page measures itself (the page has no script).
+        let measuring = workspace.file("measured.html")
+        let probe = """
+            <script>
+            const view = document.documentElement.clientWidth;
+            const boxes = [...document.querySelectorAll('.msg')].map(e => e.getBoundingClientRect()).map(b => [Math.round(b.left), Math.round(b.right), Math.round(b.width)]);
+            document.body.setAttribute('data-measured', JSON.stringify({view: view, scroll: document.documentElement.scrollWidth, boxes: boxes}));
+            </script>
+            """
+        try (try String(contentsOfFile: html, encoding: .utf8)).replacingOccurrences(of: "</body>", with: probe + "</body>").write(
+            toFile: measuring, atomically: true, encoding: .utf8)
+        let measured = try runBrowser(["--window-size=1400,1000", "--dump-dom", "file://" + measuring])
+        let json = try #require(measured.components(separatedBy: "data-measured=\"").dropFirst().first?.prefix { $0 != "\"" }, "\(measured.suffix(500))")
+        let sizes = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.replacingOccurrences(of: "&quot;", with: "\"").utf8)) as? [String: Any], "\(json.prefix(300))")
+        let view = sizes["view"] as? Int ?? 0
+        let boxes = sizes["boxes"] as? [[Int]] ?? []
+        #expect(
+            view >= 1300 && (sizes["scroll"] as? Int ?? .max) <= view, "the page fits 1400 px, nothing to scroll sideways: \(sizes["scroll"] ?? "?") of \(view)"
+        )
+        let hidden = boxes.filter { box in box.count != 3 || box[2] <= 0 || box[1] > view || box[0] >= view / 2 }
+        #expect(boxes.count == messages.count && hidden.isEmpty, "every message visible, starting on the left; not: \(hidden.prefix(8))")
+        // Each kind in the legend drawn with its own mark.
+        #expect(dom.components(separatedBy: "<span class=\"kind\" data-kind=").count - 1 == 15, "the legend's kinds")
         let output = repositoryRoot + "/.build/test-output"
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let screenshot = output + "/doctor-timeline.png"
         try? FileManager.default.removeItem(atPath: screenshot)
-        _ = try runBrowser(["--screenshot=" + screenshot, "--window-size=1200,1100", "file://" + html])
+        _ = try runBrowser(["--screenshot=" + screenshot, "--window-size=1400,1100", "file://" + html])
         let png = FileManager.default.contents(atPath: screenshot) ?? Data()
         #expect(png.count > 20_000 && png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "a PNG screenshot at \(screenshot)")
         try? FileManager.default.copyItem(atPath: html, toPath: output + "/doctor-timeline.html")
