@@ -41,13 +41,17 @@ grep -qx 'maxClientCnxns=200' "$scratch/zoo.cfg" || fail "the runbook did not ch
 # outgrew one pipe buffer: "the man page is empty" for a page of 33 KB).
 page1=$(zcat /usr/share/man/man1/zkrunbook.1.gz)
 grep -q "rolling" <<<"$page1" || fail "the man page is empty"
-for page in /usr/share/man/man1/zkrunbook.1.gz /usr/share/man/man5/zkrunbook-runbook.5.gz; do
+for page in /usr/share/man/man1/zkrunbook.1.gz /usr/share/man/man5/zkrunbook-runbook.5.gz /usr/share/man/man5/zkrunbook-ensemble.5.gz; do
   [ -f "$page" ] || fail "no man page $page"
   warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null) || fail "man -l $page: $warnings"
   [ -z "$warnings" ] || fail "man -l $page warns: $warnings"
 done
 page5=$(zcat /usr/share/man/man5/zkrunbook-runbook.5.gz)
 grep -q '^\.B zk-reconfig$' <<<"$page5" || fail "zkrunbook-runbook(5) does not list the actions"
+ensemble5=$(zcat /usr/share/man/man5/zkrunbook-ensemble.5.gz)
+grep -q '^\.B secureClientPort$' <<<"$ensemble5" || fail "zkrunbook-ensemble(5) does not list the node keys"
+# The installed example is a valid ensemble file, checked offline by the installed binary.
+zkrunbook validate --ensemble /usr/share/zkrunbook/examples/ensemble.json5 >/dev/null || fail "validate --ensemble on the installed example"
 dpkg -r zkrunbook >/dev/null || fail "dpkg -r"
 [ ! -e /usr/bin/zkrunbook ] || fail "/usr/bin/zkrunbook is still there after dpkg -r"
 dpkg -P zkrunbook >/dev/null || fail "dpkg -P"

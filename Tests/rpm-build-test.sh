@@ -16,6 +16,7 @@ for expected in /usr/bin/zkrunbook /usr/share/zkrunbook/runbooks/rolling-restart
 done
 grep -q '^/usr/share/man/man1/zkrunbook.1' <<<"$files" || fail "no zkrunbook(1) in $(basename "$rpm")"
 grep -q '^/usr/share/man/man5/zkrunbook-runbook.5' <<<"$files" || fail "no zkrunbook-runbook(5) in $(basename "$rpm")"
+grep -q '^/usr/share/man/man5/zkrunbook-ensemble.5' <<<"$files" || fail "no zkrunbook-ensemble(5) in $(basename "$rpm")"
 runbooks=$(grep -c '^/usr/share/zkrunbook/runbooks/[^/]*\.json5$' <<<"$files")
 [ "$runbooks" -eq "$(ls runbooks/*.json5 | wc -l)" ] || fail "$runbooks runbooks in the package, $(ls runbooks/*.json5 | wc -l) in runbooks/"
 # The parts the runbooks include, beside them as in the repository (a runbook without its part does not load).

@@ -33,7 +33,8 @@ install -D -m 0644 packaging/grafana/zookeeper-dashboard.json "$root/usr/share/z
 bash packaging/build-man.sh >/dev/null
 install -D -m 0644 .build/dist/zkrunbook.1 "$root/usr/share/man/man1/zkrunbook.1"
 install -D -m 0644 .build/dist/zkrunbook-runbook.5 "$root/usr/share/man/man5/zkrunbook-runbook.5"
-gzip -9n "$root/usr/share/man/man1/zkrunbook.1" "$root/usr/share/man/man5/zkrunbook-runbook.5"
+install -D -m 0644 .build/dist/zkrunbook-ensemble.5 "$root/usr/share/man/man5/zkrunbook-ensemble.5"
+gzip -9n "$root/usr/share/man/man1/zkrunbook.1" "$root/usr/share/man/man5/zkrunbook-runbook.5" "$root/usr/share/man/man5/zkrunbook-ensemble.5"
 size=$(du -sk "$root" | cut -f1)
 install -d "$root/DEBIAN"
 install -m 0755 packaging/deb/postinst "$root/DEBIAN/postinst"

@@ -160,32 +160,53 @@ enum ListCommand {
 }
 
 enum ValidateCommand {
-    static let usage = "Usage: zkrunbook validate [--quiet] PATH|NAME..."
+    static let usage = "Usage: zkrunbook validate [--quiet] [--ensemble FILE]... [PATH|NAME...]"
     static let help = """
         \(usage)
 
         Checks runbook files (or every *.json5 in the given folders, or runbooks by name as run finds
         them) offline: JSON5 syntax, unknown keys,
         types, durations, step ids, rollback references, parameter references, shell steps (warned).
-        Nothing is run. Problems are printed as file:line:column: error: message.
+        With --ensemble, checks an ensemble file the same way (its keys: zkrunbook manual ensemble) and
+        says each node and how it is reached. Nothing is run, nothing is contacted. Problems are printed
+        as file:line:column: error: message.
 
         Options:
-          --quiet     print only problems
-          -h, --help  show this help
+          --ensemble FILE  an ensemble file to check (repeatable)
+          --quiet          print only problems
+          -h, --help       show this help
 
         Exit codes: 0 every file valid, 2 a file is invalid or missing.
         """
 
     static func run(_ arguments: [String]) throws -> ExitCode {
-        let parsed = try ParsedArguments(arguments, valueOptions: [], flagOptions: ["--quiet"], usage: usage)
+        let parsed = try ParsedArguments(arguments, valueOptions: ["--ensemble"], flagOptions: ["--quiet"], usage: usage)
         if parsed.flags.contains("--help") {
             print(help)
             return CLI.ExitCode.success
         }
-        guard !parsed.positionals.isEmpty else { throw UsageError(message: "validate needs at least one PATH or runbook NAME", usage: usage) }
+        let ensembles = parsed.values["--ensemble"] ?? []
+        guard !parsed.positionals.isEmpty || !ensembles.isEmpty else {
+            throw UsageError(message: "validate needs at least one PATH or runbook NAME, or --ensemble FILE", usage: usage)
+        }
         let quiet = parsed.flags.contains("--quiet")
         var files: [String] = []
         var status = CLI.ExitCode.success
+        for path in ensembles {
+            do {
+                let file = try EnsembleFile.load(path: path)
+                if !quiet {
+                    print("ok: \(path): ensemble '\(file.name)', \(file.nodes.count) node(s)")
+                    for node in file.nodes {
+                        print("  server \(node.id) (\(node.member.role.rawValue)) at \(node.member.endpoint), reached \(node.access.describe(host: node.host))")
+                    }
+                }
+            } catch {
+                CLI.printError(error.description)
+                status = CLI.ExitCode.usage
+            }
+        }
+        guard !parsed.positionals.isEmpty else { return status }
         for path in parsed.positionals {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {

@@ -2,17 +2,18 @@ import Foundation
 import ZKRunbookEngine
 import ZKRunbookJSON5
 
-/// `zkrunbook manual 1|5`: the man pages zkrunbook(1) and zkrunbook-runbook(5), as roff, written from the
+/// `zkrunbook manual 1|5|ensemble`: the man pages zkrunbook(1), zkrunbook-runbook(5) and
+/// zkrunbook-ensemble(5), as roff, written from the
 /// tables the program itself runs on — the subcommands and their --help, the exit codes, the registered
 /// actions with the facts they report, parameter types and comparison operators — so they cannot drift.
 enum ManualCommand {
-    static let usage = "Usage: zkrunbook manual 1|5"
+    static let usage = "Usage: zkrunbook manual 1|5|ensemble"
     static let help = """
         \(usage)
 
         Prints a man page as roff: 1 is zkrunbook(1), the commands; 5 is zkrunbook-runbook(5), the runbook
-        format with every action and the facts it reports. The packages install both; to read one here:
-        zkrunbook manual 5 | man -l -
+        format with every action and the facts it reports; ensemble is zkrunbook-ensemble(5), the ensemble
+        file, key by key. The packages install all three; to read one here: zkrunbook manual 5 | man -l -
 
         Options:
           -h, --help  show this help
@@ -26,8 +27,10 @@ enum ManualCommand {
         }
         switch parsed.positionals {
         case ["1"]: print(commandsPage(), terminator: "")
-        case ["5"]: print(runbookPage(), terminator: "")
-        default: throw UsageError(message: "name the section: 1 (the commands) or 5 (the runbook format)", usage: usage)
+        case ["5"], ["runbook"]: print(runbookPage(), terminator: "")
+        case ["ensemble"], ["5", "ensemble"]: print(ensemblePage(), terminator: "")
+        default:
+            throw UsageError(message: "name the page: 1 (the commands), 5 (the runbook format) or ensemble (the ensemble file)", usage: usage)
         }
         return .success
     }
@@ -86,7 +89,8 @@ enum ManualCommand {
         page.text("A diagnostics bundle of every server, and doctor's findings over it:")
         page.preformatted("zkrunbook collect --ensemble /etc/zkrunbook/ensemble.json5 --output /tmp/support")
         page.section("SEE ALSO")
-        page.text("zkrunbook-runbook(5), systemd.timer(5), zkServer.sh from Apache ZooKeeper, and the README in /usr/share/doc/zkrunbook.")
+        page.text(
+            "zkrunbook-runbook(5), zkrunbook-ensemble(5), systemd.timer(5), zkServer.sh from Apache ZooKeeper, and the README in /usr/share/doc/zkrunbook.")
         return page.text
     }
 
@@ -156,7 +160,7 @@ enum ManualCommand {
         page.section("EXAMPLES")
         page.text("The shipped runbooks are in /usr/share/zkrunbook/runbooks; zkrunbook list shows them, zkrunbook plan NAME shows what one would do.")
         page.section("SEE ALSO")
-        page.text("zkrunbook(1)")
+        page.text("zkrunbook(1), zkrunbook-ensemble(5)")
         return page.text
     }
 

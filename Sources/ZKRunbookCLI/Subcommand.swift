@@ -17,7 +17,9 @@ struct Subcommand: Sendable {
     /// The words a conductor asks of an agent (`AgentVerb`) are spelled by the protocol, not here.
     static let all: [Subcommand] = [
         Subcommand(name: "list", summary: "list the runbooks found (and --actions: the step actions)", run: ListCommand.run),
-        Subcommand(name: "validate", arguments: "PATH...", summary: "check runbook files or folders offline; nothing runs", run: ValidateCommand.run),
+        Subcommand(
+            name: "validate", arguments: "[--ensemble FILE] PATH...", summary: "check runbook files, folders or an ensemble file offline; nothing runs",
+            run: ValidateCommand.run),
         Subcommand(name: "plan", arguments: "RUNBOOK", summary: "show exactly what a run would do (a dry run; probes may run)") {
             try RunCommand.run($0, mode: .plan)
         },

@@ -61,6 +61,75 @@ struct ManualAndCompletionTests {
         for key in documented { #expect(page.contains(".B \(key)\n"), "zkrunbook-runbook(5) does not document '\(key)'") }
     }
 
+    /// zkrunbook-ensemble(5) documents exactly the ensemble file's keys: each block's keys the parser names
+    /// (asked with an unknown key in that block) are on the page, and each key on the page, written with its
+    /// example value, validates. The page renders without a warning.
+    @Test func theEnsemblePageDocumentsEveryKeyTheParserReads() throws {
+        let workspace = Scratch("manual-ensemble")
+        let page = try zkrunbook.run(["manual", "ensemble"])
+        #expect(page.status == 0, "\(page.stderr)")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/man"), "/usr/bin/man is missing: apt-get install -y man-db")
+        let rendered = try ZKRunbookBinary(path: "/bin/sh").run(
+            ["-c", "MANWIDTH=80 man --warnings -l \"$0\" 2>&1 >/dev/null", workspace.write("zkrunbook-ensemble.5", page.stdout)])
+        #expect(rendered.status == 0 && rendered.stdout.isEmpty, "man -l zkrunbook-ensemble.5 warns: \(rendered.stdout)")
+        // The page's keys by section: ".SH TITLE", then ".TP / .B key / meaning … Example: value".
+        let sections = ["TOP-LEVEL KEYS": "", "NODE KEYS": "node", "SSH KEYS": "ssh", "KUBECTL KEYS": "kubectl", "TLS KEYS": "tls", "INSTALL KEYS": "install"]
+        var documented: [String: [(key: String, example: String)]] = [:]
+        var block: String?
+        let lines = page.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (index, line) in lines.enumerated() {
+            if line.hasPrefix(".SH ") { block = sections[line.dropFirst(4).trimmingCharacters(in: CharacterSet(charactersIn: "\""))] }
+            guard let current = block, line.hasPrefix(".B "), index + 1 < lines.count else { continue }
+            let body = lines[index + 1].replacingOccurrences(of: "\\e", with: "\\")
+            let example = try #require(body.range(of: " Example: ", options: .backwards).map { String(body[$0.upperBound...]) }, "\(line): no example")
+            documented[current, default: []].append((String(line.dropFirst(3)), example))
+        }
+        #expect(Set(documented.keys) == Set(sections.values), "\(documented.keys)")
+
+        // What the parser asks for, block by block: an unknown key in each makes it list them.
+        let probe = workspace.write(
+            "unknown.json5",
+            "{ zzzzzz: 1, install: { zzzzzz: 1 }, tls: { zzzzzz: 1 }, nodes: [{ id: 1, host: \"h\", zzzzzz: 1, ssh: { zzzzzz: 1 } }, { id: 2, host: \"h\", kubectl: { zzzzzz: 1 } }] }"
+        )
+        let refused = try zkrunbook.run(["validate", "--ensemble", probe])
+        #expect(refused.status == 2)
+        // Most specific first: "in 'tls' in the ensemble file;" also ends as the top level's does.
+        let contexts: [(String, String)] = [
+            ("in 'install' in the ensemble file", "install"), ("in 'tls' in the ensemble file", "tls"), ("in 'ssh' in a node", "ssh"),
+            ("in 'kubectl' in a node", "kubectl"), ("in a node;", "node"), ("in the ensemble file;", ""),
+        ]
+        for line in refused.stderr.split(separator: "\n") where line.contains("unknown key 'zzzzzz'") {
+            let block = try #require(contexts.first { line.contains($0.0) }?.1, "\(line)")
+            let asked = line.components(separatedBy: "expected one of: ").last?.components(separatedBy: ", ") ?? []
+            let onPage = Set(documented[block]?.map(\.key) ?? [])
+            #expect(!asked.isEmpty && Set(asked).isSubset(of: onPage), "block '\(block)': not on the page: \(Set(asked).subtracting(onPage).sorted())")
+        }
+
+        // Each key on the page, with its example, in a file that is otherwise the least a valid one needs.
+        let companions = [
+            "tls.keyFile": "certificateFile: \"c.pem\"", "install.link": "versions: \"/opt/zk-${version}\"", "install.versions": "link: \"/opt/zk\"",
+            "node.secureClientPort": "clientPort: 2181",
+        ]
+        for (block, keys) in documented {
+            for (key, example) in keys {
+                let entry = ([key + ": " + example] + [companions[block + "." + key]].compactMap { $0 }).joined(separator: ", ")
+                let node =
+                    block == "node"
+                    ? (["id", "host"].contains(key)
+                        ? "{ id: 1, host: \"h\", \(entry) }".replacingOccurrences(of: "\(key): " + (key == "id" ? "1" : "\"h\"") + ", ", with: "")
+                        : "{ id: 1, host: \"h\", \(entry) }")
+                    : ["ssh", "kubectl"].contains(block) ? "{ id: 1, host: \"h\", \(block): { \(entry) } }" : "{ id: 1, host: \"h\" }"
+                let top =
+                    block == ""
+                    ? (key == "nodes" ? "{ \(entry) }" : "{ nodes: [\(node)], \(entry) }")
+                    : ["tls", "install"].contains(block) ? "{ nodes: [\(node)], \(block): { \(entry) } }" : "{ nodes: [\(node)] }"
+                let file = workspace.write("key-\(block)-\(key).json5", top)
+                let checked = try zkrunbook.run(["validate", "--ensemble", file])
+                #expect(checked.status == 0, "'\(key)' (\(block.isEmpty ? "top level" : block)) with its example \(example): \(top)\n\(checked.stderr)")
+            }
+        }
+    }
+
     /// `bash` sources the shipped completion and asks it, as a user pressing Tab would.
     func complete(_ words: [String], environment: [String: String] = [:]) throws -> [String] {
         let script = """
