@@ -15,6 +15,8 @@ final class CompactRenderer: EventSink, @unchecked Sendable {
     private var nodesFailed = 0
     /// What each node was when its turn came ("node 1 is a follower (leader now: server 3)").
     private var nodeRoles: [Int: String] = [:]
+    /// How long clients had no leader in each node's turn (the node lines' `noLeaderMs`; -1: not measured).
+    private var noLeaderMs: [Int64] = []
 
     init(output: FileHandle = .standardOutput) { self.output = output }
 
@@ -89,6 +91,7 @@ final class CompactRenderer: EventSink, @unchecked Sendable {
         case .nodeFinished:
             let succeeded = event.status == .succeeded
             if succeeded { nodesDone += 1 } else { nodesFailed += 1 }
+            if case .int(let milliseconds)? = event.facts?["noLeaderMs"] { noLeaderMs.append(milliseconds) }
             let verdict = succeeded ? "done" : (event.status?.rawValue.uppercased() ?? "FAILED")
             guard let node = event.node, node > 0 else {
                 return ["  every node: \(verdict): \(Self.short(event.message))"]
@@ -102,7 +105,12 @@ final class CompactRenderer: EventSink, @unchecked Sendable {
             return [event.status == .succeeded ? "rollback: done" : "rollback: FAILED; check the target by hand"]
         case .runFinished:
             let elapsed = Self.seconds(Int(Date().timeIntervalSince(runStarted) * 1000))
-            let nodes = nodesDone + nodesFailed > 0 ? ", \(nodesDone) node(s) done" + (nodesFailed > 0 ? ", \(nodesFailed) not" : "") : ""
+            var nodes = nodesDone + nodesFailed > 0 ? ", \(nodesDone) node(s) done" + (nodesFailed > 0 ? ", \(nodesFailed) not" : "") : ""
+            if !noLeaderMs.isEmpty {
+                nodes +=
+                    noLeaderMs.contains(-1)
+                    ? ", time without a leader not measured on every node" : ", clients without a leader \(noLeaderMs.reduce(0, +)) ms in all"
+            }
             return ["result: \(event.status?.rawValue ?? "?") in \(elapsed)\(nodes): \(event.message ?? "") (exit \(event.exitCode ?? 0))"]
                 + (event.next ?? []).map { "next, for you: " + $0 }
         default:

@@ -95,12 +95,17 @@ struct NodeLoop {
     var explainFailure: ((EnsembleNode, _ started: Date) -> (headline: String, evidence: [String]))?
     /// What an interrupted node is now, for the message.
     var describeInterrupted: ((EnsembleNode) -> String)?
+    /// Reads every server's time without a leader, before and after each node's turn (live runs only):
+    /// the node's line and facts then say how long clients had no leader in it.
+    var unavailability: (() -> UnavailabilitySample)?
 
     struct Result {
         var outcome: ActionOutcome
         /// Node ids in the order they were started.
         var order: [Int]
         var done: [Int]
+        /// Node id -> how long clients had no leader in its turn (-1: not measured); only nodes measured.
+        var noLeaderMs: [Int: Int64] = [:]
     }
 
     func run(order policy: inout some NodeOrderPolicy, context: ActionContext) -> Result {
@@ -108,7 +113,8 @@ struct NodeLoop {
         var order: [Int] = []
         var previous: EnsembleNode?
         var failures: [String] = []
-        func ending(_ outcome: ActionOutcome) -> Result { Result(outcome: outcome, order: order, done: done) }
+        var noLeader: [Int: Int64] = [:]
+        func ending(_ outcome: ActionOutcome) -> Result { Result(outcome: outcome, order: order, done: done, noLeaderMs: noLeader) }
         func list(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: ", ") }
         func halt(untouched: [EnsembleNode]) -> String {
             "; HALTED: " + (untouched.isEmpty ? "it was the last node" : "nodes \(list(untouched.map(\.id))) were not touched")
@@ -137,6 +143,7 @@ struct NodeLoop {
             let (next, headline) = policy.next(of: remaining)
             order.append(next.id)
             let started = Date()
+            let before = context.isDryRun ? nil : unavailability?()
             let run = procedure.run(
                 next, index: order.count, total: members.count, headline: headline, context: context,
                 priorSkippedChanges: context.isDryRun && changesNodes ? previous.map { [skippedWork($0)] } ?? [] : [],
@@ -147,6 +154,11 @@ struct NodeLoop {
             case .done:
                 done.append(next.id)
                 previous = next
+                if let before, let after = unavailability?() {
+                    let figure = ClientUnavailability.figure(before: before, after: after, restarted: next.id)
+                    Self.note(figure, on: &finished)
+                    if case .measured(let milliseconds, _) = figure { noLeader[next.id] = milliseconds } else { noLeader[next.id] = -1 }
+                }
                 context.report(finished)
                 if !context.isDryRun, let error = progress.save(done) {
                     return ending(.failure(cause: .ioError, message: "cannot record progress in \(progress.path): \(error)"))
@@ -188,5 +200,22 @@ struct NodeLoop {
                     evidence: failures))
         }
         return ending(.success())
+    }
+
+    /// The node's line says how long clients had no leader in its turn; its facts carry the figure
+    /// (`noLeaderMs`, -1 when a server could not say).
+    static func note(_ figure: ClientUnavailability.Figure, on event: inout Event) {
+        var facts = event.facts ?? [:]
+        switch figure {
+        case .measured(let milliseconds, let server):
+            facts["noLeaderMs"] = .int(milliseconds)
+            event.message =
+                (event.message ?? "")
+                + (server.map { "; clients had no leader for \(milliseconds) ms (server \($0)'s unavailable_time)" } ?? "; clients always had a leader")
+        case .unknown(let reason):
+            facts["noLeaderMs"] = .int(-1)
+            event.message = (event.message ?? "") + "; time without a leader not measured: \(reason)"
+        }
+        event.facts = facts
     }
 }

@@ -31,3 +31,40 @@ struct CaughtUpTests {
         #expect(ZKProbeAction.caughtUp(facts(.leader, peerState: "leading - broadcast"), leaderFound: true, lag: nil, limit: 100))
     }
 }
+
+/// How long clients had no leader in one node's turn, from the servers' own unavailable_time.
+struct ClientUnavailabilityTests {
+    @Test func theLongestGrowthAmongTheServersThatStayedUpIsTheFigure() {
+        let before = UnavailabilitySample(sums: [1: 400, 2: 100, 3: 50])
+        // Server 3 restarted (its sum began again); 1 and 2 went through the election.
+        let after = UnavailabilitySample(sums: [1: 700, 2: 380, 3: 20])
+        #expect(ClientUnavailability.figure(before: before, after: after, restarted: 3) == .measured(milliseconds: 300, server: 1))
+        #expect(ClientUnavailability.figure(before: before, after: before, restarted: 1) == .measured(milliseconds: 0, server: nil))
+    }
+
+    @Test func aServerThatCannotSayMakesTheFigureUnknownNotZero() {
+        let before = UnavailabilitySample(sums: [1: 0, 2: 0], silent: [3: "its mntr has no unavailable_time (3.7 and later report it)"])
+        let after = UnavailabilitySample(sums: [1: 0, 2: 0], silent: [3: "its mntr has no unavailable_time (3.7 and later report it)"])
+        #expect(
+            ClientUnavailability.figure(before: before, after: after, restarted: 3) == .measured(milliseconds: 0, server: nil), "the restarted one need not say"
+        )
+        #expect(
+            ClientUnavailability.figure(before: before, after: after, restarted: 1)
+                == .unknown("server 3: its mntr has no unavailable_time (3.7 and later report it)"))
+        let restartedMeanwhile = UnavailabilitySample(sums: [1: 0, 2: 0, 3: 10])
+        #expect(
+            ClientUnavailability.figure(before: UnavailabilitySample(sums: [1: 0, 2: 0, 3: 90]), after: restartedMeanwhile, restarted: 1)
+                == .unknown("server 3 restarted during node 1's turn: its unavailable_time began again"))
+    }
+
+    /// A real mntr map: the 3.8 key read, a 3.6 map without it said as such.
+    @Test func theSampleIsReadFromMntr() {
+        var modern = ServerFacts(endpoint: Endpoint(host: "zk1", port: 2181))
+        modern.monitor = ["zk_sum_unavailable_time": "402", "zk_cnt_unavailable_time": "1"]
+        var old = ServerFacts(endpoint: Endpoint(host: "zk2", port: 2181))
+        old.monitor = ["zk_version": "3.6.3"]
+        let sample = UnavailabilitySample(monitors: [(1, modern), (2, old)])
+        #expect(sample.sums == [1: 402])
+        #expect(sample.silent[2]?.contains("3.7 and later") == true)
+    }
+}

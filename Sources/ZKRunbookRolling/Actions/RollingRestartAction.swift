@@ -90,7 +90,8 @@ struct RollingRestartAction: DeclaredAction {
             describeInterrupted: { member in
                 ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: false, wantRuok: false, connector: reach.servers)
                     .probe(member.endpoint, adminPort: member.adminPort).mode.rawValue
-            })
+            },
+            unavailability: offline ? nil : { Self.unavailability(of: file.nodes, reach: reach) })
         var order = LeaderLastOrder(members: file.nodes, offline: offline, connector: reach.servers)
         let result = loop.run(order: &order, context: context)
         let orderFact = FactValue.string(result.order.map(String.init).joined(separator: ","))
@@ -100,12 +101,32 @@ struct RollingRestartAction: DeclaredAction {
             return failure
         }
         let summary = context.isDryRun ? "would restart, in this order: " : "restarted, in this order: "
-        return .success(
-            summary + result.order.map { "node \($0)" }.joined(separator: ", "),
-            facts: [
-                "order": .string((result.done.isEmpty ? result.order : result.done).map(String.init).joined(separator: ",")),
-                "restarted": .int(Int64(result.done.count)),
-            ])
+        var facts: [String: FactValue] = [
+            "order": .string((result.done.isEmpty ? result.order : result.done).map(String.init).joined(separator: ",")),
+            "restarted": .int(Int64(result.done.count)),
+        ]
+        var noLeader = ""
+        if !result.noLeaderMs.isEmpty {
+            let known = result.noLeaderMs.values.allSatisfy { $0 >= 0 }
+            let total = result.noLeaderMs.values.filter { $0 >= 0 }.reduce(0, +)
+            facts["noLeaderMs"] = .int(known ? total : -1)
+            noLeader =
+                known
+                ? "; clients had no leader for \(total) ms in all"
+                    + (total > 0
+                        ? " ("
+                            + result.noLeaderMs.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "node \($0.key)'s turn: \($0.value) ms" }.joined(
+                                separator: ", ") + ")" : "")
+                : "; time without a leader not measured on every node (the node lines say why)"
+        }
+        return .success(summary + result.order.map { "node \($0)" }.joined(separator: ", ") + noLeader, facts: facts)
+    }
+
+    /// Every member's time without a leader (mntr), read at once.
+    static func unavailability(of members: [EnsembleNode], reach: Reach) -> UnavailabilitySample {
+        let probe = ServerProbe(limits: SocketLimits(connectTimeout: 1, readTimeout: 1), wantMonitor: true, wantRuok: false, connector: reach.servers)
+        let facts = probe.probeAll(members.map { ($0.endpoint, $0.adminPort) })
+        return UnavailabilitySample(monitors: zip(members, facts).map { ($0.0.id, $0.1) })
     }
 
     /// The headline and evidence of a node whose procedure failed. When the node serves again but another
