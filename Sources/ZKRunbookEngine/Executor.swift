@@ -203,6 +203,7 @@ public final class Executor {
         resolver.runID = runID
         resolver.runDirectory = options.layout.runDirectory(runID)
         resolver.stateDirectory = options.layout.root
+        resolver.isDryRun = options.dryRun
     }
 
     // MARK: - Forward

@@ -195,6 +195,8 @@ public struct TemplateResolver: Sendable {
     public var runDirectory: String
     public var stateDirectory: String
     public var secretParameters: Set<String>
+    /// A dry run's id is not the id the run will have: what shows a command says `${run.id}` instead.
+    public var isDryRun = false
     /// The node a per-node step works on (empty outside one).
     public var node = NodeFields()
 

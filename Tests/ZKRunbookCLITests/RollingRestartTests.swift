@@ -92,6 +92,20 @@ struct RollingRestartTests {
             "as committed in \(snapshot) (ZKRUNBOOK_UPDATE_SNAPSHOTS=1 rewrites it):\n\(shape)")
     }
 
+    /// -v gives every event, and what it shows ran is what ran: each agent's command with the run's own id.
+    @Test func theVerboseOutputShowsTheCommandsAsRun() throws {
+        let workspace = Scratch("rr-verbose")
+        let ensemble = try sandbox(workspace)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "-v", "--ensemble", ensemble.file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let runID = try #require(run.stdout.firstMatch(of: /\d{8}T\d{6}Z-rolling-restart-[0-9a-f]{8}/).map { String($0.output) }, "\(run.stdout.prefix(500))")
+        #expect(run.stdout.components(separatedBy: "--param lease=\(runID)").count - 1 == 3, "each node's agent given this run's lease")
+        #expect(!run.stdout.contains("${run."), "nothing left unresolved in a live run")
+        #expect(run.stdout.split(separator: "\n").count > 60, "the detail")
+    }
+
     @Test func fiveNodesWithAnObserverLocally() throws {
         let workspace = Scratch("rr-five")
         let ensemble = try sandbox(workspace, nodes: 5, observers: 1)

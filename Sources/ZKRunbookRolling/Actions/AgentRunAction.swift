@@ -59,12 +59,12 @@ struct AgentRunAction: DeclaredAction {
         request(resolve, node: node, once: once, runID: runID, hold: hold, tls: tls).map { AgentRequest.run($0).argv(agent: agent(resolve, node: node)) }
     }
 
-    /// The agent's argv as a plan shows it: `${run.id}` stays a reference (the same in every plan of the
-    /// runbook, and in every event of the run, whose id each event carries).
+    /// The agent's argv as the step shows it: in a plan `${run.id}` stays a reference (a plan's id is not the
+    /// run's, and every plan of the runbook reads the same); a live run shows its own id, as the agent gets it.
     func command(_ resolver: TemplateResolver) -> [String]? {
         var shown = resolver
-        shown.runID = "${run.id}"
-        return argv({ $0.display(shown) }, node: resolver.node)
+        if resolver.isDryRun { shown.runID = "${run.id}" }
+        return argv({ $0.display(shown) }, node: resolver.node, runID: shown.runID)
     }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
