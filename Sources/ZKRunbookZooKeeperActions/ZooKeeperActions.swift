@@ -20,6 +20,22 @@ public enum ZooKeeperActions {
     /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….
     public static func members(fromSource text: String) -> Result<[EnsembleMember], ActionOutcome> { ensembleMembers(fromSource: text) }
 
+    /// A client session with any member `source` names (see `members(fromSource:)`), through the run's server
+    /// connector; the failure says which it was: the source unreadable, or no member accepting a session.
+    static func session(
+        fromSource source: String, connectTimeout: Double, requestTimeout: Double, context: ActionContext, purpose: String
+    ) -> Result<ZooKeeperClient, ActionOutcome> {
+        let endpoints: [Endpoint]
+        switch Self.members(fromSource: source) {
+        case .success(let found): endpoints = found.map(\.endpoint)
+        case .failure(let outcome): return .failure(outcome)
+        }
+        let options = ClientOptions(connectTimeout: connectTimeout, requestTimeout: requestTimeout, connector: context.options.services.serverConnector)
+        do { return .success(try ZooKeeperClient.connect(endpoints, options: options)) } catch {
+            return .failure(.failure(cause: .unreachable, message: "no member accepted a session \(purpose): \(error)"))
+        }
+    }
+
     /// `/zookeeper/config` through the client protocol from any of `servers`, or nil: what the membership
     /// check reads where the whitelist refuses `conf` and no AdminServer answers.
     public static func readConfig(from servers: [Endpoint], timeout: Double, connector: any ServerConnector = PlaintextConnector()) -> String? {

@@ -23,18 +23,16 @@ struct ZKNodeAction: ArgumentsDecodable {
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let values = try context.resolved([ensemble, path])
-        let members: [EnsembleMember]
-        switch ZooKeeperActions.members(fromSource: values[0]) {
-        case .success(let found): members = found
-        case .failure(let outcome): return outcome
-        }
         let seconds = min(timeout?.resolve(context.resolver.parameters)?.seconds ?? 5, max(0.5, context.remainingSeconds))
         let znode = values[1]
+        let client: ZooKeeperClient
+        switch ZooKeeperActions.session(fromSource: values[0], connectTimeout: seconds, requestTimeout: seconds, context: context, purpose: "to read \(znode)")
+        {
+        case .success(let session): client = session
+        case .failure(let outcome): return outcome
+        }
+        defer { client.close() }
         do {
-            let client = try ZooKeeperClient.connect(
-                members.map(\.endpoint),
-                options: ClientOptions(connectTimeout: seconds, requestTimeout: seconds, connector: context.options.services.serverConnector))
-            defer { client.close() }
             try client.sync(znode)
             guard let stat = try client.exists(znode) else {
                 return .success("\(znode) does not exist", facts: ["exists": .bool(false)])

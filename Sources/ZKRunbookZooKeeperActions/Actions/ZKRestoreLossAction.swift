@@ -28,11 +28,6 @@ struct ZKRestoreLossAction: ArgumentsDecodable {
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
         let values = try context.resolved([ensemble, backup, limit])
         guard let most = Int(values[2]), most >= 1 else { return .failure(cause: .invalidArgument, message: "limit '\(values[2])' must be 1 or more") }
-        let members: [EnsembleMember]
-        switch ZooKeeperActions.members(fromSource: values[0]) {
-        case .success(let found): members = found
-        case .failure(let outcome): return outcome
-        }
         let manifest: BackupManifest
         let replay: TreeReplay
         do {
@@ -43,12 +38,9 @@ struct ZKRestoreLossAction: ArgumentsDecodable {
         }
         let seconds = timeout?.resolve(context.resolver.parameters)?.seconds ?? 60
         let client: ZooKeeperClient
-        do {
-            client = try ZooKeeperClient.connect(
-                members.map(\.endpoint), options: ClientOptions(connectTimeout: 3, requestTimeout: seconds, connector: context.options.services.serverConnector)
-            )
-        } catch {
-            return .failure(cause: .unreachable, message: "no member accepted a session to read the live tree: \(error)")
+        switch ZooKeeperActions.session(fromSource: values[0], connectTimeout: 3, requestTimeout: seconds, context: context, purpose: "to read the live tree") {
+        case .success(let session): client = session
+        case .failure(let outcome): return outcome
         }
         defer { client.close() }
         var live: Set<String> = []
