@@ -116,9 +116,9 @@ public struct ServerProbe: Sendable {
     /// A connection the server closed (or reset) without an answer: not a refused word, not a server down.
     static func closedWithoutAnswer(_ reply: Result<String, ZooKeeperError>) -> Bool {
         switch reply {
-        case .failure(.io(_, let reason)):
+        case .failure(let error) where error.isClosedByPeer:
             // EPIPE and ECONNRESET: the peer closed; a route or host that cannot be reached is not this.
-            return reason.hasSuffix(String(cString: strerror(EPIPE))) || reason.hasSuffix(String(cString: strerror(ECONNRESET)))
+            return true
         case .failure(.malformed(_, _, let reason)): return reason.hasPrefix("empty reply")
         default: return false
         }

@@ -32,7 +32,7 @@ public enum SocketClient {
         func failed(_ failure: ConnectionFailure, received: Int) -> ZooKeeperError {
             switch failure {
             case .timedOut: return .readTimedOut(endpoint: endpoint.description, command: command, seconds: limits.readTimeout, receivedBytes: received)
-            case .reset: return .io(endpoint: endpoint.description, reason: "connection reset by peer")
+            case .reset: return .io(endpoint: endpoint.description, reason: ZooKeeperError.peerReset)
             case .failed(let reason): return .io(endpoint: endpoint.description, reason: reason)
             case .tls(let failure, let detail): return .tls(endpoint: endpoint.description, failure: failure, detail: detail)
             }

@@ -161,3 +161,16 @@ public enum TLSFailure: String, Sendable, Hashable, Codable {
         }
     }
 }
+
+extension ZooKeeperError {
+    /// The reason an `io` failure gives when the peer reset the connection after accepting it (a server at its
+    /// connection limit does this): one text, so that it is recognised wherever it is judged.
+    public static let peerReset = "connection reset by peer"
+
+    /// The peer closed or reset the connection: EPIPE or ECONNRESET, said by strerror or by `peerReset`.
+    public var isClosedByPeer: Bool {
+        guard case .io(_, let reason) = self else { return false }
+        return reason.hasSuffix(Self.peerReset) || reason.hasSuffix(String(cString: strerror(EPIPE)))
+            || reason.hasSuffix(String(cString: strerror(ECONNRESET)))
+    }
+}

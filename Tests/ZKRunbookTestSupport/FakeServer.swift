@@ -9,6 +9,8 @@ public final class FakeServer: @unchecked Sendable {
         case reply(Data)
         /// A reply chosen by the request's first four bytes (a four-letter word), each word recorded in `words`.
         case answer(@Sendable (String) -> Data)
+        /// The request read, then the connection reset (RST), as a server at its connection limit may end it.
+        case reset
     }
 
     public let port: Int
@@ -77,6 +79,9 @@ public final class FakeServer: @unchecked Sendable {
             while !isStopped && send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL)) > 0 {}
         case .answer:
             break
+        case .reset:
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         case .reply(let data):
             _ = data.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             shutdown(client, Int32(SHUT_WR))

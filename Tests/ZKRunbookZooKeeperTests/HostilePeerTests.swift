@@ -72,6 +72,17 @@ struct HostilePeerTests {
         #expect(emptyFacts.error?.contains("closed it without an answer") == true)
     }
 
+    /// A connection reset after it was accepted is a server that answered nothing, like one closed without a
+    /// word, on the words asked at once and on those asked again one at a time: never a server that is down.
+    @Test func aResetAfterAcceptIsAnsweredNothingNotUnreachable() {
+        let reset = FakeServer(.reset)
+        defer { reset.stop() }
+        let facts = ServerProbe(limits: client.limits).probe(reset.endpoint)
+        #expect(facts.closedWithoutAnswer && facts.mode == .unknown, "\(facts.error ?? "")")
+        #expect(ServerProbe.closedWithoutAnswer(.failure(.io(endpoint: "zk1:2181", reason: ZooKeeperError.peerReset))))
+        #expect(!ServerProbe.closedWithoutAnswer(.failure(.io(endpoint: "zk1:2181", reason: "connect failed: No route to host"))))
+    }
+
     @Test func refusedAndUnroutableAreNamed() {
         let server = FakeServer(.silent)
         let port = server.port
