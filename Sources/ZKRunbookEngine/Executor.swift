@@ -97,6 +97,8 @@ public final class Executor {
     /// Dry run: mutating steps skipped so far; guards after them are unknown, not passed or failed.
     private var skippedMutations: [String] = []
     private let priorSkippedCount: Int
+    /// Steps this run skipped because their `when` did not hold: not counted as done.
+    private var skippedByWhen = 0
     private var dryRunRefusals: [String] = []
     /// The hold checked before each change: `options.fence`, or the one this executor took (and releases).
     private var heldFence: (any RunFence)?
@@ -237,6 +239,7 @@ public final class Executor {
                 break
             case .skip(let message):
                 emit(finishedEvent(step, index: index, status: .skipped, message: message))
+                skippedByWhen += 1
                 index += 1
                 continue
             case .cannotTell(let message):
@@ -321,7 +324,7 @@ public final class Executor {
             let unknownNote = notRun == 0 ? "" : " (\(notRun) changing step(s) not run)"
             return finish(.succeeded, "dry run complete\(unknownNote)")
         }
-        return finish(.succeeded, "all \(total) steps done")
+        return finish(.succeeded, skippedByWhen == 0 ? "all \(total) steps done" : "\(total - skippedByWhen) steps done, \(skippedByWhen) skipped")
     }
 
     /// Before the first step and before each changing step: takes the runbook's `lease` if this run does not

@@ -16,6 +16,10 @@ public struct EnsembleInspector: Sendable {
     public var readMembersFile: (@Sendable (EnsembleMember) -> Result<(servers: [ServerEntry], channel: String), ConfigReadFailure>)?
     /// Where the last leader of these members is remembered, to ask only it `mntr` in the first round.
     public var hints = LeaderHints.shared
+    /// A server a roll is about to restart (`without`), whose leadership may have been handed off: the servers
+    /// holding it as an observer where it is written as a participant is that hand-off, noted, not held against
+    /// the verdict. Any other difference, and this one for any other server, still is.
+    public var settingAside: Int?
 
     public init(probe: ServerProbe = ServerProbe(), maxLag: UInt64 = 1000) {
         self.probe = probe
@@ -215,7 +219,10 @@ public struct EnsembleInspector: Sendable {
             reasons.append("\(describe(status)) is \(status.facts.mode.rawValue): \(why)")
         }
         for finding in membership.findings {
+            let handedOff =
+                finding.kind == .roleDiffers && finding.ids == [settingAside] && statuses.contains { $0.member.id == settingAside && $0.facts.mode == .observer }
             switch finding.kind {
+            case _ where handedOff: notes.append("membership: " + finding.message + " (its leadership handed off for its restart)")
             case .unknown, .missingMember, .missingLeader: notes.append("membership: " + finding.message)
             default: reasons.append("membership: " + finding.message)
             }

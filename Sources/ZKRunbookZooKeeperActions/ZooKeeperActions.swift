@@ -14,7 +14,7 @@ public enum ZooKeeperActions {
         ZKDataAsideAction.kind, ZKRestorePreflightAction.kind, ZKBackupAction.kind, ZKBackupVerifyAction.kind, ZKBackupInstallAction.kind,
         ZKRestoreCheckAction.kind, ZKRestoreLossAction.kind, ZKPurgeAction.kind, ZKVoterLinksAction.kind, ZKLogLineAction.kind, ZKCertificatesAction.kind,
         ZKInstallAction.kind,
-        ZKLogErrorsAction.kind, ZKUpgradeSettingsAction.kind,
+        ZKLogErrorsAction.kind, ZKUpgradeSettingsAction.kind, ZKHandOffCheckAction.kind,
     ]
 
     /// Members named by one string: a .json5 ensemble file, another existing file (a zoo.cfg), or host:port,….

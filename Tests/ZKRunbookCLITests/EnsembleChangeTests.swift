@@ -169,6 +169,82 @@ struct EnsembleChangeTests {
         return finished?["facts"] as? [String: Any] ?? [:]
     }
 
+    /// The rolling restart on 3.5+ with reconfig: the leader is made an observer (it designates a caught-up
+    /// successor, no election), restarted, caught up and given its vote back; the followers' turns skip all of
+    /// it. Afterwards every member's /zookeeper/config lists the servers exactly as before; a kazoo client
+    /// writing every 20 ms loses no acknowledged write. The same roll with handOff=false gives the reference
+    /// figures (printed, not judged: the benchmark compares them over several rounds).
+    @Test func aRollingRestartHandsTheLeadershipOffAndGivesTheVoteBack() throws {
+        let workspace = Scratch("hand-off")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig"], firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        func servers() throws -> [[String]] {
+            try (1...3).map { node in
+                let config = try zkrunbook.run(["zk", "config", "--server", "127.0.0.1:\(ensemble.clientPort(node))"])
+                #expect(config.status == 0, "\(config.stderr)")
+                return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
+            }
+        }
+        let before = try servers()
+        #expect(before.allSatisfy { $0.count == 3 && $0.allSatisfy { $0.contains(":participant;") } }, "\(before)")
+        func roll(_ handOff: Bool) throws -> (result: ZKRunbookBinary.Result, witness: KazooWitness.Verdict) {
+            let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-hand-off-\(handOff)")
+            let result = try zkrunbook.run(
+                ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state"), "--param", "handOff=\(handOff)", "--json"],
+                directory: repositoryRoot, timeout: 300)
+            return (result, try witness.finish())
+        }
+        func steps(_ result: ZKRunbookBinary.Result, _ id: String) -> [String] {
+            jsonLines(result.stdout).filter { $0["type"] as? String == "step-finished" && $0["step"] as? String == id }.map { $0["status"] as? String ?? "?" }
+        }
+        func noLeader(_ result: ZKRunbookBinary.Result) -> [Int] {
+            jsonLines(result.stdout).filter { $0["type"] as? String == "node-finished" }.compactMap { ($0["facts"] as? [String: Any])?["noLeaderMs"] as? Int }
+        }
+        let (handed, handedWitness) = try roll(true)
+        #expect(handed.status == 0, "\(handed.stdout.suffix(3000))")
+        // One hand-off and one vote given back (the leader's turn); skipped on the two followers' turns.
+        #expect(steps(handed, "hand-off").sorted() == ["skipped", "skipped", "succeeded"], "\(steps(handed, "hand-off"))")
+        #expect(steps(handed, "hand-back").sorted() == ["skipped", "skipped", "succeeded"], "\(steps(handed, "hand-back"))")
+        #expect(try servers() == before, "the membership as before, read from every member")
+        #expect(handedWitness.lost.isEmpty, "acknowledged writes lost: \(handedWitness.lost.prefix(5))")
+        #expect(noLeader(handed).count == 3, "each turn measured: \(noLeader(handed))")
+
+        let (plain, plainWitness) = try roll(false)
+        #expect(plain.status == 0, "\(plain.stdout.suffix(3000))")
+        #expect(steps(plain, "hand-off") == ["skipped", "skipped", "skipped"], "\(steps(plain, "hand-off"))")
+        #expect(plainWitness.lost.isEmpty, "acknowledged writes lost: \(plainWitness.lost.prefix(5))")
+        // The conductor SIGKILLed once the leader is an observer and before its vote is back: status names the
+        // server the file writes as a participant; a new run is refused; resume gives the vote back.
+        let state = workspace.file("state-killed")
+        let running = try zkrunbook.start(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", state, "--json"], directory: repositoryRoot)
+        try poll("the leader handed off", timeout: 120) {
+            jsonLines(running.outputSoFar).contains {
+                $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" && $0["status"] as? String == "succeeded"
+            }
+        }
+        running.signal(SIGKILL)
+        let killed = try running.wait(timeout: 20).stdout
+        let handedOffNode = try #require(
+            jsonLines(killed).last { $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" }?["node"] as? Int)
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(
+            status.status != 0 && status.stdout.contains("server \(handedOffNode) is written as participant, but the servers say observer"),
+            "\(status.stdout)")
+        let refused = try zkrunbook.run(["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot, timeout: 120)
+        #expect(refused.status == 3 || refused.status == 4, "a new run is refused: exit \(refused.status): \(refused.stdout.suffix(1000))")
+        let runID = try #require(killed.firstMatch(of: /\d{8}T\d{6}Z-rolling-restart-[0-9a-f]{8}/).map { String($0.output) })
+        let resumed = try zkrunbook.run(["resume", runID, "--state-dir", state, "--json"], directory: repositoryRoot, timeout: 300)
+        #expect(resumed.status == 0, "\(resumed.stdout.suffix(3000))\n\(resumed.stderr)")
+        #expect(steps(resumed, "hand-back").contains("succeeded"), "the vote given back on resume: \(steps(resumed, "hand-back"))")
+        #expect(try servers() == before, "the membership as before after resume, read from every member")
+        #expect(try zkrunbook.run(["status", "--ensemble", ensemble.file]).status == 0)
+
+        print(
+            "rolling restart, leader handed off: longest write gap \(handedWitness.longestGapMs) ms, \(handedWitness.failedAttempts) failed write(s), servers' time without a leader \(noLeader(handed)) ms; "
+                + "leader restarted: longest write gap \(plainWitness.longestGapMs) ms, \(plainWitness.failedAttempts) failed write(s), \(noLeader(plain)) ms")
+    }
+
     /// 3 -> 5 -> 3 through reconfig with a kazoo client writing throughout: two spares added one at a time
     /// (each started, caught up, then made a voter, the config read back from every member), a follower made
     /// an observer and a participant again, then the leader removed and one more server; removed servers are

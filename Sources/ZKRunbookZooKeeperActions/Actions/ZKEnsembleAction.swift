@@ -112,6 +112,7 @@ struct ZKEnsembleAction: ArgumentsDecodable {
         let connector = context.options.services.serverConnector
         inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds, connector: connector) }
         inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: nodes)
+        if let without, case .success(let text) = context.resolve(without) { inspector.settingAside = Int(text) }
         let view = inspector.inspect(members, thorough: preflight)
         let leader = view.leaderID.map { "leader \($0)" } ?? "no leader"
         var message = "\(view.verdict.rawValue): \(leader)"

@@ -1,0 +1,85 @@
+import Foundation
+import ZKRunbookEngine
+import ZKRunbookZooKeeper
+
+/// `zk-hand-off-check`: before a node's restart in a roll, whether its leadership can be handed off instead of
+/// forcing an election. Only a leader is handed off, and only where reconfig can make it an observer now
+/// (3.5+, reconfigEnabled, a quorum of the voters left): its voters then elect nobody, the leader designates a
+/// caught-up successor (ZooKeeper's Leader.getDesignatedLeader), it restarts as an observer and gets its vote
+/// back. A server the file writes as a participant that the servers hold as an observer is a hand-off left
+/// unfinished (a conductor stopped mid-way): its vote is given back after its restart. Read-only: a plan says
+/// which it will be, and why an election where it cannot be avoided.
+struct ZKHandOffCheckAction: ArgumentsDecodable {
+    static let name = "zk-hand-off-check"
+    static let summary =
+        "read-only: whether a node's restart can hand its leadership off through reconfig instead of forcing an election, and whether its vote must be given back"
+
+    var ensemble: Template
+    var server: Template
+    var enabled: Template
+    var timeout: DurationSpec?
+    var isReadOnly: Bool { true }
+    static var defaults: [String: any ArgumentValue] { ["enabled": Template.literal("true")] }
+    var yieldedFacts: FactNames? { FactNames(["handOff", "giveVoteBack", "version", "reason"]) }
+
+    func describe(_ resolver: TemplateResolver) -> [String] {
+        [
+            "if server \(server.display(resolver)) leads and reconfig can make it an observer now, hand its leadership off (no election); if the servers hold it as an observer the file does not, give its vote back after its restart"
+        ]
+    }
+
+    func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
+        let values = try context.resolved([ensemble, server, enabled])
+        guard let id = Int(values[1]) else { return .failure(cause: .invalidArgument, message: "server '\(values[1])' is not a server id") }
+        let members: [EnsembleMember]
+        switch ZooKeeperActions.members(fromSource: values[0]) {
+        case .success(let found): members = found
+        case .failure(let outcome): return outcome
+        }
+        guard let member = members.first(where: { $0.id == id }) else {
+            return .failure(cause: .invalidArgument, message: "server \(id) is not in \(values[0])")
+        }
+        let seconds = min(timeout?.resolve(context.resolver.parameters)?.seconds ?? 5, max(1, context.remainingSeconds))
+        let probe = ServerProbe(
+            limits: SocketLimits(connectTimeout: min(seconds, 2), readTimeout: seconds), wantMonitor: false, wantRuok: false,
+            connector: context.options.services.serverConnector)
+        let mode = probe.probe(member.endpoint, adminPort: member.adminPort).mode
+        func decided(_ handOff: Bool, giveVoteBack: Bool, version: String = "", _ reason: String) -> ActionOutcome {
+            .success(
+                reason,
+                facts: ["handOff": .bool(handOff), "giveVoteBack": .bool(giveVoteBack), "version": .string(version), "reason": .string(reason)])
+        }
+        if mode == .observer && member.role == .participant {
+            return decided(
+                false, giveVoteBack: true,
+                "server \(id) is an observer though the file writes it as a participant (a hand-off left unfinished): its vote is given back after its restart")
+        }
+        guard mode == .leader else { return decided(false, giveVoteBack: false, "server \(id) is a \(mode.rawValue): its restart forces no election") }
+        guard values[2] == "true" else {
+            return decided(false, giveVoteBack: false, "server \(id) leads and hand-off is off (handOff=false): its restart will cost an election")
+        }
+        let reconfig = ZKReconfigAction(
+            ensemble: ensemble, add: nil, remove: nil, setRole: Template.literal(String(id)), role: Template.literal("observer"), check: true, fromVersion: nil,
+            timeout: timeout)
+        let check: ActionOutcome
+        do { check = try reconfig.execute(context) } catch { check = error }
+        guard check.succeeded, case .string(let version)? = check.facts["version"] else {
+            return decided(false, giveVoteBack: false, "server \(id) leads, and its restart will cost an election: reconfig cannot hand it off now: \(check.message)")
+        }
+        let voters = members.filter { $0.role == .participant }.count
+        return decided(
+            true, giveVoteBack: true, version: version,
+            "server \(id) leads: reconfig makes it an observer first, so it designates a caught-up successor instead of an election; "
+                + Self.quorumNote(voters: voters) + "; its vote given back once it is caught up")
+    }
+
+    /// The maths the plan says: the voters while the old leader restarts as an observer, against those a
+    /// plain restart leaves serving.
+    static func quorumNote(voters: Int) -> String {
+        let plainMajority = voters / 2 + 1
+        let plainSpare = (voters - 1) - plainMajority
+        let handedMajority = (voters - 1) / 2 + 1
+        let handedSpare = (voters - 1) - handedMajority
+        return "while it restarts, \(voters - 1) voter(s) with a majority of \(handedMajority) (\(handedSpare) may fail); a plain restart leaves \(voters - 1) of \(voters) serving with a majority of \(plainMajority) (\(plainSpare) may fail)"
+    }
+}
