@@ -66,6 +66,11 @@ struct RollingRestartTests {
         let workspace = Scratch("rr-compact")
         let ensemble = try sandbox(workspace)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        // Without reconfig (the sandbox's default), the plan says the leader's restart costs an election, and why.
+        let plan = try zkrunbook.run(["plan", "rolling-restart", "--ensemble", ensemble.file], directory: repositoryRoot, timeout: 120)
+        #expect(
+            plan.stdout.contains("leads, and its restart will cost an election: reconfig cannot hand it off now")
+                && plan.stdout.contains("reconfigEnabled is false"), "\(plan.stdout.suffix(3000))")
         let run = try zkrunbook.run(
             ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state")], directory: repositoryRoot, timeout: 300)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")

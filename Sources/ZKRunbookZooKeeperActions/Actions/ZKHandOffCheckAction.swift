@@ -43,7 +43,8 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
         let probe = ServerProbe(
             limits: SocketLimits(connectTimeout: min(seconds, 2), readTimeout: seconds), wantMonitor: false, wantRuok: false,
             connector: context.options.services.serverConnector)
-        let mode = probe.probe(member.endpoint, adminPort: member.adminPort).mode
+        let seen = probe.probe(member.endpoint, adminPort: member.adminPort)
+        let mode = seen.mode
         func decided(_ handOff: Bool, giveVoteBack: Bool, version: String = "", _ reason: String) -> ActionOutcome {
             .success(
                 reason,
@@ -55,6 +56,12 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
                 "server \(id) is an observer though the file writes it as a participant (a hand-off left unfinished): its vote is given back after its restart")
         }
         guard mode == .leader else { return decided(false, giveVoteBack: false, "server \(id) is a \(mode.rawValue): its restart forces no election") }
+        if let version = seen.version, version.hasPrefix("3.4.") {
+            return decided(
+                false, giveVoteBack: false,
+                "server \(id) leads, and its restart will cost an election: ZooKeeper \(version.prefix { $0 != "-" && $0 != "," }) has no reconfig (3.5 and later)"
+            )
+        }
         guard values[2] == "true" else {
             return decided(false, giveVoteBack: false, "server \(id) leads and hand-off is off (handOff=false): its restart will cost an election")
         }
@@ -64,7 +71,8 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
         let check: ActionOutcome
         do { check = try reconfig.execute(context) } catch { check = error }
         guard check.succeeded, case .string(let version)? = check.facts["version"] else {
-            return decided(false, giveVoteBack: false, "server \(id) leads, and its restart will cost an election: reconfig cannot hand it off now: \(check.message)")
+            return decided(
+                false, giveVoteBack: false, "server \(id) leads, and its restart will cost an election: reconfig cannot hand it off now: \(check.message)")
         }
         let voters = members.filter { $0.role == .participant }.count
         return decided(
@@ -80,6 +88,7 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
         let plainSpare = (voters - 1) - plainMajority
         let handedMajority = (voters - 1) / 2 + 1
         let handedSpare = (voters - 1) - handedMajority
-        return "while it restarts, \(voters - 1) voter(s) with a majority of \(handedMajority) (\(handedSpare) may fail); a plain restart leaves \(voters - 1) of \(voters) serving with a majority of \(plainMajority) (\(plainSpare) may fail)"
+        return
+            "while it restarts, \(voters - 1) voter(s) with a majority of \(handedMajority) (\(handedSpare) may fail); a plain restart leaves \(voters - 1) of \(voters) serving with a majority of \(plainMajority) (\(plainSpare) may fail)"
     }
 }
