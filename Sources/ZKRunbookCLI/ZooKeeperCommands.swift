@@ -92,6 +92,19 @@ enum StatusCommand {
         inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: targets.file?.nodes ?? [])
         let view = inspector.inspect(targets.members, namedByPosition: parsed.values["--server"] != nil)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))
+        if !parsed.flags.contains("--json"), !view.membership.findings.isEmpty, let file = parsed.value("--ensemble") {
+            // A membership not as written may be a run's change left half done (a hand-off, a reconfig): say
+            // which runs on this ensemble did not finish, as this machine's journals record them.
+            let layout = StateLayout.standard(explicit: parsed.value("--state-dir"))
+            let path = URL(fileURLWithPath: file).standardizedFileURL.path
+            let unfinished = RunHistory(layout: layout).list().filter {
+                $0.status == "unfinished" && !$0.dryRun && $0.ensemble.map { URL(fileURLWithPath: $0).standardizedFileURL.path } == path
+            }
+            for run in unfinished.reversed() {
+                Swift.print(
+                    "unfinished: run \(run.runID) (\(run.runbook), started \(run.startedAt)) did not finish on this ensemble: zkrunbook resume \(run.runID)")
+            }
+        }
         if let path = parsed.value("--prometheus"), let metrics {
             let history = ZxidHistory(stateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
             let limits = SocketLimits(connectTimeout: timeout, readTimeout: timeout)

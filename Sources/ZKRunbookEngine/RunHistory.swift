@@ -12,6 +12,8 @@ public struct RunHistory: Sendable {
         public var finishedAt: String?
         public var durationMs: Int64?
         public var dryRun: Bool
+        /// The run's `ensemble` parameter (the ensemble file it worked on), when it had one.
+        public var ensemble: String?
     }
 
     public var layout: StateLayout
@@ -38,7 +40,7 @@ public struct RunHistory: Sendable {
         let duration = finished.flatMap { end in Event.milliseconds(end.time).flatMap { stop in Event.milliseconds(started.time).map { stop - $0 } } }
         return Summary(
             runID: runID, runbook: started.runbook ?? "?", status: finished?.status?.rawValue ?? "unfinished", startedAt: started.time,
-            finishedAt: finished?.time, durationMs: duration, dryRun: started.dryRun ?? false)
+            finishedAt: finished?.time, durationMs: duration, dryRun: started.dryRun ?? false, ensemble: started.parameters?["ensemble"])
     }
 
     /// The journal's events, in order: what `show` renders. A torn last record (a write cut short) is left

@@ -227,13 +227,13 @@ struct EnsembleChangeTests {
         let killed = try running.wait(timeout: 20).stdout
         let handedOffNode = try #require(
             jsonLines(killed).last { $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" }?["node"] as? Int)
-        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        let runID = try #require(killed.firstMatch(of: /\d{8}T\d{6}Z-rolling-restart-[0-9a-f]{8}/).map { String($0.output) })
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file, "--state-dir", state])
         #expect(
-            status.status != 0 && status.stdout.contains("server \(handedOffNode) is written as participant, but the servers say observer"),
-            "\(status.stdout)")
+            status.status != 0 && status.stdout.contains("server \(handedOffNode) is written as participant, but the servers say observer")
+                && status.stdout.contains("unfinished: run \(runID) (rolling-restart, started "), "\(status.stdout)")
         let refused = try zkrunbook.run(["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", state], directory: repositoryRoot, timeout: 120)
         #expect(refused.status == 3 || refused.status == 4, "a new run is refused: exit \(refused.status): \(refused.stdout.suffix(1000))")
-        let runID = try #require(killed.firstMatch(of: /\d{8}T\d{6}Z-rolling-restart-[0-9a-f]{8}/).map { String($0.output) })
         let resumed = try zkrunbook.run(["resume", runID, "--state-dir", state, "--json"], directory: repositoryRoot, timeout: 300)
         #expect(resumed.status == 0, "\(resumed.stdout.suffix(3000))\n\(resumed.stderr)")
         #expect(steps(resumed, "hand-back").contains("succeeded"), "the vote given back on resume: \(steps(resumed, "hand-back"))")
