@@ -18,6 +18,16 @@ public struct RunResult: Codable, Sendable, Equatable {
         public var cause: String?
     }
 
+    /// One node's turn in a step that works node by node (a rolling restart, for-each-node).
+    public struct Node: Codable, Sendable, Equatable {
+        public var id: Int
+        public var step: String
+        public var status: String
+        public var durationMs: Int?
+        /// How long clients had no leader in its turn, in the servers' own count (-1: a server could not say).
+        public var noLeaderMs: Int?
+    }
+
     public var schema: Int = RunResult.schemaVersion
     public var runID: String
     public var runbook: String?
@@ -31,6 +41,8 @@ public struct RunResult: Codable, Sendable, Equatable {
     /// Did any step change anything; for a plan or dry run, would it.
     public var changed: Bool
     public var steps: [Step]
+    /// Each node's turn, in the order they came (nil when the run worked on no node by node).
+    public var nodes: [Node]?
     /// The refusal's or failure's message; nil when the run succeeded.
     public var reason: String?
     public var startedAt: String?
@@ -53,6 +65,13 @@ public struct RunResult: Codable, Sendable, Equatable {
                 id: id, status: status.rawValue, changes: changes, changed: changed, durationMs: event.durationMs, message: event.message,
                 cause: event.cause?.rawValue)
         }
+        // The run's own node turns (an agent's relayed events name their own run as parent).
+        let nodes = events.filter { $0.type == .nodeFinished && $0.parentRunID == nil }.compactMap { event -> Node? in
+            guard let id = event.node, id > 0, let step = event.parentStep, let status = event.status else { return nil }
+            var milliseconds: Int?
+            if case .int(let value)? = event.facts?["noLeaderMs"] { milliseconds = Int(value) }
+            return Node(id: id, step: step, status: status.rawValue, durationMs: event.durationMs, noLeaderMs: milliseconds)
+        }
         let started = own.first { $0.type == .runStarted || $0.type == .runResumed }
         let finished = own.last { $0.type == .runFinished }
         // A rolled-back run changed things and put them back: said as changed, with the reason.
@@ -60,7 +79,8 @@ public struct RunResult: Codable, Sendable, Equatable {
         return RunResult(
             runID: outcome.runID, runbook: started?.runbook, ensemble: ensemble, host: host, version: version, mode: mode.rawValue,
             status: outcome.status.rawValue, exitCode: Int(outcome.exitCode.rawValue), changed: steps.contains(where: \.changed) || rolledBack,
-            steps: steps, reason: outcome.status == .succeeded ? nil : outcome.message, startedAt: started?.time, finishedAt: finished?.time)
+            steps: steps, nodes: nodes.isEmpty ? nil : nodes, reason: outcome.status == .succeeded ? nil : outcome.message, startedAt: started?.time,
+            finishedAt: finished?.time)
     }
 
     public var json: String {

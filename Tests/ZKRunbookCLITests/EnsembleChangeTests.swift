@@ -190,7 +190,10 @@ struct EnsembleChangeTests {
         func roll(_ handOff: Bool) throws -> (result: ZKRunbookBinary.Result, witness: KazooWitness.Verdict) {
             let witness = try KazooWitness.start(ensemble, in: workspace, name: "witness-hand-off-\(handOff)")
             let result = try zkrunbook.run(
-                ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state"), "--param", "handOff=\(handOff)", "--json"],
+                [
+                    "run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state"), "--param", "handOff=\(handOff)", "--json",
+                    "--result", workspace.file("result-\(handOff).json"),
+                ],
                 directory: repositoryRoot, timeout: 300)
             return (result, try witness.finish())
         }
@@ -208,6 +211,11 @@ struct EnsembleChangeTests {
         #expect(try servers() == before, "the membership as before, read from every member")
         #expect(handedWitness.lost.isEmpty, "acknowledged writes lost: \(handedWitness.lost.prefix(5))")
         #expect(noLeader(handed).count == 3, "each turn measured: \(noLeader(handed))")
+        // The result document carries each node's turn and the time its clients had no leader.
+        let document = workspace.read("result-true.json") ?? ""
+        #expect(try JSONSchema.published("result").problems(document) == [], "\(document)")
+        let nodes = (try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+        #expect(nodes.compactMap { $0["noLeaderMs"] as? Int } == noLeader(handed), "\(nodes)")
 
         let (plain, plainWitness) = try roll(false)
         #expect(plain.status == 0, "\(plain.stdout.suffix(3000))")
