@@ -32,7 +32,10 @@ public struct SSHCommandRunner: CommandRunner {
     }
 
     /// The ssh argv that runs `spec` on the node.
-    public func sshArgv(for spec: CommandSpec) -> [String] {
+    public func sshArgv(for spec: CommandSpec) -> [String] { connection() + [host, "--", Self.remoteCommand(for: spec)] }
+
+    /// ssh and its options, up to the host: the same for a command and for asking the shared connection.
+    func connection() -> [String] {
         var argv = [
             ssh, "-o", "BatchMode=yes", "-o", "ConnectTimeout=\(connectTimeout)", "-o", "ServerAliveInterval=5",
             "-o", "ServerAliveCountMax=3", "-o", "LogLevel=ERROR",
@@ -40,10 +43,27 @@ public struct SSHCommandRunner: CommandRunner {
         if let port = settings.port { argv += ["-p", String(port)] }
         if let identity = settings.identityFile { argv += ["-i", identity, "-o", "IdentitiesOnly=yes"] }
         for option in settings.options { argv += ["-o", option] }
+        // One connection per node for the whole run, as Ansible does: later commands ride the first one's
+        // (about 250 ms of setup each otherwise). After the ensemble's own options: ssh takes the first value
+        // it is given, so `ControlMaster=no` there turns it off.
+        if let folder = Self.controlFolder {
+            argv += ["-o", "ControlMaster=auto", "-o", "ControlPath=\(folder)/%C", "-o", "ControlPersist=60"]
+        }
         if let user = settings.user { argv += ["-l", user] }
-        argv += [host, "--", Self.remoteCommand(for: spec)]
         return argv
     }
+
+    /// The private folder of this user's shared ssh connections (mode 0700, owned by this user), made once;
+    /// nil where it cannot be made private, and then every command opens its own connection.
+    static let controlFolder: String? = {
+        let folder = (ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp") + "/zkrunbook-ssh-\(getuid())"
+        if mkdir(folder, 0o700) != 0 && errno != EEXIST { return nil }
+        var info = stat()
+        // Someone else's folder, or one others may write: its sockets could be theirs.
+        guard lstat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == getuid(), info.st_mode & 0o077 == 0 else { return nil }
+        // A socket path is limited to 108 bytes; %C is 40.
+        return folder.utf8.count + 41 < 104 ? folder : nil
+    }()
 
     /// `cd DIR && env K=V argv…`, every word quoted for the remote shell.
     static func remoteCommand(for spec: CommandSpec) -> String {
@@ -70,13 +90,28 @@ public struct SSHCommandRunner: CommandRunner {
         wrapped.onStandardOutputLine = spec.onStandardOutputLine
         wrapped.unsetEnvironment = ["SSH_AUTH_SOCK"].filter { _ in settings.identityFile != nil }
         var result = local.run(wrapped, cancellation: cancellation)
-        if case .exited(255) = result.termination, let failure = Self.classify(stderr: result.stderr.text, host: host) {
-            result.termination = .transportFailed(kind: failure.kind, message: failure.message)
+        if case .exited(255) = result.termination {
+            if let failure = Self.classify(stderr: result.stderr.text, host: host) {
+                result.termination = .transportFailed(kind: failure.kind, message: failure.message)
+            } else if Self.controlFolder != nil, !sharedConnectionAlive() {
+                // A command riding a shared connection that went away says nothing itself: asked, the
+                // connection's master is gone. (A remote command that exits 255 leaves it alive.)
+                result.termination = .transportFailed(
+                    kind: .sshDropped,
+                    message:
+                        "ssh to \(host): the connection dropped during the command (its shared connection is gone); the command may or may not have finished on the node"
+                )
+            }
         }
         if case .spawnFailed(let why) = result.termination {
             result.termination = .spawnFailed("ssh client: \(why) (install openssh-client)")
         }
         return result
+    }
+
+    /// Whether this node's shared connection still answers (`ssh -O check`).
+    func sharedConnectionAlive() -> Bool {
+        local.run(CommandSpec(argv: connection() + ["-O", "check", host], timeout: 5), cancellation: nil).termination == .exited(0)
     }
 
     /// Names an ssh failure from what the client printed; nil when exit 255 came from the remote command.
