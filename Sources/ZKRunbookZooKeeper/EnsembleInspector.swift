@@ -220,7 +220,8 @@ public struct EnsembleInspector: Sendable {
         }
         for finding in membership.findings {
             let handedOff =
-                finding.kind == .roleDiffers && finding.ids == [settingAside] && statuses.contains { $0.member.id == settingAside && $0.facts.mode == .observer }
+                finding.kind == .roleDiffers && finding.ids == [settingAside]
+                && statuses.contains { $0.member.id == settingAside && $0.facts.mode == .observer }
             switch finding.kind {
             case _ where handedOff: notes.append("membership: " + finding.message + " (its leadership handed off for its restart)")
             case .unknown, .missingMember, .missingLeader: notes.append("membership: " + finding.message)
