@@ -320,8 +320,8 @@ public final class Executor {
                 return finish(.refused, "dry run: would refuse: " + dryRunRefusals.joined(separator: "; "))
             }
             // The steps this runbook did not run, not the earlier nodes' it was told of (they explain its guards).
-            let notRun = skippedMutations.count - priorSkippedCount
-            let unknownNote = notRun == 0 ? "" : " (\(notRun) changing step(s) not run)"
+            let notRun = skippedMutations.dropFirst(priorSkippedCount)
+            let unknownNote = notRun.isEmpty ? "" : " (\(notRun.count) changing step(s) not run: \(notRun.joined(separator: ", ")))"
             return finish(.succeeded, "dry run complete\(unknownNote)")
         }
         return finish(.succeeded, skippedByWhen == 0 ? "all \(total) steps done" : "\(total - skippedByWhen) steps done, \(skippedByWhen) skipped")
