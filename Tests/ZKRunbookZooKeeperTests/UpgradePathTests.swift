@@ -119,4 +119,24 @@ struct CanaryLogTests {
         #expect(ZKLogErrorsAction.errors(in: launcher) == launcher)
         #expect(ZKLogErrorsAction.isOwnTLSProbe(sniff[1]) && !ZKLogErrorsAction.isOwnTLSProbe(severe[1]))
     }
+
+    /// The canary judges the new process only: the old one's error as it was stopped (logged after the mark,
+    /// before the new start line) is not the new release's; the new one's is; a launcher that never started
+    /// is judged whole.
+    @Test func theCanaryJudgesTheProcessStartedAfterTheMark() {
+        let stopped: [Substring] = [
+            "2026-12-07 22:29:56,924 [SyncThread:1] ERROR org.apache.zookeeper.server.ZooKeeperCriticalThread - Severe unrecoverable error, from thread : SyncThread:1",
+            "2026-12-07 22:29:57,410 [main] INFO org.apache.zookeeper.server.quorum.QuorumPeerMain - Starting quorum peer, myid=1",
+        ]
+        let started: [Substring] = [
+            "2026-12-07 22:29:58,001 [QuorumPeer[myid=1](plain=127.0.0.1:30001)(secure=disabled)] INFO org.apache.zookeeper.server.quorum.Learner - Getting a diff from the leader 0x1000000fb"
+        ]
+        let failing: [Substring] = [
+            "2026-12-07 22:29:59,100 [SyncThread:1] ERROR org.apache.zookeeper.server.ZooKeeperCriticalThread - Severe unrecoverable error, from thread : SyncThread:1"
+        ]
+        #expect(ZKLogErrorsAction.errors(in: Array(ZKLogErrorsAction.sinceStart(stopped + started))).isEmpty)
+        #expect(ZKLogErrorsAction.errors(in: Array(ZKLogErrorsAction.sinceStart(stopped + started + failing))) == failing)
+        let launcher: [Substring] = ["Error: Could not find or load main class org.apache.zookeeper.server.quorum.QuorumPeerMain"]
+        #expect(ZKLogErrorsAction.errors(in: Array(ZKLogErrorsAction.sinceStart(launcher))) == launcher)
+    }
 }

@@ -41,7 +41,10 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
         // zkrunbook's own question to a port that stayed silent (does it speak TLS?) reads as a Len error of a TLS
         // record's head on a plaintext port: ours, not the server's.
         let own = lines.filter(Self.isOwnTLSProbe).count
-        let errors = Self.errors(in: lines).filter { !Self.isOwnTLSProbe($0) }.map { String($0.prefix(400)) }
+        // The canary judges the new process: the old one's last words, logged as it was stopped (a SyncThread
+        // interrupted mid-write says "Severe unrecoverable error"), come before the new one's start line.
+        let judged = report ? lines[...] : Self.sinceStart(lines)
+        let errors = Self.errors(in: Array(judged)).filter { !Self.isOwnTLSProbe($0) }.map { String($0.prefix(400)) }
         let facts: [String: FactValue] = ["errors": .int(Int64(errors.count)), "linesRead": .int(Int64(lines.count))]
         if report {
             return .success(
@@ -52,11 +55,11 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
         }
         guard errors.isEmpty else {
             return .failure(
-                cause: .verifyFailed, message: "\(path): \(errors.count) error line(s) since the restart (of \(lines.count)): \(errors[0])", facts: facts,
+                cause: .verifyFailed, message: "\(path): \(errors.count) error line(s) since the restart (of \(judged.count)): \(errors[0])", facts: facts,
                 evidence: Array(errors.prefix(10)))
         }
         return .success(
-            "\(path): \(lines.count) line(s) since the restart, no ERROR, FATAL or exception"
+            "\(path): \(judged.count) line(s) since the restart, no ERROR, FATAL or exception"
                 + (own > 0 ? " (\(own) Len error(s) of a TLS hello left out: zkrunbook's own check of a silent port)" : ""), facts: facts)
     }
 
@@ -76,6 +79,15 @@ struct ZKLogErrorsAction: ArgumentsDecodable {
     /// they follow, so a WARN that carries one ("Exception when following the leader" and its NullPointerException
     /// of ZOOKEEPER-4394, a connection closed for a Len error) is no error, and an ERROR's exception is said with it.
     /// Exceptions before any record (the JVM launcher's "Error: Could not find or load main class …") are errors.
+    /// The lines from the first process start after the mark ("Starting quorum peer", a standalone's
+    /// "Starting server"); all of them where none started (a launcher that failed never logs one).
+    static func sinceStart(_ lines: [Substring]) -> ArraySlice<Substring> {
+        guard
+            let start = lines.firstIndex(where: { $0.contains("Starting quorum peer") || $0.contains("ZooKeeperServerMain") && $0.contains("Starting server") })
+        else { return lines[...] }
+        return lines[start...]
+    }
+
     static func errors(in lines: [Substring]) -> [Substring] {
         var found: [Substring] = []
         var level: Substring? = nil
