@@ -68,3 +68,15 @@ struct ClientUnavailabilityTests {
         #expect(sample.silent[2]?.contains("3.7 and later") == true)
     }
 }
+
+/// The quorum maths a plan gives for a hand-off: never fewer spare voters than a plain restart.
+struct HandOffQuorumTests {
+    @Test func aHandOffLeavesAtLeastTheSparesAPlainRestartDoes() {
+        #expect(
+            ZKHandOffCheckAction.quorumNote(voters: [1, 2, 3], leader: 3)
+                == "while it restarts, 2 voter(s) with a majority of 2 (0 may fail); a plain restart leaves 2 of 3 serving with a majority of 2 (0 may fail)")
+        #expect(
+            ZKHandOffCheckAction.quorumNote(voters: [1, 2, 3, 4], leader: 1)
+                == "while it restarts, 3 voter(s) with a majority of 2 (1 may fail); a plain restart leaves 3 of 4 serving with a majority of 3 (0 may fail)")
+    }
+}

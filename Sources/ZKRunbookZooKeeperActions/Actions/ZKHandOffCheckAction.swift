@@ -74,21 +74,20 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
             return decided(
                 false, giveVoteBack: false, "server \(id) leads, and its restart will cost an election: reconfig cannot hand it off now: \(check.message)")
         }
-        let voters = members.filter { $0.role == .participant }.count
+        let voters = members.filter { $0.role == .participant }.map(\.id)
         return decided(
             true, giveVoteBack: true, version: version,
             "server \(id) leads: reconfig makes it an observer first, so it designates a caught-up successor instead of an election; "
-                + Self.quorumNote(voters: voters) + "; its vote given back once it is caught up")
+                + Self.quorumNote(voters: voters, leader: id) + "; its vote given back once it is caught up")
     }
 
-    /// The maths the plan says: the voters while the old leader restarts as an observer, against those a
-    /// plain restart leaves serving.
-    static func quorumNote(voters: Int) -> String {
-        let plainMajority = voters / 2 + 1
-        let plainSpare = (voters - 1) - plainMajority
-        let handedMajority = (voters - 1) / 2 + 1
-        let handedSpare = (voters - 1) - handedMajority
-        return
-            "while it restarts, \(voters - 1) voter(s) with a majority of \(handedMajority) (\(handedSpare) may fail); a plain restart leaves \(voters - 1) of \(voters) serving with a majority of \(plainMajority) (\(plainSpare) may fail)"
+    /// The maths the plan says, ZooKeeper's (QuorumMath): the voters while the old leader restarts as an
+    /// observer, against those a plain restart leaves serving.
+    static func quorumNote(voters: [Int], leader: Int) -> String {
+        let plain = QuorumMath.assess(voters: voters, observers: [], unreachable: [leader])
+        let handed = QuorumMath.assess(voters: voters.filter { $0 != leader }, observers: [leader], unreachable: [])
+        return "while it restarts, \(handed.voters.count) voter(s) with a majority of \(handed.majority) (\(handed.tolerated) may fail); "
+            + "a plain restart leaves \(plain.reachableVoters.count) of \(plain.voters.count) serving with a majority of \(plain.majority) "
+            + "(\(plain.reachableVoters.count - plain.majority) may fail)"
     }
 }

@@ -67,8 +67,8 @@ struct ZKRestoreLossAction: ArgumentsDecodable {
         }
         let ephemerals = Set(replay.ephemerals.values.joined())
         let loss = RestoreLoss(backup: replay.paths, backupEphemerals: ephemerals, live: live)
-        let taken = Self.date(manifest.createdAt)
-        let age = taken.map { max(0, Date().timeIntervalSince($0)) }
+        // The manifest's time is one of ours (Event.timestamp): read back by its own parser.
+        let age = Event.milliseconds(manifest.createdAt).map { max(0, Date().timeIntervalSince1970 - Double($0) / 1000) }
         return .success(
             "the backup was taken \(manifest.createdAt)\(age.map { " (" + Self.age($0) + " ago)" } ?? "") up to zxid \(manifest.lastZxid): "
                 + "\(loss.backupZnodes) znode(s) against \(loss.liveZnodes) live; a restore now: " + loss.sentence(),
@@ -77,12 +77,6 @@ struct ZKRestoreLossAction: ArgumentsDecodable {
                 "backupZnodes": .int(Int64(loss.backupZnodes)), "liveZnodes": .int(Int64(loss.liveZnodes)), "lost": .int(Int64(loss.lost.count)),
                 "returning": .int(Int64(loss.returning.count)),
             ])
-    }
-
-    static func date(_ stamp: String) -> Date? {
-        let parser = ISO8601DateFormatter()
-        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return parser.date(from: stamp)
     }
 
     /// An age as an operator reads it: the two largest units.
