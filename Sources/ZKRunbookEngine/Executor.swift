@@ -230,7 +230,10 @@ public final class Executor {
             started.timeoutMs = Int(min(Double(timeout(of: step).milliseconds), limit ?? .infinity))
             started.attempts = step.retry.retries + 1
             started.rollback = step.rollback.map { undo in
-                "\(undo.id): " + ([display(undo.description)] + undo.action.describe(resolver)).joined(separator: "; ")
+                // An action's lines may end in ';' (they continue each other): one separator between them here.
+                "\(undo.id): "
+                    + ([display(undo.description)] + undo.action.describe(resolver)).map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }
+                    .joined(separator: "; ")
             }
             emit(started)
 

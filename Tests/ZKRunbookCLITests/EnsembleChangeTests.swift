@@ -253,6 +253,73 @@ struct EnsembleChangeTests {
                 + "leader restarted: longest write gap \(plainWitness.longestGapMs) ms, \(plainWitness.failedAttempts) failed write(s), \(noLeader(plain)) ms")
     }
 
+    /// The rolls built on the restart hand the leadership off too: a rolling config change on a reconfig
+    /// sandbox makes its leader an observer before its turn and gives the vote back after, kazoo writing
+    /// throughout. Then a rolling restart whose restart command fails for the leader: its turn fails after the
+    /// hand-off, and the turn's rollback gives the vote back, so no server is left an observer the ensemble
+    /// file writes as a participant; the membership read from every member is as before.
+    @Test func aConfigChangeHandsOffAndAFailedLeaderTurnGivesTheVoteBack() throws {
+        let workspace = Scratch("hand-off-rolls")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig"], firstPort: 29_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        func servers() throws -> [[String]] {
+            try (1...3).map { node in
+                let config = try zkrunbook.run(["zk", "config", "--server", "127.0.0.1:\(ensemble.clientPort(node))"])
+                #expect(config.status == 0, "\(config.stderr)")
+                return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
+            }
+        }
+        func steps(_ result: ZKRunbookBinary.Result, _ id: String) -> [String] {
+            jsonLines(result.stdout).filter { $0["type"] as? String == "step-finished" && $0["step"] as? String == id }.map { $0["status"] as? String ?? "?" }
+        }
+        let before = try servers()
+        let leader = try #require(try leaderOf(ensemble, among: [1, 2, 3]))
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let change = try zkrunbook.run(
+            [
+                "run", "rolling-config-change", "--ensemble", ensemble.file, "--param", "set=maxClientCnxns=60", "--json", "--state-dir",
+                workspace.file("state"),
+            ],
+            directory: repositoryRoot, timeout: 600)
+        let verdict = try witness.finish()
+        #expect(change.status == 0, "\(change.stdout.suffix(3000))\n\(change.stderr)")
+        let handedOff = jsonLines(change.stdout).filter {
+            $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" && $0["status"] as? String == "succeeded"
+        }
+        #expect(handedOff.compactMap { $0["node"] as? Int } == [leader], "the leader, server \(leader), handed off once: \(handedOff)")
+        #expect(steps(change, "hand-back").sorted() == ["skipped", "skipped", "succeeded"], "\(steps(change, "hand-back"))")
+        #expect(try servers() == before, "the membership as before the config change, read from every member")
+        for node in 1...3 { #expect(try String(contentsOfFile: ensemble.zooCfg(node), encoding: .utf8).contains("maxClientCnxns=60\n")) }
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+
+        // The leader's restart command fails: its turn fails after the hand-off and gives the vote back.
+        let current = try #require(try leaderOf(ensemble, among: [1, 2, 3]))
+        let wrapper = workspace.file("restart.sh")
+        try """
+        #!/bin/sh
+        [ "$1" = \(current) ] && { echo "the leader's restart refused by the test" >&2; exit 1; }
+        exec "\(zkrunbook.path)" sandbox restart --dir "\(ensemble.directory)" --node "$1"
+        """.write(toFile: wrapper, atomically: true, encoding: .utf8)
+        chmod(wrapper, 0o755)
+        let file = try ensemble.variant("ensemble-leader-fails.json5", restartCommand: [wrapper, "${node.id}"])
+        let failed = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", file, "--json", "--state-dir", workspace.file("state-failing")], directory: repositoryRoot, timeout: 600)
+        #expect(failed.status != 0, "\(failed.stdout.suffix(3000))")
+        let gaveBack = jsonLines(failed.stdout).filter {
+            $0["type"] as? String == "step-finished" && $0["step"] as? String == "give-vote-back" && $0["status"] as? String == "succeeded"
+        }
+        #expect(
+            gaveBack.compactMap { $0["node"] as? Int } == [current], "server \(current)'s vote given back by its turn's rollback: \(failed.stdout.suffix(3000))"
+        )
+        #expect(try servers() == before, "the membership as before the failed roll, read from every member")
+        try poll("the ensemble healthy after the failed roll", timeout: 60) {
+            (try? zkrunbook.run(["status", "--ensemble", ensemble.file]))?.status == 0
+        }
+        print(
+            "config change with hand-off: exit \(change.status), server \(leader) handed off; kazoo: \(verdict.acked) acknowledged, \(verdict.lost.count) lost, longest write gap \(verdict.longestGapMs) ms; "
+                + "failed leader turn: exit \(failed.status), vote given back to server \(current)")
+    }
+
     /// 3 -> 5 -> 3 through reconfig with a kazoo client writing throughout: two spares added one at a time
     /// (each started, caught up, then made a voter, the config read back from every member), a follower made
     /// an observer and a participant again, then the leader removed and one more server; removed servers are

@@ -17,9 +17,12 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
     var ensemble: Template
     var server: Template
     var enabled: Template
+    /// The ids this roll restarts (`1,3`; empty: every node): a roll that leaves the leader's config as it
+    /// was does not restart it, and a hand-off would move its leadership for nothing.
+    var restarts: Template
     var timeout: DurationSpec?
     var isReadOnly: Bool { true }
-    static var defaults: [String: any ArgumentValue] { ["enabled": Template.literal("true")] }
+    static var defaults: [String: any ArgumentValue] { ["enabled": Template.literal("true"), "restarts": Template.literal("")] }
     var yieldedFacts: FactNames? { FactNames(["handOff", "giveVoteBack", "version", "reason"]) }
 
     func describe(_ resolver: TemplateResolver) -> [String] {
@@ -29,7 +32,7 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
     }
 
     func execute(_ context: ActionContext) throws(ActionOutcome) -> ActionOutcome {
-        let values = try context.resolved([ensemble, server, enabled])
+        let values = try context.resolved([ensemble, server, enabled, restarts])
         guard let id = Int(values[1]) else { return .failure(cause: .invalidArgument, message: "server '\(values[1])' is not a server id") }
         let members: [EnsembleMember]
         switch ZooKeeperActions.members(fromSource: values[0]) {
@@ -56,6 +59,12 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
                 "server \(id) is an observer though the file writes it as a participant (a hand-off left unfinished): its vote is given back after its restart")
         }
         guard mode == .leader else { return decided(false, giveVoteBack: false, "server \(id) is a \(mode.rawValue): its restart forces no election") }
+        let restarted = values[3].split(separator: ",").map { String($0.trimmingSpaces) }
+        if !values[3].trimmingSpaces.isEmpty && !restarted.contains(String(id)) {
+            return decided(
+                false, giveVoteBack: false,
+                "server \(id) leads, and this roll does not restart it (it restarts \(restarted.joined(separator: ", "))): no hand-off")
+        }
         if let version = seen.version, version.hasPrefix("3.4.") {
             return decided(
                 false, giveVoteBack: false,
@@ -67,7 +76,7 @@ struct ZKHandOffCheckAction: ArgumentsDecodable {
         }
         let reconfig = ZKReconfigAction(
             ensemble: ensemble, add: nil, remove: nil, setRole: Template.literal(String(id)), role: Template.literal("observer"), check: true, fromVersion: nil,
-            timeout: timeout)
+            ifNeeded: false, timeout: timeout)
         let check: ActionOutcome
         do { check = try reconfig.execute(context) } catch { check = error }
         guard check.succeeded, case .string(let version)? = check.facts["version"] else {

@@ -32,9 +32,12 @@ struct ZKReconfigAction: ArgumentsDecodable {
     /// step: a membership changed since then — by another run or a person — refuses this change with
     /// nothing done, instead of building on it. ZooKeeper enforces it too (reconfig's fromConfig).
     var fromVersion: Template?
+    /// With `setRole`: a server already in that role is success, nothing changed. A hand-off's undo, which
+    /// must hold whether or not the hand-back before it got that far.
+    var ifNeeded: Bool = false
     var timeout: DurationSpec?
     var isReadOnly: Bool { check }
-    static var defaults: [String: any ArgumentValue] { ["check": false] }
+    static var defaults: [String: any ArgumentValue] { ["check": false, "ifNeeded": false] }
     var yieldedFacts: FactNames? {
         FactNames(["version", "previousVersion", "members", "voters", "observers", "config", "serverLine", "servers", "modePattern", "serverEndpoint"])
     }
@@ -42,7 +45,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
     func describe(_ resolver: TemplateResolver) -> [String] {
         let change = [
             add.map { "add server \($0.display(resolver))" }, remove.map { "remove server \($0.display(resolver))" },
-            setRole.map { "make server \($0.display(resolver)) \(role?.display(resolver) ?? "?")" },
+            setRole.map { "make server \($0.display(resolver)) \(role?.display(resolver) ?? "?")" + (ifNeeded ? " (nothing if it is one)" : "") },
         ].compactMap { $0 }
         let what = change.joined(separator: ", ")
         if check {
@@ -123,6 +126,11 @@ struct ZKReconfigAction: ArgumentsDecodable {
                 )
             }
             planned = version
+        }
+        if ifNeeded, case .setRole(let id, let role) = change, let entry = before.servers.first(where: { $0.id == id }), entry.role == role {
+            return .success(
+                "server \(id) is already \(role == .observer ? "an observer" : "a participant"): nothing to change (config version \(before.versionText))",
+                facts: ["version": .string(before.versionText), "previousVersion": .string(before.versionText), "members": .string(before.ids)])
         }
         let request: MembershipChange.Request
         switch change.request(current: before.servers, written: members) {
