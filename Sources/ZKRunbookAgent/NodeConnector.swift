@@ -13,7 +13,7 @@ public protocol NodeConnector: Sendable {
 /// ssh, kubectl exec or this machine, as the member's entry says.
 public struct TransportNodeConnector: NodeConnector {
     public init() {}
-    public func runner(for node: EnsembleNode) -> any CommandRunner { node.access.runner(host: node.host) }
+    public func runner(for node: EnsembleNode) -> any CommandRunner { node.access.runner(host: node.host, agent: node.agent) }
 }
 
 public enum NodeConnectorKey: RunServiceKey {

@@ -1,6 +1,7 @@
 import Foundation
 import ZKRunbookAgent
 import ZKRunbookEngine
+import ZKRunbookTransport
 
 /// One `zkrunbook` subcommand: what dispatch, did-you-mean and the main `--help` read.
 ///
@@ -37,6 +38,9 @@ struct Subcommand: Sendable {
             name: AgentVerb.reach.rawValue, arguments: "HOST:PORT...",
             summary: "from this machine, which endpoints answer a connection (what voters' agents are asked)",
             run: ReachCommand.run),
+        Subcommand(
+            name: CommandRelay.word, summary: "on a node, for its conductor: run the commands sent over one ssh session for the whole run",
+            run: RelayCommand.run),
         Subcommand(name: AgentVerb.collect.rawValue, summary: "a diagnostics bundle (.tar.gz) for support, secrets redacted", run: CollectCommand.run),
         Subcommand(name: "doctor", summary: "name the incident from logs and live facts, with evidence", run: DoctorCommand.run),
         Subcommand(name: "install", summary: "put the agent and runbooks on every node (ssh), sha256-verified", run: InstallCommand.run),

@@ -62,7 +62,7 @@ public struct LocalCommandRunner: CommandRunner {
         }
         process.standardError = stderrPipe
         let stdinPipe: Pipe?
-        if spec.standardInput != nil || spec.holdStandardInputOpen {
+        if spec.standardInput != nil || spec.holdStandardInputOpen || spec.standardInputWriter != nil {
             let pipe = Pipe()
             process.standardInput = pipe
             stdinPipe = pipe
@@ -89,6 +89,7 @@ public struct LocalCommandRunner: CommandRunner {
         // Written to a file: the pipe gets no writer, so its drain ends at once.
         if outputFile != nil { try? stdoutPipe.fileHandleForWriting.close() }
         drain.start()
+        if let stdinPipe, let writer = spec.standardInputWriter { writer.attach(stdinPipe.fileHandleForWriting) }
         if let stdinPipe, let input = spec.standardInput {
             let writer = stdinPipe.fileHandleForWriting
             Thread.detachNewThread {
@@ -119,8 +120,8 @@ public struct LocalCommandRunner: CommandRunner {
                 termination = .timedOut
             }
             if termination != nil {
-                if spec.holdStandardInputOpen, let stdinPipe {
-                    try? stdinPipe.fileHandleForWriting.close()
+                if spec.holdStandardInputOpen || spec.standardInputWriter != nil, let stdinPipe {
+                    if let writer = spec.standardInputWriter { writer.close() } else { try? stdinPipe.fileHandleForWriting.close() }
                     let graceEnd = Date().addingTimeInterval(max(0, spec.terminationGrace))
                     while Date() < graceEnd && ExitProbe.peek(pid) == .running {
                         if exited.wait(timeout: .now() + .milliseconds(10)) == .success { break }
@@ -131,7 +132,7 @@ public struct LocalCommandRunner: CommandRunner {
             }
         }
         drain.finish(grace: 0.25)
-        if spec.holdStandardInputOpen { try? stdinPipe?.fileHandleForWriting.close() }
+        if let writer = spec.standardInputWriter { writer.close() } else if spec.holdStandardInputOpen { try? stdinPipe?.fileHandleForWriting.close() }
         try? stdoutPipe.fileHandleForReading.close()
         try? stderrPipe.fileHandleForReading.close()
         try? outputFile?.close()
@@ -263,7 +264,7 @@ public enum ExecutableLocator {
 
 extension FileHandle {
     /// Writes everything, giving up quietly when the reader has gone (the child closed stdin early).
-    func writeAllIgnoringErrors(_ data: Data) {
+    public func writeAllIgnoringErrors(_ data: Data) {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             guard var pointer = raw.baseAddress else { return }
             var remaining = raw.count

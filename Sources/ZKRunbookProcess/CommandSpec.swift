@@ -30,6 +30,9 @@ public struct CommandSpec: Sendable, Hashable {
     /// Each line of stdout as the child writes it (on a drain thread), besides what is kept: a node agent's
     /// events shown while the agent still works. Runners that cannot stream leave it uncalled.
     public var onStandardOutputLine: OutputLineHandler?
+    /// Writes to the child's stdin while it runs (a relay's requests): attached once the child has started,
+    /// closed when it ends, and closed first on timeout or cancellation, as a held stdin is.
+    public var standardInputWriter: StandardInputWriter?
 
     public init(
         argv: [String], environment: [String: String] = [:], unsetEnvironment: [String] = [],
@@ -48,6 +51,44 @@ public struct OutputLineHandler: Sendable, Hashable {
     public init(_ handle: @escaping @Sendable (String) -> Void) { self.handle = handle }
 
     public static func == (lhs: OutputLineHandler, rhs: OutputLineHandler) -> Bool { true }
+    public func hash(into hasher: inout Hasher) {}
+}
+
+/// The writing end of a running child's stdin, for a caller that talks to the child while it runs. Every
+/// writer compares equal, so a spec stays a value to compare.
+public final class StandardInputWriter: @unchecked Sendable, Hashable {
+    private let lock = NSLock()
+    private var handle: FileHandle?
+    private var closed = false
+
+    public init() {}
+
+    func attach(_ handle: FileHandle) {
+        lock.withLock {
+            if closed { try? handle.close() } else { self.handle = handle }
+        }
+    }
+
+    /// Writes all of `data`; false when the child has not started, has ended, or the writer was closed.
+    @discardableResult
+    public func write(_ data: Data) -> Bool {
+        lock.withLock {
+            guard let handle, !closed else { return false }
+            handle.writeAllIgnoringErrors(data)
+            return true
+        }
+    }
+
+    /// Closes the child's stdin (it reads EOF); later writes are dropped.
+    public func close() {
+        lock.withLock {
+            closed = true
+            try? handle?.close()
+            handle = nil
+        }
+    }
+
+    public static func == (lhs: StandardInputWriter, rhs: StandardInputWriter) -> Bool { true }
     public func hash(into hasher: inout Hasher) {}
 }
 

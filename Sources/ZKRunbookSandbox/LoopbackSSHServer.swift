@@ -1,22 +1,23 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-/// A real OpenSSH server on loopback with keys made for the test, torn down by `stop()`.
+/// A real OpenSSH server on loopback with keys made for it, torn down by `stop()`: what the tests and the
+/// benchmark reach a sandbox's nodes through, so the ssh transport is measured and tested against the real thing.
 ///
 /// Needs openssh-server (apt-get install -y openssh-server); without it `start` throws saying so.
-public final class SSHServer: @unchecked Sendable {
+public final class LoopbackSSHServer: @unchecked Sendable {
     public let directory: String
     public let port: Int
     public let identityFile: String
     public let knownHosts: String
     private let process: Process
 
-    public static func start(in directory: String) throws -> SSHServer {
+    public static func start(in directory: String) throws -> LoopbackSSHServer {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") else {
-            throw HarnessError(message: "no /usr/sbin/sshd: apt-get install -y openssh-server (the ssh transport is tested against a real sshd)")
+            throw SandboxError("no /usr/sbin/sshd: apt-get install -y openssh-server (the ssh transport is tested and measured against a real sshd)")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
@@ -35,7 +36,7 @@ public final class SSHServer: @unchecked Sendable {
             let port = 40_000 + Int.random(in: 0..<20_000)
             let config = """
                 Port \(port)
-                ListenAddress 127.0.0.1
+                ListenAddress \(Sandbox.host)
                 HostKey \(directory)/host_key
                 PidFile \(directory)/sshd.pid
                 AuthorizedKeysFile \(directory)/authorized_keys
@@ -56,22 +57,22 @@ public final class SSHServer: @unchecked Sendable {
             process.arguments = ["-D", "-e", "-f", directory + "/sshd_config"]
             process.standardOutput = FileHandle.nullDevice
             let log = directory + "/sshd.log"
-            FileManager.default.createFile(atPath: log, contents: nil)
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
             process.standardError = FileHandle(forWritingAtPath: log)
             try process.run()
             let deadline = Date().addingTimeInterval(10)
             while Date() < deadline && process.isRunning {
                 if Self.accepts(port) {
                     let hostPublic = try String(contentsOfFile: directory + "/host_key.pub", encoding: .utf8)
-                    try "[127.0.0.1]:\(port) \(hostPublic)".write(toFile: directory + "/known_hosts", atomically: true, encoding: .utf8)
-                    return SSHServer(directory: directory, port: port, process: process)
+                    try "[\(Sandbox.host)]:\(port) \(hostPublic)".write(toFile: directory + "/known_hosts", atomically: true, encoding: .utf8)
+                    return LoopbackSSHServer(directory: directory, port: port, process: process)
                 }
                 usleep(20_000)
             }
             lastError = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             if process.isRunning { process.terminate() }
         }
-        throw HarnessError(message: "sshd did not start: \(lastError)")
+        throw SandboxError("sshd did not start: \(lastError)")
     }
 
     private init(directory: String, port: Int, process: Process) {
@@ -102,7 +103,7 @@ public final class SSHServer: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_addr.s_addr = inet_addr(Sandbox.host)
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0

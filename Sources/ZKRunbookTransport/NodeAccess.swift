@@ -10,11 +10,14 @@ public enum NodeAccess: Sendable, Hashable {
     case ssh(SSHSettings)
     case kubectl(KubectlSettings)
 
-    /// The runner that executes commands on the node whose address is `host`.
-    public func runner(host: String) -> any CommandRunner {
+    /// The runner that executes commands on the node whose address is `host`; over ssh with `agent` (its
+    /// path on the node), through one relay session per node for the whole run (`SSHRelayRunner`).
+    public func runner(host: String, agent: String? = nil) -> any CommandRunner {
         switch self {
         case .local: return LocalCommandRunner()
-        case .ssh(let settings): return SSHCommandRunner(host: host, settings: settings)
+        case .ssh(let settings):
+            let direct = SSHCommandRunner(host: host, settings: settings)
+            return agent.map { SSHRelayRunner(direct: direct, agent: $0) } ?? direct
         case .kubectl(let settings): return KubectlCommandRunner(host: host, settings: settings)
         }
     }

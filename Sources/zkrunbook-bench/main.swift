@@ -10,7 +10,7 @@ import ZKRunbookZooKeeper
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
 ///
-/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|bundle|backup]...
+/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|hand-off-3.9|rolling-ssh|bundle|backup]...
 
 struct Options {
     var binary = ".build/release/zkrunbook"
@@ -37,13 +37,17 @@ func parseOptions() -> Options {
         default: usage()
         }
     }
-    if options.benchmarks.isEmpty { options.benchmarks = ["engine", "status", "tls-status", "client", "rolling", "bundle", "backup"] }
+    if options.benchmarks.isEmpty {
+        options.benchmarks = ["engine", "status", "tls-status", "client", "rolling", "hand-off-3.9", "rolling-ssh", "bundle", "backup"]
+    }
     return options
 }
 
 func usage() -> Never {
     FileHandle.standardError.write(
-        Data("usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|bundle|backup]...\n".utf8))
+        Data(
+            "usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|hand-off-3.9|rolling-ssh|bundle|backup]...\n"
+                .utf8))
     exit(2)
 }
 
@@ -283,8 +287,15 @@ let shellLoop = #"""
 /// Issue 4: a rolling restart with every guard and gate, within 1.15x the shell-loop floor, in one run.
 /// Issue 34: the same roll handing the leader's leadership off through reconfig, its longest write gap against
 /// the floor's (goal: at most half), in the same rounds on the same sandbox (reconfig enabled).
-func rollingBenchmark(_ options: Options) -> Bool {
-    guard let sandbox = BenchSandbox.start(options, name: "rolling", firstBase: 31_000, extra: ["--reconfig"]) else { return false }
+///
+/// With `zookeeper` (a release whose jars the sandbox finds) and `plainRoll` false: the floor and the hand-off
+/// roll alone, on that release (the hand-off's figures on 3.9 beside 3.8's, at half the time).
+func rollingBenchmark(_ options: Options, zookeeper: String? = nil, plainRoll: Bool = true) -> Bool {
+    let name = zookeeper.map { "hand-off-\($0)" } ?? "rolling"
+    guard
+        let sandbox = BenchSandbox.start(
+            options, name: name, firstBase: zookeeper == nil ? 31_000 : 33_000, extra: ["--reconfig"] + (zookeeper.map { ["--zookeeper", $0] } ?? []))
+    else { return false }
     defer { sandbox.tearDown() }
     let (directory, base) = (sandbox.directory, sandbox.base)
     let floor = [["/bin/bash", "-c", shellLoop, "floor", options.binary, directory, String(base), "3"]]
@@ -322,15 +333,22 @@ func rollingBenchmark(_ options: Options) -> Bool {
         var floorTime: [Double] = []
         if let gap = withWriter(hosts: hosts, in: directory, { floorTime = measure(rounds: 1, floor) }) { floorGaps.append(gap) }
         floorSamples += floorTime
-        settle()
-        var ourTime: [Double] = []
-        if let gap = withWriter(hosts: hosts, in: directory, { ourTime = measure(rounds: 1, ours) }) { ourGaps.append(gap) }
-        ourSamples += ourTime
-        if let cost = fixedCostPerNode(stateDirectory: directory + "/state") { fixedCosts.append(cost) }
+        if plainRoll {
+            settle()
+            var ourTime: [Double] = []
+            if let gap = withWriter(hosts: hosts, in: directory, { ourTime = measure(rounds: 1, ours) }) { ourGaps.append(gap) }
+            ourSamples += ourTime
+            if let cost = fixedCostPerNode(stateDirectory: directory + "/state") { fixedCosts.append(cost) }
+        }
         settle()
         var handOffTime: [Double] = []
         if let gap = withWriter(hosts: hosts, in: directory, { handOffTime = measure(rounds: 1, roll(handOff: true)) }) { handOffGaps.append(gap) }
         handOffSamples += handOffTime
+    }
+    guard plainRoll else {
+        return handOffRows(
+            floorSamples: floorSamples, floorGaps: floorGaps, handOffSamples: handOffSamples, handOffGaps: handOffGaps, rounds: rounds, release: name
+        ).passed
     }
     let (ourMedian, floorMedian) = sideBySide(
         "rolling: a 3-node sandbox ensemble (base port \(base)), \(rounds) rounds each, alternating, whole processes", ratioHeader: "vs floor",
@@ -362,24 +380,102 @@ func rollingBenchmark(_ options: Options) -> Bool {
     ) { String(format: "%.2fx", $0 / $1) }
     let gapVerdict = verdict(
         goal: "no longer than the floor's", met: ourGap <= floorGap, limit: "within 3x of the floor's", withinLimit: ourGap <= floorGap * 3)
-    guard handOffGaps.count == rounds else {
-        print("rolling: the hand-off roll's write gap was not measured in every round: \(handOffGaps.count) of \(rounds)\n")
-        return false
+    let handOff = handOffRows(
+        floorSamples: floorSamples, floorGaps: floorGaps, handOffSamples: handOffSamples, handOffGaps: handOffGaps, rounds: rounds, release: name)
+    if handOff.time.isFinite {
+        print(
+            String(
+                format: "the hand-off's own cost: %.0f ms more than the roll without it (two reconfigs, the observer caught up)",
+                (handOff.time - ourMedian) * 1000))
+    }
+    return timeVerdict && gapVerdict && handOff.passed
+}
+
+/// The hand-off roll's rows beside the floor's, the same rounds: wall time, and the longest write gap (goal:
+/// at most half the floor's).
+func handOffRows(
+    floorSamples: [Double], floorGaps: [Double], handOffSamples: [Double], handOffGaps: [Double], rounds: Int, release: String
+) -> (passed: Bool, time: Double) {
+    guard handOffGaps.count == rounds, floorGaps.count == rounds else {
+        print("\(release): the write gaps were not measured in every round: \(handOffGaps.count) hand-off and \(floorGaps.count) floor of \(rounds)\n")
+        return (false, .infinity)
     }
     let (handOffTime, _) = sideBySide(
-        "rolling with the leader handed off through reconfig (handOff=true, the default): wall time, the same rounds", ratioHeader: "vs floor",
+        "\(release): rolling with the leader handed off through reconfig (handOff=true, the default): wall time, the same rounds", ratioHeader: "vs floor",
         ours: ("zkrunbook rolling-restart, hand-off", handOffSamples), reference: ("shell loop (floor)", floorSamples)
     ) { String(format: "%.2fx", $0 / $1) }
-    print(
-        String(
-            format: "the hand-off's own cost: %.0f ms more than the roll without it (two reconfigs, the observer caught up)", (handOffTime - ourMedian) * 1000))
-    let (handOffGap, _) = sideBySide(
-        "rolling: the longest write gap with the leader handed off, the same kazoo writer, the same rounds", ratioHeader: "vs floor",
+    let (handOffGap, floorGap) = sideBySide(
+        "\(release): the longest write gap with the leader handed off, a kazoo client writing every 20 ms, the same rounds", ratioHeader: "vs floor",
         ours: ("zkrunbook rolling-restart, hand-off", handOffGaps), reference: ("shell loop (floor)", floorGaps)
     ) { String(format: "%.2fx", $0 / $1) }
-    let handOffVerdict = verdict(
+    let passed = verdict(
         goal: "at most half the floor's", met: handOffGap <= floorGap * 0.5, limit: "no longer than the floor's", withinLimit: handOffGap <= floorGap)
-    return timeVerdict && gapVerdict && handOffVerdict
+    return (passed, handOffTime)
+}
+
+/// Issue 34: the same roll with every node reached over a real sshd on loopback (one connection per node for
+/// the run, its agent started over it), beside the local shell floor and the local roll, interleaved in the
+/// same rounds: within 1.1x the floor; the ssh share of our time is the difference to the local roll.
+func rollingSSHBenchmark(_ options: Options) -> Bool {
+    guard let sandbox = BenchSandbox.start(options, name: "rolling-ssh", firstBase: 32_000) else { return false }
+    defer { sandbox.tearDown() }
+    let (directory, base) = (sandbox.directory, sandbox.base)
+    let sshd: LoopbackSSHServer
+    do { sshd = try LoopbackSSHServer.start(in: directory + "/sshd") } catch {
+        print("rolling-ssh: \(error)")
+        return false
+    }
+    defer { sshd.stop() }
+    // The sandbox's ensemble file, every node reached through the sshd; its agents find the runbooks by path.
+    let local = directory + "/ensemble.json5"
+    let overSSH = directory + "/ensemble-ssh.json5"
+    guard var text = try? String(contentsOfFile: local, encoding: .utf8), text.contains("/zoo.cfg\" },"), text.contains("  agentPath:") else {
+        print("rolling-ssh: \(local) is not the sandbox's ensemble file as expected")
+        return false
+    }
+    let runbooks = URL(fileURLWithPath: options.runbooks).standardizedFileURL.path
+    text = text.replacingOccurrences(of: "/zoo.cfg\" },", with: "/zoo.cfg\", \(sshd.sshBlock) },")
+    text = text.replacingOccurrences(of: "  agentPath:", with: "  runbookPath: \"\(runbooks)\",\n  agentPath:")
+    guard (try? text.write(toFile: overSSH, atomically: true, encoding: .utf8)) != nil else { return false }
+    let floor = ["/bin/bash", "-c", shellLoop, "floor", options.binary, directory, String(base), "3"]
+    func roll(_ ensemble: String, _ state: String) -> [String] {
+        [options.binary, "run", "rolling-restart", "--ensemble", ensemble, "--state-dir", directory + "/" + state, "--param", "soak=0s"]
+    }
+    func settle() {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let status = runner.run(CommandSpec(argv: [options.binary, "sandbox", "status", "--dir", directory], timeout: 30), cancellation: nil)
+            if status.termination == .exited(0) { return }
+            usleep(50_000)
+        }
+    }
+    var (floors, locals, remotes, remoteCosts): ([Double], [Double], [Double], [Double]) = ([], [], [], [])
+    let rounds = max(5, options.rounds / 3)
+    for _ in 0..<rounds {
+        settle()
+        floors += measure(rounds: 1, [floor])
+        settle()
+        locals += measure(rounds: 1, [roll(local, "state-local")])
+        settle()
+        remotes += measure(rounds: 1, [roll(overSSH, "state-ssh")])
+        if let cost = fixedCostPerNode(stateDirectory: directory + "/state-ssh") { remoteCosts.append(cost) }
+    }
+    guard locals.count == rounds, remotes.count == rounds else {
+        print("rolling-ssh: a roll failed: \(locals.count) local and \(remotes.count) over ssh of \(rounds) succeeded\n")
+        return false
+    }
+    let (remote, floorMedian) = sideBySide(
+        "rolling over ssh: the same 3-node sandbox, every node reached through a real sshd on loopback, \(rounds) rounds, interleaved",
+        ratioHeader: "vs floor", ours: ("zkrunbook rolling-restart over ssh", remotes), reference: ("shell loop, local (floor)", floors)
+    ) { String(format: "%.2fx", $0 / $1) }
+    let localMedian = locals.sorted()[locals.count / 2]
+    print(row(["zkrunbook rolling-restart, local", seconds(localMedian), seconds(locals.min()!), String(format: "%.2fx", localMedian / floorMedian)]))
+    let costs = remoteCosts.sorted()
+    print(
+        String(
+            format: "ssh's share of our time: %.0f ms of %.0f ms (%.0f%%); fixed cost per node over ssh from our events: median %.0f ms",
+            (remote - localMedian) * 1000, remote * 1000, max(0, remote - localMedian) / remote * 100, costs.isEmpty ? .infinity : costs[costs.count / 2]))
+    return verdict(goal: "within 1.1x the local floor", met: remote <= 1.1 * floorMedian, limit: "within 1.6x", withinLimit: remote <= 1.6 * floorMedian)
 }
 
 /// The newest run in `stateDirectory`: (its wall time − Σ each node's restart and serving steps) ÷ nodes, in
@@ -894,6 +990,8 @@ for name in options.benchmarks {
     case "tls-status": allPassed = tlsStatusBenchmark(options) && allPassed
     case "client": allPassed = clientBenchmark(options) && allPassed
     case "rolling": allPassed = rollingBenchmark(options) && allPassed
+    case "rolling-ssh": allPassed = rollingSSHBenchmark(options) && allPassed
+    case "hand-off-3.9": allPassed = rollingBenchmark(options, zookeeper: "3.9.3", plainRoll: false) && allPassed
     case "bundle": allPassed = bundleBenchmark(options) && allPassed
     case "backup": allPassed = backupBenchmark(options) && allPassed
     default: usage()
