@@ -114,6 +114,8 @@ struct NodeLoop {
         var previous: EnsembleNode?
         var failures: [String] = []
         var noLeader: [Int: Int64] = [:]
+        /// The last node's after-sample: the next node's before-sample, as nothing restarts between them.
+        var lastSample: UnavailabilitySample?
         func ending(_ outcome: ActionOutcome) -> Result { Result(outcome: outcome, order: order, done: done, noLeaderMs: noLeader) }
         func list(_ ids: [Int]) -> String { ids.map(String.init).joined(separator: ", ") }
         func halt(untouched: [EnsembleNode]) -> String {
@@ -143,7 +145,8 @@ struct NodeLoop {
             let (next, headline) = policy.next(of: remaining)
             order.append(next.id)
             let started = Date()
-            let before = context.isDryRun ? nil : unavailability?()
+            let before = context.isDryRun ? nil : lastSample ?? unavailability?()
+            lastSample = nil
             let run = procedure.run(
                 next, index: order.count, total: members.count, headline: headline, context: context,
                 priorSkippedChanges: context.isDryRun && changesNodes ? previous.map { [skippedWork($0)] } ?? [] : [],
@@ -155,6 +158,7 @@ struct NodeLoop {
                 done.append(next.id)
                 previous = next
                 if let before, let after = unavailability?() {
+                    lastSample = after
                     let figure = ClientUnavailability.figure(before: before, after: after, restarted: next.id)
                     Self.note(figure, on: &finished)
                     if case .measured(let milliseconds, _) = figure { noLeader[next.id] = milliseconds } else { noLeader[next.id] = -1 }

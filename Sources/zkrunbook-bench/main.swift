@@ -10,7 +10,7 @@ import ZKRunbookZooKeeper
 /// zkrunbook-bench: whole-process timings of the zkrunbook binary beside the reference each must beat,
 /// every figure measured in this run.
 ///
-/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|hand-off-3.9|rolling-ssh|bundle|backup]...
+/// Usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|rolling-3.9|rolling-ssh|bundle|backup]...
 
 struct Options {
     var binary = ".build/release/zkrunbook"
@@ -38,7 +38,7 @@ func parseOptions() -> Options {
         }
     }
     if options.benchmarks.isEmpty {
-        options.benchmarks = ["engine", "status", "tls-status", "client", "rolling", "hand-off-3.9", "rolling-ssh", "bundle", "backup"]
+        options.benchmarks = ["engine", "status", "tls-status", "client", "rolling", "rolling-3.9", "rolling-ssh", "bundle", "backup"]
     }
     return options
 }
@@ -46,7 +46,7 @@ func parseOptions() -> Options {
 func usage() -> Never {
     FileHandle.standardError.write(
         Data(
-            "usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|hand-off-3.9|rolling-ssh|bundle|backup]...\n"
+            "usage: zkrunbook-bench [--binary PATH] [--runbooks DIR] [--rounds N] [engine|status|tls-status|client|rolling|rolling-3.9|rolling-ssh|bundle|backup]...\n"
                 .utf8))
     exit(2)
 }
@@ -287,11 +287,10 @@ let shellLoop = #"""
 /// Issue 4: a rolling restart with every guard and gate, within 1.15x the shell-loop floor, in one run.
 /// Issue 34: the same roll handing the leader's leadership off through reconfig, its longest write gap against
 /// the floor's (goal: at most half), in the same rounds on the same sandbox (reconfig enabled).
-///
-/// With `zookeeper` (a release whose jars the sandbox finds) and `plainRoll` false: the floor and the hand-off
-/// roll alone, on that release (the hand-off's figures on 3.9 beside 3.8's, at half the time).
-func rollingBenchmark(_ options: Options, zookeeper: String? = nil, plainRoll: Bool = true) -> Bool {
-    let name = zookeeper.map { "hand-off-\($0)" } ?? "rolling"
+/// With `zookeeper` (a release whose jars the sandbox finds): the same rows on that release (3.9 beside
+/// Debian's 3.8).
+func rollingBenchmark(_ options: Options, zookeeper: String? = nil) -> Bool {
+    let name = zookeeper.map { "rolling on \($0)" } ?? "rolling"
     guard
         let sandbox = BenchSandbox.start(
             options, name: name, firstBase: zookeeper == nil ? 31_000 : 33_000, extra: ["--reconfig"] + (zookeeper.map { ["--zookeeper", $0] } ?? []))
@@ -333,25 +332,18 @@ func rollingBenchmark(_ options: Options, zookeeper: String? = nil, plainRoll: B
         var floorTime: [Double] = []
         if let gap = withWriter(hosts: hosts, in: directory, { floorTime = measure(rounds: 1, floor) }) { floorGaps.append(gap) }
         floorSamples += floorTime
-        if plainRoll {
-            settle()
-            var ourTime: [Double] = []
-            if let gap = withWriter(hosts: hosts, in: directory, { ourTime = measure(rounds: 1, ours) }) { ourGaps.append(gap) }
-            ourSamples += ourTime
-            if let cost = fixedCostPerNode(stateDirectory: directory + "/state") { fixedCosts.append(cost) }
-        }
+        settle()
+        var ourTime: [Double] = []
+        if let gap = withWriter(hosts: hosts, in: directory, { ourTime = measure(rounds: 1, ours) }) { ourGaps.append(gap) }
+        ourSamples += ourTime
+        if let cost = fixedCostPerNode(stateDirectory: directory + "/state") { fixedCosts.append(cost) }
         settle()
         var handOffTime: [Double] = []
         if let gap = withWriter(hosts: hosts, in: directory, { handOffTime = measure(rounds: 1, roll(handOff: true)) }) { handOffGaps.append(gap) }
         handOffSamples += handOffTime
     }
-    guard plainRoll else {
-        return handOffRows(
-            floorSamples: floorSamples, floorGaps: floorGaps, handOffSamples: handOffSamples, handOffGaps: handOffGaps, rounds: rounds, release: name
-        ).passed
-    }
     let (ourMedian, floorMedian) = sideBySide(
-        "rolling: a 3-node sandbox ensemble (base port \(base)), \(rounds) rounds each, alternating, whole processes", ratioHeader: "vs floor",
+        "\(name): a 3-node sandbox ensemble (base port \(base)), \(rounds) rounds each, alternating, whole processes", ratioHeader: "vs floor",
         ours: ("zkrunbook rolling-restart (every guard and gate)", ourSamples), reference: ("shell loop: restart, poll srvr 20 ms (floor)", floorSamples)
     ) { String(format: "%.2fx", $0 / $1) }
     let ratio = ourMedian / floorMedian
@@ -375,7 +367,7 @@ func rollingBenchmark(_ options: Options, zookeeper: String? = nil, plainRoll: B
         return false
     }
     let (ourGap, floorGap) = sideBySide(
-        "rolling: the longest gap between two acknowledged writes of a kazoo client writing every 20 ms, the same rounds", ratioHeader: "vs floor",
+        "\(name): the longest gap between two acknowledged writes of a kazoo client writing every 20 ms, the same rounds", ratioHeader: "vs floor",
         ours: ("zkrunbook rolling-restart", ourGaps), reference: ("shell loop (floor)", floorGaps)
     ) { String(format: "%.2fx", $0 / $1) }
     let gapVerdict = verdict(
@@ -991,7 +983,7 @@ for name in options.benchmarks {
     case "client": allPassed = clientBenchmark(options) && allPassed
     case "rolling": allPassed = rollingBenchmark(options) && allPassed
     case "rolling-ssh": allPassed = rollingSSHBenchmark(options) && allPassed
-    case "hand-off-3.9": allPassed = rollingBenchmark(options, zookeeper: "3.9.3", plainRoll: false) && allPassed
+    case "rolling-3.9": allPassed = rollingBenchmark(options, zookeeper: "3.9.3") && allPassed
     case "bundle": allPassed = bundleBenchmark(options) && allPassed
     case "backup": allPassed = backupBenchmark(options) && allPassed
     default: usage()
