@@ -121,6 +121,43 @@ struct UpgradeTests {
         #expect(links(ensemble) == ["3.9.3", "3.9.3", "3.9.3"])
     }
 
+    /// 3.8.0 to 3.9.3 on a reconfig ensemble: the leader, upgraded last, hands its leadership to an upgraded
+    /// follower before its own restart and gets its vote back on 3.9.3; every member's /zookeeper/config lists
+    /// the servers as before; kazoo loses no acknowledged write.
+    @Test func anUpgradeHandsTheLeaderOffToAnUpgradedFollower() throws {
+        let workspace = Scratch("upgrade-hand-off")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--versions", "3.9.3"], firstPort: 35_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        _ = try jars("3.9.3")
+        func servers() throws -> [[String]] {
+            try (1...3).map { node in
+                let config = try zkrunbook.run(["zk", "config", "--server", "127.0.0.1:\(ensemble.clientPort(node))"])
+                #expect(config.status == 0, "\(config.stderr)")
+                return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
+            }
+        }
+        let before = try servers()
+        let leader = try #require(try releases(ensemble).leader)
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let run = try upgrade(ensemble, to: "3.9.3")
+        let verdict = try witness.finish()
+        #expect(run.status == 0, "\(run.stdout.suffix(4000))")
+        #expect(try releases(ensemble).versions == [1: "3.9.3", 2: "3.9.3", 3: "3.9.3"])
+        let handedOff = jsonLines(run.stdout).filter {
+            $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" && $0["status"] as? String == "succeeded"
+        }
+        #expect(handedOff.compactMap { $0["node"] as? Int } == [leader], "the leader, server \(leader), handed off: \(run.stdout.suffix(3000))")
+        let handedBack = jsonLines(run.stdout).filter {
+            $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-back" && $0["status"] as? String == "succeeded"
+        }
+        #expect(handedBack.compactMap { $0["node"] as? Int } == [leader])
+        #expect(try servers() == before, "the membership as before the upgrade, read from every member")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+        print(
+            "3.8.0 to 3.9.3 with the leader handed off: kazoo \(verdict.acked) acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms"
+        )
+    }
+
     @Test func fromThreeFourWhereFollowersHoldLogsAndNoSnapshot() throws {
         let workspace = Scratch("upgrade-34-36")
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--zookeeper", try jars("3.4.14"), "--versions", "3.6.3"], firstPort: 35_500)
