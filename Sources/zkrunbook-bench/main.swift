@@ -267,6 +267,17 @@ func tlsStatusBenchmark(_ options: Options) -> Bool {
     return verdict(goal: "<= 1.2x openssl s_client", met: status <= 1.2 * reference, limit: "<= 3x", withinLimit: status <= 3 * reference)
 }
 
+/// Until every member of the sandbox in `directory` serves again (the floor's loop ends before followers
+/// re-sync with a new leader), at most 60 s.
+func settleSandbox(binary: String, directory: String) {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline {
+        let status = runner.run(CommandSpec(argv: [binary, "sandbox", "status", "--dir", directory], timeout: 30), cancellation: nil)
+        if status.termination == .exited(0) { return }
+        usleep(50_000)
+    }
+}
+
 /// The floor for a rolling restart: the tightest shell loop — restart, poll srvr every 20 ms until the node
 /// serves, leader last (found once), no guards and no gates.
 let shellLoop = #"""
@@ -310,15 +321,7 @@ func rollingBenchmark(_ options: Options, zookeeper: String? = nil) -> Bool {
     let ours = roll(handOff: false)
     var handOffSamples: [Double] = []
     var handOffGaps: [Double] = []
-    /// Until every member serves again (the floor's loop ends before followers re-sync with a new leader).
-    func settle() {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let status = runner.run(CommandSpec(argv: [options.binary, "sandbox", "status", "--dir", directory], timeout: 30), cancellation: nil)
-            if status.termination == .exited(0) { return }
-            usleep(50_000)
-        }
-    }
+    func settle() { settleSandbox(binary: options.binary, directory: directory) }
     var floorSamples: [Double] = []
     var ourSamples: [Double] = []
     var floorGaps: [Double] = []
@@ -433,14 +436,7 @@ func rollingSSHBenchmark(_ options: Options) -> Bool {
     func roll(_ ensemble: String, _ state: String) -> [String] {
         [options.binary, "run", "rolling-restart", "--ensemble", ensemble, "--state-dir", directory + "/" + state, "--param", "soak=0s"]
     }
-    func settle() {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            let status = runner.run(CommandSpec(argv: [options.binary, "sandbox", "status", "--dir", directory], timeout: 30), cancellation: nil)
-            if status.termination == .exited(0) { return }
-            usleep(50_000)
-        }
-    }
+    func settle() { settleSandbox(binary: options.binary, directory: directory) }
     var (floors, locals, remotes, remoteCosts): ([Double], [Double], [Double], [Double]) = ([], [], [], [])
     let rounds = max(5, options.rounds / 3)
     for _ in 0..<rounds {

@@ -178,13 +178,7 @@ struct EnsembleChangeTests {
         let workspace = Scratch("hand-off")
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig"], firstPort: 29_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
-        func servers() throws -> [[String]] {
-            try (1...3).map { node in
-                let config = try zkrunbook.run(["zk", "config", "--server", "127.0.0.1:\(ensemble.clientPort(node))"])
-                #expect(config.status == 0, "\(config.stderr)")
-                return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
-            }
-        }
+        func servers() throws -> [[String]] { try ensemble.membership(zkrunbook) }
         let before = try servers()
         #expect(before.allSatisfy { $0.count == 3 && $0.allSatisfy { $0.contains(":participant;") } }, "\(before)")
         func roll(_ handOff: Bool) throws -> (result: ZKRunbookBinary.Result, witness: KazooWitness.Verdict) {
@@ -262,13 +256,7 @@ struct EnsembleChangeTests {
         let workspace = Scratch("hand-off-rolls")
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig"], firstPort: 29_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
-        func servers() throws -> [[String]] {
-            try (1...3).map { node in
-                let config = try zkrunbook.run(["zk", "config", "--server", "127.0.0.1:\(ensemble.clientPort(node))"])
-                #expect(config.status == 0, "\(config.stderr)")
-                return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
-            }
-        }
+        func servers() throws -> [[String]] { try ensemble.membership(zkrunbook) }
         func steps(_ result: ZKRunbookBinary.Result, _ id: String) -> [String] {
             jsonLines(result.stdout).filter { $0["type"] as? String == "step-finished" && $0["step"] as? String == id }.map { $0["status"] as? String ?? "?" }
         }

@@ -129,13 +129,7 @@ struct UpgradeTests {
         let ensemble = try zkrunbook.sandbox(workspace, extra: ["--reconfig", "--versions", "3.9.3"], firstPort: 35_000)
         defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
         _ = try jars("3.9.3")
-        func servers() throws -> [[String]] {
-            try (1...3).map { node in
-                let config = try zkrunbook.run(["zk", "config", "--server", "127.0.0.1:\(ensemble.clientPort(node))"])
-                #expect(config.status == 0, "\(config.stderr)")
-                return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
-            }
-        }
+        func servers() throws -> [[String]] { try ensemble.membership(zkrunbook) }
         let before = try servers()
         let leader = try #require(try releases(ensemble).leader)
         let witness = try KazooWitness.start(ensemble, in: workspace)

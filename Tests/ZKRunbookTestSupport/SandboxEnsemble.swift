@@ -24,6 +24,16 @@ public struct SandboxEnsemble: Sendable {
     public func myid(_ node: Int) -> String { "\(directory)/node\(node)/data/myid" }
     /// The port clients reach node `node` on (its secure one in a `--tls` sandbox).
     public func clientPort(_ node: Int) -> Int { sandbox.spec.reachPort(node) }
+
+    /// The `server.N=` lines of each of nodes 1 to `nodes`' /zookeeper/config, read through that node (the
+    /// membership as every member holds it); a node that does not answer throws.
+    public func membership(_ zkrunbook: ZKRunbookBinary, nodes: Int = 3) throws -> [[String]] {
+        try (1...nodes).map { node in
+            let config = try zkrunbook.run(["zk", "config", "--server", "127.0.0.1:\(clientPort(node))"])
+            guard config.status == 0 else { throw HarnessError(message: "zk config through node \(node): exit \(config.status): \(config.stderr)") }
+            return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
+        }
+    }
     /// New leaders elected so far: the "LEADING - LEADER ELECTION TOOK" lines of every node.
     public var leaderElections: Int { (1...nodes).map { log($0).components(separatedBy: "LEADING - LEADER ELECTION TOOK").count - 1 }.reduce(0, +) }
 
