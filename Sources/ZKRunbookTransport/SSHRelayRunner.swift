@@ -27,9 +27,8 @@ public struct SSHRelayRunner: CommandRunner {
             return direct.run(spec, cancellation: cancellation)
         }
         switch RelaySession.session(for: direct, relay: relay) {
-        case .failure(let failure):
-            if let termination = failure.termination { return CommandResult(termination: termination) }
-            return direct.run(spec, cancellation: cancellation)
+        case .failure(.transport(let termination)): return CommandResult(termination: termination)
+        case .failure: return direct.run(spec, cancellation: cancellation)
         case .success(let session):
             return session.run(spec, cancellation: cancellation) ?? direct.run(spec, cancellation: cancellation)
         }
@@ -39,17 +38,26 @@ public struct SSHRelayRunner: CommandRunner {
 /// One node's relay: its ssh command (run by `LocalCommandRunner` on a thread of its own, for the same
 /// process hygiene as any command), the commands in flight by id, and the replies read from its lines.
 final class RelaySession: @unchecked Sendable {
-    /// Why there is no relay: a transport failure every command would meet too (unreachable, refused
-    /// authentication, a host key), or nil where each command goes over its own ssh instead.
-    struct Failure: Error {
-        var termination: Termination?
-        var reason: String
+    /// Why there is no relay.
+    enum Failure: Error {
+        /// What every command would meet too (unreachable, refused authentication, a host key): returned as is.
+        case transport(Termination)
+        /// No agent at that path yet (its installer may be on the way): this command goes over its own ssh.
+        case noAgent
+        /// An agent without the relay (older than the conductor), or one that did not say it was ready: every
+        /// command of this process goes over its own ssh.
+        case cannotRelay(String)
+    }
+
+    /// One node's relay, or why it has none; its own lock, so the nodes' relays start at once.
+    private final class Slot: @unchecked Sendable {
+        let lock = NSLock()
+        var session: RelaySession?
+        var cannotRelay: String?
     }
 
     private static let registry = NSLock()
-    nonisolated(unsafe) private static var sessions: [String: RelaySession] = [:]
-    /// Keys whose agent cannot relay (older than the relay): not asked again in this process.
-    nonisolated(unsafe) private static var cannotRelay: Set<String> = []
+    nonisolated(unsafe) private static var slots: [String: Slot] = [:]
 
     let host: String
     private let writer = StandardInputWriter()
@@ -72,14 +80,20 @@ final class RelaySession: @unchecked Sendable {
     static func session(for direct: SSHCommandRunner, relay: [String]) -> Result<RelaySession, Failure> {
         let argv = direct.connection() + [direct.host, "--", SSHCommandRunner.remoteCommand(for: CommandSpec(argv: relay))]
         let key = argv.joined(separator: "\u{1F}")
-        registry.lock()
-        defer { registry.unlock() }
-        if cannotRelay.contains(key) { return .failure(Failure(termination: nil, reason: "the agent cannot relay")) }
-        if let session = sessions[key], session.isAlive { return .success(session) }
+        let slot = registry.withLock {
+            if let slot = slots[key] { return slot }
+            let slot = Slot()
+            slots[key] = slot
+            return slot
+        }
+        slot.lock.lock()
+        defer { slot.lock.unlock() }
+        if let why = slot.cannotRelay { return .failure(.cannotRelay(why)) }
+        if let session = slot.session, session.isAlive { return .success(session) }
         let started = start(argv: argv, direct: direct)
         switch started {
-        case .success(let session): sessions[key] = session
-        case .failure(let failure) where failure.termination == nil && failure.reason.hasPrefix("older"): cannotRelay.insert(key)
+        case .success(let session): slot.session = session
+        case .failure(.cannotRelay(let why)): slot.cannotRelay = why
         case .failure: break
         }
         return started
@@ -100,18 +114,18 @@ final class RelaySession: @unchecked Sendable {
         if session.ready.wait(timeout: .now() + .seconds(direct.connectTimeout + 5)) == .timedOut {
             session.stop.cancel(reason: "the relay did not say it was ready")
             _ = session.over.wait(timeout: .now() + 15)
-            return .failure(Failure(termination: nil, reason: "no relay: it did not say it was ready"))
+            return .failure(.cannotRelay("it did not say it was ready"))
         }
         guard let result = session.lock.withLock({ session.ending }) else { return .success(session) }
         if case .exited(255) = result.termination, let failure = SSHCommandRunner.classify(stderr: result.stderr.text, host: direct.host) {
-            return .failure(Failure(termination: .transportFailed(kind: failure.kind, message: failure.message), reason: failure.message))
+            return .failure(.transport(.transportFailed(kind: failure.kind, message: failure.message)))
         }
         if case .spawnFailed(let why) = result.termination {
-            return .failure(Failure(termination: .spawnFailed("ssh client: \(why) (install openssh-client)"), reason: why))
+            return .failure(.transport(.spawnFailed("ssh client: \(why) (install openssh-client)")))
         }
         // 127: no agent there yet (its installer may be on the way); anything else: an agent without the relay.
-        let said = result.termination.summary + " " + result.stderr.text
-        return .failure(Failure(termination: nil, reason: (result.termination == .commandNotFound ? "no agent: " : "older agent: ") + said))
+        if result.termination == .commandNotFound { return .failure(.noAgent) }
+        return .failure(.cannotRelay("the agent \(result.termination.summary): \(result.stderr.text)"))
     }
 
     var isAlive: Bool { lock.withLock { ending == nil } }
