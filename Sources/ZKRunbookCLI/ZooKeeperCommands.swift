@@ -302,7 +302,7 @@ enum SandboxCommand {
           sandbox up [--nodes 3] [--observers 0] [--dir DIR] [--base-port 22000|auto]
                      [--four-letter-words all|default] [--zookeeper VERSION|DIR] [--timeout 90s]
                      [--reconfig] [--spares N] [--tls [--tls-plaintext-port] [--no-quorum-tls] [--admin-https]]
-                     [--versions V1,V2]
+                     [--versions V1,V2] [--sasl digest]
           sandbox down [--dir DIR]
           sandbox status [--dir DIR] [--json]
           sandbox stop|start|restart --node N [--dir DIR] [--wait] [--timeout 60s]
@@ -339,6 +339,10 @@ enum SandboxCommand {
                                      (ssl.*, ssl.quorum.*), nothing secured yet: the plaintext ensemble
                                      enable-client-tls and enable-quorum-tls start from; DIR/ensemble-tls.json5
                                      is the ensemble file for after enable-client-tls
+          --sasl digest              authenticated (3.7+): every client session must authenticate with SASL
+                                     DIGEST-MD5 (enforce.auth.enabled=true, enforce.auth.schemes=sasl); the
+                                     users zkrunbook and witness, random passwords in DIR/sasl/USER.password
+                                     (0600), listed in DIR/sasl/jaas.conf's Server section
           --wait                     start/restart: wait until the node serves again
           --serial-base N            renew-certs: new certificates (same CA) numbered from N (default 2000);
                                      the keystores are replaced, the servers not restarted (rotate-certs does);
@@ -353,7 +357,7 @@ enum SandboxCommand {
             arguments,
             valueOptions: [
                 "--nodes", "--observers", "--dir", "--base-port", "--four-letter-words", "--timeout", "--node", "--zookeeper", "--spares", "--serial-base",
-                "--days", "--versions",
+                "--days", "--versions", "--sasl",
             ],
             flagOptions: ["--json", "--wait", "--reconfig", "--tls", "--tls-plaintext-port", "--no-quorum-tls", "--admin-https", "--tls-files-only"],
             usage: usage)
@@ -395,6 +399,10 @@ enum SandboxCommand {
                     }
                     guard !parsed.flags.contains("--tls") else { throw UsageError(message: "--versions does not go with --tls", usage: usage) }
                     spec.versions = list
+                }
+                if let sasl = parsed.value("--sasl") {
+                    guard sasl == "digest" else { throw UsageError(message: "--sasl takes 'digest' (DIGEST-MD5 users), found '\(sasl)'", usage: usage) }
+                    spec.sasl = sasl
                 }
                 if parsed.flags.contains("--tls") {
                     let filesOnly = parsed.flags.contains("--tls-files-only")

@@ -48,6 +48,8 @@ public enum ZooKeeperClientError: Error, Sendable, Equatable, CustomStringConver
     case malformed(String)
     /// The caller's input cannot be sent (a path that is not absolute, say).
     case badArgument(String)
+    /// The server refused the SASL identity (AuthFailed), or the exchange could not be completed.
+    case saslRefused(mechanism: String, identity: String, server: Endpoint, reason: String)
 
     public var code: KeeperCode? { if case .server(let code, _) = self { return code } else { return nil } }
 
@@ -74,6 +76,9 @@ public enum ZooKeeperClientError: Error, Sendable, Equatable, CustomStringConver
         case .oversized(let bytes, let limit): return "a reply of \(bytes) bytes is over the \(limit)-byte cap (jute.maxbuffer)"
         case .malformed(let why): return "malformed reply: \(why)"
         case .badArgument(let why): return "bad argument: \(why)"
+        case .saslRefused(let mechanism, let identity, let server, let reason):
+            return
+                "SASL \(mechanism) as '\(identity)' refused by \(server): \(reason); check the user and password against the JAAS Server section of the ZooKeeper servers"
         }
     }
 }

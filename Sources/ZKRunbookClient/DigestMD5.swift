@@ -7,7 +7,7 @@ import Foundation
 /// Steps: the server's first challenge (realm, nonce, qop, charset, algorithm=md5-sess) is answered with the
 /// digest response; its second (`rspauth=…`) is checked against the value the password implies, proving
 /// the server knows it too; then the exchange is complete.
-public struct DigestMD5 {
+public struct DigestMD5: SASLMechanism {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         /// The server's challenge does not parse, or lacks what the mechanism needs.
         case badChallenge(String)
@@ -39,9 +39,13 @@ public struct DigestMD5 {
         self.cnonce = cnonce ?? (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
+    mutating func respond(to challenge: [UInt8]) throws(SASLFailure) -> [UInt8] {
+        do { return try answer(challenge) } catch { throw SASLFailure(description: error.description) }
+    }
+
     /// The response to the server's `challenge`: the digest response first, then an empty response once the
     /// server's proof is checked (the exchange is then complete).
-    public mutating func respond(to challenge: [UInt8]) throws(Failure) -> [UInt8] {
+    public mutating func answer(_ challenge: [UInt8]) throws(Failure) -> [UInt8] {
         let fields = try Self.parse(String(decoding: challenge, as: UTF8.self))
         if let proof = expectedProof {
             guard fields["rspauth"] == proof else { throw .serverNotProven }

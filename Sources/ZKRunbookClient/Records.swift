@@ -91,6 +91,8 @@ enum OpCode: Int32 {
     case create2 = 15
     case reconfig = 16
     case auth = 100
+    /// A SASL token (GetSASLRequest), answered with the server's (SetSASLResponse).
+    case sasl = 102
     case closeSession = -11
     case error = -1
 }

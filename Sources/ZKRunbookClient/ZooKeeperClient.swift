@@ -12,11 +12,14 @@ public struct ClientOptions: Sendable {
     public var maxReplyBytes: Int
     /// What carries the session's bytes (plaintext TCP unless told otherwise).
     public var connector: any ServerConnector
+    /// Who the session authenticates as with SASL, right after each handshake (nil: no SASL).
+    public var sasl: SASLIdentity?
 
     public init(
         sessionTimeout: Double = 10, connectTimeout: Double = 3, requestTimeout: Double = 10, maxReplyBytes: Int = 0xFFFFF + 4096,
-        connector: any ServerConnector = PlaintextConnector()
+        connector: any ServerConnector = PlaintextConnector(), sasl: SASLIdentity? = nil
     ) {
+        self.sasl = sasl
         self.sessionTimeout = min(max(sessionTimeout, 1), 600)
         self.connectTimeout = min(max(connectTimeout, 0.1), 60)
         self.requestTimeout = min(max(requestTimeout, 0.1), 600)
@@ -387,6 +390,7 @@ public final class ZooKeeperClient: @unchecked Sendable {
                 connection = opened
                 do {
                     try handshake()
+                    if let sasl = options.sasl { try authenticate(sasl, at: endpoint) }
                     connectedTo = endpoint
                     for auth in auths { try sendAuth(scheme: auth.scheme, auth: auth.auth) }
                     return
@@ -430,6 +434,48 @@ public final class ZooKeeperClient: @unchecked Sendable {
             throw error
         } catch {
             throw .malformed("\(error)")
+        }
+    }
+
+    /// The SASL exchange, as ZooKeeper's own client runs it after the handshake and before any request:
+    /// tokens in `sasl` requests (ordinary xids), the server's in their replies; an error code, or a server
+    /// that ends the exchange before the mechanism is done, is a refusal.
+    private func authenticate(_ identity: SASLIdentity, at endpoint: Endpoint) throws(ZooKeeperClientError) {
+        var mechanism = identity.mechanism()
+        var token: [UInt8] = []
+        while true {
+            var body = JuteWriter()
+            body.buffer(token)
+            let xid = takeXid()
+            let deadline = Date().addingTimeInterval(options.requestTimeout)
+            try write(.sasl, body, xid: xid, deadline: deadline)
+            var reply: JuteReader
+            var header: (xid: Int32, error: Int32)
+            repeat {
+                reply = JuteReader(try readFrame(deadline: deadline, what: "SASL \(identity.mechanismName)"))
+                guard let replyXid = try? reply.int(), (try? reply.long()) != nil, let error = try? reply.int() else {
+                    disconnect()
+                    throw .malformed("a SASL reply without a header")
+                }
+                header = (replyXid, error)
+            } while header.xid == SpecialXid.ping || header.xid == SpecialXid.notification
+            guard header.error == 0 else {
+                disconnect()
+                throw .saslRefused(
+                    mechanism: identity.mechanismName, identity: identity.name, server: endpoint, reason: "\(KeeperCode(rawValue: header.error))")
+            }
+            guard let challenge = try? reply.buffer() else {
+                if mechanism.isComplete { return }
+                disconnect()
+                throw .saslRefused(
+                    mechanism: identity.mechanismName, identity: identity.name, server: endpoint,
+                    reason: "the server ended the exchange without a challenge (no JAAS Server section on it?)")
+            }
+            do { token = try mechanism.respond(to: challenge) } catch {
+                disconnect()
+                throw .saslRefused(mechanism: identity.mechanismName, identity: identity.name, server: endpoint, reason: error.description)
+            }
+            if mechanism.isComplete { return }
         }
     }
 

@@ -57,6 +57,9 @@ public struct SandboxSpec: Sendable, Codable, Hashable {
     public var tls: SandboxTLS?
     /// Releases laid out side by side for an upgrade (`--versions`): each node runs the one its link points at.
     public var versions: [String]?
+    /// An authenticated sandbox (`--sasl digest`): every client session must authenticate with SASL
+    /// DIGEST-MD5 (enforce.auth.enabled); the users and their password files are in `sasl/`.
+    public var sasl: String?
 
     public var spareCount: Int { spares ?? 0 }
     public var isDynamic: Bool { reconfig ?? false }
@@ -199,6 +202,10 @@ public struct Sandbox: Sendable {
         for (port, id, what) in spec.portsNeeded where !Self.portIsFree(port) {
             throw SandboxError("port \(port) (node \(id) \(what)) is in use: choose another --base-port (--base-port auto finds a free one)")
         }
+        if spec.sasl != nil {
+            progress("writing the SASL users' JAAS section and password files in \(sandbox.saslFolder)")
+            try sandbox.writeSASLFiles()
+        }
         if spec.tls != nil {
             progress("making a throwaway CA and certificates in \(sandbox.certificates.folder)")
             try sandbox.certificates.make(servers: Array(spec.allNodes), java: java)
@@ -323,6 +330,14 @@ public struct Sandbox: Sendable {
         if spec.tls?.plaintextClientPort ?? true { lines += ["clientPort=\(spec.clientPort(id))", "clientPortAddress=\(Self.host)"] }
         if let tls = spec.tls { lines += tlsLines(id, tls) }
         if spec.allFourLetterWords { lines.append("4lw.commands.whitelist=*") }
+        if spec.sasl != nil {
+            // Every client session authenticates (3.7+), as the secured deployments do; the four-letter words
+            // stay open (they are not sessions).
+            lines += [
+                "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider", "enforce.auth.enabled=true",
+                "enforce.auth.schemes=sasl",
+            ]
+        }
         if spec.isDynamic {
             // skipACL: reconfig is for super users; a throwaway sandbox lets every client be one.
             lines += ["reconfigEnabled=true", "skipACL=yes", "standaloneEnabled=false", "dynamicConfigFile=\(dynamicConfigPath(id))"]
@@ -437,7 +452,8 @@ public struct Sandbox: Sendable {
                 "-Dorg.slf4j.simpleLogger.showDateTime=true", "-Dorg.slf4j.simpleLogger.dateTimeFormat=\(dateFormat)",
                 "-Dzookeeper.jmx.log4j.disable=true",
             ] + (try logging.jvmOptions(nodeDirectory: nodeDirectory(id)))
-            + (spec.tls?.opensSecurePort == true ? ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"] : []) + [
+            + (spec.tls?.opensSecurePort == true ? ["-Dzookeeper.serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory"] : [])
+            + (spec.sasl != nil ? ["-Djava.security.auth.login.config=\(saslFolder)/jaas.conf"] : []) + [
                 "-cp", classpath, "org.apache.zookeeper.server.quorum.QuorumPeerMain", configPath(id),
             ]
         do {

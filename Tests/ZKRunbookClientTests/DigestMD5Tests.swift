@@ -39,22 +39,22 @@ struct DigestMD5Tests {
     @Test func theExchangeGivesRFC2831sWorkedExample() throws {
         var mechanism = DigestMD5(username: "chris", password: "secret", digestURI: "imap/elwood.innosoft.com", cnonce: "OA6MHXh6VqTrRk")
         let challenge = #"realm="elwood.innosoft.com",nonce="OA6MG9tEQGm2hh",qop="auth",algorithm=md5-sess,charset=utf-8"#
-        let response = String(decoding: try mechanism.respond(to: Array(challenge.utf8)), as: UTF8.self)
+        let response = String(decoding: try mechanism.answer(Array(challenge.utf8)), as: UTF8.self)
         #expect(response.contains("response=d388dad90d4bbd760a152321f2143af7"), "\(response)")
         #expect(response.contains(#"username="chris""#) && response.contains(#"digest-uri="imap/elwood.innosoft.com""#) && response.contains("qop=auth"))
         #expect(!mechanism.isComplete)
         var impostor = mechanism
-        #expect(throws: DigestMD5.Failure.serverNotProven) { try impostor.respond(to: Array("rspauth=00000000000000000000000000000000".utf8)) }
-        #expect(try mechanism.respond(to: Array("rspauth=ea40f60335c427b5527b84dbabcdfffd".utf8)) == [])
+        #expect(throws: DigestMD5.Failure.serverNotProven) { try impostor.answer(Array("rspauth=00000000000000000000000000000000".utf8)) }
+        #expect(try mechanism.answer(Array("rspauth=ea40f60335c427b5527b84dbabcdfffd".utf8)) == [])
         #expect(mechanism.isComplete)
     }
 
     @Test func challengesItCannotAnswerAreNamed() throws {
         var mechanism = DigestMD5(username: "bob", password: "x")
-        #expect(throws: DigestMD5.Failure.unsupportedQOP("auth-conf")) { try mechanism.respond(to: Array(#"nonce="n",qop="auth-conf""#.utf8)) }
-        #expect(throws: DigestMD5.Failure.badChallenge("no nonce")) { try mechanism.respond(to: Array(#"realm="r",qop="auth""#.utf8)) }
+        #expect(throws: DigestMD5.Failure.unsupportedQOP("auth-conf")) { try mechanism.answer(Array(#"nonce="n",qop="auth-conf""#.utf8)) }
+        #expect(throws: DigestMD5.Failure.badChallenge("no nonce")) { try mechanism.answer(Array(#"realm="r",qop="auth""#.utf8)) }
         #expect(throws: DigestMD5.Failure.badChallenge("an unterminated quoted value for 'nonce'")) {
-            try mechanism.respond(to: Array(#"nonce="abc"#.utf8))
+            try mechanism.answer(Array(#"nonce="abc"#.utf8))
         }
         #expect(
             try DigestMD5.parse(#"realm="a \"quoted\", realm",nonce=xyz, qop="auth,auth-int""#) == [
