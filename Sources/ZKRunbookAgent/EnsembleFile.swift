@@ -26,6 +26,8 @@ public struct EnsembleFile: Sendable {
     /// How the servers are reached over TLS (the file's `tls` block): the ports that speak it (each node's
     /// secure client port, and its AdminServer when `adminServer: "https"`) and the credentials.
     public var tls: ServerTLS?
+    /// Who zkrunbook's client sessions authenticate as with SASL (the file's `sasl` block); nil: none.
+    public var sasl: SASLSettings?
     public var path: String
 
     /// What every request to a node's agent carries: where it finds runbooks, when the file says.
@@ -65,6 +67,7 @@ public struct EnsembleFile: Sendable {
         let runbookPath = top.string("runbookPath")
         let install = top.object("install").flatMap(InstallMethod.read)
         let tlsBlock = top.object("tls").map { Self.tlsSettings($0, relativeTo: (path as NSString).deletingLastPathComponent) }
+        let sasl = top.object("sasl").flatMap { Self.saslSettings($0, relativeTo: (path as NSString).deletingLastPathComponent) }
         var members: [EnsembleNode] = []
         if let nodes = top.value("nodes", required: true, expected: "an array of nodes") {
             if case .array(let elements) = nodes.value {
@@ -144,6 +147,7 @@ public struct EnsembleFile: Sendable {
         if diagnostics.hasErrors { throw .invalid(diagnostics.items) }
         var file = EnsembleFile(name: name, nodes: members, restartCommand: restart, agentPath: agentPath, runbookPath: runbookPath, path: path)
         file.stopCommand = stop
+        file.sasl = sasl
         if let (settings, adminHTTPS) = tlsBlock {
             let ports = members.map(\.clientPort) + (adminHTTPS ? members.compactMap(\.adminPort) : [])
             file.tls = ServerTLS(settings: settings, ports: Set(ports))
@@ -176,6 +180,24 @@ public struct EnsembleFile: Sendable {
         }
         reader.finish()
         return (settings, adminHTTPS)
+    }
+
+    /// The `sasl` block: the mechanism (DIGEST-MD5), the user, and the file holding its password (a relative
+    /// path against the ensemble file's folder); the password itself is never in the ensemble file.
+    static func saslSettings(_ reader: ObjectReader, relativeTo folder: String) -> SASLSettings? {
+        let mechanismText = reader.string("mechanism") ?? SASLSettings.Mechanism.digestMD5.rawValue
+        let mechanism = SASLSettings.Mechanism(rawValue: mechanismText.uppercased())
+        if mechanism == nil, let node = reader.object["mechanism"] {
+            let known = SASLSettings.Mechanism.allCases.map(\.rawValue).joined(separator: ", ")
+            reader.diagnostics.error(node.location, "sasl mechanism '\(mechanismText)' is not one zkrunbook speaks (\(known))")
+        }
+        let username = reader.string("username", required: true)
+        let passwordFile = reader.string("passwordFile", required: true).map {
+            $0.hasPrefix("/") || folder.isEmpty ? $0 : (folder as NSString).appendingPathComponent($0)
+        }
+        reader.finish()
+        guard let mechanism, let username, let passwordFile else { return nil }
+        return SASLSettings(mechanism: mechanism, username: username, passwordFile: passwordFile)
     }
 
     /// The names `nodeFields` and `restartCommand(for:)` give a per-node procedure: what `${node.*}` may name.

@@ -373,10 +373,14 @@ enum RunCommand {
         // (a CI job planning against /etc/zkrunbook/ensemble.json5); a file that is there must still be valid.
         let offline = parsed.flags.contains("--offline")
         var ensembleTLS: ServerTLS?
+        var ensembleSASL: SASLSettings?
         if let ensemble = parameters["ensemble"]?.text, ensemble.hasSuffix(".json5"),
             !offline || access(ensemble, F_OK) == 0
         {
-            do { ensembleTLS = try EnsembleFile.load(path: ensemble).tls } catch {
+            do {
+                let file = try EnsembleFile.load(path: ensemble)
+                (ensembleTLS, ensembleSASL) = (file.tls, file.sasl)
+            } catch {
                 CLI.printError(error.description)
                 return CLI.ExitCode.usage
             }
@@ -395,6 +399,12 @@ enum RunCommand {
         options.fenceProvider = EnsembleLeaseProvider()
         if let tls, !offline {
             do { try options.services.reach(over: tls) } catch {
+                CLI.printError("error: \(error.description)")
+                return CLI.ExitCode.usage
+            }
+        }
+        if let ensembleSASL, !offline {
+            do { options.services[SASLIdentityKey.self] = try ensembleSASL.identity() } catch {
                 CLI.printError("error: \(error.description)")
                 return CLI.ExitCode.usage
             }
@@ -456,10 +466,18 @@ enum RunCommand {
         case .success(let given): tls = given
         case .failure(let problem): throw UsageError(message: problem.message, usage: resumeUsage)
         }
-        if tls == nil, let state = try? JournalState.read(path: options.layout.journalPath(parsed.positionals[0])),
-            let ensemble = state.parameters["ensemble"], ensemble.hasSuffix(".json5")
+        var sasl: SASLSettings?
+        if let state = try? JournalState.read(path: options.layout.journalPath(parsed.positionals[0])),
+            let ensemble = state.parameters["ensemble"], ensemble.hasSuffix(".json5"), let file = try? EnsembleFile.load(path: ensemble)
         {
-            tls = (try? EnsembleFile.load(path: ensemble))?.tls
+            if tls == nil { tls = file.tls }
+            sasl = file.sasl
+        }
+        if let sasl {
+            do { options.services[SASLIdentityKey.self] = try sasl.identity() } catch {
+                CLI.printError("error: \(error.description)")
+                return CLI.ExitCode.usage
+            }
         }
         if let tls {
             do { try options.services.reach(over: tls) } catch {

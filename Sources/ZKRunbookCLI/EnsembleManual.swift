@@ -6,7 +6,7 @@ import ZKRunbookAgent
 /// key documented), so the page and the parser cannot drift.
 extension ManualCommand {
     struct EnsembleKey {
-        /// Where the key goes: "" (the top level), "node", "ssh", "kubectl", "tls", "install".
+        /// Where the key goes: "" (the top level), "node", "ssh", "kubectl", "tls", "sasl", "install".
         var block: String
         var key: String
         /// A JSON5 value the parser accepts.
@@ -22,6 +22,10 @@ extension ManualCommand {
         (
             "tls", "TLS KEYS",
             "The tls block: every server is reached over TLS (client port and, with adminServer https, the AdminServer). Relative paths are read against the ensemble file's folder; secrets only from files."
+        ),
+        (
+            "sasl", "SASL KEYS",
+            "The sasl block: every client session zkrunbook opens (write gate, zk, membership, reconfig, restore's check) authenticates with SASL, as ensembles with enforce.auth.enabled require. The password only from a file; a relative path is read against the ensemble file's folder."
         ),
         (
             "install", "INSTALL KEYS",
@@ -48,6 +52,9 @@ extension ManualCommand {
             block: "", key: "runbookPath", example: "\"/usr/share/zkrunbook/runbooks\"",
             meaning: "Where the agents find runbooks (their ZKRUNBOOK_RUNBOOK_PATH); install copies the runbooks there. Default: the agent's own search path."),
         EnsembleKey(block: "", key: "tls", example: "{}", meaning: "The servers are reached over TLS: the keys below."),
+        EnsembleKey(
+            block: "", key: "sasl", example: "{ username: \"zkrunbook\", passwordFile: \"zkrunbook.password\" }",
+            meaning: "zkrunbook's client sessions authenticate with SASL: the keys below."),
         EnsembleKey(
             block: "", key: "install", example: "{ link: \"/opt/zookeeper/current\", versions: \"/opt/zookeeper-${version}\" }",
             meaning: "How every node's release changes: the keys below."),
@@ -102,6 +109,17 @@ extension ManualCommand {
         EnsembleKey(block: "tls", key: "pkcs12File", example: "\"client.p12\"", meaning: "Instead of certificateFile and keyFile: a PKCS#12 file."),
         EnsembleKey(block: "tls", key: "verifyHostname", example: "true", meaning: "The certificate must name the host connected to (default true)."),
         EnsembleKey(block: "tls", key: "adminServer", example: "\"https\"", meaning: "http (the default) or https: how the AdminServer answers."),
+        EnsembleKey(
+            block: "sasl", key: "mechanism", example: "\"DIGEST-MD5\"",
+            meaning: "DIGEST-MD5 (the default): a user and password the servers' JAAS Server section lists (DigestLoginModule, user_NAME=\"password\")."),
+        EnsembleKey(
+            block: "sasl", key: "username", example: "\"zkrunbook\"",
+            meaning: "The user zkrunbook authenticates as (required); the servers' ACLs name it sasl:USER."),
+        EnsembleKey(
+            block: "sasl", key: "passwordFile", example: "\"zkrunbook.password\"",
+            meaning:
+                "The file holding its password (required; one trailing newline is dropped): read by the conductor when a run starts, never printed, journaled or passed to an agent."
+        ),
         EnsembleKey(
             block: "install", key: "link", example: "\"/opt/zookeeper/current\"",
             meaning: "The link the server runs through, switched atomically to another release."),

@@ -12,6 +12,13 @@ struct ServerTargets {
     /// The ensemble file, when one was given.
     var file: EnsembleFile?
 
+    /// Who client sessions authenticate as: the ensemble file's `sasl` block, its password read now (a file
+    /// that cannot be read is said before any server is asked).
+    func saslIdentity() throws -> SASLIdentity? {
+        guard let settings = file?.sasl else { return nil }
+        do { return try settings.identity() } catch { throw CommandFailure(message: "error: \(error.description)", exitCode: CLI.ExitCode.usage) }
+    }
+
     static let sourceOptions: Set<String> = ["--ensemble", "--zoo-cfg", "--server"]
     static let tlsValueOptions = Set(AgentOption.tlsValues.map(\.rawValue))
     static let tlsFlagOptions: Set<String> = [AgentOption.tlsNoVerifyHostname.rawValue]

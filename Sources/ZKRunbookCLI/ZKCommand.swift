@@ -73,7 +73,8 @@ enum ZKCommand {
         let targets = try ServerTargets.resolve(parsed, usage: usage)
         do {
             let client = try ZooKeeperClient.connect(
-                targets.members.map(\.endpoint), options: ClientOptions(sessionTimeout: seconds, requestTimeout: seconds, connector: targets.connector))
+                targets.members.map(\.endpoint),
+                options: ClientOptions(sessionTimeout: seconds, requestTimeout: seconds, connector: targets.connector, sasl: try targets.saslIdentity()))
             defer { client.close() }
             if let auth = parsed.value("--auth") { try client.addAuth(scheme: "digest", Array(auth.utf8)) }
             let path = operands.first ?? "/"

@@ -88,7 +88,8 @@ enum StatusCommand {
             maxLag: maxLag)
         let seconds = timeout
         LeaderHints.shared.keep(inStateDirectory: StateLayout.standard(explicit: parsed.value("--state-dir")).root)
-        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds, connector: connector) }
+        let sasl = try targets.saslIdentity()
+        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds, connector: connector, sasl: sasl) }
         inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: targets.file?.nodes ?? [])
         let view = inspector.inspect(targets.members, namedByPosition: parsed.values["--server"] != nil)
         try EnsembleTable.print(view, json: parsed.flags.contains("--json"))

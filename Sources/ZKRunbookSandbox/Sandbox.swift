@@ -403,6 +403,11 @@ public struct Sandbox: Sendable {
             : "\n  // Every node is reached on its secureClientPort with this client certificate (the sandbox's CA signed it).\n"
                 + "  tls: { caFile: \"\(files.caFile)\", certificateFile: \"\(files.clientCertificate)\", keyFile: \"\(files.clientKey)\""
                 + (spec.tls!.adminHTTPS ? ", adminServer: \"https\"" : "") + " },"
+        let saslBlock =
+            spec.sasl == nil
+            ? ""
+            : "\n  // Every client session authenticates as zkrunbook (SASL DIGEST-MD5), its password in its own file.\n"
+                + "  sasl: { mechanism: \"DIGEST-MD5\", username: \"zkrunbook\", passwordFile: \"\(saslPasswordFile("zkrunbook"))\" },"
         return """
             // A zkrunbook sandbox ensemble (\(spec.nodes) nodes, \(spec.observers) observer(s)\(spec.spareCount > 0 ? ", \(spec.spareCount) spare(s)" : "")), written by 'zkrunbook sandbox up'.
             {
@@ -413,7 +418,7 @@ public struct Sandbox: Sendable {
               // Each node's restart command in the sandbox; production: ["systemctl", "restart", "zookeeper"].
               restartCommand: [\(agent.restartCommand(directory).map { "\"\($0)\"" }.joined(separator: ", "))],
               stopCommand: [\(stop.map { "\"\($0)\"" }.joined(separator: ", "))],
-              agentPath: "\(agent.path)",\(tlsBlock)\(installBlock)
+              agentPath: "\(agent.path)",\(tlsBlock)\(saslBlock)\(installBlock)
             }
 
             """

@@ -30,7 +30,7 @@ public enum ZooKeeperActions {
         case .success(let found): endpoints = found.map(\.endpoint)
         case .failure(let outcome): return .failure(outcome)
         }
-        let options = ClientOptions(connectTimeout: connectTimeout, requestTimeout: requestTimeout, connector: context.options.services.serverConnector)
+        let options = context.options.services.clientOptions(connectTimeout: connectTimeout, requestTimeout: requestTimeout)
         do { return .success(try ZooKeeperClient.connect(endpoints, options: options)) } catch {
             return .failure(.failure(cause: .unreachable, message: "no member accepted a session \(purpose): \(error)"))
         }
@@ -38,8 +38,10 @@ public enum ZooKeeperActions {
 
     /// `/zookeeper/config` through the client protocol from any of `servers`, or nil: what the membership
     /// check reads where the whitelist refuses `conf` and no AdminServer answers.
-    public static func readConfig(from servers: [Endpoint], timeout: Double, connector: any ServerConnector = PlaintextConnector()) -> String? {
-        let options = ClientOptions(connectTimeout: timeout, requestTimeout: timeout, connector: connector)
+    public static func readConfig(
+        from servers: [Endpoint], timeout: Double, connector: any ServerConnector = PlaintextConnector(), sasl: SASLIdentity? = nil
+    ) -> String? {
+        let options = ClientOptions(connectTimeout: timeout, requestTimeout: timeout, connector: connector, sasl: sasl)
         guard let client = try? ZooKeeperClient.connect(servers, options: options) else { return nil }
         defer { client.close() }
         return try? client.getConfig().text
@@ -153,8 +155,22 @@ public enum ServerTLSKey: RunServiceKey {
     public typealias Value = ServerTLS
 }
 
+/// Who a run's client sessions authenticate as with SASL (an ensemble file's `sasl` block), in
+/// `RunOptions.services`; none: sessions without SASL.
+public enum SASLIdentityKey: RunServiceKey {
+    public typealias Value = SASLIdentity
+}
+
 extension RunServices {
     public var serverConnector: any ServerConnector { self[ServerConnectorKey.self] ?? PlaintextConnector() }
+
+    public var saslIdentity: SASLIdentity? { self[SASLIdentityKey.self] }
+
+    /// The options of a client session of this run: its connector and its SASL identity.
+    public func clientOptions(sessionTimeout: Double = 10, connectTimeout: Double, requestTimeout: Double) -> ClientOptions {
+        ClientOptions(
+            sessionTimeout: sessionTimeout, connectTimeout: connectTimeout, requestTimeout: requestTimeout, connector: serverConnector, sasl: saslIdentity)
+    }
 
     public var serverTLS: ServerTLS? { self[ServerTLSKey.self] }
 

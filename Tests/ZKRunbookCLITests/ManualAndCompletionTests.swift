@@ -73,7 +73,10 @@ struct ManualAndCompletionTests {
             ["-c", "MANWIDTH=80 man --warnings -l \"$0\" 2>&1 >/dev/null", workspace.write("zkrunbook-ensemble.5", page.stdout)])
         #expect(rendered.status == 0 && rendered.stdout.isEmpty, "man -l zkrunbook-ensemble.5 warns: \(rendered.stdout)")
         // The page's keys by section: ".SH TITLE", then ".TP / .B key / meaning … Example: value".
-        let sections = ["TOP-LEVEL KEYS": "", "NODE KEYS": "node", "SSH KEYS": "ssh", "KUBECTL KEYS": "kubectl", "TLS KEYS": "tls", "INSTALL KEYS": "install"]
+        let sections = [
+            "TOP-LEVEL KEYS": "", "NODE KEYS": "node", "SSH KEYS": "ssh", "KUBECTL KEYS": "kubectl", "TLS KEYS": "tls", "SASL KEYS": "sasl",
+            "INSTALL KEYS": "install",
+        ]
         var documented: [String: [(key: String, example: String)]] = [:]
         var block: String?
         let lines = page.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -89,13 +92,14 @@ struct ManualAndCompletionTests {
         // What the parser asks for, block by block: an unknown key in each makes it list them.
         let probe = workspace.write(
             "unknown.json5",
-            "{ zzzzzz: 1, install: { zzzzzz: 1 }, tls: { zzzzzz: 1 }, nodes: [{ id: 1, host: \"h\", zzzzzz: 1, ssh: { zzzzzz: 1 } }, { id: 2, host: \"h\", kubectl: { zzzzzz: 1 } }] }"
+            "{ zzzzzz: 1, install: { zzzzzz: 1 }, tls: { zzzzzz: 1 }, sasl: { zzzzzz: 1 }, nodes: [{ id: 1, host: \"h\", zzzzzz: 1, ssh: { zzzzzz: 1 } }, { id: 2, host: \"h\", kubectl: { zzzzzz: 1 } }] }"
         )
         let refused = try zkrunbook.run(["validate", "--ensemble", probe])
         #expect(refused.status == 2)
         // Most specific first: "in 'tls' in the ensemble file;" also ends as the top level's does.
         let contexts: [(String, String)] = [
-            ("in 'install' in the ensemble file", "install"), ("in 'tls' in the ensemble file", "tls"), ("in 'ssh' in a node", "ssh"),
+            ("in 'install' in the ensemble file", "install"), ("in 'tls' in the ensemble file", "tls"), ("in 'sasl' in the ensemble file", "sasl"),
+            ("in 'ssh' in a node", "ssh"),
             ("in 'kubectl' in a node", "kubectl"), ("in a node;", "node"), ("in the ensemble file;", ""),
         ]
         for line in refused.stderr.split(separator: "\n") where line.contains("unknown key 'zzzzzz'") {
@@ -108,7 +112,8 @@ struct ManualAndCompletionTests {
         // Each key on the page, with its example, in a file that is otherwise the least a valid one needs.
         let companions = [
             "tls.keyFile": "certificateFile: \"c.pem\"", "install.link": "versions: \"/opt/zk-${version}\"", "install.versions": "link: \"/opt/zk\"",
-            "node.secureClientPort": "clientPort: 2181",
+            "node.secureClientPort": "clientPort: 2181", "sasl.mechanism": "username: \"u\", passwordFile: \"p\"",
+            "sasl.username": "passwordFile: \"p\"", "sasl.passwordFile": "username: \"u\"",
         ]
         for (block, keys) in documented {
             for (key, example) in keys {
@@ -122,7 +127,7 @@ struct ManualAndCompletionTests {
                 let top =
                     block == ""
                     ? (key == "nodes" ? "{ \(entry) }" : "{ nodes: [\(node)], \(entry) }")
-                    : ["tls", "install"].contains(block) ? "{ nodes: [\(node)], \(block): { \(entry) } }" : "{ nodes: [\(node)] }"
+                    : ["tls", "sasl", "install"].contains(block) ? "{ nodes: [\(node)], \(block): { \(entry) } }" : "{ nodes: [\(node)] }"
                 let file = workspace.write("key-\(block)-\(key).json5", top)
                 let checked = try zkrunbook.run(["validate", "--ensemble", file])
                 #expect(checked.status == 0, "'\(key)' (\(block.isEmpty ? "top level" : block)) with its example \(example): \(top)\n\(checked.stderr)")

@@ -39,6 +39,11 @@ final class KazooWitness {
         let files = ensemble.sandbox.certificates
         let tls = ensemble.sandbox.serverTLS == nil ? [] : [files.caFile, files.clientCertificate, files.clientKey]
         process.arguments = [repositoryRoot + "/Tests/support/kazoo-witness.py", hosts, stop, ready] + tls
+        // An authenticated sandbox: kazoo speaks SASL DIGEST-MD5 as the sandbox's witness user.
+        if ensemble.sandbox.spec.sasl != nil {
+            process.environment = ProcessInfo.processInfo.environment.merging(
+                ["KAZOO_WITNESS_SASL_USER": "witness", "KAZOO_WITNESS_SASL_PASSWORD_FILE": ensemble.sandbox.saslPasswordFile("witness")]) { $1 }
+        }
         process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle(forWritingAtPath: log)
         process.standardInput = FileHandle.nullDevice

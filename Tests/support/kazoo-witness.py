@@ -3,7 +3,9 @@
 
     kazoo-witness.py HOSTS STOPFILE READYFILE [CAFILE CERTFILE KEYFILE]
 
-With the three files, it connects over TLS with that client certificate (a secureClientPort).
+With the three files, it connects over TLS with that client certificate (a secureClientPort). With
+KAZOO_WITNESS_SASL_USER and KAZOO_WITNESS_SASL_PASSWORD_FILE in its environment, it authenticates with SASL
+DIGEST-MD5 as that user (an ensemble that enforces authentication).
 
 Creates /zkr-witness/w-NNNNNNNNNN (sequential) every 20 ms until STOPFILE exists, touching READYFILE
 after the first acknowledged write. Then lists /zkr-witness once (every acknowledged znode must be in
@@ -29,7 +31,12 @@ hosts, stop_file, ready_file = sys.argv[1], sys.argv[2], sys.argv[3]
 tls = {}
 if len(sys.argv) == 7:
     tls = {"use_ssl": True, "verify_certs": True, "ca": sys.argv[4], "certfile": sys.argv[5], "keyfile": sys.argv[6]}
-client = KazooClient(hosts=hosts, timeout=4.0, connection_retry={"max_tries": -1, "delay": 0.05, "max_delay": 0.2}, **tls)
+# An authenticated ensemble: SASL DIGEST-MD5 as the user named here, its password read from its file.
+sasl = {}
+if os.environ.get("KAZOO_WITNESS_SASL_USER"):
+    with open(os.environ["KAZOO_WITNESS_SASL_PASSWORD_FILE"]) as secret:
+        sasl = {"sasl_options": {"mechanism": "DIGEST-MD5", "username": os.environ["KAZOO_WITNESS_SASL_USER"], "password": secret.read()}}
+client = KazooClient(hosts=hosts, timeout=4.0, connection_retry={"max_tries": -1, "delay": 0.05, "max_delay": 0.2}, **tls, **sasl)
 client.start(timeout=30)
 client.ensure_path("/zkr-witness")
 acked = []

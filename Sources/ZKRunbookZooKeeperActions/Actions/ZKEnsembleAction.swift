@@ -110,7 +110,8 @@ struct ZKEnsembleAction: ArgumentsDecodable {
             maxLag: lagLimit)
         let seconds = inspector.probe.limits.readTimeout
         let connector = context.options.services.serverConnector
-        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds, connector: connector) }
+        let sasl = context.options.services.saslIdentity
+        inspector.readConfig = { ZooKeeperActions.readConfig(from: $0, timeout: seconds, connector: connector, sasl: sasl) }
         inspector.readMembersFile = ZooKeeperActions.readMembersFile(nodes: nodes)
         if let without, case .success(let text) = context.resolve(without) { inspector.settingAside = Int(text) }
         let view = inspector.inspect(members, thorough: preflight)

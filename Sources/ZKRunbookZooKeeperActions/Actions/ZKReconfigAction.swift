@@ -95,7 +95,7 @@ struct ZKReconfigAction: ArgumentsDecodable {
         case .failure(let outcome): return outcome
         }
         let seconds = min(timeout?.resolve(context.resolver.parameters)?.seconds ?? 10, max(1, context.remainingSeconds))
-        let options = ClientOptions(connectTimeout: min(seconds, 3), requestTimeout: seconds, connector: context.options.services.serverConnector)
+        let options = context.options.services.clientOptions(connectTimeout: min(seconds, 3), requestTimeout: seconds)
         let client: ZooKeeperClient
         // Through a server that stays as it is: a leaving or re-roled one (and a leaving leader's followers
         // while they re-elect) close their clients' sessions as the change commits.

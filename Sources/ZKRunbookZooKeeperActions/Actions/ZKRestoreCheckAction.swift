@@ -40,7 +40,7 @@ struct ZKRestoreCheckAction: ArgumentsDecodable {
         let client: ZooKeeperClient
         do {
             client = try ZooKeeperClient.connect(
-                members.map(\.endpoint), options: ClientOptions(connectTimeout: 3, requestTimeout: seconds, connector: context.options.services.serverConnector)
+                members.map(\.endpoint), options: context.options.services.clientOptions(connectTimeout: 3, requestTimeout: seconds)
             )
         } catch {
             return .failure(cause: .unreachable, message: "no member accepted a session: \(error)")

@@ -62,7 +62,7 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
             attempts += 1
             if context.cancellation.isCancelled { return .failure(cause: .interrupted, message: context.cancellation.reason ?? "interrupted") }
             let limit = max(0.5, min(5, context.remainingSeconds))
-            switch Self.check(target: target, path: path, token: token, limit: limit, connector: context.options.services.serverConnector) {
+            switch Self.check(target: target, path: path, token: token, limit: limit, services: context.options.services) {
             case .success(let (writeMs, readMs)):
                 return .success(
                     "wrote \(path) through \(target), committed by the ensemble, in \(writeMs) ms, read it back in \(readMs) ms",
@@ -81,9 +81,9 @@ struct ZKWriteCheckAction: ArgumentsDecodable {
     /// One attempt: a session on `target` alone, the canary created through it (the parents only where they
     /// are missing), read back, the session closed (which removes the canary; not waited for).
     static func check(
-        target: Endpoint, path: String, token: [UInt8], limit: Double, connector: any ServerConnector
+        target: Endpoint, path: String, token: [UInt8], limit: Double, services: RunServices
     ) -> Result<(Int, Int), ZooKeeperClientError> {
-        let options = ClientOptions(sessionTimeout: 10, connectTimeout: limit, requestTimeout: limit, connector: connector)
+        let options = services.clientOptions(sessionTimeout: 10, connectTimeout: limit, requestTimeout: limit)
         do {
             let started = Date()
             let client = try ZooKeeperClient.connect([target], options: options)

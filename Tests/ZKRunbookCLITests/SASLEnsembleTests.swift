@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import ZKRunbookTestSupport
+
+/// An ensemble that refuses every unauthenticated session (`sandbox up --sasl digest`: Debian's 3.8,
+/// enforce.auth.enabled, SASL DIGEST-MD5): zkrunbook authenticates as the ensemble file's `sasl` block says
+/// (its password in a file of its own), and kazoo, authenticated as another user, writes throughout.
+@Suite(.serialized, .tags(.realZooKeeper, .witness))
+struct SASLEnsembleTests {
+    let zkrunbook: ZKRunbookBinary
+
+    init() throws { zkrunbook = try ZKRunbookBinary.locate() }
+
+    @Test func statusZkAndARollingRestartWithItsWriteGateOnAnEnsembleThatEnforcesSASL() throws {
+        let workspace = Scratch("sasl-ensemble")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--sasl", "digest"], firstPort: 36_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let status = try zkrunbook.run(["status", "--ensemble", ensemble.file])
+        #expect(status.status == 0, "\(status.stdout)")
+        let listed = try zkrunbook.run(["zk", "ls", "/", "--ensemble", ensemble.file])
+        #expect(listed.status == 0 && listed.stdout.contains("zookeeper"), "\(listed.stdout)\(listed.stderr)")
+        // Without the file's sasl block, the same servers close the session: said, not a hang.
+        let anonymous = try zkrunbook.run(["zk", "ls", "/", "--server", "127.0.0.1:\(ensemble.clientPort(1))"])
+        #expect(anonymous.status != 0, "\(anonymous.stdout)")
+
+        let witness = try KazooWitness.start(ensemble, in: workspace)
+        let run = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state"), "--json"], directory: repositoryRoot,
+            timeout: 300)
+        let verdict = try witness.finish()
+        #expect(run.status == 0, "\(run.stdout.suffix(3000))\n\(run.stderr)")
+        let writes = jsonLines(run.stdout).filter { $0["type"] as? String == "step-finished" && $0["step"] as? String == "write" }
+        #expect(writes.map { $0["status"] as? String } == ["succeeded", "succeeded", "succeeded"], "the write gate ran through SASL on every node")
+        #expect(verdict.lost.isEmpty, "acknowledged writes lost: \(verdict.lost.prefix(5))")
+        #expect(verdict.acked > 20)
+
+        // A password file that cannot be read: refused before anything runs, naming the file.
+        let broken = try ensemble.variant("ensemble-no-password.json5") { text in
+            text = text.replacingOccurrences(of: "/sasl/zkrunbook.password", with: "/sasl/missing.password")
+        }
+        let refused = try zkrunbook.run(["run", "rolling-restart", "--ensemble", broken, "--state-dir", workspace.file("state")], directory: repositoryRoot)
+        #expect(refused.status == 2 && refused.stderr.contains("sasl.passwordFile") && refused.stderr.contains("missing.password"), "\(refused.stderr)")
+        print(
+            "rolling restart with SASL: exit \(run.status); kazoo (SASL) \(verdict.acked) acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms"
+        )
+    }
+}
