@@ -343,7 +343,8 @@ enum SandboxCommand {
           --sasl digest              authenticated (3.7+): every client session must authenticate with SASL
                                      DIGEST-MD5 (enforce.auth.enabled=true, enforce.auth.schemes=sasl); the
                                      users zkrunbook and witness, random passwords in DIR/sasl/USER.password
-                                     (0600), listed in DIR/sasl/jaas.conf's Server section
+                                     (0600), listed in DIR/sasl/jaas.conf's Server section; with --reconfig,
+                                     zkrunbook is the super user (superUser=zkrunbook) instead of skipACL
           --wait                     start/restart: wait until the node serves again
           --serial-base N            renew-certs: new certificates (same CA) numbered from N (default 2000);
                                      the keystores are replaced, the servers not restarted (rotate-certs does);

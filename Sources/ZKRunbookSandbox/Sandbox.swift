@@ -339,8 +339,12 @@ public struct Sandbox: Sendable {
             ]
         }
         if spec.isDynamic {
-            // skipACL: reconfig is for super users; a throwaway sandbox lets every client be one.
-            lines += ["reconfigEnabled=true", "skipACL=yes", "standaloneEnabled=false", "dynamicConfigFile=\(dynamicConfigPath(id))"]
+            // Reconfig is for super users: a throwaway sandbox lets every client be one (skipACL), an authenticated
+            // one makes zkrunbook's user the super user, so another user is refused as in production.
+            lines += [
+                "reconfigEnabled=true", spec.sasl == nil ? "skipACL=yes" : "superUser=\(Self.saslUsers[0])", "standaloneEnabled=false",
+                "dynamicConfigFile=\(dynamicConfigPath(id))",
+            ]
             try (lines.joined(separator: "\n") + "\n").write(toFile: configPath(id), atomically: true, encoding: .utf8)
             // A spare gets its dynamic file when it joins: the members as they are then, and itself.
             if id <= spec.nodes {

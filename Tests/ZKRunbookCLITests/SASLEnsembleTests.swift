@@ -44,4 +44,43 @@ struct SASLEnsembleTests {
             "rolling restart with SASL: exit \(run.status); kazoo (SASL) \(verdict.acked) acknowledged, \(verdict.lost.count) lost, longest gap \(verdict.longestGapMs) ms"
         )
     }
+
+    /// Reconfig on an authenticated ensemble: zkrunbook, the super user there (superUser=zkrunbook), hands the
+    /// leader off in a rolling restart; another user is refused before any change, the ACL named, and the
+    /// membership read back from every member is as before.
+    @Test func reconfigRunsAsTheSuperUserAndAnotherUserIsRefusedBeforeAnyChange() throws {
+        let workspace = Scratch("sasl-reconfig")
+        let ensemble = try zkrunbook.sandbox(workspace, extra: ["--sasl", "digest", "--reconfig"], firstPort: 36_000)
+        defer { _ = try? zkrunbook.run(["sandbox", "down", "--dir", ensemble.directory]) }
+        let asWitness = try ensemble.variant("ensemble-witness.json5") { text in
+            text = text.replacingOccurrences(of: "username: \"zkrunbook\"", with: "username: \"witness\"")
+                .replacingOccurrences(of: "/sasl/zkrunbook.password", with: "/sasl/witness.password")
+        }
+        /// The server lines (the config's version line changes with every reconfig, even one undone).
+        func membership(_ file: String) throws -> [String] {
+            let config = try zkrunbook.run(["zk", "config", "--ensemble", file])
+            #expect(config.status == 0, "\(config.stderr)")
+            return config.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("server.") }
+        }
+        let before = try membership(ensemble.file)
+        let configBefore = try zkrunbook.run(["zk", "config", "--ensemble", ensemble.file]).stdout
+        let refused = try zkrunbook.run(
+            ["run", "set-role", "--ensemble", asWitness, "--param", "server=1", "--param", "role=observer", "--state-dir", workspace.file("state")],
+            directory: repositoryRoot, timeout: 120)
+        #expect(refused.status == 3, "\(refused.stdout.suffix(2000))")
+        #expect(
+            refused.stdout.contains("sasl:witness may not reconfig: /zookeeper/config's ACL is world:anyone:r and grants it no WRITE")
+                && refused.stdout.contains("zookeeper.superUser=witness"), "\(refused.stdout.suffix(2000))")
+        #expect(try zkrunbook.run(["zk", "config", "--ensemble", ensemble.file]).stdout == configBefore, "nothing changed, not even the config's version")
+        #expect(before.count == 3)
+
+        let roll = try zkrunbook.run(
+            ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state"), "--json"], directory: repositoryRoot, timeout: 300)
+        #expect(roll.status == 0, "\(roll.stdout.suffix(3000))")
+        let handedOff = jsonLines(roll.stdout).filter {
+            $0["type"] as? String == "step-finished" && $0["step"] as? String == "hand-off" && $0["status"] as? String == "succeeded"
+        }
+        #expect(handedOff.count == 1, "the leader handed off through SASL as the super user: \(roll.stdout.suffix(2000))")
+        #expect(try membership(ensemble.file) == before, "the membership as before the roll")
+    }
 }

@@ -113,7 +113,9 @@ struct ZKReconfigAction: ArgumentsDecodable {
         } catch {
             return ActionOutcome.refusal("\(error)")
         }
-        if check, let refused = mayReconfigure(client) { return ActionOutcome.refusal(refused) }
+        if check, let refused = mayReconfigure(client) ?? mayWriteConfig(client, as: context.options.services.saslIdentity) {
+            return ActionOutcome.refusal(refused)
+        }
         var planned = before.version
         if !check, let fromVersion {
             let text = try context.resolved(fromVersion)
@@ -232,6 +234,38 @@ struct ZKReconfigAction: ArgumentsDecodable {
             case .unimplemented?: return "the server runs standalone or before 3.5: reconfig is not available"
             default: return "cannot tell whether reconfig is allowed: \(error)"
             }
+        }
+    }
+
+    /// Whether this session may write `/zookeeper/config`, which reconfig needs after every other check (the
+    /// version probe above passes without it): its ACL grants WRITE to anyone or to this identity, or the
+    /// session is the super user or the servers skip ACLs — proven by reading back an ephemeral znode whose
+    /// ACL lets nobody read it. Nothing lasting is changed; a refusal names the ACL and how to grant the right.
+    private func mayWriteConfig(_ client: ZooKeeperClient, as identity: SASLIdentity?) -> String? {
+        let who = identity.map { "sasl:\($0.name)" } ?? "this session (no SASL identity: world:anyone)"
+        let acl: [ACL]
+        do { acl = try client.getACL("/zookeeper/config").acl } catch { return "cannot read the ACL of /zookeeper/config: \(error)" }
+        let writers = acl.filter { $0.permissions.contains(.write) }
+        if writers.contains(where: { ($0.scheme == "world" && $0.id == "anyone") || ($0.scheme == "sasl" && $0.id == identity?.name) }) { return nil }
+        let probe = "/zkrunbook-reconfig-right-\(UInt64.random(in: 0...UInt64.max))"
+        do {
+            _ = try client.create(
+                probe, [], acl: [ACL(permissions: .read, scheme: "digest", id: "zkrunbook-nobody:AAAAAAAAAAAAAAAAAAAAAAAAAAA=")], mode: .ephemeral)
+        } catch {
+            return "cannot tell whether \(who) may reconfig: it cannot create an ephemeral znode at \(probe) to find out: \(error)"
+        }
+        // Ephemeral: gone with the session even if this delete is refused.
+        defer { try? client.delete(probe) }
+        do {
+            _ = try client.getData(probe)
+            return nil
+        } catch  where error.code == .noAuth {
+            let written = acl.map { "\($0.scheme):\($0.id):\($0.permissionLetters)" }.joined(separator: ",")
+            return
+                "\(who) may not reconfig: /zookeeper/config's ACL is \(written) and grants it no WRITE, and it is neither the super user nor do the servers skip ACLs; "
+                + "give it the right on every server (zookeeper.superUser=\(identity?.name ?? "NAME") for a SASL user, DigestAuthenticationProvider.superDigest for a digest one) or set skipACL=yes; nothing was changed"
+        } catch {
+            return "cannot tell whether \(who) may reconfig: reading \(probe) back: \(error)"
         }
     }
 
