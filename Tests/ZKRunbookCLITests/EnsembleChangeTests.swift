@@ -210,6 +210,15 @@ struct EnsembleChangeTests {
         #expect(try JSONSchema.published("result").problems(document) == [], "\(document)")
         let nodes = (try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
         #expect(nodes.compactMap { $0["noLeaderMs"] as? Int } == noLeader(handed), "\(nodes)")
+        // doctor with the run's journal: the old leader's "Not sufficient followers synced" as it handed off is
+        // planned (info, the run named), not the critical loss of quorum it is outside a run.
+        let doctor = try zkrunbook.run(
+            ["doctor", "--ensemble", ensemble.file, "--json", "--state-dir", workspace.file("state")]
+                + (1...3).flatMap { ["--logs", "\(ensemble.directory)/node\($0)"] },
+            directory: repositoryRoot)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any], "\(doctor.stdout.prefix(500))")
+        let steppedDown = (report["findings"] as? [[String: Any]] ?? []).filter { $0["id"] as? String == "followers-not-synced" }
+        #expect(!steppedDown.isEmpty && steppedDown.allSatisfy { $0["severity"] as? String == "info" }, "\(steppedDown)")
 
         let (plain, plainWitness) = try roll(false)
         #expect(plain.status == 0, "\(plain.stdout.suffix(3000))")

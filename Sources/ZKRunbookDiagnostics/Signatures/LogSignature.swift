@@ -122,7 +122,7 @@ enum LogSignatures {
             nextRunbook: "health-check", timeline: .connectionLoss),
         FixedSignature(
             id: "followers-not-synced", token: "Not sufficient followers synced", severity: .critical,
-            title: "The leader lost its quorum of synced followers", nextRunbook: "health-check"),
+            title: "The leader lost its quorum of synced followers", nextRunbook: "health-check", timeline: .connectionLoss),
         OversizedPacketSignature(),
         RequestOverMaxBufferSignature(),
         TLSOnPlaintextPortSignature(),
