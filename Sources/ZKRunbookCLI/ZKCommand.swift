@@ -9,7 +9,7 @@ import ZKRunbookZooKeeper
 /// delete, and the ensemble's dynamic configuration.
 enum ZKCommand {
     static let usage =
-        "Usage: zkrunbook zk (ls|get|stat|getacl|create|set|delete|config) (--server HOST:PORT... | --ensemble FILE | --zoo-cfg FILE) [PATH] [DATA]"
+        "Usage: zkrunbook zk (ls|get|stat|getacl|setacl|create|set|delete|config) (--server HOST:PORT... | --ensemble FILE | --zoo-cfg FILE) [PATH] [DATA]"
     static let help = """
         \(usage)
 
@@ -18,6 +18,9 @@ enum ZKCommand {
           get PATH                the data (as bytes, to standard output)
           stat PATH               every Stat field as zkCli.sh names and shows them (hex zxids, dates)
           getacl PATH             the ACL as zkCli.sh shows it ('scheme,'id then : permissions cdrwa)
+          setacl PATH ACL         replace the ACL, written as zkCli.sh's setAcl takes it:
+                                  scheme:id:perms,… (sasl:zkrunbook:cdrwa,world:anyone:r); --version N:
+                                  only if the ACL still has that aversion
           create PATH [DATA]      a persistent znode (--ephemeral, --sequential); prints the path created
           set PATH DATA           new data (--version N: only if the znode still has version N)
           delete PATH             (--version N as for set)
@@ -27,7 +30,7 @@ enum ZKCommand {
           --server HOST:PORT      a member to talk to (repeatable, or comma-separated)
           --ensemble FILE         the members of an ensemble file
           --zoo-cfg FILE          the members a zoo.cfg lists
-          --version N             the znode's expected version (set, delete)
+          --version N             the znode's expected version (set, delete; setacl: its ACL's aversion)
           --ephemeral             create: deleted when this command's session ends (at once, here)
           --sequential            create: the server appends a ten-digit counter
           --auth USER:PASSWORD    add a digest identity to the session first
@@ -49,10 +52,12 @@ enum ZKCommand {
             return .success
         }
         guard let verb = parsed.positionals.first else {
-            throw UsageError(message: "name what to do: ls, get, stat, getacl, create, set, delete or config", usage: usage)
+            throw UsageError(message: "name what to do: ls, get, stat, getacl, setacl, create, set, delete or config", usage: usage)
         }
         let operands = Array(parsed.positionals.dropFirst())
-        let needs = ["ls": 1...1, "get": 1...1, "stat": 1...1, "getacl": 1...1, "create": 1...2, "set": 2...2, "delete": 1...1, "config": 0...0]
+        let needs = [
+            "ls": 1...1, "get": 1...1, "stat": 1...1, "getacl": 1...1, "setacl": 2...2, "create": 1...2, "set": 2...2, "delete": 1...1, "config": 0...0,
+        ]
         guard let range = needs[verb] else {
             let hint = ObjectReader.closest(to: verb, among: Set(needs.keys)).map { "; did you mean '\($0)'?" } ?? ""
             throw UsageError(message: "unknown zk command '\(verb)'\(hint)", usage: usage)
@@ -102,6 +107,14 @@ enum ZKCommand {
                 } else {
                     print(acl.map { "'\($0.scheme),'\($0.id)\n: \($0.permissionLetters)" }.joined(separator: "\n"))
                 }
+            case "setacl":
+                let acl: [ACL]
+                switch ACL.parse(operands[1]) {
+                case .success(let parsedACL): acl = parsedACL
+                case .failure(let failure): throw UsageError(message: "setacl: \(failure.message)", usage: usage)
+                }
+                let stat = try client.setACL(path, acl, version: version)
+                print("\(path): ACL \(acl.map { "\($0.scheme):\($0.id):\($0.permissionLetters)" }.joined(separator: ",")), aversion \(stat.aversion)")
             case "create":
                 let mode: CreateMode =
                     parsed.flags.contains("--ephemeral")

@@ -48,6 +48,37 @@ public struct ACL: Sendable, Hashable {
     /// Only the session's authenticated identities (`auth:`, all permissions): CREATOR_ALL_ACL.
     public static let creatorAll = [ACL(permissions: .all, scheme: "auth", id: "")]
 
+    /// An ACL as zkCli.sh's setAcl takes it: `scheme:id:perms` entries separated by commas, the id itself
+    /// possibly holding colons (`digest:user:hash:cdrwa`, `ip:10.0.0.0/8:r`); nil with the reason otherwise.
+    public static func parse(_ text: String) -> Result<[ACL], ParseFailure> {
+        var entries: [ACL] = []
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            guard let first = part.firstIndex(of: ":"), let last = part.lastIndex(of: ":"), first != last else {
+                return .failure(ParseFailure(message: "'\(part)' is not scheme:id:permissions (world:anyone:r, sasl:zkrunbook:cdrwa)"))
+            }
+            let letters = part[part.index(after: last)...]
+            var permissions: Permissions = []
+            for letter in letters {
+                switch letter {
+                case "c": permissions.insert(.create)
+                case "d": permissions.insert(.delete)
+                case "r": permissions.insert(.read)
+                case "w": permissions.insert(.write)
+                case "a": permissions.insert(.admin)
+                default: return .failure(ParseFailure(message: "'\(part)': '\(letter)' is not a permission (c, d, r, w, a)"))
+                }
+            }
+            guard !permissions.isEmpty else { return .failure(ParseFailure(message: "'\(part)' grants no permission (c, d, r, w, a)")) }
+            entries.append(ACL(permissions: permissions, scheme: String(part[..<first]), id: String(part[part.index(after: first)..<last])))
+        }
+        guard !entries.isEmpty else { return .failure(ParseFailure(message: "an empty ACL: give at least one scheme:id:permissions")) }
+        return .success(entries)
+    }
+
+    public struct ParseFailure: Error, Sendable, Equatable {
+        public var message: String
+    }
+
     /// ZooKeeper's own letters for the permissions, in its order: "cdrwa" (create, delete, read, write, admin).
     public var permissionLetters: String {
         [(Permissions.create, "c"), (.delete, "d"), (.read, "r"), (.write, "w"), (.admin, "a")].filter { permissions.contains($0.0) }.map(\.1).joined()
@@ -82,6 +113,7 @@ enum OpCode: Int32 {
     case getData = 4
     case setData = 5
     case getACL = 6
+    case setACL = 7
     case getChildren = 8
     case sync = 9
     case ping = 11

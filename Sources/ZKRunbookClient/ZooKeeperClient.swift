@@ -132,6 +132,17 @@ public final class ZooKeeperClient: @unchecked Sendable {
         }
     }
 
+    /// Replaces the znode's ACL (SetACLRequest, op 7); `version`: only if its ACL still has this aversion.
+    @discardableResult
+    public func setACL(_ path: String, _ acl: [ACL], version: Int32 = -1) throws(ZooKeeperClientError) -> Stat {
+        var body = JuteWriter()
+        body.string(try checked(path))
+        body.vector(acl) { writer, entry in entry.write(&writer) }
+        body.int(version)
+        var reply = try submit(.setACL, body, path: path)
+        return try parse { () throws(JuteReader.Truncated) in try Stat.read(&reply) }
+    }
+
     /// The znode's ACL and stat (GetACLRequest, op 6).
     public func getACL(_ path: String) throws(ZooKeeperClientError) -> (acl: [ACL], stat: Stat) {
         var body = JuteWriter()

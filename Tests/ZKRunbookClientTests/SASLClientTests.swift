@@ -32,7 +32,9 @@ struct SASLClientTests {
         let client = try ZooKeeperClient.connect(endpoints, options: ClientOptions(sasl: identity))
         defer { client.close() }
         let owned = [ACL(permissions: .all, scheme: "sasl", id: "zkrunbook")]
-        #expect(try client.create("/zkrunbook-only", Array("ours".utf8), acl: owned) == "/zkrunbook-only")
+        // Created open, then made ours (setACL against the ACL's version 0).
+        #expect(try client.create("/zkrunbook-only", Array("ours".utf8)) == "/zkrunbook-only")
+        #expect(try client.setACL("/zkrunbook-only", owned, version: 0).aversion == 1)
         #expect(try client.create("/open", Array("anyone".utf8)) == "/open")
         #expect(try client.getACL("/zkrunbook-only").acl == owned)
         #expect(try String(decoding: client.getData("/zkrunbook-only").data, as: UTF8.self) == "ours")
@@ -70,5 +72,18 @@ struct SASLClientTests {
         let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         kazoo.waitUntilExit()
         #expect(kazoo.terminationStatus == 0 && said == "open=anyone\nours=NoAuth\n", "kazoo said: \(said)")
+    }
+
+    @Test func aclsAreReadAsZkCliWritesThem() throws {
+        #expect(
+            try ACL.parse("sasl:zkrunbook:cdrwa, world:anyone:r,digest:bob:Zm9vYmFy:rw,ip:10.0.0.0/8:r").get() == [
+                ACL(permissions: .all, scheme: "sasl", id: "zkrunbook"), ACL(permissions: .read, scheme: "world", id: "anyone"),
+                ACL(permissions: [.read, .write], scheme: "digest", id: "bob:Zm9vYmFy"), ACL(permissions: .read, scheme: "ip", id: "10.0.0.0/8"),
+            ])
+        #expect(
+            ACL.parse("world:anyone")
+                == .failure(ACL.ParseFailure(message: "'world:anyone' is not scheme:id:permissions (world:anyone:r, sasl:zkrunbook:cdrwa)")))
+        #expect(ACL.parse("world:anyone:rx") == .failure(ACL.ParseFailure(message: "'world:anyone:rx': 'x' is not a permission (c, d, r, w, a)")))
+        #expect(ACL.parse(" , ") == .failure(ACL.ParseFailure(message: "an empty ACL: give at least one scheme:id:permissions")))
     }
 }
