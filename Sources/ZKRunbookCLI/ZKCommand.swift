@@ -9,7 +9,7 @@ import ZKRunbookZooKeeper
 /// delete, and the ensemble's dynamic configuration.
 enum ZKCommand {
     static let usage =
-        "Usage: zkrunbook zk (ls|get|stat|getacl|setacl|create|set|delete|config) (--server HOST:PORT... | --ensemble FILE | --zoo-cfg FILE) [PATH] [DATA]"
+        "Usage: zkrunbook zk (ls|get|stat|getacl|setacl|acl-audit|create|set|delete|config) (--server HOST:PORT... | --ensemble FILE | --zoo-cfg FILE) [PATH] [DATA]"
     static let help = """
         \(usage)
 
@@ -21,6 +21,10 @@ enum ZKCommand {
           setacl PATH ACL         replace the ACL, written as zkCli.sh's setAcl takes it:
                                   scheme:id:perms,… (sasl:zkrunbook:cdrwa,world:anyone:r); --version N:
                                   only if the ACL still has that aversion
+          acl-audit [PATH]        read-only: every znode's ACL from PATH (default /) down: the znodes anyone
+                                  may change, who may write how many znodes, the subtrees this identity
+                                  may not read (the view is partial there), and Kafka's znodes against
+                                  what zookeeper.set.acl=true gives them (--json: one object)
           create PATH [DATA]      a persistent znode (--ephemeral, --sequential); prints the path created
           set PATH DATA           new data (--version N: only if the znode still has version N)
           delete PATH             (--version N as for set)
@@ -52,11 +56,12 @@ enum ZKCommand {
             return .success
         }
         guard let verb = parsed.positionals.first else {
-            throw UsageError(message: "name what to do: ls, get, stat, getacl, setacl, create, set, delete or config", usage: usage)
+            throw UsageError(message: "name what to do: ls, get, stat, getacl, setacl, acl-audit, create, set, delete or config", usage: usage)
         }
         let operands = Array(parsed.positionals.dropFirst())
         let needs = [
-            "ls": 1...1, "get": 1...1, "stat": 1...1, "getacl": 1...1, "setacl": 2...2, "create": 1...2, "set": 2...2, "delete": 1...1, "config": 0...0,
+            "ls": 1...1, "get": 1...1, "stat": 1...1, "getacl": 1...1, "setacl": 2...2, "acl-audit": 0...1, "create": 1...2, "set": 2...2, "delete": 1...1,
+            "config": 0...0,
         ]
         guard let range = needs[verb] else {
             let hint = ObjectReader.closest(to: verb, among: Set(needs.keys)).map { "; did you mean '\($0)'?" } ?? ""
@@ -115,6 +120,9 @@ enum ZKCommand {
                 }
                 let stat = try client.setACL(path, acl, version: version)
                 print("\(path): ACL \(acl.map { "\($0.scheme):\($0.id):\($0.permissionLetters)" }.joined(separator: ",")), aversion \(stat.aversion)")
+            case "acl-audit":
+                let audit = try ACLAudit.walk(client, from: path)
+                print(ACLAuditText.render(audit, root: path, identity: try targets.saslIdentity(), json: parsed.flags.contains("--json")))
             case "create":
                 let mode: CreateMode =
                     parsed.flags.contains("--ephemeral")

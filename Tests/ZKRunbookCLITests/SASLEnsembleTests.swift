@@ -23,6 +23,27 @@ struct SASLEnsembleTests {
         let anonymous = try zkrunbook.run(["zk", "ls", "/", "--server", "127.0.0.1:\(ensemble.clientPort(1))"])
         #expect(anonymous.status != 0, "\(anonymous.stdout)")
 
+        // acl-audit: a Kafka-like tree, one part secured as zookeeper.set.acl does it, one znode ours alone.
+        for (path, acl) in [("/brokers", nil), ("/brokers/ids", nil), ("/config", "sasl:zkrunbook:cdrwa,world:anyone:r"), ("/secret", "sasl:zkrunbook:cdrwa")] {
+            #expect(try zkrunbook.run(["zk", "create", path, "--ensemble", ensemble.file]).status == 0)
+            if let acl { #expect(try zkrunbook.run(["zk", "setacl", path, acl, "--ensemble", ensemble.file]).status == 0) }
+        }
+        let audit = try zkrunbook.run(["zk", "acl-audit", "--ensemble", ensemble.file, "--json"])
+        let whole = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any], "\(audit.stdout)\(audit.stderr)")
+        #expect((whole["unreadable"] as? [String]) == [] && whole["identity"] as? String == "sasl:zkrunbook", "\(whole)")
+        let kafka = whole["kafka"] as? [String: Any]
+        #expect(
+            kafka?["znodes"] as? Int == 3 && (kafka?["open"] as? [[String: Any]])?.compactMap { $0["path"] as? String } == ["/brokers", "/brokers/ids"],
+            "\(whole)")
+        let asWitness = try ensemble.variant("ensemble-witness.json5") { text in
+            text = text.replacingOccurrences(of: "username: \"zkrunbook\"", with: "username: \"witness\"")
+                .replacingOccurrences(of: "/sasl/zkrunbook.password", with: "/sasl/witness.password")
+        }
+        let partial = try zkrunbook.run(["zk", "acl-audit", "--ensemble", asWitness])
+        #expect(
+            partial.status == 0 && partial.stdout.contains("PARTIAL: 1 znode(s) this identity may not read, their subtrees not audited: /secret"),
+            "\(partial.stdout)")
+
         let witness = try KazooWitness.start(ensemble, in: workspace)
         let run = try zkrunbook.run(
             ["run", "rolling-restart", "--ensemble", ensemble.file, "--state-dir", workspace.file("state"), "--json"], directory: repositoryRoot,
