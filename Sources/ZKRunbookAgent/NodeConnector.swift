@@ -13,7 +13,11 @@ public protocol NodeConnector: Sendable {
 /// ssh, kubectl exec or this machine, as the member's entry says.
 public struct TransportNodeConnector: NodeConnector {
     public init() {}
-    public func runner(for node: EnsembleNode) -> any CommandRunner { node.access.runner(host: node.host, agent: node.agent) }
+    /// Command by command over ssh for now, not through the node's relay (`NodeAccess.runner(host:agent:)`):
+    /// OpenSSH closes every inherited descriptor as it starts, Foundation's process monitor takes that for the
+    /// child's exit and waits for it, blocking every other child's end for as long as a relay's ssh lives (a
+    /// test process hung on it). The relay goes back on once its ssh is spawned outside Foundation's `Process`.
+    public func runner(for node: EnsembleNode) -> any CommandRunner { node.access.runner(host: node.host) }
 }
 
 public enum NodeConnectorKey: RunServiceKey {

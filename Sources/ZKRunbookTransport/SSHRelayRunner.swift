@@ -19,6 +19,9 @@ public struct SSHRelayRunner: CommandRunner {
         (self.direct, self.relay) = (direct, [agent, CommandRelay.word])
     }
 
+    /// Ends every relay this process started (their ssh commands stop; the nodes' relays stop their commands).
+    public static func closeAll() { RelaySession.closeAll() }
+
     /// The largest stdin sent inside a frame; larger goes over its own ssh command.
     static let largestInput = 1 << 20
 
@@ -100,6 +103,14 @@ final class RelaySession: @unchecked Sendable {
     }
 
     private init(host: String) { self.host = host }
+
+    static func closeAll() {
+        let sessions = registry.withLock { slots.values.compactMap { slot in slot.lock.withLock { slot.session } } }
+        for session in sessions {
+            session.stop.cancel(reason: "the relays were closed")
+            _ = session.over.wait(timeout: .now() + 15)
+        }
+    }
 
     private static func start(argv: [String], direct: SSHCommandRunner) -> Result<RelaySession, Failure> {
         let session = RelaySession(host: direct.host)

@@ -92,6 +92,8 @@ struct CommandRelayTests {
         let zkrunbook = try ZKRunbookBinary.locate()
         let ssh = try SSHServer.start(in: workspace.file("sshd"))
         defer { ssh.stop() }
+        // A relay's ssh left running would hold Foundation's process monitor for the rest of the test process.
+        defer { SSHRelayRunner.closeAll() }
         let direct = SSHCommandRunner(
             host: "127.0.0.1",
             settings: SSHSettings(
